@@ -1,0 +1,380 @@
+//! Batch: JSON Lines of calls in, one assignment line per input line out.
+//!
+//! Lines are read into one reused buffer and calls borrow from it, so
+//! memory stays flat however long the batch. Every input line gets exactly
+//! one output line, in input order: an assignment, or an error object with
+//! the line number. An over-long line is skipped to its end without being
+//! held in memory.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, BufRead, Write};
+
+use serde::Serialize;
+
+use crate::evaluate::{Decision, Evaluator, TraceEntry};
+use crate::model::assignment::{Assignee, Assignment, ErrorLine};
+use crate::model::Call;
+
+/// Longest batch line read, in bytes. Real call payloads are a few KiB.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+
+/// How assignment lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// One JSON object per line.
+    Json,
+    /// Readable text; the trace as an indented list.
+    Human,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub format: OutputFormat,
+    pub explain: bool,
+}
+
+/// What a batch did, for the summary at its end.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Calls read and decided.
+    pub calls: u64,
+    /// Decided calls per deciding step.
+    pub by_step: BTreeMap<&'static str, u64>,
+    /// Decided calls left without an assignee.
+    pub unassigned: u64,
+    /// Lines that could not be read as a call.
+    pub unreadable: u64,
+}
+
+impl Summary {
+    fn record(&mut self, decision: &Decision<'_>) {
+        self.calls += 1;
+        *self.by_step.entry(decision.step.name()).or_default() += 1;
+        if decision.assignee.is_none() {
+            self.unassigned += 1;
+        }
+    }
+
+    /// Adds another summary's counts (from a parallel worker).
+    pub fn merge(&mut self, other: &Summary) {
+        self.calls += other.calls;
+        self.unassigned += other.unassigned;
+        self.unreadable += other.unreadable;
+        for (step, count) in &other.by_step {
+            *self.by_step.entry(step).or_default() += count;
+        }
+    }
+
+    /// The summary as printed on stderr after a batch.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "{} calls decided, {} unassigned, {} unreadable lines\n",
+            self.calls, self.unassigned, self.unreadable
+        );
+        for (step, count) in &self.by_step {
+            let _ = writeln!(out, "  {step:<22} {count:>10}");
+        }
+        out
+    }
+}
+
+/// One line of input, read.
+pub enum Line<'a> {
+    Call(Call<'a>),
+    Unreadable(String),
+}
+
+/// Reads one batch line (without its line break) as a call.
+pub fn read_line(bytes: &[u8]) -> Line<'_> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            return Line::Unreadable(format!(
+                "line is not valid UTF-8 (byte {})",
+                error.valid_up_to() + 1
+            ))
+        }
+    };
+    if text.trim().is_empty() {
+        return Line::Unreadable("empty line, expected a call object".to_string());
+    }
+    match Call::from_json(text) {
+        Ok(call) => Line::Call(call),
+        Err(error) => Line::Unreadable(friendly_json_error(&error.to_string())),
+    }
+}
+
+/// serde's messages name Rust types; say what the data should be instead.
+pub fn friendly_json_error(message: &str) -> String {
+    message
+        .replace("struct Call", "a call object")
+        .replace("struct FlowStep", "a flow step object")
+        .replace("struct Contact", "a contact object")
+        .replace("enum Direction", "`incoming` or `outgoing`")
+        .replace("enum Status", "`answered`, `missed` or `voicemail`")
+        .replace("variant", "value")
+}
+
+/// Evaluates a JSON Lines batch, writing one line per input line.
+///
+/// `progress` is called now and then with the number of lines done.
+pub fn run<R: BufRead, W: Write>(
+    evaluator: &Evaluator<'_>,
+    mut input: R,
+    output: &mut W,
+    options: Options,
+    mut progress: impl FnMut(u64),
+) -> io::Result<Summary> {
+    let mut summary = Summary::default();
+    let mut buffer = Vec::with_capacity(4096);
+    let mut scratch = String::new();
+    let mut line_number = 0u64;
+    loop {
+        buffer.clear();
+        let (read, too_long) = read_bounded_line(&mut input, &mut buffer, MAX_LINE_BYTES)?;
+        if read == 0 {
+            break;
+        }
+        line_number += 1;
+        if too_long {
+            summary.unreadable += 1;
+            write_error(
+                output,
+                line_number,
+                &format!("line is longer than {MAX_LINE_BYTES} bytes"),
+                options.format,
+            )?;
+            continue;
+        }
+        match read_line(&buffer) {
+            Line::Call(call) => {
+                let decision = write_decision(evaluator, &call, output, options, &mut scratch)?;
+                summary.record(&decision);
+            }
+            Line::Unreadable(error) => {
+                summary.unreadable += 1;
+                write_error(output, line_number, &error, options.format)?;
+            }
+        }
+        if line_number % 65_536 == 0 {
+            progress(line_number);
+        }
+    }
+    output.flush()?;
+    Ok(summary)
+}
+
+/// Reads up to and including `\n` into `buffer`, keeping at most `limit`
+/// bytes; the line break (and a `\r` before it) is dropped. Returns the bytes
+/// consumed and whether the line was cut.
+pub fn read_bounded_line<R: BufRead>(
+    input: &mut R,
+    buffer: &mut Vec<u8>,
+    limit: usize,
+) -> io::Result<(usize, bool)> {
+    let mut consumed = 0;
+    let mut too_long = false;
+    loop {
+        let available = match input.fill_buf() {
+            Ok(available) => available,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        if available.is_empty() {
+            break;
+        }
+        let (chunk, done) = match memchr(available) {
+            Some(at) => (&available[..=at], true),
+            None => (available, false),
+        };
+        let length = chunk.len();
+        if !too_long {
+            if buffer.len() + length > limit + 2 {
+                too_long = true;
+                buffer.clear();
+            } else {
+                buffer.extend_from_slice(chunk);
+            }
+        }
+        input.consume(length);
+        consumed += length;
+        if done {
+            break;
+        }
+    }
+    if buffer.last() == Some(&b'\n') {
+        buffer.pop();
+        if buffer.last() == Some(&b'\r') {
+            buffer.pop();
+        }
+    }
+    if buffer.len() > limit {
+        too_long = true;
+    }
+    Ok((consumed, too_long))
+}
+
+fn memchr(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&byte| byte == b'\n')
+}
+
+/// Decides one call and writes its line.
+pub fn write_decision<'e, W: Write>(
+    evaluator: &'e Evaluator<'_>,
+    call: &'e Call<'_>,
+    output: &mut W,
+    options: Options,
+    scratch: &mut String,
+) -> io::Result<Decision<'e>> {
+    if options.explain {
+        let (decision, trace) = evaluator.explain(call);
+        write_assignment(
+            output,
+            call,
+            &decision,
+            Some(&trace),
+            options.format,
+            scratch,
+        )?;
+        Ok(decision)
+    } else {
+        let decision = evaluator.decide(call);
+        write_assignment(output, call, &decision, None, options.format, scratch)?;
+        Ok(decision)
+    }
+}
+
+pub fn write_assignment<W: Write>(
+    output: &mut W,
+    call: &Call<'_>,
+    decision: &Decision<'_>,
+    trace: Option<&[TraceEntry]>,
+    format: OutputFormat,
+    scratch: &mut String,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Json => {
+            let line = Assignment {
+                call: &call.id,
+                assignee: decision.assignee.map(Assignee::from),
+                step: decision.step.name(),
+                trace,
+            };
+            serde_json::to_writer(&mut *output, &line).map_err(io::Error::other)?;
+            output.write_all(b"\n")
+        }
+        OutputFormat::Human => {
+            scratch.clear();
+            human_assignment(scratch, &call.id, decision, trace);
+            output.write_all(scratch.as_bytes())
+        }
+    }
+}
+
+/// `c-1001: hs-2 (Alice@Acme.com) by voicemail_email`, then the trace.
+pub fn human_assignment(
+    out: &mut String,
+    call_id: &str,
+    decision: &Decision<'_>,
+    trace: Option<&[TraceEntry]>,
+) {
+    let who = match decision.assignee {
+        Some(user) => match &user.email {
+            Some(email) => format!("{} ({email})", user.id),
+            None => user.id.clone(),
+        },
+        None => "unassigned".to_string(),
+    };
+    let _ = writeln!(out, "{call_id}: {who} by {}", decision.step.name());
+    if let Some(trace) = trace {
+        let width = trace
+            .iter()
+            .map(|entry| entry.step.chars().count())
+            .max()
+            .unwrap_or(0);
+        let from_width = trace
+            .iter()
+            .map(|entry| entry.from.len())
+            .max()
+            .unwrap_or(0);
+        for entry in trace {
+            let line = format!(
+                "  {:<11} {:<width$}  {:<from_width$}  {}",
+                entry.result.as_str(),
+                entry.step,
+                entry.from,
+                entry.reason.as_deref().unwrap_or("")
+            );
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+    }
+}
+
+pub fn write_error<W: Write>(
+    output: &mut W,
+    line: u64,
+    error: &str,
+    format: OutputFormat,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Json => {
+            serde_json::to_writer(&mut *output, &ErrorLine { line, error })
+                .map_err(io::Error::other)?;
+            output.write_all(b"\n")
+        }
+        OutputFormat::Human => writeln!(output, "line {line}: error: {error}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_lines_drop_line_breaks_and_cut_long_lines() {
+        let mut input = io::Cursor::new(b"ab\r\ncdefgh\nij".to_vec());
+        let mut buffer = Vec::new();
+        assert_eq!(
+            read_bounded_line(&mut input, &mut buffer, 4).unwrap(),
+            (4, false)
+        );
+        assert_eq!(buffer, b"ab");
+        buffer.clear();
+        assert_eq!(
+            read_bounded_line(&mut input, &mut buffer, 4).unwrap(),
+            (7, true)
+        );
+        buffer.clear();
+        assert_eq!(
+            read_bounded_line(&mut input, &mut buffer, 4).unwrap(),
+            (2, false)
+        );
+        assert_eq!(buffer, b"ij");
+        buffer.clear();
+        assert_eq!(
+            read_bounded_line(&mut input, &mut buffer, 4).unwrap(),
+            (0, false)
+        );
+    }
+
+    #[test]
+    fn json_errors_name_data_not_rust_types() {
+        let Line::Unreadable(error) = read_line(b"[1,2]") else {
+            panic!()
+        };
+        assert_eq!(
+            error,
+            "invalid type: sequence, expected a call object at line 1 column 0"
+        );
+        let Line::Unreadable(error) =
+            read_line(br#"{"id":"x","direction":"in","status":"missed"}"#)
+        else {
+            panic!()
+        };
+        assert!(
+            error.starts_with("unknown value `in`, expected one of `incoming`, `outgoing`"),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! `callassign eval`: decide who owns calls.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+
+use callassign::batch::{self, Options, OutputFormat};
+use callassign::evaluate::Evaluator;
+use callassign::model::context::MAX_CONTEXT_BYTES;
+use callassign::model::{Call, Context};
+
+use super::{load_plan, CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Json,
+    Human,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The rule file to evaluate with
+    #[arg(long)]
+    rules: PathBuf,
+    /// The integration context (YAML or JSON)
+    #[arg(long)]
+    context: PathBuf,
+    /// A call (.json, .yaml) or a batch (.jsonl, or - for stdin)
+    #[arg(default_value = "-")]
+    input: PathBuf,
+    /// Output: JSON Lines, or readable text
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
+    /// Show every step of the plan and why it did or did not decide
+    #[arg(long)]
+    explain: bool,
+    /// No summary on stderr after a batch
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// What kind of input a path holds.
+enum Input {
+    Batch,
+    JsonCall,
+    YamlCall,
+}
+
+fn input_kind(path: &Path) -> Result<Input, CliError> {
+    if path.as_os_str() == "-" {
+        return Ok(Input::Batch);
+    }
+    match path.extension().and_then(|ext| ext.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("jsonl" | "ndjson") => Ok(Input::Batch),
+        Some("json") => Ok(Input::JsonCall),
+        Some("yaml" | "yml") => Ok(Input::YamlCall),
+        _ => Err(CliError::new(format!("cannot tell what `{}` holds from its name", path.display()))
+            .help("name one call `.json` or `.yaml`, a batch `.jsonl`, or pass `-` to read a batch from stdin")),
+    }
+}
+
+pub fn run(args: Args) -> CliResult {
+    let kind = input_kind(&args.input)?;
+    let context = load_context(&args.context)?;
+    let plan = load_plan(&args.rules)?;
+    let evaluator = Evaluator::new(&plan, &context);
+    let options = Options {
+        format: match args.format {
+            Format::Json => OutputFormat::Json,
+            Format::Human => OutputFormat::Human,
+        },
+        explain: args.explain,
+    };
+    let stdout = io::stdout();
+    let mut output = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let write_failed = |error: io::Error| CliError::new(format!("cannot write output: {error}"));
+
+    match kind {
+        Input::Batch => {
+            let reader: Box<dyn BufRead> = if args.input.as_os_str() == "-" {
+                Box::new(BufReader::with_capacity(256 * 1024, io::stdin().lock()))
+            } else {
+                Box::new(BufReader::with_capacity(
+                    256 * 1024,
+                    File::open(&args.input).map_err(|error| CliError::io(&args.input, &error))?,
+                ))
+            };
+            let show_progress = io::stderr().is_terminal() && !args.quiet;
+            let summary = batch::run(&evaluator, reader, &mut output, options, |done| {
+                if show_progress {
+                    eprint!("\r{done} lines…");
+                }
+            })
+            .map_err(|error| match error.kind() {
+                io::ErrorKind::BrokenPipe => CliError::new("output closed early"),
+                _ => CliError::new(format!(
+                    "cannot read `{}` or write output: {error}",
+                    args.input.display()
+                )),
+            })?;
+            if show_progress {
+                eprint!("\r");
+            }
+            if !args.quiet {
+                eprint!("{}", summary.render());
+            }
+            Ok(ExitCode::from(if summary.unreadable > 0 {
+                EXIT_PROBLEMS
+            } else {
+                EXIT_OK
+            }))
+        }
+        Input::JsonCall | Input::YamlCall => {
+            let text = read_limited(&args.input, MAX_CONTEXT_BYTES)?;
+            let parsed = match kind {
+                Input::JsonCall => Call::from_json(&text)
+                    .map(Call::into_owned)
+                    .map_err(|error| {
+                        (
+                            error.line() as u64,
+                            batch::friendly_json_error(&error.to_string()),
+                        )
+                    }),
+                _ => Call::from_yaml(&text).map_err(|error| {
+                    (
+                        error.location().map_or(1, |at| at.line() as u64),
+                        batch::friendly_json_error(&error.to_string()),
+                    )
+                }),
+            };
+            let mut scratch = String::new();
+            let code = match parsed {
+                Ok(call) => {
+                    batch::write_decision(&evaluator, &call, &mut output, options, &mut scratch)
+                        .map_err(write_failed)?;
+                    EXIT_OK
+                }
+                Err((line, error)) => {
+                    batch::write_error(&mut output, line, &error, options.format)
+                        .map_err(write_failed)?;
+                    EXIT_PROBLEMS
+                }
+            };
+            output.flush().map_err(write_failed)?;
+            Ok(ExitCode::from(code))
+        }
+    }
+}
+
+/// Reads a whole file, refusing one larger than `limit`.
+fn read_limited(path: &Path, limit: usize) -> Result<String, CliError> {
+    let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| CliError::io(path, &error))?;
+    if bytes.len() > limit {
+        return Err(
+            CliError::new(format!("`{}` is larger than {limit} bytes", path.display()))
+                .help("is this the right file?"),
+        );
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        CliError::new(format!(
+            "`{}` is not valid UTF-8 (byte {})",
+            path.display(),
+            error.utf8_error().valid_up_to() + 1
+        ))
+    })
+}
+
+/// Reads and validates an integration context.
+pub fn load_context(path: &Path) -> Result<Context, CliError> {
+    let text = read_limited(path, MAX_CONTEXT_BYTES)?;
+    let is_json = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+    let context = if is_json {
+        serde_json::from_str::<Context>(&text).map_err(|error| CliError::new(format!("`{}` is not a valid context: {error}", path.display())))
+    } else {
+        Context::from_yaml(&text).map_err(|error| CliError::new(format!("`{}` is not a valid context: {error}", path.display())))
+    }
+    .map_err(|error| error.help("a context has `integration`, `contact_owner`, `fallback`, `installer` and `users`; see README.md"))?;
+    let problems = context.problems();
+    if let Some(first) = problems.first() {
+        let mut message = format!("`{}` is ambiguous: {}", path.display(), first.message);
+        for problem in &problems[1..] {
+            message.push_str(&format!("\n  also: {}", problem.message));
+        }
+        return Err(CliError::new(message).help(first.help.clone()));
+    }
+    Ok(context)
+}

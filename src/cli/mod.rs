@@ -1,0 +1,175 @@
+//! Command-line parsing and the shared plumbing of the subcommands. Each
+//! subcommand lives in its own file and calls into the library.
+
+use std::fmt;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use callassign::finding::Finding;
+use callassign::report::{self, Style};
+
+mod check;
+mod eval;
+mod plan;
+
+/// Decide who owns the follow-up of exported phone calls, from rule files.
+#[derive(Debug, Parser)]
+#[command(name = "callassign", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse and check rule files (default: the `rules` folder)
+    Check(check::Args),
+    /// Decide who owns calls: one call (.json/.yaml) or a JSON Lines batch
+    Eval(eval::Args),
+    /// Show the resolved, flattened steps of a rule file
+    Plan(plan::Args),
+}
+
+/// Exit statuses, as documented in README.md.
+pub const EXIT_OK: u8 = 0;
+/// Findings, unreadable input lines, failing rule tests.
+pub const EXIT_PROBLEMS: u8 = 1;
+/// Usage, I/O or rule-file errors.
+pub const EXIT_ERROR: u8 = 2;
+
+/// An error that stops a command: printed as `error: …` with an optional
+/// help line, exit status 2.
+#[derive(Debug)]
+pub struct CliError {
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl CliError {
+    pub fn new(message: impl Into<String>) -> CliError {
+        CliError {
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> CliError {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// A file that could not be read.
+    pub fn io(path: &Path, error: &std::io::Error) -> CliError {
+        let message = match error.kind() {
+            std::io::ErrorKind::NotFound => format!("`{}` does not exist", path.display()),
+            _ => format!("cannot read `{}`: {error}", path.display()),
+        };
+        CliError::new(message)
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+pub type CliResult = Result<ExitCode, CliError>;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Plan(args) => plan::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// `--format` for findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingFormat {
+    Human,
+    Json,
+    Github,
+}
+
+/// Whether to colour output for a stream: a terminal, and `NO_COLOR` unset.
+pub fn use_color(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
+/// Prints rule-file findings to stderr, the way commands other than
+/// `check` report a rule file they cannot use.
+pub fn print_findings_to_stderr(findings: &[Finding]) {
+    let style = Style {
+        color: use_color(std::io::stderr().is_terminal()),
+        width: 100,
+    };
+    for finding in findings {
+        eprint!("{}", report::human(finding, style));
+    }
+}
+
+/// Compiles a rule file for a command that needs its plan; findings in
+/// error stop the command with exit status 2.
+pub fn load_plan(path: &Path) -> Result<callassign::plan::Plan, CliError> {
+    let compiled = callassign::compile_file(path).map_err(|error| CliError::io(path, &error))?;
+    let mut findings = compiled.findings;
+    callassign::finding::sort_and_dedup(&mut findings);
+    match compiled.plan {
+        Some(plan) => {
+            // Warnings do not stop evaluation, but are worth seeing.
+            print_findings_to_stderr(&findings);
+            Ok(plan)
+        }
+        None => {
+            print_findings_to_stderr(&findings);
+            Err(CliError::new(format!(
+                "`{}` has errors ({})",
+                path.display(),
+                report::summary(&findings)
+            ))
+            .help(format!(
+                "run `callassign check {}` for the full report",
+                path.display()
+            )))
+        }
+    }
+}
+
+/// The rule files `check`/`fmt` arguments stand for; the default is `rules/`.
+pub fn expand_rule_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let defaults = [PathBuf::from("rules")];
+    let paths = if paths.is_empty() {
+        &defaults[..]
+    } else {
+        paths
+    };
+    let mut files = Vec::new();
+    for path in paths {
+        let found =
+            callassign::load::rule_files(path).map_err(|error| CliError::io(path, &error))?;
+        if found.is_empty() {
+            return Err(CliError::new(format!(
+                "no `.rules` files in `{}`",
+                path.display()
+            )));
+        }
+        files.extend(found);
+    }
+    Ok(files)
+}

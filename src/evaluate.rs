@@ -1,0 +1,660 @@
+//! Evaluate: plan × integration context × call → who owns the call, and
+//! (on request) why.
+//!
+//! An [`Evaluator`] binds a [`Plan`] to a [`Context`] once: the e-mail index
+//! is built and fixed users are looked up before the first call. Deciding a
+//! call then walks the plan's steps in order; the first step that finds an
+//! active integration user decides, and the fallback ends the walk.
+//!
+//! The walk reports to a [`Tracer`]. Plain evaluation uses [`NoTrace`],
+//! whose methods are empty, so explaining costs nothing when not asked for.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::model::{Call, Context, Directory, FallbackMode, Lookup, User};
+use crate::plan::{Builtin, Condition, Fallback, Field, Plan, PlanStep, StepId, TextField};
+use crate::time::parse_rfc3339;
+
+/// Which step decided a call, named as assignment lines name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DecidedBy {
+    Step(Builtin),
+    /// A `user "email"` step or fallback.
+    User,
+    IntegrationFallback,
+    /// `fallback unassigned`.
+    Unassigned,
+}
+
+impl DecidedBy {
+    pub fn name(self) -> &'static str {
+        match self {
+            DecidedBy::Step(builtin) => builtin.name(),
+            DecidedBy::User => "user",
+            DecidedBy::IntegrationFallback => "integration_fallback",
+            DecidedBy::Unassigned => "unassigned",
+        }
+    }
+}
+
+/// The outcome for one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision<'e> {
+    /// `None`: the call is left unassigned.
+    pub assignee: Option<&'e User>,
+    pub step: DecidedBy,
+}
+
+/// Why a step did not decide. Rendered to text only when explaining.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Miss<'c> {
+    NoAgent,
+    NoFlow,
+    LastStepIsNot { kind: &'c str, wanted: &'static str },
+    NoAgentOnLastStep { kind: &'c str },
+    NoEmailOnVoicemail,
+    NoContactOwners,
+    NoContact,
+    NoOwner,
+    NoFavoriteAgent,
+    UnknownEmail { email: &'c str },
+    InactiveEmail { email: &'c str, id: &'c str },
+    UnknownId { id: &'c str },
+    InactiveId { id: &'c str },
+}
+
+/// What a step's explanation says; implemented by the trace builder.
+pub trait Tracer<'c> {
+    /// The step's condition kept it from running.
+    fn skipped(&mut self, step: &PlanStep);
+    /// The step ran and found no active user.
+    fn failed(&mut self, step: &PlanStep, miss: Miss<'c>);
+    /// The step decided.
+    fn decided(&mut self, step: &PlanStep, user: &'c User, matched: &'c str);
+    /// The fallback decided; `miss` says why it left the call unassigned.
+    fn fallback(&mut self, user: Option<&'c User>, miss: Option<FallbackMiss<'c>>);
+}
+
+/// Why a fallback left a call unassigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FallbackMiss<'c> {
+    /// The integration's fallback is to leave calls unassigned.
+    IntegrationUnassigned,
+    NoInstaller,
+    Installer(Miss<'c>),
+    User(Miss<'c>),
+    /// `fallback unassigned`.
+    Unassigned,
+}
+
+/// Records nothing: plain evaluation.
+pub struct NoTrace;
+
+impl<'c> Tracer<'c> for NoTrace {
+    #[inline(always)]
+    fn skipped(&mut self, _: &PlanStep) {}
+    #[inline(always)]
+    fn failed(&mut self, _: &PlanStep, _: Miss<'c>) {}
+    #[inline(always)]
+    fn decided(&mut self, _: &PlanStep, _: &'c User, _: &'c str) {}
+    #[inline(always)]
+    fn fallback(&mut self, _: Option<&'c User>, _: Option<FallbackMiss<'c>>) {}
+}
+
+/// A step bound to a context.
+#[derive(Debug)]
+enum Bound {
+    Builtin(Builtin),
+    /// A fixed user, looked up once: the directory index, if any.
+    User {
+        email: String,
+        index: Option<u32>,
+    },
+}
+
+/// A plan bound to an integration context, ready to decide calls.
+///
+/// ```
+/// use callassign::{compile_text, evaluate::Evaluator, model::{Call, Context}};
+///
+/// let plan = compile_text("demo.rules", "ruleset demo\nstep favorite_agent\nfallback integration\n").plan.unwrap();
+/// let context = Context::from_yaml("integration: hubspot\nusers:\n  - {id: hs-2, email: Alice@Acme.com}\n").unwrap();
+/// let evaluator = Evaluator::new(&plan, &context);
+/// let call = Call::from_json(r#"{"id":"c-1","direction":"incoming","status":"missed","contact":{"favorite_agent":" alice@acme.com"}}"#).unwrap();
+/// let decision = evaluator.decide(&call);
+/// assert_eq!(decision.assignee.unwrap().id, "hs-2");
+/// assert_eq!(decision.step.name(), "favorite_agent");
+/// ```
+#[derive(Debug)]
+pub struct Evaluator<'p> {
+    plan: &'p Plan,
+    context: &'p Context,
+    directory: Directory,
+    bound: Vec<Bound>,
+    fallback: Bound,
+    installer: Option<u32>,
+}
+
+impl<'p> Evaluator<'p> {
+    pub fn new(plan: &'p Plan, context: &'p Context) -> Evaluator<'p> {
+        let directory = Directory::new(&context.users);
+        let bind = |step: &StepId| match step {
+            StepId::Builtin(builtin) => Bound::Builtin(*builtin),
+            StepId::User(email) => Bound::User {
+                email: email.clone(),
+                index: directory.index_of_email(email),
+            },
+        };
+        let bound = plan.steps.iter().map(|step| bind(&step.step)).collect();
+        let fallback = match &plan.fallback.fallback {
+            Fallback::User(email) => bind(&StepId::User(email.clone())),
+            _ => Bound::Builtin(Builtin::CallAgent), // unused for these fallbacks
+        };
+        let installer = context
+            .installer
+            .as_deref()
+            .and_then(|id| {
+                context
+                    .users
+                    .iter()
+                    .position(|user| user.id.trim() == id.trim())
+            })
+            .map(|i| i as u32);
+        Evaluator {
+            plan,
+            context,
+            directory,
+            bound,
+            fallback,
+            installer,
+        }
+    }
+
+    pub fn plan(&self) -> &Plan {
+        self.plan
+    }
+
+    pub fn context(&self) -> &Context {
+        self.context
+    }
+
+    /// Decides who owns a call.
+    pub fn decide<'e>(&'e self, call: &'e Call<'_>) -> Decision<'e> {
+        self.run(call, &mut NoTrace)
+    }
+
+    /// Decides who owns a call and explains every step of the plan.
+    pub fn explain<'e>(&'e self, call: &'e Call<'_>) -> (Decision<'e>, Vec<TraceEntry>) {
+        let mut trace = TraceBuilder {
+            evaluator: self,
+            entries: Vec::with_capacity(self.plan.steps.len() + 1),
+        };
+        let decision = self.run(call, &mut trace);
+        let mut entries = trace.entries;
+        // Steps after the deciding one were not reached.
+        for step in &self.plan.steps[entries.len().min(self.plan.steps.len())..] {
+            entries.push(TraceEntry {
+                step: step.step.to_string(),
+                from: step.origin.short(),
+                result: Outcome::NotReached,
+                reason: None,
+                assignee: None,
+            });
+        }
+        if !entries
+            .iter()
+            .any(|entry| entry.step.starts_with("fallback"))
+        {
+            entries.push(TraceEntry {
+                step: fallback_label(&self.plan.fallback.fallback),
+                from: self.plan.fallback.origin.short(),
+                result: Outcome::NotReached,
+                reason: None,
+                assignee: None,
+            });
+        }
+        (decision, entries)
+    }
+
+    /// Walks the plan, reporting each step to `tracer`.
+    pub fn run<'e, T: Tracer<'e>>(&'e self, call: &'e Call<'_>, tracer: &mut T) -> Decision<'e> {
+        for (step, bound) in self.plan.steps.iter().zip(&self.bound) {
+            if let Some(guard) = &step.guard {
+                if holds(&guard.condition, call) == guard.unless {
+                    tracer.skipped(step);
+                    continue;
+                }
+            }
+            let found = match bound {
+                Bound::Builtin(builtin) => self.builtin(*builtin, call),
+                Bound::User { email, index } => match self.directory.lookup_index(*index) {
+                    Lookup::Active(user) => Ok((user, user.email.as_deref().unwrap_or(email))),
+                    Lookup::Inactive(user) => Err(Miss::InactiveEmail {
+                        email: user.email.as_deref().unwrap_or(email),
+                        id: &user.id,
+                    }),
+                    Lookup::Unknown => Err(Miss::UnknownEmail { email }),
+                },
+            };
+            match found {
+                Ok((user, matched)) => {
+                    tracer.decided(step, user, matched);
+                    let decided_by = match bound {
+                        Bound::Builtin(builtin) => DecidedBy::Step(*builtin),
+                        Bound::User { .. } => DecidedBy::User,
+                    };
+                    return Decision {
+                        assignee: Some(user),
+                        step: decided_by,
+                    };
+                }
+                Err(miss) => tracer.failed(step, miss),
+            }
+        }
+        self.fallback(tracer)
+    }
+
+    fn fallback<'e, T: Tracer<'e>>(&'e self, tracer: &mut T) -> Decision<'e> {
+        let (assignee, miss, step) = match &self.plan.fallback.fallback {
+            Fallback::Unassigned => (None, Some(FallbackMiss::Unassigned), DecidedBy::Unassigned),
+            Fallback::Integration => {
+                let (user, miss) = match (
+                    self.context.fallback,
+                    self.installer,
+                    &self.context.installer,
+                ) {
+                    (FallbackMode::Unassigned, _, _) => {
+                        (None, Some(FallbackMiss::IntegrationUnassigned))
+                    }
+                    (FallbackMode::Installer, _, None) => (None, Some(FallbackMiss::NoInstaller)),
+                    (FallbackMode::Installer, None, Some(id)) => {
+                        (None, Some(FallbackMiss::Installer(Miss::UnknownId { id })))
+                    }
+                    (FallbackMode::Installer, Some(index), _) => {
+                        let user = &self.context.users[index as usize];
+                        if user.active {
+                            (Some(user), None)
+                        } else {
+                            (
+                                None,
+                                Some(FallbackMiss::Installer(Miss::InactiveId { id: &user.id })),
+                            )
+                        }
+                    }
+                };
+                (user, miss, DecidedBy::IntegrationFallback)
+            }
+            Fallback::User(email) => {
+                let Bound::User { index, .. } = &self.fallback else {
+                    unreachable!("a user fallback is bound to a user")
+                };
+                match self.directory.lookup_index(*index) {
+                    Lookup::Active(user) => (Some(user), None, DecidedBy::User),
+                    Lookup::Inactive(user) => (
+                        None,
+                        Some(FallbackMiss::User(Miss::InactiveEmail {
+                            email,
+                            id: &user.id,
+                        })),
+                        DecidedBy::User,
+                    ),
+                    Lookup::Unknown => (
+                        None,
+                        Some(FallbackMiss::User(Miss::UnknownEmail { email })),
+                        DecidedBy::User,
+                    ),
+                }
+            }
+        };
+        tracer.fallback(assignee, miss);
+        Decision { assignee, step }
+    }
+
+    /// What a built-in step finds: the user and the address or id matched.
+    fn builtin<'e>(
+        &'e self,
+        builtin: Builtin,
+        call: &'e Call<'_>,
+    ) -> Result<(&'e User, &'e str), Miss<'e>> {
+        match builtin {
+            Builtin::CallAgent => self.by_email(call.agent.as_deref().ok_or(Miss::NoAgent)?),
+            Builtin::LastStepAgent => {
+                let last = call.last_step.as_ref().ok_or(Miss::NoFlow)?;
+                if last.kind != "call_to_agent" && last.kind != "call_to_group" {
+                    return Err(Miss::LastStepIsNot {
+                        kind: &last.kind,
+                        wanted: "a call to an agent or group",
+                    });
+                }
+                self.by_email(
+                    last.agent
+                        .as_deref()
+                        .ok_or(Miss::NoAgentOnLastStep { kind: &last.kind })?,
+                )
+            }
+            Builtin::VoicemailEmail => {
+                let last = call.last_step.as_ref().ok_or(Miss::NoFlow)?;
+                if last.kind != "voicemail" {
+                    return Err(Miss::LastStepIsNot {
+                        kind: &last.kind,
+                        wanted: "a voicemail",
+                    });
+                }
+                self.by_email(last.email.as_deref().ok_or(Miss::NoEmailOnVoicemail)?)
+            }
+            Builtin::ContactOwner => {
+                if !self.context.contact_owner {
+                    return Err(Miss::NoContactOwners);
+                }
+                let contact = call.contact.as_ref().ok_or(Miss::NoContact)?;
+                let owner = contact.owner.as_deref().ok_or(Miss::NoOwner)?;
+                match self.directory.by_id(owner) {
+                    Lookup::Active(user) => Ok((user, &user.id)),
+                    Lookup::Inactive(_) => Err(Miss::InactiveId { id: owner }),
+                    Lookup::Unknown => Err(Miss::UnknownId { id: owner }),
+                }
+            }
+            Builtin::FavoriteAgent => {
+                let contact = call.contact.as_ref().ok_or(Miss::NoContact)?;
+                self.by_email(
+                    contact
+                        .favorite_agent
+                        .as_deref()
+                        .ok_or(Miss::NoFavoriteAgent)?,
+                )
+            }
+        }
+    }
+
+    fn by_email<'e>(&'e self, email: &'e str) -> Result<(&'e User, &'e str), Miss<'e>> {
+        match self.directory.by_email(email) {
+            Lookup::Active(user) => Ok((user, email)),
+            Lookup::Inactive(user) => Err(Miss::InactiveEmail {
+                email,
+                id: &user.id,
+            }),
+            Lookup::Unknown => Err(Miss::UnknownEmail { email }),
+        }
+    }
+}
+
+/// Whether a condition holds for a call.
+pub fn holds(condition: &Condition, call: &Call<'_>) -> bool {
+    match condition {
+        Condition::All(parts) => parts.iter().all(|part| holds(part, call)),
+        Condition::Any(parts) => parts.iter().any(|part| holds(part, call)),
+        Condition::Not(inner) => !holds(inner, call),
+        Condition::Direction(set) => set & call.direction.bit() != 0,
+        Condition::Status(set) => set & call.status.bit() != 0,
+        Condition::TextIn {
+            field,
+            values,
+            fold_case,
+        } => text(call, *field).is_some_and(|value| {
+            if *fold_case {
+                let value = value.trim();
+                values.iter().any(|wanted| eq_folded(wanted, value))
+            } else {
+                values.iter().any(|wanted| **wanted == *value)
+            }
+        }),
+        Condition::TextStartsWith {
+            field,
+            prefix,
+            fold_case,
+        } => text(call, *field).is_some_and(|value| {
+            if *fold_case {
+                starts_with_folded(value.trim_start(), prefix)
+            } else {
+                value.starts_with(&**prefix)
+            }
+        }),
+        Condition::IsNull(field) => is_null(call, *field),
+        Condition::HasTag(tag) => call.tags.iter().any(|own| **own == **tag),
+        Condition::Duration { op, value } => call
+            .duration_s
+            .is_some_and(|duration| op.holds(duration, *value)),
+        Condition::DurationIn(values) => call
+            .duration_s
+            .is_some_and(|duration| values.contains(&duration)),
+        Condition::StartedAt { op, millis } => call
+            .started_at
+            .as_deref()
+            .and_then(parse_rfc3339)
+            .is_some_and(|at| op.holds(at, *millis)),
+    }
+}
+
+fn text<'c>(call: &'c Call<'_>, field: TextField) -> Option<&'c str> {
+    match field {
+        TextField::Agent => call.agent.as_deref(),
+        TextField::Number => call.number.as_deref(),
+        TextField::ContactId => call.contact.as_ref()?.id.as_deref(),
+        TextField::ContactOwner => call.contact.as_ref()?.owner.as_deref(),
+        TextField::ContactFavoriteAgent => call.contact.as_ref()?.favorite_agent.as_deref(),
+        TextField::LastStep => call.last_step.as_ref().map(|step| &*step.kind),
+    }
+}
+
+fn is_null(call: &Call<'_>, field: Field) -> bool {
+    match field {
+        Field::Agent => call.agent.is_none(),
+        Field::Number => call.number.is_none(),
+        Field::Duration => call.duration_s.is_none(),
+        Field::StartedAt => call.started_at.is_none(),
+        Field::Contact => call.contact.is_none(),
+        Field::ContactId => text(call, TextField::ContactId).is_none(),
+        Field::ContactOwner => text(call, TextField::ContactOwner).is_none(),
+        Field::ContactFavoriteAgent => text(call, TextField::ContactFavoriteAgent).is_none(),
+        Field::LastStep => call.last_step.is_none(),
+        Field::Direction | Field::Status | Field::Tags => false,
+    }
+}
+
+/// `lowered` is already lowercase.
+fn eq_folded(lowered: &str, value: &str) -> bool {
+    if value.is_ascii() {
+        value.eq_ignore_ascii_case(lowered)
+    } else {
+        value.to_lowercase() == lowered
+    }
+}
+
+fn starts_with_folded(value: &str, lowered_prefix: &str) -> bool {
+    if value.is_ascii() {
+        value.len() >= lowered_prefix.len()
+            && value.as_bytes()[..lowered_prefix.len()]
+                .eq_ignore_ascii_case(lowered_prefix.as_bytes())
+    } else {
+        value.to_lowercase().starts_with(lowered_prefix)
+    }
+}
+
+/// One line of an explanation: a step and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TraceEntry {
+    /// The step as rule files name it (`contact_owner`, `user "x@y.z"`,
+    /// `fallback integration`).
+    pub step: String,
+    /// Where the step was written (`default.rules:7`).
+    pub from: String,
+    pub result: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Its condition kept it from running.
+    Skipped,
+    /// It ran and found no active user.
+    Failed,
+    Decided,
+    /// An earlier step decided.
+    NotReached,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Skipped => "skipped",
+            Outcome::Failed => "failed",
+            Outcome::Decided => "decided",
+            Outcome::NotReached => "not reached",
+        }
+    }
+}
+
+fn fallback_label(fallback: &Fallback) -> String {
+    format!("fallback {fallback}")
+}
+
+struct TraceBuilder<'e, 'p> {
+    evaluator: &'e Evaluator<'p>,
+    entries: Vec<TraceEntry>,
+}
+
+impl TraceBuilder<'_, '_> {
+    fn integration(&self) -> &str {
+        &self.evaluator.context.integration
+    }
+
+    fn miss(&self, miss: Miss<'_>) -> String {
+        let integration = self.integration();
+        match miss {
+            Miss::NoAgent => "the call has no agent".to_string(),
+            Miss::NoFlow => "the call has no flow steps".to_string(),
+            Miss::LastStepIsNot { kind, wanted } => {
+                format!("the last flow step is `{kind}`, not {wanted}")
+            }
+            Miss::NoAgentOnLastStep { kind } => {
+                format!("no agent on the last flow step (`{kind}`)")
+            }
+            Miss::NoEmailOnVoicemail => {
+                "the last flow step is a voicemail with no e-mail".to_string()
+            }
+            Miss::NoContactOwners => {
+                format!("{integration} has no contact owners (`contact_owner: false`)")
+            }
+            Miss::NoContact => "the call has no contact".to_string(),
+            Miss::NoOwner => "the contact has no owner".to_string(),
+            Miss::NoFavoriteAgent => "the contact has no favorite agent".to_string(),
+            Miss::UnknownEmail { email } => {
+                format!("`{}` is not a user of {integration}", email.trim())
+            }
+            Miss::InactiveEmail { email, id } => format!(
+                "`{}` is {integration} user `{id}`, who is not active",
+                email.trim()
+            ),
+            Miss::UnknownId { id } => format!("`{id}` is not a user id of {integration}"),
+            Miss::InactiveId { id } => format!("{integration} user `{id}` is not active"),
+        }
+    }
+}
+
+fn user_label(user: &User) -> String {
+    match &user.email {
+        Some(email) => format!("{} ({email})", user.id),
+        None => user.id.clone(),
+    }
+}
+
+impl<'c> Tracer<'c> for TraceBuilder<'_, '_> {
+    fn skipped(&mut self, step: &PlanStep) {
+        let guard = step.guard.as_ref().expect("only guarded steps are skipped");
+        let verdict = if guard.unless {
+            "holds"
+        } else {
+            "does not hold"
+        };
+        self.entries.push(TraceEntry {
+            step: step.step.to_string(),
+            from: step.origin.short(),
+            result: Outcome::Skipped,
+            reason: Some(format!("`{} {}` {verdict}", guard.keyword(), guard.text)),
+            assignee: None,
+        });
+    }
+
+    fn failed(&mut self, step: &PlanStep, miss: Miss<'c>) {
+        let reason = self.miss(miss);
+        self.entries.push(TraceEntry {
+            step: step.step.to_string(),
+            from: step.origin.short(),
+            result: Outcome::Failed,
+            reason: Some(reason),
+            assignee: None,
+        });
+    }
+
+    fn decided(&mut self, step: &PlanStep, user: &'c User, matched: &'c str) {
+        let reason = if matches!(step.step, StepId::Builtin(Builtin::ContactOwner)) {
+            format!(
+                "the contact owner `{}` is an active user of {}",
+                user.id,
+                self.integration()
+            )
+        } else {
+            format!(
+                "`{}` is an active user of {}",
+                matched.trim(),
+                self.integration()
+            )
+        };
+        self.entries.push(TraceEntry {
+            step: step.step.to_string(),
+            from: step.origin.short(),
+            result: Outcome::Decided,
+            reason: Some(reason),
+            assignee: Some(user_label(user)),
+        });
+    }
+
+    fn fallback(&mut self, user: Option<&'c User>, miss: Option<FallbackMiss<'c>>) {
+        let integration = self.integration().to_string();
+        let reason = match (user, miss) {
+            (Some(user), _)
+                if matches!(self.evaluator.plan.fallback.fallback, Fallback::User(_)) =>
+            {
+                format!(
+                    "`{}` is an active user of {integration}",
+                    user.email.as_deref().unwrap_or(&user.id)
+                )
+            }
+            (Some(user), _) => format!("{integration} falls back to its installer `{}`", user.id),
+            (None, Some(FallbackMiss::IntegrationUnassigned)) => {
+                format!("{integration} leaves calls unassigned (`fallback: unassigned`)")
+            }
+            (None, Some(FallbackMiss::NoInstaller)) => format!(
+                "{integration} falls back to its installer, but none is configured: unassigned"
+            ),
+            (None, Some(FallbackMiss::Installer(miss))) => format!(
+                "{integration} falls back to its installer, but {}: unassigned",
+                self.miss(miss)
+            ),
+            (None, Some(FallbackMiss::User(miss))) => format!("{}: unassigned", self.miss(miss)),
+            (None, Some(FallbackMiss::Unassigned)) | (None, None) => {
+                "the rules leave the call unassigned".to_string()
+            }
+        };
+        let fallback = &self.evaluator.plan.fallback;
+        self.entries.push(TraceEntry {
+            step: fallback_label(&fallback.fallback),
+            from: fallback.origin.short(),
+            result: Outcome::Decided,
+            reason: Some(reason),
+            assignee: user.map(user_label),
+        });
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

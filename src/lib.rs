@@ -1,0 +1,98 @@
+//! callassign decides who owns the follow-up of an exported phone call.
+//!
+//! Rule files say, as data, which steps to try and in what order. The
+//! pipeline, one module each:
+//!
+//! 1. [`parse`]: rule text → syntax tree ([`ast`]), with spans;
+//! 2. [`check`]: names and types resolved, every problem a [`finding`];
+//! 3. [`load`] follows `extends` inside the rule folder, and [`compile`]
+//!    applies the edits of the chain → one flat, typed [`plan`];
+//! 4. [`evaluate`]: plan × integration context × call → assignee and trace.
+//!
+//! [`model`] holds the data contract (calls, contexts, assignment lines),
+//! [`report`] renders findings, [`batch`] streams JSON Lines through an
+//! evaluator.
+//!
+//! ```
+//! use callassign::{compile_text, evaluate::Evaluator, model::{Call, Context}};
+//!
+//! let rules = "ruleset demo\nstep call_agent unless direction == incoming and status in [missed, voicemail]\nstep last_step_agent\nfallback integration\n";
+//! let compiled = compile_text("demo.rules", rules);
+//! assert!(compiled.findings.is_empty());
+//! let plan = compiled.plan.unwrap();
+//!
+//! let context = Context::from_yaml("integration: hubspot\nfallback: installer\ninstaller: hs-1\nusers:\n  - {id: hs-1, email: admin@acme.com}\n  - {id: hs-3, email: bob@acme.com}\n").unwrap();
+//! let evaluator = Evaluator::new(&plan, &context);
+//!
+//! let call = Call::from_json(r#"{"id":"c-7","direction":"incoming","status":"missed","agent":"alice@acme.com",
+//!     "flow":[{"type":"call_to_agent","agent":"Bob@Acme.com"}]}"#).unwrap();
+//! let decision = evaluator.decide(&call);
+//! assert_eq!(decision.assignee.map(|user| user.id.as_str()), Some("hs-3"));
+//! assert_eq!(decision.step.name(), "last_step_agent");
+//! ```
+
+pub mod ast;
+pub mod batch;
+pub mod check;
+pub mod compile;
+pub mod evaluate;
+pub mod finding;
+pub mod load;
+pub mod model;
+pub mod parse;
+pub mod plan;
+pub mod report;
+pub mod source;
+pub mod suggest;
+pub mod time;
+
+use std::io;
+use std::path::Path;
+
+use crate::compile::Compiled;
+use crate::finding::{Code, Finding};
+use crate::load::{Chain, Loader};
+
+/// Loads a rule file with its `extends` chain and compiles it.
+/// An error only when the file itself cannot be read.
+pub fn compile_file(path: &Path) -> io::Result<Compiled> {
+    compile_with(&mut Loader::new(), path)
+}
+
+/// Like [`compile_file`], sharing already loaded files with earlier calls.
+pub fn compile_with(loader: &mut Loader, path: &Path) -> io::Result<Compiled> {
+    let chain = loader.load_chain(path)?;
+    Ok(compile::compile(&chain))
+}
+
+/// Compiles rule text that is not in a file; it cannot use `extends`.
+pub fn compile_text(name: &str, text: &str) -> Compiled {
+    let file = std::sync::Arc::new(load::load_text(name, text));
+    let mut findings = Vec::new();
+    let mut complete = true;
+    if let Some(extends) = file
+        .checked
+        .as_ref()
+        .and_then(|checked| checked.extends.as_ref())
+    {
+        complete = false;
+        findings.push(
+            Finding::new(
+                Code::MissingExtends,
+                &file.source,
+                extends.span,
+                format!(
+                    "cannot extend `{}` from rule text that is not in a file",
+                    extends.node
+                ),
+            )
+            .label("no folder to look in")
+            .help("save the rules beside the file they extend"),
+        );
+    }
+    compile::compile(&Chain {
+        files: vec![file],
+        complete,
+        findings,
+    })
+}

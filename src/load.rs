@@ -1,0 +1,336 @@
+//! Load: read a rule file from disk, parse and check it, and follow its
+//! `extends` chain inside its folder.
+//!
+//! Loading, parsing and checking are separate steps with separate findings;
+//! this module only strings them together and owns everything that touches
+//! the file system: size and encoding limits, the folder boundary, missing
+//! files, cycles and the chain's depth.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::check::{check_file, is_plain_name, CheckedFile};
+use crate::finding::{Code, Finding};
+use crate::parse::parse;
+use crate::source::{Source, Span};
+use crate::suggest::did_you_mean;
+
+/// Largest rule file read, in bytes. Real rule files are a few hundred bytes.
+pub const MAX_RULE_FILE_BYTES: usize = 1024 * 1024;
+/// Longest `extends` chain, counting the file itself.
+pub const MAX_EXTENDS_DEPTH: usize = 16;
+/// The extension every rule file carries.
+pub const RULE_EXTENSION: &str = "rules";
+
+/// One rule file after parsing and checking on its own.
+#[derive(Debug)]
+pub struct LoadedFile {
+    pub source: Arc<Source>,
+    /// `None` when the header did not parse (or the file could not be read
+    /// as text); the findings say why.
+    pub checked: Option<CheckedFile>,
+    pub findings: Vec<Finding>,
+}
+
+impl LoadedFile {
+    pub fn has_errors(&self) -> bool {
+        self.checked.is_none() || self.findings.iter().any(Finding::is_error)
+    }
+}
+
+/// Parses and checks rule text that did not come from disk (tests, the
+/// library's callers). `name` is what reports call it; its stem must match
+/// the ruleset name.
+pub fn load_text(name: &str, text: &str) -> LoadedFile {
+    from_source(Arc::new(Source::new(name, text)))
+}
+
+/// Reads, parses and checks one rule file, without following `extends`.
+/// An error only when the file cannot be read at all.
+pub fn load_file(path: &Path) -> io::Result<LoadedFile> {
+    let bytes = fs::read(path)?;
+    Ok(from_bytes(path, bytes))
+}
+
+fn from_bytes(path: &Path, bytes: Vec<u8>) -> LoadedFile {
+    if bytes.len() > MAX_RULE_FILE_BYTES {
+        let source = Arc::new(Source::from_path(path, ""));
+        let finding = Finding::new(
+            Code::FileTooLarge,
+            &source,
+            Span::default(),
+            format!(
+                "rule file is {} bytes, more than the {MAX_RULE_FILE_BYTES} allowed",
+                bytes.len()
+            ),
+        )
+        .label("file too large")
+        .help("a rule file lists a handful of steps; is this the right file?");
+        return LoadedFile {
+            source,
+            checked: None,
+            findings: vec![finding],
+        };
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => from_source(Arc::new(Source::from_path(path, text))),
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let source = Arc::new(Source::from_path(
+                path,
+                String::from_utf8_lossy(error.as_bytes()).into_owned(),
+            ));
+            let finding = Finding::new(
+                Code::NotUtf8,
+                &source,
+                Span::new(at, at + 1),
+                "rule file is not valid UTF-8",
+            )
+            .label("this byte is not UTF-8")
+            .help("save the file as UTF-8");
+            LoadedFile {
+                source,
+                checked: None,
+                findings: vec![finding],
+            }
+        }
+    }
+}
+
+fn from_source(source: Arc<Source>) -> LoadedFile {
+    let parsed = parse(&source);
+    let mut findings = parsed.findings;
+    let checked = parsed.file.map(|file| {
+        let (checked, check_findings) = check_file(&source, &file);
+        findings.extend(check_findings);
+        checked
+    });
+    LoadedFile {
+        source,
+        checked,
+        findings,
+    }
+}
+
+/// A file and the files it extends, base first, with the findings of
+/// following the chain.
+#[derive(Debug)]
+pub struct Chain {
+    /// Base first; the file asked for is last.
+    pub files: Vec<Arc<LoadedFile>>,
+    /// Whether every `extends` was followed to a file that parsed.
+    pub complete: bool,
+    pub findings: Vec<Finding>,
+}
+
+/// Loads rule files once each, however many chains they appear in.
+#[derive(Debug, Default)]
+pub struct Loader {
+    cache: HashMap<PathBuf, Arc<LoadedFile>>,
+}
+
+impl Loader {
+    pub fn new() -> Loader {
+        Loader::default()
+    }
+
+    /// Loads `path` and every file it extends. An error only when `path`
+    /// itself cannot be read; problems further up the chain are findings.
+    pub fn load_chain(&mut self, path: &Path) -> io::Result<Chain> {
+        let leaf = self.load(path)?;
+        let folder = canonical_folder(path)?;
+        let mut files = vec![leaf];
+        let mut paths = vec![fs::canonicalize(path)?];
+        let mut findings = Vec::new();
+        let mut complete = true;
+
+        loop {
+            let current = Arc::clone(files.last().expect("chain is never empty"));
+            let Some(checked) = &current.checked else {
+                complete = false;
+                break;
+            };
+            let Some(target) = &checked.extends else {
+                break;
+            };
+            if !is_plain_name(&target.node) {
+                // check.rs already reported it.
+                complete = false;
+                break;
+            }
+            let finding = |code: Code, message: String, label: &str, help: String| {
+                Finding::new(code, &current.source, target.span, message)
+                    .label(label)
+                    .help(help)
+            };
+            // Named as the user named the first file, for readable reports.
+            let parent_path = path.with_file_name(format!("{}.{RULE_EXTENSION}", target.node));
+            let parent_canonical = match fs::canonicalize(&parent_path) {
+                Ok(canonical) => canonical,
+                Err(_) => {
+                    let siblings = rule_names_in(&folder);
+                    let help = did_you_mean(&target.node, siblings.iter().map(String::as_str))
+                        .map_or_else(
+                            || {
+                                format!(
+                                    "create `{}` beside this file, or extend one of: {}",
+                                    parent_path
+                                        .file_name()
+                                        .unwrap_or_default()
+                                        .to_string_lossy(),
+                                    listing(&siblings)
+                                )
+                            },
+                            |suggestion| format!("did you mean `extends {suggestion}`?"),
+                        );
+                    findings.push(finding(
+                        Code::MissingExtends,
+                        format!("no rule file `{}.{RULE_EXTENSION}` to extend", target.node),
+                        "not found in this folder",
+                        help,
+                    ));
+                    complete = false;
+                    break;
+                }
+            };
+            if parent_canonical.parent() != Some(folder.as_path()) {
+                findings.push(finding(
+                    Code::ExtendsOutsideFolder,
+                    format!(
+                        "`{}.{RULE_EXTENSION}` links to a file outside the rule folder",
+                        target.node
+                    ),
+                    "leads outside this folder",
+                    "copy the rules into this folder instead of linking to them".to_string(),
+                ));
+                complete = false;
+                break;
+            }
+            if let Some(position) = paths.iter().position(|seen| *seen == parent_canonical) {
+                // files[position] extends files[position + 1] … extends current, which
+                // extends files[position] again.
+                let cycle: Vec<String> = files[position..]
+                    .iter()
+                    .chain(std::iter::once(&files[position]))
+                    .map(|file| display_name(file))
+                    .collect();
+                findings.push(finding(
+                    Code::ExtendsCycle,
+                    format!("`extends` goes round in a circle: {}", cycle.join(" → ")),
+                    "closes the circle",
+                    "a ruleset cannot extend itself, directly or through others; extend the common base instead".to_string(),
+                ));
+                complete = false;
+                break;
+            }
+            if files.len() >= MAX_EXTENDS_DEPTH {
+                findings.push(finding(
+                    Code::ExtendsTooDeep,
+                    format!("`extends` chain is longer than {MAX_EXTENDS_DEPTH} files"),
+                    "one extends too many",
+                    "extend a file nearer the base; long chains are hard to review".to_string(),
+                ));
+                complete = false;
+                break;
+            }
+            let parent = match self.load(&parent_path) {
+                Ok(parent) => parent,
+                Err(error) => {
+                    findings.push(finding(
+                        Code::MissingExtends,
+                        format!("cannot read `{}`: {error}", parent_path.display()),
+                        "cannot be read",
+                        "check the file's permissions".to_string(),
+                    ));
+                    complete = false;
+                    break;
+                }
+            };
+            files.push(parent);
+            paths.push(parent_canonical);
+        }
+        files.reverse();
+        Ok(Chain {
+            files,
+            complete,
+            findings,
+        })
+    }
+
+    fn load(&mut self, path: &Path) -> io::Result<Arc<LoadedFile>> {
+        let key = fs::canonicalize(path)?;
+        if let Some(loaded) = self.cache.get(&key) {
+            return Ok(Arc::clone(loaded));
+        }
+        let loaded = Arc::new(load_file(path)?);
+        self.cache.insert(key, Arc::clone(&loaded));
+        Ok(loaded)
+    }
+}
+
+fn display_name(file: &LoadedFile) -> String {
+    file.source.stem().unwrap_or(&file.source.name).to_string()
+}
+
+fn canonical_folder(path: &Path) -> io::Result<PathBuf> {
+    let parent = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::canonicalize(parent)
+}
+
+/// The ruleset names of the `.rules` files in a folder, sorted.
+pub fn rule_names_in(folder: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(folder)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == RULE_EXTENSION))
+        .filter_map(|path| {
+            path.file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+fn listing(names: &[String]) -> String {
+    if names.is_empty() {
+        "(no rule files here)".to_string()
+    } else {
+        format!("`{}`", names.join("`, `"))
+    }
+}
+
+/// The rule files a `check` or `fmt` argument stands for: a file as given,
+/// or every `.rules` file of a folder (recursively, sorted).
+pub fn rule_files(path: &Path) -> io::Result<Vec<PathBuf>> {
+    let metadata = fs::metadata(path)?;
+    if !metadata.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut found = Vec::new();
+    let mut folders = vec![path.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(&folder)? {
+            let entry = entry?;
+            let entry_path = entry.path();
+            if entry.file_type()?.is_dir() {
+                folders.push(entry_path);
+            } else if entry_path
+                .extension()
+                .is_some_and(|ext| ext == RULE_EXTENSION)
+            {
+                found.push(entry_path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}

@@ -1,0 +1,37 @@
+//! Output lines: one per call, in input order.
+
+use serde::Serialize;
+
+use crate::model::User;
+
+/// Who owns a call and which step decided it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Assignment<'a> {
+    pub call: &'a str,
+    pub assignee: Option<Assignee<'a>>,
+    pub step: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<&'a [crate::evaluate::TraceEntry]>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Assignee<'a> {
+    pub id: &'a str,
+    pub email: Option<&'a str>,
+}
+
+impl<'a> From<&'a User> for Assignee<'a> {
+    fn from(user: &'a User) -> Self {
+        Assignee {
+            id: &user.id,
+            email: user.email.as_deref(),
+        }
+    }
+}
+
+/// A batch line that could not be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorLine<'a> {
+    pub line: u64,
+    pub error: &'a str,
+}

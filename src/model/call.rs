@@ -1,0 +1,321 @@
+//! A call as the telephony system exports it.
+//!
+//! Strings borrow from the input line where JSON allows it (no escapes), so
+//! reading a call allocates little. Only the *last* flow step is kept: it is
+//! the only one any step or condition looks at, and keeping one step instead
+//! of a list keeps memory flat however long a call flow is.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Incoming,
+    Outgoing,
+}
+
+impl Direction {
+    pub const ALL: [Direction; 2] = [Direction::Incoming, Direction::Outgoing];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Incoming => "incoming",
+            Direction::Outgoing => "outgoing",
+        }
+    }
+
+    /// This direction's bit in a [`crate::plan::Condition::Direction`] set.
+    pub fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Answered,
+    Missed,
+    Voicemail,
+}
+
+impl Status {
+    pub const ALL: [Status; 3] = [Status::Answered, Status::Missed, Status::Voicemail];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Answered => "answered",
+            Status::Missed => "missed",
+            Status::Voicemail => "voicemail",
+        }
+    }
+
+    /// This status's bit in a [`crate::plan::Condition::Status`] set.
+    pub fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// One exported call.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Call<'a> {
+    #[serde(borrow, deserialize_with = "text")]
+    pub id: Cow<'a, str>,
+    pub direction: Direction,
+    pub status: Status,
+    #[serde(borrow, default, deserialize_with = "optional_text")]
+    pub agent: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "optional_text")]
+    pub started_at: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub duration_s: Option<i64>,
+    #[serde(borrow, default, deserialize_with = "optional_text")]
+    pub number: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "tags")]
+    pub tags: Vec<Cow<'a, str>>,
+    /// The last reached step of the call flow (`flow` in the input).
+    #[serde(borrow, default, rename = "flow", deserialize_with = "last_flow_step")]
+    pub last_step: Option<FlowStep<'a>>,
+    #[serde(borrow, default)]
+    pub contact: Option<Contact<'a>>,
+}
+
+/// A reached call-flow step. `type` is open: unknown types are kept and
+/// never carry an assignee.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FlowStep<'a> {
+    #[serde(borrow, rename = "type", deserialize_with = "text")]
+    pub kind: Cow<'a, str>,
+    #[serde(borrow, default, deserialize_with = "optional_text")]
+    pub agent: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "optional_text")]
+    pub email: Option<Cow<'a, str>>,
+}
+
+/// The contact the call was with, as the integrated app knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Contact<'a> {
+    #[serde(borrow, default, deserialize_with = "optional_text")]
+    pub id: Option<Cow<'a, str>>,
+    /// An integration user **id**, not an e-mail.
+    #[serde(borrow, default, deserialize_with = "optional_text")]
+    pub owner: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "optional_text")]
+    pub favorite_agent: Option<Cow<'a, str>>,
+}
+
+impl<'a> Call<'a> {
+    /// Reads one call from JSON.
+    ///
+    /// ```
+    /// let call = callassign::model::Call::from_json(r#"{"id":"c-1","direction":"incoming","status":"missed"}"#).unwrap();
+    /// assert_eq!(call.id, "c-1");
+    /// assert!(call.last_step.is_none());
+    /// ```
+    pub fn from_json(json: &'a str) -> Result<Call<'a>, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    /// Reads one call from YAML (or JSON, which is YAML too).
+    pub fn from_yaml(yaml: &str) -> Result<Call<'static>, serde_yaml::Error> {
+        let call: Call<'_> = serde_yaml::from_str(yaml)?;
+        Ok(call.into_owned())
+    }
+
+    /// A copy that borrows nothing.
+    pub fn into_owned(self) -> Call<'static> {
+        fn own(text: Cow<'_, str>) -> Cow<'static, str> {
+            Cow::Owned(text.into_owned())
+        }
+        Call {
+            id: own(self.id),
+            direction: self.direction,
+            status: self.status,
+            agent: self.agent.map(own),
+            started_at: self.started_at.map(own),
+            duration_s: self.duration_s,
+            number: self.number.map(own),
+            tags: self.tags.into_iter().map(own).collect(),
+            last_step: self.last_step.map(|step| FlowStep {
+                kind: own(step.kind),
+                agent: step.agent.map(own),
+                email: step.email.map(own),
+            }),
+            contact: self.contact.map(|contact| Contact {
+                id: contact.id.map(own),
+                owner: contact.owner.map(own),
+                favorite_agent: contact.favorite_agent.map(own),
+            }),
+        }
+    }
+}
+
+/// Text that may also arrive as a number (ids often do).
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or a number")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+}
+
+fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Cow<'de, str>, D::Error> {
+    deserializer.deserialize_any(TextVisitor)
+}
+
+struct OptionalTextVisitor;
+
+impl<'de> Visitor<'de> for OptionalTextVisitor {
+    type Value = Option<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string, a number or null")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        text(deserializer).map(Some)
+    }
+}
+
+fn optional_text<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Cow<'de, str>>, D::Error> {
+    deserializer.deserialize_option(OptionalTextVisitor)
+}
+
+fn tags<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Cow<'de, str>>, D::Error> {
+    #[derive(Deserialize)]
+    struct Tag<'a>(#[serde(borrow, deserialize_with = "text")] Cow<'a, str>);
+    let tags: Option<Vec<Tag<'de>>> = Option::deserialize(deserializer)?;
+    Ok(tags
+        .unwrap_or_default()
+        .into_iter()
+        .map(|tag| tag.0)
+        .collect())
+}
+
+/// Reads the `flow` array keeping only its last element.
+fn last_flow_step<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<FlowStep<'de>>, D::Error> {
+    struct LastStep;
+
+    impl<'de> Visitor<'de> for LastStep {
+        type Value = Option<FlowStep<'de>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of call-flow steps or null")
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_seq(LastStep)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut last = None;
+            while let Some(step) = seq.next_element::<FlowStep<'de>>()? {
+                last = Some(step);
+            }
+            Ok(last)
+        }
+    }
+
+    deserializer.deserialize_option(LastStep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_design_example() {
+        let json = r#"{
+          "id": "c-1001", "direction": "incoming", "status": "missed", "agent": "alice@acme.com",
+          "started_at": "2026-11-23T10:00:00Z", "duration_s": 0, "number": "+442071234567", "tags": ["vip"],
+          "flow": [
+            {"type": "welcome_message"}, {"type": "ivr", "choice": "2"},
+            {"type": "call_to_group", "group": "Support", "agent": null},
+            {"type": "call_to_agent", "agent": "bob@acme.com"},
+            {"type": "voicemail", "email": "support@acme.com"}
+          ],
+          "contact": {"id": "42", "owner": "hs-7", "favorite_agent": "dave@acme.com"}
+        }"#;
+        let call = Call::from_json(json).unwrap();
+        assert_eq!(call.status, Status::Missed);
+        let last = call.last_step.unwrap();
+        assert_eq!(last.kind, "voicemail");
+        assert_eq!(last.email.as_deref(), Some("support@acme.com"));
+        assert_eq!(call.tags, ["vip"]);
+        assert_eq!(call.contact.unwrap().owner.as_deref(), Some("hs-7"));
+    }
+
+    #[test]
+    fn absent_null_and_unknown_fields_are_accepted() {
+        let json = r#"{"id": 17, "direction": "outgoing", "status": "answered", "agent": null,
+                       "flow": null, "tags": null, "contact": {"owner": 123}, "recording": {"url": "x"}}"#;
+        let call = Call::from_json(json).unwrap();
+        assert_eq!(call.id, "17");
+        assert!(call.agent.is_none() && call.last_step.is_none() && call.tags.is_empty());
+        assert_eq!(call.contact.unwrap().owner.as_deref(), Some("123"));
+    }
+
+    #[test]
+    fn strings_without_escapes_are_borrowed() {
+        let call = Call::from_json(
+            r#"{"id":"c-1","direction":"incoming","status":"missed","agent":"a@b.c"}"#,
+        )
+        .unwrap();
+        assert!(matches!(call.id, Cow::Borrowed(_)));
+        assert!(matches!(call.agent, Some(Cow::Borrowed(_))));
+    }
+
+    #[test]
+    fn yaml_calls_are_read_too() {
+        let call = Call::from_yaml("id: c-9\ndirection: incoming\nstatus: voicemail\nflow:\n  - type: voicemail\n    email: x@y.z\n").unwrap();
+        assert_eq!(call.last_step.unwrap().email.as_deref(), Some("x@y.z"));
+    }
+}

@@ -1,0 +1,13 @@
+//! The data contract: calls and integration contexts in, assignments out.
+//!
+//! Shapes follow DESIGN.md section 2. Inputs accept absent and `null`
+//! fields, unknown step types and unknown fields, so real export payloads
+//! can be fed in as they are.
+
+pub mod assignment;
+pub mod call;
+pub mod context;
+
+pub use assignment::{Assignment, ErrorLine};
+pub use call::{Call, Contact, Direction, FlowStep, Status};
+pub use context::{Context, ContextProblem, Directory, FallbackMode, Lookup, User};

@@ -1,0 +1,446 @@
+//! The plan: what a rule file means once `extends` and every edit are
+//! resolved. A flat, ordered list of typed steps, then the fallback.
+//!
+//! Nothing in here refers to source text by string at evaluation time:
+//! steps are enum values and conditions are [`Condition`] trees over
+//! [`Field`]s. Origins (file and line) are kept only to explain and display.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::source::{Source, Span};
+
+/// The built-in step kinds of the documented priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Builtin {
+    /// Step 0: the call's own agent, when it is an active integration user.
+    CallAgent,
+    /// Step 1: the agent on the last reached call-to-agent/group flow step.
+    LastStepAgent,
+    /// Step 2: the e-mail configured on the last reached voicemail step.
+    VoicemailEmail,
+    /// Step 3: the contact's owner in the integrated app.
+    ContactOwner,
+    /// Step 4: the contact's favorite agent.
+    FavoriteAgent,
+}
+
+impl Builtin {
+    pub const ALL: [Builtin; 5] = [
+        Builtin::CallAgent,
+        Builtin::LastStepAgent,
+        Builtin::VoicemailEmail,
+        Builtin::ContactOwner,
+        Builtin::FavoriteAgent,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::CallAgent => "call_agent",
+            Builtin::LastStepAgent => "last_step_agent",
+            Builtin::VoicemailEmail => "voicemail_email",
+            Builtin::ContactOwner => "contact_owner",
+            Builtin::FavoriteAgent => "favorite_agent",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        Builtin::ALL.into_iter().find(|step| step.name() == name)
+    }
+}
+
+/// A step as rule files name it: a built-in kind or a fixed user.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum StepId {
+    Builtin(Builtin),
+    /// `user "email"`, with the e-mail as written (trimmed). Two spellings
+    /// that differ only in case name the same step.
+    User(String),
+}
+
+impl StepId {
+    /// Whether two step names mean the same step (user e-mails compare
+    /// case-insensitively, as matching does).
+    pub fn same_as(&self, other: &StepId) -> bool {
+        match (self, other) {
+            (StepId::Builtin(a), StepId::Builtin(b)) => a == b,
+            (StepId::User(a), StepId::User(b)) => {
+                a.eq_ignore_ascii_case(b) || a.to_lowercase() == b.to_lowercase()
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for StepId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepId::Builtin(builtin) => f.write_str(builtin.name()),
+            StepId::User(email) => write!(f, "user \"{email}\""),
+        }
+    }
+}
+
+/// What ends the plan when no step decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fallback {
+    /// The integration's own fallback: its installer, or unassigned.
+    Integration,
+    /// Leave the call unassigned.
+    Unassigned,
+    /// A fixed user; unassigned (step `user`) when that user does not match.
+    User(String),
+}
+
+impl fmt::Display for Fallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fallback::Integration => f.write_str("integration"),
+            Fallback::Unassigned => f.write_str("unassigned"),
+            Fallback::User(email) => write!(f, "user \"{email}\""),
+        }
+    }
+}
+
+/// The call fields a condition can test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Direction,
+    Status,
+    Agent,
+    Tags,
+    Number,
+    Duration,
+    StartedAt,
+    Contact,
+    ContactId,
+    ContactOwner,
+    ContactFavoriteAgent,
+    /// The `type` of the last reached call-flow step.
+    LastStep,
+}
+
+/// What kind of values a field holds, which decides the operators it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Direction,
+    Status,
+    /// An e-mail address: compared trimmed and case-insensitively.
+    Email,
+    /// Text compared exactly.
+    Text,
+    /// A flow step type: open-ended text, written bare (`voicemail`).
+    FlowStepType,
+    Tags,
+    Integer,
+    Timestamp,
+    /// Only presence can be tested (`contact == null`).
+    Object,
+}
+
+impl Field {
+    pub const ALL: [Field; 12] = [
+        Field::Direction,
+        Field::Status,
+        Field::Agent,
+        Field::Tags,
+        Field::Number,
+        Field::Duration,
+        Field::StartedAt,
+        Field::Contact,
+        Field::ContactId,
+        Field::ContactOwner,
+        Field::ContactFavoriteAgent,
+        Field::LastStep,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Direction => "direction",
+            Field::Status => "status",
+            Field::Agent => "agent",
+            Field::Tags => "tags",
+            Field::Number => "number",
+            Field::Duration => "duration",
+            Field::StartedAt => "started_at",
+            Field::Contact => "contact",
+            Field::ContactId => "contact.id",
+            Field::ContactOwner => "contact.owner",
+            Field::ContactFavoriteAgent => "contact.favorite_agent",
+            Field::LastStep => "last_step",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|field| field.name() == name)
+    }
+
+    pub fn field_type(self) -> FieldType {
+        match self {
+            Field::Direction => FieldType::Direction,
+            Field::Status => FieldType::Status,
+            Field::Agent | Field::ContactFavoriteAgent => FieldType::Email,
+            Field::Number | Field::ContactId | Field::ContactOwner => FieldType::Text,
+            Field::LastStep => FieldType::FlowStepType,
+            Field::Tags => FieldType::Tags,
+            Field::Duration => FieldType::Integer,
+            Field::StartedAt => FieldType::Timestamp,
+            Field::Contact => FieldType::Object,
+        }
+    }
+
+    /// Whether a call can lack this field (`== null` makes sense).
+    pub fn nullable(self) -> bool {
+        !matches!(self, Field::Direction | Field::Status | Field::Tags)
+    }
+}
+
+/// Fields holding text, tested by [`Condition::Text`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextField {
+    Agent,
+    Number,
+    ContactId,
+    ContactOwner,
+    ContactFavoriteAgent,
+    LastStep,
+}
+
+/// `<`, `<=`, `>`, `>=`, `==` on numbers and timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ordering {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+}
+
+impl Ordering {
+    pub fn holds(self, left: i64, right: i64) -> bool {
+        match self {
+            Ordering::Lt => left < right,
+            Ordering::Le => left <= right,
+            Ordering::Gt => left > right,
+            Ordering::Ge => left >= right,
+            Ordering::Eq => left == right,
+        }
+    }
+}
+
+/// A compiled condition. A field that a call lacks makes every test on it
+/// false except `== null` (so `agent != "x"` holds for a call without agent,
+/// being `not (agent == "x")`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    All(Box<[Condition]>),
+    Any(Box<[Condition]>),
+    Not(Box<Condition>),
+    /// Bit set of [`crate::model::Direction`] values.
+    Direction(u8),
+    /// Bit set of [`crate::model::Status`] values.
+    Status(u8),
+    /// The field equals one of the values. E-mail values are stored
+    /// lowercased and trimmed, and compared that way.
+    TextIn {
+        field: TextField,
+        values: Box<[Box<str>]>,
+        fold_case: bool,
+    },
+    TextStartsWith {
+        field: TextField,
+        prefix: Box<str>,
+        fold_case: bool,
+    },
+    IsNull(Field),
+    HasTag(Box<str>),
+    Duration {
+        op: Ordering,
+        value: i64,
+    },
+    DurationIn(Box<[i64]>),
+    /// Milliseconds since the Unix epoch.
+    StartedAt {
+        op: Ordering,
+        millis: i64,
+    },
+}
+
+/// Where a plan entry was written.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub source: Arc<Source>,
+    pub span: Span,
+}
+
+impl Origin {
+    /// `default.rules:7`: the file name without its folder, and the line.
+    pub fn short(&self) -> String {
+        let name = std::path::Path::new(&self.source.name)
+            .file_name()
+            .map_or_else(
+                || self.source.name.clone(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+        format!("{}:{}", name, self.source.line(self.span.start))
+    }
+}
+
+/// A step guard: the step runs only when `condition` holds (`when`) or
+/// does not hold (`unless`).
+#[derive(Debug, Clone)]
+pub struct Guard {
+    pub unless: bool,
+    pub condition: Condition,
+    /// The condition in canonical form, for traces and `plan`.
+    pub text: String,
+}
+
+impl Guard {
+    pub fn keyword(&self) -> &'static str {
+        if self.unless {
+            "unless"
+        } else {
+            "when"
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanStep {
+    pub step: StepId,
+    pub guard: Option<Guard>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanFallback {
+    pub fallback: Fallback,
+    pub origin: Origin,
+}
+
+/// The resolved rules of one ruleset.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The ruleset's name.
+    pub name: String,
+    /// The names of the files it was resolved from, base first.
+    pub chain: Vec<String>,
+    /// The steps, in the order they are tried.
+    pub steps: Vec<PlanStep>,
+    pub fallback: PlanFallback,
+    /// Steps placed after the fallback: listed by `plan`, never run.
+    pub unreachable: Vec<PlanStep>,
+}
+
+/// A plan step as `plan --format json` shows it.
+#[derive(Debug, serde::Serialize)]
+pub struct JsonStep {
+    pub step: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unless: Option<String>,
+    pub from: String,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct JsonPlan {
+    pub ruleset: String,
+    pub chain: Vec<String>,
+    pub steps: Vec<JsonStep>,
+    pub fallback: JsonStep,
+    pub unreachable: Vec<JsonStep>,
+}
+
+fn json_step(step: &PlanStep) -> JsonStep {
+    let (when, unless) = match &step.guard {
+        Some(guard) if guard.unless => (None, Some(guard.text.clone())),
+        Some(guard) => (Some(guard.text.clone()), None),
+        None => (None, None),
+    };
+    JsonStep {
+        step: step.step.to_string(),
+        when,
+        unless,
+        from: step.origin.short(),
+    }
+}
+
+/// The plan as data: what `plan --format json` prints.
+pub fn render_json(plan: &Plan) -> JsonPlan {
+    JsonPlan {
+        ruleset: plan.name.clone(),
+        chain: plan.chain.clone(),
+        steps: plan.steps.iter().map(json_step).collect(),
+        fallback: JsonStep {
+            step: format!("fallback {}", plan.fallback.fallback),
+            when: None,
+            unless: None,
+            from: plan.fallback.origin.short(),
+        },
+        unreachable: plan.unreachable.iter().map(json_step).collect(),
+    }
+}
+
+/// The plan as `plan` prints it: numbered steps with their conditions and
+/// the file and line each comes from.
+pub fn render_human(plan: &Plan) -> String {
+    use std::fmt::Write as _;
+    let chain: Vec<String> = plan
+        .chain
+        .iter()
+        .map(|name| {
+            std::path::Path::new(name)
+                .file_name()
+                .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned())
+        })
+        .collect();
+    let mut out = format!("ruleset {} ({})\n\n", plan.name, chain.join(" → "));
+    let row = |number: String, step: &PlanStep| {
+        let name = step.step.to_string();
+        let guard = step
+            .guard
+            .as_ref()
+            .map(|guard| format!("{} {}", guard.keyword(), guard.text))
+            .unwrap_or_default();
+        (number, name, guard, step.origin.short())
+    };
+    let mut rows: Vec<(String, String, String, String)> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(index, step)| row(format!("{}.", index + 1), step))
+        .collect();
+    rows.push((
+        String::new(),
+        format!("fallback {}", plan.fallback.fallback),
+        String::new(),
+        plan.fallback.origin.short(),
+    ));
+    let unreachable: Vec<_> = plan
+        .unreachable
+        .iter()
+        .map(|step| row("-".to_string(), step))
+        .collect();
+    let all = rows.iter().chain(&unreachable);
+    let number_width = all.clone().map(|r| r.0.len()).max().unwrap_or(0);
+    let name_width = all.clone().map(|r| r.1.chars().count()).max().unwrap_or(0);
+    let guard_width = all.map(|r| r.2.chars().count()).max().unwrap_or(0);
+    let print = |out: &mut String,
+                 (number, name, guard, from): &(String, String, String, String)| {
+        let line =
+            format!("  {number:>number_width$} {name:<name_width$}  {guard:<guard_width$}  {from}");
+        let _ = writeln!(out, "{}", line.trim_end());
+    };
+    for row in &rows {
+        print(&mut out, row);
+    }
+    if !unreachable.is_empty() {
+        let _ = writeln!(out, "\nnever reached (placed after the fallback):");
+        for row in &unreachable {
+            print(&mut out, row);
+        }
+    }
+    out
+}

@@ -1,0 +1,154 @@
+//! Source text of a rule file, its byte spans and a line index.
+//!
+//! Every finding points into a [`Source`] with a [`Span`]; the line index
+//! turns the span into the 1-based line and column that JSON and GitHub
+//! reports need, without rescanning the file for each finding.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A byte range in a [`Source`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+
+    pub fn len(self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+
+    pub fn range(self) -> Range<usize> {
+        self.start..self.end
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(span: Span) -> Self {
+        (span.start, span.len()).into()
+    }
+}
+
+/// A value with the span it was written at. The span is left out of
+/// equality so that trees parsed from differently laid out text compare equal.
+#[derive(Debug, Clone, Copy)]
+pub struct Spanned<T> {
+    pub node: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(node: T, span: Span) -> Spanned<T> {
+        Spanned { node, span }
+    }
+}
+
+impl<T: PartialEq> PartialEq for Spanned<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.node == other.node
+    }
+}
+
+impl<T: Eq> Eq for Spanned<T> {}
+
+/// The text of one rule file and where it came from.
+#[derive(Debug)]
+pub struct Source {
+    /// What reports call the file: the path as the user gave it.
+    pub name: String,
+    /// The path on disk, if the text came from a file.
+    pub path: Option<PathBuf>,
+    pub text: Arc<str>,
+    line_starts: Vec<usize>,
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Source {
+        let text: Arc<str> = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Source {
+            name: name.into(),
+            path: None,
+            text,
+            line_starts,
+        }
+    }
+
+    pub fn from_path(path: &Path, text: impl Into<Arc<str>>) -> Source {
+        let mut source = Source::new(path.display().to_string(), text);
+        source.path = Some(path.to_path_buf());
+        source
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
+        let start = self.line_starts[line];
+        let column = self.text[start..floor_char_boundary(&self.text, offset)]
+            .chars()
+            .count();
+        (line + 1, column + 1)
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.line_col(offset).0
+    }
+
+    pub fn slice(&self, span: Span) -> &str {
+        &self.text[span.range()]
+    }
+
+    /// The file name without folder and `.rules` extension, which is the
+    /// name a ruleset must carry and the name `extends` refers to.
+    pub fn stem(&self) -> Option<&str> {
+        let path = Path::new(self.path.as_deref().unwrap_or(Path::new(&self.name)));
+        path.file_stem().and_then(|stem| stem.to_str())
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based_and_count_characters() {
+        let source = Source::new("x.rules", "ab\ncdé f\n");
+        assert_eq!(source.line_col(0), (1, 1));
+        assert_eq!(source.line_col(3), (2, 1));
+        // `f` is after a two-byte `é`: column counts characters, not bytes.
+        assert_eq!(source.line_col(8), (2, 5));
+        assert_eq!(source.line_col(999), (3, 1));
+    }
+
+    #[test]
+    fn stem_drops_folder_and_extension() {
+        let source = Source::from_path(Path::new("rules/zendesk.rules"), "");
+        assert_eq!(source.stem(), Some("zendesk"));
+    }
+}
