@@ -365,7 +365,7 @@ mod tests {
         };
         assert_eq!(
             error,
-            "invalid type: sequence, expected a call object at line 1 column 0"
+            "expected a call object `{…}`, found a list"
         );
         let Line::Unreadable(error) =
             read_line(br#"{"id":"x","direction":"in","status":"missed"}"#)

@@ -116,6 +116,20 @@ impl<'a> Call<'a> {
     /// assert!(call.last_step.is_none());
     /// ```
     pub fn from_json(json: &'a str) -> Result<Call<'a>, serde_json::Error> {
+        // serde also reads a struct from a positional array; a call is
+        // only ever an object.
+        let found = match json.trim_start().as_bytes().first() {
+            Some(b'{') | None => None,
+            Some(b'[') => Some("a list"),
+            Some(b'"') => Some("a string"),
+            Some(b'-' | b'0'..=b'9') => Some("a number"),
+            Some(b't' | b'f') => Some("a boolean"),
+            Some(b'n') => Some("null"),
+            Some(_) => None,
+        };
+        if let Some(found) = found {
+            return Err(<serde_json::Error as de::Error>::custom(format!("expected a call object `{{…}}`, found {found}")));
+        }
         serde_json::from_str(json)
     }
 

@@ -136,7 +136,7 @@ impl Context {
                 }
             }
         }
-        if let Some(installer) = &self.installer {
+        if let (FallbackMode::Installer, Some(installer)) = (self.fallback, &self.installer) {
             if !self
                 .users
                 .iter()
@@ -322,7 +322,7 @@ mod tests {
 
     #[test]
     fn ambiguous_users_are_problems() {
-        let context = Context::from_yaml("installer: ghost\nusers:\n  - {id: a, email: x@y.z}\n  - {id: a, email: q@y.z}\n  - {id: b, email: X@y.z}\n").unwrap();
+        let context = Context::from_yaml("fallback: installer\ninstaller: ghost\nusers:\n  - {id: a, email: x@y.z}\n  - {id: a, email: q@y.z}\n  - {id: b, email: X@y.z}\n").unwrap();
         let problems: Vec<String> = context.problems().into_iter().map(|p| p.message).collect();
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(problems[0].contains("id `a`"));
