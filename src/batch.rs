@@ -373,7 +373,7 @@ mod tests {
             panic!()
         };
         assert!(
-            error.starts_with("unknown value `in`, expected one of `incoming`, `outgoing`"),
+            error == "unknown value `in`, expected `incoming` or `outgoing` at line 1 column 26",
             "{error}"
         );
     }
