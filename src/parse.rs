@@ -278,7 +278,7 @@ fn syntax_help(found: &str, expected: &str) -> Option<String> {
         "||" | "|" => Some("write `or` to accept either condition".into()),
         "!" => Some("write `not` before a condition, or `!=` to compare".into()),
         "'" => Some("strings are written in double quotes: `\"vip\"`".into()),
-        _ if expected.contains("string") => {
+        _ if expected == "a string in double quotes" => {
             Some("a fixed user is named by e-mail in double quotes: `user \"ops@acme.com\"`".into())
         }
         _ => None,
