@@ -281,6 +281,15 @@ fn syntax_help(found: &str, expected: &str) -> Option<String> {
         _ if expected == "a string in double quotes" => {
             Some("a fixed user is named by e-mail in double quotes: `user \"ops@acme.com\"`".into())
         }
+        _ if expected.contains("a field or value") => Some(
+            "a condition compares a field with a value: `status == missed`, `\"vip\" in tags`, `duration > 30`".into(),
+        ),
+        _ if expected.contains("an operator") => {
+            Some("compare with `==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `not in` or `starts_with`".into())
+        }
+        _ if expected.contains("`step`") => Some(
+            "each statement starts with `step`, `disable`, `move` or `fallback`; a condition continues with `and` or `or`".into(),
+        ),
         _ => None,
     }
 }
