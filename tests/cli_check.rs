@@ -1,0 +1,120 @@
+//! `callassign check`, as CI runs it.
+
+mod common;
+
+use common::{callassign, callassign_in, folder};
+
+const TYPO: &str = "ruleset hubspot\nstep call_agent\nstep favourite_agent\nfallback integration\n";
+
+#[test]
+fn the_shipped_rules_are_clean() {
+    let run = callassign(&["check", "rules"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, "checked 6 files: no problems\n");
+}
+
+#[test]
+fn rules_is_the_default_path() {
+    let run = callassign(&["check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr, "checked 6 files: no problems\n");
+}
+
+#[test]
+fn a_misspelt_step_fails_and_points_at_it() {
+    let dir = folder(&[("rules/hubspot.rules", TYPO)]);
+    let run = callassign_in(dir.path(), &["check", "rules/hubspot.rules"], b"");
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!(run.stdout, @r"
+    callassign::unknown_step
+
+      × unknown step `favourite_agent`
+       ╭─[rules/hubspot.rules:3:6]
+     2 │ step call_agent
+     3 │ step favourite_agent
+       ·      ───────┬───────
+       ·             ╰── not a step kind
+     4 │ fallback integration
+       ╰────
+      help: did you mean `favorite_agent`?
+    ");
+    assert_eq!(run.stderr, "checked 1 file: 1 error\n");
+}
+
+#[test]
+fn json_findings_carry_code_severity_file_line_column_and_message() {
+    let dir = folder(&[("rules/hubspot.rules", TYPO)]);
+    let run = callassign_in(dir.path(), &["check", "--format", "json", "rules"], b"");
+    assert_eq!(run.code, 1);
+    let findings: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
+    insta::assert_json_snapshot!(findings, @r#"
+    [
+      {
+        "code": "callassign::unknown_step",
+        "column": 6,
+        "end_column": 21,
+        "end_line": 3,
+        "file": "rules/hubspot.rules",
+        "help": "did you mean `favorite_agent`?",
+        "label": "not a step kind",
+        "line": 3,
+        "message": "unknown step `favourite_agent`",
+        "severity": "error"
+      }
+    ]
+    "#);
+}
+
+#[test]
+fn github_format_prints_one_annotation_per_finding() {
+    let dir = folder(&[
+        ("rules/a.rules", "ruleset a\nstep favourite_agent\nstep contact_owner when stauts == missed\nfallback integration\n"),
+        ("rules/b.rules", "ruleset b\nstep contact_owner\nfallback integration\nstep favorite_agent\n"),
+    ]);
+    let run = callassign_in(dir.path(), &["check", "--format", "github", "rules"], b"");
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!(run.stdout, @r"
+    ::error file=rules/a.rules,line=2,col=6,endLine=2,endColumn=21,title=callassign%3A%3Aunknown_step::unknown step `favourite_agent`%0Ahelp: did you mean `favorite_agent`?
+    ::error file=rules/a.rules,line=3,col=25,endLine=3,endColumn=31,title=callassign%3A%3Aunknown_field::unknown field `stauts`%0Ahelp: did you mean `status`?
+    ::warning file=rules/b.rules,line=4,col=6,endLine=4,endColumn=20,title=callassign%3A%3Aunreachable_step::step `favorite_agent` can never run%0Ahelp: write it above the `fallback` line, or place it with `move favorite_agent before fallback`
+    ");
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let dir = folder(&[("rules/b.rules", "ruleset b\nstep contact_owner\nfallback integration\nstep favorite_agent\n")]);
+    assert_eq!(callassign_in(dir.path(), &["check", "rules"], b"").code, 0);
+    assert_eq!(callassign_in(dir.path(), &["check", "--deny-warnings", "rules"], b"").code, 1);
+}
+
+#[test]
+fn a_missing_file_is_a_usage_error() {
+    let run = callassign(&["check", "rules/nope.rules"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr, "error: `rules/nope.rules` does not exist\n");
+}
+
+#[test]
+fn a_folder_without_rule_files_is_a_usage_error() {
+    let dir = folder(&[("empty/readme.txt", "")]);
+    let run = callassign_in(dir.path(), &["check", "empty"], b"");
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr, "error: no `.rules` files in `empty`\n");
+}
+
+#[test]
+fn a_wrong_format_is_a_usage_error() {
+    assert_eq!(callassign(&["check", "--format", "xml"]).code, 2);
+}
+
+#[test]
+fn deep_nesting_is_a_finding_not_a_crash() {
+    let text = format!("ruleset a\nstep favorite_agent when {}status == missed{}\nfallback integration\n", "(".repeat(200_000), ")".repeat(200_000));
+    let dir = folder(&[("rules/a.rules", &text)]);
+    let run = callassign_in(dir.path(), &["check", "--format", "json", "rules"], b"");
+    assert_eq!(run.code, 1);
+    let findings: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(findings[0]["code"], "callassign::nesting_too_deep");
+    assert_eq!(findings[0]["line"], 2);
+}

@@ -1,0 +1,61 @@
+//! Running the real `callassign` binary from tests.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What one run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// The repository root, where `rules/` and `examples/` are.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `callassign ARGS` in `cwd`, feeding `stdin`, with colour off.
+pub fn callassign_in(cwd: &Path, args: &[&str], stdin: &[u8]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callassign"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut input = child.stdin.take().expect("stdin is piped");
+    let stdin = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        // The binary may exit before reading everything (usage errors).
+        let _ = input.write_all(&stdin);
+    });
+    let output = child.wait_with_output().expect("the binary runs");
+    writer.join().expect("stdin writer");
+    Run {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// Runs `callassign ARGS` in the repository root.
+pub fn callassign(args: &[&str]) -> Run {
+    callassign_in(&repo(), args, b"")
+}
+
+/// A temporary folder with the given files in it.
+pub fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create folders");
+        std::fs::write(path, text).expect("write file");
+    }
+    dir
+}
