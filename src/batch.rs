@@ -363,10 +363,7 @@ mod tests {
         let Line::Unreadable(error) = read_line(b"[1,2]") else {
             panic!()
         };
-        assert_eq!(
-            error,
-            "expected a call object `{…}`, found a list"
-        );
+        assert_eq!(error, "expected a call object `{…}`, found a list");
         let Line::Unreadable(error) =
             read_line(br#"{"id":"x","direction":"in","status":"missed"}"#)
         else {

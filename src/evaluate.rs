@@ -544,6 +544,9 @@ impl TraceBuilder<'_, '_> {
             Miss::NoContact => "the call has no contact".to_string(),
             Miss::NoOwner => "the contact has no owner".to_string(),
             Miss::NoFavoriteAgent => "the contact has no favorite agent".to_string(),
+            Miss::UnknownEmail { email } if email.trim().is_empty() => {
+                "the e-mail address is empty".to_string()
+            }
             Miss::UnknownEmail { email } => {
                 format!("`{}` is not a user of {integration}", email.trim())
             }

@@ -83,9 +83,15 @@ fn github_format_prints_one_annotation_per_finding() {
 
 #[test]
 fn warnings_pass_unless_denied() {
-    let dir = folder(&[("rules/b.rules", "ruleset b\nstep contact_owner\nfallback integration\nstep favorite_agent\n")]);
+    let dir = folder(&[(
+        "rules/b.rules",
+        "ruleset b\nstep contact_owner\nfallback integration\nstep favorite_agent\n",
+    )]);
     assert_eq!(callassign_in(dir.path(), &["check", "rules"], b"").code, 0);
-    assert_eq!(callassign_in(dir.path(), &["check", "--deny-warnings", "rules"], b"").code, 1);
+    assert_eq!(
+        callassign_in(dir.path(), &["check", "--deny-warnings", "rules"], b"").code,
+        1
+    );
 }
 
 #[test]
@@ -110,7 +116,11 @@ fn a_wrong_format_is_a_usage_error() {
 
 #[test]
 fn deep_nesting_is_a_finding_not_a_crash() {
-    let text = format!("ruleset a\nstep favorite_agent when {}status == missed{}\nfallback integration\n", "(".repeat(200_000), ")".repeat(200_000));
+    let text = format!(
+        "ruleset a\nstep favorite_agent when {}status == missed{}\nfallback integration\n",
+        "(".repeat(200_000),
+        ")".repeat(200_000)
+    );
     let dir = folder(&[("rules/a.rules", &text)]);
     let run = callassign_in(dir.path(), &["check", "--format", "json", "rules"], b"");
     assert_eq!(run.code, 1);

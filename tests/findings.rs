@@ -25,14 +25,28 @@ fn findings_for(files: &[(&str, &[u8])], target: &str) -> (Vec<Finding>, String)
 }
 
 fn render(findings: &[Finding], prefix: &str) -> String {
-    findings.iter().map(|finding| human(finding, Style::PLAIN)).collect::<String>().replace(prefix, "")
+    findings
+        .iter()
+        .map(|finding| human(finding, Style::PLAIN))
+        .collect::<String>()
+        .replace(prefix, "")
 }
 
 fn shipped_findings() -> Vec<Finding> {
     let mut loader = Loader::new();
     let mut findings = Vec::new();
-    for file in callassign::load::rule_files(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules").as_path()).unwrap() {
-        findings.extend(callassign::compile_with(&mut loader, &file).unwrap().findings);
+    for file in callassign::load::rule_files(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("rules")
+            .as_path(),
+    )
+    .unwrap()
+    {
+        findings.extend(
+            callassign::compile_with(&mut loader, &file)
+                .unwrap()
+                .findings,
+        );
     }
     findings
 }
@@ -121,7 +135,14 @@ finding_cases! {
 #[test]
 fn the_shipped_rules_have_no_findings_at_all() {
     let findings = shipped_findings();
-    assert!(findings.is_empty(), "{}", findings.iter().map(|f| human(f, Style::PLAIN)).collect::<String>());
+    assert!(
+        findings.is_empty(),
+        "{}",
+        findings
+            .iter()
+            .map(|f| human(f, Style::PLAIN))
+            .collect::<String>()
+    );
 }
 
 #[test]
@@ -140,18 +161,35 @@ fn a_link_out_of_the_folder_cannot_be_extended() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules");
     fs::create_dir(&rules).unwrap();
-    fs::write(dir.path().join("secret.rules"), DEFAULT.replace("ruleset default", "ruleset secret")).unwrap();
-    std::os::unix::fs::symlink(dir.path().join("secret.rules"), rules.join("secret.rules")).unwrap();
+    fs::write(
+        dir.path().join("secret.rules"),
+        DEFAULT.replace("ruleset default", "ruleset secret"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret.rules"), rules.join("secret.rules"))
+        .unwrap();
     fs::write(rules.join("a.rules"), "ruleset a extends secret\n").unwrap();
     let compiled = callassign::compile_file(&rules.join("a.rules")).unwrap();
     assert!(compiled.plan.is_none());
-    assert_eq!(compiled.findings.iter().map(|f| f.code).collect::<Vec<_>>(), [Code::ExtendsOutsideFolder]);
+    assert_eq!(
+        compiled.findings.iter().map(|f| f.code).collect::<Vec<_>>(),
+        [Code::ExtendsOutsideFolder]
+    );
 }
 
 #[test]
 fn a_broken_base_is_reported_once_and_not_echoed_in_what_extends_it() {
     let (findings, _) = findings_for(
-        &[("default.rules", b"ruleset default\nstep favourite_agent\nfallback integration\n"), ("a.rules", b"ruleset a extends default\ndisable favorite_agent\n")],
+        &[
+            (
+                "default.rules",
+                b"ruleset default\nstep favourite_agent\nfallback integration\n",
+            ),
+            (
+                "a.rules",
+                b"ruleset a extends default\ndisable favorite_agent\n",
+            ),
+        ],
         "a.rules",
     );
     let codes: Vec<Code> = findings.iter().map(|f| f.code).collect();

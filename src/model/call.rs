@@ -128,7 +128,9 @@ impl<'a> Call<'a> {
             Some(_) => None,
         };
         if let Some(found) = found {
-            return Err(<serde_json::Error as de::Error>::custom(format!("expected a call object `{{…}}`, found {found}")));
+            return Err(<serde_json::Error as de::Error>::custom(format!(
+                "expected a call object `{{…}}`, found {found}"
+            )));
         }
         serde_json::from_str(json)
     }
