@@ -11,8 +11,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     Incoming,
     Outgoing,
@@ -34,8 +33,7 @@ impl Direction {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Answered,
     Missed,
@@ -56,6 +54,58 @@ impl Status {
     /// This status's bit in a [`crate::plan::Condition::Status`] set.
     pub fn bit(self) -> u8 {
         1 << self as u8
+    }
+}
+
+/// Reads a closed set of words, saying which words when it meets anything
+/// else (serde's derived enums say little when given a number).
+struct WordVisitor<T: 'static> {
+    names: &'static [(&'static str, T)],
+    expecting: &'static str,
+}
+
+impl<'de, T: Copy> Visitor<'de> for WordVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        match self.names.iter().find(|(name, _)| *name == v) {
+            Some((_, value)) => Ok(*value),
+            None => Err(E::custom(format_args!(
+                "unknown value `{v}`, expected {}",
+                self.expecting
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Direction {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const NAMES: &[(&str, Direction)] = &[
+            ("incoming", Direction::Incoming),
+            ("outgoing", Direction::Outgoing),
+        ];
+        deserializer.deserialize_any(WordVisitor {
+            names: NAMES,
+            expecting: "`incoming` or `outgoing`",
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Status {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const NAMES: &[(&str, Status)] = &[
+            ("answered", Status::Answered),
+            ("missed", Status::Missed),
+            ("voicemail", Status::Voicemail),
+        ];
+        deserializer.deserialize_any(WordVisitor {
+            names: NAMES,
+            expecting: "`answered`, `missed` or `voicemail`",
+        })
     }
 }
 

@@ -1,0 +1,313 @@
+//! `callassign eval`: one call or a batch, JSON or text, with or without
+//! the explanation, and what happens to input that cannot be read.
+
+mod common;
+
+use common::{callassign, callassign_in, folder, repo};
+
+const HUBSPOT: [&str; 4] = [
+    "--rules",
+    "rules/hubspot.rules",
+    "--context",
+    "examples/hubspot.context.yaml",
+];
+
+fn eval(extra: &[&str]) -> common::Run {
+    let mut args = vec!["eval"];
+    args.extend(HUBSPOT);
+    args.extend(extra);
+    callassign(&args)
+}
+
+#[test]
+fn a_batch_gets_one_line_per_call_in_order() {
+    let run = eval(&["examples/calls.jsonl"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    insta::assert_snapshot!(run.stdout, @r#"
+    {"call":"c-1001","assignee":{"id":"hs-4","email":"support@acme.com"},"step":"voicemail_email"}
+    {"call":"c-1002","assignee":{"id":"hs-2","email":"Alice@Acme.com"},"step":"call_agent"}
+    {"call":"c-1003","assignee":{"id":"hs-3","email":"bob@acme.com"},"step":"last_step_agent"}
+    {"call":"c-1004","assignee":{"id":"hs-5","email":"dave@acme.com"},"step":"contact_owner"}
+    {"call":"c-1005","assignee":{"id":"hs-5","email":"dave@acme.com"},"step":"favorite_agent"}
+    {"call":"c-1006","assignee":{"id":"hs-1","email":"admin@acme.com"},"step":"integration_fallback"}
+    "#);
+    insta::assert_snapshot!(run.stderr, @r"
+    6 calls decided, 0 unassigned, 0 unreadable lines
+      call_agent                      1
+      contact_owner                   1
+      favorite_agent                  1
+      integration_fallback            1
+      last_step_agent                 1
+      voicemail_email                 1
+    ");
+}
+
+#[test]
+fn explain_as_text_shows_every_step_and_why() {
+    let run = eval(&[
+        "--explain",
+        "--format",
+        "human",
+        "--quiet",
+        "examples/calls.jsonl",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr, "");
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn explain_as_json_adds_a_trace_array() {
+    let run = eval(&["--explain", "--quiet", "examples/calls.jsonl"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    insta::assert_json_snapshot!(lines);
+}
+
+#[test]
+fn fixed_users_and_unassigned_explained() {
+    let dir = folder(&[
+        ("rules/default.rules", &std::fs::read_to_string(repo().join("rules/default.rules")).unwrap()),
+        ("rules/pipedrive.rules", &std::fs::read_to_string(repo().join("rules/pipedrive.rules")).unwrap()),
+        ("rules/quiet.rules", "ruleset quiet extends default\nfallback unassigned\n"),
+        (
+            "context.yaml",
+            "integration: pipedrive\ncontact_owner: true\nusers:\n  - {id: pd-1, email: sales-ops@acme.com}\n  - {id: pd-2, email: alice@acme.com}\n",
+        ),
+        (
+            "calls.jsonl",
+            "{\"id\":\"vip\",\"direction\":\"incoming\",\"status\":\"missed\",\"tags\":[\"vip\"],\"contact\":{\"owner\":\"pd-2\"}}\n{\"id\":\"plain\",\"direction\":\"incoming\",\"status\":\"missed\",\"tags\":[\"new\"]}\n",
+        ),
+    ]);
+    let run = callassign_in(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            "rules/pipedrive.rules",
+            "--context",
+            "context.yaml",
+            "--explain",
+            "--format",
+            "human",
+            "-q",
+            "calls.jsonl",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    insta::assert_snapshot!("pipedrive_user_step", run.stdout);
+    let run = callassign_in(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            "rules/quiet.rules",
+            "--context",
+            "context.yaml",
+            "--explain",
+            "--format",
+            "human",
+            "-q",
+            "calls.jsonl",
+        ],
+        b"",
+    );
+    insta::assert_snapshot!("fallback_unassigned", run.stdout);
+}
+
+#[test]
+fn malformed_lines_get_an_error_line_each_and_exit_1() {
+    let mut input = Vec::new();
+    input.extend_from_slice(b"{\"id\":\"ok-1\",\"direction\":\"outgoing\",\"status\":\"answered\",\"agent\":\"bob@acme.com\"}\n");
+    input.extend_from_slice(b"{\"id\":\"cut\",\"direction\":\"inc\n"); // truncated
+    input.extend_from_slice(b"hello\n"); // not JSON
+    input.extend_from_slice(b"{\"id\":\"t\",\"direction\":\"incoming\",\"status\":7}\n"); // wrong type
+    input.extend_from_slice(b"[\"c-1\",\"incoming\",\"missed\"]\n"); // an array
+    input.extend_from_slice(
+        b"{\"id\":\"u\",\"direction\":\"incoming\",\"status\":\"missed\",\"agent\":\"\xff\"}\n",
+    ); // not UTF-8
+    input.extend_from_slice(b"\n"); // empty
+    input.extend_from_slice(b"{\"direction\":\"incoming\",\"status\":\"missed\"}\n"); // no id
+    input.extend_from_slice(b"{\"id\":\"ok-2\",\"direction\":\"incoming\",\"status\":\"missed\"}"); // last line, no newline
+    let mut args = vec!["eval"];
+    args.extend(HUBSPOT);
+    args.push("-");
+    let run = callassign_in(&repo(), &args, &input);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stdout.lines().count(),
+        9,
+        "one output line per input line"
+    );
+    insta::assert_snapshot!(run.stdout, @r#"
+    {"call":"ok-1","assignee":{"id":"hs-3","email":"bob@acme.com"},"step":"call_agent"}
+    {"line":2,"error":"EOF while parsing a string at line 1 column 28"}
+    {"line":3,"error":"expected value at line 1 column 1"}
+    {"line":4,"error":"invalid type: integer `7`, expected `answered`, `missed` or `voicemail` at line 1 column 43"}
+    {"line":5,"error":"expected a call object `{…}`, found a list"}
+    {"line":6,"error":"line is not valid UTF-8 (byte 61)"}
+    {"line":7,"error":"empty line, expected a call object"}
+    {"line":8,"error":"missing field `id` at line 1 column 42"}
+    {"call":"ok-2","assignee":{"id":"hs-1","email":"admin@acme.com"},"step":"integration_fallback"}
+    "#);
+    assert!(
+        run.stderr
+            .starts_with("2 calls decided, 0 unassigned, 7 unreadable lines\n"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn unreadable_lines_in_text_output_name_their_line() {
+    let mut args = vec!["eval"];
+    args.extend(HUBSPOT);
+    args.extend(["--format", "human", "-q", "-"]);
+    let run = callassign_in(
+        &repo(),
+        &args,
+        b"{\"id\":\"a\",\"direction\":\"incoming\",\"status\":\"missed\"}\n{oops\n",
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "a: hs-1 (admin@acme.com) by integration_fallback\nline 2: error: key must be a string at line 1 column 2\n");
+}
+
+#[test]
+fn a_single_call_as_json_or_yaml() {
+    let run = eval(&["examples/call.json"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, "{\"call\":\"c-1001\",\"assignee\":{\"id\":\"hs-4\",\"email\":\"support@acme.com\"},\"step\":\"voicemail_email\"}\n"));
+    assert_eq!(run.stderr, "", "no batch summary for one call");
+    let run = eval(&["examples/call.yaml", "--format", "human"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "c-2001: hs-5 (dave@acme.com) by contact_owner\n")
+    );
+}
+
+#[test]
+fn a_single_call_that_cannot_be_read_says_where() {
+    let dir = folder(&[("call.yaml", "id: c-1\ndirection: incoming\nstatus: mised\n")]);
+    let rules = repo().join("rules/hubspot.rules");
+    let context = repo().join("examples/hubspot.context.yaml");
+    let run = callassign_in(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--context",
+            context.to_str().unwrap(),
+            "call.yaml",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "{\"line\":3,\"error\":\"status: unknown value `mised`, expected `answered`, `missed` or `voicemail` at line 3 column 9\"}\n");
+}
+
+#[test]
+fn rule_file_errors_stop_evaluation_with_exit_2() {
+    let dir = folder(&[
+        (
+            "bad.rules",
+            "ruleset bad\nstep favourite_agent\nfallback integration\n",
+        ),
+        ("calls.jsonl", ""),
+    ]);
+    let context = repo().join("examples/hubspot.context.yaml");
+    let run = callassign_in(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            "bad.rules",
+            "--context",
+            context.to_str().unwrap(),
+            "calls.jsonl",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.contains("unknown step `favourite_agent`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.ends_with("error: `bad.rules` has errors (1 error)\n  help: run `callassign check bad.rules` for the full report\n"), "{}", run.stderr);
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["eval", "--rules", "rules/hubspot.rules", "--context", "nope.yaml", "examples/calls.jsonl"], "error: `nope.yaml` does not exist\n"),
+        (&["eval", "--rules", "rules/nope.rules", "--context", "examples/hubspot.context.yaml", "examples/calls.jsonl"], "error: `rules/nope.rules` does not exist\n"),
+        (&["eval", "--rules", "rules/hubspot.rules", "--context", "examples/hubspot.context.yaml", "examples/nope.jsonl"], "error: `examples/nope.jsonl` does not exist\n"),
+        (
+            &["eval", "--rules", "rules/hubspot.rules", "--context", "examples/hubspot.context.yaml", "README.md"],
+            "error: cannot tell what `README.md` holds from its name\n  help: name one call `.json` or `.yaml`, a batch `.jsonl`, or pass `-` to read a batch from stdin\n",
+        ),
+    ];
+    for (args, stderr) in cases {
+        let run = callassign(args);
+        assert_eq!((run.code, run.stderr.as_str()), (2, stderr), "{args:?}");
+    }
+    assert_eq!(
+        callassign(&["eval", "--context", "examples/hubspot.context.yaml"]).code,
+        2,
+        "--rules is required"
+    );
+}
+
+#[test]
+fn a_context_that_makes_matching_ambiguous_is_refused() {
+    let dir = folder(&[("context.yaml", "integration: hubspot\nusers:\n  - {id: hs-1, email: a@acme.com}\n  - {id: hs-1, email: b@acme.com}\n  - {id: hs-2, email: ' A@acme.com'}\n")]);
+    let rules = repo().join("rules/hubspot.rules");
+    let run = callassign_in(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--context",
+            "context.yaml",
+            "-",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(run.stderr, @r"
+    error: `context.yaml` is ambiguous: users[1] has the id `hs-1` of users[0]
+      also: users[2] (`hs-2`) and users[0] (`hs-1`) are both active with the e-mail `A@acme.com`
+      help: every user needs its own id; remove or rename one of them
+    ");
+}
+
+#[test]
+fn a_context_with_a_misspelt_key_is_refused() {
+    let dir = folder(&[(
+        "context.yaml",
+        "integration: hubspot\ncontact_owners: true\n",
+    )]);
+    let rules = repo().join("rules/hubspot.rules");
+    let run = callassign_in(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--context",
+            "context.yaml",
+            "-",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.starts_with("error: `context.yaml` is not a valid context: unknown field `contact_owners`, expected one of"), "{}", run.stderr);
+    assert!(run.stderr.contains("at line 2 column 1"), "{}", run.stderr);
+}
