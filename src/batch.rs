@@ -80,6 +80,9 @@ impl Summary {
 }
 
 /// One line of input, read.
+// Not boxed: a line is matched right away, and a box would cost an
+// allocation per call.
+#[allow(clippy::large_enum_variant)]
 pub enum Line<'a> {
     Call(Call<'a>),
     Unreadable(String),

@@ -312,10 +312,10 @@ impl Resolver {
         // list as it was.
         match placement {
             CheckedPlacement::Before(Target::Step(anchor))
-            | CheckedPlacement::After(Target::Step(anchor)) => {
-                if self.find(source, anchor, "move").is_none() {
-                    return;
-                }
+            | CheckedPlacement::After(Target::Step(anchor))
+                if self.find(source, anchor, "move").is_none() =>
+            {
+                return;
             }
             CheckedPlacement::Before(Target::Fallback(span))
             | CheckedPlacement::After(Target::Fallback(span))

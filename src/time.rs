@@ -111,7 +111,7 @@ mod tests {
             parse_rfc3339("2026-11-23T10:00:00Z")
         );
         assert_eq!(parse_rfc3339("1970-01-01T00:00:01.5Z"), Some(1_500));
-        assert_eq!(parse_rfc3339("2024-02-29T00:00:00Z").is_some(), true);
+        assert!(parse_rfc3339("2024-02-29T00:00:00Z").is_some());
     }
 
     #[test]
