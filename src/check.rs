@@ -529,6 +529,23 @@ impl Checker<'_> {
         None
     }
 
+    /// `field` compared with a value of the wrong kind.
+    fn cannot_compare(
+        &mut self,
+        field: Field,
+        span: Span,
+        value: &Operand,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        let message = format!(
+            "`{}` cannot be compared with {}",
+            field.name(),
+            describe(value)
+        );
+        self.finding(Code::TypeMismatch, span, message, label, help);
+    }
+
     fn wrong_operator(&mut self, field: Field, op: Spanned<Operator>) {
         let help = match field.field_type() {
             FieldType::Tags => "test for one tag with `\"vip\" in tags` (or `not in`)".to_string(),
@@ -614,17 +631,7 @@ impl Checker<'_> {
                 } else {
                     "test a contact field such as `contact.owner == \"hs-7\"`, or `contact == null`"
                 };
-                self.finding(
-                    Code::TypeMismatch,
-                    value.span,
-                    format!(
-                        "`{}` cannot be compared with {}",
-                        field.name(),
-                        describe(&value.node)
-                    ),
-                    "not comparable",
-                    help,
-                );
+                self.cannot_compare(field, value.span, &value.node, "not comparable", help);
                 None
             }
         }
@@ -667,14 +674,10 @@ impl Checker<'_> {
                 None
             }
             other => {
-                self.finding(
-                    Code::TypeMismatch,
+                self.cannot_compare(
+                    field,
                     value.span,
-                    format!(
-                        "`{}` cannot be compared with {}",
-                        field.name(),
-                        describe(other)
-                    ),
+                    other,
                     format!("expected a {}", field.name()),
                     listing,
                 );
@@ -709,17 +712,7 @@ impl Checker<'_> {
                     }
                     _ => format!("compare `{}` with a string in double quotes", field.name()),
                 };
-                self.finding(
-                    Code::TypeMismatch,
-                    value.span,
-                    format!(
-                        "`{}` cannot be compared with {}",
-                        field.name(),
-                        describe(other)
-                    ),
-                    "expected a string",
-                    help,
-                );
+                self.cannot_compare(field, value.span, other, "expected a string", help);
                 None
             }
         }
@@ -744,14 +737,10 @@ impl Checker<'_> {
         if let Operand::Int(number) = value.node {
             return Some(number);
         }
-        self.finding(
-            Code::TypeMismatch,
+        self.cannot_compare(
+            field,
             value.span,
-            format!(
-                "`{}` cannot be compared with {}",
-                field.name(),
-                describe(&value.node)
-            ),
+            &value.node,
             "expected a number",
             format!(
                 "`{}` is a whole number of seconds: `{} > 30`",

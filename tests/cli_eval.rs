@@ -264,21 +264,26 @@ fn usage_and_io_errors_exit_2() {
     );
 }
 
+/// Evaluates with the hubspot rules and the context file `context`
+/// written into a fresh folder, with an empty batch on stdin.
+fn eval_with_context(context: &str) -> common::Run {
+    let dir = folder(&[("context.yaml", context)]);
+    let rules = repo().join("rules/hubspot.rules");
+    let args = [
+        "eval",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--context",
+        "context.yaml",
+        "-",
+    ];
+    callassign_in(dir.path(), &args, b"")
+}
+
 #[test]
 fn a_context_that_makes_matching_ambiguous_is_refused() {
-    let dir = folder(&[("context.yaml", "integration: hubspot\nusers:\n  - {id: hs-1, email: a@acme.com}\n  - {id: hs-1, email: b@acme.com}\n  - {id: hs-2, email: ' A@acme.com'}\n")]);
-    let rules = repo().join("rules/hubspot.rules");
-    let run = callassign_in(
-        dir.path(),
-        &[
-            "eval",
-            "--rules",
-            rules.to_str().unwrap(),
-            "--context",
-            "context.yaml",
-            "-",
-        ],
-        b"",
+    let run = eval_with_context(
+        "integration: hubspot\nusers:\n  - {id: hs-1, email: a@acme.com}\n  - {id: hs-1, email: b@acme.com}\n  - {id: hs-2, email: ' A@acme.com'}\n",
     );
     assert_eq!(run.code, 2);
     insta::assert_snapshot!(run.stderr, @r"
@@ -290,23 +295,7 @@ fn a_context_that_makes_matching_ambiguous_is_refused() {
 
 #[test]
 fn a_context_with_a_misspelt_key_is_refused() {
-    let dir = folder(&[(
-        "context.yaml",
-        "integration: hubspot\ncontact_owners: true\n",
-    )]);
-    let rules = repo().join("rules/hubspot.rules");
-    let run = callassign_in(
-        dir.path(),
-        &[
-            "eval",
-            "--rules",
-            rules.to_str().unwrap(),
-            "--context",
-            "context.yaml",
-            "-",
-        ],
-        b"",
-    );
+    let run = eval_with_context("integration: hubspot\ncontact_owners: true\n");
     assert_eq!(run.code, 2);
     assert!(run.stderr.starts_with("error: `context.yaml` is not a valid context: unknown field `contact_owners`, expected one of"), "{}", run.stderr);
     assert!(run.stderr.contains("at line 2 column 1"), "{}", run.stderr);
