@@ -35,14 +35,17 @@ pub mod ast;
 pub mod batch;
 pub mod check;
 pub mod compile;
+pub mod diff;
 pub mod evaluate;
 pub mod finding;
+pub mod history;
 pub mod load;
 pub mod model;
 pub mod parse;
 pub mod plan;
 pub mod report;
 pub mod source;
+pub mod stats;
 pub mod suggest;
 pub mod time;
 
