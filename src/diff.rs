@@ -446,17 +446,7 @@ impl Report {
             }
             table(&mut out, &[Align::Left, Align::Right, Align::Left], &rows);
         }
-        if self.unreadable.lines > 0 {
-            let _ = writeln!(
-                out,
-                "\nunreadable lines ({} in all, first {} shown)",
-                thousands(self.unreadable.lines),
-                self.unreadable.sample.items().len()
-            );
-            for line in self.unreadable.sample.items() {
-                let _ = writeln!(out, "  line {}: {}", line.line, line.error);
-            }
-        }
+        self.unreadable.render_human(&mut out);
         out
     }
 
@@ -544,17 +534,7 @@ impl Report {
                 );
             }
         }
-        if self.unreadable.lines > 0 {
-            let _ = writeln!(
-                out,
-                "\n{} history lines could not be read; first {}:\n",
-                thousands(self.unreadable.lines),
-                self.unreadable.sample.items().len()
-            );
-            for line in self.unreadable.sample.items() {
-                let _ = writeln!(out, "- line {}: {}", line.line, markdown_code(&line.error));
-            }
-        }
+        self.unreadable.render_markdown(&mut out);
         out
     }
 }

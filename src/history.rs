@@ -62,6 +62,46 @@ pub struct Unreadable {
 }
 
 impl Unreadable {
+    /// The unreadable lines as a report section, empty when there are none.
+    pub fn render_human(&self, out: &mut String) {
+        if self.lines == 0 {
+            return;
+        }
+        let _ = writeln!(out, "\nunreadable lines{}", self.how_many());
+        for line in self.sample.items() {
+            let _ = writeln!(out, "  line {}: {}", line.line, line.error);
+        }
+    }
+
+    /// The unreadable lines as a Markdown list, empty when there are none.
+    pub fn render_markdown(&self, out: &mut String) {
+        if self.lines == 0 {
+            return;
+        }
+        let shown = self.sample.items().len() as u64;
+        let _ = write!(
+            out,
+            "\n{} history lines could not be read",
+            thousands(self.lines)
+        );
+        if shown < self.lines {
+            let _ = write!(out, "; the first {shown}");
+        }
+        out.push_str(":\n\n");
+        for line in self.sample.items() {
+            let _ = writeln!(out, "- line {}: {}", line.line, markdown_code(&line.error));
+        }
+    }
+
+    fn how_many(&self) -> String {
+        let shown = self.sample.items().len() as u64;
+        if shown < self.lines {
+            format!(" ({} in all, first {shown} shown)", thousands(self.lines))
+        } else {
+            String::new()
+        }
+    }
+
     fn record(&mut self, line: u64, error: impl FnOnce() -> String) {
         self.lines += 1;
         self.sample.offer(|| UnreadableLine {
@@ -234,7 +274,7 @@ pub(crate) fn table(out: &mut String, aligns: &[Align], rows: &[Vec<String>]) {
     for row in rows {
         let mut line = String::from(" ");
         for ((cell, align), width) in row.iter().zip(aligns).zip(&widths) {
-            line.push_str(" ");
+            line.push(' ');
             let pad = width - cell.chars().count();
             match align {
                 Align::Left => {

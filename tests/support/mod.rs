@@ -95,8 +95,8 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[(self.next() % items.len() as u64) as usize]
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[(self.next() % items.len() as u64) as usize]
     }
 }
 
@@ -132,6 +132,7 @@ const OWNERS: &[Option<&str>] = &[
     Some("hs-7"),
     Some("hs-9"),
 ];
+const STATUSES: &[&str] = &["answered", "missed", "voicemail"];
 const TAGS: &[&[&str]] = &[&[], &[], &["vip"], &["VIP"], &["new", "vip"], &["new"]];
 
 impl GenCall {
@@ -170,21 +171,21 @@ pub fn generate(seed: u64, count: usize) -> Vec<GenCall> {
         .map(|n| {
             let last_step = match rng.next() % 6 {
                 0 => None,
-                1 => Some(("call_to_agent", *rng.pick(EMAILS))),
-                2 => Some(("call_to_group", *rng.pick(EMAILS))),
-                3 => Some(("voicemail", *rng.pick(EMAILS))),
+                1 => Some(("call_to_agent", rng.pick(EMAILS))),
+                2 => Some(("call_to_group", rng.pick(EMAILS))),
+                3 => Some(("voicemail", rng.pick(EMAILS))),
                 4 => Some(("ivr", None)),
                 _ => Some(("welcome_message", None)),
             };
             let contact = match rng.next() % 4 {
                 0 => None,
-                _ => Some((*rng.pick(OWNERS), *rng.pick(EMAILS))),
+                _ => Some((rng.pick(OWNERS), rng.pick(EMAILS))),
             };
             GenCall {
                 id: format!("c-{n:04}"),
                 incoming: rng.next() % 4 != 0,
-                status: *rng.pick(&["answered", "missed", "voicemail"]),
-                agent: *rng.pick(EMAILS),
+                status: rng.pick(STATUSES),
+                agent: rng.pick(EMAILS),
                 tags: rng.pick(TAGS).to_vec(),
                 last_step,
                 contact,
@@ -309,9 +310,16 @@ impl Model {
                     .iter()
                     .find(|(id, _, active)| *id == INSTALLER && *active)
                     .map(|(id, _, _)| *id);
-                (installer, "fallback integration".to_string())
+                (installer, self.fallback_label())
             }
-            End::Unassigned => (None, "fallback unassigned".to_string()),
+            End::Unassigned => (None, self.fallback_label()),
+        }
+    }
+
+    pub fn fallback_label(&self) -> String {
+        match self.end {
+            End::Integration => "fallback integration".into(),
+            End::Unassigned => "fallback unassigned".into(),
         }
     }
 }
