@@ -38,8 +38,9 @@ pub struct Args {
     #[arg(long, value_name = "REV")]
     base: Option<String>,
     /// The integration context (YAML or JSON)
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     context: PathBuf,
+    /// How to print the report
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     /// How many assignee-to-assignee moves to list

@@ -15,6 +15,7 @@ use super::{load_plan, CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
 pub enum Format {
     Human,
     Json,
+    /// Fits a pull-request comment
     Markdown,
 }
 
@@ -29,6 +30,7 @@ pub struct Args {
     /// The calls: JSON Lines, or - for stdin
     #[arg(default_value = "-")]
     input: PathBuf,
+    /// How to print the report
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 }
