@@ -55,10 +55,7 @@ pub fn run(args: Args) -> CliResult {
     let (old_path, new_path, calls_path) = split_files(&args)?;
     let context = load_context(&args.context)?;
     let (old_plan, old_name) = match &args.base {
-        Some(revision) => (
-            plan_at_revision(&new_path, revision)?,
-            format!("{}:{}", revision, repo_relative_display(&new_path)),
-        ),
+        Some(revision) => plan_at_revision(&new_path, revision)?,
         None => {
             let old_path = old_path.expect("split_files gives OLD without --base");
             (load_plan(&old_path)?, old_path.display().to_string())
@@ -86,10 +83,11 @@ pub fn run(args: Args) -> CliResult {
     }
     let moved = args.fail_on_change && report.anything_moves();
     if moved {
-        eprintln!(
-            "{} calls change assignee (--fail-on-change)",
-            callassign::history::thousands(report.reassigned)
-        );
+        let calls = match report.reassigned {
+            1 => "1 call changes".to_string(),
+            many => format!("{} calls change", callassign::history::thousands(many)),
+        };
+        eprintln!("{calls} assignee (--fail-on-change)");
     }
     Ok(ExitCode::from(if moved || report.unreadable.lines > 0 {
         EXIT_PROBLEMS
@@ -204,12 +202,17 @@ impl InRepository {
         })
     }
 
-    fn spec(&self, revision: &str, file_name: &str) -> String {
+    /// A file of this folder, relative to the repository root.
+    fn relative(&self, file_name: &str) -> String {
         if self.folder.is_empty() {
-            format!("{revision}:{file_name}")
+            file_name.to_string()
         } else {
-            format!("{revision}:{}/{file_name}", self.folder)
+            format!("{}/{file_name}", self.folder)
         }
+    }
+
+    fn spec(&self, revision: &str, file_name: &str) -> String {
+        format!("{revision}:{}", self.relative(file_name))
     }
 
     /// The bytes of a file of this folder at `revision`; `None` if it did not exist.
@@ -219,20 +222,11 @@ impl InRepository {
     }
 }
 
-/// The path as shown in the old side's name: relative to the repository
-/// root when possible, as given otherwise.
-fn repo_relative_display(path: &Path) -> String {
-    match InRepository::locate(path) {
-        Ok(found) if found.folder.is_empty() => found.file_name,
-        Ok(found) => format!("{}/{}", found.folder, found.file_name),
-        Err(_) => path.display().to_string(),
-    }
-}
-
 /// Compiles a rule file as it was at a git revision, with the files it
 /// extends as they were then: they are written to a temporary folder so
-/// the usual loader resolves `extends` with all its checks.
-fn plan_at_revision(path: &Path, revision: &str) -> Result<Plan, CliError> {
+/// the usual loader resolves `extends` with all its checks. Returns the
+/// plan and what reports call it: `origin/main:rules/hubspot.rules`.
+fn plan_at_revision(path: &Path, revision: &str) -> Result<(Plan, String), CliError> {
     let found = InRepository::locate(path)?;
     let commit = format!("{revision}^{{commit}}");
     if git(&found.root, &["rev-parse", "--verify", "--quiet", &commit])?.is_err() {
@@ -244,7 +238,7 @@ fn plan_at_revision(path: &Path, revision: &str) -> Result<Plan, CliError> {
     let Some(text) = found.read(revision, &found.file_name)? else {
         return Err(CliError::new(format!(
             "`{}` did not exist at `{revision}`",
-            found.spec("", &found.file_name).trim_start_matches(':')
+            found.relative(&found.file_name)
         ))
         .help("a new rule file has nothing to compare with; compare it with another one: `callassign diff OTHER.rules NEW.rules …`"));
     };
@@ -290,14 +284,14 @@ fn plan_at_revision(path: &Path, revision: &str) -> Result<Plan, CliError> {
     let compiled =
         callassign::compile_file(&base_path).map_err(|error| CliError::io(&base_path, &error))?;
     match compiled.plan {
-        Some(plan) => Ok(plan),
+        Some(plan) => Ok((plan, found.spec(revision, &found.file_name))),
         None => {
             let mut findings = compiled.findings;
             callassign::finding::sort_and_dedup(&mut findings);
             print_findings_to_stderr(&findings);
             Err(CliError::new(format!(
                 "`{}` has errors at `{revision}`",
-                found.spec("", &found.file_name).trim_start_matches(':')
+                found.relative(&found.file_name)
             ))
             .help("the old rules must compile to be compared; give an older `--base`, or the old rule file as a path"))
         }
