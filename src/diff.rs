@@ -7,7 +7,7 @@
 //! and keeps a few call ids of each kind of change to look at.
 //!
 //! Memory holds counts keyed by plan steps and by users, and samples of
-//! [`SAMPLE_SIZE`] ids: it does not grow with the history.
+//! [`SAMPLE_SIZE`](crate::history::SAMPLE_SIZE) ids: it does not grow with the history.
 //!
 //! ```
 //! use callassign::{compile_text, diff, evaluate::Evaluator, model::Context};
