@@ -11,7 +11,8 @@
 //!
 //! [`model`] holds the data contract (calls, contexts, assignment lines),
 //! [`report`] renders findings, [`batch`] streams JSON Lines through an
-//! evaluator.
+//! evaluator. [`diff`] and [`stats`] report over a [`history`] of calls:
+//! what a rule change moves, and how often each step decides.
 //!
 //! ```
 //! use callassign::{compile_text, evaluate::Evaluator, model::{Call, Context}};
