@@ -11,7 +11,8 @@
 //!
 //! [`model`] holds the data contract (calls, contexts, assignment lines),
 //! [`report`] renders findings, [`batch`] streams JSON Lines through an
-//! evaluator.
+//! evaluator. [`diff`] and [`stats`] report over a [`history`] of calls:
+//! what a rule change moves, and how often each step decides.
 //!
 //! ```
 //! use callassign::{compile_text, evaluate::Evaluator, model::{Call, Context}};
@@ -35,14 +36,17 @@ pub mod ast;
 pub mod batch;
 pub mod check;
 pub mod compile;
+pub mod diff;
 pub mod evaluate;
 pub mod finding;
+pub mod history;
 pub mod load;
 pub mod model;
 pub mod parse;
 pub mod plan;
 pub mod report;
 pub mod source;
+pub mod stats;
 pub mod suggest;
 pub mod time;
 

@@ -12,8 +12,10 @@ use callassign::finding::Finding;
 use callassign::report::{self, Style};
 
 mod check;
+mod diff;
 mod eval;
 mod plan;
+mod stats;
 
 /// Decide who owns the follow-up of exported phone calls, from rule files.
 #[derive(Debug, Parser)]
@@ -31,6 +33,11 @@ enum Command {
     Eval(eval::Args),
     /// Show the resolved, flattened steps of a rule file
     Plan(plan::Args),
+    /// What a rule change does to a history of calls: who gets which calls now
+    #[command(override_usage = diff::USAGE)]
+    Diff(diff::Args),
+    /// How often each step of a rule file decides on a history of calls
+    Stats(stats::Args),
 }
 
 /// Exit statuses, as documented in README.md.
@@ -89,6 +96,8 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Plan(args) => plan::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Stats(args) => stats::run(args),
     };
     match result {
         Ok(code) => code,

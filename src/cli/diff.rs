@@ -1,0 +1,299 @@
+//! `callassign diff`: what a rule change does to a history of calls.
+
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use clap::ValueEnum;
+
+use callassign::diff::{self, Names};
+use callassign::evaluate::Evaluator;
+use callassign::load::{self, MAX_EXTENDS_DEPTH, RULE_EXTENSION};
+use callassign::plan::Plan;
+
+use super::eval::load_context;
+use super::{load_plan, print_findings_to_stderr, CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
+
+/// How `diff` is called, shown in `--help` and usage errors.
+pub const USAGE: &str =
+    "callassign diff --context <FILE> [OPTIONS] OLD.rules NEW.rules [CALLS.jsonl]
+       callassign diff --context <FILE> [OPTIONS] --base <REV> NEW.rules [CALLS.jsonl]";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    /// Fits a pull-request comment
+    Markdown,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// OLD.rules NEW.rules, then the calls (JSON Lines; `-` or nothing for stdin).
+    /// With --base, only NEW.rules and the calls
+    #[arg(value_name = "FILE", required = true, num_args = 1..=3)]
+    files: Vec<PathBuf>,
+    /// Read the old rules from this git revision of NEW.rules (and the files it extends)
+    #[arg(long, value_name = "REV")]
+    base: Option<String>,
+    /// The integration context (YAML or JSON)
+    #[arg(long, value_name = "FILE")]
+    context: PathBuf,
+    /// How to print the report
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// How many assignee-to-assignee moves to list
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    top: usize,
+    /// Exit 1 when any call changes assignee (for CI gates)
+    #[arg(long)]
+    fail_on_change: bool,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let (old_path, new_path, calls_path) = split_files(&args)?;
+    let context = load_context(&args.context)?;
+    let (old_plan, old_name) = match &args.base {
+        Some(revision) => plan_at_revision(&new_path, revision)?,
+        None => {
+            let old_path = old_path.expect("split_files gives OLD without --base");
+            (load_plan(&old_path)?, old_path.display().to_string())
+        }
+    };
+    let new_plan = load_plan(&new_path)?;
+    let old = Evaluator::new(&old_plan, &context);
+    let new = Evaluator::new(&new_plan, &context);
+    let names = Names {
+        old: old_name,
+        new: new_path.display().to_string(),
+    };
+    let input = open_history(&calls_path)?;
+    let mut report = diff::compare(&old, &new, input, names).map_err(|error| {
+        CliError::new(format!("cannot read `{}`: {error}", calls_path.display()))
+    })?;
+    report.keep_top_assignee_moves(args.top);
+    match args.format {
+        Format::Human => print!("{}", report.render_human()),
+        Format::Markdown => print!("{}", report.render_markdown()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("a report serializes")
+        ),
+    }
+    let moved = args.fail_on_change && report.anything_moves();
+    if moved {
+        let calls = match report.reassigned {
+            1 => "1 call changes".to_string(),
+            many => format!("{} calls change", callassign::history::thousands(many)),
+        };
+        eprintln!("{calls} assignee (--fail-on-change)");
+    }
+    Ok(ExitCode::from(if moved || report.unreadable.lines > 0 {
+        EXIT_PROBLEMS
+    } else {
+        EXIT_OK
+    }))
+}
+
+/// OLD, NEW and the history, from the positional arguments.
+fn split_files(args: &Args) -> Result<(Option<PathBuf>, PathBuf, PathBuf), CliError> {
+    let stdin = PathBuf::from("-");
+    let usage = |message: String| CliError::new(message).help(format!("usage: {USAGE}"));
+    let (old, new, calls) = match (&args.base, args.files.as_slice()) {
+        (None, [old, new]) => (Some(old.clone()), new.clone(), stdin),
+        (None, [old, new, calls]) => (Some(old.clone()), new.clone(), calls.clone()),
+        (None, _) => {
+            return Err(usage(
+                "give the old and the new rule file, or `--base REV` and the new one".into(),
+            ))
+        }
+        (Some(_), [new]) => (None, new.clone(), stdin),
+        (Some(_), [new, calls]) => (None, new.clone(), calls.clone()),
+        (Some(revision), _) => {
+            return Err(usage(format!(
+                "with `--base {revision}` give only the new rule file and the calls"
+            )))
+        }
+    };
+    if calls.extension().is_some_and(|ext| ext == RULE_EXTENSION) {
+        return Err(CliError::new(format!(
+            "`{}` is a rule file, but the calls to evaluate go there",
+            calls.display()
+        ))
+        .help(format!("usage: {USAGE}")));
+    }
+    Ok((old, new, calls))
+}
+
+pub fn open_history(path: &Path) -> Result<Box<dyn BufRead>, CliError> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(BufReader::with_capacity(
+            256 * 1024,
+            io::stdin().lock(),
+        )));
+    }
+    let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
+    Ok(Box::new(BufReader::with_capacity(256 * 1024, file)))
+}
+
+/// Runs git in `folder`: its standard output, or its error message when
+/// it ran and failed. A [`CliError`] only when git cannot be run at all.
+fn git(folder: &Path, args: &[&str]) -> Result<Result<Vec<u8>, String>, CliError> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(folder)
+        .args(args)
+        .output()
+        .map_err(|error| {
+            CliError::new(format!("cannot run git: {error}"))
+                .help("`--base` reads the old rules from git; install git, or give the old rule file as a path")
+        })?;
+    if output.status.success() {
+        Ok(Ok(output.stdout))
+    } else {
+        Ok(Err(String::from_utf8_lossy(&output.stderr)
+            .trim()
+            .to_string()))
+    }
+}
+
+/// Where a rule file sits in its git repository.
+struct InRepository {
+    root: PathBuf,
+    /// The file's folder relative to the root, `/`-separated, empty at the root.
+    folder: String,
+    file_name: String,
+}
+
+impl InRepository {
+    fn locate(path: &Path) -> Result<InRepository, CliError> {
+        let canonical = fs::canonicalize(path).map_err(|error| CliError::io(path, &error))?;
+        let folder = canonical.parent().unwrap_or(Path::new("/"));
+        let root = match git(folder, &["rev-parse", "--show-toplevel"])? {
+            Ok(stdout) => {
+                PathBuf::from(String::from_utf8_lossy(&stdout).trim_end_matches(['\n', '\r']))
+            }
+            Err(_) => return Err(CliError::new(format!(
+                "`{}` is not inside a git repository",
+                path.display()
+            ))
+            .help(
+                "`--base` reads the old rules from git; give the old rule file as a path instead",
+            )),
+        };
+        let root = fs::canonicalize(&root).map_err(|error| CliError::io(&root, &error))?;
+        let relative = canonical.strip_prefix(&root).map_err(|_| {
+            CliError::new(format!(
+                "`{}` is outside the git repository at `{}`",
+                path.display(),
+                root.display()
+            ))
+        })?;
+        let parts: Vec<String> = relative
+            .components()
+            .map(|part| part.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let (file_name, folder) = parts.split_last().expect("a file path has a name");
+        Ok(InRepository {
+            root,
+            folder: folder.join("/"),
+            file_name: file_name.clone(),
+        })
+    }
+
+    /// A file of this folder, relative to the repository root.
+    fn relative(&self, file_name: &str) -> String {
+        if self.folder.is_empty() {
+            file_name.to_string()
+        } else {
+            format!("{}/{file_name}", self.folder)
+        }
+    }
+
+    fn spec(&self, revision: &str, file_name: &str) -> String {
+        format!("{revision}:{}", self.relative(file_name))
+    }
+
+    /// The bytes of a file of this folder at `revision`; `None` if it did not exist.
+    fn read(&self, revision: &str, file_name: &str) -> Result<Option<Vec<u8>>, CliError> {
+        let spec = self.spec(revision, file_name);
+        Ok(git(&self.root, &["cat-file", "blob", &spec])?.ok())
+    }
+}
+
+/// Compiles a rule file as it was at a git revision, with the files it
+/// extends as they were then: they are written to a temporary folder so
+/// the usual loader resolves `extends` with all its checks. Returns the
+/// plan and what reports call it: `origin/main:rules/hubspot.rules`.
+fn plan_at_revision(path: &Path, revision: &str) -> Result<(Plan, String), CliError> {
+    let found = InRepository::locate(path)?;
+    let commit = format!("{revision}^{{commit}}");
+    if git(&found.root, &["rev-parse", "--verify", "--quiet", &commit])?.is_err() {
+        return Err(
+            CliError::new(format!("no git revision `{revision}` in `{}`", found.root.display()))
+                .help("check the name, or fetch it first (in CI: `git fetch origin main`, or check out with `fetch-depth: 0`)"),
+        );
+    }
+    let Some(text) = found.read(revision, &found.file_name)? else {
+        return Err(CliError::new(format!(
+            "`{}` did not exist at `{revision}`",
+            found.relative(&found.file_name)
+        ))
+        .help("a new rule file has nothing to compare with; compare it with another one: `callassign diff OTHER.rules NEW.rules …`"));
+    };
+    let folder = tempfile::Builder::new()
+        .prefix("callassign-base-")
+        .tempdir()
+        .map_err(|error| CliError::new(format!("cannot create a temporary folder: {error}")))?;
+    let write = |file_name: &str, bytes: &[u8]| {
+        let target = folder.path().join(file_name);
+        fs::write(&target, bytes)
+            .map_err(|error| CliError::new(format!("cannot write `{}`: {error}", target.display())))
+    };
+    write(&found.file_name, &text)?;
+    // Follow `extends` as it was at the revision; anything wrong with the
+    // chain (a missing file, a cycle) is left for the loader to report.
+    let mut written = vec![found.file_name.clone()];
+    let mut current = text;
+    while written.len() < MAX_EXTENDS_DEPTH {
+        let current_name = written.last().expect("the file itself is written");
+        let parsed = load::load_text(current_name, &String::from_utf8_lossy(&current));
+        let Some(parent) = parsed
+            .checked
+            .as_ref()
+            .and_then(|checked| checked.extends.as_ref())
+            .map(|extends| extends.node.clone())
+            .filter(|name| callassign::check::is_plain_name(name))
+        else {
+            break;
+        };
+        let file_name = format!("{parent}.{RULE_EXTENSION}");
+        if written.contains(&file_name) {
+            break;
+        }
+        let Some(text) = found.read(revision, &file_name)? else {
+            break;
+        };
+        write(&file_name, &text)?;
+        written.push(file_name);
+        current = text;
+    }
+
+    let base_path = folder.path().join(&found.file_name);
+    let compiled =
+        callassign::compile_file(&base_path).map_err(|error| CliError::io(&base_path, &error))?;
+    match compiled.plan {
+        Some(plan) => Ok((plan, found.spec(revision, &found.file_name))),
+        None => {
+            let mut findings = compiled.findings;
+            callassign::finding::sort_and_dedup(&mut findings);
+            print_findings_to_stderr(&findings);
+            Err(CliError::new(format!(
+                "`{}` has errors at `{revision}`",
+                found.relative(&found.file_name)
+            ))
+            .help("the old rules must compile to be compared; give an older `--base`, or the old rule file as a path"))
+        }
+    }
+}

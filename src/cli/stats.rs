@@ -1,0 +1,59 @@
+//! `callassign stats`: how often each step of a rule file decides.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+
+use callassign::evaluate::Evaluator;
+
+use super::diff::open_history;
+use super::eval::load_context;
+use super::{load_plan, CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    /// Fits a pull-request comment
+    Markdown,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The rule file
+    #[arg(long)]
+    rules: PathBuf,
+    /// The integration context (YAML or JSON)
+    #[arg(long)]
+    context: PathBuf,
+    /// The calls: JSON Lines, or - for stdin
+    #[arg(default_value = "-")]
+    input: PathBuf,
+    /// How to print the report
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let context = load_context(&args.context)?;
+    let plan = load_plan(&args.rules)?;
+    let evaluator = Evaluator::new(&plan, &context);
+    let input = open_history(&args.input)?;
+    let report = callassign::stats::tally(&evaluator, input).map_err(|error| {
+        CliError::new(format!("cannot read `{}`: {error}", args.input.display()))
+    })?;
+    match args.format {
+        Format::Human => print!("{}", report.render_human()),
+        Format::Markdown => print!("{}", report.render_markdown()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("a report serializes")
+        ),
+    }
+    Ok(ExitCode::from(if report.unreadable.lines > 0 {
+        EXIT_PROBLEMS
+    } else {
+        EXIT_OK
+    }))
+}

@@ -1,0 +1,556 @@
+//! Diff: what a rule change does to real calls.
+//!
+//! Every call of a history is decided under the old and the new rules in
+//! one pass. The [`Report`] counts the calls whose assignee changes, which
+//! step handed them over to which (`contact_owner → favorite_agent`), who
+//! loses calls to whom, the calls that become or stop being unassigned,
+//! and keeps a few call ids of each kind of change to look at.
+//!
+//! Memory holds counts keyed by plan steps and by users, and samples of
+//! [`SAMPLE_SIZE`](crate::history::SAMPLE_SIZE) ids: it does not grow with the history.
+//!
+//! ```
+//! use callassign::{compile_text, diff, evaluate::Evaluator, model::Context};
+//!
+//! let old = compile_text("old.rules", "ruleset old\nstep contact_owner\nstep favorite_agent\nfallback integration\n").plan.unwrap();
+//! let new = compile_text("new.rules", "ruleset new\nstep favorite_agent\nstep contact_owner\nfallback integration\n").plan.unwrap();
+//! let context = Context::from_yaml("integration: hubspot\ncontact_owner: true\nusers:\n  - {id: hs-1, email: ann@acme.com}\n  - {id: hs-2, email: bob@acme.com}\n").unwrap();
+//! let history = r#"{"id":"c-1","direction":"incoming","status":"missed","contact":{"owner":"hs-1","favorite_agent":"bob@acme.com"}}"#;
+//!
+//! let report = diff::compare(
+//!     &Evaluator::new(&old, &context),
+//!     &Evaluator::new(&new, &context),
+//!     history.as_bytes(),
+//!     diff::Names { old: "old.rules".into(), new: "new.rules".into() },
+//! ).unwrap();
+//! assert_eq!(report.reassigned, 1);
+//! assert_eq!(report.step_moves[0].from, "contact_owner");
+//! assert_eq!(report.step_moves[0].to, "favorite_agent");
+//! ```
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::{self, BufRead};
+
+use serde::Serialize;
+
+use crate::evaluate::{Decision, Evaluator};
+use crate::history::{
+    decide_with_entry, for_each_call, markdown_code, percent, table, thousands, Align, PlanEntry,
+    Sample, Unreadable,
+};
+use crate::model::{Call, User};
+use crate::plan::Plan;
+
+/// What the reports call the two rule sets.
+#[derive(Debug, Clone)]
+pub struct Names {
+    pub old: String,
+    pub new: String,
+}
+
+/// A count of calls with the first few of their ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Calls {
+    pub calls: u64,
+    pub sample: Sample<String>,
+}
+
+impl Calls {
+    fn add(&mut self, call: &Call<'_>) {
+        self.calls += 1;
+        self.sample.offer(|| call.id.to_string());
+    }
+}
+
+/// Calls that the old rules gave to one step and the new rules to another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepMove {
+    pub from: String,
+    pub to: String,
+    pub calls: u64,
+    pub sample: Sample<String>,
+}
+
+/// An integration user as reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Person {
+    pub id: String,
+    pub email: Option<String>,
+}
+
+impl Person {
+    /// `hs-2 (alice@acme.com)`, or `unassigned` for no one.
+    pub fn describe(person: Option<&Person>) -> String {
+        match person {
+            None => "unassigned".to_string(),
+            Some(Person {
+                id,
+                email: Some(email),
+            }) => format!("{id} ({email})"),
+            Some(Person { id, email: None }) => id.clone(),
+        }
+    }
+}
+
+/// Calls that move from one assignee to another; `None` is unassigned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssigneeMove {
+    pub from: Option<Person>,
+    pub to: Option<Person>,
+    pub calls: u64,
+    pub sample: Sample<String>,
+}
+
+/// Assignee moves left out of a report that shows only the largest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Omitted {
+    pub moves: u64,
+    pub calls: u64,
+}
+
+/// What a rule change does to a history of calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub old: String,
+    pub new: String,
+    /// Calls read and decided under both rule sets.
+    pub calls: u64,
+    /// Calls whose assignee changes (to or from unassigned included).
+    pub reassigned: u64,
+    pub became_unassigned: Calls,
+    pub no_longer_unassigned: Calls,
+    /// Calls that keep their assignee but are decided by another step.
+    pub same_assignee_other_step: Calls,
+    /// Reassigned calls by old and new deciding step, largest first.
+    pub step_moves: Vec<StepMove>,
+    /// Reassigned calls by old and new assignee, largest first.
+    pub assignee_moves: Vec<AssigneeMove>,
+    /// What [`Report::keep_top_assignee_moves`] left out.
+    pub omitted_assignee_moves: Omitted,
+    pub unreadable: Unreadable,
+}
+
+/// Decides calls under two rule sets and counts the differences.
+pub struct Comparison<'a> {
+    old: &'a Evaluator<'a>,
+    new: &'a Evaluator<'a>,
+    /// What reports call each entry of the old and the new plan.
+    old_labels: Labels,
+    new_labels: Labels,
+    calls: u64,
+    reassigned: u64,
+    became_unassigned: Calls,
+    no_longer_unassigned: Calls,
+    same_assignee_other_step: Calls,
+    step_moves: HashMap<(PlanEntry, PlanEntry), Calls>,
+    /// Users seen in a move, by id; moves refer to them by index.
+    people: HashMap<String, u32>,
+    people_list: Vec<Person>,
+    assignee_moves: HashMap<(Option<u32>, Option<u32>), Calls>,
+}
+
+impl<'a> Comparison<'a> {
+    /// Both evaluators should be bound to the same context.
+    pub fn new(old: &'a Evaluator<'a>, new: &'a Evaluator<'a>) -> Comparison<'a> {
+        Comparison {
+            old,
+            new,
+            old_labels: Labels::of(old.plan()),
+            new_labels: Labels::of(new.plan()),
+            calls: 0,
+            reassigned: 0,
+            became_unassigned: Calls::default(),
+            no_longer_unassigned: Calls::default(),
+            same_assignee_other_step: Calls::default(),
+            step_moves: HashMap::new(),
+            people: HashMap::new(),
+            people_list: Vec::new(),
+            assignee_moves: HashMap::new(),
+        }
+    }
+
+    /// Decides one call under both rule sets and counts the difference.
+    pub fn add(&mut self, call: &Call<'_>) {
+        let (before, before_entry) = decide_with_entry(self.old, call);
+        let (after, after_entry) = decide_with_entry(self.new, call);
+        self.calls += 1;
+        if same_assignee(&before, &after) {
+            if self.old_labels.of_entry(before_entry) != self.new_labels.of_entry(after_entry) {
+                self.same_assignee_other_step.add(call);
+            }
+            return;
+        }
+        self.reassigned += 1;
+        match (before.assignee, after.assignee) {
+            (Some(_), None) => self.became_unassigned.add(call),
+            (None, Some(_)) => self.no_longer_unassigned.add(call),
+            _ => {}
+        }
+        self.step_moves
+            .entry((before_entry, after_entry))
+            .or_default()
+            .add(call);
+        let from = before.assignee.map(|user| self.person(user));
+        let to = after.assignee.map(|user| self.person(user));
+        self.assignee_moves.entry((from, to)).or_default().add(call);
+    }
+
+    fn person(&mut self, user: &User) -> u32 {
+        if let Some(&index) = self.people.get(user.id.as_str()) {
+            return index;
+        }
+        let index = self.people_list.len() as u32;
+        self.people_list.push(Person {
+            id: user.id.clone(),
+            email: user.email.clone(),
+        });
+        self.people.insert(user.id.clone(), index);
+        index
+    }
+
+    /// The report, moves sorted largest first.
+    pub fn finish(self, names: Names, unreadable: Unreadable) -> Report {
+        let mut step_moves: Vec<StepMove> = self
+            .step_moves
+            .into_iter()
+            .map(|((from, to), calls)| StepMove {
+                from: self.old_labels.of_entry(from).to_string(),
+                to: self.new_labels.of_entry(to).to_string(),
+                calls: calls.calls,
+                sample: calls.sample,
+            })
+            .collect();
+        step_moves.sort_by(|a, b| {
+            b.calls
+                .cmp(&a.calls)
+                .then_with(|| (&a.from, &a.to).cmp(&(&b.from, &b.to)))
+        });
+        let people = self.people_list;
+        let lookup = |index: Option<u32>| index.map(|index| people[index as usize].clone());
+        let mut assignee_moves: Vec<AssigneeMove> = self
+            .assignee_moves
+            .into_iter()
+            .map(|((from, to), calls)| AssigneeMove {
+                from: lookup(from),
+                to: lookup(to),
+                calls: calls.calls,
+                sample: calls.sample,
+            })
+            .collect();
+        assignee_moves.sort_by(|a, b| {
+            b.calls
+                .cmp(&a.calls)
+                .then_with(|| (&a.from, &a.to).cmp(&(&b.from, &b.to)))
+        });
+        Report {
+            old: names.old,
+            new: names.new,
+            calls: self.calls,
+            reassigned: self.reassigned,
+            became_unassigned: self.became_unassigned,
+            no_longer_unassigned: self.no_longer_unassigned,
+            same_assignee_other_step: self.same_assignee_other_step,
+            step_moves,
+            assignee_moves,
+            omitted_assignee_moves: Omitted::default(),
+            unreadable,
+        }
+    }
+}
+
+/// The labels of a plan's entries: its steps, then its fallback.
+struct Labels(Vec<String>);
+
+impl Labels {
+    fn of(plan: &Plan) -> Labels {
+        Labels(
+            PlanEntry::all(plan)
+                .map(|entry| entry.label(plan))
+                .collect(),
+        )
+    }
+
+    fn of_entry(&self, entry: PlanEntry) -> &str {
+        match entry {
+            PlanEntry::Step(index) => &self.0[index],
+            PlanEntry::Fallback => self.0.last().map_or("", String::as_str),
+        }
+    }
+}
+
+fn same_assignee(before: &Decision<'_>, after: &Decision<'_>) -> bool {
+    match (before.assignee, after.assignee) {
+        (Some(a), Some(b)) => a.id == b.id,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// Reads a JSON Lines history and compares the two rule sets on every
+/// call. An error only when reading fails; unreadable lines are counted.
+pub fn compare<R: BufRead>(
+    old: &Evaluator<'_>,
+    new: &Evaluator<'_>,
+    input: R,
+    names: Names,
+) -> io::Result<Report> {
+    let mut comparison = Comparison::new(old, new);
+    let mut unreadable = Unreadable::default();
+    for_each_call(input, &mut unreadable, |call| comparison.add(call))?;
+    Ok(comparison.finish(names, unreadable))
+}
+
+impl Report {
+    /// Keeps the `top` largest assignee moves and sums up the others.
+    pub fn keep_top_assignee_moves(&mut self, top: usize) {
+        if self.assignee_moves.len() <= top {
+            return;
+        }
+        for dropped in self.assignee_moves.drain(top..) {
+            self.omitted_assignee_moves.moves += 1;
+            self.omitted_assignee_moves.calls += dropped.calls;
+        }
+    }
+
+    /// Whether any call goes to someone else under the new rules.
+    pub fn anything_moves(&self) -> bool {
+        self.reassigned > 0
+    }
+
+    /// The counts at the top of a report: what, how many, share of all
+    /// calls, and example call ids (or line numbers, `ids` false).
+    fn summary_rows(&self) -> Vec<SummaryRow> {
+        let row = |what, calls: &Calls| SummaryRow {
+            what,
+            count: calls.calls,
+            share: Some(percent(calls.calls, self.calls)),
+            examples: calls.sample.items().to_vec(),
+            ids: true,
+        };
+        let mut rows = vec![
+            SummaryRow {
+                what: "calls evaluated",
+                count: self.calls,
+                share: None,
+                examples: Vec::new(),
+                ids: true,
+            },
+            SummaryRow {
+                what: "assignee changes",
+                count: self.reassigned,
+                share: Some(percent(self.reassigned, self.calls)),
+                examples: Vec::new(),
+                ids: true,
+            },
+            row("  became unassigned", &self.became_unassigned),
+            row("  no longer unassigned", &self.no_longer_unassigned),
+            row("same assignee, other step", &self.same_assignee_other_step),
+        ];
+        if self.unreadable.lines > 0 {
+            rows.push(SummaryRow {
+                what: "unreadable lines",
+                count: self.unreadable.lines,
+                share: None,
+                examples: self
+                    .unreadable
+                    .sample
+                    .items()
+                    .iter()
+                    .map(|line| format!("line {}", line.line))
+                    .collect(),
+                ids: false,
+            });
+        }
+        rows
+    }
+
+    fn assignee_heading(&self) -> String {
+        let shown = self.assignee_moves.len() as u64;
+        if self.omitted_assignee_moves.moves > 0 {
+            format!(
+                "top {shown} of {}",
+                shown + self.omitted_assignee_moves.moves
+            )
+        } else {
+            String::new()
+        }
+    }
+
+    /// The report as text for a terminal.
+    pub fn render_human(&self) -> String {
+        let mut out = format!("impact of {} → {}\n\n", self.old, self.new);
+        let rows: Vec<Vec<String>> = self
+            .summary_rows()
+            .into_iter()
+            .map(|row| {
+                vec![
+                    row.what.to_string(),
+                    thousands(row.count),
+                    row.share.unwrap_or_default(),
+                    row.examples.join(", "),
+                ]
+            })
+            .collect();
+        table(
+            &mut out,
+            &[Align::Left, Align::Right, Align::Right, Align::Left],
+            &rows,
+        );
+        if self.reassigned == 0 {
+            out.push_str("\nno call changes assignee\n");
+        } else {
+            out.push_str("\nstep moves (old → new)\n");
+            let rows: Vec<Vec<String>> = self
+                .step_moves
+                .iter()
+                .map(|step| {
+                    vec![
+                        format!("{} → {}", step.from, step.to),
+                        thousands(step.calls),
+                        step.sample.items().join(", "),
+                    ]
+                })
+                .collect();
+            table(&mut out, &[Align::Left, Align::Right, Align::Left], &rows);
+            let heading = self.assignee_heading();
+            if heading.is_empty() {
+                out.push_str("\nassignee moves (old → new)\n");
+            } else {
+                let _ = writeln!(out, "\nassignee moves (old → new), {heading}");
+            }
+            let mut rows: Vec<Vec<String>> = self
+                .assignee_moves
+                .iter()
+                .map(|moved| {
+                    vec![
+                        format!(
+                            "{} → {}",
+                            Person::describe(moved.from.as_ref()),
+                            Person::describe(moved.to.as_ref())
+                        ),
+                        thousands(moved.calls),
+                        moved.sample.items().join(", "),
+                    ]
+                })
+                .collect();
+            if self.omitted_assignee_moves.moves > 0 {
+                rows.push(vec![
+                    format!(
+                        "{} other moves",
+                        thousands(self.omitted_assignee_moves.moves)
+                    ),
+                    thousands(self.omitted_assignee_moves.calls),
+                    String::new(),
+                ]);
+            }
+            table(&mut out, &[Align::Left, Align::Right, Align::Left], &rows);
+        }
+        self.unreadable.render_human(&mut out);
+        out
+    }
+
+    /// The report as Markdown, sized for a pull-request comment.
+    pub fn render_markdown(&self) -> String {
+        let code_list = |ids: &[String]| {
+            ids.iter()
+                .map(|id| markdown_code(id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut out = format!(
+            "### Impact of {} → {}\n\n",
+            markdown_code(&self.old),
+            markdown_code(&self.new)
+        );
+        if self.reassigned == 0 {
+            let _ = writeln!(
+                out,
+                "**No call changes assignee** ({} calls evaluated).\n",
+                thousands(self.calls)
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "**{} of {} calls ({}) change assignee.**\n",
+                thousands(self.reassigned),
+                thousands(self.calls),
+                percent(self.reassigned, self.calls)
+            );
+        }
+        out.push_str("| | calls | share | sample |\n|---|---:|---:|---|\n");
+        for row in self.summary_rows() {
+            let examples = if row.ids {
+                code_list(&row.examples)
+            } else {
+                row.examples.join(", ")
+            };
+            let what = match row.what.strip_prefix("  ") {
+                Some(nested) => format!("↳ {nested}"),
+                None => row.what.to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "| {what} | {} | {} | {examples} |",
+                thousands(row.count),
+                row.share.unwrap_or_default()
+            );
+        }
+        if self.reassigned > 0 {
+            out.push_str("\n#### Step moves\n\n| old step | new step | calls | sample |\n|---|---|---:|---|\n");
+            for step in &self.step_moves {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    markdown_code(&step.from),
+                    markdown_code(&step.to),
+                    thousands(step.calls),
+                    code_list(step.sample.items())
+                );
+            }
+            let heading = self.assignee_heading();
+            if heading.is_empty() {
+                out.push_str("\n#### Assignee moves\n\n");
+            } else {
+                let _ = write!(out, "\n#### Assignee moves ({heading})\n\n");
+            }
+            out.push_str("| old assignee | new assignee | calls | sample |\n|---|---|---:|---|\n");
+            for moved in &self.assignee_moves {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    markdown_person(moved.from.as_ref()),
+                    markdown_person(moved.to.as_ref()),
+                    thousands(moved.calls),
+                    code_list(moved.sample.items())
+                );
+            }
+            if self.omitted_assignee_moves.moves > 0 {
+                let _ = writeln!(
+                    out,
+                    "| {} other moves | | {} | |",
+                    thousands(self.omitted_assignee_moves.moves),
+                    thousands(self.omitted_assignee_moves.calls)
+                );
+            }
+        }
+        self.unreadable.render_markdown(&mut out);
+        out
+    }
+}
+
+struct SummaryRow {
+    what: &'static str,
+    count: u64,
+    share: Option<String>,
+    examples: Vec<String>,
+    /// Whether `examples` are call ids (shown as code) or line numbers.
+    ids: bool,
+}
+
+fn markdown_person(person: Option<&Person>) -> String {
+    match person {
+        None => "*unassigned*".to_string(),
+        Some(person) => markdown_code(&Person::describe(Some(person))),
+    }
+}

@@ -1,0 +1,352 @@
+//! History: a JSON Lines file of past calls, read once for a report over it
+//! ([`crate::diff`], [`crate::stats`]).
+//!
+//! Reading reuses [`crate::batch`]: one line buffer, calls borrowed from
+//! it, an over-long line skipped without being held. Reports keep counts
+//! and capped samples only, so their memory does not grow with the history.
+//! An unreadable line is counted and sampled with its line number; it never
+//! stops the report.
+
+use std::fmt::Write as _;
+use std::io::{self, BufRead};
+
+use serde::Serialize;
+
+use crate::batch::{read_bounded_line, read_line, Line, MAX_LINE_BYTES};
+use crate::evaluate::{Decision, Evaluator, FallbackMiss, Miss, Tracer};
+use crate::model::{Call, User};
+use crate::plan::{Plan, PlanStep};
+
+/// How many examples a report keeps of each kind of outcome.
+pub const SAMPLE_SIZE: usize = 5;
+
+/// The first few examples of something, in input order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Sample<T> {
+    items: Vec<T>,
+}
+
+impl<T> Default for Sample<T> {
+    fn default() -> Self {
+        Sample { items: Vec::new() }
+    }
+}
+
+impl<T> Sample<T> {
+    /// Keeps `item` when fewer than [`SAMPLE_SIZE`] are kept; `make` runs
+    /// only then, so a full sample costs no allocation.
+    pub fn offer(&mut self, make: impl FnOnce() -> T) {
+        if self.items.len() < SAMPLE_SIZE {
+            self.items.push(make());
+        }
+    }
+
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+}
+
+/// A line of the history that is not a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreadableLine {
+    pub line: u64,
+    pub error: String,
+}
+
+/// Lines of the history that could not be read as calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Unreadable {
+    pub lines: u64,
+    pub sample: Sample<UnreadableLine>,
+}
+
+impl Unreadable {
+    /// The unreadable lines as a report section, empty when there are none.
+    pub fn render_human(&self, out: &mut String) {
+        if self.lines == 0 {
+            return;
+        }
+        let _ = writeln!(out, "\nunreadable lines{}", self.how_many());
+        for line in self.sample.items() {
+            let _ = writeln!(out, "  line {}: {}", line.line, line.error);
+        }
+    }
+
+    /// The unreadable lines as a Markdown list, empty when there are none.
+    pub fn render_markdown(&self, out: &mut String) {
+        if self.lines == 0 {
+            return;
+        }
+        let shown = self.sample.items().len() as u64;
+        let _ = write!(
+            out,
+            "\n{} history lines could not be read",
+            thousands(self.lines)
+        );
+        if shown < self.lines {
+            let _ = write!(out, "; the first {shown}");
+        }
+        out.push_str(":\n\n");
+        for line in self.sample.items() {
+            let _ = writeln!(out, "- line {}: {}", line.line, markdown_code(&line.error));
+        }
+    }
+
+    fn how_many(&self) -> String {
+        let shown = self.sample.items().len() as u64;
+        if shown < self.lines {
+            format!(" ({} in all, first {shown} shown)", thousands(self.lines))
+        } else {
+            String::new()
+        }
+    }
+
+    fn record(&mut self, line: u64, error: impl FnOnce() -> String) {
+        self.lines += 1;
+        self.sample.offer(|| UnreadableLine {
+            line,
+            error: error(),
+        });
+    }
+}
+
+/// Reads a history line by line, handing every call to `visit`; lines that
+/// are not calls go to `unreadable`. An error only when reading fails.
+///
+/// ```
+/// use callassign::history::{for_each_call, Unreadable};
+///
+/// let history = "{\"id\":\"c-1\",\"direction\":\"incoming\",\"status\":\"missed\"}\nnot json\n";
+/// let mut ids = Vec::new();
+/// let mut unreadable = Unreadable::default();
+/// for_each_call(history.as_bytes(), &mut unreadable, |call| ids.push(call.id.to_string())).unwrap();
+/// assert_eq!(ids, ["c-1"]);
+/// assert_eq!(unreadable.lines, 1);
+/// assert_eq!(unreadable.sample.items()[0].line, 2);
+/// ```
+pub fn for_each_call<R: BufRead>(
+    mut input: R,
+    unreadable: &mut Unreadable,
+    mut visit: impl FnMut(&Call<'_>),
+) -> io::Result<()> {
+    let mut buffer = Vec::with_capacity(4096);
+    let mut line_number = 0u64;
+    loop {
+        buffer.clear();
+        let (read, too_long) = read_bounded_line(&mut input, &mut buffer, MAX_LINE_BYTES)?;
+        if read == 0 {
+            return Ok(());
+        }
+        line_number += 1;
+        if too_long {
+            unreadable.record(line_number, || {
+                format!("line is longer than {MAX_LINE_BYTES} bytes")
+            });
+            continue;
+        }
+        match read_line(&buffer) {
+            Line::Call(call) => visit(&call),
+            Line::Unreadable(error) => unreadable.record(line_number, || error),
+        }
+    }
+}
+
+/// Which entry of a plan decided a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PlanEntry {
+    /// The step at this index of [`Plan::steps`].
+    Step(usize),
+    Fallback,
+}
+
+impl PlanEntry {
+    /// How reports name the entry: the step as `plan` shows it
+    /// (`contact_owner`, `user "ops@acme.com"`, `fallback integration`).
+    pub fn label(self, plan: &Plan) -> String {
+        match self {
+            PlanEntry::Step(index) => plan.steps[index].step.to_string(),
+            PlanEntry::Fallback => format!("fallback {}", plan.fallback.fallback),
+        }
+    }
+
+    /// Where the entry was written: `default.rules:17`.
+    pub fn origin(self, plan: &Plan) -> String {
+        match self {
+            PlanEntry::Step(index) => plan.steps[index].origin.short(),
+            PlanEntry::Fallback => plan.fallback.origin.short(),
+        }
+    }
+
+    /// Every entry of a plan, in the order they are tried.
+    pub fn all(plan: &Plan) -> impl Iterator<Item = PlanEntry> {
+        (0..plan.steps.len())
+            .map(PlanEntry::Step)
+            .chain(std::iter::once(PlanEntry::Fallback))
+    }
+}
+
+/// Decides a call and says which plan entry decided: two `user "…"`
+/// steps both decide as step `user`, but they are different rules.
+pub fn decide_with_entry<'e>(
+    evaluator: &'e Evaluator<'_>,
+    call: &'e Call<'_>,
+) -> (Decision<'e>, PlanEntry) {
+    let mut finder = EntryFinder {
+        steps: &evaluator.plan().steps,
+        decided: PlanEntry::Fallback,
+    };
+    let decision = evaluator.run(call, &mut finder);
+    (decision, finder.decided)
+}
+
+/// A tracer that notes only the deciding step.
+struct EntryFinder<'p> {
+    steps: &'p [PlanStep],
+    decided: PlanEntry,
+}
+
+impl<'c> Tracer<'c> for EntryFinder<'_> {
+    fn skipped(&mut self, _: &PlanStep) {}
+    fn failed(&mut self, _: &PlanStep, _: Miss<'c>) {}
+    fn decided(&mut self, step: &PlanStep, _: &'c User, _: &'c str) {
+        // The evaluator hands out its own plan's steps, so identity finds the index.
+        if let Some(index) = self.steps.iter().position(|own| std::ptr::eq(own, step)) {
+            self.decided = PlanEntry::Step(index);
+        }
+    }
+    fn fallback(&mut self, _: Option<&'c User>, _: Option<FallbackMiss<'c>>) {
+        self.decided = PlanEntry::Fallback;
+    }
+}
+
+/// `1204567` → `1,204,567`: counts in reports read at a glance.
+pub fn thousands(count: u64) -> String {
+    let digits = count.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// `part` of `whole` as a percentage with one decimal: `12.5%`.
+pub fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "0.0%".to_string();
+    }
+    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+}
+
+/// Text as inline code in a Markdown table cell, whatever it holds.
+pub fn markdown_code(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ").replace('|', "\\|");
+    // A code span's fence must be longer than any backtick run inside it.
+    let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum Align {
+    Left,
+    Right,
+}
+
+/// Writes rows as indented columns, two spaces apart, no trailing spaces.
+pub(crate) fn table(out: &mut String, aligns: &[Align], rows: &[Vec<String>]) {
+    let widths: Vec<usize> = (0..aligns.len())
+        .map(|column| {
+            rows.iter()
+                .map(|row| row.get(column).map_or(0, |cell| cell.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in rows {
+        let mut line = String::from(" ");
+        for ((cell, align), width) in row.iter().zip(aligns).zip(&widths) {
+            line.push(' ');
+            let pad = width - cell.chars().count();
+            match align {
+                Align::Left => {
+                    line.push_str(cell);
+                    line.extend(std::iter::repeat(' ').take(pad));
+                }
+                Align::Right => {
+                    line.extend(std::iter::repeat(' ').take(pad));
+                    line.push_str(cell);
+                }
+            }
+            line.push(' ');
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits_by_three() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_204_567), "1,204,567");
+    }
+
+    #[test]
+    fn percent_has_one_decimal_and_survives_zero() {
+        assert_eq!(percent(1, 8), "12.5%");
+        assert_eq!(percent(3, 0), "0.0%");
+    }
+
+    #[test]
+    fn markdown_code_survives_pipes_and_backticks() {
+        assert_eq!(markdown_code("c-1"), "`c-1`");
+        assert_eq!(markdown_code("a|b"), "`a\\|b`");
+        assert_eq!(markdown_code("a`b"), "``a`b``");
+        assert_eq!(markdown_code("`x"), "`` `x ``");
+    }
+
+    #[test]
+    fn samples_keep_only_the_first_few() {
+        let mut sample = Sample::default();
+        let mut made = 0;
+        for item in 0..SAMPLE_SIZE * 3 {
+            sample.offer(|| {
+                made += 1;
+                item
+            });
+        }
+        assert_eq!(sample.items(), (0..SAMPLE_SIZE).collect::<Vec<_>>());
+        assert_eq!(made, SAMPLE_SIZE);
+    }
+
+    #[test]
+    fn long_and_empty_lines_are_unreadable_with_their_numbers() {
+        let long = "x".repeat(MAX_LINE_BYTES + 10);
+        let history = format!(
+            "{{\"id\":\"a\",\"direction\":\"outgoing\",\"status\":\"answered\"}}\n\n{long}\n{{\"id\":\"b\",\"direction\":\"outgoing\",\"status\":\"answered\"}}"
+        );
+        let mut ids = Vec::new();
+        let mut unreadable = Unreadable::default();
+        for_each_call(history.as_bytes(), &mut unreadable, |call| {
+            ids.push(call.id.to_string())
+        })
+        .unwrap();
+        assert_eq!(ids, ["a", "b"]);
+        let lines: Vec<u64> = unreadable.sample.items().iter().map(|l| l.line).collect();
+        assert_eq!(lines, [2, 3]);
+        assert!(unreadable.sample.items()[1].error.contains("longer than"));
+    }
+}

@@ -1,0 +1,233 @@
+//! `stats`: per-step counts checked against an independent model of the
+//! documented priority, dead rules named with their origin, the reports
+//! as snapshots.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use callassign::evaluate::Evaluator;
+use callassign::history::SAMPLE_SIZE;
+use callassign::model::Context;
+use callassign::stats::{self, DeadBecause, DeadStep, Report};
+use serde_json::Value;
+
+use support::*;
+
+fn library_stats(folder: &Path, rules: &str, history: &str) -> Report {
+    let context = Context::from_yaml(CONTEXT).unwrap();
+    let plan = callassign::compile_file(&folder.join(rules))
+        .unwrap()
+        .plan
+        .unwrap();
+    stats::tally(&Evaluator::new(&plan, &context), history.as_bytes()).unwrap()
+}
+
+/// Per entry label: calls decided and the first ids, in the model's order.
+fn expected(calls: &[GenCall], model: &Model) -> (Vec<(String, u64, Vec<String>)>, u64) {
+    let mut entries: Vec<(String, u64, Vec<String>)> = model
+        .steps
+        .iter()
+        .map(|step| (step.label(), 0, Vec::new()))
+        .collect();
+    entries.push((model.fallback_label(), 0, Vec::new()));
+    let mut unassigned = 0;
+    for call in calls {
+        let (assignee, label) = model.decide(call);
+        let entry = entries
+            .iter_mut()
+            .find(|entry| entry.0 == label)
+            .expect("the model decides by one of its entries");
+        entry.1 += 1;
+        if entry.2.len() < SAMPLE_SIZE {
+            entry.2.push(call.id.clone());
+        }
+        if assignee.is_none() {
+            unassigned += 1;
+        }
+    }
+    (entries, unassigned)
+}
+
+fn observed(report: &Report) -> Vec<(String, u64, Vec<String>)> {
+    report
+        .steps
+        .iter()
+        .map(|step| {
+            (
+                step.step.clone(),
+                step.decided,
+                step.sample.items().to_vec(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn counts_match_an_independent_model_of_the_priority() {
+    let calls = generate(17, 3_000);
+    let (history, bad_lines) = history(&calls, 101);
+    let folder = workspace(&history);
+    for (rules, model) in [
+        ("default.rules", Model::default_rules()),
+        ("reworked.rules", Model::reworked()),
+        ("stale.rules", Model::stale()),
+    ] {
+        let report = library_stats(folder.path(), rules, &history);
+        let (want, unassigned) = expected(&calls, &model);
+        assert_eq!(observed(&report), want, "{rules}");
+        assert_eq!(report.calls, calls.len() as u64);
+        assert_eq!(report.unassigned, unassigned, "{rules}");
+        let fallback = report.steps.last().unwrap();
+        assert_eq!(
+            fallback.unassigned, unassigned,
+            "only a fallback leaves calls unassigned"
+        );
+        assert_eq!(report.unreadable.lines, bad_lines.len() as u64);
+    }
+}
+
+#[test]
+fn dead_rules_are_named_with_their_origin() {
+    let calls = generate(17, 1_000);
+    let (history, _) = history(&calls, 0);
+    let folder = workspace(&history);
+    let report = library_stats(folder.path(), "stale.rules", &history);
+    let default = default_rules();
+    assert_eq!(
+        report.dead,
+        [
+            DeadStep {
+                step: "user \"carol@acme.com\"".into(),
+                from: format!("stale.rules:{}", line_of(STALE, "step user \"carol")),
+                because: DeadBecause::NeverDecided,
+            },
+            DeadStep {
+                step: "voicemail_email".into(),
+                from: format!(
+                    "default.rules:{}",
+                    line_of(&default, "step voicemail_email")
+                ),
+                because: DeadBecause::AfterFallback,
+            },
+        ]
+    );
+
+    let live = library_stats(folder.path(), "default.rules", &history);
+    assert!(live.dead.is_empty(), "{:?}", live.dead);
+}
+
+#[test]
+fn an_empty_history_leaves_every_step_dead() {
+    let folder = workspace("");
+    let report = library_stats(folder.path(), "default.rules", "");
+    assert_eq!(report.calls, 0);
+    assert_eq!(report.dead.len(), 6, "five steps and the fallback");
+    assert_eq!(report.dead[5].step, "fallback integration");
+}
+
+// ---- The command line ----
+
+fn run(folder: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .current_dir(folder)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+const STATS: &[&str] = &[
+    "stats",
+    "--rules",
+    "stale.rules",
+    "--context",
+    "context.yaml",
+    "calls.jsonl",
+];
+
+#[test]
+fn human_report() {
+    let (history, _) = history(&generate(19, 400), 90);
+    let folder = workspace(&history);
+    let stale = run(folder.path(), STATS);
+    assert_eq!(stale.status.code(), Some(1), "unreadable lines exit 1");
+    let reworked = run(
+        folder.path(),
+        &[
+            "stats",
+            "--rules",
+            "reworked.rules",
+            "--context",
+            "context.yaml",
+            "calls.jsonl",
+        ],
+    );
+    insta::assert_snapshot!(format!("{}\n---\n\n{}", stdout(&stale), stdout(&reworked)));
+}
+
+#[test]
+fn markdown_report() {
+    let (history, _) = history(&generate(19, 400), 0);
+    let folder = workspace(&history);
+    let output = run(folder.path(), &[STATS, &["--format", "markdown"]].concat());
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn json_report_lists_dead_rules() {
+    let calls = generate(19, 400);
+    let (history, _) = history(&calls, 0);
+    let folder = workspace(&history);
+    let output = run(folder.path(), &[STATS, &["--format", "json"]].concat());
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["calls"], 400);
+    assert_eq!(json["dead"][0]["step"], "user \"carol@acme.com\"");
+    assert_eq!(json["dead"][1]["because"], "after_fallback");
+    let (want, unassigned) = expected(&calls, &Model::stale());
+    assert_eq!(json["unassigned"], unassigned);
+    for (step, want) in json["steps"].as_array().unwrap().iter().zip(&want) {
+        assert_eq!(step["step"], want.0);
+        assert_eq!(step["decided"], want.1);
+    }
+}
+
+#[test]
+fn errors_exit_2() {
+    let folder = workspace("");
+    for (args, message) in [
+        (
+            &[
+                "stats",
+                "--rules",
+                "nope.rules",
+                "--context",
+                "context.yaml",
+                "calls.jsonl",
+            ][..],
+            "`nope.rules` does not exist",
+        ),
+        (
+            &[
+                "stats",
+                "--rules",
+                "default.rules",
+                "--context",
+                "context.yaml",
+                "gone.jsonl",
+            ][..],
+            "`gone.jsonl` does not exist",
+        ),
+    ] {
+        let output = run(folder.path(), args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains(message), "{stderr}");
+    }
+}
