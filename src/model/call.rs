@@ -168,14 +168,14 @@ impl<'a> Call<'a> {
     pub fn from_json(json: &'a str) -> Result<Call<'a>, serde_json::Error> {
         // serde also reads a struct from a positional array; a call is
         // only ever an object.
-        let found = match json.trim_start().as_bytes().first() {
-            Some(b'{') | None => None,
+        let trimmed = json.trim();
+        let found = match trimmed.as_bytes().first() {
             Some(b'[') => Some("a list"),
             Some(b'"') => Some("a string"),
             Some(b'-' | b'0'..=b'9') => Some("a number"),
-            Some(b't' | b'f') => Some("a boolean"),
-            Some(b'n') => Some("null"),
-            Some(_) => None,
+            _ if trimmed == "true" || trimmed == "false" => Some("a boolean"),
+            _ if trimmed == "null" => Some("null"),
+            _ => None,
         };
         if let Some(found) = found {
             return Err(<serde_json::Error as de::Error>::custom(format!(
