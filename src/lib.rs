@@ -37,6 +37,7 @@ pub mod check;
 pub mod compile;
 pub mod evaluate;
 pub mod finding;
+pub mod format;
 pub mod load;
 pub mod model;
 pub mod parse;
