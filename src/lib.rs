@@ -43,6 +43,7 @@ pub mod model;
 pub mod parse;
 pub mod plan;
 pub mod report;
+pub mod rule_test;
 pub mod source;
 pub mod suggest;
 pub mod time;

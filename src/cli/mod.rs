@@ -14,6 +14,7 @@ use callassign::report::{self, Style};
 mod check;
 mod eval;
 mod plan;
+mod test;
 
 /// Decide who owns the follow-up of exported phone calls, from rule files.
 #[derive(Debug, Parser)]
@@ -31,6 +32,8 @@ enum Command {
     Eval(eval::Args),
     /// Show the resolved, flattened steps of a rule file
     Plan(plan::Args),
+    /// Run rule tests: calls with the assignee each must get
+    Test(test::Args),
 }
 
 /// Exit statuses, as documented in README.md.
@@ -89,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Plan(args) => plan::run(args),
+        Command::Test(args) => test::run(args),
     };
     match result {
         Ok(code) => code,
