@@ -13,6 +13,7 @@ use callassign::report::{self, Style};
 
 mod check;
 mod eval;
+mod format;
 mod plan;
 mod test;
 
@@ -30,6 +31,8 @@ enum Command {
     Check(check::Args),
     /// Decide who owns calls: one call (.json/.yaml) or a JSON Lines batch
     Eval(eval::Args),
+    /// Rewrite rule files in canonical layout (default: the `rules` folder)
+    Fmt(format::Args),
     /// Show the resolved, flattened steps of a rule file
     Plan(plan::Args),
     /// Run rule tests: calls with the assignee each must get
@@ -91,6 +94,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Fmt(args) => format::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Test(args) => test::run(args),
     };
