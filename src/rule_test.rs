@@ -576,8 +576,8 @@ fn undecided_steps(plan: &Plan, decided: &[(String, String)]) -> Vec<(String, St
 }
 
 /// The test files a path stands for: the file itself, or the `.yaml` and
-/// `.yml` files directly in a folder (not in its subfolders, where contexts
-/// and calls the tests name can live), sorted.
+/// `.yml` files directly in a folder, sorted. Contexts and calls that tests
+/// name can live beside them as `*.context.yaml`, or in subfolders.
 pub fn test_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     if !std::fs::metadata(path)?.is_dir() {
         return Ok(vec![path.to_path_buf()]);
@@ -586,10 +586,11 @@ pub fn test_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     for entry in std::fs::read_dir(path)? {
         let entry = entry?;
         let entry_path = entry.path();
-        let is_yaml = entry_path
-            .extension()
-            .is_some_and(|ext| ext == "yaml" || ext == "yml");
-        if is_yaml && entry.file_type()?.is_file() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+        let is_context = name.ends_with(".context.yaml") || name.ends_with(".context.yml");
+        if is_yaml && !is_context && entry.file_type()?.is_file() {
             found.push(entry_path);
         }
     }
