@@ -192,7 +192,9 @@ impl<'a> Layout<'a> {
     fn place(&mut self, comment: Comment) {
         let at = comment.span.start;
         let blank = blank_line_before(self.text, at);
-        let Some(index) = self.items.iter().rposition(|item| item.span.start <= at) else {
+        // Items are in file order: the last one starting before the comment.
+        let found = self.items.partition_point(|item| item.span.start <= at);
+        let Some(index) = found.checked_sub(1) else {
             // Above the header.
             self.items[0].leading.push((comment, blank));
             return;
@@ -200,7 +202,7 @@ impl<'a> Layout<'a> {
         let own_line = self.text[..at]
             .rsplit('\n')
             .next()
-            .is_none_or(|line| line.trim().is_empty());
+            .map_or(true, |line| line.trim().is_empty());
         let item = &mut self.items[index];
         if !own_line {
             let part = item

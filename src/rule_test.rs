@@ -461,9 +461,17 @@ fn clean_path(path: &Path) -> PathBuf {
     clean
 }
 
-/// Compiles the rules of a test file and runs its cases. A rule file that
-/// cannot be read or has errors is a [`Problem`]; its findings come with it.
-pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, (Problem, Vec<Finding>)> {
+/// Why a test file could not be run: its rule file cannot be read or has
+/// errors.
+#[derive(Debug)]
+pub struct Unrunnable {
+    pub problem: Problem,
+    /// The rule file's findings, to show as `check` shows them.
+    pub findings: Vec<Finding>,
+}
+
+/// Compiles the rules of a test file and runs its cases.
+pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrunnable>> {
     let compiled = crate::compile_with(loader, &file.rules).map_err(|error| {
         let message = match error.kind() {
             std::io::ErrorKind::NotFound => {
@@ -474,14 +482,14 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, (Problem,
                 file.rules.display()
             ),
         };
-        (
-            Problem::new(
+        Box::new(Unrunnable {
+            problem: Problem::new(
                 &file.path,
                 message,
                 "`rules` is relative to the test file's folder",
             ),
-            Vec::new(),
-        )
+            findings: Vec::new(),
+        })
     })?;
     let mut findings = compiled.findings;
     sort_and_dedup(&mut findings);
@@ -498,7 +506,7 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, (Problem,
                 file.rules.display()
             ),
         );
-        return Err((problem, findings));
+        return Err(Box::new(Unrunnable { problem, findings }));
     };
     let evaluator = Evaluator::new(&plan, &file.context);
     let mut decided: Vec<(String, String)> = Vec::new();
@@ -529,7 +537,7 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, (Problem,
                             .expected
                             .step
                             .as_deref()
-                            .is_none_or(|expected| expected == step);
+                            .map_or(true, |expected| expected == step);
                     if matches {
                         CaseOutcome::Passed
                     } else {
@@ -665,7 +673,7 @@ mod tests {
             ("rules: demo.rules\ncontext: nope.yaml\ncases: []\n", "the context `"),
             (&format!("rules: demo.rules\ncontext: {CONTEXT}\ncases: []\n"), "`cases` is empty"),
             (&format!("rules: demo.rules\ncontext: {CONTEXT}\ncases: [{{call: {{}}, assignee: null}}]\nextra: 1\n"), "unknown field `extra`"),
-            (&format!("rules: demo.rules\ncontext: {{users: [{{id: a}}, {{id: a}}]}}\ncases: []\n"), "the context is ambiguous"),
+            ("rules: demo.rules\ncontext: {users: [{id: a}, {id: a}]}\ncases: []\n", "the context is ambiguous"),
         ];
         for (index, (text, expected)) in table.iter().enumerate() {
             let path = write(folder.path(), &format!("t{index}.yaml"), text);
@@ -729,12 +737,16 @@ mod tests {
             "demo.yaml",
             &format!("rules: demo.rules\ncontext: {CONTEXT}\ncases: [{{call: {{direction: incoming, status: missed}}, assignee: null}}]\n"),
         );
-        let (problem, findings) = run(&load(&path).unwrap(), &mut Loader::new()).unwrap_err();
+        let unrunnable = run(&load(&path).unwrap(), &mut Loader::new()).unwrap_err();
+        let problem = &unrunnable.problem;
         assert!(
             problem.message.contains("has errors (1 error)"),
             "{problem}"
         );
-        assert_eq!(findings[0].code, crate::finding::Code::UnknownStep);
+        assert_eq!(
+            unrunnable.findings[0].code,
+            crate::finding::Code::UnknownStep
+        );
     }
 
     #[test]

@@ -42,9 +42,9 @@ pub fn run(args: Args) -> CliResult {
         let report = rule_test::load(path).and_then(|file| {
             rule_test::run(&file, &mut loader)
                 .map(|report| (file, report))
-                .map_err(|(problem, findings)| {
-                    print_findings_to_stderr(&findings);
-                    problem
+                .map_err(|unrunnable| {
+                    print_findings_to_stderr(&unrunnable.findings);
+                    unrunnable.problem
                 })
         });
         let (file, report) = match report {
