@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use similar::TextDiff;
+use std::time::Duration;
+
+use similar::{Algorithm, TextDiff};
 
 use callassign::finding::sort_and_dedup;
 use callassign::format::{self, FormatError};
@@ -59,7 +61,7 @@ pub fn run(args: Args) -> CliResult {
     };
     if refused > 0 {
         summary.push_str(&format!(
-            ", {refused} {} with syntax errors left as {}",
+            ", {refused} {} that could not be read as rules left as {}",
             noun(refused),
             if refused == 1 { "it is" } else { "they are" }
         ));
@@ -87,7 +89,7 @@ fn format_file(path: &Path, check: bool) -> Result<Outcome, CliError> {
             sort_and_dedup(&mut findings);
             print_findings_to_stderr(&findings);
             eprintln!(
-                "error: `{}` was not formatted: fix its syntax first",
+                "error: `{}` was not formatted; fix the problems above first",
                 path.display()
             );
             return Ok(Outcome::Refused);
@@ -105,7 +107,11 @@ fn format_file(path: &Path, check: bool) -> Result<Outcome, CliError> {
         let name = path.display().to_string();
         print!(
             "{}",
-            TextDiff::from_lines(original, formatted.as_str())
+            TextDiff::configure()
+                .algorithm(Algorithm::Patience)
+                // A huge, much changed file gets a longer diff rather than a long wait.
+                .timeout(Duration::from_secs(2))
+                .diff_lines(original, formatted.as_str())
                 .unified_diff()
                 .context_radius(3)
                 .header(&name, &format!("{name} (formatted)"))
