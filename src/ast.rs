@@ -18,10 +18,18 @@ pub struct RuleFile {
     pub comments: Vec<Comment>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Statement {
     pub kind: StatementKind,
     pub span: Span,
+}
+
+// Spans are left out of equality (see [`Spanned`]), so that a file and its
+// reformatted text compare equal.
+impl PartialEq for Statement {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,11 +67,21 @@ pub enum Placement {
     Last,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Anchor {
     Step(Spanned<StepName>),
     /// `before fallback`: the end of the step list.
     Fallback(Span),
+}
+
+impl PartialEq for Anchor {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Anchor::Step(a), Anchor::Step(b)) => a == b,
+            (Anchor::Fallback(_), Anchor::Fallback(_)) => true,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -376,6 +376,22 @@ impl Lowering<'_> {
         Span::new(self.offset + span.start(), self.offset + span.end())
     }
 
+    /// The span of a pair up to its last token. pest's own span of
+    /// `a ~ b?` or `a ~ b*` also covers the white space and comments skipped
+    /// before an absent `b`, which belong to whatever comes next.
+    fn span_to_last_token(&self, pair: &Pair<'_, Rule>) -> Span {
+        let start = self.span(pair).start;
+        let mut last = pair.clone();
+        // A string's last inner pair is its text, without the closing quote.
+        while last.as_rule() != Rule::string {
+            match last.clone().into_inner().last() {
+                Some(inner) => last = inner,
+                None => break,
+            }
+        }
+        Span::new(start, self.span(&last).end)
+    }
+
     fn spanned_str(&self, pair: &Pair<'_, Rule>) -> Spanned<String> {
         Spanned::new(pair.as_str().to_string(), self.span(pair))
     }
@@ -383,7 +399,7 @@ impl Lowering<'_> {
     fn file(mut self, root: Pair<'_, Rule>) -> Header {
         let mut inner = root.into_inner();
         let header = inner.next().expect("grammar: file starts with a header");
-        let header_span = self.span(&header);
+        let header_span = self.span_to_last_token(&header);
         let mut names = header
             .into_inner()
             .filter(|pair| matches!(pair.as_rule(), Rule::name | Rule::extends_target));
@@ -404,7 +420,7 @@ impl Lowering<'_> {
     }
 
     fn statement(&mut self, pair: Pair<'_, Rule>) -> Statement {
-        let span = self.span(&pair);
+        let span = self.span_to_last_token(&pair);
         let rule = pair.as_rule();
         let mut inner = pair.into_inner().skip(1); // the keyword
         let kind = match rule {
@@ -486,7 +502,7 @@ impl Lowering<'_> {
     }
 
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Spanned<Expr> {
-        let span = self.span(&pair);
+        let span = self.span_to_last_token(&pair);
         match pair.as_rule() {
             Rule::disjunction | Rule::conjunction => {
                 let is_or = pair.as_rule() == Rule::disjunction;
@@ -692,6 +708,27 @@ mod tests {
         assert_eq!(parsed.findings.len(), 1);
         assert_eq!(parsed.findings[0].code, Code::NestingTooDeep);
         assert_eq!(parsed.file.unwrap().statements.len(), 1);
+    }
+
+    #[test]
+    fn statement_spans_end_at_their_last_token() {
+        let text = "ruleset a # name\n\nstep call_agent # why\n\nstep favorite_agent when tags == [] # when\nfallback integration\n";
+        let parsed = parse_text(text);
+        let file = parsed.file.unwrap();
+        assert_eq!(&text[file.header_span.range()], "ruleset a");
+        let spans: Vec<&str> = file
+            .statements
+            .iter()
+            .map(|statement| &text[statement.span.range()])
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                "step call_agent",
+                "step favorite_agent when tags == []",
+                "fallback integration"
+            ]
+        );
     }
 
     #[test]

@@ -14,8 +14,10 @@ use callassign::report::{self, Style};
 mod check;
 mod diff;
 mod eval;
+mod format;
 mod plan;
 mod stats;
+mod test;
 
 /// Decide who owns the follow-up of exported phone calls, from rule files.
 #[derive(Debug, Parser)]
@@ -31,6 +33,8 @@ enum Command {
     Check(check::Args),
     /// Decide who owns calls: one call (.json/.yaml) or a JSON Lines batch
     Eval(eval::Args),
+    /// Rewrite rule files in canonical layout (default: the `rules` folder)
+    Fmt(format::Args),
     /// Show the resolved, flattened steps of a rule file
     Plan(plan::Args),
     /// What a rule change does to a history of calls: who gets which calls now
@@ -38,6 +42,8 @@ enum Command {
     Diff(diff::Args),
     /// How often each step of a rule file decides on a history of calls
     Stats(stats::Args),
+    /// Run rule tests: calls with the assignee each must get
+    Test(test::Args),
 }
 
 /// Exit statuses, as documented in README.md.
@@ -95,9 +101,11 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Fmt(args) => format::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Stats(args) => stats::run(args),
+        Command::Test(args) => test::run(args),
     };
     match result {
         Ok(code) => code,

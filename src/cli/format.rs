@@ -1,0 +1,125 @@
+//! `callassign fmt`: rule files in canonical layout.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use std::time::Duration;
+
+use similar::{Algorithm, TextDiff};
+
+use callassign::finding::sort_and_dedup;
+use callassign::format::{self, FormatError};
+use callassign::load;
+
+use super::{
+    expand_rule_paths, print_findings_to_stderr, CliError, CliResult, EXIT_OK, EXIT_PROBLEMS,
+};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Rule files or folders of rule files [default: rules]
+    paths: Vec<PathBuf>,
+    /// Change nothing: show a diff of every file that is not formatted, and
+    /// exit 1 if there is one
+    #[arg(long)]
+    check: bool,
+}
+
+/// What became of one file.
+enum Outcome {
+    AlreadyFormatted,
+    /// Rewritten, or (with `--check`) shown as a diff.
+    Changed,
+    /// Not formatted: it does not parse, or formatting would change it.
+    Refused,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let files = expand_rule_paths(&args.paths)?;
+    let (mut changed, mut refused) = (0usize, 0usize);
+    for file in &files {
+        match format_file(file, args.check)? {
+            Outcome::AlreadyFormatted => {}
+            Outcome::Changed => changed += 1,
+            Outcome::Refused => refused += 1,
+        }
+    }
+
+    let noun = |count: usize| if count == 1 { "file" } else { "files" };
+    let mut summary = match (args.check, changed) {
+        (_, 0) => format!(
+            "{} {} already formatted",
+            files.len() - refused,
+            noun(files.len() - refused)
+        ),
+        (true, n) => format!(
+            "{n} of {} {} not formatted; run `callassign fmt` to fix",
+            files.len(),
+            noun(files.len())
+        ),
+        (false, n) => format!("formatted {n} {}", noun(n)),
+    };
+    if refused > 0 {
+        summary.push_str(&format!(
+            ", {refused} {} that could not be read as rules left as {}",
+            noun(refused),
+            if refused == 1 { "it is" } else { "they are" }
+        ));
+    }
+    eprintln!("{summary}");
+    let failing = refused > 0 || (args.check && changed > 0);
+    Ok(ExitCode::from(if failing {
+        EXIT_PROBLEMS
+    } else {
+        EXIT_OK
+    }))
+}
+
+fn format_file(path: &Path, check: bool) -> Result<Outcome, CliError> {
+    let loaded = load::load_file(path).map_err(|error| CliError::io(path, &error))?;
+    // Too large, not UTF-8, or no header: nothing to format safely.
+    let result = if loaded.checked.is_none() {
+        Err(FormatError::Unparsable(loaded.findings.clone()))
+    } else {
+        format::format_source(&loaded.source)
+    };
+    let formatted = match result {
+        Ok(formatted) => formatted,
+        Err(FormatError::Unparsable(mut findings)) => {
+            sort_and_dedup(&mut findings);
+            print_findings_to_stderr(&findings);
+            eprintln!(
+                "error: `{}` was not formatted; fix the problems above first",
+                path.display()
+            );
+            return Ok(Outcome::Refused);
+        }
+        Err(error @ FormatError::ChangedMeaning) => {
+            eprintln!("error: `{}` was not formatted: {error}", path.display());
+            return Ok(Outcome::Refused);
+        }
+    };
+    let original: &str = &loaded.source.text;
+    if formatted == original {
+        return Ok(Outcome::AlreadyFormatted);
+    }
+    if check {
+        let name = path.display().to_string();
+        print!(
+            "{}",
+            TextDiff::configure()
+                .algorithm(Algorithm::Patience)
+                // A huge, much changed file gets a longer diff rather than a long wait.
+                .timeout(Duration::from_secs(2))
+                .diff_lines(original, formatted.as_str())
+                .unified_diff()
+                .context_radius(3)
+                .header(&name, &format!("{name} (formatted)"))
+        );
+    } else {
+        std::fs::write(path, &formatted).map_err(|error| {
+            CliError::new(format!("cannot write `{}`: {error}", path.display()))
+        })?;
+    }
+    Ok(Outcome::Changed)
+}

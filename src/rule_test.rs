@@ -1,0 +1,762 @@
+//! Rule tests: YAML files of calls, each with the assignee (and optionally
+//! the step) a rule file must give it.
+//!
+//! ```yaml
+//! rules: ../hubspot.rules                          # relative to this file
+//! context: ../../examples/hubspot.context.yaml     # a path, or the context inline
+//! cases:
+//!   - name: a missed call goes to the agent it last rang
+//!     call: {direction: incoming, status: missed,
+//!            flow: [{type: call_to_agent, agent: Bob@Acme.com}]}
+//!     assignee: hs-3              # an integration user id, or null for unassigned
+//!     step: last_step_agent       # optional
+//! ```
+//!
+//! A call is written inline or named by a path (`.json` or `.yaml`); an
+//! inline call without `id` gets the case's name. A case may carry its own
+//! `context` (a path or inline), which replaces the file's for that case. [`load`] reads a file and
+//! [`run`] compiles its rules (with their `extends` chain) and decides every
+//! case with an [`Evaluator`], explaining each one so a failure can show why.
+//!
+//! ```
+//! use callassign::{load::Loader, rule_test};
+//!
+//! let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/tests");
+//! let file = rule_test::load(&folder.join("hubspot.yaml")).unwrap();
+//! let report = rule_test::run(&file, &mut Loader::new()).unwrap();
+//! assert!(report.results.iter().all(|result| result.passed()));
+//! ```
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::evaluate::{DecidedBy, Evaluator, Outcome, TraceEntry};
+use crate::finding::{sort_and_dedup, Finding};
+use crate::load::Loader;
+use crate::model::context::MAX_CONTEXT_BYTES;
+use crate::model::{Call, Context};
+use crate::plan::{Builtin, Plan};
+use crate::suggest::did_you_mean;
+
+/// What a test file looks like, in one line, for help texts.
+const SHAPE: &str = "a test file has `rules` (a path), `context` (a path or the context itself) and `cases`, each with `call`, `assignee` and optionally `name` and `step`; see README.md";
+
+/// A loaded test file.
+#[derive(Debug)]
+pub struct TestFile {
+    /// The test file, as given.
+    pub path: PathBuf,
+    /// The rule file under test, relative to the working directory.
+    pub rules: PathBuf,
+    pub context: Context,
+    pub cases: Vec<Case>,
+}
+
+/// One call and what the rules must decide for it.
+#[derive(Debug)]
+pub struct Case {
+    /// 1-based position in the file.
+    pub number: usize,
+    pub name: String,
+    /// The call, or why it could not be read (the case then fails with
+    /// that message; the other cases still run).
+    pub call: Result<Call<'static>, Problem>,
+    /// The case's own context, replacing the file's.
+    pub context: Option<Context>,
+    pub expected: Expected,
+}
+
+/// The expected outcome of a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    /// An integration user id; `None` for a call left unassigned.
+    pub assignee: Option<String>,
+    /// The step that must decide, when the case says.
+    pub step: Option<String>,
+}
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.assignee.as_deref().unwrap_or("unassigned"))?;
+        if let Some(step) = &self.step {
+            write!(f, " by {step}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Something wrong with a test file: which file and case, what, and how to
+/// fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: PathBuf,
+    /// The case's number and name, for a problem with one case.
+    pub case: Option<(usize, String)>,
+    pub message: String,
+    pub help: String,
+}
+
+impl Problem {
+    fn new(file: &Path, message: impl Into<String>, help: impl Into<String>) -> Problem {
+        Problem {
+            file: file.to_path_buf(),
+            case: None,
+            message: message.into(),
+            help: help.into(),
+        }
+    }
+
+    fn in_case(mut self, number: usize, name: &str) -> Problem {
+        self.case = Some((number, name.to_string()));
+        self
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`", self.file.display())?;
+        if let Some((number, name)) = &self.case {
+            write!(f, ", case {number} (`{name}`)")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// What running a test file gives.
+#[derive(Debug)]
+pub struct FileReport {
+    /// Findings of the rule file and the files it extends (warnings only:
+    /// a rule file in error is a [`Problem`]).
+    pub findings: Vec<Finding>,
+    pub results: Vec<CaseResult>,
+    /// Plan steps (and the fallback) that decided none of the cases, as
+    /// `(step, where it is written)`.
+    pub undecided_steps: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+pub struct CaseResult {
+    pub number: usize,
+    pub name: String,
+    pub outcome: CaseOutcome,
+}
+
+impl CaseResult {
+    pub fn passed(&self) -> bool {
+        matches!(self.outcome, CaseOutcome::Passed)
+    }
+}
+
+#[derive(Debug)]
+pub enum CaseOutcome {
+    Passed,
+    /// The rules decided something else.
+    Failed(Box<Mismatch>),
+    /// The case could not be run.
+    Broken(Problem),
+}
+
+/// What a failing case expected and what came out.
+#[derive(Debug)]
+pub struct Mismatch {
+    pub expected: Expected,
+    /// `hs-4 (support@acme.com)`, or `unassigned`.
+    pub actual_assignee: String,
+    pub actual_step: &'static str,
+    pub trace: Vec<TraceEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    rules: String,
+    context: serde_yaml::Value,
+    cases: Vec<RawCase>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    #[serde(default)]
+    name: Option<String>,
+    call: serde_yaml::Value,
+    #[serde(default)]
+    context: Option<serde_yaml::Value>,
+    /// Absent (`None`) is an error; `null` (`Some(None)`) means unassigned.
+    #[serde(default, deserialize_with = "present")]
+    assignee: Option<Option<String>>,
+    #[serde(default)]
+    step: Option<String>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// Step names an assignment can carry.
+fn step_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Builtin::ALL.iter().map(|step| step.name()).collect();
+    names.extend([
+        DecidedBy::User.name(),
+        DecidedBy::IntegrationFallback.name(),
+        DecidedBy::Unassigned.name(),
+    ]);
+    names
+}
+
+/// Reads a test file and everything it names except the rules, which
+/// [`run`] compiles.
+pub fn load(path: &Path) -> Result<TestFile, Problem> {
+    let text = read_text(path, path, "test file")?;
+    let raw: RawFile = serde_yaml::from_str(&text)
+        .map_err(|error| Problem::new(path, format!("not a valid test file: {error}"), SHAPE))?;
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let rules = clean_path(&folder.join(&raw.rules));
+    let context = load_context(path, folder, raw.context)?;
+    if raw.cases.is_empty() {
+        return Err(Problem::new(
+            path,
+            "`cases` is empty",
+            "add at least one case: a `call` and the `assignee` it must get",
+        ));
+    }
+    let known_steps = step_names();
+    let cases = raw
+        .cases
+        .into_iter()
+        .enumerate()
+        .map(|(index, raw_case)| {
+            let number = index + 1;
+            let name = raw_case
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("case {number}"));
+            let mut context = None;
+            let call = raw_case
+                .context
+                .map(|value| load_context(path, folder, value))
+                .transpose()
+                .and_then(|own| {
+                    context = own;
+                    load_call(path, folder, raw_case.call, &name)
+                })
+                .and_then(|call| {
+                    if raw_case.assignee.is_none() {
+                        return Err(Problem::new(
+                            path,
+                            "no `assignee`",
+                            "write the integration user id the call must go to, or `assignee: null` for a call that must stay unassigned",
+                        ));
+                    }
+                    match &raw_case.step {
+                        Some(step) if !known_steps.contains(&step.as_str()) => {
+                            let help = match did_you_mean(step, known_steps.iter().copied()) {
+                                Some(suggestion) => format!("did you mean `{suggestion}`?"),
+                                None => format!("a step is one of `{}`", known_steps.join("`, `")),
+                            };
+                            Err(Problem::new(path, format!("`step: {step}` is not a step name"), help))
+                        }
+                        _ => Ok(call),
+                    }
+                })
+                .map_err(|problem| problem.in_case(number, &name));
+            Case {
+                number,
+                name,
+                call,
+                context,
+                expected: Expected {
+                    assignee: raw_case.assignee.flatten(),
+                    step: raw_case.step,
+                },
+            }
+        })
+        .collect();
+    Ok(TestFile {
+        path: path.to_path_buf(),
+        rules,
+        context,
+        cases,
+    })
+}
+
+fn load_context(path: &Path, folder: &Path, value: serde_yaml::Value) -> Result<Context, Problem> {
+    let context_help = "a context has `integration`, `contact_owner`, `fallback`, `installer` and `users`; see README.md";
+    let context = match value {
+        serde_yaml::Value::String(relative) => {
+            let context_path = clean_path(&folder.join(&relative));
+            let text = read_text(path, &context_path, "context")?;
+            serde_yaml::from_str::<Context>(&text).map_err(|error| {
+                Problem::new(
+                    path,
+                    format!(
+                        "the context `{}` is not valid: {error}",
+                        context_path.display()
+                    ),
+                    context_help,
+                )
+            })?
+        }
+        value @ serde_yaml::Value::Mapping(_) => {
+            reread(&value, |text| serde_yaml::from_str::<Context>(text)).map_err(|error| {
+                Problem::new(
+                    path,
+                    format!("`context` is not valid: {error}"),
+                    context_help,
+                )
+            })?
+        }
+        _ => {
+            return Err(Problem::new(
+                path,
+                "`context` is neither a path nor a mapping",
+                "name a context file (`context: hubspot.context.yaml`) or write it inline",
+            ))
+        }
+    };
+    if let Some(problem) = context.problems().into_iter().next() {
+        return Err(Problem::new(
+            path,
+            format!("the context is ambiguous: {}", problem.message),
+            problem.help,
+        ));
+    }
+    Ok(context)
+}
+
+fn load_call(
+    path: &Path,
+    folder: &Path,
+    value: serde_yaml::Value,
+    name: &str,
+) -> Result<Call<'static>, Problem> {
+    let call_help = "a call has `direction`, `status` and optionally `agent`, `flow`, `contact`, `tags` and the other fields of README.md";
+    match value {
+        serde_yaml::Value::String(relative) => {
+            let call_path = clean_path(&folder.join(&relative));
+            let text = read_text(path, &call_path, "call")?;
+            let is_json = call_path
+                .extension()
+                .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+            let call = if is_json {
+                Call::from_json(&text)
+                    .map(Call::into_owned)
+                    .map_err(|error| error.to_string())
+            } else {
+                Call::from_yaml(&text).map_err(|error| error.to_string())
+            };
+            call.map_err(|error| {
+                Problem::new(
+                    path,
+                    format!("the call `{}` is not valid: {error}", call_path.display()),
+                    call_help,
+                )
+            })
+        }
+        serde_yaml::Value::Mapping(mut mapping) => {
+            let id = serde_yaml::Value::String("id".into());
+            if !mapping.contains_key(&id) {
+                mapping.insert(id, serde_yaml::Value::String(name.to_string()));
+            }
+            reread(&serde_yaml::Value::Mapping(mapping), Call::from_yaml).map_err(|error| {
+                Problem::new(path, format!("`call` is not valid: {error}"), call_help)
+            })
+        }
+        _ => Err(Problem::new(
+            path,
+            "`call` is neither a path nor a mapping",
+            "write the call inline (`call: {direction: incoming, status: missed}`) or name a `.json` or `.yaml` file",
+        )),
+    }
+}
+
+/// Reads an inline value as text, so that an error names the field it is
+/// about (`status: unknown variant …`). Its line and column would be those
+/// of the re-serialized text, so they are left out.
+fn reread<T>(
+    value: &serde_yaml::Value,
+    read: impl FnOnce(&str) -> Result<T, serde_yaml::Error>,
+) -> Result<T, String> {
+    let text = serde_yaml::to_string(value).map_err(|error| error.to_string())?;
+    read(&text).map_err(|error| {
+        let message = error.to_string();
+        match message.rfind(" at line ") {
+            Some(at) if error.location().is_some() => message[..at].to_string(),
+            _ => message,
+        }
+    })
+}
+
+/// Reads a file a test file needs; `what` names it in messages.
+fn read_text(test_file: &Path, path: &Path, what: &str) -> Result<String, Problem> {
+    let relative_help = if test_file == path {
+        "check the path".to_string()
+    } else {
+        format!(
+            "paths in a test file are relative to its folder, `{}`",
+            test_file
+                .parent()
+                .filter(|folder| !folder.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .display()
+        )
+    };
+    let metadata = std::fs::metadata(path).map_err(|error| {
+        let message = match error.kind() {
+            std::io::ErrorKind::NotFound => {
+                format!("the {what} `{}` does not exist", path.display())
+            }
+            _ => format!("cannot read the {what} `{}`: {error}", path.display()),
+        };
+        Problem::new(test_file, message, relative_help.clone())
+    })?;
+    if metadata.len() > MAX_CONTEXT_BYTES as u64 {
+        return Err(Problem::new(
+            test_file,
+            format!(
+                "the {what} `{}` is larger than {MAX_CONTEXT_BYTES} bytes",
+                path.display()
+            ),
+            "is this the right file?",
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|error| {
+        Problem::new(
+            test_file,
+            format!("cannot read the {what} `{}`: {error}", path.display()),
+            relative_help.clone(),
+        )
+    })?;
+    String::from_utf8(bytes).map_err(|_| {
+        Problem::new(
+            test_file,
+            format!("the {what} `{}` is not valid UTF-8", path.display()),
+            "save it as UTF-8",
+        )
+    })
+}
+
+/// `rules/tests/../hubspot.rules` → `rules/hubspot.rules`, without touching
+/// the file system.
+fn clean_path(path: &Path) -> PathBuf {
+    let mut clean = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(clean.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                clean.pop();
+            }
+            other => clean.push(other),
+        }
+    }
+    if clean.as_os_str().is_empty() {
+        clean.push(".");
+    }
+    clean
+}
+
+/// Why a test file could not be run: its rule file cannot be read or has
+/// errors.
+#[derive(Debug)]
+pub struct Unrunnable {
+    pub problem: Problem,
+    /// The rule file's findings, to show as `check` shows them.
+    pub findings: Vec<Finding>,
+}
+
+/// Compiles the rules of a test file and runs its cases.
+pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrunnable>> {
+    let compiled = crate::compile_with(loader, &file.rules).map_err(|error| {
+        let message = match error.kind() {
+            std::io::ErrorKind::NotFound => {
+                format!("the rule file `{}` does not exist", file.rules.display())
+            }
+            _ => format!(
+                "cannot read the rule file `{}`: {error}",
+                file.rules.display()
+            ),
+        };
+        Box::new(Unrunnable {
+            problem: Problem::new(
+                &file.path,
+                message,
+                "`rules` is relative to the test file's folder",
+            ),
+            findings: Vec::new(),
+        })
+    })?;
+    let mut findings = compiled.findings;
+    sort_and_dedup(&mut findings);
+    let Some(plan) = compiled.plan else {
+        let problem = Problem::new(
+            &file.path,
+            format!(
+                "the rule file `{}` has errors ({})",
+                file.rules.display(),
+                crate::report::summary(&findings)
+            ),
+            format!(
+                "run `callassign check {}` for the full report",
+                file.rules.display()
+            ),
+        );
+        return Err(Box::new(Unrunnable { problem, findings }));
+    };
+    let evaluator = Evaluator::new(&plan, &file.context);
+    let mut decided: Vec<(String, String)> = Vec::new();
+    let results = file
+        .cases
+        .iter()
+        .map(|case| {
+            let outcome = match &case.call {
+                Err(problem) => CaseOutcome::Broken(problem.clone()),
+                Ok(call) => {
+                    let own_evaluator;
+                    let evaluator = match &case.context {
+                        Some(context) => {
+                            own_evaluator = Evaluator::new(&plan, context);
+                            &own_evaluator
+                        }
+                        None => &evaluator,
+                    };
+                    let (decision, trace) = evaluator.explain(call);
+                    if let Some(entry) = trace.iter().find(|entry| entry.result == Outcome::Decided)
+                    {
+                        decided.push((entry.step.clone(), entry.from.clone()));
+                    }
+                    let assignee = decision.assignee.map(|user| user.id.as_str());
+                    let step = decision.step.name();
+                    let matches = assignee == case.expected.assignee.as_deref()
+                        && case
+                            .expected
+                            .step
+                            .as_deref()
+                            .map_or(true, |expected| expected == step);
+                    if matches {
+                        CaseOutcome::Passed
+                    } else {
+                        CaseOutcome::Failed(Box::new(Mismatch {
+                            expected: case.expected.clone(),
+                            actual_assignee: decision.assignee.map_or_else(
+                                || "unassigned".to_string(),
+                                |user| match &user.email {
+                                    Some(email) => format!("{} ({email})", user.id),
+                                    None => user.id.clone(),
+                                },
+                            ),
+                            actual_step: step,
+                            trace,
+                        }))
+                    }
+                }
+            };
+            CaseResult {
+                number: case.number,
+                name: case.name.clone(),
+                outcome,
+            }
+        })
+        .collect();
+    Ok(FileReport {
+        findings,
+        results,
+        undecided_steps: undecided_steps(&plan, &decided),
+    })
+}
+
+/// The plan's steps and fallback that decided none of the cases.
+fn undecided_steps(plan: &Plan, decided: &[(String, String)]) -> Vec<(String, String)> {
+    plan.steps
+        .iter()
+        .map(|step| (step.step.to_string(), step.origin.short()))
+        .chain(std::iter::once((
+            format!("fallback {}", plan.fallback.fallback),
+            plan.fallback.origin.short(),
+        )))
+        .filter(|step| !decided.contains(step))
+        .collect()
+}
+
+/// The test files a path stands for: the file itself, or the `.yaml` and
+/// `.yml` files directly in a folder, sorted. Contexts and calls that tests
+/// name can live beside them as `*.context.yaml`, or in subfolders.
+pub fn test_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if !std::fs::metadata(path)?.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(path)? {
+        let entry = entry?;
+        let entry_path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+        let is_context = name.ends_with(".context.yaml") || name.ends_with(".context.yml");
+        if is_yaml && !is_context && entry.file_type()?.is_file() {
+            found.push(entry_path);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(folder: &Path, name: &str, text: &str) -> PathBuf {
+        let path = folder.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    const RULES: &str = "ruleset demo\nstep call_agent unless direction == incoming and status in [missed, voicemail]\nstep last_step_agent\nfallback integration\n";
+    const CONTEXT: &str = "{integration: demo, fallback: installer, installer: u-1, users: [{id: u-1, email: admin@acme.com}, {id: u-2, email: Bob@Acme.com}, {id: u-3, email: old@acme.com, active: false}]}";
+
+    #[test]
+    fn cases_pass_and_fail_as_the_rules_decide() {
+        let folder = tempfile::tempdir().unwrap();
+        write(folder.path(), "demo.rules", RULES);
+        let test = write(
+            folder.path(),
+            "demo.yaml",
+            &format!(
+                "rules: demo.rules\ncontext: {CONTEXT}\ncases:\n\
+                 - name: to the last agent\n  call: {{direction: incoming, status: missed, flow: [{{type: call_to_agent, agent: ' BOB@acme.com'}}]}}\n  assignee: u-2\n  step: last_step_agent\n\
+                 - name: wrong step\n  call: {{direction: incoming, status: missed, flow: [{{type: call_to_agent, agent: bob@acme.com}}]}}\n  assignee: u-2\n  step: call_agent\n\
+                 - name: inactive agent falls back\n  call: {{direction: outgoing, status: answered, agent: old@acme.com}}\n  assignee: u-1\n\
+                 - name: wrong assignee\n  call: {{direction: outgoing, status: answered, agent: bob@acme.com}}\n  assignee: null\n"
+            ),
+        );
+        let file = load(&test).unwrap();
+        let report = run(&file, &mut Loader::new()).unwrap();
+        let outcomes: Vec<(&str, bool)> = report
+            .results
+            .iter()
+            .map(|result| (result.name.as_str(), result.passed()))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("to the last agent", true),
+                ("wrong step", false),
+                ("inactive agent falls back", true),
+                ("wrong assignee", false)
+            ]
+        );
+        let CaseOutcome::Failed(mismatch) = &report.results[3].outcome else {
+            panic!("{:?}", report.results[3].outcome)
+        };
+        assert_eq!(mismatch.actual_assignee, "u-2 (Bob@Acme.com)");
+        assert_eq!(mismatch.actual_step, "call_agent");
+        assert_eq!(mismatch.expected.to_string(), "unassigned");
+        // Every step decided some case.
+        assert!(
+            report.undecided_steps.is_empty(),
+            "{:?}",
+            report.undecided_steps
+        );
+    }
+
+    #[test]
+    fn problems_name_the_file_and_the_case() {
+        let folder = tempfile::tempdir().unwrap();
+        write(folder.path(), "demo.rules", RULES);
+        let table: &[(&str, &str)] = &[
+            ("rules: [", "not a valid test file"),
+            ("rules: demo.rules\ncontext: nope.yaml\ncases: []\n", "the context `"),
+            (&format!("rules: demo.rules\ncontext: {CONTEXT}\ncases: []\n"), "`cases` is empty"),
+            (&format!("rules: demo.rules\ncontext: {CONTEXT}\ncases: [{{call: {{}}, assignee: null}}]\nextra: 1\n"), "unknown field `extra`"),
+            ("rules: demo.rules\ncontext: {users: [{id: a}, {id: a}]}\ncases: []\n", "the context is ambiguous"),
+        ];
+        for (index, (text, expected)) in table.iter().enumerate() {
+            let path = write(folder.path(), &format!("t{index}.yaml"), text);
+            let problem = load(&path).unwrap_err();
+            assert!(problem.message.contains(expected), "{text:?}: {problem}");
+            assert!(problem
+                .to_string()
+                .starts_with(&format!("`{}`", path.display())));
+            assert!(!problem.help.is_empty());
+        }
+
+        let path = write(
+            folder.path(),
+            "cases.yaml",
+            &format!(
+                "rules: demo.rules\ncontext: {CONTEXT}\ncases:\n\
+                 - {{name: typo, call: {{direction: incoming, status: mised}}, assignee: null}}\n\
+                 - {{call: {{direction: incoming, status: missed}}}}\n\
+                 - {{call: {{direction: incoming, status: missed}}, assignee: null, step: last_step_agnet}}\n\
+                 - {{call: calls/missing.json, assignee: null}}\n"
+            ),
+        );
+        let file = load(&path).unwrap();
+        let problems: Vec<String> = file
+            .cases
+            .iter()
+            .map(|case| {
+                let problem = case.call.as_ref().unwrap_err();
+                format!("{problem} / {}", problem.help)
+            })
+            .collect();
+        let shown = problems.join("\n");
+        assert!(
+            shown.contains("case 1 (`typo`): `call` is not valid: status: unknown variant `mised`"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("case 2 (`case 2`): no `assignee`"),
+            "{shown}"
+        );
+        assert!(shown.contains("did you mean `last_step_agent`?"), "{shown}");
+        assert!(shown.contains("case 4 (`case 4`): the call `"), "{shown}");
+        assert!(
+            shown.contains(
+                "missing.json` does not exist / paths in a test file are relative to its folder"
+            ),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_rule_file_in_error_is_a_problem_with_its_findings() {
+        let folder = tempfile::tempdir().unwrap();
+        write(
+            folder.path(),
+            "demo.rules",
+            "ruleset demo\nstep call_agnet\nfallback integration\n",
+        );
+        let path = write(
+            folder.path(),
+            "demo.yaml",
+            &format!("rules: demo.rules\ncontext: {CONTEXT}\ncases: [{{call: {{direction: incoming, status: missed}}, assignee: null}}]\n"),
+        );
+        let unrunnable = run(&load(&path).unwrap(), &mut Loader::new()).unwrap_err();
+        let problem = &unrunnable.problem;
+        assert!(
+            problem.message.contains("has errors (1 error)"),
+            "{problem}"
+        );
+        assert_eq!(
+            unrunnable.findings[0].code,
+            crate::finding::Code::UnknownStep
+        );
+    }
+
+    #[test]
+    fn paths_are_cleaned_lexically() {
+        assert_eq!(
+            clean_path(Path::new("rules/tests/../hubspot.rules")),
+            Path::new("rules/hubspot.rules")
+        );
+        assert_eq!(clean_path(Path::new("./a/./b")), Path::new("a/b"));
+        assert_eq!(clean_path(Path::new("../x")), Path::new("../x"));
+        assert_eq!(clean_path(Path::new("a/..")), Path::new("."));
+    }
+}

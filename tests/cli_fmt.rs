@@ -1,0 +1,126 @@
+//! `callassign fmt`: canonical layout, run through the real binary.
+
+use std::path::Path;
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn callassign(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_callassign"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+const MESSY: &str = "\
+# Pipedrive, written in a hurry.
+ruleset   pipedrive extends default
+
+
+move contact_owner before last_step_agent   # owners first
+# VIP callers:
+step user \"sales-ops@acme.com\"
+   when \"vip\" in tags and direction==incoming # sales ops
+move user \"sales-ops@acme.com\"  first
+fallback integration
+";
+
+fn folder_with(name: &str, text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/default.rules"),
+        dir.path().join("default.rules"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(name), text).unwrap();
+    dir
+}
+
+#[test]
+fn shipped_rules_are_formatted() {
+    let run = callassign(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["fmt", "--check", "rules"],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn check_shows_a_diff_and_changes_nothing() {
+    let dir = folder_with("pipedrive.rules", MESSY);
+    let run = callassign(dir.path(), &["fmt", "--check", "."]);
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!("fmt_check_diff", run.stdout);
+    assert_eq!(
+        run.stderr,
+        "1 of 2 files not formatted; run `callassign fmt` to fix\n"
+    );
+    let after = std::fs::read_to_string(dir.path().join("pipedrive.rules")).unwrap();
+    assert_eq!(after, MESSY);
+}
+
+#[test]
+fn fmt_rewrites_once_and_keeps_the_plan() {
+    let dir = folder_with("pipedrive.rules", MESSY);
+    let plan_before = callassign(dir.path(), &["plan", "--format", "json", "pipedrive.rules"]);
+
+    let run = callassign(dir.path(), &["fmt", "pipedrive.rules"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "formatted 1 file\n");
+    let formatted = std::fs::read_to_string(dir.path().join("pipedrive.rules")).unwrap();
+    insta::assert_snapshot!("fmt_rewritten", formatted);
+
+    // Idempotent: a second run changes nothing.
+    let again = callassign(dir.path(), &["fmt", "--check", "pipedrive.rules"]);
+    assert_eq!((again.code, again.stdout.as_str()), (0, ""));
+
+    // The same steps in the same order; only the lines they are written at moved.
+    let plan_after = callassign(dir.path(), &["plan", "--format", "json", "pipedrive.rules"]);
+    let steps = |json: &str| {
+        let plan: serde_json::Value = serde_json::from_str(json).unwrap();
+        let names = |steps: &serde_json::Value| -> Vec<(String, String)> {
+            steps
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|step| {
+                    (
+                        step["step"].to_string(),
+                        format!("{}{}", step["when"], step["unless"]),
+                    )
+                })
+                .collect()
+        };
+        (names(&plan["steps"]), plan["fallback"]["step"].to_string())
+    };
+    assert_eq!(steps(&plan_after.stdout), steps(&plan_before.stdout));
+}
+
+#[test]
+fn a_file_with_syntax_errors_is_left_alone() {
+    let broken = "ruleset broken\nstep call_agent when status ==\n# keep me\nstep favorite_agent\n";
+    let dir = folder_with("broken.rules", broken);
+    for args in [
+        &["fmt", "broken.rules"][..],
+        &["fmt", "--check", "broken.rules"],
+    ] {
+        let run = callassign(dir.path(), args);
+        assert_eq!(run.code, 1);
+        assert_eq!(run.stdout, "");
+        insta::assert_snapshot!("fmt_syntax_error_stderr", run.stderr);
+        let after = std::fs::read_to_string(dir.path().join("broken.rules")).unwrap();
+        assert_eq!(after, broken);
+    }
+}

@@ -1,0 +1,131 @@
+//! `callassign test`: rule tests, run through the real binary.
+
+use std::path::Path;
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn callassign(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_callassign"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A folder with the shipped default and HubSpot rules, the example
+/// context and one test file.
+fn project(test_file: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (from, to) in [
+        ("rules/default.rules", "default.rules"),
+        ("rules/hubspot.rules", "hubspot.rules"),
+        ("examples/hubspot.context.yaml", "hubspot.context.yaml"),
+    ] {
+        std::fs::copy(repo().join(from), dir.path().join(to)).unwrap();
+    }
+    std::fs::write(dir.path().join("hubspot.yaml"), test_file).unwrap();
+    dir
+}
+
+#[test]
+fn shipped_rule_tests_pass_and_decide_by_every_step() {
+    let run = callassign(repo(), &["test", "rules/tests"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let closing = run.stdout.lines().last().unwrap();
+    assert!(closing.ends_with(" passed, 0 failed"), "{closing}");
+    // Every step of every shipped plan decides at least one case.
+    assert!(
+        !run.stdout.contains("note: no case is decided by"),
+        "{}",
+        run.stdout
+    );
+    // One test file per shipped rule file.
+    for name in [
+        "default",
+        "hubspot",
+        "salesforce",
+        "pipedrive",
+        "zendesk",
+        "freshdesk",
+    ] {
+        assert!(
+            run.stdout.contains(&format!("(rules/{name}.rules)")),
+            "no test file for rules/{name}.rules"
+        );
+    }
+}
+
+#[test]
+fn a_failing_case_shows_expected_actual_and_the_trace() {
+    let dir = project(
+        "rules: hubspot.rules\ncontext: hubspot.context.yaml\ncases:\n\
+         - name: an answered call stays with its agent\n  call: {direction: outgoing, status: answered, agent: Alice@acme.com}\n  assignee: hs-2\n  step: call_agent\n\
+         - name: a missed call goes to the contact owner\n  call: {direction: incoming, status: missed, flow: [{type: call_to_agent, agent: bob@acme.com}], contact: {owner: hs-5}}\n  assignee: hs-5\n  step: contact_owner\n\
+         - name: a typo in the call\n  call: {direction: incoming, status: mised}\n  assignee: null\n",
+    );
+    let run = callassign(dir.path(), &["test", "hubspot.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    insta::assert_snapshot!("test_failing_stdout", run.stdout);
+    assert_eq!(run.stdout.lines().last(), Some("1 passed, 2 failed"));
+}
+
+#[test]
+fn a_passing_file_exits_0() {
+    let dir = project(
+        "rules: hubspot.rules\ncontext: hubspot.context.yaml\ncases:\n\
+         - call: {direction: incoming, status: voicemail, flow: [{type: voicemail, email: nobody@acme.com}]}\n  assignee: hs-1\n  step: integration_fallback\n",
+    );
+    let run = callassign(dir.path(), &["test", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().last(), Some("1 passed, 0 failed"));
+}
+
+#[test]
+fn a_broken_test_file_says_where_and_how_to_fix_it() {
+    let dir = project(
+        "rules: hubspott.rules\ncontext: hubspot.context.yaml\ncases:\n- {call: {direction: incoming, status: missed}, assignee: null}\n",
+    );
+    let run = callassign(dir.path(), &["test", "hubspot.yaml"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout.trim(), "0 passed, 0 failed, 1 test file not run");
+    insta::assert_snapshot!("test_missing_rules_stderr", run.stderr);
+
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "rules: hubspot.rules\ncases:\n  - call: {}\n    assignee: [\n",
+    )
+    .unwrap();
+    let run = callassign(dir.path(), &["test", "bad.yaml"]);
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!("test_bad_yaml_stderr", run.stderr);
+}
+
+#[test]
+fn findings_in_the_rule_file_are_reported_as_check_reports_them() {
+    let dir = project(
+        "rules: hubspot.rules\ncontext: hubspot.context.yaml\ncases:\n- {call: {direction: incoming, status: missed}, assignee: hs-1}\n",
+    );
+    std::fs::write(
+        dir.path().join("hubspot.rules"),
+        "ruleset hubspot extends default\nmove contact_ownr first\n",
+    )
+    .unwrap();
+    let run = callassign(dir.path(), &["test", "hubspot.yaml"]);
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!("test_rules_in_error_stderr", run.stderr);
+}
