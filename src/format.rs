@@ -202,7 +202,7 @@ impl<'a> Layout<'a> {
         let own_line = self.text[..at]
             .rsplit('\n')
             .next()
-            .map_or(true, |line| line.trim().is_empty());
+            .is_none_or(|line| line.trim().is_empty());
         let item = &mut self.items[index];
         if !own_line {
             let part = item

@@ -537,7 +537,7 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
                             .expected
                             .step
                             .as_deref()
-                            .map_or(true, |expected| expected == step);
+                            .is_none_or(|expected| expected == step);
                     if matches {
                         CaseOutcome::Passed
                     } else {
@@ -707,7 +707,7 @@ mod tests {
             .collect();
         let shown = problems.join("\n");
         assert!(
-            shown.contains("case 1 (`typo`): `call` is not valid: status: unknown variant `mised`"),
+            shown.contains("case 1 (`typo`): `call` is not valid: status: unknown value `mised`, expected `answered`, `missed` or `voicemail`"),
             "{shown}"
         );
         assert!(
