@@ -246,7 +246,9 @@ pub fn read_bounded_line<R: BufRead>(
 }
 
 fn memchr(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&byte| byte == b'\n')
+    // The memchr crate scans many bytes at a time; a byte loop was a tenth
+    // of the time of a whole batch.
+    memchr::memchr(b'\n', bytes)
 }
 
 /// Decides one call and writes its line.
