@@ -236,6 +236,8 @@ fn best_of(runs: usize, mut run: impl FnMut() -> Run) -> Run {
 
 /// Runs a command with its output discarded; wall time and peak memory
 /// (from the kernel's accounting of the child, `wait4`).
+// The child is waited for with `wait4`, which std does not offer.
+#[allow(clippy::zombie_processes)]
 fn measure(command: &mut Command) -> Run {
     let start = Instant::now();
     let child = command

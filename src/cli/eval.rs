@@ -186,7 +186,7 @@ pub fn load_context(path: &Path) -> Result<Context, CliError> {
     let context = if is_json {
         serde_json::from_str::<Context>(&text).map_err(|error| CliError::new(format!("`{}` is not a valid context: {error}", path.display())))
     } else {
-        Context::from_yaml(&text).map_err(|error| CliError::new(format!("`{}` is not a valid context: {error}", path.display())))
+        Context::from_yaml(&text).map_err(|error| CliError::new(format!("`{}` is not a valid context: {}", path.display(), yaml_error(&error))))
     }
     .map_err(|error| error.help("a context has `integration`, `contact_owner`, `fallback`, `installer` and `users`; see README.md"))?;
     let problems = context.problems();
@@ -198,4 +198,17 @@ pub fn load_context(path: &Path) -> Result<Context, CliError> {
         return Err(CliError::new(message).help(first.help.clone()));
     }
     Ok(context)
+}
+
+/// serde_yaml's wording for its safety limits does not say what in the file
+/// tripped them.
+fn yaml_error(error: &serde_yaml::Error) -> String {
+    let message = error.to_string();
+    if message.starts_with("repetition limit exceeded") {
+        "its aliases (`*name`) expand to too much data (repetition limit exceeded)".to_string()
+    } else if message.starts_with("recursion limit exceeded") {
+        "it nests lists or maps too deep (recursion limit exceeded)".to_string()
+    } else {
+        message
+    }
 }
