@@ -577,3 +577,41 @@ fn parallel_output_is_byte_identical_to_sequential_with_bad_lines() {
     );
     assert_eq!(rejected.status.code(), Some(2));
 }
+
+#[test]
+fn extends_in_a_circle_or_out_of_the_folder_is_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    fs::create_dir(&rules).unwrap();
+    fs::write(rules.join("a.rules"), "ruleset a extends b\n").unwrap();
+    fs::write(rules.join("b.rules"), "ruleset b extends a\n").unwrap();
+    fs::write(
+        dir.path().join("outside.rules"),
+        "ruleset outside\nfallback integration\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("outside.rules"),
+        rules.join("outside.rules"),
+    )
+    .unwrap();
+    fs::write(rules.join("c.rules"), "ruleset c extends outside\n").unwrap();
+    let output = callassign(
+        &[
+            "check",
+            "--format",
+            "json",
+            "rules/a.rules",
+            "rules/c.rules",
+        ],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("callassign::extends_cycle"), "{stdout}");
+    assert!(stdout.contains("a → b → a"), "{stdout}");
+    assert!(
+        stdout.contains("callassign::extends_outside_folder"),
+        "{stdout}"
+    );
+}

@@ -58,9 +58,10 @@ fn batch_regressions_account_for_every_line() {
         .unwrap()
         .plan
         .unwrap();
-    let context =
-        Context::from_yaml(&fs::read_to_string(root.join("examples/hubspot.context.yaml")).unwrap())
-            .unwrap();
+    let context = Context::from_yaml(
+        &fs::read_to_string(root.join("examples/hubspot.context.yaml")).unwrap(),
+    )
+    .unwrap();
     let evaluator = Evaluator::new(&plan, &context);
     for path in files("batch", "jsonl") {
         let data = fs::read(&path).unwrap();
@@ -82,7 +83,11 @@ fn batch_regressions_account_for_every_line() {
             assert_eq!(output.iter().filter(|&&b| b == b'\n').count(), lines);
             let mut parallel = Vec::new();
             batch::run_parallel(&evaluator, &data[..], &mut parallel, options, 3, |_| {}).unwrap();
-            assert!(parallel == output, "{}: parallel output differs", path.display());
+            assert!(
+                parallel == output,
+                "{}: parallel output differs",
+                path.display()
+            );
         }
     }
 }
