@@ -14,7 +14,7 @@
 //! 4. one `eval` of a single call, process start to answer.
 //!
 //! The bench binary also writes the corpus for profiling by hand:
-//! `target/release/deps/cli-* generate 200000 calls.jsonl context.yaml`.
+//! `target/release/deps/cli-HASH generate 200000 calls.jsonl context.yaml`.
 
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
