@@ -13,7 +13,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::model::{Call, Context, Directory, FallbackMode, Lookup, User};
+use crate::model::{Call, Context, Direction, Directory, FallbackMode, Lookup, Status, User};
 use crate::plan::{Builtin, Condition, Fallback, Field, Plan, PlanStep, StepId, TextField};
 use crate::time::parse_rfc3339;
 
@@ -114,6 +114,68 @@ enum Bound {
     },
 }
 
+/// A step's guard, prepared once per evaluator.
+///
+/// A condition over direction and status alone (the default rules'
+/// `unless direction == incoming and status in [missed, voicemail]`) has only
+/// six possible inputs, so it becomes a table of them: deciding a call then
+/// tests one bit instead of walking the condition tree.
+#[derive(Debug, Clone, Copy)]
+enum PreparedGuard {
+    Always,
+    /// Bit `direction * 3 + status` is set when the step runs.
+    Table(u8),
+    /// Walk the condition for every call.
+    Walk,
+}
+
+impl PreparedGuard {
+    fn new(guard: Option<&crate::plan::Guard>) -> PreparedGuard {
+        let Some(guard) = guard else {
+            return PreparedGuard::Always;
+        };
+        if !only_direction_and_status(&guard.condition) {
+            return PreparedGuard::Walk;
+        }
+        let mut table = 0u8;
+        for direction in Direction::ALL {
+            for status in Status::ALL {
+                if holds_on(&guard.condition, direction, status) != guard.unless {
+                    table |= 1 << table_bit(direction, status);
+                }
+            }
+        }
+        PreparedGuard::Table(table)
+    }
+}
+
+fn table_bit(direction: Direction, status: Status) -> u8 {
+    direction as u8 * Status::ALL.len() as u8 + status as u8
+}
+
+fn only_direction_and_status(condition: &Condition) -> bool {
+    match condition {
+        Condition::All(parts) | Condition::Any(parts) => {
+            parts.iter().all(only_direction_and_status)
+        }
+        Condition::Not(inner) => only_direction_and_status(inner),
+        Condition::Direction(_) | Condition::Status(_) => true,
+        _ => false,
+    }
+}
+
+/// [`holds`] for a condition that [`only_direction_and_status`] accepts.
+fn holds_on(condition: &Condition, direction: Direction, status: Status) -> bool {
+    match condition {
+        Condition::All(parts) => parts.iter().all(|part| holds_on(part, direction, status)),
+        Condition::Any(parts) => parts.iter().any(|part| holds_on(part, direction, status)),
+        Condition::Not(inner) => !holds_on(inner, direction, status),
+        Condition::Direction(set) => set & direction.bit() != 0,
+        Condition::Status(set) => set & status.bit() != 0,
+        _ => false,
+    }
+}
+
 /// A plan bound to an integration context, ready to decide calls.
 ///
 /// ```
@@ -133,6 +195,7 @@ pub struct Evaluator<'p> {
     context: &'p Context,
     directory: Directory,
     bound: Vec<Bound>,
+    guards: Vec<PreparedGuard>,
     fallback: Bound,
     installer: Option<u32>,
 }
@@ -148,6 +211,11 @@ impl<'p> Evaluator<'p> {
             },
         };
         let bound = plan.steps.iter().map(|step| bind(&step.step)).collect();
+        let guards = plan
+            .steps
+            .iter()
+            .map(|step| PreparedGuard::new(step.guard.as_ref()))
+            .collect();
         let fallback = match &plan.fallback.fallback {
             Fallback::User(email) => bind(&StepId::User(email.clone())),
             _ => Bound::Builtin(Builtin::CallAgent), // unused for these fallbacks
@@ -167,6 +235,7 @@ impl<'p> Evaluator<'p> {
             context,
             directory,
             bound,
+            guards,
             fallback,
             installer,
         }
@@ -220,12 +289,17 @@ impl<'p> Evaluator<'p> {
 
     /// Walks the plan, reporting each step to `tracer`.
     pub fn run<'e, T: Tracer<'e>>(&'e self, call: &'e Call<'_>, tracer: &mut T) -> Decision<'e> {
-        for (step, bound) in self.plan.steps.iter().zip(&self.bound) {
-            if let Some(guard) = &step.guard {
-                if holds(&guard.condition, call) == guard.unless {
-                    tracer.skipped(step);
-                    continue;
+        for ((step, bound), guard) in self.plan.steps.iter().zip(&self.bound).zip(&self.guards) {
+            let runs = match (guard, &step.guard) {
+                (PreparedGuard::Table(table), _) => {
+                    table >> table_bit(call.direction, call.status) & 1 != 0
                 }
+                (PreparedGuard::Walk, Some(guard)) => holds(&guard.condition, call) != guard.unless,
+                _ => true,
+            };
+            if !runs {
+                tracer.skipped(step);
+                continue;
             }
             let found = match bound {
                 Bound::Builtin(builtin) => self.builtin(*builtin, call),
@@ -313,6 +387,9 @@ impl<'p> Evaluator<'p> {
     }
 
     /// What a built-in step finds: the user and the address or id matched.
+    // Inlined into `run`, so plain evaluation (whose tracer ignores misses)
+    // never builds the `Miss` values.
+    #[inline(always)]
     fn builtin<'e>(
         &'e self,
         builtin: Builtin,
@@ -368,6 +445,7 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    #[inline(always)]
     fn by_email<'e>(&'e self, email: &'e str) -> Result<(&'e User, &'e str), Miss<'e>> {
         match self.directory.by_email(email) {
             Lookup::Active(user) => Ok((user, email)),
@@ -659,5 +737,53 @@ impl<'c> Tracer<'c> for TraceBuilder<'_, '_> {
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The prepared table must say exactly what walking the condition says.
+    #[test]
+    fn prepared_guard_tables_agree_with_the_condition() {
+        let guards = [
+            "unless direction == incoming and status in [missed, voicemail]",
+            "when direction == outgoing",
+            "when not (status == answered or direction != incoming)",
+            "unless status in [answered] or (direction == incoming and not status == missed)",
+        ];
+        for guard in guards {
+            let rules = format!("ruleset demo\nstep call_agent {guard}\nfallback integration\n");
+            let compiled = crate::compile_text("demo.rules", &rules);
+            assert!(compiled.findings.is_empty(), "{:?}", compiled.findings);
+            let plan = compiled.plan.unwrap();
+            let guard_plan = plan.steps[0].guard.as_ref().unwrap();
+            let PreparedGuard::Table(table) = PreparedGuard::new(Some(guard_plan)) else {
+                panic!("`{guard}` should become a table");
+            };
+            for direction in Direction::ALL {
+                for status in Status::ALL {
+                    let json = format!(
+                        r#"{{"id":"c","direction":"{}","status":"{}"}}"#,
+                        direction.name(),
+                        status.name()
+                    );
+                    let call = Call::from_json(&json).unwrap();
+                    let walked = holds(&guard_plan.condition, &call) != guard_plan.unless;
+                    let looked_up = table >> table_bit(direction, status) & 1 != 0;
+                    assert_eq!(looked_up, walked, "`{guard}` for {json}");
+                }
+            }
+        }
+        let compiled = crate::compile_text(
+            "demo.rules",
+            "ruleset demo\nstep call_agent when direction == incoming and \"vip\" in tags\nfallback integration\n",
+        );
+        let plan = compiled.plan.unwrap();
+        assert!(matches!(
+            PreparedGuard::new(plan.steps[0].guard.as_ref()),
+            PreparedGuard::Walk
+        ));
     }
 }

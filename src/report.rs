@@ -36,7 +36,27 @@ impl Style {
 /// A finding as miette sees it.
 struct Report<'a> {
     finding: &'a Finding,
-    source: NamedSource<String>,
+    /// `None` when the lines around the span are too long to show.
+    source: Option<NamedSource<String>>,
+}
+
+/// Longest line shown under a finding, in characters. miette cannot draw a
+/// label past column 65,535 (it panics), and nobody reads such a line on a
+/// terminal anyway.
+const MAX_SHOWN_LINE: usize = 4096;
+
+/// The longest line, in characters, from the line before the span to the
+/// line after it: the lines miette would draw.
+fn longest_shown_line(finding: &Finding) -> usize {
+    let text = &*finding.source.text;
+    let first = finding.source.line(finding.span.start).saturating_sub(1);
+    let last = finding.source.line(finding.span.end) + 1;
+    text.split('\n')
+        .skip(first.saturating_sub(1))
+        .take(last + 1 - first.max(1))
+        .map(|line| line.chars().count())
+        .max()
+        .unwrap_or(0)
 }
 
 impl fmt::Debug for Report<'_> {
@@ -73,10 +93,11 @@ impl Diagnostic for Report<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
+        self.source.as_ref().map(|source| source as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
         let label = (!self.finding.label.is_empty()).then(|| self.finding.label.clone());
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
             label,
@@ -96,14 +117,24 @@ pub fn human(finding: &Finding, style: Style) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .with_links(false);
+    let too_long = longest_shown_line(finding) > MAX_SHOWN_LINE;
     let report = Report {
         finding,
-        source: NamedSource::new(&finding.source.name, finding.source.text.to_string()),
+        source: (!too_long)
+            .then(|| NamedSource::new(&finding.source.name, finding.source.text.to_string())),
     };
     let mut out = String::new();
     handler
         .render_report(&mut out, &report)
         .expect("rendering to a String cannot fail");
+    if too_long {
+        let (line, column) = finding.line_col();
+        let _ = writeln!(
+            out,
+            "  at {}:{line}:{column} (the line is too long to show)",
+            finding.file()
+        );
+    }
     out
 }
 

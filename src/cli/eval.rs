@@ -40,6 +40,9 @@ pub struct Args {
     /// No summary on stderr after a batch
     #[arg(long, short)]
     quiet: bool,
+    /// Evaluate a batch on this many threads (output order is kept)
+    #[arg(long, short, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: u16,
 }
 
 /// What kind of input a path holds.
@@ -80,8 +83,8 @@ pub fn run(args: Args) -> CliResult {
 
     match kind {
         Input::Batch => {
-            let reader: Box<dyn BufRead> = if args.input.as_os_str() == "-" {
-                Box::new(BufReader::with_capacity(256 * 1024, io::stdin().lock()))
+            let reader: Box<dyn BufRead + Send> = if args.input.as_os_str() == "-" {
+                Box::new(BufReader::with_capacity(256 * 1024, io::stdin()))
             } else {
                 Box::new(BufReader::with_capacity(
                     256 * 1024,
@@ -89,18 +92,20 @@ pub fn run(args: Args) -> CliResult {
                 ))
             };
             let show_progress = io::stderr().is_terminal() && !args.quiet;
-            let summary = batch::run(&evaluator, reader, &mut output, options, |done| {
-                if show_progress {
-                    eprint!("\r{done} lines…");
-                }
-            })
-            .map_err(|error| match error.kind() {
-                io::ErrorKind::BrokenPipe => CliError::new("output closed early"),
-                _ => CliError::new(format!(
-                    "cannot read `{}` or write output: {error}",
-                    args.input.display()
-                )),
-            })?;
+            let jobs = usize::from(args.jobs);
+            let summary =
+                batch::run_parallel(&evaluator, reader, &mut output, options, jobs, |done| {
+                    if show_progress {
+                        eprint!("\r{done} lines…");
+                    }
+                })
+                .map_err(|error| match error.kind() {
+                    io::ErrorKind::BrokenPipe => CliError::new("output closed early"),
+                    _ => CliError::new(format!(
+                        "cannot read `{}` or write output: {error}",
+                        args.input.display()
+                    )),
+                })?;
             if show_progress {
                 eprint!("\r");
             }
@@ -181,7 +186,7 @@ pub fn load_context(path: &Path) -> Result<Context, CliError> {
     let context = if is_json {
         serde_json::from_str::<Context>(&text).map_err(|error| CliError::new(format!("`{}` is not a valid context: {error}", path.display())))
     } else {
-        Context::from_yaml(&text).map_err(|error| CliError::new(format!("`{}` is not a valid context: {error}", path.display())))
+        Context::from_yaml(&text).map_err(|error| CliError::new(format!("`{}` is not a valid context: {}", path.display(), yaml_error(&error))))
     }
     .map_err(|error| error.help("a context has `integration`, `contact_owner`, `fallback`, `installer` and `users`; see README.md"))?;
     let problems = context.problems();
@@ -193,4 +198,17 @@ pub fn load_context(path: &Path) -> Result<Context, CliError> {
         return Err(CliError::new(message).help(first.help.clone()));
     }
     Ok(context)
+}
+
+/// serde_yaml's wording for its safety limits does not say what in the file
+/// tripped them.
+fn yaml_error(error: &serde_yaml::Error) -> String {
+    let message = error.to_string();
+    if message.starts_with("repetition limit exceeded") {
+        "its aliases (`*name`) expand to too much data (repetition limit exceeded)".to_string()
+    } else if message.starts_with("recursion limit exceeded") {
+        "it nests lists or maps too deep (recursion limit exceeded)".to_string()
+    } else {
+        message
+    }
 }

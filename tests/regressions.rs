@@ -1,0 +1,93 @@
+//! Inputs the fuzzers (`fuzz/`) or hand testing found interesting, kept so
+//! they stay handled: every `tests/regressions/rules/*.rules` goes through
+//! parse, check, compile and every report; every
+//! `tests/regressions/batch/*.jsonl` through a batch, sequential and
+//! parallel, which must account for every line.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use callassign::batch::{self, Options, OutputFormat};
+use callassign::evaluate::Evaluator;
+use callassign::model::Context;
+use callassign::report::{self, Style};
+
+fn files(kind: &str, extension: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/regressions")
+        .join(kind);
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == extension))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no regression inputs in {kind}");
+    files
+}
+
+#[test]
+fn rule_regressions_are_checked_without_panicking() {
+    for path in files("rules", "rules") {
+        // Through the loader, as `check` reads files: bytes, not text.
+        let compiled = callassign::compile_file(&path).unwrap();
+        assert!(
+            compiled.plan.is_some() || compiled.findings.iter().any(|f| f.is_error()),
+            "{}: no plan and no error",
+            path.display()
+        );
+        for finding in &compiled.findings {
+            let style = Style {
+                color: false,
+                width: 80,
+            };
+            assert!(report::human(finding, style).contains(finding.code.as_str()));
+            report::github(finding);
+        }
+        report::json(&compiled.findings);
+        if let Some(plan) = &compiled.plan {
+            callassign::plan::render_human(plan);
+        }
+    }
+}
+
+#[test]
+fn batch_regressions_account_for_every_line() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let plan = callassign::compile_file(&root.join("rules/pipedrive.rules"))
+        .unwrap()
+        .plan
+        .unwrap();
+    let context = Context::from_yaml(
+        &fs::read_to_string(root.join("examples/hubspot.context.yaml")).unwrap(),
+    )
+    .unwrap();
+    let evaluator = Evaluator::new(&plan, &context);
+    for path in files("batch", "jsonl") {
+        let data = fs::read(&path).unwrap();
+        let lines = data.split(|&byte| byte == b'\n').count()
+            - usize::from(data.is_empty() || data.ends_with(b"\n"));
+        for explain in [false, true] {
+            let options = Options {
+                format: OutputFormat::Json,
+                explain,
+            };
+            let mut output = Vec::new();
+            let summary = batch::run(&evaluator, &data[..], &mut output, options, |_| {}).unwrap();
+            assert_eq!(
+                summary.calls + summary.unreadable,
+                lines as u64,
+                "{}",
+                path.display()
+            );
+            assert_eq!(output.iter().filter(|&&b| b == b'\n').count(), lines);
+            let mut parallel = Vec::new();
+            batch::run_parallel(&evaluator, &data[..], &mut parallel, options, 3, |_| {}).unwrap();
+            assert!(
+                parallel == output,
+                "{}: parallel output differs",
+                path.display()
+            );
+        }
+    }
+}
