@@ -34,9 +34,10 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn shipped_rules() -> Vec<String> {
-    let mut texts: Vec<String> = fs::read_dir(Path::new(ROOT).join("rules"))
+    let mut texts: Vec<String> = callassign::load::rule_files(&Path::new(ROOT).join("rules"))
         .unwrap()
-        .map(|entry| fs::read_to_string(entry.unwrap().path()).unwrap())
+        .into_iter()
+        .map(|path| fs::read_to_string(path).unwrap())
         .collect();
     texts.sort();
     texts
