@@ -12,7 +12,9 @@
 //! [`model`] holds the data contract (calls, contexts, assignment lines),
 //! [`report`] renders findings, [`batch`] streams JSON Lines through an
 //! evaluator. [`diff`] and [`stats`] report over a [`history`] of calls:
-//! what a rule change moves, and how often each step decides.
+//! what a rule change moves, and how often each step decides. [`format`]
+//! prints rule files in their canonical layout and [`rule_test`] runs the
+//! YAML rule tests teams keep beside their rules.
 //!
 //! ```
 //! use callassign::{compile_text, evaluate::Evaluator, model::{Call, Context}};
