@@ -12,7 +12,7 @@
 //! [`model`] holds the data contract (calls, contexts, assignment lines),
 //! [`report`] renders findings, [`batch`] streams JSON Lines through an
 //! evaluator. [`diff`] and [`stats`] report over a [`history`] of calls:
-//! what a rule change moves, and how often each step decides. [`format`]
+//! what a rule change moves, and how often each step decides. [`format`](mod@format)
 //! prints rule files in their canonical layout and [`rule_test`] runs the
 //! YAML rule tests teams keep beside their rules.
 //!

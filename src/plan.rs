@@ -195,7 +195,7 @@ impl Field {
     }
 }
 
-/// Fields holding text, tested by [`Condition::Text`].
+/// Fields holding text, tested by [`Condition::TextIn`] and [`Condition::TextStartsWith`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextField {
     Agent,
