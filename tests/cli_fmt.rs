@@ -1,26 +1,14 @@
 //! `callassign fmt`: canonical layout, run through the real binary.
 
 use std::path::Path;
-use std::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+mod common;
 
+use common::Run;
+
+/// Runs the binary in `dir` with colour off and nothing on stdin.
 fn callassign(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_callassign"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    common::callassign_in(dir, args, b"")
 }
 
 const MESSY: &str = "\

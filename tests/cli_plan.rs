@@ -1,35 +1,23 @@
 //! `callassign plan`: the resolved steps of a rule file, run through the real binary.
 
 use std::path::Path;
-use std::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+mod common;
 
+use common::Run;
+
+/// Runs the binary in `dir` with colour off and nothing on stdin.
 fn callassign(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_callassign"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    common::callassign_in(dir, args, b"")
 }
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+fn repo() -> std::path::PathBuf {
+    common::repo()
 }
 
 #[test]
 fn pipedrive_shows_inherited_steps_with_their_lines() {
-    let run = callassign(repo(), &["plan", "rules/pipedrive.rules"]);
+    let run = callassign(&repo(), &["plan", "rules/pipedrive.rules"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stderr, "");
     insta::assert_snapshot!("plan_pipedrive_human", run.stdout);
@@ -38,7 +26,7 @@ fn pipedrive_shows_inherited_steps_with_their_lines() {
 #[test]
 fn pipedrive_as_json() {
     let run = callassign(
-        repo(),
+        &repo(),
         &["plan", "--format", "json", "rules/pipedrive.rules"],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -56,7 +44,7 @@ fn every_step_points_at_the_line_that_wrote_it() {
         "freshdesk",
     ] {
         let file = format!("rules/{name}.rules");
-        let run = callassign(repo(), &["plan", "--format", "json", &file]);
+        let run = callassign(&repo(), &["plan", "--format", "json", &file]);
         assert_eq!(run.code, 0, "{}", run.stderr);
         let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
         let steps = plan["steps"].as_array().unwrap().iter();

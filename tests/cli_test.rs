@@ -1,30 +1,18 @@
 //! `callassign test`: rule tests, run through the real binary.
 
 use std::path::Path;
-use std::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+mod common;
 
+use common::Run;
+
+/// Runs the binary in `dir` with colour off and nothing on stdin.
 fn callassign(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_callassign"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    common::callassign_in(dir, args, b"")
 }
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+fn repo() -> std::path::PathBuf {
+    common::repo()
 }
 
 /// A folder with the shipped default and HubSpot rules, the example
@@ -44,7 +32,7 @@ fn project(test_file: &str) -> tempfile::TempDir {
 
 #[test]
 fn shipped_rule_tests_pass_and_decide_by_every_step() {
-    let run = callassign(repo(), &["test", "rules/tests"]);
+    let run = callassign(&repo(), &["test", "rules/tests"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let closing = run.stdout.lines().last().unwrap();
     assert!(closing.ends_with(" passed, 0 failed"), "{closing}");
