@@ -6,7 +6,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use callassign::diff::{self, Names, Report};
 use callassign::evaluate::Evaluator;
@@ -223,23 +223,6 @@ fn top_assignee_moves_keep_the_largest_and_sum_the_rest() {
 }
 
 // ---- The command line ----
-
-fn run(folder: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
-        .current_dir(folder)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
 
 const DIFF: &[&str] = &[
     "diff",

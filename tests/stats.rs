@@ -5,7 +5,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use callassign::evaluate::Evaluator;
 use callassign::history::SAMPLE_SIZE;
@@ -128,19 +127,6 @@ fn an_empty_history_leaves_every_step_dead() {
 }
 
 // ---- The command line ----
-
-fn run(folder: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
-        .current_dir(folder)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
 
 const STATS: &[&str] = &[
     "stats",
