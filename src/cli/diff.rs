@@ -5,28 +5,20 @@ use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use clap::ValueEnum;
-
 use callassign::diff::{self, Names};
 use callassign::evaluate::Evaluator;
 use callassign::load::{self, MAX_EXTENDS_DEPTH, RULE_EXTENSION};
 use callassign::plan::Plan;
 
 use super::eval::load_context;
-use super::{load_plan, print_findings_to_stderr, CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
+use super::{
+    load_plan, print_findings_to_stderr, CliError, CliResult, ReportFormat, EXIT_OK, EXIT_PROBLEMS,
+};
 
 /// How `diff` is called, shown in `--help` and usage errors.
 pub const USAGE: &str =
     "callassign diff --context <FILE> [OPTIONS] OLD.rules NEW.rules [CALLS.jsonl]
        callassign diff --context <FILE> [OPTIONS] --base <REV> NEW.rules [CALLS.jsonl]";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-    /// Fits a pull-request comment
-    Markdown,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,8 +33,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     context: PathBuf,
     /// How to print the report
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    format: ReportFormat,
     /// How many assignee-to-assignee moves to list
     #[arg(long, value_name = "N", default_value_t = 10)]
     top: usize,
@@ -74,9 +66,9 @@ pub fn run(args: Args) -> CliResult {
     })?;
     report.keep_top_assignee_moves(args.top);
     match args.format {
-        Format::Human => print!("{}", report.render_human()),
-        Format::Markdown => print!("{}", report.render_markdown()),
-        Format::Json => println!(
+        ReportFormat::Human => print!("{}", report.render_human()),
+        ReportFormat::Markdown => print!("{}", report.render_markdown()),
+        ReportFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&report).expect("a report serializes")
         ),

@@ -116,6 +116,15 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// `--format` for the reports over a history of calls (`diff`, `stats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+    /// Fits a pull-request comment
+    Markdown,
+}
+
 /// `--format` for findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FindingFormat {

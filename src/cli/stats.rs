@@ -3,21 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::ValueEnum;
-
 use callassign::evaluate::Evaluator;
 
 use super::diff::open_history;
 use super::eval::load_context;
-use super::{load_plan, CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-    /// Fits a pull-request comment
-    Markdown,
-}
+use super::{load_plan, CliError, CliResult, ReportFormat, EXIT_OK, EXIT_PROBLEMS};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -31,8 +21,8 @@ pub struct Args {
     #[arg(default_value = "-")]
     input: PathBuf,
     /// How to print the report
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    format: ReportFormat,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -44,9 +34,9 @@ pub fn run(args: Args) -> CliResult {
         CliError::new(format!("cannot read `{}`: {error}", args.input.display()))
     })?;
     match args.format {
-        Format::Human => print!("{}", report.render_human()),
-        Format::Markdown => print!("{}", report.render_markdown()),
-        Format::Json => println!(
+        ReportFormat::Human => print!("{}", report.render_human()),
+        ReportFormat::Markdown => print!("{}", report.render_markdown()),
+        ReportFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&report).expect("a report serializes")
         ),
