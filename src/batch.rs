@@ -296,7 +296,7 @@ pub fn write_assignment<W: Write>(
                 step: decision.step.name(),
                 trace,
             };
-            serde_json::to_writer(&mut *output, &line).map_err(io::Error::other)?;
+            serde_json::to_writer(&mut *output, &line).map_err(io::Error::from)?;
             output.write_all(b"\n")
         }
         OutputFormat::Human => {
@@ -355,7 +355,7 @@ pub fn write_error<W: Write>(
     match format {
         OutputFormat::Json => {
             serde_json::to_writer(&mut *output, &ErrorLine { line, error })
-                .map_err(io::Error::other)?;
+                .map_err(io::Error::from)?;
             output.write_all(b"\n")
         }
         OutputFormat::Human => writeln!(output, "line {line}: error: {error}"),

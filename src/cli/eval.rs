@@ -93,19 +93,26 @@ pub fn run(args: Args) -> CliResult {
             };
             let show_progress = io::stderr().is_terminal() && !args.quiet;
             let jobs = usize::from(args.jobs);
-            let summary =
+            let result =
                 batch::run_parallel(&evaluator, reader, &mut output, options, jobs, |done| {
                     if show_progress {
                         eprint!("\r{done} lines…");
                     }
-                })
-                .map_err(|error| match error.kind() {
-                    io::ErrorKind::BrokenPipe => CliError::new("output closed early"),
-                    _ => CliError::new(format!(
+                });
+            let summary = match result {
+                Ok(summary) => summary,
+                // The reader went away (`| head`): stop quietly, as Unix
+                // tools do.
+                Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {
+                    return Ok(ExitCode::from(EXIT_OK))
+                }
+                Err(error) => {
+                    return Err(CliError::new(format!(
                         "cannot read `{}` or write output: {error}",
                         args.input.display()
-                    )),
-                })?;
+                    )))
+                }
+            };
             if show_progress {
                 eprint!("\r");
             }
