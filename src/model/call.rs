@@ -129,7 +129,7 @@ pub struct Call<'a> {
     /// The last reached step of the call flow (`flow` in the input).
     #[serde(borrow, default, rename = "flow", deserialize_with = "last_flow_step")]
     pub last_step: Option<FlowStep<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "contact")]
     pub contact: Option<Contact<'a>>,
 }
 
@@ -323,7 +323,7 @@ fn last_flow_step<'de, D: Deserializer<'de>>(
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
             let mut last = None;
-            while let Some(step) = seq.next_element::<FlowStep<'de>>()? {
+            while let Some(ObjectOnly(step)) = seq.next_element::<ObjectOnly<FlowStep<'de>>>()? {
                 last = Some(step);
             }
             Ok(last)
@@ -380,8 +380,73 @@ mod tests {
     }
 
     #[test]
+    fn nested_objects_are_not_read_from_arrays() {
+        let contact = Call::from_json(
+            r#"{"id":"c","direction":"incoming","status":"missed","contact":["42","hs-7"]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            contact.to_string(),
+            "invalid type: sequence, expected a contact object at line 1 column 61"
+        );
+        let step = Call::from_json(
+            r#"{"id":"c","direction":"incoming","status":"missed","flow":[["voicemail"]]}"#,
+        )
+        .unwrap_err();
+        assert!(
+            step.to_string()
+                .starts_with("invalid type: sequence, expected a flow step object"),
+            "{step}"
+        );
+    }
+
+    #[test]
     fn yaml_calls_are_read_too() {
         let call = Call::from_yaml("id: c-9\ndirection: incoming\nstatus: voicemail\nflow:\n  - type: voicemail\n    email: x@y.z\n").unwrap();
         assert_eq!(call.last_step.unwrap().email.as_deref(), Some("x@y.z"));
     }
+}
+
+/// A struct read only from an object. serde's derived structs also accept
+/// a positional array (`["42", "hs-7"]` as a contact), which no export
+/// means; this refuses it.
+struct ObjectOnly<T>(T);
+
+impl<'de, T: Deserialize<'de> + Named> Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapOnly<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de> + Named> Visitor<'de> for MapOnly<T> {
+            type Value = T;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(T::NAME)
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+
+        deserializer
+            .deserialize_map(MapOnly(std::marker::PhantomData))
+            .map(ObjectOnly)
+    }
+}
+
+/// What error messages call a kind of object.
+trait Named {
+    const NAME: &'static str;
+}
+
+impl Named for FlowStep<'_> {
+    const NAME: &'static str = "a flow step object";
+}
+
+impl Named for Contact<'_> {
+    const NAME: &'static str = "a contact object";
+}
+
+fn contact<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Contact<'de>>, D::Error> {
+    Ok(Option::<ObjectOnly<Contact<'de>>>::deserialize(deserializer)?.map(|object| object.0))
 }
