@@ -333,6 +333,50 @@ fn last_flow_step<'de, D: Deserializer<'de>>(
     deserializer.deserialize_option(LastStep)
 }
 
+/// A struct read only from an object. serde's derived structs also accept
+/// a positional array (`["42", "hs-7"]` as a contact), which no export
+/// means; this refuses it.
+struct ObjectOnly<T>(T);
+
+impl<'de, T: Deserialize<'de> + Named> Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapOnly<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de> + Named> Visitor<'de> for MapOnly<T> {
+            type Value = T;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(T::NAME)
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+
+        deserializer
+            .deserialize_map(MapOnly(std::marker::PhantomData))
+            .map(ObjectOnly)
+    }
+}
+
+/// What error messages call a kind of object.
+trait Named {
+    const NAME: &'static str;
+}
+
+impl Named for FlowStep<'_> {
+    const NAME: &'static str = "a flow step object";
+}
+
+impl Named for Contact<'_> {
+    const NAME: &'static str = "a contact object";
+}
+
+fn contact<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Contact<'de>>, D::Error> {
+    Ok(Option::<ObjectOnly<Contact<'de>>>::deserialize(deserializer)?.map(|object| object.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,48 +449,4 @@ mod tests {
         let call = Call::from_yaml("id: c-9\ndirection: incoming\nstatus: voicemail\nflow:\n  - type: voicemail\n    email: x@y.z\n").unwrap();
         assert_eq!(call.last_step.unwrap().email.as_deref(), Some("x@y.z"));
     }
-}
-
-/// A struct read only from an object. serde's derived structs also accept
-/// a positional array (`["42", "hs-7"]` as a contact), which no export
-/// means; this refuses it.
-struct ObjectOnly<T>(T);
-
-impl<'de, T: Deserialize<'de> + Named> Deserialize<'de> for ObjectOnly<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MapOnly<T>(std::marker::PhantomData<T>);
-
-        impl<'de, T: Deserialize<'de> + Named> Visitor<'de> for MapOnly<T> {
-            type Value = T;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(T::NAME)
-            }
-
-            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map))
-            }
-        }
-
-        deserializer
-            .deserialize_map(MapOnly(std::marker::PhantomData))
-            .map(ObjectOnly)
-    }
-}
-
-/// What error messages call a kind of object.
-trait Named {
-    const NAME: &'static str;
-}
-
-impl Named for FlowStep<'_> {
-    const NAME: &'static str = "a flow step object";
-}
-
-impl Named for Contact<'_> {
-    const NAME: &'static str = "a contact object";
-}
-
-fn contact<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Contact<'de>>, D::Error> {
-    Ok(Option::<ObjectOnly<Contact<'de>>>::deserialize(deserializer)?.map(|object| object.0))
 }
