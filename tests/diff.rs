@@ -616,3 +616,37 @@ fn base_errors_say_what_is_missing() {
         );
     }
 }
+
+#[test]
+fn base_rules_with_errors_are_reported_as_rev_colon_path() {
+    let repo = repository("");
+    // Commit a broken team.rules, then restore a good one in the work tree.
+    std::fs::write(
+        repo.path().join("rules/team.rules"),
+        "ruleset team extends default\nstep favourite_agent\n",
+    )
+    .unwrap();
+    git(repo.path(), &["commit", "-q", "-am", "broken"]);
+    std::fs::write(
+        repo.path().join("rules/team.rules"),
+        "ruleset team extends default\n",
+    )
+    .unwrap();
+    let output = run(
+        repo.path(),
+        &[
+            "diff",
+            "--context",
+            "context.yaml",
+            "--base",
+            "HEAD",
+            "rules/team.rules",
+            "calls.jsonl",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr(&output);
+    assert!(stderr.contains("╭─[HEAD:rules/team.rules:2:6]"), "{stderr}");
+    assert!(!stderr.contains("callassign-base-"), "{stderr}");
+    assert!(stderr.ends_with("error: `rules/team.rules` has errors at `HEAD`\n  help: the old rules must compile to be compared; give an older `--base`, or the old rule file as a path\n"), "{stderr}");
+}

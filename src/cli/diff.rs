@@ -280,6 +280,18 @@ fn plan_at_revision(path: &Path, revision: &str) -> Result<(Plan, String), CliEr
         None => {
             let mut findings = compiled.findings;
             callassign::finding::sort_and_dedup(&mut findings);
+            // Name the files as `REV:path`, not by the temporary folder
+            // they were checked out to.
+            let prefix = format!("{}/", folder.path().display());
+            for finding in &mut findings {
+                if let Some(file_name) = finding.source.name.strip_prefix(&prefix) {
+                    let name = found.spec(revision, file_name);
+                    finding.source = std::sync::Arc::new(callassign::source::Source::new(
+                        name,
+                        std::sync::Arc::clone(&finding.source.text),
+                    ));
+                }
+            }
             print_findings_to_stderr(&findings);
             Err(CliError::new(format!(
                 "`{}` has errors at `{revision}`",
