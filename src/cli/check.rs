@@ -42,7 +42,7 @@ pub fn run(args: Args) -> CliResult {
                 width: 100,
             };
             for finding in &findings {
-                print!("{}", report::human(finding, style));
+                out!("{}", report::human(finding, style));
             }
             let noun = if files.len() == 1 { "file" } else { "files" };
             eprintln!(
@@ -51,10 +51,10 @@ pub fn run(args: Args) -> CliResult {
                 report::summary(&findings)
             );
         }
-        FindingFormat::Json => println!("{}", report::json(&findings)),
+        FindingFormat::Json => outln!("{}", report::json(&findings)),
         FindingFormat::Github => {
             for finding in &findings {
-                println!("{}", report::github(finding));
+                outln!("{}", report::github(finding));
             }
         }
     }

@@ -66,9 +66,9 @@ pub fn run(args: Args) -> CliResult {
     })?;
     report.keep_top_assignee_moves(args.top);
     match args.format {
-        ReportFormat::Human => print!("{}", report.render_human()),
-        ReportFormat::Markdown => print!("{}", report.render_markdown()),
-        ReportFormat::Json => println!(
+        ReportFormat::Human => out!("{}", report.render_human()),
+        ReportFormat::Markdown => out!("{}", report.render_markdown()),
+        ReportFormat::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&report).expect("a report serializes")
         ),

@@ -105,7 +105,7 @@ fn format_file(path: &Path, check: bool) -> Result<Outcome, CliError> {
     }
     if check {
         let name = path.display().to_string();
-        print!(
+        out!(
             "{}",
             TextDiff::configure()
                 .algorithm(Algorithm::Patience)

@@ -11,6 +11,18 @@ use clap::{Parser, Subcommand, ValueEnum};
 use callassign::finding::Finding;
 use callassign::report::{self, Style};
 
+/// `print!` for command output: a reader that went away (`| head`) ends
+/// the command quietly instead of panicking, as Unix tools do.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*)) };
+}
+
+/// `println!` for command output; see [`out!`].
+macro_rules! outln {
+    () => { $crate::cli::write_stdout(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
 mod check;
 mod diff;
 mod eval;
@@ -113,6 +125,19 @@ pub fn main() -> ExitCode {
             eprintln!("{error}");
             ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+/// Writes command output to stdout. A closed pipe exits 0 quietly; any
+/// other write error exits 2 with a message.
+pub fn write_stdout(args: fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    if let Err(error) = std::io::stdout().write_fmt(args) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(i32::from(EXIT_OK));
+        }
+        eprintln!("error: cannot write output: {error}");
+        std::process::exit(i32::from(EXIT_ERROR));
     }
 }
 

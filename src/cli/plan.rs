@@ -24,8 +24,8 @@ pub struct Args {
 pub fn run(args: Args) -> CliResult {
     let plan = load_plan(&args.file)?;
     match args.format {
-        PlanFormat::Human => print!("{}", callassign::plan::render_human(&plan)),
-        PlanFormat::Json => println!(
+        PlanFormat::Human => out!("{}", callassign::plan::render_human(&plan)),
+        PlanFormat::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&callassign::plan::render_json(&plan))
                 .expect("plan serializes")

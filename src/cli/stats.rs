@@ -34,9 +34,9 @@ pub fn run(args: Args) -> CliResult {
         CliError::new(format!("cannot read `{}`: {error}", args.input.display()))
     })?;
     match args.format {
-        ReportFormat::Human => print!("{}", report.render_human()),
-        ReportFormat::Markdown => print!("{}", report.render_markdown()),
-        ReportFormat::Json => println!(
+        ReportFormat::Human => out!("{}", report.render_human()),
+        ReportFormat::Markdown => out!("{}", report.render_markdown()),
+        ReportFormat::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&report).expect("a report serializes")
         ),

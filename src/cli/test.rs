@@ -61,7 +61,7 @@ pub fn run(args: Args) -> CliResult {
         } else {
             "cases"
         };
-        println!(
+        outln!(
             "\nrunning {} {noun} from {} ({})",
             report.results.len(),
             file.path.display(),
@@ -72,11 +72,11 @@ pub fn run(args: Args) -> CliResult {
             match &result.outcome {
                 CaseOutcome::Passed => {
                     passed += 1;
-                    println!("test {} ... ok", result.name);
+                    outln!("test {} ... ok", result.name);
                 }
                 CaseOutcome::Failed(mismatch) => {
                     failed += 1;
-                    println!("test {} ... FAILED", result.name);
+                    outln!("test {} ... FAILED", result.name);
                     let mut details = format!(
                         "expected: {}\n  actual: {} by {}\n   trace:\n",
                         mismatch.expected, mismatch.actual_assignee, mismatch.actual_step
@@ -86,24 +86,24 @@ pub fn run(args: Args) -> CliResult {
                 }
                 CaseOutcome::Broken(problem) => {
                     failed += 1;
-                    println!("test {} ... FAILED", result.name);
+                    outln!("test {} ... FAILED", result.name);
                     failures.push((title, problem_text(problem)));
                 }
             }
         }
         for (step, from) in &report.undecided_steps {
-            println!("note: no case is decided by `{step}` ({from})");
+            outln!("note: no case is decided by `{step}` ({from})");
         }
     }
 
     if !failures.is_empty() {
-        println!("\nfailures:");
+        outln!("\nfailures:");
         for (title, details) in &failures {
-            println!("\n---- {title} ----\n{}", details.trim_end());
+            outln!("\n---- {title} ----\n{}", details.trim_end());
         }
-        println!("\nfailures:");
+        outln!("\nfailures:");
         for (title, _) in &failures {
-            println!("    {title}");
+            outln!("    {title}");
         }
     }
     let mut closing = format!("\n{passed} passed, {failed} failed");
@@ -111,7 +111,7 @@ pub fn run(args: Args) -> CliResult {
         let noun = if broken_files == 1 { "file" } else { "files" };
         let _ = write!(closing, ", {broken_files} test {noun} not run");
     }
-    println!("{closing}");
+    outln!("{closing}");
     Ok(ExitCode::from(if broken_files > 0 {
         EXIT_ERROR
     } else if failed > 0 {
