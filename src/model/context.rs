@@ -44,7 +44,11 @@ fn default_integration() -> String {
 }
 
 /// A user of the integrated app.
+///
+/// Unknown keys are refused: a misspelt `activ: false` silently ignored
+/// would keep a deactivated user receiving calls.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct User {
     #[serde(deserialize_with = "id")]
     pub id: String,
@@ -52,6 +56,9 @@ pub struct User {
     pub email: Option<String>,
     #[serde(default = "active_by_default")]
     pub active: bool,
+    /// A display name, for the people reading the context; not used.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 fn active_by_default() -> bool {
@@ -59,16 +66,29 @@ fn active_by_default() -> bool {
 }
 
 fn id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Id {
-        Text(String),
-        Number(i64),
+    struct IdVisitor;
+
+    impl serde::de::Visitor<'_> for IdVisitor {
+        type Value = String;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an id: a string or a whole number")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
     }
-    Ok(match Id::deserialize(deserializer)? {
-        Id::Text(text) => text,
-        Id::Number(number) => number.to_string(),
-    })
+
+    deserializer.deserialize_any(IdVisitor)
 }
 
 fn optional_id<'de, D: serde::Deserializer<'de>>(
@@ -108,6 +128,20 @@ impl Context {
     /// resolved by picking one.
     pub fn problems(&self) -> Vec<ContextProblem> {
         let mut problems = Vec::new();
+        if self.users.is_empty() {
+            problems.push(ContextProblem {
+                message: "the context lists no users, so no call can ever be assigned".into(),
+                help:
+                    "list the integration's users under `users:`, each with an `id` and an `email`"
+                        .into(),
+            });
+        }
+        if self.fallback == FallbackMode::Installer && self.installer.is_none() {
+            problems.push(ContextProblem {
+                message: "`fallback: installer` but no `installer` is given".into(),
+                help: "add `installer: ID` (the user who installed the integration), or write `fallback: unassigned`".into(),
+            });
+        }
         let mut ids: HashMap<&str, usize> = HashMap::new();
         let mut emails: HashMap<String, usize> = HashMap::new();
         for (index, user) in self.users.iter().enumerate() {
@@ -303,11 +337,13 @@ mod tests {
                 id: "old".into(),
                 email: Some("a@x.com".into()),
                 active: false,
+                name: None,
             },
             User {
                 id: "new".into(),
                 email: Some("A@x.com".into()),
                 active: true,
+                name: None,
             },
         ];
         assert_eq!(
@@ -334,5 +370,47 @@ mod tests {
     fn unknown_top_level_keys_are_refused() {
         let error = Context::from_yaml("integration: x\ncontact_owners: true\n").unwrap_err();
         assert!(error.to_string().contains("contact_owners"), "{error}");
+    }
+
+    #[test]
+    fn a_misspelt_user_key_is_refused_not_ignored() {
+        let error =
+            Context::from_yaml("users:\n  - {id: hs-3, email: bob@acme.com, activ: false}\n")
+                .unwrap_err();
+        assert!(
+            error.to_string().starts_with(
+                "users[0]: unknown field `activ`, expected one of `id`, `email`, `active`, `name`"
+            ),
+            "{error}"
+        );
+        let named =
+            Context::from_yaml("users:\n  - {id: hs-3, email: bob@acme.com, name: Bob}\n").unwrap();
+        assert_eq!(named.users[0].name.as_deref(), Some("Bob"));
+    }
+
+    #[test]
+    fn ids_are_strings_or_whole_numbers() {
+        assert_eq!(
+            Context::from_yaml("users:\n  - {id: 17}\n").unwrap().users[0].id,
+            "17"
+        );
+        let error = Context::from_yaml("users:\n  - {id: 1.5}\n").unwrap_err();
+        assert!(error.to_string().starts_with("users[0].id: invalid type: floating point `1.5`, expected an id: a string or a whole number"), "{error}");
+    }
+
+    #[test]
+    fn a_context_that_can_never_assign_is_a_problem() {
+        let empty = Context::from_yaml("integration: hubspot\n").unwrap();
+        assert_eq!(
+            empty.problems()[0].message,
+            "the context lists no users, so no call can ever be assigned"
+        );
+        let no_installer =
+            Context::from_yaml("fallback: installer\nusers:\n  - {id: a, email: a@x.com}\n")
+                .unwrap();
+        assert_eq!(
+            no_installer.problems()[0].message,
+            "`fallback: installer` but no `installer` is given"
+        );
     }
 }
