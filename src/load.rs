@@ -227,12 +227,31 @@ impl Loader {
                 break;
             }
             if files.len() >= MAX_EXTENDS_DEPTH {
-                findings.push(finding(
-                    Code::ExtendsTooDeep,
-                    format!("`extends` chain is longer than {MAX_EXTENDS_DEPTH} files"),
-                    "one extends too many",
-                    "extend a file nearer the base; long chains are hard to review".to_string(),
-                ));
+                // Reported on the file being checked: that is the file a
+                // pull request adds or changes, and where CI annotates.
+                let leaf = &files[0];
+                let leaf_extends = leaf
+                    .checked
+                    .as_ref()
+                    .and_then(|checked| checked.extends.as_ref())
+                    .map_or(Span::default(), |extends| extends.span);
+                findings.push(
+                    Finding::new(
+                        Code::ExtendsTooDeep,
+                        &leaf.source,
+                        leaf_extends,
+                        format!(
+                            "`extends` chain from `{}` is longer than {MAX_EXTENDS_DEPTH} files",
+                            display_name(leaf)
+                        ),
+                    )
+                    .label(format!(
+                        "{MAX_EXTENDS_DEPTH} files up, `{}` still extends `{}`",
+                        display_name(&current),
+                        target.node
+                    ))
+                    .help("extend a file nearer the base; long chains are hard to review"),
+                );
                 complete = false;
                 break;
             }
