@@ -375,6 +375,11 @@ impl Checker<'_> {
                     has
                 });
             }
+            // `"vip" in tag`: a misspelt field on the right.
+            if matches!(left.node, Operand::Str(_)) && Field::from_name(path).is_none() {
+                self.field(path, right.span);
+                return None;
+            }
         }
         let Operand::Path(path) = &left.node else {
             let help = match (&right.node, op.node) {
@@ -589,7 +594,11 @@ impl Checker<'_> {
                 value.span,
                 format!("`{}` is never null", field.name()),
                 "every call has this field",
-                format!("compare `{}` with one of its values", field.name()),
+                if field == Field::Tags {
+                    "`tags` is a list, empty when a call has none; test for one tag with `\"vip\" in tags`".to_string()
+                } else {
+                    format!("compare `{}` with one of its values", field.name())
+                },
             );
             return None;
         }

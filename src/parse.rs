@@ -218,6 +218,9 @@ fn syntax_finding(
         ErrorVariant::CustomError { message } => message.clone(),
     };
     let token_end = token_end(&source.text, at);
+    if let Some(finding) = string_problem(source, at) {
+        return finding;
+    }
     let mut finding = Finding::new(
         Code::Syntax,
         source,
@@ -231,6 +234,46 @@ fn syntax_finding(
         finding = finding.help("see the rule language in README.md: `ruleset NAME`, then `step`, `disable`, `move` and `fallback` statements");
     }
     finding
+}
+
+/// A string that fails to parse is either not closed on its line or uses
+/// an escape the language does not have; say which, at the spot.
+fn string_problem(source: &Arc<Source>, at: usize) -> Option<Finding> {
+    let text: &str = &source.text;
+    if !text[at..].starts_with('"') {
+        return None;
+    }
+    let line_end = text[at..].find('\n').map_or(text.len(), |end| at + end);
+    let mut chars = text[at + 1..line_end].char_indices();
+    while let Some((offset, c)) = chars.next() {
+        match c {
+            '"' => return None,
+            '\\' => match chars.next() {
+                Some((_, '"' | '\\')) => {}
+                Some((escaped_at, escaped)) => {
+                    let start = at + 1 + offset;
+                    let end = at + 1 + escaped_at + escaped.len_utf8();
+                    return Some(
+                        Finding::new(Code::Syntax, source, Span::new(start, end), format!("unsupported escape `\\{escaped}` in a string"))
+                            .label("not an escape the rule language has")
+                            .help("only `\\\"` and `\\\\` can be escaped; write other characters as they are"),
+                    );
+                }
+                None => break,
+            },
+            _ => {}
+        }
+    }
+    Some(
+        Finding::new(
+            Code::Syntax,
+            source,
+            Span::new(at, line_end),
+            "unterminated string",
+        )
+        .label("this string is not closed")
+        .help("close it with `\"` on the same line; a string cannot span lines"),
+    )
 }
 
 /// Skips white space and comments.
@@ -278,10 +321,12 @@ fn syntax_help(found: &str, expected: &str) -> Option<String> {
         "||" | "|" => Some("write `or` to accept either condition".into()),
         "!" => Some("write `not` before a condition, or `!=` to compare".into()),
         "'" => Some("strings are written in double quotes: `\"vip\"`".into()),
+        "@" => Some("e-mail addresses are written in double quotes: `agent == \"bob@acme.com\"`".into()),
+        "." => Some("numbers are whole: `duration` counts seconds (`duration > 30`)".into()),
         _ if expected == "a string in double quotes" => {
             Some("a fixed user is named by e-mail in double quotes: `user \"ops@acme.com\"`".into())
         }
-        _ if expected.contains("a field or value") => Some(
+        _ if expected.contains("a field or value") || expected.contains("a condition") => Some(
             "a condition compares a field with a value: `status == missed`, `\"vip\" in tags`, `duration > 30`".into(),
         ),
         _ if expected.contains("an operator") => {
@@ -319,7 +364,8 @@ fn rule_word(rule: Rule) -> Option<&'static str> {
         Rule::guard => "`when` or `unless`",
         Rule::kw_and => "`and`",
         Rule::kw_or => "`or`",
-        Rule::kw_not | Rule::negation => "`not`",
+        Rule::kw_not => "`not`",
+        Rule::negation => "a condition",
         Rule::kw_in => "`in`",
         Rule::kw_null => "`null`",
         Rule::kw_user | Rule::user_ref => "`user \"email\"`",

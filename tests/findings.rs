@@ -196,3 +196,71 @@ fn a_broken_base_is_reported_once_and_not_echoed_in_what_extends_it() {
     assert_eq!(codes, [Code::UnknownStep]);
     assert!(findings[0].file().ends_with("default.rules"));
 }
+
+/// The slips people make, and what each is told.
+#[test]
+fn common_slips_get_a_message_and_help_that_fit() {
+    let cases: [(&str, &str, &str); 9] = [
+        (
+            "step favorite_agent when status == missed and\n",
+            "expected a condition, found `fallback`",
+            "a condition compares a field with a value",
+        ),
+        (
+            "step favorite_agent when\n",
+            "expected a condition, found `fallback`",
+            "a condition compares a field with a value",
+        ),
+        (
+            "step user \"alice@acme.com\n",
+            "unterminated string",
+            "close it with `\"` on the same line",
+        ),
+        (
+            "step favorite_agent when number == \"50%\\r\"\n",
+            "unsupported escape `\\r` in a string",
+            "only `\\\"` and `\\\\` can be escaped",
+        ),
+        (
+            "step favorite_agent when agent == bob@acme.com\n",
+            "expected `and`, `disable`, `fallback`, `move`, `or`, `step` or end of file, found `@`",
+            "e-mail addresses are written in double quotes",
+        ),
+        (
+            "step favorite_agent when duration > 3.5\n",
+            "expected `and`, `disable`, `fallback`, `move`, `or`, `step` or end of file, found `.`",
+            "numbers are whole",
+        ),
+        (
+            "step favorite_agent when status == missed && agent == null\n",
+            "expected `and`, `disable`, `fallback`, `move`, `or`, `step` or end of file, found `&`",
+            "write `and`",
+        ),
+        (
+            "step favorite_agent when \"vip\" in tag\n",
+            "unknown field `tag`",
+            "did you mean `tags`?",
+        ),
+        (
+            "step favorite_agent when tags == null\n",
+            "`tags` is never null",
+            "`tags` is a list, empty when a call has none",
+        ),
+    ];
+    for (statement, message, help) in cases {
+        let text = format!("ruleset a\n{statement}fallback integration\n");
+        let (findings, _) = findings_for(&[("a.rules", text.as_bytes())], "a.rules");
+        assert_eq!(
+            findings.len(),
+            1,
+            "{statement}: {:?}",
+            findings.iter().map(|f| &f.message).collect::<Vec<_>>()
+        );
+        assert_eq!(findings[0].message, message, "{statement}");
+        let got_help = findings[0].help.as_deref().unwrap_or("");
+        assert!(
+            got_help.starts_with(help),
+            "{statement}: help was {got_help}"
+        );
+    }
+}
