@@ -163,13 +163,33 @@ impl Checker<'_> {
                 } else {
                     String::new()
                 };
-                self.finding(
-                    Code::ExtendsOutsideFolder,
-                    extends.span,
-                    format!("`extends {}` reaches outside the rule folder", extends.node),
-                    "not a rule file name",
-                    format!("a ruleset extends another file of the same folder by its name{hint}"),
-                );
+                let only_suffix = extends
+                    .node
+                    .strip_suffix(".rules")
+                    .is_some_and(is_plain_name);
+                if only_suffix {
+                    // `extends base.rules`: the right file, named the wrong way.
+                    self.finding(
+                        Code::InvalidValue,
+                        extends.span,
+                        format!(
+                            "`extends {}` names a file; `extends` takes a ruleset name",
+                            extends.node
+                        ),
+                        "a file name",
+                        format!("drop the extension: `extends {base}`"),
+                    );
+                } else {
+                    self.finding(
+                        Code::ExtendsOutsideFolder,
+                        extends.span,
+                        format!("`extends {}` reaches outside the rule folder", extends.node),
+                        "not a rule file name",
+                        format!(
+                            "a ruleset extends another file of the same folder by its name{hint}"
+                        ),
+                    );
+                }
             }
         }
     }

@@ -171,7 +171,12 @@ impl Loader {
             let parent_canonical = match fs::canonicalize(&parent_path) {
                 Ok(canonical) => canonical,
                 Err(_) => {
-                    let siblings = rule_names_in(&folder);
+                    // Not the file itself: extending it would be a cycle.
+                    let own_name = display_name(&current);
+                    let siblings: Vec<String> = rule_names_in(&folder)
+                        .into_iter()
+                        .filter(|name| *name != own_name)
+                        .collect();
                     let help = did_you_mean(&target.node, siblings.iter().map(String::as_str))
                         .map_or_else(
                             || {

@@ -264,3 +264,35 @@ fn common_slips_get_a_message_and_help_that_fit() {
         );
     }
 }
+
+#[test]
+fn extends_with_the_file_extension_is_told_to_drop_it() {
+    let (findings, prefix) = findings_for(
+        &[
+            ("default.rules", DEFAULT.as_bytes()),
+            ("a.rules", b"ruleset a extends default.rules\n"),
+        ],
+        "a.rules",
+    );
+    insta::assert_snapshot!(render(&findings, &prefix), @r"
+    callassign::invalid_value
+
+      × `extends default.rules` names a file; `extends` takes a ruleset name
+       ╭─[rules/a.rules:1:19]
+     1 │ ruleset a extends default.rules
+       ·                   ──────┬──────
+       ·                         ╰── a file name
+       ╰────
+      help: drop the extension: `extends default`
+    ");
+}
+
+#[test]
+fn a_missing_base_is_never_answered_with_the_file_itself() {
+    let (findings, _) = findings_for(&[("a.rules", b"ruleset a extends zzz\n")], "a.rules");
+    assert_eq!(findings[0].code, Code::MissingExtends);
+    assert_eq!(
+        findings[0].help.as_deref(),
+        Some("create `zzz.rules` beside this file, or extend one of: (no rule files here)")
+    );
+}
