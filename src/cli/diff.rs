@@ -81,11 +81,21 @@ pub fn run(args: Args) -> CliResult {
         };
         eprintln!("{calls} assignee (--fail-on-change)");
     }
-    Ok(ExitCode::from(if moved || report.unreadable.lines > 0 {
-        EXIT_PROBLEMS
-    } else {
-        EXIT_OK
-    }))
+    note_unreadable(report.unreadable.lines);
+    // Exit 1 means one thing only, so a CI gate can rely on it: a call
+    // changes assignee. Unreadable history lines are listed in the report.
+    Ok(ExitCode::from(if moved { EXIT_PROBLEMS } else { EXIT_OK }))
+}
+
+/// Says on stderr that history lines were skipped (the report lists them).
+pub fn note_unreadable(lines: u64) {
+    match lines {
+        0 => {}
+        1 => eprintln!("note: 1 history line could not be read; the report lists it"),
+        many => eprintln!(
+            "note: {many} history lines could not be read; the report lists the first ones"
+        ),
+    }
 }
 
 /// OLD, NEW and the history, from the positional arguments.
