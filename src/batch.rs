@@ -307,6 +307,21 @@ pub fn write_assignment<W: Write>(
     }
 }
 
+/// Text from a call as it may be shown on a terminal: with control
+/// characters (line breaks, escape sequences) escaped, so one call stays
+/// one line and cannot restyle the terminal.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        std::borrow::Cow::Owned(
+            text.chars()
+                .flat_map(char::escape_default)
+                .collect::<String>(),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// `c-1001: hs-2 (Alice@Acme.com) by voicemail_email`, then the trace.
 pub fn human_assignment(
     out: &mut String,
@@ -321,7 +336,12 @@ pub fn human_assignment(
         },
         None => "unassigned".to_string(),
     };
-    let _ = writeln!(out, "{call_id}: {who} by {}", decision.step.name());
+    let _ = writeln!(
+        out,
+        "{}: {who} by {}",
+        printable(call_id),
+        decision.step.name()
+    );
     if let Some(trace) = trace {
         let width = trace
             .iter()
@@ -339,7 +359,7 @@ pub fn human_assignment(
                 entry.result.as_str(),
                 entry.step,
                 entry.from,
-                entry.reason.as_deref().unwrap_or("")
+                printable(entry.reason.as_deref().unwrap_or(""))
             );
             let _ = writeln!(out, "{}", line.trim_end());
         }
@@ -358,7 +378,7 @@ pub fn write_error<W: Write>(
                 .map_err(io::Error::from)?;
             output.write_all(b"\n")
         }
-        OutputFormat::Human => writeln!(output, "line {line}: error: {error}"),
+        OutputFormat::Human => writeln!(output, "line {line}: error: {}", printable(error)),
     }
 }
 
@@ -391,6 +411,12 @@ mod tests {
             read_bounded_line(&mut input, &mut buffer, 4).unwrap(),
             (0, false)
         );
+    }
+
+    #[test]
+    fn text_output_escapes_control_characters() {
+        assert_eq!(printable("c-1"), "c-1");
+        assert_eq!(printable("a\nb\u{1b}[31mRED"), "a\\nb\\u{1b}[31mRED");
     }
 
     #[test]
