@@ -112,3 +112,20 @@ fn a_file_with_syntax_errors_is_left_alone() {
         assert_eq!(after, broken);
     }
 }
+
+#[test]
+fn stdout_prints_the_canonical_text_and_leaves_the_file_alone() {
+    let messy = "ruleset x   # the demo\nstep  call_agent\nfallback    unassigned\n";
+    let dir = common::folder(&[("x.rules", messy)]);
+    let run = callassign(dir.path(), &["fmt", "--stdout", "x.rules"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "ruleset x  # the demo\nstep call_agent\nfallback unassigned\n"
+    );
+    assert_eq!(run.stderr, "");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("x.rules")).unwrap(),
+        messy
+    );
+}

@@ -21,8 +21,20 @@ pub struct Args {
     paths: Vec<PathBuf>,
     /// Change nothing: show a diff of every file that is not formatted, and
     /// exit 1 if there is one
-    #[arg(long)]
+    #[arg(long, conflicts_with = "stdout")]
     check: bool,
+    /// Print the formatted text to stdout instead of rewriting the files
+    /// (for editors and pipes)
+    #[arg(long)]
+    stdout: bool,
+}
+
+/// What `fmt` does with a file's canonical text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Rewrite,
+    Check,
+    Print,
 }
 
 /// What became of one file.
@@ -36,9 +48,14 @@ enum Outcome {
 
 pub fn run(args: Args) -> CliResult {
     let files = expand_rule_paths(&args.paths)?;
+    let mode = match (args.check, args.stdout) {
+        (true, _) => Mode::Check,
+        (_, true) => Mode::Print,
+        _ => Mode::Rewrite,
+    };
     let (mut changed, mut refused) = (0usize, 0usize);
     for file in &files {
-        match format_file(file, args.check)? {
+        match format_file(file, mode)? {
             Outcome::AlreadyFormatted => {}
             Outcome::Changed => changed += 1,
             Outcome::Refused => refused += 1,
@@ -66,7 +83,9 @@ pub fn run(args: Args) -> CliResult {
             if refused == 1 { "it is" } else { "they are" }
         ));
     }
-    eprintln!("{summary}");
+    if mode != Mode::Print {
+        eprintln!("{summary}");
+    }
     let failing = refused > 0 || (args.check && changed > 0);
     Ok(ExitCode::from(if failing {
         EXIT_PROBLEMS
@@ -75,7 +94,7 @@ pub fn run(args: Args) -> CliResult {
     }))
 }
 
-fn format_file(path: &Path, check: bool) -> Result<Outcome, CliError> {
+fn format_file(path: &Path, mode: Mode) -> Result<Outcome, CliError> {
     let loaded = load::load_file(path).map_err(|error| CliError::io(path, &error))?;
     // Too large, not UTF-8, or no header: nothing to format safely.
     let result = if loaded.checked.is_none() {
@@ -100,10 +119,13 @@ fn format_file(path: &Path, check: bool) -> Result<Outcome, CliError> {
         }
     };
     let original: &str = &loaded.source.text;
+    if mode == Mode::Print {
+        out!("{formatted}");
+    }
     if formatted == original {
         return Ok(Outcome::AlreadyFormatted);
     }
-    if check {
+    if mode == Mode::Check {
         let name = path.display().to_string();
         out!(
             "{}",
@@ -116,7 +138,7 @@ fn format_file(path: &Path, check: bool) -> Result<Outcome, CliError> {
                 .context_radius(3)
                 .header(&name, &format!("{name} (formatted)"))
         );
-    } else {
+    } else if mode == Mode::Rewrite {
         std::fs::write(path, &formatted).map_err(|error| {
             CliError::new(format!("cannot write `{}`: {error}", path.display()))
         })?;
