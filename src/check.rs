@@ -635,6 +635,17 @@ impl Checker<'_> {
             FieldType::Email | FieldType::Text | FieldType::FlowStepType => {
                 let text = self.text_value(field, value)?;
                 let fold_case = field.field_type() == FieldType::Email;
+                if fold_case && !text.contains('@') {
+                    // It could never equal a telephony user's address.
+                    self.finding(
+                        Code::InvalidValue,
+                        value.span,
+                        format!("`{text}` is not an e-mail address"),
+                        format!("`{}` holds an e-mail address", field.name()),
+                        format!("compare with a whole address (`{} == \"bob@acme.com\"`), or match a part with `starts_with`", field.name()),
+                    );
+                    return None;
+                }
                 let text = if fold_case {
                     text.trim().to_lowercase()
                 } else {

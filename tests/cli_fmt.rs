@@ -129,3 +129,20 @@ fn stdout_prints_the_canonical_text_and_leaves_the_file_alone() {
         messy
     );
 }
+
+#[test]
+fn check_says_when_only_line_endings_differ() {
+    let dir = common::folder(&[(
+        "x.rules",
+        "ruleset x\r\nstep call_agent\r\nfallback unassigned\r\n",
+    )]);
+    let run = callassign(dir.path(), &["fmt", "--check", "x.rules"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.starts_with(
+            "note: `x.rules` has Windows line endings (CRLF); the formatted file uses LF\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}

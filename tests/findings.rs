@@ -296,3 +296,17 @@ fn a_missing_base_is_never_answered_with_the_file_itself() {
         Some("create `zzz.rules` beside this file, or extend one of: (no rule files here)")
     );
 }
+
+#[test]
+fn an_e_mail_field_compared_with_a_non_address_is_an_invalid_value() {
+    let (findings, _) = findings_for(&[("a.rules", b"ruleset a\nstep favorite_agent when agent == \"bob\" or contact.favorite_agent in [\"x@y.z\", \"ops\"] or agent starts_with \"bob\"\nfallback integration\n")], "a.rules");
+    let messages: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "`bob` is not an e-mail address",
+            "`ops` is not an e-mail address"
+        ]
+    );
+    assert!(findings.iter().all(|f| f.code == Code::InvalidValue));
+}

@@ -127,6 +127,10 @@ fn format_file(path: &Path, mode: Mode) -> Result<Outcome, CliError> {
     }
     if mode == Mode::Check {
         let name = path.display().to_string();
+        if original.contains('\r') {
+            // A `\r` is invisible in the diff below; say it.
+            eprintln!("note: `{name}` has Windows line endings (CRLF); the formatted file uses LF");
+        }
         out!(
             "{}",
             TextDiff::configure()
