@@ -91,6 +91,36 @@ pub enum Line<'a> {
     Unreadable(String),
 }
 
+/// Reads a batch line as [`for_each_line`] hands it over: `None` is a line
+/// longer than [`MAX_LINE_BYTES`].
+pub fn read_bounded(line: Option<&[u8]>) -> Line<'_> {
+    match line {
+        Some(bytes) => read_line(bytes),
+        None => Line::Unreadable(format!("line is longer than {MAX_LINE_BYTES} bytes")),
+    }
+}
+
+/// Reads JSON Lines one at a time into one reused buffer, handing `visit`
+/// each line's 1-based number and its bytes without the line break (`None`
+/// for a line longer than [`MAX_LINE_BYTES`], skipped without being held).
+/// Returns the number of lines.
+pub fn for_each_line<R: BufRead>(
+    mut input: R,
+    mut visit: impl FnMut(u64, Option<&[u8]>) -> io::Result<()>,
+) -> io::Result<u64> {
+    let mut buffer = Vec::with_capacity(4096);
+    let mut line_number = 0u64;
+    loop {
+        buffer.clear();
+        let (read, too_long) = read_bounded_line(&mut input, &mut buffer, MAX_LINE_BYTES)?;
+        if read == 0 {
+            return Ok(line_number);
+        }
+        line_number += 1;
+        visit(line_number, (!too_long).then_some(&buffer[..]))?;
+    }
+}
+
 /// Reads one batch line (without its line break) as a call.
 pub fn read_line(bytes: &[u8]) -> Line<'_> {
     let text = match std::str::from_utf8(bytes) {
@@ -127,23 +157,14 @@ pub fn friendly_json_error(message: &str) -> String {
 /// `progress` is called now and then with the number of lines done.
 pub fn run<R: BufRead, W: Write>(
     evaluator: &Evaluator<'_>,
-    mut input: R,
+    input: R,
     output: &mut W,
     options: Options,
     mut progress: impl FnMut(u64),
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
-    let mut buffer = Vec::with_capacity(4096);
     let mut scratch = String::new();
-    let mut line_number = 0u64;
-    loop {
-        buffer.clear();
-        let (read, too_long) = read_bounded_line(&mut input, &mut buffer, MAX_LINE_BYTES)?;
-        if read == 0 {
-            break;
-        }
-        line_number += 1;
-        let line = if too_long { None } else { Some(&buffer[..]) };
+    for_each_line(input, |line_number, line| {
         process_line(
             evaluator,
             line_number,
@@ -156,7 +177,8 @@ pub fn run<R: BufRead, W: Write>(
         if line_number % 65_536 == 0 {
             progress(line_number);
         }
-    }
+        Ok(())
+    })?;
     output.flush()?;
     Ok(summary)
 }
@@ -173,16 +195,7 @@ fn process_line<W: Write>(
     scratch: &mut String,
     summary: &mut Summary,
 ) -> io::Result<()> {
-    let Some(bytes) = line else {
-        summary.unreadable += 1;
-        return write_error(
-            output,
-            line_number,
-            &format!("line is longer than {MAX_LINE_BYTES} bytes"),
-            options.format,
-        );
-    };
-    match read_line(bytes) {
+    match read_bounded(line) {
         Line::Call(call) => {
             let decision = write_decision(evaluator, &call, output, options, scratch)?;
             summary.record(&decision);

@@ -12,7 +12,7 @@ use std::io::{self, BufRead};
 
 use serde::Serialize;
 
-use crate::batch::{read_bounded_line, read_line, Line, MAX_LINE_BYTES};
+use crate::batch::{for_each_line, read_bounded, Line};
 use crate::evaluate::{Decision, Evaluator, FallbackMiss, Miss, Tracer};
 use crate::model::{Call, User};
 use crate::plan::{Plan, PlanStep};
@@ -126,30 +126,18 @@ impl Unreadable {
 /// assert_eq!(unreadable.sample.items()[0].line, 2);
 /// ```
 pub fn for_each_call<R: BufRead>(
-    mut input: R,
+    input: R,
     unreadable: &mut Unreadable,
     mut visit: impl FnMut(&Call<'_>),
 ) -> io::Result<()> {
-    let mut buffer = Vec::with_capacity(4096);
-    let mut line_number = 0u64;
-    loop {
-        buffer.clear();
-        let (read, too_long) = read_bounded_line(&mut input, &mut buffer, MAX_LINE_BYTES)?;
-        if read == 0 {
-            return Ok(());
-        }
-        line_number += 1;
-        if too_long {
-            unreadable.record(line_number, || {
-                format!("line is longer than {MAX_LINE_BYTES} bytes")
-            });
-            continue;
-        }
-        match read_line(&buffer) {
+    for_each_line(input, |line_number, line| {
+        match read_bounded(line) {
             Line::Call(call) => visit(&call),
             Line::Unreadable(error) => unreadable.record(line_number, || error),
         }
-    }
+        Ok(())
+    })?;
+    Ok(())
 }
 
 /// Which entry of a plan decided a call.
@@ -295,6 +283,7 @@ pub(crate) fn table(out: &mut String, aligns: &[Align], rows: &[Vec<String>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batch::MAX_LINE_BYTES;
 
     #[test]
     fn thousands_groups_digits_by_three() {
