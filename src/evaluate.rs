@@ -140,7 +140,10 @@ impl PreparedGuard {
         let mut table = 0u8;
         for direction in Direction::ALL {
             for status in Status::ALL {
-                if holds_on(&guard.condition, direction, status) != guard.unless {
+                // Such a condition reads nothing else of a call, so a call
+                // with only these two fields stands for every call like it.
+                let call = Call::bare(direction, status);
+                if holds(&guard.condition, &call) != guard.unless {
                     table |= 1 << table_bit(direction, status);
                 }
             }
@@ -160,18 +163,6 @@ fn only_direction_and_status(condition: &Condition) -> bool {
         }
         Condition::Not(inner) => only_direction_and_status(inner),
         Condition::Direction(_) | Condition::Status(_) => true,
-        _ => false,
-    }
-}
-
-/// [`holds`] for a condition that [`only_direction_and_status`] accepts.
-fn holds_on(condition: &Condition, direction: Direction, status: Status) -> bool {
-    match condition {
-        Condition::All(parts) => parts.iter().all(|part| holds_on(part, direction, status)),
-        Condition::Any(parts) => parts.iter().any(|part| holds_on(part, direction, status)),
-        Condition::Not(inner) => !holds_on(inner, direction, status),
-        Condition::Direction(set) => set & direction.bit() != 0,
-        Condition::Status(set) => set & status.bit() != 0,
         _ => false,
     }
 }
@@ -262,6 +253,8 @@ impl<'p> Evaluator<'p> {
         };
         let decision = self.run(call, &mut trace);
         let mut entries = trace.entries;
+        // One entry per step tried, then one for the fallback if it ran.
+        let fallback_ran = entries.len() > self.plan.steps.len();
         // Steps after the deciding one were not reached.
         for step in &self.plan.steps[entries.len().min(self.plan.steps.len())..] {
             entries.push(TraceEntry {
@@ -272,10 +265,7 @@ impl<'p> Evaluator<'p> {
                 assignee: None,
             });
         }
-        if !entries
-            .iter()
-            .any(|entry| entry.step.starts_with("fallback"))
-        {
+        if !fallback_ran {
             entries.push(TraceEntry {
                 step: fallback_label(&self.plan.fallback.fallback),
                 from: self.plan.fallback.origin.short(),

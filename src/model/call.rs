@@ -191,6 +191,22 @@ impl<'a> Call<'a> {
         Ok(call.into_owned())
     }
 
+    /// A call with only a direction and a status, every other field absent.
+    pub fn bare(direction: Direction, status: Status) -> Call<'static> {
+        Call {
+            id: Cow::Borrowed(""),
+            direction,
+            status,
+            agent: None,
+            started_at: None,
+            duration_s: None,
+            number: None,
+            tags: Vec::new(),
+            last_step: None,
+            contact: None,
+        }
+    }
+
     /// A copy that borrows nothing.
     pub fn into_owned(self) -> Call<'static> {
         fn own(text: Cow<'_, str>) -> Cow<'static, str> {
