@@ -35,7 +35,7 @@ use serde::Deserialize;
 use crate::evaluate::{DecidedBy, Evaluator, Outcome, TraceEntry};
 use crate::finding::{sort_and_dedup, Finding};
 use crate::load::Loader;
-use crate::model::context::MAX_CONTEXT_BYTES;
+use crate::model::context::{self, MAX_CONTEXT_BYTES};
 use crate::model::{Call, Context};
 use crate::plan::{Builtin, Plan};
 use crate::suggest::did_you_mean;
@@ -285,17 +285,18 @@ pub fn load(path: &Path) -> Result<TestFile, Problem> {
 }
 
 fn load_context(path: &Path, folder: &Path, value: serde_yaml::Value) -> Result<Context, Problem> {
-    let context_help = "a context has `integration`, `contact_owner`, `fallback`, `installer` and `users`; see README.md";
+    let context_help = context::SHAPE_HELP;
     let context = match value {
         serde_yaml::Value::String(relative) => {
             let context_path = clean_path(&folder.join(&relative));
             let text = read_text(path, &context_path, "context")?;
-            serde_yaml::from_str::<Context>(&text).map_err(|error| {
+            Context::from_yaml(&text).map_err(|error| {
                 Problem::new(
                     path,
                     format!(
-                        "the context `{}` is not valid: {error}",
-                        context_path.display()
+                        "the context `{}` is not valid: {}",
+                        context_path.display(),
+                        context::describe_yaml_error(&error)
                     ),
                     context_help,
                 )

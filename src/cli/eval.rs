@@ -9,7 +9,7 @@ use clap::ValueEnum;
 
 use callassign::batch::{self, Options, OutputFormat};
 use callassign::evaluate::Evaluator;
-use callassign::model::context::MAX_CONTEXT_BYTES;
+use callassign::model::context::{self, MAX_CONTEXT_BYTES};
 use callassign::model::{Call, Context};
 
 use super::{load_plan, CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
@@ -191,11 +191,22 @@ pub fn load_context(path: &Path) -> Result<Context, CliError> {
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
     let context = if is_json {
-        serde_json::from_str::<Context>(&text).map_err(|error| CliError::new(format!("`{}` is not a valid context: {error}", path.display())))
+        serde_json::from_str::<Context>(&text).map_err(|error| {
+            CliError::new(format!(
+                "`{}` is not a valid context: {error}",
+                path.display()
+            ))
+        })
     } else {
-        Context::from_yaml(&text).map_err(|error| CliError::new(format!("`{}` is not a valid context: {}", path.display(), yaml_error(&error))))
+        Context::from_yaml(&text).map_err(|error| {
+            CliError::new(format!(
+                "`{}` is not a valid context: {}",
+                path.display(),
+                context::describe_yaml_error(&error)
+            ))
+        })
     }
-    .map_err(|error| error.help("a context has `integration`, `contact_owner`, `fallback`, `installer` and `users`; see README.md"))?;
+    .map_err(|error| error.help(context::SHAPE_HELP))?;
     let problems = context.problems();
     if let Some(first) = problems.first() {
         let mut message = format!("`{}` is ambiguous: {}", path.display(), first.message);
@@ -205,17 +216,4 @@ pub fn load_context(path: &Path) -> Result<Context, CliError> {
         return Err(CliError::new(message).help(first.help.clone()));
     }
     Ok(context)
-}
-
-/// serde_yaml's wording for its safety limits does not say what in the file
-/// tripped them.
-fn yaml_error(error: &serde_yaml::Error) -> String {
-    let message = error.to_string();
-    if message.starts_with("repetition limit exceeded") {
-        "its aliases (`*name`) expand to too much data (repetition limit exceeded)".to_string()
-    } else if message.starts_with("recursion limit exceeded") {
-        "it nests lists or maps too deep (recursion limit exceeded)".to_string()
-    } else {
-        message
-    }
 }

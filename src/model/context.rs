@@ -99,6 +99,23 @@ fn optional_id<'de, D: serde::Deserializer<'de>>(
     Ok(Option::<Wrapped>::deserialize(deserializer)?.map(|wrapped| wrapped.0))
 }
 
+/// What a context holds, for the help line of a context that cannot be read.
+pub const SHAPE_HELP: &str =
+    "a context has `integration`, `contact_owner`, `fallback`, `installer` and `users`; see README.md";
+
+/// serde_yaml's wording for its safety limits does not say what in the file
+/// tripped them.
+pub fn describe_yaml_error(error: &serde_yaml::Error) -> String {
+    let message = error.to_string();
+    if message.starts_with("repetition limit exceeded") {
+        "its aliases (`*name`) expand to too much data (repetition limit exceeded)".to_string()
+    } else if message.starts_with("recursion limit exceeded") {
+        "it nests lists or maps too deep (recursion limit exceeded)".to_string()
+    } else {
+        message
+    }
+}
+
 /// Something wrong with a context that would make matching ambiguous.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContextProblem {
