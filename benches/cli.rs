@@ -313,20 +313,7 @@ fn baseline_eval(batch: &Path) -> io::Result<()> {
         }
         let call: corpus::PlainCall<'_> =
             serde_json::from_slice(&line).map_err(io::Error::other)?;
-        let (user, step) = baseline.decide(&call.facts());
-        let user = user.map(|index| &baseline.users[index as usize]);
-        serde_json::to_writer(
-            &mut output,
-            &corpus::PlainAssignment {
-                call: call.id,
-                assignee: user.map(|user| corpus::PlainAssignee {
-                    id: &user.id,
-                    email: user.email.as_deref(),
-                }),
-                step,
-            },
-        )?;
-        output.write_all(b"\n")?;
+        baseline.write_line(&call, &mut output)?;
     }
     output.flush()
 }

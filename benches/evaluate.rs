@@ -129,21 +129,7 @@ fn benches(c: &mut Criterion) {
             output.clear();
             for line in text.lines() {
                 let call: PlainCall<'_> = serde_json::from_str(line).unwrap();
-                let (user, step) = baseline.decide(&call.facts());
-                let user = user.map(|index| &baseline.users[index as usize]);
-                serde_json::to_writer(
-                    &mut output,
-                    &corpus::PlainAssignment {
-                        call: call.id,
-                        assignee: user.map(|user| corpus::PlainAssignee {
-                            id: &user.id,
-                            email: user.email.as_deref(),
-                        }),
-                        step,
-                    },
-                )
-                .unwrap();
-                output.push(b'\n');
+                baseline.write_line(&call, &mut output).unwrap();
             }
             black_box(&output);
         })

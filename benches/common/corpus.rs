@@ -358,3 +358,26 @@ pub struct PlainAssignee<'a> {
     pub id: &'a str,
     pub email: Option<&'a str>,
 }
+
+impl Baseline {
+    /// Decides one call the hand-written way and writes its assignment line,
+    /// line break included: what both benchmarks time against callassign.
+    pub fn write_line(
+        &self,
+        call: &PlainCall<'_>,
+        output: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
+        let (user, step) = self.decide(&call.facts());
+        let user = user.map(|index| &self.users[index as usize]);
+        let line = PlainAssignment {
+            call: call.id,
+            assignee: user.map(|user| PlainAssignee {
+                id: &user.id,
+                email: user.email.as_deref(),
+            }),
+            step,
+        };
+        serde_json::to_writer(&mut *output, &line)?;
+        output.write_all(b"\n")
+    }
+}
