@@ -105,12 +105,12 @@ impl<'c> Tracer<'c> for NoTrace {
 
 /// A step bound to a context.
 #[derive(Debug)]
-enum Bound {
+enum Bound<'p> {
     Builtin(Builtin),
-    /// A fixed user, looked up once: the directory index, if any.
+    /// A fixed user, looked up once when the evaluator is made.
     User {
         email: String,
-        index: Option<u32>,
+        found: Lookup<'p>,
     },
 }
 
@@ -184,11 +184,13 @@ fn only_direction_and_status(condition: &Condition) -> bool {
 pub struct Evaluator<'p> {
     plan: &'p Plan,
     context: &'p Context,
-    directory: Directory,
-    bound: Vec<Bound>,
+    directory: Directory<'p>,
+    bound: Vec<Bound<'p>>,
     guards: Vec<PreparedGuard>,
-    fallback: Bound,
-    installer: Option<u32>,
+    /// A `fallback user "…"`'s user, looked up once.
+    fallback_user: Option<Lookup<'p>>,
+    /// The context's installer, looked up once; `None` when it names none.
+    installer: Option<Lookup<'p>>,
 }
 
 impl<'p> Evaluator<'p> {
@@ -198,7 +200,7 @@ impl<'p> Evaluator<'p> {
             StepId::Builtin(builtin) => Bound::Builtin(*builtin),
             StepId::User(email) => Bound::User {
                 email: email.clone(),
-                index: directory.index_of_email(email),
+                found: directory.by_email(email),
             },
         };
         let bound = plan.steps.iter().map(|step| bind(&step.step)).collect();
@@ -207,27 +209,18 @@ impl<'p> Evaluator<'p> {
             .iter()
             .map(|step| PreparedGuard::new(step.guard.as_ref()))
             .collect();
-        let fallback = match &plan.fallback.fallback {
-            Fallback::User(email) => bind(&StepId::User(email.clone())),
-            _ => Bound::Builtin(Builtin::CallAgent), // unused for these fallbacks
+        let fallback_user = match &plan.fallback.fallback {
+            Fallback::User(email) => Some(directory.by_email(email)),
+            Fallback::Integration | Fallback::Unassigned => None,
         };
-        let installer = context
-            .installer
-            .as_deref()
-            .and_then(|id| {
-                context
-                    .users
-                    .iter()
-                    .position(|user| user.id.trim() == id.trim())
-            })
-            .map(|i| i as u32);
+        let installer = context.installer.as_deref().map(|id| directory.by_id(id));
         Evaluator {
             plan,
             context,
             directory,
             bound,
             guards,
-            fallback,
+            fallback_user,
             installer,
         }
     }
@@ -293,7 +286,7 @@ impl<'p> Evaluator<'p> {
             }
             let found = match bound {
                 Bound::Builtin(builtin) => self.builtin(*builtin, call),
-                Bound::User { email, index } => match self.directory.lookup_index(*index) {
+                Bound::User { email, found } => match *found {
                     Lookup::Active(user) => Ok((user, user.email.as_deref().unwrap_or(email))),
                     Lookup::Inactive(user) => Err(Miss::InactiveEmail {
                         email: user.email.as_deref().unwrap_or(email),
@@ -332,29 +325,25 @@ impl<'p> Evaluator<'p> {
                     (FallbackMode::Unassigned, _, _) => {
                         (None, Some(FallbackMiss::IntegrationUnassigned))
                     }
-                    (FallbackMode::Installer, _, None) => (None, Some(FallbackMiss::NoInstaller)),
-                    (FallbackMode::Installer, None, Some(id)) => {
+                    (FallbackMode::Installer, None, _) | (FallbackMode::Installer, _, None) => {
+                        (None, Some(FallbackMiss::NoInstaller))
+                    }
+                    (FallbackMode::Installer, Some(Lookup::Unknown), Some(id)) => {
                         (None, Some(FallbackMiss::Installer(Miss::UnknownId { id })))
                     }
-                    (FallbackMode::Installer, Some(index), _) => {
-                        let user = &self.context.users[index as usize];
-                        if user.active {
-                            (Some(user), None)
-                        } else {
-                            (
-                                None,
-                                Some(FallbackMiss::Installer(Miss::InactiveId { id: &user.id })),
-                            )
-                        }
-                    }
+                    (FallbackMode::Installer, Some(Lookup::Inactive(user)), _) => (
+                        None,
+                        Some(FallbackMiss::Installer(Miss::InactiveId { id: &user.id })),
+                    ),
+                    (FallbackMode::Installer, Some(Lookup::Active(user)), _) => (Some(user), None),
                 };
                 (user, miss, DecidedBy::IntegrationFallback)
             }
             Fallback::User(email) => {
-                let Bound::User { index, .. } = &self.fallback else {
-                    unreachable!("a user fallback is bound to a user")
-                };
-                match self.directory.lookup_index(*index) {
+                match self
+                    .fallback_user
+                    .expect("a user fallback is looked up in new()")
+                {
                     Lookup::Active(user) => (Some(user), None, DecidedBy::User),
                     Lookup::Inactive(user) => (
                         None,

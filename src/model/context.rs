@@ -227,17 +227,18 @@ impl<'u> Lookup<'u> {
 }
 
 /// The users of a context, indexed once by normalized e-mail and by id.
+/// It borrows the users, so a lookup's result lives as long as the context.
 #[derive(Debug, Clone)]
-pub struct Directory {
-    users: Vec<User>,
+pub struct Directory<'u> {
+    users: &'u [User],
     by_email: HashMap<Box<str>, u32>,
     by_id: HashMap<Box<str>, u32>,
 }
 
-impl Directory {
+impl<'u> Directory<'u> {
     /// Indexes the users. Where an active and an inactive user share an
     /// address or id, the active one wins.
-    pub fn new(users: &[User]) -> Directory {
+    pub fn new(users: &'u [User]) -> Directory<'u> {
         let mut by_email: HashMap<Box<str>, u32> = HashMap::with_capacity(users.len());
         let mut by_id: HashMap<Box<str>, u32> = HashMap::with_capacity(users.len());
         for (index, user) in users.iter().enumerate() {
@@ -262,25 +263,14 @@ impl Directory {
                 .or_insert(index);
         }
         Directory {
-            users: users.to_vec(),
+            users,
             by_email,
             by_id,
         }
     }
 
-    /// The user at an index [`Directory::index_of_email`] gave.
-    pub fn lookup_index(&self, index: Option<u32>) -> Lookup<'_> {
-        self.lookup(index.as_ref())
-    }
-
-    /// The index of the user an e-mail matches, for lookups resolved once
-    /// ahead of many calls.
-    pub fn index_of_email(&self, email: &str) -> Option<u32> {
-        self.by_email.get(normalize_email(email).as_str()).copied()
-    }
-
     /// Matches a telephony e-mail: trimmed, case-insensitive.
-    pub fn by_email(&self, email: &str) -> Lookup<'_> {
+    pub fn by_email(&self, email: &str) -> Lookup<'u> {
         let email = email.trim();
         let mut buffer = [0u8; 128];
         // Most addresses are short ASCII: lowercase them on the stack.
@@ -297,11 +287,11 @@ impl Directory {
     }
 
     /// Matches an integration user id (as `contact.owner` holds it).
-    pub fn by_id(&self, id: &str) -> Lookup<'_> {
+    pub fn by_id(&self, id: &str) -> Lookup<'u> {
         self.lookup(self.by_id.get(id.trim()))
     }
 
-    fn lookup(&self, index: Option<&u32>) -> Lookup<'_> {
+    fn lookup(&self, index: Option<&u32>) -> Lookup<'u> {
         match index.map(|&index| &self.users[index as usize]) {
             Some(user) if user.active => Lookup::Active(user),
             Some(user) => Lookup::Inactive(user),
@@ -323,7 +313,8 @@ mod tests {
 
     #[test]
     fn e_mails_match_trimmed_and_case_insensitively() {
-        let directory = Directory::new(&context().users);
+        let context = context();
+        let directory = Directory::new(&context.users);
         assert_eq!(
             directory
                 .by_email("  ALICE@acme.COM")
@@ -341,7 +332,8 @@ mod tests {
 
     #[test]
     fn ids_match_exactly() {
-        let directory = Directory::new(&context().users);
+        let context = context();
+        let directory = Directory::new(&context.users);
         assert!(directory.by_id("hs-2").active().is_some());
         assert_eq!(directory.by_id("HS-2"), Lookup::Unknown);
         assert!(matches!(directory.by_id("hs-7"), Lookup::Inactive(_)));
