@@ -131,29 +131,14 @@ fn deep_nesting_is_a_finding_not_a_crash() {
 
 #[test]
 fn a_reader_that_stops_early_ends_the_report_quietly() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
     // Thousands of findings: far more output than a pipe holds.
     let text = format!(
         "ruleset a\n{}fallback integration\n",
         "step favourite_agent\n".repeat(3_000)
     );
     let dir = folder(&[("rules/a.rules", &text)]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_callassign"))
-        .args(["check", "rules"])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let (first, run) = common::first_line_then_hang_up(dir.path(), &["check", "rules"]);
     assert_eq!(first, "callassign::unknown_step\n");
-    assert_eq!(output.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    assert_eq!(run.code, 0);
+    assert_eq!(run.stderr, "");
 }

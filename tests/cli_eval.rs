@@ -303,39 +303,26 @@ fn a_context_with_a_misspelt_key_is_refused() {
 
 #[test]
 fn a_reader_that_stops_early_ends_the_batch_quietly() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
     let dir = folder(&[]);
     let batch: String = (0..200_000)
         .map(|i| format!("{{\"id\":\"c{i}\",\"direction\":\"incoming\",\"status\":\"missed\"}}\n"))
         .collect();
     std::fs::write(dir.path().join("calls.jsonl"), batch).unwrap();
     for jobs in ["1", "2"] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_callassign"))
-            .args([
-                "eval",
-                "--rules",
-                "rules/hubspot.rules",
-                "--context",
-                "examples/hubspot.context.yaml",
-                "--jobs",
-                jobs,
-            ])
-            .arg(dir.path().join("calls.jsonl"))
-            .current_dir(repo())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        // The reader is dropped here, as `| head -1` would.
-        let output = child.wait_with_output().unwrap();
+        let batch = dir.path().join("calls.jsonl");
+        let args = [
+            "eval",
+            "--rules",
+            "rules/hubspot.rules",
+            "--context",
+            "examples/hubspot.context.yaml",
+            "--jobs",
+            jobs,
+            batch.to_str().unwrap(),
+        ];
+        let (first, run) = common::first_line_then_hang_up(&repo(), &args);
         assert!(first.starts_with("{\"call\":\"c0\""), "{first}");
-        assert_eq!(output.status.code(), Some(0), "--jobs {jobs}");
-        assert_eq!(String::from_utf8_lossy(&output.stderr), "", "--jobs {jobs}");
+        assert_eq!(run.code, 0, "--jobs {jobs}");
+        assert_eq!(run.stderr, "", "--jobs {jobs}");
     }
 }

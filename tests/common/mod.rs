@@ -59,3 +59,30 @@ pub fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// Runs `callassign ARGS` in `cwd`, reads the first line of its output and
+/// then closes the pipe, as `| head -1` would; returns that line and the run.
+pub fn first_line_then_hang_up(cwd: &Path, args: &[&str]) -> (String, Run) {
+    use std::io::{BufRead, BufReader};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callassign"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut first)
+        .expect("a first line");
+    // The reader is dropped here.
+    let output = child.wait_with_output().expect("the binary runs");
+    let run = Run {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::new(),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    };
+    (first, run)
+}
