@@ -37,7 +37,7 @@ impl Style {
 struct Report<'a> {
     finding: &'a Finding,
     /// `None` when the lines around the span are too long to show.
-    source: Option<NamedSource<String>>,
+    source: Option<NamedSource<std::sync::Arc<str>>>,
 }
 
 /// Longest line shown under a finding, in characters. miette cannot draw a
@@ -48,13 +48,12 @@ const MAX_SHOWN_LINE: usize = 4096;
 /// The longest line, in characters, from the line before the span to the
 /// line after it: the lines miette would draw.
 fn longest_shown_line(finding: &Finding) -> usize {
-    let text = &*finding.source.text;
-    let first = finding.source.line(finding.span.start).saturating_sub(1);
-    let last = finding.source.line(finding.span.end) + 1;
-    text.split('\n')
-        .skip(first.saturating_sub(1))
-        .take(last + 1 - first.max(1))
-        .map(|line| line.chars().count())
+    let source = &finding.source;
+    let first = source.line(finding.span.start).saturating_sub(1).max(1);
+    let last = source.line(finding.span.end) + 1;
+    (first..=last)
+        .filter_map(|line| source.line_text(line))
+        .map(|text| text.chars().count())
         .max()
         .unwrap_or(0)
 }
@@ -120,8 +119,12 @@ pub fn human(finding: &Finding, style: Style) -> String {
     let too_long = longest_shown_line(finding) > MAX_SHOWN_LINE;
     let report = Report {
         finding,
-        source: (!too_long)
-            .then(|| NamedSource::new(&finding.source.name, finding.source.text.to_string())),
+        source: (!too_long).then(|| {
+            NamedSource::new(
+                &finding.source.name,
+                std::sync::Arc::clone(&finding.source.text),
+            )
+        }),
     };
     let mut out = String::new();
     handler

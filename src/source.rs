@@ -108,6 +108,17 @@ impl Source {
         (line + 1, column + 1)
     }
 
+    /// The text of a 1-based line, without its line break; `None` past the
+    /// last line.
+    pub fn line_text(&self, line: usize) -> Option<&str> {
+        let start = *self.line_starts.get(line.checked_sub(1)?)?;
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |next| next - 1);
+        Some(&self.text[start..end])
+    }
+
     /// 1-based line of a byte offset.
     pub fn line(&self, offset: usize) -> usize {
         self.line_col(offset).0
@@ -144,6 +155,16 @@ mod tests {
         // `f` is after a two-byte `é`: column counts characters, not bytes.
         assert_eq!(source.line_col(8), (2, 5));
         assert_eq!(source.line_col(999), (3, 1));
+    }
+
+    #[test]
+    fn line_text_is_one_line_without_its_break() {
+        let source = Source::new("x.rules", "ab\ncd\n");
+        assert_eq!(source.line_text(1), Some("ab"));
+        assert_eq!(source.line_text(2), Some("cd"));
+        assert_eq!(source.line_text(3), Some(""));
+        assert_eq!(source.line_text(0), None);
+        assert_eq!(source.line_text(4), None);
     }
 
     #[test]
