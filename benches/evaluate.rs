@@ -8,9 +8,9 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use callassign::batch::{self, Line};
-use callassign::evaluate::Evaluator;
-use callassign::model::{Call, Context, Status};
+use callassign::runtime::batch::{self, Line};
+use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::model::{Call, Context, Status};
 
 #[path = "common/corpus.rs"]
 mod corpus;
@@ -21,7 +21,7 @@ const CALLS: u64 = 10_000;
 
 fn facts<'a>(call: &'a Call<'_>) -> Facts<'a> {
     Facts {
-        incoming: call.direction == callassign::model::Direction::Incoming,
+        incoming: call.direction == callassign::runtime::model::Direction::Incoming,
         unanswered: matches!(call.status, Status::Missed | Status::Voicemail),
         agent: call.agent.as_deref(),
         last_step: call
@@ -39,7 +39,7 @@ fn facts<'a>(call: &'a Call<'_>) -> Facts<'a> {
     }
 }
 
-fn default_plan() -> callassign::plan::Plan {
+fn default_plan() -> callassign::semantics::plan::Plan {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/default.rules");
     let compiled = callassign::compile_file(&path).expect("rules/default.rules is readable");
     compiled.plan.expect("rules/default.rules compiles")

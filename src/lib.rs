@@ -1,23 +1,21 @@
 //! callassign decides who owns the follow-up of an exported phone call.
 //!
 //! Rule files say, as data, which steps to try and in what order. The
-//! pipeline, one module each:
+//! pipeline, one folder each:
 //!
-//! 1. [`parse`]: rule text → syntax tree ([`ast`]), with spans;
-//! 2. [`check`]: names and types resolved, every problem a [`finding`];
-//! 3. [`load`] follows `extends` inside the rule folder, and [`compile`]
-//!    applies the edits of the chain → one flat, typed [`plan`];
-//! 4. [`evaluate`]: plan × integration context × call → assignee and trace.
+//! 1. [`syntax`]: rule text → syntax tree, with spans; the canonical layout;
+//! 2. [`semantics`]: load the `extends` chain, check names and types, and
+//!    compile the edits into one flat, typed plan;
+//! 3. [`runtime`]: plan × integration context × call → assignee and trace,
+//!    one call or a stream of JSON Lines.
 //!
-//! [`model`] holds the data contract (calls, contexts, assignment lines),
-//! [`report`] renders findings, [`batch`] streams JSON Lines through an
-//! evaluator. [`diff`] and [`stats`] report over a [`history`] of calls:
-//! what a rule change moves, and how often each step decides. [`format`](mod@format)
-//! prints rule files in their canonical layout and [`rule_test`] runs the
-//! YAML rule tests teams keep beside their rules.
+//! [`diagnostics`] holds the findings every stage reports, with stable
+//! codes, and renders them. [`impact`] reports what rules do to a history
+//! of calls (diff, stats), and [`rule_test`] runs the YAML rule tests teams
+//! keep beside their rules.
 //!
 //! ```
-//! use callassign::{compile_text, evaluate::Evaluator, model::{Call, Context}};
+//! use callassign::{compile_text, runtime::evaluate::Evaluator, runtime::model::{Call, Context}};
 //!
 //! let rules = "ruleset demo\nstep call_agent unless direction == incoming and status in [missed, voicemail]\nstep last_step_agent\nfallback integration\n";
 //! let compiled = compile_text("demo.rules", rules);
@@ -34,32 +32,19 @@
 //! assert_eq!(decision.step.name(), "last_step_agent");
 //! ```
 
-pub mod ast;
-pub mod batch;
-pub mod check;
-pub mod compile;
-pub mod diff;
-pub mod evaluate;
-pub mod finding;
-pub mod format;
-pub mod history;
-pub mod load;
-pub mod model;
-pub mod parse;
-pub mod plan;
-pub mod report;
+pub mod diagnostics;
+pub mod impact;
 pub mod rule_test;
-pub mod source;
-pub mod stats;
-pub mod suggest;
-pub mod time;
+pub mod runtime;
+pub mod semantics;
+pub mod syntax;
 
 use std::io;
 use std::path::Path;
 
-use crate::compile::Compiled;
-use crate::finding::{Code, Finding};
-use crate::load::{Chain, Loader};
+use crate::diagnostics::finding::{Code, Finding};
+use crate::semantics::compile::{self, Compiled};
+use crate::semantics::load::{self, Chain, Loader};
 
 /// Loads a rule file with its `extends` chain and compiles it.
 /// An error only when the file itself cannot be read.

@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use callassign::plan::Plan;
+use callassign::semantics::plan::Plan;
 
 const DEFAULT: &str = "ruleset default
 step call_agent unless direction == incoming and status in [missed, voicemail]

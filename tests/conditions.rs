@@ -1,13 +1,13 @@
 //! What conditions mean: each row is a condition, a call, and whether the
 //! condition holds for it.
 
-use callassign::check::CheckedKind;
-use callassign::evaluate::holds;
-use callassign::model::Call;
+use callassign::runtime::evaluate::holds;
+use callassign::runtime::model::Call;
+use callassign::semantics::check::CheckedKind;
 
 /// Compiles `step favorite_agent when CONDITION` and tests it on `call`.
 fn holds_for(condition: &str, call: &str) -> bool {
-    let loaded = callassign::load::load_text(
+    let loaded = callassign::semantics::load::load_text(
         "t.rules",
         &format!("ruleset t\nstep favorite_agent when {condition}\nfallback unassigned\n"),
     );
@@ -129,8 +129,9 @@ fn unless_skips_the_step_when_the_condition_holds() {
     );
     let plan = compiled.plan.unwrap();
     let context =
-        callassign::model::Context::from_yaml("users:\n  - {id: u1, email: a@x.com}\n").unwrap();
-    let evaluator = callassign::evaluate::Evaluator::new(&plan, &context);
+        callassign::runtime::model::Context::from_yaml("users:\n  - {id: u1, email: a@x.com}\n")
+            .unwrap();
+    let evaluator = callassign::runtime::evaluate::Evaluator::new(&plan, &context);
     let missed =
         Call::from_json(r#"{"id":"m","direction":"incoming","status":"missed","agent":"a@x.com"}"#)
             .unwrap();

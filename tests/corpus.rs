@@ -3,8 +3,8 @@
 //! calls. The reference below is written from the documentation, not from
 //! the evaluator: if the two disagree, one of them misreads the product.
 
-use callassign::evaluate::Evaluator;
-use callassign::model::{Call, Context};
+use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::model::{Call, Context};
 
 /// A small deterministic generator (xorshift), so failures reproduce.
 struct Random(u64);

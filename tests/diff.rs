@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use callassign::diff::{self, Names, Report};
-use callassign::evaluate::Evaluator;
-use callassign::history::SAMPLE_SIZE;
-use callassign::model::Context;
+use callassign::impact::diff::{self, Names, Report};
+use callassign::impact::history::SAMPLE_SIZE;
+use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::model::Context;
 use serde_json::Value;
 
 use support::*;

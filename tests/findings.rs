@@ -4,9 +4,9 @@
 use std::fs;
 use std::path::Path;
 
-use callassign::finding::{sort_and_dedup, Code, Finding};
-use callassign::load::Loader;
-use callassign::report::{human, Style};
+use callassign::diagnostics::finding::{sort_and_dedup, Code, Finding};
+use callassign::diagnostics::report::{human, Style};
+use callassign::semantics::load::Loader;
 
 /// Writes `files` into a fresh rule folder, compiles `target` and returns
 /// every finding with the folder's path shortened to `rules/`.
@@ -35,7 +35,7 @@ fn render(findings: &[Finding], prefix: &str) -> String {
 fn shipped_findings() -> Vec<Finding> {
     let mut loader = Loader::new();
     let mut findings = Vec::new();
-    for file in callassign::load::rule_files(
+    for file in callassign::semantics::load::rule_files(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("rules")
             .as_path(),

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use callassign::compile_text;
-use callassign::finding::Code;
-use callassign::format::{format_text, FormatError};
-use callassign::parse::parse;
-use callassign::plan::{Condition, Fallback, Plan, StepId};
-use callassign::source::Source;
+use callassign::diagnostics::finding::Code;
+use callassign::semantics::plan::{Condition, Fallback, Plan, StepId};
+use callassign::syntax::format::{format_text, FormatError};
+use callassign::syntax::parse::parse;
+use callassign::syntax::source::Source;
 
 /// A token of generated rule text, and whether a line break may precede it
 /// (a line starting with `fallback` would start a new statement).
@@ -285,7 +285,7 @@ type Steps = Vec<(StepId, Option<(bool, Condition)>)>;
 
 /// What a plan decides, without where its lines were written.
 fn meaning(plan: &Plan) -> (Steps, Fallback, Steps) {
-    let steps = |steps: &[callassign::plan::PlanStep]| -> Steps {
+    let steps = |steps: &[callassign::semantics::plan::PlanStep]| -> Steps {
         steps
             .iter()
             .map(|step| {

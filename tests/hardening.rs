@@ -10,14 +10,14 @@ use std::process::{Command, Output};
 
 use proptest::prelude::*;
 
-use callassign::batch::{self, Options, OutputFormat, MAX_LINE_BYTES};
-use callassign::evaluate::Evaluator;
-use callassign::finding::Code;
-use callassign::load::{MAX_EXTENDS_DEPTH, MAX_RULE_FILE_BYTES};
-use callassign::model::context::MAX_CONTEXT_BYTES;
-use callassign::model::Context;
-use callassign::parse::MAX_NESTING;
-use callassign::report::{self, Style};
+use callassign::diagnostics::finding::Code;
+use callassign::diagnostics::report::{self, Style};
+use callassign::runtime::batch::{self, Options, OutputFormat, MAX_LINE_BYTES};
+use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::model::context::MAX_CONTEXT_BYTES;
+use callassign::runtime::model::Context;
+use callassign::semantics::load::{MAX_EXTENDS_DEPTH, MAX_RULE_FILE_BYTES};
+use callassign::syntax::parse::MAX_NESTING;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -34,11 +34,12 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn shipped_rules() -> Vec<String> {
-    let mut texts: Vec<String> = callassign::load::rule_files(&Path::new(ROOT).join("rules"))
-        .unwrap()
-        .into_iter()
-        .map(|path| fs::read_to_string(path).unwrap())
-        .collect();
+    let mut texts: Vec<String> =
+        callassign::semantics::load::rule_files(&Path::new(ROOT).join("rules"))
+            .unwrap()
+            .into_iter()
+            .map(|path| fs::read_to_string(path).unwrap())
+            .collect();
     texts.sort();
     texts
 }
@@ -237,7 +238,7 @@ fn batch_line() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
-fn plan_and_context() -> (callassign::plan::Plan, Context) {
+fn plan_and_context() -> (callassign::semantics::plan::Plan, Context) {
     let plan = callassign::compile_file(&Path::new(ROOT).join("rules/pipedrive.rules"))
         .unwrap()
         .plan

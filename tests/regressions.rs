@@ -7,10 +7,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use callassign::batch::{self, Options, OutputFormat};
-use callassign::evaluate::Evaluator;
-use callassign::model::Context;
-use callassign::report::{self, Style};
+use callassign::diagnostics::report::{self, Style};
+use callassign::runtime::batch::{self, Options, OutputFormat};
+use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::model::Context;
 
 fn files(kind: &str, extension: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -46,7 +46,7 @@ fn rule_regressions_are_checked_without_panicking() {
         }
         report::json(&compiled.findings);
         if let Some(plan) = &compiled.plan {
-            callassign::plan::render_human(plan);
+            callassign::semantics::plan::render_human(plan);
         }
     }
 }

@@ -6,10 +6,10 @@ mod support;
 
 use std::path::Path;
 
-use callassign::evaluate::Evaluator;
-use callassign::history::SAMPLE_SIZE;
-use callassign::model::Context;
-use callassign::stats::{self, DeadBecause, DeadStep, Report};
+use callassign::impact::history::SAMPLE_SIZE;
+use callassign::impact::stats::{self, DeadBecause, DeadStep, Report};
+use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::model::Context;
 use serde_json::Value;
 
 use support::*;

@@ -4,10 +4,10 @@
 
 use std::sync::OnceLock;
 
-use callassign::batch::{self, Options, OutputFormat};
-use callassign::evaluate::Evaluator;
-use callassign::model::Context;
-use callassign::plan::Plan;
+use callassign::runtime::batch::{self, Options, OutputFormat};
+use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::model::Context;
+use callassign::semantics::plan::Plan;
 use libfuzzer_sys::fuzz_target;
 
 const RULES: &str = "ruleset fuzz\n\

@@ -1,7 +1,7 @@
 //! Rule text → parse, check, compile, and every report format.
 #![no_main]
 
-use callassign::report::{self, Style};
+use callassign::diagnostics::report::{self, Style};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = report::json(&compiled.findings);
     if let Some(plan) = &compiled.plan {
-        let _ = callassign::plan::render_human(plan);
-        let _ = callassign::plan::render_json(plan);
+        let _ = callassign::semantics::plan::render_human(plan);
+        let _ = callassign::semantics::plan::render_json(plan);
     }
 });

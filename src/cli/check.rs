@@ -4,9 +4,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use callassign::finding::{sort_and_dedup, Severity};
-use callassign::load::Loader;
-use callassign::report::{self, Style};
+use callassign::diagnostics::finding::{sort_and_dedup, Severity};
+use callassign::diagnostics::report::{self, Style};
+use callassign::semantics::load::Loader;
 
 use super::{
     expand_rule_paths, use_color, CliError, CliResult, FindingFormat, EXIT_OK, EXIT_PROBLEMS,

@@ -5,10 +5,10 @@ use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use callassign::diff::{self, Names};
-use callassign::evaluate::Evaluator;
-use callassign::load::{self, MAX_EXTENDS_DEPTH, RULE_EXTENSION};
-use callassign::plan::Plan;
+use callassign::impact::diff::{self, Names};
+use callassign::runtime::evaluate::Evaluator;
+use callassign::semantics::load::{self, MAX_EXTENDS_DEPTH, RULE_EXTENSION};
+use callassign::semantics::plan::Plan;
 
 use super::eval::load_context;
 use super::{
@@ -77,7 +77,10 @@ pub fn run(args: Args) -> CliResult {
     if moved {
         let calls = match report.reassigned {
             1 => "1 call changes".to_string(),
-            many => format!("{} calls change", callassign::history::thousands(many)),
+            many => format!(
+                "{} calls change",
+                callassign::impact::history::thousands(many)
+            ),
         };
         eprintln!("{calls} assignee (--fail-on-change)");
     }
@@ -266,7 +269,7 @@ fn plan_at_revision(path: &Path, revision: &str) -> Result<(Plan, String), CliEr
             .as_ref()
             .and_then(|checked| checked.extends.as_ref())
             .map(|extends| extends.node.clone())
-            .filter(|name| callassign::check::is_plain_name(name))
+            .filter(|name| callassign::semantics::check::is_plain_name(name))
         else {
             break;
         };
@@ -289,14 +292,14 @@ fn plan_at_revision(path: &Path, revision: &str) -> Result<(Plan, String), CliEr
         Some(plan) => Ok((plan, found.spec(revision, &found.file_name))),
         None => {
             let mut findings = compiled.findings;
-            callassign::finding::sort_and_dedup(&mut findings);
+            callassign::diagnostics::finding::sort_and_dedup(&mut findings);
             // Name the files as `REV:path`, not by the temporary folder
             // they were checked out to.
             let prefix = format!("{}/", folder.path().display());
             for finding in &mut findings {
                 if let Some(file_name) = finding.source.name.strip_prefix(&prefix) {
                     let name = found.spec(revision, file_name);
-                    finding.source = std::sync::Arc::new(callassign::source::Source::new(
+                    finding.source = std::sync::Arc::new(callassign::syntax::source::Source::new(
                         name,
                         std::sync::Arc::clone(&finding.source.text),
                     ));

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 
-use callassign::batch::{self, Options, OutputFormat};
-use callassign::evaluate::Evaluator;
-use callassign::model::context::{self, MAX_CONTEXT_BYTES};
-use callassign::model::{Call, Context};
+use callassign::runtime::batch::{self, Options, OutputFormat};
+use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::model::context::{self, MAX_CONTEXT_BYTES};
+use callassign::runtime::model::{Call, Context};
 
 use super::{load_plan, CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
 

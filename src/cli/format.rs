@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use similar::{Algorithm, TextDiff};
 
-use callassign::finding::sort_and_dedup;
-use callassign::format::{self, FormatError};
-use callassign::load;
+use callassign::diagnostics::finding::sort_and_dedup;
+use callassign::semantics::load;
+use callassign::syntax::format::{self, FormatError};
 
 use super::{
     expand_rule_paths, print_findings_to_stderr, CliError, CliResult, EXIT_OK, EXIT_PROBLEMS,

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use callassign::finding::Finding;
-use callassign::report::{self, Style};
+use callassign::diagnostics::finding::Finding;
+use callassign::diagnostics::report::{self, Style};
 
 /// `print!` for command output: a reader that went away (`| head`) ends
 /// the command quietly instead of panicking, as Unix tools do.
@@ -177,10 +177,10 @@ pub fn print_findings_to_stderr(findings: &[Finding]) {
 
 /// Compiles a rule file for a command that needs its plan; findings in
 /// error stop the command with exit status 2.
-pub fn load_plan(path: &Path) -> Result<callassign::plan::Plan, CliError> {
+pub fn load_plan(path: &Path) -> Result<callassign::semantics::plan::Plan, CliError> {
     let compiled = callassign::compile_file(path).map_err(|error| CliError::io(path, &error))?;
     let mut findings = compiled.findings;
-    callassign::finding::sort_and_dedup(&mut findings);
+    callassign::diagnostics::finding::sort_and_dedup(&mut findings);
     match compiled.plan {
         Some(plan) => {
             // Warnings do not stop evaluation, but are worth seeing.
@@ -212,8 +212,8 @@ pub fn expand_rule_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     };
     let mut files = Vec::new();
     for path in paths {
-        let found =
-            callassign::load::rule_files(path).map_err(|error| CliError::io(path, &error))?;
+        let found = callassign::semantics::load::rule_files(path)
+            .map_err(|error| CliError::io(path, &error))?;
         if found.is_empty() {
             return Err(CliError::new(format!(
                 "no `.rules` files in `{}`",

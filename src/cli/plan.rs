@@ -24,10 +24,10 @@ pub struct Args {
 pub fn run(args: Args) -> CliResult {
     let plan = load_plan(&args.file)?;
     match args.format {
-        PlanFormat::Human => out!("{}", callassign::plan::render_human(&plan)),
+        PlanFormat::Human => out!("{}", callassign::semantics::plan::render_human(&plan)),
         PlanFormat::Json => outln!(
             "{}",
-            serde_json::to_string_pretty(&callassign::plan::render_json(&plan))
+            serde_json::to_string_pretty(&callassign::semantics::plan::render_json(&plan))
                 .expect("plan serializes")
         ),
     }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use callassign::evaluate::Evaluator;
+use callassign::runtime::evaluate::Evaluator;
 
 use super::diff::open_history;
 use super::eval::load_context;
@@ -30,7 +30,7 @@ pub fn run(args: Args) -> CliResult {
     let plan = load_plan(&args.rules)?;
     let evaluator = Evaluator::new(&plan, &context);
     let input = open_history(&args.input)?;
-    let report = callassign::stats::tally(&evaluator, input).map_err(|error| {
+    let report = callassign::impact::stats::tally(&evaluator, input).map_err(|error| {
         CliError::new(format!("cannot read `{}`: {error}", args.input.display()))
     })?;
     match args.format {

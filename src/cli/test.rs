@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use callassign::evaluate::TraceEntry;
-use callassign::load::Loader;
 use callassign::rule_test::{self, CaseOutcome, Problem};
+use callassign::runtime::evaluate::TraceEntry;
+use callassign::semantics::load::Loader;
 
 use super::{print_findings_to_stderr, CliError, CliResult, EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
 
@@ -128,12 +128,12 @@ fn problem_text(problem: &Problem) -> String {
 /// The explanation, as `eval --explain --format human` prints it.
 fn trace_text(out: &mut String, trace: &[TraceEntry]) {
     let mut lines = String::new();
-    callassign::batch::human_assignment(
+    callassign::runtime::batch::human_assignment(
         &mut lines,
         "",
-        &callassign::evaluate::Decision {
+        &callassign::runtime::evaluate::Decision {
             assignee: None,
-            step: callassign::evaluate::DecidedBy::Unassigned,
+            step: callassign::runtime::evaluate::DecidedBy::Unassigned,
         },
         Some(trace),
     );

@@ -8,7 +8,7 @@ use miette::{
 };
 use serde::Serialize;
 
-use crate::finding::{Finding, Severity};
+use crate::diagnostics::finding::{Finding, Severity};
 
 /// How findings are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,12 +14,12 @@
 
 use std::sync::Arc;
 
-use crate::check::{CheckedKind, CheckedPlacement, Target};
-use crate::finding::{Code, Finding};
-use crate::load::{Chain, LoadedFile};
-use crate::plan::{Fallback, Guard, Origin, Plan, PlanFallback, PlanStep, StepId};
-use crate::source::{Source, Span, Spanned};
-use crate::suggest::did_you_mean;
+use crate::diagnostics::finding::{Code, Finding};
+use crate::diagnostics::suggest::did_you_mean;
+use crate::semantics::check::{CheckedKind, CheckedPlacement, Target};
+use crate::semantics::load::{Chain, LoadedFile};
+use crate::semantics::plan::{Fallback, Guard, Origin, Plan, PlanFallback, PlanStep, StepId};
+use crate::syntax::source::{Source, Span, Spanned};
 
 /// What compiling a chain gives: the plan when nothing is in error, and
 /// every finding of every file in the chain.

@@ -24,7 +24,7 @@
 //! formatted, since its broken statements would be lost.
 //!
 //! ```
-//! use callassign::format::format_text;
+//! use callassign::syntax::format::format_text;
 //!
 //! let messy = "ruleset demo   # the demo\nstep  call_agent unless direction==incoming\n\n\n\nfallback   integration\n";
 //! let formatted = format_text("demo.rules", messy).unwrap();
@@ -35,10 +35,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::ast::{Anchor, Comment, Expr, Placement, RuleFile, Statement, StatementKind};
-use crate::finding::Finding;
-use crate::parse::parse;
-use crate::source::{Source, Span};
+use crate::diagnostics::finding::Finding;
+use crate::syntax::ast::{Anchor, Comment, Expr, Placement, RuleFile, Statement, StatementKind};
+use crate::syntax::parse::parse;
+use crate::syntax::source::{Source, Span};
 
 /// Statements longer than this (in characters) have their condition wrapped.
 pub const MAX_WIDTH: usize = 100;
@@ -556,7 +556,7 @@ mod tests {
     #[test]
     fn shipped_rules_are_formatted() {
         let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-        for path in crate::load::rule_files(&folder).unwrap() {
+        for path in crate::semantics::load::rule_files(&folder).unwrap() {
             let text = std::fs::read_to_string(&path).unwrap();
             assert_eq!(format(&text), text, "{} is not formatted", path.display());
         }

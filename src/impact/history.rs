@@ -1,7 +1,7 @@
 //! History: a JSON Lines file of past calls, read once for a report over it
-//! ([`crate::diff`], [`crate::stats`]).
+//! ([`crate::impact::diff`], [`crate::impact::stats`]).
 //!
-//! Reading reuses [`crate::batch`]: one line buffer, calls borrowed from
+//! Reading reuses [`crate::runtime::batch`]: one line buffer, calls borrowed from
 //! it, an over-long line skipped without being held. Reports keep counts
 //! and capped samples only, so their memory does not grow with the history.
 //! An unreadable line is counted and sampled with its line number; it never
@@ -12,10 +12,10 @@ use std::io::{self, BufRead};
 
 use serde::Serialize;
 
-use crate::batch::{for_each_line, read_bounded, Line};
-use crate::evaluate::{Decision, Evaluator, FallbackMiss, Miss, Tracer};
-use crate::model::{Call, User};
-use crate::plan::{Plan, PlanStep};
+use crate::runtime::batch::{for_each_line, read_bounded, Line};
+use crate::runtime::evaluate::{Decision, Evaluator, FallbackMiss, Miss, Tracer};
+use crate::runtime::model::{Call, User};
+use crate::semantics::plan::{Plan, PlanStep};
 
 /// How many examples a report keeps of each kind of outcome.
 pub const SAMPLE_SIZE: usize = 5;
@@ -115,7 +115,7 @@ impl Unreadable {
 /// are not calls go to `unreadable`. An error only when reading fails.
 ///
 /// ```
-/// use callassign::history::{for_each_call, Unreadable};
+/// use callassign::impact::history::{for_each_call, Unreadable};
 ///
 /// let history = "{\"id\":\"c-1\",\"direction\":\"incoming\",\"status\":\"missed\"}\nnot json\n";
 /// let mut ids = Vec::new();
@@ -283,7 +283,7 @@ pub(crate) fn table(out: &mut String, aligns: &[Align], rows: &[Vec<String>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::batch::MAX_LINE_BYTES;
+    use crate::runtime::batch::MAX_LINE_BYTES;
 
     #[test]
     fn thousands_groups_digits_by_three() {

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::thread;
 
 use super::{process_line, read_bounded_line, run, Options, Summary, MAX_LINE_BYTES};
-use crate::evaluate::Evaluator;
+use crate::runtime::evaluate::Evaluator;
 
 /// Lines per chunk: large enough that handing a chunk between threads is
 /// rare next to evaluating it, small enough to keep memory low.
@@ -100,7 +100,7 @@ impl Chunk {
 /// byte for byte. `jobs` of 0 or 1 is [`run`] itself.
 ///
 /// ```
-/// use callassign::{batch, compile_text, evaluate::Evaluator, model::Context};
+/// use callassign::{runtime::batch, compile_text, runtime::evaluate::Evaluator, runtime::model::Context};
 ///
 /// let plan = compile_text("demo.rules", "ruleset demo\nstep call_agent\nfallback unassigned\n").plan.unwrap();
 /// let context = Context::from_yaml("users:\n  - {id: u-1, email: a@b.c}\n").unwrap();

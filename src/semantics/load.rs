@@ -12,11 +12,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::check::{check_file, is_plain_name, CheckedFile};
-use crate::finding::{Code, Finding};
-use crate::parse::parse;
-use crate::source::{Source, Span};
-use crate::suggest::did_you_mean;
+use crate::diagnostics::finding::{Code, Finding};
+use crate::diagnostics::suggest::did_you_mean;
+use crate::semantics::check::{check_file, is_plain_name, CheckedFile};
+use crate::syntax::parse::parse;
+use crate::syntax::source::{Source, Span};
 
 /// Largest rule file read, in bytes. Real rule files are a few hundred bytes.
 pub const MAX_RULE_FILE_BYTES: usize = 1024 * 1024;

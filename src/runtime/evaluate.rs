@@ -13,9 +13,13 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::model::{Call, Context, Direction, Directory, FallbackMode, Lookup, Status, User};
-use crate::plan::{Builtin, Condition, Fallback, Field, Plan, PlanStep, StepId, TextField};
-use crate::time::parse_rfc3339;
+use crate::runtime::model::{
+    Call, Context, Direction, Directory, FallbackMode, Lookup, Status, User,
+};
+use crate::runtime::time::parse_rfc3339;
+use crate::semantics::plan::{
+    Builtin, Condition, Fallback, Field, Plan, PlanStep, StepId, TextField,
+};
 
 /// Which step decided a call, named as assignment lines name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -130,7 +134,7 @@ enum PreparedGuard {
 }
 
 impl PreparedGuard {
-    fn new(guard: Option<&crate::plan::Guard>) -> PreparedGuard {
+    fn new(guard: Option<&crate::semantics::plan::Guard>) -> PreparedGuard {
         let Some(guard) = guard else {
             return PreparedGuard::Always;
         };
@@ -170,7 +174,7 @@ fn only_direction_and_status(condition: &Condition) -> bool {
 /// A plan bound to an integration context, ready to decide calls.
 ///
 /// ```
-/// use callassign::{compile_text, evaluate::Evaluator, model::{Call, Context}};
+/// use callassign::{compile_text, runtime::evaluate::Evaluator, runtime::model::{Call, Context}};
 ///
 /// let plan = compile_text("demo.rules", "ruleset demo\nstep favorite_agent\nfallback integration\n").plan.unwrap();
 /// let context = Context::from_yaml("integration: hubspot\nusers:\n  - {id: hs-2, email: Alice@Acme.com}\n").unwrap();

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::model::User;
+use crate::runtime::model::User;
 
 /// Who owns a call and which step decided it.
 #[derive(Debug, Clone, Serialize)]
@@ -11,7 +11,7 @@ pub struct Assignment<'a> {
     pub assignee: Option<Assignee<'a>>,
     pub step: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub trace: Option<&'a [crate::evaluate::TraceEntry]>,
+    pub trace: Option<&'a [crate::runtime::evaluate::TraceEntry]>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

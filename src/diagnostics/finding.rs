@@ -8,7 +8,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::source::{Source, Span};
+use crate::syntax::source::{Source, Span};
 
 /// Every kind of finding, each with a stable code that tests, docs and CI
 /// configuration can refer to. The text of the code is in [`Code::as_str`]

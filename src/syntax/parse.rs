@@ -17,9 +17,9 @@ use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 use pest::Parser as _;
 
-use crate::ast::*;
-use crate::finding::{Code, Finding};
-use crate::source::{Source, Span, Spanned};
+use crate::diagnostics::finding::{Code, Finding};
+use crate::syntax::ast::*;
+use crate::syntax::source::{Source, Span, Spanned};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/callassign.pest"]
@@ -40,7 +40,7 @@ pub struct Parsed {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use callassign::{parse::parse, source::Source};
+/// use callassign::syntax::{parse::parse, source::Source};
 ///
 /// let source = Arc::new(Source::new("demo.rules", "ruleset demo\nstep call_agent\nfallback unassigned\n"));
 /// let parsed = parse(&source);

@@ -9,17 +9,17 @@
 
 use std::sync::Arc;
 
-use crate::ast::{
-    self, Anchor, Expr, GuardKind, Operand, Operator, Placement, RuleFile, StatementKind, StepName,
-};
-use crate::finding::{Code, Finding};
-use crate::model::{Direction, Status};
-use crate::plan::{
+use crate::diagnostics::finding::{Code, Finding};
+use crate::diagnostics::suggest::did_you_mean;
+use crate::runtime::model::{Direction, Status};
+use crate::runtime::time::parse_rfc3339;
+use crate::semantics::plan::{
     Builtin, Condition, Fallback, Field, FieldType, Guard, Ordering, StepId, TextField,
 };
-use crate::source::{Source, Span, Spanned};
-use crate::suggest::did_you_mean;
-use crate::time::parse_rfc3339;
+use crate::syntax::ast::{
+    self, Anchor, Expr, GuardKind, Operand, Operator, Placement, RuleFile, StatementKind, StepName,
+};
+use crate::syntax::source::{Source, Span, Spanned};
 
 /// Flow step types the telephony system is known to export. The set is
 /// open; these only serve to catch typos (`voicemial`).

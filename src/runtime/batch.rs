@@ -12,9 +12,9 @@ use std::io::{self, BufRead, Write};
 
 use serde::Serialize;
 
-use crate::evaluate::{Decision, Evaluator, TraceEntry};
-use crate::model::assignment::{Assignee, Assignment, ErrorLine};
-use crate::model::Call;
+use crate::runtime::evaluate::{Decision, Evaluator, TraceEntry};
+use crate::runtime::model::assignment::{Assignee, Assignment, ErrorLine};
+use crate::runtime::model::Call;
 
 mod parallel;
 pub use parallel::run_parallel;

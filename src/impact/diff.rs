@@ -7,10 +7,10 @@
 //! and keeps a few call ids of each kind of change to look at.
 //!
 //! Memory holds counts keyed by plan steps and by users, and samples of
-//! [`SAMPLE_SIZE`](crate::history::SAMPLE_SIZE) ids: it does not grow with the history.
+//! [`SAMPLE_SIZE`](crate::impact::history::SAMPLE_SIZE) ids: it does not grow with the history.
 //!
 //! ```
-//! use callassign::{compile_text, diff, evaluate::Evaluator, model::Context};
+//! use callassign::{compile_text, impact::diff, runtime::evaluate::Evaluator, runtime::model::Context};
 //!
 //! let old = compile_text("old.rules", "ruleset old\nstep contact_owner\nstep favorite_agent\nfallback integration\n").plan.unwrap();
 //! let new = compile_text("new.rules", "ruleset new\nstep favorite_agent\nstep contact_owner\nfallback integration\n").plan.unwrap();
@@ -34,13 +34,13 @@ use std::io::{self, BufRead};
 
 use serde::Serialize;
 
-use crate::evaluate::{Decision, Evaluator};
-use crate::history::{
+use crate::impact::history::{
     decide_with_entry, for_each_call, markdown_code, percent, table, thousands, Align, PlanEntry,
     Sample, Unreadable,
 };
-use crate::model::{Call, User};
-use crate::plan::Plan;
+use crate::runtime::evaluate::{Decision, Evaluator};
+use crate::runtime::model::{Call, User};
+use crate::semantics::plan::Plan;
 
 /// What the reports call the two rule sets.
 #[derive(Debug, Clone)]

@@ -19,7 +19,7 @@
 //! case with an [`Evaluator`], explaining each one so a failure can show why.
 //!
 //! ```
-//! use callassign::{load::Loader, rule_test};
+//! use callassign::{semantics::load::Loader, rule_test};
 //!
 //! let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/tests");
 //! let file = rule_test::load(&folder.join("hubspot.yaml")).unwrap();
@@ -32,13 +32,13 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::evaluate::{DecidedBy, Evaluator, Outcome, TraceEntry};
-use crate::finding::{sort_and_dedup, Finding};
-use crate::load::Loader;
-use crate::model::context::{self, MAX_CONTEXT_BYTES};
-use crate::model::{Call, Context};
-use crate::plan::{Builtin, Plan};
-use crate::suggest::did_you_mean;
+use crate::diagnostics::finding::{sort_and_dedup, Finding};
+use crate::diagnostics::suggest::did_you_mean;
+use crate::runtime::evaluate::{DecidedBy, Evaluator, Outcome, TraceEntry};
+use crate::runtime::model::context::{self, MAX_CONTEXT_BYTES};
+use crate::runtime::model::{Call, Context};
+use crate::semantics::load::Loader;
+use crate::semantics::plan::{Builtin, Plan};
 
 /// What a test file looks like, in one line, for help texts.
 const SHAPE: &str = "a test file has `rules` (a path), `context` (a path or the context itself) and `cases`, each with `call`, `assignee` and optionally `name` and `step`; see README.md";
@@ -500,7 +500,7 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
             format!(
                 "the rule file `{}` has errors ({})",
                 file.rules.display(),
-                crate::report::summary(&findings)
+                crate::diagnostics::report::summary(&findings)
             ),
             format!(
                 "run `callassign check {}` for the full report",
@@ -746,7 +746,7 @@ mod tests {
         );
         assert_eq!(
             unrunnable.findings[0].code,
-            crate::finding::Code::UnknownStep
+            crate::diagnostics::finding::Code::UnknownStep
         );
     }
 

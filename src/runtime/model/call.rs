@@ -27,7 +27,7 @@ impl Direction {
         }
     }
 
-    /// This direction's bit in a [`crate::plan::Condition::Direction`] set.
+    /// This direction's bit in a [`crate::semantics::plan::Condition::Direction`] set.
     pub fn bit(self) -> u8 {
         1 << self as u8
     }
@@ -51,7 +51,7 @@ impl Status {
         }
     }
 
-    /// This status's bit in a [`crate::plan::Condition::Status`] set.
+    /// This status's bit in a [`crate::semantics::plan::Condition::Status`] set.
     pub fn bit(self) -> u8 {
         1 << self as u8
     }
@@ -161,7 +161,7 @@ impl<'a> Call<'a> {
     /// Reads one call from JSON.
     ///
     /// ```
-    /// let call = callassign::model::Call::from_json(r#"{"id":"c-1","direction":"incoming","status":"missed"}"#).unwrap();
+    /// let call = callassign::runtime::model::Call::from_json(r#"{"id":"c-1","direction":"incoming","status":"missed"}"#).unwrap();
     /// assert_eq!(call.id, "c-1");
     /// assert!(call.last_step.is_none());
     /// ```

@@ -133,7 +133,7 @@ impl Context {
     /// Reads a context from YAML or JSON text.
     ///
     /// ```
-    /// let context = callassign::model::Context::from_yaml("integration: hubspot\nusers:\n  - {id: hs-1, email: a@acme.com}\n").unwrap();
+    /// let context = callassign::runtime::model::Context::from_yaml("integration: hubspot\nusers:\n  - {id: hs-1, email: a@acme.com}\n").unwrap();
     /// assert_eq!(context.users[0].id, "hs-1");
     /// ```
     pub fn from_yaml(text: &str) -> Result<Context, serde_yaml::Error> {

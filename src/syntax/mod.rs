@@ -1,0 +1,11 @@
+//! Syntax: rule text as written. Source text and spans ([`source`]), the
+//! syntax tree ([`ast`]), pest parsing into that tree ([`parse`]), and the
+//! canonical layout printed back from it ([`format`](mod@format)).
+//!
+//! Nothing here knows what a step kind or a field means; that is
+//! [`crate::semantics`].
+
+pub mod ast;
+pub mod format;
+pub mod parse;
+pub mod source;
