@@ -2,7 +2,7 @@
 //! documented priority, dead rules named with their origin, the reports
 //! as snapshots.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

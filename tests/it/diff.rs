@@ -2,7 +2,7 @@
 //! model of the documented priority, the reports as snapshots, and the
 //! command line (exit statuses, `--base` against a real git repository).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! `callassign eval`: one call or a batch, JSON or text, with or without
 //! the explanation, and what happens to input that cannot be read.
 
-mod common;
+use crate::common;
 
 use common::{callassign, callassign_in, folder, repo};
 

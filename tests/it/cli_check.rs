@@ -1,6 +1,6 @@
 //! `callassign check`, as CI runs it.
 
-mod common;
+use crate::common;
 
 use common::{callassign, callassign_in, folder};
 

@@ -1,0 +1,21 @@
+//! callassign's integration tests, one binary: each module is a topic,
+//! and its test names say the behaviour they prove.
+
+mod common;
+mod support;
+
+mod cli_check;
+mod cli_eval;
+mod cli_fmt;
+mod cli_plan;
+mod cli_test;
+mod compile;
+mod conditions;
+mod corpus;
+mod diff;
+mod findings;
+mod fmt_properties;
+mod hardening;
+mod regressions;
+mod stats;
+mod steps;
