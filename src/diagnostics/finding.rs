@@ -8,6 +8,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use miette::{Diagnostic, LabeledSpan, SourceCode};
+
 use crate::syntax::source::{Source, Span};
 
 /// Every kind of finding, each with a stable code that tests, docs and CI
@@ -137,6 +139,19 @@ pub struct Finding {
     pub label: String,
     /// How to fix it.
     pub help: Option<String>,
+    /// Edits that apply the help, for tools that can (an editor's quick
+    /// fix): did-you-mean replacements, `=` to `==`, a line to remove.
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// One edit that fixes a finding: replace `span` of the finding's source
+/// with `replacement` (empty to delete).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub span: Span,
+    pub replacement: String,
+    /// What the edit does, as a quick fix's title: "replace with `==`".
+    pub title: String,
 }
 
 impl Finding {
@@ -154,6 +169,7 @@ impl Finding {
             message: message.into(),
             label: String::new(),
             help: None,
+            suggestions: Vec::new(),
         }
     }
 
@@ -164,6 +180,21 @@ impl Finding {
 
     pub fn help(mut self, help: impl Into<String>) -> Finding {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Adds an edit that fixes the finding; see [`Suggestion`].
+    pub fn suggest(
+        mut self,
+        span: Span,
+        replacement: impl Into<String>,
+        title: impl Into<String>,
+    ) -> Finding {
+        self.suggestions.push(Suggestion {
+            span,
+            replacement: replacement.into(),
+            title: title.into(),
+        });
         self
     }
 
@@ -179,6 +210,68 @@ impl Finding {
     /// The file name as reports show it.
     pub fn file(&self) -> &str {
         &self.source.name
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Finding {}
+
+/// Longest line shown under a finding, in characters. miette cannot draw a
+/// label past column 65,535 (it panics), and nobody reads such a line on a
+/// terminal anyway; such a finding is reported without its source.
+pub const MAX_SHOWN_LINE: usize = 4096;
+
+impl Finding {
+    /// Whether the lines miette would draw around the span (the one before
+    /// to the one after) are short enough to show.
+    pub fn source_is_showable(&self) -> bool {
+        let source = &self.source;
+        let first = source.line(self.span.start).saturating_sub(1).max(1);
+        let last = source.line(self.span.end) + 1;
+        (first..=last)
+            .filter_map(|line| source.line_text(line))
+            .all(|text| text.chars().count() <= MAX_SHOWN_LINE)
+    }
+}
+
+/// A finding is a miette diagnostic: embedders can hand it to any miette
+/// report handler, or `?` it into a `miette::Result`.
+impl Diagnostic for Finding {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code.as_str()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|help| Box::new(help) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source_is_showable()
+            .then_some(&*self.source as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if !self.source_is_showable() {
+            return None;
+        }
+        let label = (!self.label.is_empty()).then(|| self.label.clone());
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            label, self.span,
+        ))))
     }
 }
 

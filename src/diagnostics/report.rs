@@ -1,22 +1,12 @@
-//! Report: findings rendered for people (miette), for programs (JSON) and
-//! for GitHub Actions (workflow annotations).
+//! Report: findings rendered for people (miette's graphical report, with
+//! the `fancy` feature), for programs (JSON) and for GitHub Actions
+//! (workflow annotations).
 
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 
-use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
-};
 use serde::Serialize;
 
 use crate::diagnostics::finding::{Finding, Severity};
-
-/// How findings are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Human,
-    Json,
-    Github,
-}
 
 /// Options for the human report.
 #[derive(Debug, Clone, Copy)]
@@ -33,81 +23,13 @@ impl Style {
     };
 }
 
-/// A finding as miette sees it.
-struct Report<'a> {
-    finding: &'a Finding,
-    /// `None` when the lines around the span are too long to show.
-    source: Option<NamedSource<std::sync::Arc<str>>>,
-}
-
-/// Longest line shown under a finding, in characters. miette cannot draw a
-/// label past column 65,535 (it panics), and nobody reads such a line on a
-/// terminal anyway.
-const MAX_SHOWN_LINE: usize = 4096;
-
-/// The longest line, in characters, from the line before the span to the
-/// line after it: the lines miette would draw.
-fn longest_shown_line(finding: &Finding) -> usize {
-    let source = &finding.source;
-    let first = source.line(finding.span.start).saturating_sub(1).max(1);
-    let last = source.line(finding.span.end) + 1;
-    (first..=last)
-        .filter_map(|line| source.line_text(line))
-        .map(|text| text.chars().count())
-        .max()
-        .unwrap_or(0)
-}
-
-impl fmt::Debug for Report<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.finding.message)
-    }
-}
-
-impl fmt::Display for Report<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.finding.message)
-    }
-}
-
-impl std::error::Error for Report<'_> {}
-
-impl Diagnostic for Report<'_> {
-    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(self.finding.code.as_str()))
-    }
-
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.finding.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-        })
-    }
-
-    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.finding
-            .help
-            .as_ref()
-            .map(|help| Box::new(help) as Box<dyn fmt::Display>)
-    }
-
-    fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source.as_ref().map(|source| source as &dyn SourceCode)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        self.source.as_ref()?;
-        let label = (!self.finding.label.is_empty()).then(|| self.finding.label.clone());
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
-            label,
-            self.finding.span,
-        ))))
-    }
-}
-
 /// One finding as a miette report: the message, the source around the span
-/// with its label, and the help line.
+/// with its label, and the help line. A finding on a line too long to draw
+/// is reported with its position instead of the source.
+#[cfg(feature = "fancy")]
 pub fn human(finding: &Finding, style: Style) -> String {
+    use miette::{GraphicalReportHandler, GraphicalTheme};
+
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
@@ -116,21 +38,11 @@ pub fn human(finding: &Finding, style: Style) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .with_links(false);
-    let too_long = longest_shown_line(finding) > MAX_SHOWN_LINE;
-    let report = Report {
-        finding,
-        source: (!too_long).then(|| {
-            NamedSource::new(
-                &finding.source.name,
-                std::sync::Arc::clone(&finding.source.text),
-            )
-        }),
-    };
     let mut out = String::new();
     handler
-        .render_report(&mut out, &report)
+        .render_report(&mut out, finding)
         .expect("rendering to a String cannot fail");
-    if too_long {
+    if !finding.source_is_showable() {
         let (line, column) = finding.line_col();
         let _ = writeln!(
             out,

@@ -20,11 +20,6 @@ impl Span {
         Span { start, end }
     }
 
-    /// The smallest span covering both.
-    pub fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
-
     pub fn len(self) -> usize {
         self.end - self.start
     }
@@ -124,10 +119,6 @@ impl Source {
         self.line_col(offset).0
     }
 
-    pub fn slice(&self, span: Span) -> &str {
-        &self.text[span.range()]
-    }
-
     /// The file name without folder and `.rules` extension, which is the
     /// name a ruleset must carry and the name `extends` refers to.
     pub fn stem(&self) -> Option<&str> {
@@ -141,6 +132,26 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
         offset -= 1;
     }
     offset
+}
+
+/// The source as miette reads it: the text, named as reports name the file.
+impl miette::SourceCode for Source {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let contents = (*self.text).read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            contents.column(),
+            contents.line_count(),
+        )))
+    }
 }
 
 #[cfg(test)]
