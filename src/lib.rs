@@ -42,9 +42,8 @@ pub mod syntax;
 use std::io;
 use std::path::Path;
 
-use crate::diagnostics::finding::{Code, Finding};
 use crate::semantics::compile::{self, Compiled};
-use crate::semantics::load::{self, Chain, Loader};
+use crate::semantics::load::{Loader, Overlay};
 
 /// Loads a rule file with its `extends` chain and compiles it.
 /// An error only when the file itself cannot be read.
@@ -58,34 +57,14 @@ pub fn compile_with(loader: &mut Loader, path: &Path) -> io::Result<Compiled> {
     Ok(compile::compile(&chain))
 }
 
-/// Compiles rule text that is not in a file; it cannot use `extends`.
+/// Compiles rule text that is not in a file. `name` is what reports call
+/// it (its stem must match the ruleset name); the only file it can extend
+/// is the built-in `default`.
 pub fn compile_text(name: &str, text: &str) -> Compiled {
-    let file = std::sync::Arc::new(load::load_text(name, text));
-    let mut findings = Vec::new();
-    let mut complete = true;
-    if let Some(extends) = file
-        .checked
-        .as_ref()
-        .and_then(|checked| checked.extends.as_ref())
-    {
-        complete = false;
-        findings.push(
-            Finding::new(
-                Code::MissingExtends,
-                &file.source,
-                extends.span,
-                format!(
-                    "cannot extend `{}` from rule text that is not in a file",
-                    extends.node
-                ),
-            )
-            .label("no folder to look in")
-            .help("save the rules beside the file they extend"),
-        );
-    }
-    compile::compile(&Chain {
-        files: vec![file],
-        complete,
-        findings,
-    })
+    let mut documents = Overlay::in_memory();
+    documents.open(name, text);
+    let chain = Loader::with_source(documents)
+        .load_chain(Path::new(name))
+        .expect("an open document can be read");
+    compile::compile(&chain)
 }

@@ -7,7 +7,8 @@ use std::process::{Command, ExitCode};
 
 use callassign::impact::diff::{self, Names};
 use callassign::runtime::evaluate::Evaluator;
-use callassign::semantics::load::{self, MAX_EXTENDS_DEPTH, RULE_EXTENSION};
+use callassign::semantics::compile::compile;
+use callassign::semantics::load::{GitRevision, Loader, RULE_EXTENSION};
 use callassign::semantics::plan::Plan;
 
 use super::eval::load_context;
@@ -215,22 +216,12 @@ impl InRepository {
             format!("{}/{file_name}", self.folder)
         }
     }
-
-    fn spec(&self, revision: &str, file_name: &str) -> String {
-        format!("{revision}:{}", self.relative(file_name))
-    }
-
-    /// The bytes of a file of this folder at `revision`; `None` if it did not exist.
-    fn read(&self, revision: &str, file_name: &str) -> Result<Option<Vec<u8>>, CliError> {
-        let spec = self.spec(revision, file_name);
-        Ok(git(&self.root, &["cat-file", "blob", &spec])?.ok())
-    }
 }
 
 /// Compiles a rule file as it was at a git revision, with the files it
-/// extends as they were then: they are written to a temporary folder so
-/// the usual loader resolves `extends` with all its checks. Returns the
-/// plan and what reports call it: `origin/main:rules/hubspot.rules`.
+/// extends as they were then, read from git's object store by the same
+/// loader as files on disk. Returns the plan and what reports call it:
+/// `origin/main:rules/hubspot.rules`.
 fn plan_at_revision(path: &Path, revision: &str) -> Result<(Plan, String), CliError> {
     let found = InRepository::locate(path)?;
     let commit = format!("{revision}^{{commit}}");
@@ -240,75 +231,32 @@ fn plan_at_revision(path: &Path, revision: &str) -> Result<(Plan, String), CliEr
                 .help("check the name, or fetch it first (in CI: `git fetch origin main`, or check out with `fetch-depth: 0`)"),
         );
     }
-    let Some(text) = found.read(revision, &found.file_name)? else {
-        return Err(CliError::new(format!(
-            "`{}` did not exist at `{revision}`",
-            found.relative(&found.file_name)
-        ))
-        .help("a new rule file has nothing to compare with; compare it with another one: `callassign diff OTHER.rules NEW.rules …`"));
-    };
-    let folder = tempfile::Builder::new()
-        .prefix("callassign-base-")
-        .tempdir()
-        .map_err(|error| CliError::new(format!("cannot create a temporary folder: {error}")))?;
-    let write = |file_name: &str, bytes: &[u8]| {
-        let target = folder.path().join(file_name);
-        fs::write(&target, bytes)
-            .map_err(|error| CliError::new(format!("cannot write `{}`: {error}", target.display())))
-    };
-    write(&found.file_name, &text)?;
-    // Follow `extends` as it was at the revision; anything wrong with the
-    // chain (a missing file, a cycle) is left for the loader to report.
-    let mut written = vec![found.file_name.clone()];
-    let mut current = text;
-    while written.len() < MAX_EXTENDS_DEPTH {
-        let current_name = written.last().expect("the file itself is written");
-        let parsed = load::load_text(current_name, &String::from_utf8_lossy(&current));
-        let Some(parent) = parsed
-            .checked
-            .as_ref()
-            .and_then(|checked| checked.extends.as_ref())
-            .map(|extends| extends.node.clone())
-            .filter(|name| callassign::semantics::check::is_plain_name(name))
-        else {
-            break;
-        };
-        let file_name = format!("{parent}.{RULE_EXTENSION}");
-        if written.contains(&file_name) {
-            break;
+    let source = GitRevision::new(&found.root, revision);
+    let relative = PathBuf::from(found.relative(&found.file_name));
+    let name = source.spec(&relative);
+    let compiled = match Loader::with_source(&source).load_chain(&relative) {
+        Ok(chain) => compile(&chain),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(CliError::new(format!(
+                "`{}` did not exist at `{revision}`",
+                relative.display()
+            ))
+            .help("a new rule file has nothing to compare with; compare it with another one: `callassign diff OTHER.rules NEW.rules …`"));
         }
-        let Some(text) = found.read(revision, &file_name)? else {
-            break;
-        };
-        write(&file_name, &text)?;
-        written.push(file_name);
-        current = text;
-    }
-
-    let base_path = folder.path().join(&found.file_name);
-    let compiled =
-        callassign::compile_file(&base_path).map_err(|error| CliError::io(&base_path, &error))?;
+        Err(error) => {
+            return Err(CliError::new(format!("cannot read `{name}`: {error}"))
+                .help("`--base` reads the old rules from git; check that git works here"))
+        }
+    };
     match compiled.plan {
-        Some(plan) => Ok((plan, found.spec(revision, &found.file_name))),
+        Some(plan) => Ok((plan, name)),
         None => {
             let mut findings = compiled.findings;
             callassign::diagnostics::finding::sort_and_dedup(&mut findings);
-            // Name the files as `REV:path`, not by the temporary folder
-            // they were checked out to.
-            let prefix = format!("{}/", folder.path().display());
-            for finding in &mut findings {
-                if let Some(file_name) = finding.source.name.strip_prefix(&prefix) {
-                    let name = found.spec(revision, file_name);
-                    finding.source = std::sync::Arc::new(callassign::syntax::source::Source::new(
-                        name,
-                        std::sync::Arc::clone(&finding.source.text),
-                    ));
-                }
-            }
             print_findings_to_stderr(&findings);
             Err(CliError::new(format!(
                 "`{}` has errors at `{revision}`",
-                found.relative(&found.file_name)
+                relative.display()
             ))
             .help("the old rules must compile to be compared; give an older `--base`, or the old rule file as a path"))
         }

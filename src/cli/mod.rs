@@ -56,6 +56,9 @@ enum Command {
     Stats(stats::Args),
     /// Run rule tests: calls with the assignee each must get
     Test(test::Args),
+    /// Print the built-in default rules that `extends default` uses when
+    /// the folder has no default.rules of its own
+    PrintDefault,
 }
 
 /// Exit statuses, as documented in README.md.
@@ -118,6 +121,10 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Test(args) => test::run(args),
+        Command::PrintDefault => {
+            out!("{}", callassign::semantics::load::BUILTIN_DEFAULT_TEXT);
+            Ok(ExitCode::from(EXIT_OK))
+        }
     };
     match result {
         Ok(code) => code,

@@ -17,5 +17,6 @@ mod findings;
 mod fmt_properties;
 mod hardening;
 mod regressions;
+mod sources;
 mod stats;
 mod steps;

@@ -1,16 +1,24 @@
-//! Load: read a rule file from disk, parse and check it, and follow its
-//! `extends` chain inside its folder.
+//! Load: read a rule file, parse and check it, and follow its `extends`
+//! chain inside its folder.
 //!
 //! Loading, parsing and checking are separate steps with separate findings;
-//! this module only strings them together and owns everything that touches
-//! the file system: size and encoding limits, the folder boundary, missing
-//! files, cycles and the chain's depth.
+//! this module only strings them together and owns the rules of reading:
+//! size and encoding limits, the folder boundary, missing files, cycles,
+//! the chain's depth and the built-in `default` ruleset. Where the bytes
+//! come from is a [`RuleSource`]: the disk, a git revision, an editor's
+//! unsaved buffers.
+
+mod git;
+mod source;
 
 use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+pub use git::GitRevision;
+pub use source::{folder_of, normalize, FileSystem, Nothing, Overlay, RuleSource};
 
 use crate::diagnostics::finding::{Code, Finding};
 use crate::diagnostics::suggest::did_you_mean;
@@ -24,6 +32,24 @@ pub const MAX_RULE_FILE_BYTES: usize = 1024 * 1024;
 pub const MAX_EXTENDS_DEPTH: usize = 16;
 /// The extension every rule file carries.
 pub const RULE_EXTENSION: &str = "rules";
+
+/// The documented default priority, carried by the binary: `extends
+/// default` in a folder without its own `default.rules` uses this text.
+pub const BUILTIN_DEFAULT_TEXT: &str = include_str!("../../../rules/default.rules");
+/// What reports, plans and traces call the built-in default.
+pub const BUILTIN_DEFAULT_NAME: &str = "built-in default.rules";
+/// The ruleset name that falls back to the built-in text.
+const BUILTIN_DEFAULT: &str = "default";
+
+/// The built-in default, parsed and checked once per process.
+pub fn builtin_default() -> Arc<LoadedFile> {
+    static LOADED: OnceLock<Arc<LoadedFile>> = OnceLock::new();
+    Arc::clone(LOADED.get_or_init(|| {
+        let mut source = Source::from_path(Path::new("default.rules"), BUILTIN_DEFAULT_TEXT);
+        source.name = BUILTIN_DEFAULT_NAME.to_string();
+        Arc::new(from_source(Arc::new(source)))
+    }))
+}
 
 /// One rule file after parsing and checking on its own.
 #[derive(Debug)]
@@ -52,12 +78,18 @@ pub fn load_text(name: &str, text: &str) -> LoadedFile {
 /// An error only when the file cannot be read at all.
 pub fn load_file(path: &Path) -> io::Result<LoadedFile> {
     let bytes = fs::read(path)?;
-    Ok(from_bytes(path, bytes))
+    Ok(from_bytes(path, &path.display().to_string(), bytes))
 }
 
-fn from_bytes(path: &Path, bytes: Vec<u8>) -> LoadedFile {
+/// Parses and checks the bytes of the file at `path`, which reports call `name`.
+fn from_bytes(path: &Path, name: &str, bytes: Vec<u8>) -> LoadedFile {
+    let named = |text: String| {
+        let mut source = Source::from_path(path, text);
+        source.name = name.to_string();
+        Arc::new(source)
+    };
     if bytes.len() > MAX_RULE_FILE_BYTES {
-        let source = Arc::new(Source::from_path(path, ""));
+        let source = named(String::new());
         let finding = Finding::new(
             Code::FileTooLarge,
             &source,
@@ -76,13 +108,10 @@ fn from_bytes(path: &Path, bytes: Vec<u8>) -> LoadedFile {
         };
     }
     match String::from_utf8(bytes) {
-        Ok(text) => from_source(Arc::new(Source::from_path(path, text))),
+        Ok(text) => from_source(named(text)),
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
-            let source = Arc::new(Source::from_path(
-                path,
-                String::from_utf8_lossy(error.as_bytes()).into_owned(),
-            ));
+            let source = named(String::from_utf8_lossy(error.as_bytes()).into_owned());
             let finding = Finding::new(
                 Code::NotUtf8,
                 &source,
@@ -126,24 +155,46 @@ pub struct Chain {
     pub findings: Vec<Finding>,
 }
 
-/// Loads rule files once each, however many chains they appear in.
+/// Loads rule files once each, however many chains they appear in, from
+/// one [`RuleSource`] (the disk unless told otherwise).
 #[derive(Debug, Default)]
-pub struct Loader {
+pub struct Loader<S = FileSystem> {
+    source: S,
     cache: HashMap<PathBuf, Arc<LoadedFile>>,
 }
 
 impl Loader {
+    /// A loader over the file system.
     pub fn new() -> Loader {
         Loader::default()
+    }
+}
+
+impl<S: RuleSource> Loader<S> {
+    /// A loader over another source: a git revision, an overlay of
+    /// in-memory documents.
+    pub fn with_source(source: S) -> Loader<S> {
+        Loader {
+            source,
+            cache: HashMap::new(),
+        }
+    }
+
+    pub fn source(&self) -> &S {
+        &self.source
     }
 
     /// Loads `path` and every file it extends. An error only when `path`
     /// itself cannot be read; problems further up the chain are findings.
     pub fn load_chain(&mut self, path: &Path) -> io::Result<Chain> {
         let leaf = self.load(path)?;
-        let folder = canonical_folder(path)?;
+        let folder_path = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let folder = normalize(&self.source.identity(folder_path)?);
         let mut files = vec![leaf];
-        let mut paths = vec![fs::canonicalize(path)?];
+        let mut paths = vec![self.source.identity(path)?];
         let mut findings = Vec::new();
         let mut complete = true;
 
@@ -168,29 +219,55 @@ impl Loader {
             };
             // Named as the user named the first file, for readable reports.
             let parent_path = path.with_file_name(format!("{}.{RULE_EXTENSION}", target.node));
-            let parent_canonical = match fs::canonicalize(&parent_path) {
-                Ok(canonical) => canonical,
+            let found = self.source.identity(&parent_path);
+            let (parent, parent_identity) = match found {
+                Ok(identity) => {
+                    if folder_of(&identity) != folder {
+                        findings.push(finding(
+                            Code::ExtendsOutsideFolder,
+                            format!(
+                                "`{}.{RULE_EXTENSION}` links to a file outside the rule folder",
+                                target.node
+                            ),
+                            "leads outside this folder",
+                            "copy the rules into this folder instead of linking to them"
+                                .to_string(),
+                        ));
+                        complete = false;
+                        break;
+                    }
+                    (None, identity)
+                }
+                // A folder without its own default uses the built-in one.
+                Err(_) if target.node == BUILTIN_DEFAULT => {
+                    (Some(builtin_default()), PathBuf::from(BUILTIN_DEFAULT_NAME))
+                }
                 Err(_) => {
                     // Not the file itself: extending it would be a cycle.
                     let own_name = display_name(&current);
-                    let siblings: Vec<String> = rule_names_in(&folder)
+                    let siblings: Vec<String> = self
+                        .source
+                        .rule_names(folder_path)
                         .into_iter()
                         .filter(|name| *name != own_name)
                         .collect();
-                    let help = did_you_mean(&target.node, siblings.iter().map(String::as_str))
-                        .map_or_else(
-                            || {
-                                format!(
-                                    "create `{}` beside this file, or extend one of: {}",
-                                    parent_path
-                                        .file_name()
-                                        .unwrap_or_default()
-                                        .to_string_lossy(),
-                                    listing(&siblings)
-                                )
-                            },
-                            |suggestion| format!("did you mean `extends {suggestion}`?"),
-                        );
+                    let extendable = siblings
+                        .iter()
+                        .map(String::as_str)
+                        .chain((own_name != BUILTIN_DEFAULT).then_some(BUILTIN_DEFAULT));
+                    let help = did_you_mean(&target.node, extendable).map_or_else(
+                        || {
+                            format!(
+                                "create `{}` beside this file, or extend one of: {}",
+                                parent_path
+                                    .file_name()
+                                    .unwrap_or_default()
+                                    .to_string_lossy(),
+                                listing(&siblings)
+                            )
+                        },
+                        |suggestion| format!("did you mean `extends {suggestion}`?"),
+                    );
                     findings.push(finding(
                         Code::MissingExtends,
                         format!("no rule file `{}.{RULE_EXTENSION}` to extend", target.node),
@@ -201,20 +278,7 @@ impl Loader {
                     break;
                 }
             };
-            if parent_canonical.parent() != Some(folder.as_path()) {
-                findings.push(finding(
-                    Code::ExtendsOutsideFolder,
-                    format!(
-                        "`{}.{RULE_EXTENSION}` links to a file outside the rule folder",
-                        target.node
-                    ),
-                    "leads outside this folder",
-                    "copy the rules into this folder instead of linking to them".to_string(),
-                ));
-                complete = false;
-                break;
-            }
-            if let Some(position) = paths.iter().position(|seen| *seen == parent_canonical) {
+            if let Some(position) = paths.iter().position(|seen| *seen == parent_identity) {
                 // files[position] extends files[position + 1] … extends current, which
                 // extends files[position] again.
                 let cycle: Vec<String> = files[position..]
@@ -260,12 +324,15 @@ impl Loader {
                 complete = false;
                 break;
             }
-            let parent = match self.load(&parent_path) {
+            let parent = match parent.map_or_else(|| self.load(&parent_path), Ok) {
                 Ok(parent) => parent,
                 Err(error) => {
                     findings.push(finding(
                         Code::MissingExtends,
-                        format!("cannot read `{}`: {error}", parent_path.display()),
+                        format!(
+                            "cannot read `{}`: {error}",
+                            self.source.display_name(&parent_path)
+                        ),
                         "cannot be read",
                         "check the file's permissions".to_string(),
                     ));
@@ -274,7 +341,7 @@ impl Loader {
                 }
             };
             files.push(parent);
-            paths.push(parent_canonical);
+            paths.push(parent_identity);
         }
         files.reverse();
         Ok(Chain {
@@ -285,11 +352,12 @@ impl Loader {
     }
 
     fn load(&mut self, path: &Path) -> io::Result<Arc<LoadedFile>> {
-        let key = fs::canonicalize(path)?;
+        let key = self.source.identity(path)?;
         if let Some(loaded) = self.cache.get(&key) {
             return Ok(Arc::clone(loaded));
         }
-        let loaded = Arc::new(load_file(path)?);
+        let bytes = self.source.read(path)?;
+        let loaded = Arc::new(from_bytes(path, &self.source.display_name(path), bytes));
         self.cache.insert(key, Arc::clone(&loaded));
         Ok(loaded)
     }
@@ -297,31 +365,6 @@ impl Loader {
 
 fn display_name(file: &LoadedFile) -> String {
     file.source.stem().unwrap_or(&file.source.name).to_string()
-}
-
-fn canonical_folder(path: &Path) -> io::Result<PathBuf> {
-    let parent = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::canonicalize(parent)
-}
-
-/// The ruleset names of the `.rules` files in a folder, sorted.
-pub fn rule_names_in(folder: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(folder)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == RULE_EXTENSION))
-        .filter_map(|path| {
-            path.file_stem()
-                .map(|stem| stem.to_string_lossy().into_owned())
-        })
-        .collect();
-    names.sort();
-    names
 }
 
 fn listing(names: &[String]) -> String {
