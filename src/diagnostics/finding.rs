@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, SourceCode};
 
+use crate::diagnostics::kind::{FindingKind, Words};
 use crate::syntax::source::{Source, Span};
 
 /// Every kind of finding, each with a stable code that tests, docs and CI
@@ -126,9 +127,12 @@ impl Severity {
     }
 }
 
-/// One problem found in a rule file.
+/// One problem found in a rule file: a [`FindingKind`] with its facts, at
+/// a span of a source. The code, severity and words are the kind's,
+/// rendered once when the finding is made.
 #[derive(Debug, Clone)]
 pub struct Finding {
+    pub kind: FindingKind,
     pub code: Code,
     pub severity: Severity,
     pub source: Arc<Source>,
@@ -155,32 +159,25 @@ pub struct Suggestion {
 }
 
 impl Finding {
-    pub fn new(
-        code: Code,
-        source: &Arc<Source>,
-        span: Span,
-        message: impl Into<String>,
-    ) -> Finding {
+    /// A finding of `kind` at `span` of `source`.
+    pub fn new(kind: FindingKind, source: &Arc<Source>, span: Span) -> Finding {
+        let code = kind.code();
+        let Words {
+            message,
+            label,
+            help,
+        } = kind.words();
         Finding {
+            kind,
             code,
             severity: code.severity(),
             source: Arc::clone(source),
             span,
-            message: message.into(),
-            label: String::new(),
-            help: None,
+            message,
+            label,
+            help,
             suggestions: Vec::new(),
         }
-    }
-
-    pub fn label(mut self, label: impl Into<String>) -> Finding {
-        self.label = label.into();
-        self
-    }
-
-    pub fn help(mut self, help: impl Into<String>) -> Finding {
-        self.help = Some(help.into());
-        self
     }
 
     /// Adds an edit that fixes the finding; see [`Suggestion`].

@@ -9,7 +9,8 @@
 
 use std::sync::Arc;
 
-use crate::diagnostics::finding::{Code, Finding};
+use crate::diagnostics::finding::Finding;
+use crate::diagnostics::kind::{FindingKind, TextHint};
 use crate::diagnostics::suggest::did_you_mean;
 use crate::runtime::model::{Direction, Status};
 use crate::runtime::time::parse_rfc3339;
@@ -118,35 +119,27 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn finding(
-        &mut self,
-        code: Code,
-        span: Span,
-        message: impl Into<String>,
-        label: impl Into<String>,
-        help: impl Into<String>,
-    ) {
-        self.findings.push(
-            Finding::new(code, self.source, span, message)
-                .label(label)
-                .help(help),
-        );
+    fn finding(&mut self, kind: FindingKind, span: Span) {
+        self.findings.push(Finding::new(kind, self.source, span));
+    }
+
+    /// A finding whose fix is one replacement of its own span.
+    fn finding_with_fix(&mut self, kind: FindingKind, span: Span, replacement: String) {
+        let title = format!("replace with `{replacement}`");
+        self.findings
+            .push(Finding::new(kind, self.source, span).suggest(span, replacement, title));
     }
 
     fn header(&mut self, file: &RuleFile) {
         if let Some(stem) = self.source.stem() {
             if stem != file.name.node {
-                self.finding(
-                    Code::RulesetNameMismatch,
+                self.finding_with_fix(
+                    FindingKind::RulesetNameMismatch {
+                        name: file.name.node.clone(),
+                        stem: stem.to_string(),
+                    },
                     file.name.span,
-                    format!(
-                        "ruleset `{}` is in a file named `{stem}.rules`",
-                        file.name.node
-                    ),
-                    "the ruleset name",
-                    format!(
-                        "rename the ruleset to `{stem}` (other files extend it by its file name)"
-                    ),
+                    stem.to_string(),
                 );
             }
         }
@@ -158,36 +151,27 @@ impl Checker<'_> {
                     .next()
                     .unwrap_or("")
                     .trim_end_matches(".rules");
-                let hint = if is_plain_name(base) {
-                    format!(": `extends {base}`")
-                } else {
-                    String::new()
-                };
                 let only_suffix = extends
                     .node
                     .strip_suffix(".rules")
                     .is_some_and(is_plain_name);
                 if only_suffix {
                     // `extends base.rules`: the right file, named the wrong way.
-                    self.finding(
-                        Code::InvalidValue,
+                    self.finding_with_fix(
+                        FindingKind::ExtendsFileName {
+                            written: extends.node.clone(),
+                            base: base.to_string(),
+                        },
                         extends.span,
-                        format!(
-                            "`extends {}` names a file; `extends` takes a ruleset name",
-                            extends.node
-                        ),
-                        "a file name",
-                        format!("drop the extension: `extends {base}`"),
+                        base.to_string(),
                     );
                 } else {
                     self.finding(
-                        Code::ExtendsOutsideFolder,
+                        FindingKind::ExtendsPath {
+                            written: extends.node.clone(),
+                            base: is_plain_name(base).then(|| base.to_string()),
+                        },
                         extends.span,
-                        format!("`extends {}` reaches outside the rule folder", extends.node),
-                        "not a rule file name",
-                        format!(
-                            "a ruleset extends another file of the same folder by its name{hint}"
-                        ),
                     );
                 }
             }
@@ -238,32 +222,16 @@ impl Checker<'_> {
     }
 
     fn unknown_step(&mut self, word: &str, span: Span, defining: bool) {
-        let known = Builtin::ALL.map(Builtin::name);
-        let help = if matches!(
-            word,
-            "integration_fallback" | "fallback" | "integration" | "unassigned"
-        ) {
-            "the fallback is its own statement and closes the plan: write `fallback integration` (or `fallback unassigned`)".to_string()
-        } else if let Some(suggestion) = did_you_mean(word, known) {
-            format!("did you mean `{suggestion}`?")
-        } else if defining {
-            format!(
-                "a step is one of `{}`, or a fixed user: `user \"ops@acme.com\"`",
-                known.join("`, `")
-            )
-        } else {
-            format!(
-                "steps are named `{}`, or `user \"email\"`",
-                known.join("`, `")
-            )
+        let suggestion = did_you_mean(word, Builtin::ALL.map(Builtin::name));
+        let kind = FindingKind::UnknownStep {
+            word: word.to_string(),
+            defining,
+            suggestion,
         };
-        self.finding(
-            Code::UnknownStep,
-            span,
-            format!("unknown step `{word}`"),
-            "not a step kind",
-            help,
-        );
+        match suggestion {
+            Some(suggestion) => self.finding_with_fix(kind, span, suggestion.to_string()),
+            None => self.finding(kind, span),
+        }
     }
 
     /// A fixed user's e-mail, trimmed; a finding if it cannot be an address.
@@ -276,11 +244,10 @@ impl Checker<'_> {
             Some(trimmed.to_string())
         } else {
             self.finding(
-                Code::InvalidValue,
+                FindingKind::NotAnEmail {
+                    written: email.to_string(),
+                },
                 span,
-                format!("`{email}` is not an e-mail address"),
-                "a user is named by e-mail",
-                "write the integration user's e-mail address: `user \"ops@acme.com\"`",
             );
             None
         }
@@ -305,20 +272,16 @@ impl Checker<'_> {
             StepName::Word(word) if word == "unassigned" => Fallback::Unassigned,
             StepName::Word(word) => {
                 let suggestion = did_you_mean(word, ["integration", "unassigned"]);
-                let help = suggestion.map_or_else(
-                    || {
-                        "the fallback is `integration`, `unassigned` or `user \"email\"`"
-                            .to_string()
-                    },
-                    |suggestion| format!("did you mean `fallback {suggestion}`?"),
-                );
-                self.finding(
-                    Code::UnknownStep,
-                    target.span,
-                    format!("unknown fallback `{word}`"),
-                    "not a fallback",
-                    help,
-                );
+                let kind = FindingKind::UnknownFallback {
+                    word: word.clone(),
+                    suggestion,
+                };
+                match suggestion {
+                    Some(suggestion) => {
+                        self.finding_with_fix(kind, target.span, suggestion.to_string())
+                    }
+                    None => self.finding(kind, target.span),
+                }
                 return None;
             }
             StepName::User(email) => Fallback::User(self.email(email, target.span)?),
@@ -363,28 +326,15 @@ impl Checker<'_> {
         op: Spanned<Operator>,
         right: &Spanned<Operand>,
     ) -> Option<Condition> {
-        if op.node == Operator::SingleEq {
-            self.finding(
-                Code::InvalidOperator,
-                op.span,
-                "`=` is not a valid operator",
-                "not an operator",
-                "try using `==` instead",
-            );
-            // Check the rest as if `==` was meant, to report its problems too.
-            let _ = self.comparison(left, Spanned::new(Operator::Eq, op.span), right);
-            return None;
-        }
         // `"vip" in tags`: the one comparison whose field is on the right.
         if let (Operand::Path(path), Operator::In | Operator::NotIn) = (&right.node, op.node) {
             if path == "tags" {
                 let Operand::Str(tag) = &left.node else {
                     self.finding(
-                        Code::TypeMismatch,
+                        FindingKind::TagNotString {
+                            found: describe(&left.node),
+                        },
                         left.span,
-                        format!("{} is not a tag", describe(&left.node)),
-                        "expected a string",
-                        "tags are strings: `\"vip\" in tags`",
                     );
                     return None;
                 };
@@ -402,23 +352,18 @@ impl Checker<'_> {
             }
         }
         let Operand::Path(path) = &left.node else {
-            let help = match (&right.node, op.node) {
-                (Operand::Path(field), _) if Field::from_name(field).is_some() => format!(
-                    "put the field first: `{field} {} {}`",
-                    flip(op.node).as_str(),
-                    left.node
-                ),
-                _ => "a comparison starts with a field, as in `status == missed`".to_string(),
+            let flipped = match &right.node {
+                Operand::Path(field) if Field::from_name(field).is_some() => {
+                    Some(format!("{field} {} {}", flip(op.node).as_str(), left.node))
+                }
+                _ => None,
             };
             self.finding(
-                Code::TypeMismatch,
+                FindingKind::FieldNotFirst {
+                    found: describe(&left.node),
+                    flipped,
+                },
                 left.span,
-                format!(
-                    "a comparison must start with a field, found {}",
-                    describe(&left.node)
-                ),
-                "expected a field",
-                help,
             );
             return None;
         };
@@ -438,20 +383,13 @@ impl Checker<'_> {
             Operator::In | Operator::NotIn => {
                 let Operand::List(items) = &right.node else {
                     self.finding(
-                        Code::TypeMismatch,
+                        FindingKind::NeedsList {
+                            op: op.node.as_str(),
+                            found: describe(&right.node),
+                            field: field.name(),
+                            written: right.node.to_string(),
+                        },
                         right.span,
-                        format!(
-                            "`{}` needs a list, found {}",
-                            op.node.as_str(),
-                            describe(&right.node)
-                        ),
-                        "expected a list",
-                        format!(
-                            "write the values in brackets: `{} {} [{}]`",
-                            field.name(),
-                            op.node.as_str(),
-                            right.node
-                        ),
                     );
                     return None;
                 };
@@ -500,17 +438,11 @@ impl Checker<'_> {
                 };
                 let Operand::Str(prefix) = &right.node else {
                     self.finding(
-                        Code::TypeMismatch,
+                        FindingKind::NeedsPrefixString {
+                            found: describe(&right.node),
+                            field: field.name(),
+                        },
                         right.span,
-                        format!(
-                            "`starts_with` needs a string, found {}",
-                            describe(&right.node)
-                        ),
-                        "expected a string",
-                        format!(
-                            "write the prefix in double quotes: `{} starts_with \"+44\"`",
-                            field.name()
-                        ),
                     );
                     return None;
                 };
@@ -526,7 +458,6 @@ impl Checker<'_> {
                     fold_case,
                 })
             }
-            Operator::SingleEq => unreachable!("handled above"),
         }
     }
 
@@ -534,72 +465,28 @@ impl Checker<'_> {
         if let Some(field) = Field::from_name(path) {
             return Some(field);
         }
-        let names = Field::ALL.map(Field::name);
-        let help = if let Some(suggestion) = did_you_mean(path, names) {
-            format!("did you mean `{suggestion}`?")
-        } else if Status::ALL.iter().any(|s| s.name() == path)
-            || Direction::ALL.iter().any(|d| d.name() == path)
-        {
-            format!("`{path}` is a value; compare a field with it: `status == {path}`")
-        } else {
-            format!("the fields are `{}`", names.join("`, `"))
+        let suggestion = did_you_mean(path, Field::ALL.map(Field::name));
+        let kind = FindingKind::UnknownField {
+            path: path.to_string(),
+            suggestion,
+            is_value: Status::ALL.iter().any(|s| s.name() == path)
+                || Direction::ALL.iter().any(|d| d.name() == path),
         };
-        self.finding(
-            Code::UnknownField,
-            span,
-            format!("unknown field `{path}`"),
-            "not a call field",
-            help,
-        );
+        match suggestion {
+            Some(suggestion) => self.finding_with_fix(kind, span, suggestion.to_string()),
+            None => self.finding(kind, span),
+        }
         None
     }
 
-    /// `field` compared with a value of the wrong kind.
-    fn cannot_compare(
-        &mut self,
-        field: Field,
-        span: Span,
-        value: &Operand,
-        label: impl Into<String>,
-        help: impl Into<String>,
-    ) {
-        let message = format!(
-            "`{}` cannot be compared with {}",
-            field.name(),
-            describe(value)
-        );
-        self.finding(Code::TypeMismatch, span, message, label, help);
-    }
-
     fn wrong_operator(&mut self, field: Field, op: Spanned<Operator>) {
-        let help = match field.field_type() {
-            FieldType::Tags => "test for one tag with `\"vip\" in tags` (or `not in`)".to_string(),
-            FieldType::Object => {
-                "test a contact field such as `contact.owner`, or presence with `contact == null`"
-                    .to_string()
-            }
-            FieldType::Integer | FieldType::Timestamp => format!(
-                "`{}` takes `==`, `!=`, `<`, `<=`, `>`, `>=` and `in`",
-                field.name()
-            ),
-            FieldType::Email | FieldType::Text | FieldType::FlowStepType => format!(
-                "`{}` takes `==`, `!=`, `in` and `starts_with`",
-                field.name()
-            ),
-            FieldType::Direction | FieldType::Status => {
-                format!("`{}` takes `==`, `!=` and `in`", field.name())
-            }
-        };
         self.finding(
-            Code::InvalidOperator,
+            FindingKind::WrongOperator {
+                op: op.node.as_str(),
+                field: field.name(),
+                field_type: field.field_type(),
+            },
             op.span,
-            format!(
-                "`{}` cannot be used on `{}`",
-                op.node.as_str(),
-                field.name()
-            ),
-            "not an operator of this field",
-            help,
         );
     }
 
@@ -610,15 +497,10 @@ impl Checker<'_> {
                 return Some(Condition::IsNull(field));
             }
             self.finding(
-                Code::TypeMismatch,
-                value.span,
-                format!("`{}` is never null", field.name()),
-                "every call has this field",
-                if field == Field::Tags {
-                    "`tags` is a list, empty when a call has none; test for one tag with `\"vip\" in tags`".to_string()
-                } else {
-                    format!("compare `{}` with one of its values", field.name())
+                FindingKind::NeverNull {
+                    field: field.name(),
                 },
+                value.span,
             );
             return None;
         }
@@ -638,11 +520,11 @@ impl Checker<'_> {
                 if fold_case && !text.contains('@') {
                     // It could never equal a telephony user's address.
                     self.finding(
-                        Code::InvalidValue,
+                        FindingKind::NotAnEmailValue {
+                            field: field.name(),
+                            text,
+                        },
                         value.span,
-                        format!("`{text}` is not an e-mail address"),
-                        format!("`{}` holds an e-mail address", field.name()),
-                        format!("compare with a whole address (`{} == \"bob@acme.com\"`), or match a part with `starts_with`", field.name()),
                     );
                     return None;
                 }
@@ -666,12 +548,13 @@ impl Checker<'_> {
                 millis: self.timestamp(value)?,
             }),
             FieldType::Tags | FieldType::Object => {
-                let help = if field == Field::Tags {
-                    "test for one tag with `\"vip\" in tags`"
-                } else {
-                    "test a contact field such as `contact.owner == \"hs-7\"`, or `contact == null`"
-                };
-                self.cannot_compare(field, value.span, &value.node, "not comparable", help);
+                self.finding(
+                    FindingKind::NotComparable {
+                        field: field.name(),
+                        found: describe(&value.node),
+                    },
+                    value.span,
+                );
                 None
             }
         }
@@ -684,42 +567,45 @@ impl Checker<'_> {
         value: &Spanned<Operand>,
         names: &[&'static str],
     ) -> Option<usize> {
-        let listing = format!("`{}` is one of `{}`", field.name(), names.join("`, `"));
         match &value.node {
             Operand::Path(word) => {
                 if let Some(index) = names.iter().position(|name| name == word) {
                     return Some(index);
                 }
-                let help = did_you_mean(word, names.iter().copied()).map_or_else(
-                    || listing.clone(),
-                    |suggestion| format!("did you mean `{suggestion}`? {listing}"),
-                );
-                self.finding(
-                    Code::UnknownValue,
-                    value.span,
-                    format!("unknown {} `{word}`", field.name()),
-                    format!("not a {}", field.name()),
-                    help,
-                );
+                let suggestion = did_you_mean(word, names.iter().copied());
+                let kind = FindingKind::UnknownValue {
+                    field: field.name(),
+                    word: word.clone(),
+                    suggestion,
+                    values: names.to_vec(),
+                };
+                match suggestion {
+                    Some(suggestion) => {
+                        self.finding_with_fix(kind, value.span, suggestion.to_string())
+                    }
+                    None => self.finding(kind, value.span),
+                }
                 None
             }
             Operand::Str(text) if names.contains(&text.as_str()) => {
-                self.finding(
-                    Code::TypeMismatch,
+                self.finding_with_fix(
+                    FindingKind::QuotedValue {
+                        field: field.name(),
+                        text: text.clone(),
+                    },
                     value.span,
-                    format!("`{}` values are written without quotes", field.name()),
-                    "a quoted string",
-                    format!("write `{text}`"),
+                    text.clone(),
                 );
                 None
             }
             other => {
-                self.cannot_compare(
-                    field,
+                self.finding(
+                    FindingKind::NotAValueOf {
+                        field: field.name(),
+                        found: describe(other),
+                        values: names.to_vec(),
+                    },
                     value.span,
-                    other,
-                    format!("expected a {}", field.name()),
-                    listing,
                 );
                 None
             }
@@ -740,19 +626,25 @@ impl Checker<'_> {
             }
             (Operand::Int(number), FieldType::Text) => Some(number.to_string()),
             (other, field_type) => {
-                let help = match (other, field_type) {
+                let hint = match (other, field_type) {
                     (Operand::Path(path), _) if Field::from_name(path).is_some() => {
-                        "comparing two fields is not supported; compare with a value".to_string()
+                        TextHint::TwoFields
                     }
-                    (Operand::Path(path), FieldType::Email) => {
-                        format!("e-mail addresses are written in double quotes: `\"{path}\"`")
-                    }
-                    (Operand::Path(path), _) => {
-                        format!("text is written in double quotes: `\"{path}\"`")
-                    }
-                    _ => format!("compare `{}` with a string in double quotes", field.name()),
+                    (Operand::Path(_), FieldType::Email) => TextHint::BareEmail,
+                    (Operand::Path(_), _) => TextHint::BareText,
+                    _ => TextHint::Other,
                 };
-                self.cannot_compare(field, value.span, other, "expected a string", help);
+                let kind = FindingKind::NotText {
+                    field: field.name(),
+                    found: describe(other),
+                    hint,
+                };
+                match (other, hint) {
+                    (Operand::Path(path), TextHint::BareEmail | TextHint::BareText) => {
+                        self.finding_with_fix(kind, value.span, format!("\"{path}\""))
+                    }
+                    _ => self.finding(kind, value.span),
+                }
                 None
             }
         }
@@ -763,12 +655,13 @@ impl Checker<'_> {
             return;
         }
         if let Some(suggestion) = did_you_mean(kind, KNOWN_FLOW_STEP_TYPES) {
-            self.finding(
-                Code::UnknownFlowStepType,
+            self.finding_with_fix(
+                FindingKind::UnknownFlowStepType {
+                    written: kind.to_string(),
+                    suggestion,
+                },
                 span,
-                format!("`{kind}` is not a known flow step type"),
-                "never seen in exported calls",
-                format!("did you mean `{suggestion}`? (other step types are allowed, this one looks like a typo)"),
+                suggestion.to_string(),
             );
         }
     }
@@ -777,16 +670,12 @@ impl Checker<'_> {
         if let Operand::Int(number) = value.node {
             return Some(number);
         }
-        self.cannot_compare(
-            field,
+        self.finding(
+            FindingKind::NotANumber {
+                field: field.name(),
+                found: describe(&value.node),
+            },
             value.span,
-            &value.node,
-            "expected a number",
-            format!(
-                "`{}` is a whole number of seconds: `{} > 30`",
-                field.name(),
-                field.name()
-            ),
         );
         None
     }
@@ -797,22 +686,18 @@ impl Checker<'_> {
                 let parsed = parse_rfc3339(text);
                 if parsed.is_none() {
                     self.finding(
-                        Code::InvalidValue,
+                        FindingKind::InvalidTimestamp { text: text.clone() },
                         value.span,
-                        format!("`{text}` is not a timestamp"),
-                        "not RFC 3339",
-                        "write a full RFC 3339 timestamp: `\"2026-11-23T10:00:00Z\"`",
                     );
                 }
                 parsed
             }
             other => {
                 self.finding(
-                    Code::TypeMismatch,
+                    FindingKind::NotATimestamp {
+                        found: describe(other),
+                    },
                     value.span,
-                    format!("`started_at` cannot be compared with {}", describe(other)),
-                    "expected a timestamp",
-                    "write a timestamp in double quotes: `started_at >= \"2026-11-23T10:00:00Z\"`",
                 );
                 None
             }

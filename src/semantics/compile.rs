@@ -14,7 +14,8 @@
 
 use std::sync::Arc;
 
-use crate::diagnostics::finding::{Code, Finding};
+use crate::diagnostics::finding::Finding;
+use crate::diagnostics::kind::{FindingKind, ReferenceHint};
 use crate::diagnostics::suggest::did_you_mean;
 use crate::semantics::check::{CheckedKind, CheckedPlacement, Target};
 use crate::semantics::load::{Chain, LoadedFile};
@@ -105,20 +106,24 @@ fn resolve(files: &[Arc<LoadedFile>]) -> (Option<Plan>, Vec<Finding>) {
         .as_ref()
         .expect("compile checks the leaf parsed");
     let Some(fallback_index) = resolver.entries.iter().position(Entry::is_fallback) else {
-        resolver.findings.push(
-            Finding::new(Code::MissingFallback, &leaf.source, checked.name.span, format!("ruleset `{}` has no fallback", checked.name.node))
-                .label("no `fallback` here or in what it extends")
-                .help("close the steps with `fallback integration` (or `fallback unassigned`, `fallback user \"email\"`)"),
-        );
+        resolver.findings.push(Finding::new(
+            FindingKind::MissingFallback {
+                ruleset: checked.name.node.clone(),
+            },
+            &leaf.source,
+            checked.name.span,
+        ));
         return (None, resolver.findings);
     };
     for entry in &resolver.entries[fallback_index + 1..] {
         if let Item::Step { step, .. } = &entry.item {
-            resolver.findings.push(
-                Finding::new(Code::UnreachableStep, &entry.placed_at.source, entry.placed_at.span, format!("step `{step}` can never run"))
-                    .label("placed after the fallback, which always decides")
-                    .help(format!("write it above the `fallback` line, or place it with `move {step} before fallback`")),
-            );
+            resolver.findings.push(Finding::new(
+                FindingKind::UnreachableStep {
+                    step: step.to_string(),
+                },
+                &entry.placed_at.source,
+                entry.placed_at.span,
+            ));
         }
     }
     let to_step = |entry: &Entry| match &entry.item {
@@ -165,21 +170,18 @@ impl Resolver {
             match &statement.kind {
                 CheckedKind::Step { step, guard } => {
                     if let Some(existing) = self.entries.iter().find(|entry| entry.is(&step.node)) {
-                        let help = format!(
-                            "`{}` is already added at {}; place it with `move`, or `disable` it first to redefine it",
-                            step.node,
-                            existing.origin.short()
-                        );
-                        self.findings.push(
-                            Finding::new(
-                                Code::DuplicateStep,
-                                source,
-                                step.span,
-                                format!("step `{}` is already in the plan", step.node),
-                            )
-                            .label("added a second time")
-                            .help(help),
-                        );
+                        let kind = FindingKind::DuplicateStep {
+                            step: step.node.to_string(),
+                            first_at: existing.origin.short(),
+                        };
+                        // The fix removes the whole statement, line and all.
+                        let line = source.line_span(statement.span);
+                        self.findings
+                            .push(Finding::new(kind, source, step.span).suggest(
+                                line,
+                                "",
+                                "remove the duplicate step",
+                            ));
                         continue;
                     }
                     let entry = Entry {
@@ -210,11 +212,11 @@ impl Resolver {
                 CheckedKind::Fallback { fallback } => {
                     if let Some(first) = own_fallback {
                         let line = source.line(first.start);
-                        self.findings.push(
-                            Finding::new(Code::DuplicateFallback, source, fallback.span, "this ruleset already has a fallback")
-                                .label("second fallback")
-                                .help(format!("a ruleset has one fallback, written at line {line}; remove one of them")),
-                        );
+                        self.findings.push(Finding::new(
+                            FindingKind::DuplicateFallback { first_line: line },
+                            source,
+                            fallback.span,
+                        ));
                         continue;
                     }
                     own_fallback = Some(fallback.span);
@@ -237,17 +239,22 @@ impl Resolver {
     }
 
     /// The index of a step named by an edit, or a finding saying why not.
-    fn find(&mut self, source: &Arc<Source>, step: &Spanned<StepId>, verb: &str) -> Option<usize> {
+    fn find(
+        &mut self,
+        source: &Arc<Source>,
+        step: &Spanned<StepId>,
+        verb: &'static str,
+    ) -> Option<usize> {
         if let Some(index) = self.entries.iter().position(|entry| entry.is(&step.node)) {
             return Some(index);
         }
-        let help = if let Some((_, at)) = self
+        let hint = if let Some((_, at)) = self
             .disabled
             .iter()
             .rev()
             .find(|(disabled, _)| disabled.same_as(&step.node))
         {
-            format!("`{}` was disabled at {}", step.node, at.short())
+            ReferenceHint::Disabled { at: at.short() }
         } else {
             let names: Vec<String> = self
                 .entries
@@ -261,24 +268,24 @@ impl Resolver {
                 })
                 .collect();
             match did_you_mean(&step.node.to_string(), names.iter().map(String::as_str)) {
-                Some(suggestion) => format!("did you mean `{suggestion}`?"),
-                None if names.is_empty() => "the plan has no steps yet".to_string(),
-                None => format!("the plan has `{}`", names.join("`, `")),
+                Some(suggestion) => ReferenceHint::Suggestion(suggestion.to_string()),
+                None => ReferenceHint::Listing(names),
             }
         };
-        self.findings.push(
-            Finding::new(
-                Code::UnknownStepReference,
-                source,
-                step.span,
-                format!(
-                    "`{verb}` names `{}`, which the plan does not have",
-                    step.node
-                ),
-            )
-            .label("not in the plan")
-            .help(help),
+        let mut finding = Finding::new(
+            FindingKind::UnknownStepReference {
+                verb,
+                step: step.node.to_string(),
+                hint: hint.clone(),
+            },
+            source,
+            step.span,
         );
+        if let ReferenceHint::Suggestion(suggestion) = hint {
+            let title = format!("replace with `{suggestion}`");
+            finding = finding.suggest(step.span, suggestion, title);
+        }
+        self.findings.push(finding);
         None
     }
 
@@ -292,16 +299,13 @@ impl Resolver {
         | CheckedPlacement::After(Target::Step(anchor)) = placement
         {
             if anchor.node.same_as(&step.node) {
-                self.findings.push(
-                    Finding::new(
-                        Code::InvalidMove,
-                        source,
-                        anchor.span,
-                        format!("cannot move `{}` relative to itself", step.node),
-                    )
-                    .label("the step being moved")
-                    .help("name another step to place it before or after"),
-                );
+                self.findings.push(Finding::new(
+                    FindingKind::MoveRelativeToItself {
+                        step: step.node.to_string(),
+                    },
+                    source,
+                    anchor.span,
+                ));
                 return;
             }
         }
@@ -321,16 +325,11 @@ impl Resolver {
             | CheckedPlacement::After(Target::Fallback(span))
                 if self.fallback_index().is_none() =>
             {
-                self.findings.push(
-                    Finding::new(
-                        Code::UnknownStepReference,
-                        source,
-                        *span,
-                        "`move` names the fallback, which the plan does not have yet",
-                    )
-                    .label("no fallback above this line")
-                    .help("write the `fallback` line before moving steps around it"),
-                );
+                self.findings.push(Finding::new(
+                    FindingKind::MoveAroundMissingFallback,
+                    source,
+                    *span,
+                ));
                 return;
             }
             _ => {}

@@ -130,8 +130,6 @@ pub enum Operator {
     In,
     NotIn,
     StartsWith,
-    /// `=`: never valid, parsed only to say so.
-    SingleEq,
 }
 
 impl Operator {
@@ -146,7 +144,6 @@ impl Operator {
             Operator::In => "in",
             Operator::NotIn => "not in",
             Operator::StartsWith => "starts_with",
-            Operator::SingleEq => "=",
         }
     }
 }

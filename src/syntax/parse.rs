@@ -17,7 +17,8 @@ use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 use pest::Parser as _;
 
-use crate::diagnostics::finding::{Code, Finding};
+use crate::diagnostics::finding::Finding;
+use crate::diagnostics::kind::FindingKind;
 use crate::syntax::ast::*;
 use crate::syntax::source::{Source, Span, Spanned};
 
@@ -59,11 +60,11 @@ pub fn parse(source: &Arc<Source>) -> Parsed {
         let chunk = &text[start..end];
         if let Some(offset) = too_deep_at(chunk) {
             let at = start + offset;
-            findings.push(
-                Finding::new(Code::NestingTooDeep, source, Span::new(at, at + 1), format!("condition nests parentheses more than {MAX_NESTING} deep"))
-                    .label("this parenthesis is one too many")
-                    .help("split the condition over several steps, or remove parentheses that group a single comparison"),
-            );
+            findings.push(Finding::new(
+                FindingKind::NestingTooDeep { limit: MAX_NESTING },
+                source,
+                Span::new(at, at + 1),
+            ));
             continue;
         }
         let rule = if index == 0 {
@@ -221,19 +222,16 @@ fn syntax_finding(
     if let Some(finding) = string_problem(source, at) {
         return finding;
     }
-    let mut finding = Finding::new(
-        Code::Syntax,
+    let help = syntax_help(&source.text[at..token_end], &expected);
+    Finding::new(
+        FindingKind::Syntax {
+            expected,
+            found,
+            help,
+        },
         source,
         Span::new(at, token_end),
-        format!("expected {expected}, found {found}"),
     )
-    .label(format!("expected {expected}"));
-    if let Some(help) = syntax_help(&source.text[at..token_end], &expected) {
-        finding = finding.help(help);
-    } else {
-        finding = finding.help("see the rule language in README.md: `ruleset NAME`, then `step`, `disable`, `move` and `fallback` statements");
-    }
-    finding
 }
 
 /// A string that fails to parse is either not closed on its line or uses
@@ -253,27 +251,22 @@ fn string_problem(source: &Arc<Source>, at: usize) -> Option<Finding> {
                 Some((escaped_at, escaped)) => {
                     let start = at + 1 + offset;
                     let end = at + 1 + escaped_at + escaped.len_utf8();
-                    return Some(
-                        Finding::new(Code::Syntax, source, Span::new(start, end), format!("unsupported escape `\\{escaped}` in a string"))
-                            .label("not an escape the rule language has")
-                            .help("only `\\\"` and `\\\\` can be escaped; write other characters as they are"),
-                    );
+                    return Some(Finding::new(
+                        FindingKind::UnsupportedEscape { escaped },
+                        source,
+                        Span::new(start, end),
+                    ));
                 }
                 None => break,
             },
             _ => {}
         }
     }
-    Some(
-        Finding::new(
-            Code::Syntax,
-            source,
-            Span::new(at, line_end),
-            "unterminated string",
-        )
-        .label("this string is not closed")
-        .help("close it with `\"` on the same line; a string cannot span lines"),
-    )
+    Some(Finding::new(
+        FindingKind::UnterminatedString,
+        source,
+        Span::new(at, line_end),
+    ))
 }
 
 /// Skips white space and comments.
@@ -600,7 +593,20 @@ impl Lowering<'_> {
                 let mut inner = pair.into_inner();
                 let left = self.operand(inner.next().expect("grammar: comparison has a left side"));
                 let op_pair = inner.next().expect("grammar: comparison has an operator");
-                let op = Spanned::new(operator(&op_pair), self.span(&op_pair));
+                let op_span = self.span(&op_pair);
+                let op = operator(&op_pair).unwrap_or_else(|| {
+                    // `=`: reported here, then read as the `==` it surely
+                    // meant, so the rest of the comparison is checked too.
+                    self.findings.push(
+                        Finding::new(FindingKind::SingleEquals, self.source, op_span).suggest(
+                            op_span,
+                            "==",
+                            "replace with `==`",
+                        ),
+                    );
+                    Operator::Eq
+                });
+                let op = Spanned::new(op, op_span);
                 let right =
                     self.operand(inner.next().expect("grammar: comparison has a right side"));
                 Spanned::new(Expr::Compare { left, op, right }, span)
@@ -638,16 +644,13 @@ impl Lowering<'_> {
             Rule::integer => match pair.as_str().parse::<i64>() {
                 Ok(value) => Operand::Int(value),
                 Err(_) => {
-                    self.findings.push(
-                        Finding::new(
-                            Code::InvalidValue,
-                            self.source,
-                            span,
-                            format!("`{}` is too large a number", pair.as_str()),
-                        )
-                        .label("does not fit in 64 bits")
-                        .help("durations are whole seconds; use a smaller number"),
-                    );
+                    self.findings.push(Finding::new(
+                        FindingKind::NumberTooLarge {
+                            written: pair.as_str().to_string(),
+                        },
+                        self.source,
+                        span,
+                    ));
                     Operand::Int(0)
                 }
             },
@@ -663,19 +666,23 @@ impl Lowering<'_> {
     }
 }
 
-fn operator(pair: &Pair<'_, Rule>) -> Operator {
-    match pair.clone().into_inner().next().map(|p| p.as_rule()) {
-        Some(Rule::eq) => Operator::Eq,
-        Some(Rule::ne) => Operator::Ne,
-        Some(Rule::lt) => Operator::Lt,
-        Some(Rule::le) => Operator::Le,
-        Some(Rule::gt) => Operator::Gt,
-        Some(Rule::ge) => Operator::Ge,
-        Some(Rule::not_in) => Operator::NotIn,
-        Some(Rule::kw_in) => Operator::In,
-        Some(Rule::starts_with) => Operator::StartsWith,
-        _ => Operator::SingleEq,
-    }
+/// The operator of a comparison; `None` for `=`, which the grammar
+/// accepts only so that it can be reported with its fix.
+fn operator(pair: &Pair<'_, Rule>) -> Option<Operator> {
+    Some(
+        match pair.clone().into_inner().next().map(|p| p.as_rule()) {
+            Some(Rule::eq) => Operator::Eq,
+            Some(Rule::ne) => Operator::Ne,
+            Some(Rule::lt) => Operator::Lt,
+            Some(Rule::le) => Operator::Le,
+            Some(Rule::gt) => Operator::Gt,
+            Some(Rule::ge) => Operator::Ge,
+            Some(Rule::not_in) => Operator::NotIn,
+            Some(Rule::kw_in) => Operator::In,
+            Some(Rule::starts_with) => Operator::StartsWith,
+            _ => return None,
+        },
+    )
 }
 
 fn unescape(text: &str) -> String {
@@ -752,7 +759,10 @@ mod tests {
         );
         let parsed = parse_text(&text);
         assert_eq!(parsed.findings.len(), 1);
-        assert_eq!(parsed.findings[0].code, Code::NestingTooDeep);
+        assert_eq!(
+            parsed.findings[0].code,
+            crate::diagnostics::finding::Code::NestingTooDeep
+        );
         assert_eq!(parsed.file.unwrap().statements.len(), 1);
     }
 

@@ -114,6 +114,20 @@ impl Source {
         Some(&self.text[start..end])
     }
 
+    /// The whole lines a span touches, with the line break after them:
+    /// what to delete to remove a statement.
+    pub fn line_span(&self, span: Span) -> Span {
+        let first = self.line(span.start) - 1;
+        let last = self.line(span.end.max(span.start + 1) - 1);
+        let start = self.line_starts[first];
+        let end = self
+            .line_starts
+            .get(last)
+            .copied()
+            .unwrap_or(self.text.len());
+        Span::new(start, end)
+    }
+
     /// 1-based line of a byte offset.
     pub fn line(&self, offset: usize) -> usize {
         self.line_col(offset).0

@@ -35,7 +35,7 @@ fn comparison(valid_only: bool) -> impl Strategy<Value = Vec<Token>> {
         tokens(&["direction", "==", "outgoing"])
     } else {
         // Not valid, but it parses: the checker's findings must not change.
-        tokens(&["stauts", "=", "missed"])
+        tokens(&["stauts", "==", "missd"])
     };
     prop_oneof![
         Just(tokens(&["direction", "==", "incoming"])),

@@ -20,7 +20,8 @@ use std::sync::{Arc, OnceLock};
 pub use git::GitRevision;
 pub use source::{folder_of, normalize, FileSystem, Nothing, Overlay, RuleSource};
 
-use crate::diagnostics::finding::{Code, Finding};
+use crate::diagnostics::finding::Finding;
+use crate::diagnostics::kind::FindingKind;
 use crate::diagnostics::suggest::did_you_mean;
 use crate::semantics::check::{check_file, is_plain_name, CheckedFile};
 use crate::syntax::parse::parse;
@@ -91,16 +92,13 @@ fn from_bytes(path: &Path, name: &str, bytes: Vec<u8>) -> LoadedFile {
     if bytes.len() > MAX_RULE_FILE_BYTES {
         let source = named(String::new());
         let finding = Finding::new(
-            Code::FileTooLarge,
+            FindingKind::FileTooLarge {
+                bytes: bytes.len(),
+                limit: MAX_RULE_FILE_BYTES,
+            },
             &source,
             Span::default(),
-            format!(
-                "rule file is {} bytes, more than the {MAX_RULE_FILE_BYTES} allowed",
-                bytes.len()
-            ),
-        )
-        .label("file too large")
-        .help("a rule file lists a handful of steps; is this the right file?");
+        );
         return LoadedFile {
             source,
             checked: None,
@@ -112,14 +110,7 @@ fn from_bytes(path: &Path, name: &str, bytes: Vec<u8>) -> LoadedFile {
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
             let source = named(String::from_utf8_lossy(error.as_bytes()).into_owned());
-            let finding = Finding::new(
-                Code::NotUtf8,
-                &source,
-                Span::new(at, at + 1),
-                "rule file is not valid UTF-8",
-            )
-            .label("this byte is not UTF-8")
-            .help("save the file as UTF-8");
+            let finding = Finding::new(FindingKind::NotUtf8, &source, Span::new(at, at + 1));
             LoadedFile {
                 source,
                 checked: None,
@@ -212,27 +203,16 @@ impl<S: RuleSource> Loader<S> {
                 complete = false;
                 break;
             }
-            let finding = |code: Code, message: String, label: &str, help: String| {
-                Finding::new(code, &current.source, target.span, message)
-                    .label(label)
-                    .help(help)
-            };
+            let finding = |kind: FindingKind| Finding::new(kind, &current.source, target.span);
             // Named as the user named the first file, for readable reports.
             let parent_path = path.with_file_name(format!("{}.{RULE_EXTENSION}", target.node));
             let found = self.source.identity(&parent_path);
             let (parent, parent_identity) = match found {
                 Ok(identity) => {
                     if folder_of(&identity) != folder {
-                        findings.push(finding(
-                            Code::ExtendsOutsideFolder,
-                            format!(
-                                "`{}.{RULE_EXTENSION}` links to a file outside the rule folder",
-                                target.node
-                            ),
-                            "leads outside this folder",
-                            "copy the rules into this folder instead of linking to them"
-                                .to_string(),
-                        ));
+                        findings.push(finding(FindingKind::ExtendsLinkOutside {
+                            name: target.node.clone(),
+                        }));
                         complete = false;
                         break;
                     }
@@ -251,29 +231,24 @@ impl<S: RuleSource> Loader<S> {
                         .into_iter()
                         .filter(|name| *name != own_name)
                         .collect();
-                    let extendable = siblings
-                        .iter()
-                        .map(String::as_str)
-                        .chain((own_name != BUILTIN_DEFAULT).then_some(BUILTIN_DEFAULT));
-                    let help = did_you_mean(&target.node, extendable).map_or_else(
-                        || {
-                            format!(
-                                "create `{}` beside this file, or extend one of: {}",
-                                parent_path
-                                    .file_name()
-                                    .unwrap_or_default()
-                                    .to_string_lossy(),
-                                listing(&siblings)
-                            )
-                        },
-                        |suggestion| format!("did you mean `extends {suggestion}`?"),
-                    );
-                    findings.push(finding(
-                        Code::MissingExtends,
-                        format!("no rule file `{}.{RULE_EXTENSION}` to extend", target.node),
-                        "not found in this folder",
-                        help,
-                    ));
+                    let suggestion = did_you_mean(
+                        &target.node,
+                        siblings
+                            .iter()
+                            .map(String::as_str)
+                            .chain((own_name != BUILTIN_DEFAULT).then_some(BUILTIN_DEFAULT)),
+                    )
+                    .map(str::to_string);
+                    let mut missing = finding(FindingKind::MissingExtends {
+                        name: target.node.clone(),
+                        suggestion: suggestion.clone(),
+                        siblings,
+                    });
+                    if let Some(suggestion) = suggestion {
+                        let title = format!("extend `{suggestion}`");
+                        missing = missing.suggest(target.span, suggestion, title);
+                    }
+                    findings.push(missing);
                     complete = false;
                     break;
                 }
@@ -286,12 +261,7 @@ impl<S: RuleSource> Loader<S> {
                     .chain(std::iter::once(&files[position]))
                     .map(|file| display_name(file))
                     .collect();
-                findings.push(finding(
-                    Code::ExtendsCycle,
-                    format!("`extends` goes round in a circle: {}", cycle.join(" → ")),
-                    "closes the circle",
-                    "a ruleset cannot extend itself, directly or through others; extend the common base instead".to_string(),
-                ));
+                findings.push(finding(FindingKind::ExtendsCycle { cycle }));
                 complete = false;
                 break;
             }
@@ -304,38 +274,26 @@ impl<S: RuleSource> Loader<S> {
                     .as_ref()
                     .and_then(|checked| checked.extends.as_ref())
                     .map_or(Span::default(), |extends| extends.span);
-                findings.push(
-                    Finding::new(
-                        Code::ExtendsTooDeep,
-                        &leaf.source,
-                        leaf_extends,
-                        format!(
-                            "`extends` chain from `{}` is longer than {MAX_EXTENDS_DEPTH} files",
-                            display_name(leaf)
-                        ),
-                    )
-                    .label(format!(
-                        "{MAX_EXTENDS_DEPTH} files up, `{}` still extends `{}`",
-                        display_name(&current),
-                        target.node
-                    ))
-                    .help("extend a file nearer the base; long chains are hard to review"),
-                );
+                findings.push(Finding::new(
+                    FindingKind::ExtendsTooDeep {
+                        limit: MAX_EXTENDS_DEPTH,
+                        leaf: display_name(leaf),
+                        current: display_name(&current),
+                        target: target.node.clone(),
+                    },
+                    &leaf.source,
+                    leaf_extends,
+                ));
                 complete = false;
                 break;
             }
             let parent = match parent.map_or_else(|| self.load(&parent_path), Ok) {
                 Ok(parent) => parent,
                 Err(error) => {
-                    findings.push(finding(
-                        Code::MissingExtends,
-                        format!(
-                            "cannot read `{}`: {error}",
-                            self.source.display_name(&parent_path)
-                        ),
-                        "cannot be read",
-                        "check the file's permissions".to_string(),
-                    ));
+                    findings.push(finding(FindingKind::UnreadableExtends {
+                        path: self.source.display_name(&parent_path),
+                        error: error.to_string(),
+                    }));
                     complete = false;
                     break;
                 }
@@ -365,14 +323,6 @@ impl<S: RuleSource> Loader<S> {
 
 fn display_name(file: &LoadedFile) -> String {
     file.source.stem().unwrap_or(&file.source.name).to_string()
-}
-
-fn listing(names: &[String]) -> String {
-    if names.is_empty() {
-        "(no rule files here)".to_string()
-    } else {
-        format!("`{}`", names.join("`, `"))
-    }
 }
 
 /// The rule files a `check` or `fmt` argument stands for: a file as given,
