@@ -32,6 +32,43 @@
 //! assert_eq!(decision.step.name(), "last_step_agent");
 //! ```
 
+/// A closed set of words: an enum whose values each have one spelling in
+/// rule files, data and reports. Gives `ALL` (in the order written),
+/// `name` and `from_name`, so a word list is written once.
+macro_rules! words {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$variant_meta:meta])* $variant:ident = $word:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis enum $name {
+            $( $(#[$variant_meta])* $variant ),+
+        }
+
+        impl $name {
+            /// Every value, in the order written.
+            pub const ALL: [$name; [$($word),+].len()] = [$($name::$variant),+];
+
+            /// The word for this value.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word),+
+                }
+            }
+
+            /// The value a word stands for.
+            pub fn from_name(word: &str) -> Option<$name> {
+                match word {
+                    $($word => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
 pub mod diagnostics;
 pub mod impact;
 pub mod rule_test;

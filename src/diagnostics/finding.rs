@@ -13,87 +13,41 @@ use miette::{Diagnostic, LabeledSpan, SourceCode};
 use crate::diagnostics::kind::{FindingKind, Words};
 use crate::syntax::source::{Source, Span};
 
-/// Every kind of finding, each with a stable code that tests, docs and CI
-/// configuration can refer to. The text of the code is in [`Code::as_str`]
-/// and nowhere else.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Code {
-    Syntax,
-    NestingTooDeep,
-    FileTooLarge,
-    NotUtf8,
-    RulesetNameMismatch,
-    UnknownStep,
-    DuplicateStep,
-    DuplicateFallback,
-    MissingFallback,
-    UnknownStepReference,
-    InvalidMove,
-    UnreachableStep,
-    MissingExtends,
-    ExtendsCycle,
-    ExtendsOutsideFolder,
-    ExtendsTooDeep,
-    UnknownField,
-    UnknownValue,
-    UnknownFlowStepType,
-    TypeMismatch,
-    InvalidOperator,
-    InvalidValue,
+words! {
+    /// Every kind of finding has a stable code that tests, docs and CI
+    /// configuration can refer to, listed in the order the documentation
+    /// lists them. The text of each code is written here and nowhere else.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Code {
+        Syntax = "callassign::syntax",
+        NestingTooDeep = "callassign::nesting_too_deep",
+        FileTooLarge = "callassign::file_too_large",
+        NotUtf8 = "callassign::not_utf8",
+        RulesetNameMismatch = "callassign::ruleset_name_mismatch",
+        UnknownStep = "callassign::unknown_step",
+        DuplicateStep = "callassign::duplicate_step",
+        DuplicateFallback = "callassign::duplicate_fallback",
+        MissingFallback = "callassign::missing_fallback",
+        UnknownStepReference = "callassign::unknown_step_reference",
+        InvalidMove = "callassign::invalid_move",
+        UnreachableStep = "callassign::unreachable_step",
+        MissingExtends = "callassign::missing_extends",
+        ExtendsCycle = "callassign::extends_cycle",
+        ExtendsOutsideFolder = "callassign::extends_outside_folder",
+        ExtendsTooDeep = "callassign::extends_too_deep",
+        UnknownField = "callassign::unknown_field",
+        UnknownValue = "callassign::unknown_value",
+        UnknownFlowStepType = "callassign::unknown_flow_step_type",
+        TypeMismatch = "callassign::type_mismatch",
+        InvalidOperator = "callassign::invalid_operator",
+        InvalidValue = "callassign::invalid_value",
+    }
 }
 
 impl Code {
-    /// All codes, in the order the documentation lists them.
-    pub const ALL: [Code; 22] = [
-        Code::Syntax,
-        Code::NestingTooDeep,
-        Code::FileTooLarge,
-        Code::NotUtf8,
-        Code::RulesetNameMismatch,
-        Code::UnknownStep,
-        Code::DuplicateStep,
-        Code::DuplicateFallback,
-        Code::MissingFallback,
-        Code::UnknownStepReference,
-        Code::InvalidMove,
-        Code::UnreachableStep,
-        Code::MissingExtends,
-        Code::ExtendsCycle,
-        Code::ExtendsOutsideFolder,
-        Code::ExtendsTooDeep,
-        Code::UnknownField,
-        Code::UnknownValue,
-        Code::UnknownFlowStepType,
-        Code::TypeMismatch,
-        Code::InvalidOperator,
-        Code::InvalidValue,
-    ];
-
+    /// `callassign::unknown_step`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Code::Syntax => "callassign::syntax",
-            Code::NestingTooDeep => "callassign::nesting_too_deep",
-            Code::FileTooLarge => "callassign::file_too_large",
-            Code::NotUtf8 => "callassign::not_utf8",
-            Code::RulesetNameMismatch => "callassign::ruleset_name_mismatch",
-            Code::UnknownStep => "callassign::unknown_step",
-            Code::DuplicateStep => "callassign::duplicate_step",
-            Code::DuplicateFallback => "callassign::duplicate_fallback",
-            Code::MissingFallback => "callassign::missing_fallback",
-            Code::UnknownStepReference => "callassign::unknown_step_reference",
-            Code::InvalidMove => "callassign::invalid_move",
-            Code::UnreachableStep => "callassign::unreachable_step",
-            Code::MissingExtends => "callassign::missing_extends",
-            Code::ExtendsCycle => "callassign::extends_cycle",
-            Code::ExtendsOutsideFolder => "callassign::extends_outside_folder",
-            Code::ExtendsTooDeep => "callassign::extends_too_deep",
-            Code::UnknownField => "callassign::unknown_field",
-            Code::UnknownValue => "callassign::unknown_value",
-            Code::UnknownFlowStepType => "callassign::unknown_flow_step_type",
-            Code::TypeMismatch => "callassign::type_mismatch",
-            Code::InvalidOperator => "callassign::invalid_operator",
-            Code::InvalidValue => "callassign::invalid_value",
-        }
+        self.name()
     }
 
     /// How serious a finding of this code is. Warnings do not fail `check`

@@ -10,42 +10,20 @@ use std::sync::Arc;
 
 use crate::syntax::source::{Source, Span};
 
-/// The built-in step kinds of the documented priority.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Builtin {
-    /// Step 0: the call's own agent, when it is an active integration user.
-    CallAgent,
-    /// Step 1: the agent on the last reached call-to-agent/group flow step.
-    LastStepAgent,
-    /// Step 2: the e-mail configured on the last reached voicemail step.
-    VoicemailEmail,
-    /// Step 3: the contact's owner in the integrated app.
-    ContactOwner,
-    /// Step 4: the contact's favorite agent.
-    FavoriteAgent,
-}
-
-impl Builtin {
-    pub const ALL: [Builtin; 5] = [
-        Builtin::CallAgent,
-        Builtin::LastStepAgent,
-        Builtin::VoicemailEmail,
-        Builtin::ContactOwner,
-        Builtin::FavoriteAgent,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Builtin::CallAgent => "call_agent",
-            Builtin::LastStepAgent => "last_step_agent",
-            Builtin::VoicemailEmail => "voicemail_email",
-            Builtin::ContactOwner => "contact_owner",
-            Builtin::FavoriteAgent => "favorite_agent",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Builtin> {
-        Builtin::ALL.into_iter().find(|step| step.name() == name)
+words! {
+    /// The built-in step kinds of the documented priority.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Builtin {
+        /// Step 0: the call's own agent, when it is an active integration user.
+        CallAgent = "call_agent",
+        /// Step 1: the agent on the last reached call-to-agent/group flow step.
+        LastStepAgent = "last_step_agent",
+        /// Step 2: the e-mail configured on the last reached voicemail step.
+        VoicemailEmail = "voicemail_email",
+        /// Step 3: the contact's owner in the integrated app.
+        ContactOwner = "contact_owner",
+        /// Step 4: the contact's favorite agent.
+        FavoriteAgent = "favorite_agent",
     }
 }
 
@@ -102,22 +80,24 @@ impl fmt::Display for Fallback {
     }
 }
 
-/// The call fields a condition can test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Field {
-    Direction,
-    Status,
-    Agent,
-    Tags,
-    Number,
-    Duration,
-    StartedAt,
-    Contact,
-    ContactId,
-    ContactOwner,
-    ContactFavoriteAgent,
-    /// The `type` of the last reached call-flow step.
-    LastStep,
+words! {
+    /// The call fields a condition can test.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Field {
+        Direction = "direction",
+        Status = "status",
+        Agent = "agent",
+        Tags = "tags",
+        Number = "number",
+        Duration = "duration",
+        StartedAt = "started_at",
+        Contact = "contact",
+        ContactId = "contact.id",
+        ContactOwner = "contact.owner",
+        ContactFavoriteAgent = "contact.favorite_agent",
+        /// The `type` of the last reached call-flow step.
+        LastStep = "last_step",
+    }
 }
 
 /// What kind of values a field holds, which decides the operators it takes.
@@ -139,42 +119,6 @@ pub enum FieldType {
 }
 
 impl Field {
-    pub const ALL: [Field; 12] = [
-        Field::Direction,
-        Field::Status,
-        Field::Agent,
-        Field::Tags,
-        Field::Number,
-        Field::Duration,
-        Field::StartedAt,
-        Field::Contact,
-        Field::ContactId,
-        Field::ContactOwner,
-        Field::ContactFavoriteAgent,
-        Field::LastStep,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Field::Direction => "direction",
-            Field::Status => "status",
-            Field::Agent => "agent",
-            Field::Tags => "tags",
-            Field::Number => "number",
-            Field::Duration => "duration",
-            Field::StartedAt => "started_at",
-            Field::Contact => "contact",
-            Field::ContactId => "contact.id",
-            Field::ContactOwner => "contact.owner",
-            Field::ContactFavoriteAgent => "contact.favorite_agent",
-            Field::LastStep => "last_step",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Field> {
-        Field::ALL.into_iter().find(|field| field.name() == name)
-    }
-
     pub fn field_type(self) -> FieldType {
         match self {
             Field::Direction => FieldType::Direction,

@@ -11,46 +11,31 @@ use std::fmt;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    Incoming,
-    Outgoing,
+words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Direction {
+        Incoming = "incoming",
+        Outgoing = "outgoing",
+    }
 }
 
 impl Direction {
-    pub const ALL: [Direction; 2] = [Direction::Incoming, Direction::Outgoing];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Direction::Incoming => "incoming",
-            Direction::Outgoing => "outgoing",
-        }
-    }
-
     /// This direction's bit in a [`crate::semantics::plan::Condition::Direction`] set.
     pub fn bit(self) -> u8 {
         1 << self as u8
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Answered,
-    Missed,
-    Voicemail,
+words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Status {
+        Answered = "answered",
+        Missed = "missed",
+        Voicemail = "voicemail",
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 3] = [Status::Answered, Status::Missed, Status::Voicemail];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::Answered => "answered",
-            Status::Missed => "missed",
-            Status::Voicemail => "voicemail",
-        }
-    }
-
     /// This status's bit in a [`crate::semantics::plan::Condition::Status`] set.
     pub fn bit(self) -> u8 {
         1 << self as u8
@@ -60,51 +45,60 @@ impl Status {
 /// Reads a closed set of words, saying which words when it meets anything
 /// else (serde's derived enums say little when given a number).
 struct WordVisitor<T: 'static> {
-    names: &'static [(&'static str, T)],
-    expecting: &'static str,
+    all: &'static [T],
+    name: fn(T) -> &'static str,
 }
 
 impl<'de, T: Copy> Visitor<'de> for WordVisitor<T> {
     type Value = T;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.expecting)
+        let words: Vec<String> = self
+            .all
+            .iter()
+            .map(|value| format!("`{}`", (self.name)(*value)))
+            .collect();
+        match words.split_last() {
+            Some((last, [])) => f.write_str(last),
+            Some((last, rest)) => write!(f, "{} or {last}", rest.join(", ")),
+            None => Ok(()),
+        }
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
-        match self.names.iter().find(|(name, _)| *name == v) {
-            Some((_, value)) => Ok(*value),
+        match self.all.iter().find(|value| (self.name)(**value) == v) {
+            Some(value) => Ok(*value),
             None => Err(E::custom(format_args!(
                 "unknown value `{v}`, expected {}",
-                self.expecting
+                ExpectingWords(&self)
             ))),
         }
     }
 }
 
+/// `expecting` as a value, for messages.
+struct ExpectingWords<'v, T: 'static>(&'v WordVisitor<T>);
+
+impl<T: Copy> fmt::Display for ExpectingWords<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Visitor::expecting(self.0, f)
+    }
+}
+
 impl<'de> Deserialize<'de> for Direction {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const NAMES: &[(&str, Direction)] = &[
-            ("incoming", Direction::Incoming),
-            ("outgoing", Direction::Outgoing),
-        ];
         deserializer.deserialize_any(WordVisitor {
-            names: NAMES,
-            expecting: "`incoming` or `outgoing`",
+            all: &Direction::ALL,
+            name: Direction::name,
         })
     }
 }
 
 impl<'de> Deserialize<'de> for Status {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const NAMES: &[(&str, Status)] = &[
-            ("answered", Status::Answered),
-            ("missed", Status::Missed),
-            ("voicemail", Status::Voicemail),
-        ];
         deserializer.deserialize_any(WordVisitor {
-            names: NAMES,
-            expecting: "`answered`, `missed` or `voicemail`",
+            all: &Status::ALL,
+            name: Status::name,
         })
     }
 }
