@@ -233,3 +233,14 @@ fn a_git_revision_keeps_the_folder_boundary_and_reports_missing_files() {
         .unwrap_err();
     assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
 }
+
+#[test]
+fn a_revision_that_looks_like_an_option_is_refused_not_passed_to_git() {
+    let dir = repository();
+    let source = GitRevision::new(dir.path(), "--output=pwned");
+    let error = Loader::with_source(&source)
+        .load_chain(Path::new("rules/team.rules"))
+        .unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(!dir.path().join("pwned").exists());
+}

@@ -47,6 +47,14 @@ impl GitRevision {
     }
 
     fn git(&self, args: &[&str]) -> io::Result<Option<Vec<u8>>> {
+        // A revision is always an argument of its own: one that starts
+        // with `-` would be read as an option (`--output=…`).
+        if self.revision.starts_with('-') {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("`{}` is not a git revision", self.revision),
+            ));
+        }
         let output = Command::new("git")
             .arg("-C")
             .arg(&self.root)
