@@ -9,6 +9,8 @@
 //! 3. [`runtime`]: plan × integration context × call → assignee and trace,
 //!    one call or a stream of JSON Lines.
 //!
+//! [`lsp`] (with the `cli` feature) serves the same pipeline to editors.
+//!
 //! [`diagnostics`] holds the findings every stage reports, with stable
 //! codes, and renders them. [`impact`] reports what rules do to a history
 //! of calls (diff, stats), and [`rule_test`] runs the YAML rule tests teams
@@ -71,6 +73,8 @@ macro_rules! words {
 
 pub mod diagnostics;
 pub mod impact;
+#[cfg(feature = "cli")]
+pub mod lsp;
 pub mod rule_test;
 pub mod runtime;
 pub mod semantics;

@@ -27,6 +27,7 @@ mod check;
 mod diff;
 mod eval;
 mod format;
+mod lsp;
 mod plan;
 mod stats;
 mod test;
@@ -59,6 +60,8 @@ enum Command {
     /// Print the built-in default rules that `extends default` uses when
     /// the folder has no default.rules of its own
     PrintDefault,
+    /// Language server for editors (LSP over stdin/stdout)
+    Lsp(lsp::Args),
 }
 
 /// Exit statuses, as documented in README.md.
@@ -125,6 +128,7 @@ pub fn main() -> ExitCode {
             out!("{}", callassign::semantics::load::BUILTIN_DEFAULT_TEXT);
             Ok(ExitCode::from(EXIT_OK))
         }
+        Command::Lsp(args) => lsp::run(args),
     };
     match result {
         Ok(code) => code,

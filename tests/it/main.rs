@@ -16,6 +16,7 @@ mod diff;
 mod findings;
 mod fmt_properties;
 mod hardening;
+mod lsp;
 mod quick_fixes;
 mod regressions;
 mod sources;

@@ -1,0 +1,382 @@
+//! Language server: `callassign lsp`, the rule language in an editor.
+//!
+//! This layer owns the editor protocol (LSP 3.17 over stdio, synchronous,
+//! on `lsp-server` and `lsp-types`) and nothing else: every answer comes
+//! from the same loader, checker, compiler and formatter as the command
+//! line, on documents kept in the loader's in-memory overlay.
+//!
+//! * [`workspace`]: open documents and their analysis;
+//! * [`diagnose`]: findings as diagnostics, suggestions as quick fixes;
+//! * [`complete`]: what may be written at the cursor;
+//! * [`navigate`]: hover, definition, symbols, formatting;
+//! * [`docs`]: what step kinds and fields do, in the README's words;
+//! * [`position`]: UTF-16 positions and `file:` addresses.
+//!
+//! The server never trusts what the client sends: positions past the end
+//! clamp, requests about documents that are not open get an empty answer,
+//! and parameters that do not deserialize get an `InvalidParams` error.
+
+mod complete;
+mod diagnose;
+mod docs;
+mod navigate;
+mod position;
+mod workspace;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::RecvTimeoutError;
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_types::notification::{self, Notification as _};
+use lsp_types::request::{self, Request as _};
+use lsp_types::{
+    CodeActionKind, CodeActionOptions, CodeActionProviderCapability, CompletionOptions, Diagnostic,
+    HoverProviderCapability, InitializeParams, OneOf, PublishDiagnosticsParams, ServerCapabilities,
+    ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind, Uri,
+};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use workspace::Workspace;
+pub use workspace::SETTINGS_FILE;
+
+/// How long diagnostics wait after an edit for the next one, so that
+/// typing a word checks the file once, not once per key.
+pub const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// `shutdown` then `exit`, as the protocol asks.
+    Clean,
+    /// `exit` without `shutdown`, or the client went away.
+    Abrupt,
+}
+
+/// What the client may say in `initializationOptions`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Options {
+    /// An integration context whose users' e-mails complete `user "…"`,
+    /// for folders without a `callassign.yaml`.
+    context: Option<PathBuf>,
+}
+
+/// Serves one editor session over stdin and stdout.
+pub fn serve_stdio() -> Result<Ending, String> {
+    let (connection, threads) = Connection::stdio();
+    let ending = serve(&connection)?;
+    // The reader thread ends at `exit` or end of input; a malformed
+    // message ends it with an error worth reporting.
+    drop(connection);
+    threads.join().map_err(|error| error.to_string())?;
+    Ok(ending)
+}
+
+/// Serves one session on a connection: the handshake, then messages
+/// until `exit`.
+pub fn serve(connection: &Connection) -> Result<Ending, String> {
+    let (id, params) = connection
+        .initialize_start()
+        .map_err(|error| error.to_string())?;
+    let params: InitializeParams = serde_json::from_value(params).unwrap_or_default();
+    let options: Options = params
+        .initialization_options
+        .and_then(|options| serde_json::from_value(options).ok())
+        .unwrap_or_default();
+    let result = serde_json::json!({
+        "capabilities": capabilities(),
+        "serverInfo": ServerInfo {
+            name: "callassign".to_string(),
+            version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        },
+    });
+    connection
+        .initialize_finish(id, result)
+        .map_err(|error| error.to_string())?;
+    let mut server = Server {
+        connection,
+        workspace: Workspace::new(options.context),
+        published: BTreeMap::new(),
+        due: None,
+        shut_down: false,
+    };
+    server.run()
+}
+
+fn capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(
+            TextDocumentSyncKind::INCREMENTAL,
+        )),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec![" ".into(), "\"".into(), "[".into(), "(".into()]),
+            ..CompletionOptions::default()
+        }),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        document_formatting_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            ..CodeActionOptions::default()
+        })),
+        ..ServerCapabilities::default()
+    }
+}
+
+struct Server<'c> {
+    connection: &'c Connection,
+    workspace: Workspace,
+    /// What was last published per file, to clear a file's diagnostics
+    /// once it has none, and to skip sending the same list again.
+    published: BTreeMap<String, (Uri, Vec<Diagnostic>)>,
+    /// When pending edits are checked, if any are.
+    due: Option<Instant>,
+    shut_down: bool,
+}
+
+/// A request answer, or the error to send instead.
+type Answer = Result<Value, (ErrorCode, String)>;
+
+impl Server<'_> {
+    fn run(&mut self) -> Result<Ending, String> {
+        loop {
+            let received = match self.due {
+                Some(due) => self
+                    .connection
+                    .receiver
+                    .recv_timeout(due.saturating_duration_since(Instant::now())),
+                None => self
+                    .connection
+                    .receiver
+                    .recv()
+                    .map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            let message = match received {
+                Ok(message) => message,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.publish()?;
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return Ok(Ending::Abrupt),
+            };
+            match message {
+                Message::Request(request) => {
+                    let id = request.id.clone();
+                    let response = match self.answer(request) {
+                        Ok(result) => Response::new_ok(id, result),
+                        Err((code, message)) => Response::new_err(id, code as i32, message),
+                    };
+                    self.send(response.into())?;
+                }
+                Message::Notification(notification)
+                    if notification.method == notification::Exit::METHOD =>
+                {
+                    return Ok(if self.shut_down {
+                        Ending::Clean
+                    } else {
+                        Ending::Abrupt
+                    });
+                }
+                Message::Notification(notification) => self.notice(notification)?,
+                // The server sends no requests, so expects no responses.
+                Message::Response(_) => {}
+            }
+        }
+    }
+
+    fn send(&self, message: Message) -> Result<(), String> {
+        self.connection
+            .sender
+            .send(message)
+            .map_err(|_| "the editor closed the connection".to_string())
+    }
+
+    fn answer(&mut self, request: Request) -> Answer {
+        if self.shut_down {
+            return Err((
+                ErrorCode::InvalidRequest,
+                "the server is shutting down".into(),
+            ));
+        }
+        let Request { method, params, .. } = request;
+        let method = method.as_str();
+        let workspace = &self.workspace;
+        match method {
+            request::Shutdown::METHOD => {
+                self.shut_down = true;
+                Ok(Value::Null)
+            }
+            request::HoverRequest::METHOD => {
+                let params: lsp_types::HoverParams = parameters(params)?;
+                let at = params.text_document_position_params;
+                answer(
+                    workspace
+                        .analyze(&at.text_document.uri)
+                        .and_then(|analysis| navigate::hover(&analysis, at.position)),
+                )
+            }
+            request::GotoDefinition::METHOD => {
+                let params: lsp_types::GotoDefinitionParams = parameters(params)?;
+                let at = params.text_document_position_params;
+                answer(
+                    workspace
+                        .analyze(&at.text_document.uri)
+                        .and_then(|analysis| navigate::definition(&analysis, at.position)),
+                )
+            }
+            request::Completion::METHOD => {
+                let params: lsp_types::CompletionParams = parameters(params)?;
+                let at = params.text_document_position;
+                answer(
+                    workspace
+                        .analyze(&at.text_document.uri)
+                        .map(|analysis| navigate::completion(workspace, &analysis, at.position)),
+                )
+            }
+            request::DocumentSymbolRequest::METHOD => {
+                let params: lsp_types::DocumentSymbolParams = parameters(params)?;
+                answer(
+                    workspace
+                        .analyze(&params.text_document.uri)
+                        .map(|analysis| navigate::symbols(&analysis)),
+                )
+            }
+            request::Formatting::METHOD => {
+                let params: lsp_types::DocumentFormattingParams = parameters(params)?;
+                answer(
+                    workspace
+                        .analyze(&params.text_document.uri)
+                        .and_then(|analysis| navigate::format(&analysis)),
+                )
+            }
+            request::CodeActionRequest::METHOD => {
+                let params: lsp_types::CodeActionParams = parameters(params)?;
+                answer(
+                    workspace
+                        .analyze(&params.text_document.uri)
+                        .map(|analysis| diagnose::quick_fixes(&analysis, params.range)),
+                )
+            }
+            _ => Err((
+                ErrorCode::MethodNotFound,
+                format!("`{method}` is not served"),
+            )),
+        }
+    }
+
+    fn notice(&mut self, notification: Notification) -> Result<(), String> {
+        let Notification { method, params } = notification;
+        match method.as_str() {
+            notification::DidOpenTextDocument::METHOD => {
+                let Ok(params) = parameters::<lsp_types::DidOpenTextDocumentParams>(params) else {
+                    return Ok(());
+                };
+                let document = params.text_document;
+                if self
+                    .workspace
+                    .open(document.uri, document.version, document.text)
+                {
+                    // A file just opened is checked at once.
+                    self.publish()?;
+                }
+            }
+            notification::DidChangeTextDocument::METHOD => {
+                let Ok(params) = parameters::<lsp_types::DidChangeTextDocumentParams>(params)
+                else {
+                    return Ok(());
+                };
+                let document = params.text_document;
+                if self
+                    .workspace
+                    .change(&document.uri, document.version, params.content_changes)
+                {
+                    self.due = Some(Instant::now() + DEBOUNCE);
+                }
+            }
+            notification::DidCloseTextDocument::METHOD => {
+                let Ok(params) = parameters::<lsp_types::DidCloseTextDocumentParams>(params) else {
+                    return Ok(());
+                };
+                self.workspace.close(&params.text_document.uri);
+                self.publish()?;
+            }
+            // Saving changes nothing: the overlay already has the text.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Checks every open document and publishes the diagnostics of every
+    /// file they reach whose diagnostics changed: the edited file, the
+    /// files that extend it, and the files it extends.
+    fn publish(&mut self) -> Result<(), String> {
+        self.due = None;
+        let uris = self.workspace.uris();
+        let analyses: Vec<_> = uris
+            .iter()
+            .filter_map(|uri| self.workspace.analyze(uri))
+            .collect();
+        // Keyed by address as text: a `Uri` is not a sound map key.
+        let mut current: BTreeMap<String, (Uri, Vec<Diagnostic>)> = diagnose::by_file(&analyses)
+            .into_iter()
+            .map(|(key, (uri, findings))| {
+                (
+                    key,
+                    (uri, findings.iter().map(diagnose::diagnostic).collect()),
+                )
+            })
+            .collect();
+        // Open documents are always listed, to clear them once they are fine;
+        // so are files published before, which may now be fine.
+        let listed = uris
+            .into_iter()
+            .chain(self.published.values().map(|(uri, _)| uri.clone()));
+        for uri in listed {
+            current
+                .entry(uri.as_str().to_string())
+                .or_insert_with(|| (uri, Vec::new()));
+        }
+        for (key, (uri, diagnostics)) in current {
+            if self.published.get(&key).map(|(_, published)| published) == Some(&diagnostics) {
+                continue;
+            }
+            let version = analyses
+                .iter()
+                .find(|analysis| analysis.uri == uri)
+                .map(|analysis| analysis.version);
+            let params = PublishDiagnosticsParams::new(uri.clone(), diagnostics.clone(), version);
+            self.send(
+                Notification::new(notification::PublishDiagnostics::METHOD.to_string(), params)
+                    .into(),
+            )?;
+            // A closed file without findings is forgotten; an open one is
+            // remembered as clean, so that it is not published again.
+            if diagnostics.is_empty() && version.is_none() {
+                self.published.remove(&key);
+            } else {
+                self.published.insert(key, (uri, diagnostics));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parameters<P: DeserializeOwned>(params: Value) -> Result<P, (ErrorCode, String)> {
+    serde_json::from_value(params).map_err(|error| {
+        (
+            ErrorCode::InvalidParams,
+            format!("invalid parameters: {error}"),
+        )
+    })
+}
+
+/// A result as JSON; `null` when there is nothing to say (a document that
+/// is not open, no hover here), as the protocol allows for every request
+/// served.
+fn answer<T: serde::Serialize>(result: Option<T>) -> Answer {
+    serde_json::to_value(result).map_err(|error| (ErrorCode::InternalError, error.to_string()))
+}
