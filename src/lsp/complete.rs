@@ -44,7 +44,8 @@ pub enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Token<'t> {
     Word(&'t str),
-    /// A string literal; `closed` is false for one still being typed.
+    /// A string literal; `closed` is false for one still being typed at
+    /// the cursor (a line break ends one, since strings are one line).
     Str {
         closed: bool,
     },
@@ -308,13 +309,14 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
                 } else if c == '\\' {
                     escaped = true;
                 } else if c == '"' || c == '\n' {
-                    return Some((index + 1, c == '"'));
+                    // A line break ends a string too: strings are one line.
+                    return Some(index + 1);
                 }
                 None
             });
             match close {
-                Some((end, closed)) => {
-                    tokens.push(Token::Str { closed });
+                Some(end) => {
+                    tokens.push(Token::Str { closed: true });
                     rest = &rest[end + 1..];
                 }
                 None => {
@@ -419,6 +421,10 @@ mod tests {
             (
                 "ruleset x\nstep user \"|",
                 &["ops@acme.com", "bob@acme.com"],
+            ),
+            (
+                "ruleset x\nstep user \"\n|",
+                &["when", "unless", "step", "disable", "move", "fallback"],
             ),
             (
                 "ruleset x\nstep call_agent |",

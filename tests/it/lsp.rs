@@ -1,0 +1,683 @@
+//! `callassign lsp`: the real binary, spoken to over stdin and stdout as an
+//! editor would. Every read has a deadline, so a server that stops
+//! answering fails the test instead of hanging it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::common::folder;
+
+/// Generous: the test machine is shared and loaded.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    incoming: Receiver<Value>,
+    /// Notifications read while waiting for something else.
+    notifications: Vec<Value>,
+    next_id: i64,
+}
+
+impl Client {
+    fn start(cwd: &Path, initialization_options: Value) -> Client {
+        let cache = cwd.join(".cache");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_callassign"))
+            .arg("lsp")
+            .current_dir(cwd)
+            .env("XDG_CACHE_HOME", &cache)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the binary starts");
+        let stdin = child.stdin.take().expect("stdin is piped");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (sender, incoming) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            while let Some(message) = read_message(&mut reader) {
+                if sender.send(message).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut client = Client {
+            child,
+            stdin,
+            incoming,
+            notifications: Vec::new(),
+            next_id: 0,
+        };
+        let root = uri(cwd);
+        let result = client.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": root,
+                "capabilities": {},
+                "initializationOptions": initialization_options,
+            }),
+        );
+        assert_eq!(result["result"]["serverInfo"]["name"], "callassign");
+        client.notify("initialized", json!({}));
+        client
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("server reads");
+        self.stdin.flush().expect("server reads");
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    fn next(&mut self, deadline: Instant) -> Value {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.incoming
+            .recv_timeout(left)
+            .expect("the server answers before the deadline")
+    }
+
+    /// The whole response (`result` or `error`) to a request.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let message = self.next(deadline);
+            if message["id"] == json!(id) && message.get("method").is_none() {
+                return message;
+            }
+            self.notifications.push(message);
+        }
+    }
+
+    /// The `result` of a request that must succeed.
+    fn result(&mut self, method: &str, params: Value) -> Value {
+        let response = self.request(method, params);
+        assert!(
+            response.get("error").is_none(),
+            "{method} failed: {response}"
+        );
+        response["result"].clone()
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        let is_for = |message: &Value| {
+            message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == uri
+        };
+        if let Some(index) = self.notifications.iter().position(is_for) {
+            let message = self.notifications.remove(index);
+            return message["params"]["diagnostics"]
+                .as_array()
+                .expect("a list")
+                .clone();
+        }
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let message = self.next(deadline);
+            if is_for(&message) {
+                return message["params"]["diagnostics"]
+                    .as_array()
+                    .expect("a list")
+                    .clone();
+            }
+            self.notifications.push(message);
+        }
+    }
+
+    fn open(&mut self, path: &Path, text: &str) -> String {
+        let uri = uri(path);
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "callassign", "version": 1, "text": text}}),
+        );
+        uri
+    }
+
+    fn at(&mut self, method: &str, uri: &str, line: u32, character: u32) -> Value {
+        self.result(
+            method,
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+        )
+    }
+
+    /// `shutdown`, `exit`, and the status the server exits with.
+    fn shut_down(mut self) -> i32 {
+        assert_eq!(self.result("shutdown", Value::Null), Value::Null);
+        self.notify("exit", Value::Null);
+        self.wait()
+    }
+
+    fn wait(mut self) -> i32 {
+        drop(self.stdin);
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("child status") {
+                return status.code().expect("exited, not killed by a signal");
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the server did not exit");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length: ") {
+            length = value.parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+fn uri(path: &Path) -> String {
+    let mut uri = String::from("file://");
+    for byte in path.to_str().expect("UTF-8 path").bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            uri.push(char::from(byte));
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri
+}
+
+/// The protocol position (UTF-16 columns) of the first `needle` in `text`,
+/// computed here independently of the server.
+fn position_of(text: &str, needle: &str) -> (u32, u32) {
+    let offset = text.find(needle).expect("needle in text");
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[..offset].matches('\n').count();
+    let character = text[line_start..offset].encode_utf16().count();
+    (line as u32, character as u32)
+}
+
+fn range_of(text: &str, needle: &str) -> Value {
+    let (line, start) = position_of(text, needle);
+    let end = start + needle.encode_utf16().count() as u32;
+    json!({"start": {"line": line, "character": start}, "end": {"line": line, "character": end}})
+}
+
+fn labels(items: &Value) -> Vec<String> {
+    items
+        .as_array()
+        .expect("completion items")
+        .iter()
+        .map(|item| item["label"].as_str().expect("a label").to_string())
+        .collect()
+}
+
+const BASE: &str = "ruleset base\nstep call_agent\nstep last_step_agent\nstep contact_owner\nfallback integration\n";
+
+#[test]
+fn diagnostics_on_open_count_utf16_columns_and_clear_after_the_fix() {
+    let dir = folder(&[]);
+    // `𝄞` is two UTF-16 units, `ë` one: a byte or character count is off.
+    let text =
+        "ruleset zendesk extends default\nstep user \"𝄞zoë@acme.com\" when status == mised\n";
+    let mut client = Client::start(dir.path(), Value::Null);
+    let uri = client.open(&dir.path().join("zendesk.rules"), text);
+
+    let diagnostics = client.diagnostics(&uri);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    let diagnostic = &diagnostics[0];
+    assert_eq!(diagnostic["code"], "callassign::unknown_value");
+    assert_eq!(diagnostic["severity"], 1);
+    assert_eq!(diagnostic["source"], "callassign");
+    assert_eq!(diagnostic["range"], range_of(text, "mised"));
+    let message = diagnostic["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("unknown status `mised`\nhelp: did you mean `missed`?"),
+        "{message}"
+    );
+
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"range": range_of(text, "mised"), "text": "missed"}],
+        }),
+    );
+    assert_eq!(client.diagnostics(&uri), Vec::<Value>::new());
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn a_file_sees_the_unsaved_text_of_the_file_it_extends() {
+    let dir = folder(&[("base.rules", BASE)]);
+    let leaf = "ruleset team extends base\ndisable favorite_agent\n";
+    let mut client = Client::start(dir.path(), Value::Null);
+    let leaf_uri = client.open(&dir.path().join("team.rules"), leaf);
+    let codes: Vec<Value> = client
+        .diagnostics(&leaf_uri)
+        .iter()
+        .map(|d| d["code"].clone())
+        .collect();
+    assert_eq!(codes, ["callassign::unknown_step_reference"]);
+
+    // The base gains the step in the editor, unsaved: the leaf is fine.
+    let edited_base = BASE.replace("fallback", "step favorite_agent\nfallback");
+    let base_uri = client.open(&dir.path().join("base.rules"), &edited_base);
+    assert_eq!(client.diagnostics(&leaf_uri), Vec::<Value>::new());
+    assert_eq!(client.diagnostics(&base_uri), Vec::<Value>::new());
+
+    // Broken again in the base, as it is typed: published for the base.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": base_uri, "version": 2}, "contentChanges": [{"text": "ruleset base\nstep favourite_agent\nfallback integration\n"}]}),
+    );
+    let codes: Vec<Value> = client
+        .diagnostics(&base_uri)
+        .iter()
+        .map(|d| d["code"].clone())
+        .collect();
+    assert_eq!(codes, ["callassign::unknown_step"]);
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn quick_fixes_apply_the_help() {
+    let dir = folder(&[("base.rules", BASE)]);
+    let text = "ruleset team extends base.rules\nstep favorite_agent when staus = answered\nstep call_agent\n";
+    let mut client = Client::start(dir.path(), Value::Null);
+    let uri = client.open(&dir.path().join("team.rules"), text);
+    client.diagnostics(&uri);
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 3, "character": 0}});
+    let actions = client.result(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": whole, "context": {"diagnostics": []}}),
+    );
+    let fixes: Vec<(String, Value, String)> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|action| {
+            assert_eq!(action["kind"], "quickfix");
+            let edit = &action["edit"]["changes"][&uri][0];
+            (
+                action["title"].as_str().unwrap().to_string(),
+                edit["range"].clone(),
+                edit["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        (
+            "drop the extension: `base`".to_string(),
+            range_of(text, "base.rules"),
+            "base".to_string(),
+        ),
+        (
+            "replace with `status`".to_string(),
+            range_of(text, "staus"),
+            "status".to_string(),
+        ),
+        (
+            "replace with `==`".to_string(),
+            range_of(text, "="),
+            "==".to_string(),
+        ),
+    ];
+    for fix in &expected {
+        assert!(fixes.contains(fix), "{fix:?} not among {fixes:?}");
+    }
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn a_duplicate_step_is_removed_with_its_line() {
+    let dir = folder(&[("base.rules", BASE)]);
+    let text = "ruleset team extends base\nstep call_agent\nstep favorite_agent\n";
+    let mut client = Client::start(dir.path(), Value::Null);
+    let uri = client.open(&dir.path().join("team.rules"), text);
+    client.diagnostics(&uri);
+    let (line, _) = position_of(text, "step call_agent");
+    let actions = client.result(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": line, "character": 6}, "end": {"line": line, "character": 6}}, "context": {"diagnostics": []}}),
+    );
+    let action = &actions[0];
+    assert_eq!(action["title"], "remove this `step call_agent`");
+    assert_eq!(action["isPreferred"], true);
+    let edit = &action["edit"]["changes"][&uri][0];
+    assert_eq!(edit["newText"], "");
+    assert_eq!(
+        edit["range"],
+        json!({"start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 0}})
+    );
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn completion_offers_what_fits_the_cursor() {
+    let dir = folder(&[
+        ("base.rules", BASE),
+        ("callassign.yaml", "context: contexts/team.yaml\n"),
+        (
+            "contexts/team.yaml",
+            "integration: hubspot\nfallback: unassigned\nusers:\n  - {id: u1, email: ops@acme.com}\n  - {id: u2, email: gone@acme.com, active: false}\n",
+        ),
+    ]);
+    let text = "ruleset team extends base\nstep \nmove contact_owner before \nstep favorite_agent when status == \nstep user \"\ndisable contact_owner\n";
+    let mut client = Client::start(dir.path(), Value::Null);
+    let uri = client.open(&dir.path().join("team.rules"), text);
+    let line_end = |line: u32| {
+        text.lines()
+            .nth(line as usize)
+            .unwrap()
+            .encode_utf16()
+            .count() as u32
+    };
+
+    let steps = labels(&client.at("textDocument/completion", &uri, 1, line_end(1)));
+    assert_eq!(
+        steps,
+        [
+            "call_agent",
+            "last_step_agent",
+            "voicemail_email",
+            "contact_owner",
+            "favorite_agent",
+            "user"
+        ]
+    );
+    // What the base's plan holds, then the fallback.
+    let anchors = labels(&client.at("textDocument/completion", &uri, 2, line_end(2)));
+    assert_eq!(
+        anchors,
+        ["call_agent", "last_step_agent", "contact_owner", "fallback"]
+    );
+    let values = labels(&client.at("textDocument/completion", &uri, 3, line_end(3)));
+    assert_eq!(values, ["answered", "missed", "voicemail"]);
+    let fields = labels(&client.at("textDocument/completion", &uri, 3, 25));
+    assert!(
+        fields.contains(&"contact.owner".to_string()) && fields.contains(&"last_step".to_string()),
+        "{fields:?}"
+    );
+    // Active users of the context the folder's settings name.
+    let emails = labels(&client.at("textDocument/completion", &uri, 4, line_end(4)));
+    assert_eq!(emails, ["ops@acme.com"]);
+    let keywords = labels(&client.at("textDocument/completion", &uri, 6, 0));
+    assert_eq!(keywords, ["step", "disable", "move", "fallback"]);
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn completion_takes_the_context_from_initialization_options() {
+    let dir = folder(&[(
+        "team.context.yaml",
+        "integration: hubspot\nfallback: unassigned\nusers:\n  - {id: u1, email: lead@acme.com}\n",
+    )]);
+    let options = json!({"context": dir.path().join("team.context.yaml")});
+    let mut client = Client::start(dir.path(), options);
+    let text = "ruleset team\nfallback user \"";
+    let uri = client.open(&dir.path().join("team.rules"), text);
+    assert_eq!(
+        labels(&client.at("textDocument/completion", &uri, 1, 15)),
+        ["lead@acme.com"]
+    );
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn hover_explains_steps_fields_and_what_a_file_extends() {
+    let dir = folder(&[("base.rules", BASE)]);
+    let text = "ruleset team extends base\nmove contact_owner before last_step_agent\nstep favorite_agent when duration > 30\n";
+    let mut client = Client::start(dir.path(), Value::Null);
+    let uri = client.open(&dir.path().join("team.rules"), text);
+    let hover = |client: &mut Client, needle: &str| {
+        let (line, character) = position_of(text, needle);
+        client.at("textDocument/hover", &uri, line, character + 1)["contents"]["value"]
+            .as_str()
+            .expect("a hover")
+            .to_string()
+    };
+    let moved = hover(&mut client, "contact_owner");
+    assert!(
+        moved.starts_with("step `contact_owner`: decides when the integration has contact owners"),
+        "{moved}"
+    );
+    assert!(
+        moved.ends_with("added by `base.rules`, line 4: `step contact_owner`"),
+        "{moved}"
+    );
+    let plan = hover(&mut client, "base");
+    assert!(
+        plan.contains("1. call_agent") && plan.contains("fallback integration"),
+        "{plan}"
+    );
+    let field = hover(&mut client, "duration");
+    assert!(
+        field.starts_with("field `duration`: whole seconds"),
+        "{field}"
+    );
+    // Nothing to say about a keyword.
+    assert_eq!(client.at("textDocument/hover", &uri, 1, 1), Value::Null);
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn definition_goes_to_the_base_file_and_to_the_statement_that_added_a_step() {
+    let dir = folder(&[("base.rules", BASE)]);
+    let text = "ruleset team extends base\ndisable last_step_agent\n";
+    let mut client = Client::start(dir.path(), Value::Null);
+    let uri = client.open(&dir.path().join("team.rules"), text);
+    let base_uri = uri.replace("team.rules", "base.rules");
+
+    let base = client.at("textDocument/definition", &uri, 0, 23);
+    assert_eq!(base["uri"], base_uri.as_str());
+    assert_eq!(base["range"], range_of(BASE, "base"));
+    let step = client.at("textDocument/definition", &uri, 1, 10);
+    assert_eq!(step["uri"], base_uri.as_str());
+    assert_eq!(step["range"], range_of(BASE, "step last_step_agent"));
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn definition_of_the_built_in_default_opens_a_read_only_copy() {
+    let dir = folder(&[]);
+    let text = "ruleset team extends default\ndisable contact_owner\n";
+    let mut client = Client::start(dir.path(), Value::Null);
+    let uri = client.open(&dir.path().join("team.rules"), text);
+    assert_eq!(client.diagnostics(&uri), Vec::<Value>::new());
+
+    let location = client.at("textDocument/definition", &uri, 0, 24);
+    let target = location["uri"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("file://")
+        .unwrap()
+        .to_string();
+    let copy = std::fs::read_to_string(&target).expect("the copy exists");
+    let shipped =
+        std::fs::read_to_string(crate::common::repo().join("rules/default.rules")).unwrap();
+    assert_eq!(copy, shipped);
+    assert!(std::fs::metadata(&target).unwrap().permissions().readonly());
+    let step = client.at("textDocument/definition", &uri, 1, 10);
+    assert_eq!(step["uri"], location["uri"]);
+    assert_eq!(step["range"], range_of(&shipped, "step contact_owner"));
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn formatting_gives_the_fmt_layout_and_nothing_for_a_file_that_does_not_parse() {
+    let dir = folder(&[]);
+    let messy = "ruleset team   # ours\nstep  call_agent unless direction==incoming\n\n\n\nfallback   integration";
+    let mut client = Client::start(dir.path(), Value::Null);
+    let uri = client.open(&dir.path().join("team.rules"), messy);
+    let options = json!({"tabSize": 4, "insertSpaces": true});
+    let edits = client.result(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": options}),
+    );
+    // The same text as `fmt` gives for the same file on disk.
+    std::fs::write(dir.path().join("team.rules"), messy).unwrap();
+    let fmt = crate::common::callassign_in(dir.path(), &["fmt", "--stdout", "team.rules"], b"");
+    assert_eq!(fmt.code, 0, "{}", fmt.stderr);
+    let expected = fmt.stdout;
+    assert_eq!(edits[0]["newText"], expected.as_str());
+    assert_eq!(
+        edits[0]["range"]["start"],
+        json!({"line": 0, "character": 0})
+    );
+    assert_eq!(
+        edits[0]["range"]["end"],
+        json!({"line": 5, "character": "fallback   integration".len()})
+    );
+
+    let broken = client.open(
+        &dir.path().join("broken.rules"),
+        "ruleset broken\nstep call_agent when (\n",
+    );
+    let refused = client.result(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": broken}, "options": options}),
+    );
+    assert_eq!(refused, Value::Null);
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn document_symbols_are_one_per_statement() {
+    let dir = folder(&[("base.rules", BASE)]);
+    let text = "ruleset team extends base\n# comment\nstep user \"ops@acme.com\" when \"vip\" in tags\nmove user \"ops@acme.com\" first\ndisable contact_owner\nfallback unassigned\n";
+    let mut client = Client::start(dir.path(), Value::Null);
+    let uri = client.open(&dir.path().join("team.rules"), text);
+    let symbols = client.result(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let names: Vec<&str> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "step user \"ops@acme.com\" when \"vip\" in tags",
+            "move user \"ops@acme.com\" first",
+            "disable contact_owner",
+            "fallback unassigned",
+        ]
+    );
+    assert_eq!(symbols[2]["range"], range_of(text, "disable contact_owner"));
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn exit_without_shutdown_is_status_1() {
+    let dir = folder(&[]);
+    let mut client = Client::start(dir.path(), Value::Null);
+    client.notify("exit", Value::Null);
+    assert_eq!(client.wait(), 1);
+}
+
+#[test]
+fn bad_input_is_answered_or_ignored_never_a_crash() {
+    let dir = folder(&[]);
+    // Not UTF-8 on disk, extended by an open file.
+    std::fs::write(
+        dir.path().join("latin.rules"),
+        b"ruleset latin\n# caf\xe9\nfallback integration\n",
+    )
+    .unwrap();
+    let mut client = Client::start(dir.path(), Value::Null);
+
+    let deep = format!(
+        "ruleset deep\nstep call_agent when {}status == missed{}\nfallback integration\n",
+        "(".repeat(200_000),
+        ")".repeat(200_000)
+    );
+    let deep_uri = client.open(&dir.path().join("deep.rules"), &deep);
+    let codes: Vec<Value> = client
+        .diagnostics(&deep_uri)
+        .iter()
+        .map(|d| d["code"].clone())
+        .collect();
+    assert_eq!(codes, ["callassign::nesting_too_deep"]);
+    for method in [
+        "textDocument/hover",
+        "textDocument/completion",
+        "textDocument/definition",
+    ] {
+        client.at(method, &deep_uri, 1, 100_000);
+        // Far past the end of the line and of the file.
+        client.at(method, &deep_uri, 1, u32::MAX);
+        client.at(method, &deep_uri, 999_999, 5);
+    }
+    client.result(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": deep_uri}}),
+    );
+    client.result(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": deep_uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+
+    // A change with a range past the end is clamped, not refused.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": deep_uri, "version": 2}, "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 99, "character": 99}}, "text": "ruleset deep\nfallback integration\n"}]}),
+    );
+    assert_eq!(client.diagnostics(&deep_uri), Vec::<Value>::new());
+
+    let leaf = client.open(
+        &dir.path().join("team.rules"),
+        "ruleset team extends latin\n",
+    );
+    let latin_uri = leaf.replace("team.rules", "latin.rules");
+    let codes: Vec<Value> = client
+        .diagnostics(&latin_uri)
+        .iter()
+        .map(|d| d["code"].clone())
+        .collect();
+    assert_eq!(codes, ["callassign::not_utf8"]);
+
+    // Never opened: nothing to say.
+    let never = uri(&dir.path().join("never.rules"));
+    assert_eq!(client.at("textDocument/hover", &never, 0, 0), Value::Null);
+    assert_eq!(
+        client.at("textDocument/completion", &never, 0, 0),
+        Value::Null
+    );
+    // Not a file address, and parameters that are not a request's.
+    client.notify("textDocument/didOpen", json!({"textDocument": {"uri": "untitled:Untitled-1", "languageId": "callassign", "version": 1, "text": "ruleset x"}}));
+    assert_eq!(
+        client.at("textDocument/hover", "untitled:Untitled-1", 0, 0),
+        Value::Null
+    );
+    let invalid = client.request("textDocument/hover", json!({"textDocument": 7}));
+    assert_eq!(invalid["error"]["code"], -32602);
+    let unknown = client.request("textDocument/rename", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601);
+    client.notify("textDocument/didChange", json!({"bogus": true}));
+    assert_eq!(client.shut_down(), 0);
+}
