@@ -60,7 +60,7 @@ pub enum Ending {
 #[serde(default, rename_all = "camelCase")]
 struct Options {
     /// An integration context whose users' e-mails complete `user "…"`,
-    /// for folders without a `callassign.yaml`.
+    /// for folders without a `callassign-lsp.json`.
     context: Option<PathBuf>,
 }
 

@@ -21,8 +21,9 @@ use crate::syntax::ast::RuleFile;
 use crate::syntax::parse::parse;
 use crate::syntax::source::{Source, Span};
 
-/// The settings file looked for in a rule file's folder.
-pub const SETTINGS_FILE: &str = "callassign.yaml";
+/// The settings file looked for in a rule file's folder. JSON, and not
+/// `.yaml`: `callassign test FOLDER` takes every `.yaml` file for a test.
+pub const SETTINGS_FILE: &str = "callassign-lsp.json";
 
 /// An open document.
 #[derive(Debug)]
@@ -200,7 +201,7 @@ impl Workspace {
         let folder = folder_of(path);
         let settings = folder.join(SETTINGS_FILE);
         match std::fs::read_to_string(&settings) {
-            Ok(text) => serde_yaml::from_str::<Settings>(&text)
+            Ok(text) => serde_json::from_str::<Settings>(&text)
                 .ok()
                 .map(|settings| folder.join(settings.context)),
             Err(_) => self.default_context.clone(),
@@ -208,7 +209,7 @@ impl Workspace {
     }
 }
 
-/// `callassign.yaml` in a rules folder.
+/// `callassign-lsp.json` in a rules folder.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {

@@ -378,7 +378,7 @@ fn a_duplicate_step_is_removed_with_its_line() {
 fn completion_offers_what_fits_the_cursor() {
     let dir = folder(&[
         ("base.rules", BASE),
-        ("callassign.yaml", "context: contexts/team.yaml\n"),
+        ("callassign-lsp.json", r#"{"context": "contexts/team.yaml"}"#),
         (
             "contexts/team.yaml",
             "integration: hubspot\nfallback: unassigned\nusers:\n  - {id: u1, email: ops@acme.com}\n  - {id: u2, email: gone@acme.com, active: false}\n",
