@@ -348,6 +348,30 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
 mod tests {
     use super::*;
 
+    const FIELDS_THEN_NOT: &[&str] = &[
+        "direction",
+        "status",
+        "agent",
+        "tags",
+        "number",
+        "duration",
+        "started_at",
+        "contact",
+        "contact.id",
+        "contact.owner",
+        "contact.favorite_agent",
+        "last_step",
+        "not",
+    ];
+    const STEP_KINDS_THEN_USER: &[&str] = &[
+        "call_agent",
+        "last_step_agent",
+        "voicemail_email",
+        "contact_owner",
+        "favorite_agent",
+        "user",
+    ];
+
     fn labels(text_with_cursor: &str, known: &Known) -> Vec<String> {
         let offset = text_with_cursor.find('|').expect("a cursor");
         let text = text_with_cursor.replace('|', "");
@@ -387,17 +411,7 @@ mod tests {
                 "ruleset x extends y\nst|",
                 &["step", "disable", "move", "fallback"],
             ),
-            (
-                "ruleset x\nstep |",
-                &[
-                    "call_agent",
-                    "last_step_agent",
-                    "voicemail_email",
-                    "contact_owner",
-                    "favorite_agent",
-                    "user",
-                ],
-            ),
+            ("ruleset x\nstep |", STEP_KINDS_THEN_USER),
             (
                 "ruleset x\ndisable |",
                 &["call_agent", "user \"ops@acme.com\""],
@@ -430,24 +444,7 @@ mod tests {
                 "ruleset x\nstep call_agent |",
                 &["when", "unless", "step", "disable", "move", "fallback"],
             ),
-            (
-                "ruleset x\nstep call_agent when st|",
-                &[
-                    "direction",
-                    "status",
-                    "agent",
-                    "tags",
-                    "number",
-                    "duration",
-                    "started_at",
-                    "contact",
-                    "contact.id",
-                    "contact.owner",
-                    "contact.favorite_agent",
-                    "last_step",
-                    "not",
-                ],
-            ),
+            ("ruleset x\nstep call_agent when st|", FIELDS_THEN_NOT),
             (
                 "ruleset x\nstep call_agent when status == |",
                 &["answered", "missed", "voicemail"],
@@ -481,21 +478,7 @@ mod tests {
             ),
             (
                 "ruleset x\nstep call_agent when status == missed and (|",
-                &[
-                    "direction",
-                    "status",
-                    "agent",
-                    "tags",
-                    "number",
-                    "duration",
-                    "started_at",
-                    "contact",
-                    "contact.id",
-                    "contact.owner",
-                    "contact.favorite_agent",
-                    "last_step",
-                    "not",
-                ],
+                FIELDS_THEN_NOT,
             ),
             ("ruleset x\nstep call_agent when \"vip\" not |", &["in"]),
             (
@@ -519,14 +502,7 @@ mod tests {
         let known = Known::default();
         assert_eq!(
             labels("ruleset x extends y\ndisable |", &known),
-            [
-                "call_agent",
-                "last_step_agent",
-                "voicemail_email",
-                "contact_owner",
-                "favorite_agent",
-                "user"
-            ]
+            STEP_KINDS_THEN_USER
         );
         assert!(labels("ruleset x\nstep user \"|", &known).is_empty());
     }

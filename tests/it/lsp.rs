@@ -111,6 +111,22 @@ impl Client {
         response["result"].clone()
     }
 
+    /// The codes of the next diagnostics published for `uri`.
+    fn codes(&mut self, uri: &str) -> Vec<String> {
+        self.diagnostics(uri)
+            .iter()
+            .map(|diagnostic| diagnostic["code"].as_str().expect("a code").to_string())
+            .collect()
+    }
+
+    /// The quick fixes offered for `range` of `uri`.
+    fn code_actions(&mut self, uri: &str, range: Value) -> Value {
+        self.result(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": range, "context": {"diagnostics": []}}),
+        )
+    }
+
     /// The next diagnostics published for `uri`.
     fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
         let is_for = |message: &Value| {
@@ -274,11 +290,7 @@ fn a_file_sees_the_unsaved_text_of_the_file_it_extends() {
     let leaf = "ruleset team extends base\ndisable favorite_agent\n";
     let mut client = Client::start(dir.path(), Value::Null);
     let leaf_uri = client.open(&dir.path().join("team.rules"), leaf);
-    let codes: Vec<Value> = client
-        .diagnostics(&leaf_uri)
-        .iter()
-        .map(|d| d["code"].clone())
-        .collect();
+    let codes = client.codes(&leaf_uri);
     assert_eq!(codes, ["callassign::unknown_step_reference"]);
 
     // The base gains the step in the editor, unsaved: the leaf is fine.
@@ -292,11 +304,7 @@ fn a_file_sees_the_unsaved_text_of_the_file_it_extends() {
         "textDocument/didChange",
         json!({"textDocument": {"uri": base_uri, "version": 2}, "contentChanges": [{"text": "ruleset base\nstep favourite_agent\nfallback integration\n"}]}),
     );
-    let codes: Vec<Value> = client
-        .diagnostics(&base_uri)
-        .iter()
-        .map(|d| d["code"].clone())
-        .collect();
+    let codes = client.codes(&base_uri);
     assert_eq!(codes, ["callassign::unknown_step"]);
     assert_eq!(client.shut_down(), 0);
 }
@@ -309,10 +317,7 @@ fn quick_fixes_apply_the_help() {
     let uri = client.open(&dir.path().join("team.rules"), text);
     client.diagnostics(&uri);
     let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 3, "character": 0}});
-    let actions = client.result(
-        "textDocument/codeAction",
-        json!({"textDocument": {"uri": uri}, "range": whole, "context": {"diagnostics": []}}),
-    );
+    let actions = client.code_actions(&uri, whole);
     let fixes: Vec<(String, Value, String)> = actions
         .as_array()
         .unwrap()
@@ -358,9 +363,9 @@ fn a_duplicate_step_is_removed_with_its_line() {
     let uri = client.open(&dir.path().join("team.rules"), text);
     client.diagnostics(&uri);
     let (line, _) = position_of(text, "step call_agent");
-    let actions = client.result(
-        "textDocument/codeAction",
-        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": line, "character": 6}, "end": {"line": line, "character": 6}}, "context": {"diagnostics": []}}),
+    let actions = client.code_actions(
+        &uri,
+        json!({"start": {"line": line, "character": 6}, "end": {"line": line, "character": 6}}),
     );
     let action = &actions[0];
     assert_eq!(action["title"], "remove this `step call_agent`");
@@ -617,11 +622,7 @@ fn bad_input_is_answered_or_ignored_never_a_crash() {
         ")".repeat(200_000)
     );
     let deep_uri = client.open(&dir.path().join("deep.rules"), &deep);
-    let codes: Vec<Value> = client
-        .diagnostics(&deep_uri)
-        .iter()
-        .map(|d| d["code"].clone())
-        .collect();
+    let codes = client.codes(&deep_uri);
     assert_eq!(codes, ["callassign::nesting_too_deep"]);
     for method in [
         "textDocument/hover",
@@ -654,11 +655,7 @@ fn bad_input_is_answered_or_ignored_never_a_crash() {
         "ruleset team extends latin\n",
     );
     let latin_uri = leaf.replace("team.rules", "latin.rules");
-    let codes: Vec<Value> = client
-        .diagnostics(&latin_uri)
-        .iter()
-        .map(|d| d["code"].clone())
-        .collect();
+    let codes = client.codes(&latin_uri);
     assert_eq!(codes, ["callassign::not_utf8"]);
 
     // Never opened: nothing to say.
