@@ -678,3 +678,39 @@ fn bad_input_is_answered_or_ignored_never_a_crash() {
     client.notify("textDocument/didChange", json!({"bogus": true}));
     assert_eq!(client.shut_down(), 0);
 }
+
+#[test]
+fn diagnostics_and_hovers_read_as_check_and_the_readme_say() {
+    let dir = folder(&[("base.rules", BASE)]);
+    let text = "ruleset team extends base\nmove contact_owner before last_step_agent\nstep favorite_agent when direction = incoming and last_step == voicemial\nstep call_agent\n";
+    let mut client = Client::start(dir.path(), Value::Null);
+    let uri = client.open(&dir.path().join("team.rules"), text);
+    let mut report = String::new();
+    for diagnostic in client.diagnostics(&uri) {
+        let start = &diagnostic["range"]["start"];
+        report.push_str(&format!(
+            "{}:{} {} [{}] {}\n",
+            start["line"],
+            start["character"],
+            diagnostic["severity"],
+            diagnostic["code"].as_str().unwrap(),
+            diagnostic["message"].as_str().unwrap()
+        ));
+    }
+    for needle in [
+        "base",
+        "contact_owner",
+        "last_step_agent",
+        "direction",
+        "voicemial",
+    ] {
+        let (line, character) = position_of(text, needle);
+        let hover = client.at("textDocument/hover", &uri, line, character);
+        report.push_str(&format!(
+            "\nhover on `{needle}`:\n{}\n",
+            hover["contents"]["value"].as_str().unwrap_or("(none)")
+        ));
+    }
+    insta::assert_snapshot!(report);
+    assert_eq!(client.shut_down(), 0);
+}
