@@ -334,7 +334,7 @@ fn quick_fixes_apply_the_help() {
         .collect();
     let expected = [
         (
-            "drop the extension: `base`".to_string(),
+            "replace with `base`".to_string(),
             range_of(text, "base.rules"),
             "base".to_string(),
         ),
@@ -368,7 +368,7 @@ fn a_duplicate_step_is_removed_with_its_line() {
         json!({"start": {"line": line, "character": 6}, "end": {"line": line, "character": 6}}),
     );
     let action = &actions[0];
-    assert_eq!(action["title"], "remove this `step call_agent`");
+    assert_eq!(action["title"], "remove the duplicate step");
     assert_eq!(action["isPreferred"], true);
     let edit = &action["edit"]["changes"][&uri][0];
     assert_eq!(edit["newText"], "");
