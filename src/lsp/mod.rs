@@ -166,7 +166,18 @@ impl Server<'_> {
             match message {
                 Message::Request(request) => {
                     let id = request.id.clone();
-                    let response = match self.answer(request) {
+                    // A bug in one answer must not take the editor's session
+                    // down with it: the request fails, the server goes on.
+                    let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        self.answer(request)
+                    }))
+                    .unwrap_or_else(|_| {
+                        Err((
+                            ErrorCode::InternalError,
+                            "callassign failed on this request".into(),
+                        ))
+                    });
+                    let response = match answered {
                         Ok(result) => Response::new_ok(id, result),
                         Err((code, message)) => Response::new_err(id, code as i32, message),
                     };

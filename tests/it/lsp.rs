@@ -26,9 +26,13 @@ struct Client {
 
 impl Client {
     fn start(cwd: &Path, initialization_options: Value) -> Client {
+        Client::start_with(cwd, &["lsp"], initialization_options)
+    }
+
+    fn start_with(cwd: &Path, args: &[&str], initialization_options: Value) -> Client {
         let cache = cwd.join(".cache");
         let mut child = Command::new(env!("CARGO_BIN_EXE_callassign"))
-            .arg("lsp")
+            .args(args)
             .current_dir(cwd)
             .env("XDG_CACHE_HOME", &cache)
             .stdin(Stdio::piped())
@@ -600,7 +604,8 @@ fn document_symbols_are_one_per_statement() {
 #[test]
 fn exit_without_shutdown_is_status_1() {
     let dir = folder(&[]);
-    let mut client = Client::start(dir.path(), Value::Null);
+    // `--stdio` is what VS Code's client adds.
+    let mut client = Client::start_with(dir.path(), &["lsp", "--stdio"], Value::Null);
     client.notify("exit", Value::Null);
     assert_eq!(client.wait(), 1);
 }
