@@ -77,7 +77,7 @@ pub fn serve_stdio() -> Result<Ending, String> {
 
 /// Serves one session on a connection: the handshake, then messages
 /// until `exit`.
-pub fn serve(connection: &Connection) -> Result<Ending, String> {
+fn serve(connection: &Connection) -> Result<Ending, String> {
     let (id, params) = connection
         .initialize_start()
         .map_err(|error| error.to_string())?;

@@ -63,7 +63,11 @@ fn target_at(analysis: &Analysis, offset: usize) -> Option<Target<'_>> {
     let end = text[start..]
         .find(|c| !is_word(c))
         .map_or(text.len(), |n| start + n);
-    let start = text[..start].rfind(|c| !is_word(c)).map_or(0, |n| n + 1);
+    let start = text[..start]
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !is_word(c))
+        .map_or(0, |(index, c)| index + c.len_utf8());
     (start < end).then(|| Target::Word(Span::new(start, end), &text[start..end]))
 }
 

@@ -663,6 +663,21 @@ fn bad_input_is_answered_or_ignored_never_a_crash() {
     let codes = client.codes(&latin_uri);
     assert_eq!(codes, ["callassign::not_utf8"]);
 
+    // Words right after a character of more than one byte.
+    let accents = "ruleset accents\nstep call_agent when éduration > 1 and 𝄞status == missed\n";
+    let accents_uri = client.open(&dir.path().join("accents.rules"), accents);
+    for needle in ["éduration", "duration", "𝄞status", "status"] {
+        let (line, character) = position_of(accents, needle);
+        for method in [
+            "textDocument/hover",
+            "textDocument/completion",
+            "textDocument/definition",
+        ] {
+            client.at(method, &accents_uri, line, character);
+            client.at(method, &accents_uri, line, character + 1);
+        }
+    }
+
     // Never opened: nothing to say.
     let never = uri(&dir.path().join("never.rules"));
     assert_eq!(client.at("textDocument/hover", &never, 0, 0), Value::Null);
