@@ -359,3 +359,44 @@ pub fn completion(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use lsp_types::Uri;
+
+    use super::*;
+
+    /// Every question at every position of awkward texts is answered
+    /// (`None` is an answer); none panics. (No text extends `default`:
+    /// its definition would write the built-in copy into the user's cache.)
+    #[test]
+    fn every_position_of_awkward_text_is_answered() {
+        let texts = [
+            "ruleset é extends ../x\nstep \"unterminated\nmove user \"é@x\" before 𝄞\n",
+            "ruleset a extends other\ndisable user \"a@b.c\"\nmove call_agent after last_step_agent\nstep contact_owner when éstatus == mised and (duration > \"x\"\nfallback\n",
+            "\u{feff}ruleset a\r\nstep call_agent when ((((((((((((((((((((((((((((((((((status == missed))))))))))))))))))))))))))))))))))\r\n# ☎\r\nfallback user \"a@b.c\"",
+            "",
+            "#",
+            "\"",
+        ];
+        for text in texts {
+            let mut workspace = Workspace::new(None);
+            let uri = Uri::from_str("file:///nowhere/a.rules").unwrap();
+            assert!(workspace.open(uri.clone(), 1, text.to_string()));
+            let analysis = workspace.analyze(&uri).expect("an open document");
+            symbols(&analysis);
+            format(&analysis);
+            let lines = text.split('\n').count() as u32;
+            for line in 0..=lines {
+                for character in 0..=(text.len() as u32 + 1) {
+                    let position = Position::new(line, character);
+                    hover(&analysis, position);
+                    definition(&analysis, position);
+                    completion(&workspace, &analysis, position);
+                }
+            }
+        }
+    }
+}
