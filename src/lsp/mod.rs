@@ -352,18 +352,20 @@ impl Server<'_> {
                 .or_insert_with(|| (uri, Vec::new()));
         }
         for (key, (uri, diagnostics)) in current {
-            if self.published.get(&key).map(|(_, published)| published) == Some(&diagnostics) {
-                continue;
-            }
             let version = analyses
                 .iter()
                 .find(|analysis| analysis.uri == uri)
                 .map(|analysis| analysis.version);
-            let params = PublishDiagnosticsParams::new(uri.clone(), diagnostics.clone(), version);
-            self.send(
-                Notification::new(notification::PublishDiagnostics::METHOD.to_string(), params)
-                    .into(),
-            )?;
+            let unchanged =
+                self.published.get(&key).map(|(_, published)| published) == Some(&diagnostics);
+            if !unchanged {
+                let params =
+                    PublishDiagnosticsParams::new(uri.clone(), diagnostics.clone(), version);
+                self.send(
+                    Notification::new(notification::PublishDiagnostics::METHOD.to_string(), params)
+                        .into(),
+                )?;
+            }
             // A closed file without findings is forgotten; an open one is
             // remembered as clean, so that it is not published again.
             if diagnostics.is_empty() && version.is_none() {

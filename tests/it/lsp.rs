@@ -310,6 +310,17 @@ fn a_file_sees_the_unsaved_text_of_the_file_it_extends() {
     );
     let codes = client.codes(&base_uri);
     assert_eq!(codes, ["callassign::unknown_step"]);
+
+    // Closed unsaved: the disk's base is back, the broken buffer's findings go.
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": base_uri}}),
+    );
+    assert_eq!(client.diagnostics(&base_uri), Vec::<Value>::new());
+    assert_eq!(
+        client.codes(&leaf_uri),
+        ["callassign::unknown_step_reference"]
+    );
     assert_eq!(client.shut_down(), 0);
 }
 
