@@ -9,7 +9,7 @@ use clap::ValueEnum;
 
 use callassign::runtime::batch::{self, Options, OutputFormat};
 use callassign::runtime::evaluate::Evaluator;
-use callassign::runtime::model::context::{self, MAX_CONTEXT_BYTES};
+use callassign::runtime::model::context::MAX_CONTEXT_BYTES;
 use callassign::runtime::model::{Call, Context};
 
 use super::{load_plan, CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
@@ -184,36 +184,18 @@ fn read_limited(path: &Path, limit: usize) -> Result<String, CliError> {
     })
 }
 
-/// Reads and validates an integration context.
+/// Reads and validates an integration context and the directories it
+/// names; says on stderr what is odd but usable (an installer who left).
 pub fn load_context(path: &Path) -> Result<Context, CliError> {
-    let text = read_limited(path, MAX_CONTEXT_BYTES)?;
-    let is_json = path
-        .extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
-    let context = if is_json {
-        serde_json::from_str::<Context>(&text).map_err(|error| {
-            CliError::new(format!(
-                "`{}` is not a valid context: {error}",
-                path.display()
-            ))
-        })
-    } else {
-        Context::from_yaml(&text).map_err(|error| {
-            CliError::new(format!(
-                "`{}` is not a valid context: {}",
-                path.display(),
-                context::describe_yaml_error(&error)
-            ))
-        })
-    }
-    .map_err(|error| error.help(context::SHAPE_HELP))?;
-    let problems = context.problems();
-    if let Some(first) = problems.first() {
-        let mut message = format!("`{}` is ambiguous: {}", path.display(), first.message);
+    let context = Context::load(path).map_err(|problems| {
+        let mut message = problems[0].message.clone();
         for problem in &problems[1..] {
             message.push_str(&format!("\n  also: {}", problem.message));
         }
-        return Err(CliError::new(message).help(first.help.clone()));
+        CliError::new(message).help(problems[0].help.clone())
+    })?;
+    for warning in context.warnings() {
+        eprintln!("warning: {}: {warning}", path.display());
     }
     Ok(context)
 }

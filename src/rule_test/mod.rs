@@ -286,11 +286,19 @@ pub fn load(path: &Path) -> Result<TestFile, Problem> {
 
 fn load_context(path: &Path, folder: &Path, value: serde_yaml::Value) -> Result<Context, Problem> {
     let context_help = context::SHAPE_HELP;
-    let context = match value {
+    let first_problem = |problems: Vec<context::ContextProblem>| {
+        let problem = problems.into_iter().next().expect("at least one problem");
+        Problem::new(
+            path,
+            format!("the context is not usable: {}", problem.message),
+            problem.help,
+        )
+    };
+    match value {
         serde_yaml::Value::String(relative) => {
             let context_path = clean_path(&folder.join(&relative));
             let text = read_text(path, &context_path, "context")?;
-            Context::from_yaml(&text).map_err(|error| {
+            let mut context = Context::from_yaml(&text).map_err(|error| {
                 Problem::new(
                     path,
                     format!(
@@ -300,33 +308,30 @@ fn load_context(path: &Path, folder: &Path, value: serde_yaml::Value) -> Result<
                     ),
                     context_help,
                 )
-            })?
+            })?;
+            context
+                .resolve(context_path.parent().unwrap_or(Path::new("")))
+                .map_err(first_problem)?;
+            Ok(context)
         }
         value @ serde_yaml::Value::Mapping(_) => {
-            reread(&value, |text| serde_yaml::from_str::<Context>(text)).map_err(|error| {
-                Problem::new(
-                    path,
-                    format!("`context` is not valid: {error}"),
-                    context_help,
-                )
-            })?
+            let mut context = reread(&value, |text| serde_yaml::from_str::<Context>(text))
+                .map_err(|error| {
+                    Problem::new(
+                        path,
+                        format!("`context` is not valid: {error}"),
+                        context_help,
+                    )
+                })?;
+            context.resolve(folder).map_err(first_problem)?;
+            Ok(context)
         }
-        _ => {
-            return Err(Problem::new(
-                path,
-                "`context` is neither a path nor a mapping",
-                "name a context file (`context: hubspot.context.yaml`) or write it inline",
-            ))
-        }
-    };
-    if let Some(problem) = context.problems().into_iter().next() {
-        return Err(Problem::new(
+        _ => Err(Problem::new(
             path,
-            format!("the context is ambiguous: {}", problem.message),
-            problem.help,
-        ));
+            "`context` is neither a path nor a mapping",
+            "name a context file (`context: hubspot.context.yaml`) or write it inline",
+        )),
     }
-    Ok(context)
 }
 
 fn load_call(
@@ -674,7 +679,7 @@ mod tests {
             ("rules: demo.rules\ncontext: nope.yaml\ncases: []\n", "the context `"),
             (&format!("rules: demo.rules\ncontext: {CONTEXT}\ncases: []\n"), "`cases` is empty"),
             (&format!("rules: demo.rules\ncontext: {CONTEXT}\ncases: [{{call: {{}}, assignee: null}}]\nextra: 1\n"), "unknown field `extra`"),
-            ("rules: demo.rules\ncontext: {users: [{id: a}, {id: a}]}\ncases: []\n", "the context is ambiguous"),
+            ("rules: demo.rules\ncontext: {users: [{id: a}, {id: a}]}\ncases: []\n", "the context is not usable: users[1] (`a`) has the id of users[0] (`a`)"),
         ];
         for (index, (text, expected)) in table.iter().enumerate() {
             let path = write(folder.path(), &format!("t{index}.yaml"), text);

@@ -48,10 +48,14 @@ pub struct Summary {
     pub unassigned: u64,
     /// Lines that could not be read as a call.
     pub unreadable: u64,
+    /// Keys of the calls that callassign does not read, with the number of
+    /// calls that had each.
+    pub unknown_keys: BTreeMap<String, u64>,
 }
 
 impl Summary {
-    fn record(&mut self, decision: &Decision<'_>) {
+    fn record(&mut self, call: &Call<'_>, decision: &Decision<'_>) {
+        self.note_unknown_keys(call);
         self.calls += 1;
         *self.by_step.entry(decision.step.name()).or_default() += 1;
         if decision.assignee.is_none() {
@@ -59,8 +63,23 @@ impl Summary {
         }
     }
 
+    /// Counts the keys of `call` that callassign does not read.
+    pub fn note_unknown_keys(&mut self, call: &Call<'_>) {
+        for key in &call.unknown_keys {
+            match self.unknown_keys.get_mut(key.as_ref()) {
+                Some(count) => *count += 1,
+                None => {
+                    self.unknown_keys.insert(key.to_string(), 1);
+                }
+            }
+        }
+    }
+
     /// Adds another summary's counts (from a parallel worker).
     pub fn merge(&mut self, other: &Summary) {
+        for (key, count) in &other.unknown_keys {
+            *self.unknown_keys.entry(key.clone()).or_default() += count;
+        }
         self.calls += other.calls;
         self.unassigned += other.unassigned;
         self.unreadable += other.unreadable;
@@ -77,6 +96,17 @@ impl Summary {
         );
         for (step, count) in &self.by_step {
             let _ = writeln!(out, "  {step:<22} {count:>10}");
+        }
+        if !self.unknown_keys.is_empty() {
+            let keys: Vec<String> = self
+                .unknown_keys
+                .iter()
+                .map(|(key, count)| {
+                    let calls = if *count == 1 { "call" } else { "calls" };
+                    format!("`{}` ({count} {calls})", printable(key))
+                })
+                .collect();
+            let _ = writeln!(out, "keys not read: {}", keys.join(", "));
         }
         out
     }
@@ -147,7 +177,7 @@ pub fn friendly_json_error(message: &str) -> String {
         .replace("struct Call", "a call object")
         .replace("struct FlowStep", "a flow step object")
         .replace("struct Contact", "a contact object")
-        .replace("enum Direction", "`incoming` or `outgoing`")
+        .replace("enum Direction", "`incoming`, `outgoing` or `internal`")
         .replace("enum Status", "`answered`, `missed` or `voicemail`")
         .replace("variant", "value")
 }
@@ -198,7 +228,7 @@ fn process_line<W: Write>(
     match read_bounded(line) {
         Line::Call(call) => {
             let decision = write_decision(evaluator, &call, output, options, scratch)?;
-            summary.record(&decision);
+            summary.record(&call, &decision);
         }
         Line::Unreadable(error) => {
             summary.unreadable += 1;
@@ -444,7 +474,7 @@ mod tests {
             panic!()
         };
         assert!(
-            error == "unknown value `in`, expected `incoming` or `outgoing` at line 1 column 26",
+            error == "unknown value `in`, expected `incoming`, `outgoing` or `internal` at line 1 column 26",
             "{error}"
         );
     }

@@ -122,13 +122,13 @@ enum Bound<'p> {
 ///
 /// A condition over direction and status alone (the default rules'
 /// `unless direction == incoming and status in [missed, voicemail]`) has only
-/// six possible inputs, so it becomes a table of them: deciding a call then
+/// nine possible inputs, so it becomes a table of them: deciding a call then
 /// tests one bit instead of walking the condition tree.
 #[derive(Debug, Clone, Copy)]
 enum PreparedGuard {
     Always,
     /// Bit `direction * 3 + status` is set when the step runs.
-    Table(u8),
+    Table(u16),
     /// Walk the condition for every call.
     Walk,
 }
@@ -141,7 +141,7 @@ impl PreparedGuard {
         if !only_direction_and_status(&guard.condition) {
             return PreparedGuard::Walk;
         }
-        let mut table = 0u8;
+        let mut table = 0u16;
         for direction in Direction::ALL {
             for status in Status::ALL {
                 // Such a condition reads nothing else of a call, so a call
@@ -156,8 +156,8 @@ impl PreparedGuard {
     }
 }
 
-fn table_bit(direction: Direction, status: Status) -> u8 {
-    direction as u8 * Status::ALL.len() as u8 + status as u8
+fn table_bit(direction: Direction, status: Status) -> u16 {
+    direction as u16 * Status::ALL.len() as u16 + status as u16
 }
 
 fn only_direction_and_status(condition: &Condition) -> bool {
@@ -199,7 +199,7 @@ pub struct Evaluator<'p> {
 
 impl<'p> Evaluator<'p> {
     pub fn new(plan: &'p Plan, context: &'p Context) -> Evaluator<'p> {
-        let directory = Directory::new(&context.users);
+        let directory = Directory::for_context(context);
         let bind = |step: &StepId| match step {
             StepId::Builtin(builtin) => Bound::Builtin(*builtin),
             StepId::User(email) => Bound::User {
@@ -608,13 +608,24 @@ impl TraceBuilder<'_, '_> {
             Miss::UnknownEmail { email } if email.trim().is_empty() => {
                 "the e-mail address is empty".to_string()
             }
-            Miss::UnknownEmail { email } => {
-                format!("`{}` is not a user of {integration}", email.trim())
+            Miss::UnknownEmail { email } => match self.evaluator.directory.link(email) {
+                Some(linked) => format!(
+                    "`{}` is linked by `user_map` to `{linked}`, who is not a user of {integration}",
+                    email.trim()
+                ),
+                None => format!("`{}` is not a user of {integration}", email.trim()),
+            },
+            Miss::InactiveEmail { email, id } => {
+                let how = if self.evaluator.directory.link(email).is_some() {
+                    "is linked by `user_map` to"
+                } else {
+                    "is"
+                };
+                format!(
+                    "`{}` {how} {integration} user `{id}`, who is not active",
+                    email.trim()
+                )
             }
-            Miss::InactiveEmail { email, id } => format!(
-                "`{}` is {integration} user `{id}`, who is not active",
-                email.trim()
-            ),
             Miss::UnknownId { id } => format!("`{id}` is not a user id of {integration}"),
             Miss::InactiveId { id } => format!("{integration} user `{id}` is not active"),
         }
@@ -662,6 +673,13 @@ impl<'c> Tracer<'c> for TraceBuilder<'_, '_> {
                 "the contact owner `{}` is an active user of {}",
                 user.id,
                 self.integration()
+            )
+        } else if self.evaluator.directory.link(matched).is_some() {
+            format!(
+                "`{}` is linked by `user_map` to {} user `{}`",
+                matched.trim(),
+                self.integration(),
+                user.id
             )
         } else {
             format!(

@@ -16,6 +16,9 @@ words! {
     pub enum Direction {
         Incoming = "incoming",
         Outgoing = "outgoing",
+        /// Between two telephony users of the same company (CloudTalk's
+        /// `internal` calls).
+        Internal = "internal",
     }
 }
 
@@ -104,28 +107,42 @@ impl<'de> Deserialize<'de> for Status {
 }
 
 /// One exported call.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Call<'a> {
-    #[serde(borrow, deserialize_with = "text")]
     pub id: Cow<'a, str>,
     pub direction: Direction,
     pub status: Status,
-    #[serde(borrow, default, deserialize_with = "optional_text")]
     pub agent: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "optional_text")]
     pub started_at: Option<Cow<'a, str>>,
-    #[serde(default)]
     pub duration_s: Option<i64>,
-    #[serde(borrow, default, deserialize_with = "optional_text")]
     pub number: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "tags")]
     pub tags: Vec<Cow<'a, str>>,
     /// The last reached step of the call flow (`flow` in the input).
-    #[serde(borrow, default, rename = "flow", deserialize_with = "last_flow_step")]
     pub last_step: Option<FlowStep<'a>>,
-    #[serde(borrow, default, deserialize_with = "contact")]
     pub contact: Option<Contact<'a>>,
+    /// Top-level keys callassign does not read, in input order, for the
+    /// batch summary (exporters add their own; none are silently dropped).
+    /// Empty, and so free, for a call with none.
+    pub unknown_keys: Vec<Cow<'a, str>>,
 }
+
+/// The top-level keys of a call, as the input spells them.
+pub const CALL_KEYS: [&str; 10] = [
+    "id",
+    "direction",
+    "status",
+    "agent",
+    "started_at",
+    "duration_s",
+    "number",
+    "tags",
+    "flow",
+    "contact",
+];
+
+/// Keys that only CloudTalk's API records have: a native read of such a
+/// record says to read it as one.
+const CLOUDTALK_KEYS: [&str; 4] = ["Cdr", "cdr_id", "call_steps", "responseData"];
 
 /// A reached call-flow step. `type` is open: unknown types are kept and
 /// never carry an assignee.
@@ -149,6 +166,158 @@ pub struct Contact<'a> {
     pub owner: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "optional_text")]
     pub favorite_agent: Option<Cow<'a, str>>,
+}
+
+/// A top-level key of a call.
+enum Key<'de> {
+    Known(usize),
+    Unknown(Cow<'de, str>),
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(match CALL_KEYS.iter().position(|key| *key == v) {
+                    Some(index) => Key::Known(index),
+                    None => Key::Unknown(Cow::Borrowed(v)),
+                })
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(match CALL_KEYS.iter().position(|key| *key == v) {
+                    Some(index) => Key::Known(index),
+                    None => Key::Unknown(Cow::Owned(v.to_owned())),
+                })
+            }
+        }
+
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// Wrappers that read one field's value the way the call reads it.
+#[derive(Deserialize)]
+struct TextValue<'a>(#[serde(borrow, deserialize_with = "text")] Cow<'a, str>);
+#[derive(Deserialize)]
+struct OptionalTextValue<'a>(
+    #[serde(borrow, deserialize_with = "optional_text")] Option<Cow<'a, str>>,
+);
+#[derive(Deserialize)]
+struct TagsValue<'a>(#[serde(borrow, deserialize_with = "tags")] Vec<Cow<'a, str>>);
+#[derive(Deserialize)]
+struct FlowValue<'a>(#[serde(borrow, deserialize_with = "last_flow_step")] Option<FlowStep<'a>>);
+#[derive(Deserialize)]
+struct ContactValue<'a>(#[serde(borrow, deserialize_with = "contact")] Option<Contact<'a>>);
+
+/// Why a call's keys cannot be trusted, once the whole object is read: a
+/// CloudTalk record read as a native call, or a misspelt key (a misspelt
+/// key silently ignored misroutes calls).
+fn suspicious_keys(unknown: &[Cow<'_, str>]) -> Option<String> {
+    if let Some(key) = unknown
+        .iter()
+        .find(|key| CLOUDTALK_KEYS.contains(&key.as_ref()))
+    {
+        return Some(format!(
+            "this is a CloudTalk record (it has `{key}`), not a call; read it with `--input cloudtalk`"
+        ));
+    }
+    unknown.iter().find_map(|key| {
+        crate::diagnostics::suggest::did_you_mean(key, CALL_KEYS)
+            .map(|known| format!("`{key}` is not a call key; did you mean `{known}`?"))
+    })
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Call<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CallVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for CallVisitor<'a> {
+            type Value = Call<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a call object")
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Call<'a>, A::Error> {
+                fn once<T, E: de::Error>(
+                    slot: &mut Option<T>,
+                    value: T,
+                    key: &'static str,
+                ) -> Result<(), E> {
+                    if slot.is_some() {
+                        return Err(E::duplicate_field(key));
+                    }
+                    *slot = Some(value);
+                    Ok(())
+                }
+                let mut id = None;
+                let mut direction = None;
+                let mut status = None;
+                let mut agent = None;
+                let mut started_at = None;
+                let mut duration_s = None;
+                let mut number = None;
+                let mut tags = None;
+                let mut last_step = None;
+                let mut contact = None;
+                let mut unknown_keys = Vec::new();
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    let index = match key {
+                        Key::Known(index) => index,
+                        Key::Unknown(name) => {
+                            map.next_value::<de::IgnoredAny>()?;
+                            unknown_keys.push(name);
+                            continue;
+                        }
+                    };
+                    let name = CALL_KEYS[index];
+                    match index {
+                        0 => once(&mut id, map.next_value::<TextValue>()?.0, name)?,
+                        1 => once(&mut direction, map.next_value::<Direction>()?, name)?,
+                        2 => once(&mut status, map.next_value::<Status>()?, name)?,
+                        3 => once(&mut agent, map.next_value::<OptionalTextValue>()?.0, name)?,
+                        4 => once(
+                            &mut started_at,
+                            map.next_value::<OptionalTextValue>()?.0,
+                            name,
+                        )?,
+                        5 => once(&mut duration_s, map.next_value::<Option<i64>>()?, name)?,
+                        6 => once(&mut number, map.next_value::<OptionalTextValue>()?.0, name)?,
+                        7 => once(&mut tags, map.next_value::<TagsValue>()?.0, name)?,
+                        8 => once(&mut last_step, map.next_value::<FlowValue>()?.0, name)?,
+                        _ => once(&mut contact, map.next_value::<ContactValue>()?.0, name)?,
+                    }
+                }
+                if let Some(problem) = suspicious_keys(&unknown_keys) {
+                    return Err(de::Error::custom(problem));
+                }
+                Ok(Call {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    direction: direction.ok_or_else(|| de::Error::missing_field("direction"))?,
+                    status: status.ok_or_else(|| de::Error::missing_field("status"))?,
+                    agent: agent.flatten(),
+                    started_at: started_at.flatten(),
+                    duration_s: duration_s.flatten(),
+                    number: number.flatten(),
+                    tags: tags.unwrap_or_default(),
+                    last_step: last_step.flatten(),
+                    contact: contact.flatten(),
+                    unknown_keys,
+                })
+            }
+        }
+
+        deserializer.deserialize_map(CallVisitor(std::marker::PhantomData))
+    }
 }
 
 impl<'a> Call<'a> {
@@ -198,6 +367,7 @@ impl<'a> Call<'a> {
             tags: Vec::new(),
             last_step: None,
             contact: None,
+            unknown_keys: Vec::new(),
         }
     }
 
@@ -225,6 +395,7 @@ impl<'a> Call<'a> {
                 owner: contact.owner.map(own),
                 favorite_agent: contact.favorite_agent.map(own),
             }),
+            unknown_keys: self.unknown_keys.into_iter().map(own).collect(),
         }
     }
 }

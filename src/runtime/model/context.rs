@@ -4,8 +4,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::path::Path;
 
 use serde::Deserialize;
+
+use crate::runtime::directory::{
+    self, ContactOwners, OwnersFormat, Source, TelephonyFormat, UserListFormat,
+};
 
 /// Largest context file callassign reads (a directory of many thousands of
 /// users fits easily).
@@ -37,6 +42,33 @@ pub struct Context {
     pub installer: Option<String>,
     #[serde(default)]
     pub users: Vec<User>,
+    /// More users, from a user list saved from the integrated app's API.
+    #[serde(default)]
+    pub users_from: Option<Source<UserListFormat>>,
+    /// CloudTalk's agents list, to turn agent ids into e-mails.
+    #[serde(default)]
+    pub telephony_users_from: Option<Source<TelephonyFormat>>,
+    /// Manual links: a telephony e-mail or CloudTalk agent id → an
+    /// integration user id. Checked before e-mail matching.
+    #[serde(default, deserialize_with = "pairs")]
+    pub user_map: Vec<(String, String)>,
+    /// The e-mail for voicemail steps that carry none: by internal number,
+    /// or `default`.
+    #[serde(default, deserialize_with = "pairs")]
+    pub voicemail_email: Vec<(String, String)>,
+    /// Contact owners by CloudTalk contact id or number.
+    #[serde(default)]
+    pub contact_owners_from: Option<Source<OwnersFormat>>,
+    /// Where each user came from, for messages (`users[2]`, or a file and
+    /// entry); filled by [`Context::resolve`].
+    #[serde(skip)]
+    pub user_origins: Vec<String>,
+    /// CloudTalk agent id → e-mail, from `telephony_users_from`.
+    #[serde(skip)]
+    pub telephony: HashMap<String, String>,
+    /// From `contact_owners_from`.
+    #[serde(skip)]
+    pub contact_owners: Option<ContactOwners>,
 }
 
 fn default_integration() -> String {
@@ -91,6 +123,43 @@ fn id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Er
     deserializer.deserialize_any(IdVisitor)
 }
 
+/// A mapping of ids or e-mails to ids or e-mails, in file order; keys and
+/// values may be strings or whole numbers (YAML reads an unquoted number as
+/// one).
+fn pairs<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<(String, String)>, D::Error> {
+    struct PairsVisitor;
+
+    impl<'de> serde::de::Visitor<'de> for PairsVisitor {
+        type Value = Vec<(String, String)>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a mapping of `key: value` pairs of strings")
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            #[derive(Deserialize)]
+            struct Wrapped(#[serde(deserialize_with = "id")] String);
+            let mut pairs = Vec::new();
+            while let Some(Wrapped(key)) = map.next_key::<Wrapped>()? {
+                let Wrapped(value) = map.next_value::<Wrapped>()?;
+                pairs.push((key, value));
+            }
+            Ok(pairs)
+        }
+    }
+
+    deserializer.deserialize_any(PairsVisitor)
+}
+
 fn optional_id<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<String>, D::Error> {
@@ -101,7 +170,7 @@ fn optional_id<'de, D: serde::Deserializer<'de>>(
 
 /// What a context holds, for the help line of a context that cannot be read.
 pub const SHAPE_HELP: &str =
-    "a context has `integration`, `contact_owner`, `fallback`, `installer` and `users`; see README.md";
+    "a context has `integration`, `contact_owner`, `fallback`, `installer`, `users` and optionally `users_from`, `telephony_users_from`, `user_map`, `voicemail_email` and `contact_owners_from`; see README.md";
 
 /// serde_yaml's wording for its safety limits does not say what in the file
 /// tripped them.
@@ -116,11 +185,30 @@ pub fn describe_yaml_error(error: &serde_yaml::Error) -> String {
     }
 }
 
-/// Something wrong with a context that would make matching ambiguous.
+/// Something wrong with a context: it cannot be read, or matching with it
+/// would be ambiguous or wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContextProblem {
     pub message: String,
     pub help: String,
+}
+
+impl ContextProblem {
+    pub fn new(message: impl Into<String>, help: impl Into<String>) -> ContextProblem {
+        ContextProblem {
+            message: message.into(),
+            help: help.into(),
+        }
+    }
+}
+
+/// Whether text can be an e-mail address: one `@` with text on both sides,
+/// no spaces. Rule files and contexts hold addresses to the same rule.
+pub fn looks_like_email(text: &str) -> bool {
+    let trimmed = text.trim();
+    trimmed.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+    }) && !trimmed.contains(char::is_whitespace)
 }
 
 impl fmt::Display for ContextProblem {
@@ -140,9 +228,134 @@ impl Context {
         serde_yaml::from_str(text)
     }
 
-    /// Duplicate ids, and e-mails shared by two active users: either makes
-    /// "which user is this?" ambiguous, so it is refused rather than
-    /// resolved by picking one.
+    /// Reads a context file (YAML, or JSON by its `.json` name), reads the
+    /// directories it names relative to its folder, and checks it. Every
+    /// problem found is returned, so all can be fixed at once.
+    pub fn load(path: &Path) -> Result<Context, Vec<ContextProblem>> {
+        let text = directory::read_file(path).map_err(|problem| vec![problem])?;
+        let is_json = path
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+        let parsed = if is_json {
+            serde_json::from_str::<Context>(&text).map_err(|error| error.to_string())
+        } else {
+            Context::from_yaml(&text).map_err(|error| describe_yaml_error(&error))
+        };
+        let mut context = parsed.map_err(|error| {
+            vec![ContextProblem::new(
+                format!("`{}` is not a valid context: {error}", path.display()),
+                SHAPE_HELP,
+            )]
+        })?;
+        context
+            .resolve(path.parent().unwrap_or(Path::new("")))
+            .map_err(|problems| {
+                problems
+                    .into_iter()
+                    .map(|problem| ContextProblem {
+                        message: format!("`{}`: {}", path.display(), problem.message),
+                        ..problem
+                    })
+                    .collect::<Vec<_>>()
+            })?;
+        Ok(context)
+    }
+
+    /// Reads the directories the context names (paths relative to
+    /// `folder`), then checks the whole context.
+    pub fn resolve(&mut self, folder: &Path) -> Result<(), Vec<ContextProblem>> {
+        self.user_origins = (0..self.users.len())
+            .map(|index| format!("users[{index}]"))
+            .collect();
+        if let Some(source) = &self.users_from {
+            let read = directory::read_users(folder, source).map_err(|problem| vec![problem])?;
+            for (user, origin) in read {
+                self.users.push(user);
+                self.user_origins.push(origin);
+            }
+        }
+        if let Some(source) = &self.telephony_users_from {
+            self.telephony =
+                directory::read_telephony(folder, source).map_err(|problem| vec![problem])?;
+        }
+        if let Some(source) = &self.contact_owners_from {
+            self.contact_owners =
+                Some(directory::read_owners(folder, source).map_err(|problem| vec![problem])?);
+        }
+        let problems = self.problems();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// How messages name a user: where it was written.
+    fn user_label(&self, index: usize) -> String {
+        let origin = self
+            .user_origins
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| format!("users[{index}]"));
+        format!("{origin} (`{}`)", self.users[index].id)
+    }
+
+    /// The e-mail configured for a voicemail on `internal_number` (digits
+    /// compared), else the `default` one; with the key that matched.
+    pub fn voicemail_email_for(&self, internal_number: Option<&str>) -> Option<(&str, &str)> {
+        let wanted = internal_number.map(directory::number_key);
+        self.voicemail_email
+            .iter()
+            .find(|(number, _)| {
+                wanted.as_deref().is_some_and(|wanted| {
+                    !wanted.is_empty() && directory::number_key(number) == wanted
+                })
+            })
+            .or_else(|| {
+                self.voicemail_email
+                    .iter()
+                    .find(|(key, _)| key.trim() == "default")
+            })
+            .map(|(key, email)| (key.as_str(), email.as_str()))
+    }
+
+    /// Things worth saying that do not stop evaluation: an installer who is
+    /// not among the users (a departed admin must not stop a nightly
+    /// export), and `user_map` links that match nothing.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let directory = Directory::new(&self.users);
+        if let (FallbackMode::Installer, Some(installer)) = (self.fallback, &self.installer) {
+            match directory.by_id(installer) {
+                Lookup::Unknown => warnings.push(format!(
+                    "the installer `{}` is not among the users: calls that reach the integration fallback stay unassigned",
+                    installer.trim()
+                )),
+                Lookup::Inactive(_) => warnings.push(format!(
+                    "the installer `{}` is not active: calls that reach the integration fallback stay unassigned",
+                    installer.trim()
+                )),
+                Lookup::Active(_) => {}
+            }
+        }
+        for (from, to) in &self.user_map {
+            match directory.by_id(to) {
+                Lookup::Unknown => warnings.push(format!(
+                    "`user_map` links `{from}` to `{to}`, who is not a user of {}: the link matches nothing",
+                    self.integration
+                )),
+                Lookup::Inactive(_) => warnings.push(format!(
+                    "`user_map` links `{from}` to `{to}`, who is not active: the link matches nothing"
+                )),
+                Lookup::Active(_) => {}
+            }
+        }
+        warnings
+    }
+
+    /// Duplicate or empty ids, malformed e-mails, and e-mails shared by two
+    /// active users: each makes "which user is this?" ambiguous or
+    /// unanswerable, so it is refused rather than resolved by picking one.
     pub fn problems(&self) -> Vec<ContextProblem> {
         let mut problems = Vec::new();
         if self.users.is_empty() {
@@ -159,44 +372,92 @@ impl Context {
                 help: "add `installer: ID` (the user who installed the integration), or write `fallback: unassigned`".into(),
             });
         }
+        if self
+            .installer
+            .as_deref()
+            .is_some_and(|id| id.trim().is_empty())
+        {
+            problems.push(ContextProblem::new(
+                "`installer` is empty",
+                "write the id of the user who installed the integration, or remove `installer`",
+            ));
+        }
         let mut ids: HashMap<&str, usize> = HashMap::new();
         let mut emails: HashMap<String, usize> = HashMap::new();
         for (index, user) in self.users.iter().enumerate() {
+            if user.id.trim().is_empty() {
+                problems.push(ContextProblem::new(
+                    format!("{} has an empty id", self.user_label(index)),
+                    "every user needs its integration id",
+                ));
+                continue;
+            }
             if let Some(first) = ids.insert(user.id.trim(), index) {
-                problems.push(ContextProblem {
-                    message: format!("users[{index}] has the id `{}` of users[{first}]", user.id),
-                    help: "every user needs its own id; remove or rename one of them".into(),
-                });
+                problems.push(ContextProblem::new(
+                    format!(
+                        "{} has the id of {}",
+                        self.user_label(index),
+                        self.user_label(first)
+                    ),
+                    "every user needs its own id; remove or rename one of them",
+                ));
                 ids.insert(user.id.trim(), first);
+            }
+            let Some(email) = user
+                .email
+                .as_deref()
+                .filter(|email| !email.trim().is_empty())
+            else {
+                continue;
+            };
+            if !looks_like_email(email) {
+                problems.push(ContextProblem::new(
+                    format!(
+                        "{} has the e-mail `{email}`, which is not an e-mail address",
+                        self.user_label(index)
+                    ),
+                    "write the address the user signs in with (`name@example.com`), or leave `email` out",
+                ));
+                continue;
             }
             if !user.active {
                 continue;
             }
-            if let Some(email) = &user.email {
-                let key = normalize_email(email);
-                if key.is_empty() {
-                    continue;
-                }
-                if let Some(&first) = emails.get(&key) {
-                    problems.push(ContextProblem {
-                        message: format!("users[{index}] (`{}`) and users[{first}] (`{}`) are both active with the e-mail `{}`", user.id, self.users[first].id, email.trim()),
-                        help: "an e-mail must match one active user: mark the old account `active: false` or remove it".into(),
-                    });
-                } else {
-                    emails.insert(key, index);
-                }
+            let key = normalize_email(email);
+            if let Some(&first) = emails.get(&key) {
+                problems.push(ContextProblem::new(
+                    format!(
+                        "{} and {} are both active with the e-mail `{}`",
+                        self.user_label(index),
+                        self.user_label(first),
+                        email.trim()
+                    ),
+                    "an e-mail must match one active user: mark the old account `active: false` or remove it",
+                ));
+            } else {
+                emails.insert(key, index);
             }
         }
-        if let (FallbackMode::Installer, Some(installer)) = (self.fallback, &self.installer) {
-            if !self
-                .users
-                .iter()
-                .any(|user| user.id.trim() == installer.trim())
-            {
-                problems.push(ContextProblem {
-                    message: format!("the installer `{installer}` is not among the users"),
-                    help: "add the installing user to `users`, or remove `installer`".into(),
-                });
+        for (from, to) in &self.user_map {
+            if from.trim().is_empty() || to.trim().is_empty() {
+                problems.push(ContextProblem::new(
+                    format!("`user_map` has an empty side in `{from}: {to}`"),
+                    "link a telephony e-mail or CloudTalk agent id to an integration user id",
+                ));
+            }
+        }
+        for (number, email) in &self.voicemail_email {
+            if number.trim() != "default" && directory::number_key(number).is_empty() {
+                problems.push(ContextProblem::new(
+                    format!("`voicemail_email` has the key `{number}`, which is neither a phone number nor `default`"),
+                    "key each address by the internal number it answers (`\"+421221291400\"`), or `default`",
+                ));
+            }
+            if !looks_like_email(email) {
+                problems.push(ContextProblem::new(
+                    format!("`voicemail_email` gives `{number}` the address `{email}`, which is not an e-mail address"),
+                    "write the voicemail's e-mail address: `support@acme.com`",
+                ));
             }
         }
         problems
@@ -206,6 +467,20 @@ impl Context {
 /// Trimmed and lowercased: the form in which e-mails are compared.
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
+}
+
+/// Runs `f` on `text` lowercased; most addresses are short ASCII, and are
+/// lowercased on the stack.
+fn with_lowercase<R>(text: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buffer = [0u8; 128];
+    if text.is_ascii() && text.len() <= buffer.len() {
+        let lower = &mut buffer[..text.len()];
+        lower.copy_from_slice(text.as_bytes());
+        lower.make_ascii_lowercase();
+        f(std::str::from_utf8(lower).expect("ASCII is UTF-8"))
+    } else {
+        f(&text.to_lowercase())
+    }
 }
 
 /// How a telephony e-mail or an owner id matched the integration's users.
@@ -233,6 +508,9 @@ pub struct Directory<'u> {
     users: &'u [User],
     by_email: HashMap<Box<str>, u32>,
     by_id: HashMap<Box<str>, u32>,
+    /// `user_map`: a normalized telephony e-mail or agent id → the linked
+    /// integration user id. Empty for most contexts, and then never looked in.
+    links: HashMap<Box<str>, &'u str>,
 }
 
 impl<'u> Directory<'u> {
@@ -266,24 +544,51 @@ impl<'u> Directory<'u> {
             users,
             by_email,
             by_id,
+            links: HashMap::new(),
         }
     }
 
-    /// Matches a telephony e-mail: trimmed, case-insensitive.
+    /// Indexes a context's users and its `user_map` links. A link keyed by
+    /// a CloudTalk agent id also links that agent's e-mail, when the
+    /// telephony directory knows it.
+    pub fn for_context(context: &'u Context) -> Directory<'u> {
+        let mut directory = Directory::new(&context.users);
+        for (from, to) in &context.user_map {
+            directory
+                .links
+                .insert(normalize_email(from).into(), to.as_str());
+        }
+        for (from, to) in &context.user_map {
+            if let Some(email) = context.telephony.get(from.trim()) {
+                directory
+                    .links
+                    .entry(normalize_email(email).into())
+                    .or_insert(to.as_str());
+            }
+        }
+        directory
+    }
+
+    /// Matches a telephony e-mail (or agent id): a `user_map` link first,
+    /// then the users' e-mails, trimmed and case-insensitive.
     pub fn by_email(&self, email: &str) -> Lookup<'u> {
-        let email = email.trim();
-        let mut buffer = [0u8; 128];
-        // Most addresses are short ASCII: lowercase them on the stack.
-        let found = if email.is_ascii() && email.len() <= buffer.len() {
-            let lower = &mut buffer[..email.len()];
-            lower.copy_from_slice(email.as_bytes());
-            lower.make_ascii_lowercase();
-            self.by_email
-                .get(std::str::from_utf8(lower).expect("ASCII is UTF-8"))
-        } else {
-            self.by_email.get(email.to_lowercase().as_str())
-        };
-        self.lookup(found)
+        with_lowercase(email.trim(), |key| {
+            if !self.links.is_empty() {
+                if let Some(id) = self.links.get(key) {
+                    return self.by_id(id);
+                }
+            }
+            self.lookup(self.by_email.get(key))
+        })
+    }
+
+    /// The integration user id `user_map` links a telephony e-mail or agent
+    /// id to, if it does.
+    pub fn link(&self, email: &str) -> Option<&'u str> {
+        if self.links.is_empty() {
+            return None;
+        }
+        with_lowercase(email.trim(), |key| self.links.get(key).copied())
     }
 
     /// Matches an integration user id (as `contact.owner` holds it).
@@ -369,10 +674,119 @@ mod tests {
     fn ambiguous_users_are_problems() {
         let context = Context::from_yaml("fallback: installer\ninstaller: ghost\nusers:\n  - {id: a, email: x@y.z}\n  - {id: a, email: q@y.z}\n  - {id: b, email: X@y.z}\n").unwrap();
         let problems: Vec<String> = context.problems().into_iter().map(|p| p.message).collect();
-        assert_eq!(problems.len(), 3, "{problems:?}");
-        assert!(problems[0].contains("id `a`"));
-        assert!(problems[1].contains("x@y.z") || problems[1].contains("X@y.z"));
-        assert!(problems[2].contains("installer `ghost`"));
+        assert_eq!(
+            problems,
+            [
+                "users[1] (`a`) has the id of users[0] (`a`)",
+                "users[2] (`b`) and users[0] (`a`) are both active with the e-mail `X@y.z`"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_installer_who_left_is_a_warning_not_a_problem() {
+        let context = Context::from_yaml(
+            "integration: hubspot\nfallback: installer\ninstaller: ghost\nusers:\n  - {id: a, email: x@y.z}\n",
+        )
+        .unwrap();
+        assert!(context.problems().is_empty());
+        assert_eq!(
+            context.warnings(),
+            ["the installer `ghost` is not among the users: calls that reach the integration fallback stay unassigned"]
+        );
+    }
+
+    #[test]
+    fn empty_ids_and_malformed_e_mails_are_problems() {
+        let context = Context::from_yaml(
+            "users:\n  - {id: ' ', email: a@x.com}\n  - {id: b, email: bob at acme}\n  - {id: c, email: ''}\ninstaller: ''\n",
+        )
+        .unwrap();
+        let problems: Vec<String> = context.problems().into_iter().map(|p| p.message).collect();
+        assert_eq!(
+            problems,
+            [
+                "`installer` is empty",
+                "users[0] (` `) has an empty id",
+                "users[1] (`b`) has the e-mail `bob at acme`, which is not an e-mail address",
+            ]
+        );
+    }
+
+    #[test]
+    fn user_map_links_win_over_e_mail_matching() {
+        let mut context = Context::from_yaml(
+            "integration: hubspot\nusers:\n  - {id: '101', email: max@acme.com}\n  - {id: '102', email: eva@acme.com}\n  - {id: '103', email: old@acme.com, active: false}\nuser_map:\n  Max.Yellow@acme.sk: '101'\n  1234: 102\n  eva@acme.com: '103'\n  ghost@acme.sk: '999'\n",
+        )
+        .unwrap();
+        context
+            .telephony
+            .insert("1234".into(), "agent@cloudtalk.io".into());
+        let directory = Directory::for_context(&context);
+        let id = |email: &str| {
+            directory
+                .by_email(email)
+                .active()
+                .map(|user| user.id.as_str())
+        };
+        assert_eq!(id(" max.yellow@ACME.sk"), Some("101"), "by e-mail");
+        assert_eq!(id("1234"), Some("102"), "by agent id");
+        assert_eq!(
+            id("Agent@CloudTalk.io"),
+            Some("102"),
+            "by the agent id's e-mail"
+        );
+        assert!(
+            matches!(directory.by_email("eva@acme.com"), Lookup::Inactive(_)),
+            "the link wins, to an inactive user"
+        );
+        assert_eq!(directory.by_email("ghost@acme.sk"), Lookup::Unknown);
+        assert_eq!(
+            id("max@acme.com"),
+            Some("101"),
+            "unlinked e-mails match as before"
+        );
+        assert_eq!(
+            context.warnings(),
+            [
+                "`user_map` links `eva@acme.com` to `103`, who is not active: the link matches nothing",
+                "`user_map` links `ghost@acme.sk` to `999`, who is not a user of hubspot: the link matches nothing",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_user_map_entry_must_be_a_pair_of_strings() {
+        let error = Context::from_yaml("user_map:\n  max@acme.sk: [101, 102]\n").unwrap_err();
+        assert!(
+            error.to_string().starts_with("user_map.max@acme.sk: invalid type: sequence, expected an id: a string or a whole number at line 2"),
+            "{error}"
+        );
+        let error = Context::from_yaml("user_map: [max@acme.sk]\n").unwrap_err();
+        assert!(
+            error.to_string().starts_with("user_map: invalid type: sequence, expected a mapping of `key: value` pairs of strings"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn voicemail_addresses_are_found_by_internal_number_then_default() {
+        let context = Context::from_yaml(
+            "voicemail_email:\n  '+421 2 2129 1400': sales@acme.com\n  default: support@acme.com\n",
+        )
+        .unwrap();
+        assert_eq!(
+            context.voicemail_email_for(Some("421221291400")),
+            Some(("+421 2 2129 1400", "sales@acme.com"))
+        );
+        assert_eq!(
+            context.voicemail_email_for(Some("+44 20 1234")),
+            Some(("default", "support@acme.com"))
+        );
+        assert_eq!(
+            context.voicemail_email_for(None),
+            Some(("default", "support@acme.com"))
+        );
     }
 
     #[test]

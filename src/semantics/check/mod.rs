@@ -232,12 +232,8 @@ impl Checker<'_> {
 
     /// A fixed user's e-mail, trimmed; a finding if it cannot be an address.
     fn email(&mut self, email: &str, span: Span) -> Option<String> {
-        let trimmed = email.trim();
-        let valid = trimmed.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-        }) && !trimmed.contains(char::is_whitespace);
-        if valid {
-            Some(trimmed.to_string())
+        if crate::runtime::model::context::looks_like_email(email) {
+            Some(email.trim().to_string())
         } else {
             self.finding(
                 FindingKind::NotAnEmail {

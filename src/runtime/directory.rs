@@ -1,0 +1,635 @@
+//! Directories saved from real systems, named by a context: the integrated
+//! app's user list (`users_from`), CloudTalk's agents (`telephony_users_from`)
+//! and contact owners (`contact_owners_from`).
+//!
+//! Each reader turns one saved API response (or a CSV) into plain entries,
+//! and says which file and which entry is wrong when one is. The shapes and
+//! the endpoints they come from are listed in README.md ("From CloudTalk").
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::runtime::model::context::{looks_like_email, ContextProblem, User, MAX_CONTEXT_BYTES};
+
+/// A saved user list: its format and one file or a list of pages.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source<F> {
+    pub format: F,
+    pub path: Paths,
+}
+
+/// One path, or a list of them (a paginated export).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Paths {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Paths {
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let (one, many) = match self {
+            Paths::One(path) => (Some(path.as_str()), &[][..]),
+            Paths::Many(paths) => (None, paths.as_slice()),
+        };
+        one.into_iter().chain(many.iter().map(String::as_str))
+    }
+}
+
+/// The user lists `users_from` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserListFormat {
+    /// HubSpot `GET /crm/v3/owners`: `results[]` with `id`, `email`, `archived`.
+    HubspotOwners,
+    /// Salesforce `GET /services/data/vXX.X/query?q=SELECT Id, Email, IsActive FROM User`:
+    /// `records[]` with `Id`, `Email`, `IsActive`.
+    SalesforceUsers,
+    /// Zendesk `GET /api/v2/users`: `users[]` with `id`, `email`, `active`, `suspended`.
+    ZendeskUsers,
+    /// Pipedrive `GET /v1/users`: `data[]` with `id`, `email`, `active_flag`.
+    PipedriveUsers,
+    /// Freshdesk `GET /api/v2/agents`: a list with `id`, `contact.email`, `contact.active`.
+    FreshdeskAgents,
+    /// A CSV with the header `id,email,active` (`active` optional).
+    Csv,
+}
+
+impl UserListFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            UserListFormat::HubspotOwners => "hubspot_owners",
+            UserListFormat::SalesforceUsers => "salesforce_users",
+            UserListFormat::ZendeskUsers => "zendesk_users",
+            UserListFormat::PipedriveUsers => "pipedrive_users",
+            UserListFormat::FreshdeskAgents => "freshdesk_agents",
+            UserListFormat::Csv => "csv",
+        }
+    }
+
+    /// The top-level key holding the list; `None` for a bare list or CSV.
+    fn list_key(self) -> Option<&'static str> {
+        match self {
+            UserListFormat::HubspotOwners => Some("results"),
+            UserListFormat::SalesforceUsers => Some("records"),
+            UserListFormat::ZendeskUsers => Some("users"),
+            UserListFormat::PipedriveUsers => Some("data"),
+            UserListFormat::FreshdeskAgents | UserListFormat::Csv => None,
+        }
+    }
+
+    /// What a saved JSON document looks like, to suggest the right format.
+    fn guess(document: &Value) -> Option<UserListFormat> {
+        if document.is_array() {
+            return Some(UserListFormat::FreshdeskAgents);
+        }
+        [
+            UserListFormat::HubspotOwners,
+            UserListFormat::SalesforceUsers,
+            UserListFormat::ZendeskUsers,
+            UserListFormat::PipedriveUsers,
+        ]
+        .into_iter()
+        .find(|format| {
+            format
+                .list_key()
+                .is_some_and(|key| document.get(key).is_some_and(Value::is_array))
+        })
+    }
+}
+
+/// The telephony directories `telephony_users_from` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TelephonyFormat {
+    /// CloudTalk `GET /api/agents/index.json`: `responseData.data[].Agent`
+    /// with `id` and `email`.
+    CloudtalkAgents,
+}
+
+/// The contact-owner lists `contact_owners_from` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnersFormat {
+    /// A CSV with the header `contact,owner` or `number,owner`.
+    Csv,
+}
+
+/// Contact owners by CloudTalk contact id and by number.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactOwners {
+    /// The file(s) they came from, for explanations.
+    pub source: String,
+    pub by_contact: HashMap<String, String>,
+    /// Keyed by [`number_key`].
+    pub by_number: HashMap<String, String>,
+}
+
+/// A phone number as a lookup key: its digits only, so `+421 2 2129 1400`,
+/// `+421221291400` and the JSON number `421221291400` (as CloudTalk's
+/// examples write numbers) are one number.
+pub fn number_key(number: &str) -> String {
+    number.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// A file a context names, resolved against the context's folder.
+fn resolve(folder: &Path, path: &str) -> PathBuf {
+    folder.join(path)
+}
+
+/// Reads a whole file a context names, bounded like the context itself.
+pub fn read_file(path: &Path) -> Result<String, ContextProblem> {
+    use std::io::Read;
+    let shown = path.display();
+    let not_found = |error: std::io::Error| {
+        let message = match error.kind() {
+            std::io::ErrorKind::NotFound => format!("`{shown}` does not exist"),
+            _ => format!("cannot read `{shown}`: {error}"),
+        };
+        ContextProblem::new(
+            message,
+            "paths in a context are relative to the context file's folder",
+        )
+    };
+    let file = std::fs::File::open(path).map_err(not_found)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONTEXT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(not_found)?;
+    if bytes.len() > MAX_CONTEXT_BYTES {
+        return Err(ContextProblem::new(
+            format!("`{shown}` is larger than {MAX_CONTEXT_BYTES} bytes"),
+            "is this the right file?",
+        ));
+    }
+    let bytes = bytes
+        .strip_prefix("\u{feff}".as_bytes())
+        .map(<[u8]>::to_vec)
+        .unwrap_or(bytes);
+    String::from_utf8(bytes).map_err(|error| {
+        ContextProblem::new(
+            format!(
+                "`{shown}` is not valid UTF-8 (byte {})",
+                error.utf8_error().valid_up_to() + 1
+            ),
+            "save it as UTF-8",
+        )
+    })
+}
+
+fn read_json(path: &Path) -> Result<Value, ContextProblem> {
+    let text = read_file(path)?;
+    serde_json::from_str(&text).map_err(|error| {
+        ContextProblem::new(
+            format!("`{}` is not valid JSON: {error}", path.display()),
+            "save the API response as it came, one JSON document per file",
+        )
+    })
+}
+
+/// Text from a JSON value that may be a string or a number (ids are both
+/// in the wild); `None` for null or absent.
+fn text_of(value: Option<&Value>) -> Result<Option<String>, &'static str> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(Value::Number(number)) if number.is_i64() || number.is_u64() => {
+            Ok(Some(number.to_string()))
+        }
+        Some(_) => Err("a string or a whole number"),
+    }
+}
+
+/// A flag that may be a boolean or `0`/`1` (Pipedrive's `active_flag` has
+/// been both); `None` when absent or null.
+fn flag_of(value: Option<&Value>) -> Result<Option<bool>, &'static str> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(flag)) => Ok(Some(*flag)),
+        Some(Value::Number(number)) if number.as_u64() == Some(0) => Ok(Some(false)),
+        Some(Value::Number(number)) if number.as_u64() == Some(1) => Ok(Some(true)),
+        Some(_) => Err("`true` or `false`"),
+    }
+}
+
+/// One entry of a list, read into a user; `at` names it in messages.
+fn user_entry(
+    entry: &Value,
+    at: &str,
+    id_key: &str,
+    email: Option<&Value>,
+    email_key: &str,
+    active: Result<bool, (String, &'static str)>,
+) -> Result<User, String> {
+    let id = text_of(entry.get(id_key))
+        .map_err(|wanted| format!("{at}.{id_key} should be {wanted}"))?
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| format!("{at} has no `{id_key}`"))?;
+    let email = text_of(email).map_err(|wanted| format!("{at}.{email_key} should be {wanted}"))?;
+    let active = active.map_err(|(key, wanted)| format!("{at}.{key} should be {wanted}"))?;
+    Ok(User {
+        id,
+        email,
+        active,
+        name: None,
+    })
+}
+
+/// Reads the users of a `users_from` source: every page, in order.
+pub fn read_users(
+    folder: &Path,
+    source: &Source<UserListFormat>,
+) -> Result<Vec<(User, String)>, ContextProblem> {
+    let mut users = Vec::new();
+    for relative in source.path.iter() {
+        let path = resolve(folder, relative);
+        let entries = match source.format {
+            UserListFormat::Csv => read_user_csv(&path)?,
+            format => read_user_json(&path, format)?,
+        };
+        users.extend(entries);
+    }
+    Ok(users)
+}
+
+fn read_user_json(
+    path: &Path,
+    format: UserListFormat,
+) -> Result<Vec<(User, String)>, ContextProblem> {
+    let document = read_json(path)?;
+    let shown = path.display();
+    let wrong_format = |what: String| {
+        let help = match UserListFormat::guess(&document) {
+            Some(guess) if guess != format => {
+                format!("it looks like `format: {}`", guess.name())
+            }
+            _ => format!(
+                "save the response of the {} endpoint named in README.md, or pick the `format` it has",
+                format.name()
+            ),
+        };
+        ContextProblem::new(
+            format!("`{shown}` is not a `{}` list: {what}", format.name()),
+            help,
+        )
+    };
+    let (entries, prefix) = match format.list_key() {
+        Some(key) => match document.get(key).and_then(Value::as_array) {
+            Some(entries) => (entries, key.to_string()),
+            None => return Err(wrong_format(format!("it has no `{key}` list"))),
+        },
+        None => match document.as_array() {
+            Some(entries) => (entries, String::new()),
+            None => return Err(wrong_format("it is not a list".to_string())),
+        },
+    };
+    let mut users = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
+        let at = format!("{prefix}[{index}]");
+        if !entry.is_object() {
+            return Err(ContextProblem::new(
+                format!("`{shown}`: {at} is not an object"),
+                "each entry of the list is one user",
+            ));
+        }
+        let flag = |key: &str, default: bool| {
+            flag_of(entry.get(key))
+                .map(|flag| flag.unwrap_or(default))
+                .map_err(|wanted| (key.to_string(), wanted))
+        };
+        let read = match format {
+            UserListFormat::HubspotOwners => user_entry(
+                entry,
+                &at,
+                "id",
+                entry.get("email"),
+                "email",
+                flag("archived", false).map(|archived| !archived),
+            ),
+            UserListFormat::SalesforceUsers => user_entry(
+                entry,
+                &at,
+                "Id",
+                entry.get("Email"),
+                "Email",
+                flag("IsActive", true),
+            ),
+            UserListFormat::ZendeskUsers => user_entry(
+                entry,
+                &at,
+                "id",
+                entry.get("email"),
+                "email",
+                flag("active", true).and_then(|active| {
+                    flag("suspended", false).map(|suspended| active && !suspended)
+                }),
+            ),
+            UserListFormat::PipedriveUsers => user_entry(
+                entry,
+                &at,
+                "id",
+                entry.get("email"),
+                "email",
+                flag("active_flag", true),
+            ),
+            UserListFormat::FreshdeskAgents => {
+                let contact = entry.get("contact");
+                let active = flag_of(contact.and_then(|contact| contact.get("active")))
+                    .map(|flag| flag.unwrap_or(true))
+                    .map_err(|wanted| ("contact.active".to_string(), wanted));
+                user_entry(
+                    entry,
+                    &at,
+                    "id",
+                    contact.and_then(|contact| contact.get("email")),
+                    "contact.email",
+                    active,
+                )
+            }
+            UserListFormat::Csv => unreachable!("CSV lists are read by read_user_csv"),
+        };
+        let user = read.map_err(|message| {
+            ContextProblem::new(
+                format!("`{shown}`: {message}"),
+                format!(
+                    "a `{}` entry needs an id; see README.md for the fields read",
+                    format.name()
+                ),
+            )
+        })?;
+        users.push((user, format!("`{shown}` {at}")));
+    }
+    Ok(users)
+}
+
+/// A small CSV reader: a header row, then rows of as many fields; fields
+/// may be quoted (`"a, b"`, `""` for a quote).
+struct Csv {
+    header: Vec<String>,
+    /// Each row with its 1-based line number.
+    rows: Vec<(usize, Vec<String>)>,
+}
+
+fn read_csv(path: &Path) -> Result<Csv, ContextProblem> {
+    let text = read_file(path)?;
+    let shown = path.display();
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(index, line)| (index + 1, line))
+        .filter(|(_, line)| !line.trim().is_empty());
+    let Some((header_line, header)) = lines.next() else {
+        return Err(ContextProblem::new(
+            format!("`{shown}` is empty"),
+            "a CSV starts with a header row",
+        ));
+    };
+    let header: Vec<String> = split_csv_line(header)
+        .map_err(|message| {
+            ContextProblem::new(
+                format!("`{shown}` line {header_line}: {message}"),
+                "close the quote",
+            )
+        })?
+        .into_iter()
+        .map(|field| field.trim().to_ascii_lowercase())
+        .collect();
+    let mut rows = Vec::new();
+    for (line, text) in lines {
+        let fields = split_csv_line(text).map_err(|message| {
+            ContextProblem::new(
+                format!("`{shown}` line {line}: {message}"),
+                "close the quote",
+            )
+        })?;
+        if fields.len() != header.len() {
+            return Err(ContextProblem::new(
+                format!(
+                    "`{shown}` line {line} has {} fields, the header has {}",
+                    fields.len(),
+                    header.len()
+                ),
+                format!("every row has the columns `{}`", header.join(",")),
+            ));
+        }
+        rows.push((line, fields));
+    }
+    Ok(Csv { header, rows })
+}
+
+fn split_csv_line(line: &str) -> Result<Vec<String>, &'static str> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (false, '"') if field.trim().is_empty() => {
+                field.clear();
+                quoted = true;
+            }
+            (false, ',') => fields.push(std::mem::take(&mut field)),
+            (_, c) => field.push(c),
+        }
+    }
+    if quoted {
+        return Err("a quoted field is not closed");
+    }
+    fields.push(field);
+    Ok(fields)
+}
+
+impl Csv {
+    fn column(&self, path: &Path, name: &str, help: &str) -> Result<usize, ContextProblem> {
+        self.header
+            .iter()
+            .position(|column| column == name)
+            .ok_or_else(|| {
+                ContextProblem::new(
+                    format!(
+                        "`{}` has no `{name}` column (its header is `{}`)",
+                        path.display(),
+                        self.header.join(",")
+                    ),
+                    help,
+                )
+            })
+    }
+}
+
+fn read_user_csv(path: &Path) -> Result<Vec<(User, String)>, ContextProblem> {
+    let csv = read_csv(path)?;
+    let help = "a user CSV has the header `id,email,active` (`active` may be left out)";
+    let id = csv.column(path, "id", help)?;
+    let email = csv.column(path, "email", help)?;
+    let active = csv.header.iter().position(|column| column == "active");
+    let shown = path.display();
+    csv.rows
+        .iter()
+        .map(|(line, fields)| {
+            let id_value = fields[id].trim();
+            if id_value.is_empty() {
+                return Err(ContextProblem::new(
+                    format!("`{shown}` line {line} has an empty `id`"),
+                    "every user needs its integration id",
+                ));
+            }
+            let active = match active.map(|column| fields[column].trim().to_ascii_lowercase()) {
+                None => true,
+                Some(value) => match value.as_str() {
+                    "" | "true" | "1" | "yes" => true,
+                    "false" | "0" | "no" => false,
+                    _ => {
+                        return Err(ContextProblem::new(
+                            format!("`{shown}` line {line}: `active` is `{value}`"),
+                            "write `true` or `false`",
+                        ))
+                    }
+                },
+            };
+            let email_value = fields[email].trim();
+            Ok((
+                User {
+                    id: id_value.to_string(),
+                    email: (!email_value.is_empty()).then(|| email_value.to_string()),
+                    active,
+                    name: None,
+                },
+                format!("`{shown}` line {line}"),
+            ))
+        })
+        .collect()
+}
+
+/// Reads CloudTalk's agents list into agent id → e-mail.
+pub fn read_telephony(
+    folder: &Path,
+    source: &Source<TelephonyFormat>,
+) -> Result<HashMap<String, String>, ContextProblem> {
+    let mut agents = HashMap::new();
+    for relative in source.path.iter() {
+        let path = resolve(folder, relative);
+        let document = read_json(&path)?;
+        let shown = path.display();
+        let Some(entries) = document
+            .get("responseData")
+            .and_then(|data| data.get("data"))
+            .and_then(Value::as_array)
+        else {
+            return Err(ContextProblem::new(
+                format!(
+                    "`{shown}` is not a CloudTalk agents list: it has no `responseData.data` list"
+                ),
+                "save the response of CloudTalk's `GET /api/agents/index.json`",
+            ));
+        };
+        for (index, entry) in entries.iter().enumerate() {
+            let at = format!("responseData.data[{index}].Agent");
+            let problem = |what: String| {
+                ContextProblem::new(
+                    format!("`{shown}`: {what}"),
+                    "each entry is `{\"Agent\": {\"id\": …, \"email\": …}}`",
+                )
+            };
+            let agent = entry
+                .get("Agent")
+                .filter(|agent| agent.is_object())
+                .ok_or_else(|| problem(format!("{at} is missing")))?;
+            let id = text_of(agent.get("id"))
+                .map_err(|wanted| problem(format!("{at}.id should be {wanted}")))?
+                .filter(|id| !id.trim().is_empty())
+                .ok_or_else(|| problem(format!("{at} has no `id`")))?;
+            let email = text_of(agent.get("email"))
+                .map_err(|wanted| problem(format!("{at}.email should be {wanted}")))?;
+            if let Some(email) = email.filter(|email| !email.trim().is_empty()) {
+                if !looks_like_email(&email) {
+                    return Err(problem(format!(
+                        "{at}.email `{email}` is not an e-mail address"
+                    )));
+                }
+                agents.insert(id.trim().to_string(), email);
+            }
+        }
+    }
+    Ok(agents)
+}
+
+/// Reads contact owners from a CSV by contact id or by number.
+pub fn read_owners(
+    folder: &Path,
+    source: &Source<OwnersFormat>,
+) -> Result<ContactOwners, ContextProblem> {
+    let mut owners = ContactOwners {
+        source: source.path.iter().collect::<Vec<_>>().join(", "),
+        ..ContactOwners::default()
+    };
+    let help = "a contact owners CSV has the header `contact,owner` or `number,owner`";
+    for relative in source.path.iter() {
+        let path = resolve(folder, relative);
+        let csv = read_csv(&path)?;
+        let owner = csv.column(&path, "owner", help)?;
+        let contact = csv.header.iter().position(|column| column == "contact");
+        let number = csv.header.iter().position(|column| column == "number");
+        if contact.is_none() && number.is_none() {
+            return Err(ContextProblem::new(
+                format!(
+                    "`{}` has neither a `contact` nor a `number` column (its header is `{}`)",
+                    path.display(),
+                    csv.header.join(",")
+                ),
+                help,
+            ));
+        }
+        for (line, fields) in &csv.rows {
+            let owner_id = fields[owner].trim();
+            if owner_id.is_empty() {
+                return Err(ContextProblem::new(
+                    format!("`{}` line {line} has an empty `owner`", path.display()),
+                    "write the integration user id that owns the contact",
+                ));
+            }
+            if let Some(key) = contact.map(|column| fields[column].trim()) {
+                if !key.is_empty() {
+                    owners
+                        .by_contact
+                        .insert(key.to_string(), owner_id.to_string());
+                }
+            }
+            if let Some(key) = number.map(|column| number_key(&fields[column])) {
+                if !key.is_empty() {
+                    owners.by_number.insert(key, owner_id.to_string());
+                }
+            }
+        }
+    }
+    Ok(owners)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_may_be_quoted() {
+        assert_eq!(
+            split_csv_line(r#"a,"b, c","say ""hi""",d"#).unwrap(),
+            ["a", "b, c", "say \"hi\"", "d"]
+        );
+        assert!(split_csv_line(r#"a,"b"#).is_err());
+    }
+
+    #[test]
+    fn numbers_are_keyed_by_their_digits() {
+        assert_eq!(number_key("+421 2 2129 1400"), "421221291400");
+        assert_eq!(number_key("421221291400"), "421221291400");
+    }
+}
