@@ -13,7 +13,8 @@ use callassign::semantics::plan::Plan;
 
 use super::eval::load_context;
 use super::{
-    load_plan, print_findings_to_stderr, CliError, CliResult, ReportFormat, EXIT_OK, EXIT_PROBLEMS,
+    load_plan, print_findings_to_stderr, CliError, CliResult, InputArg, ReportFormat, EXIT_OK,
+    EXIT_PROBLEMS,
 };
 
 /// How `diff` is called, shown in `--help` and usage errors.
@@ -33,6 +34,9 @@ pub struct Args {
     /// The integration context (YAML or JSON)
     #[arg(long, value_name = "FILE")]
     context: PathBuf,
+    /// What the calls are
+    #[arg(long, value_enum, default_value_t = InputArg::Native)]
+    input: InputArg,
     /// How to print the report
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     format: ReportFormat,
@@ -62,9 +66,10 @@ pub fn run(args: Args) -> CliResult {
         new: new_path.display().to_string(),
     };
     let input = open_history(&calls_path)?;
-    let mut report = diff::compare(&old, &new, input, names).map_err(|error| {
-        CliError::new(format!("cannot read `{}`: {error}", calls_path.display()))
-    })?;
+    let mut report =
+        diff::compare(&old, &new, input, args.input.into(), names).map_err(|error| {
+            CliError::new(format!("cannot read `{}`: {error}", calls_path.display()))
+        })?;
     report.keep_top_assignee_moves(args.top);
     match args.format {
         ReportFormat::Human => out!("{}", report.render_human()),

@@ -7,12 +7,13 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 
-use callassign::runtime::batch::{self, Options, OutputFormat};
+use callassign::runtime::batch::{self, InputFormat, Options, OutputFormat};
+use callassign::runtime::cloudtalk;
 use callassign::runtime::evaluate::Evaluator;
 use callassign::runtime::model::context::MAX_CONTEXT_BYTES;
 use callassign::runtime::model::{Call, Context};
 
-use super::{load_plan, CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
+use super::{load_plan, CliError, CliResult, InputArg, EXIT_OK, EXIT_PROBLEMS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -31,6 +32,9 @@ pub struct Args {
     /// A call (.json, .yaml) or a batch (.jsonl, or - for stdin)
     #[arg(default_value = "-")]
     input: PathBuf,
+    /// What the calls are
+    #[arg(long = "input", value_enum, default_value_t = InputArg::Native)]
+    input_format: InputArg,
     /// Output: JSON Lines, or readable text
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
@@ -76,6 +80,7 @@ pub fn run(args: Args) -> CliResult {
             Format::Human => OutputFormat::Human,
         },
         explain: args.explain,
+        input: args.input_format.into(),
     };
     let stdout = io::stdout();
     let mut output = BufWriter::with_capacity(64 * 1024, stdout.lock());
@@ -125,6 +130,47 @@ pub fn run(args: Args) -> CliResult {
                 EXIT_OK
             }))
         }
+        Input::YamlCall if options.input == InputFormat::CloudTalk => Err(CliError::new(format!(
+            "`{}` is YAML, but CloudTalk records are JSON",
+            args.input.display()
+        ))
+        .help("save the API response as `.json`, or its items one per line as `.jsonl`")),
+        Input::JsonCall if options.input == InputFormat::CloudTalk => {
+            let text = read_limited(&args.input, MAX_CONTEXT_BYTES)?;
+            let records = cloudtalk::read_document(&text, &context)
+                .map_err(|error| {
+                    CliError::new(format!(
+                        "`{}` is not a CloudTalk record or list response: {error}",
+                        args.input.display()
+                    ))
+                    .help("save the response of `GET /api/calls/index.json` or `GET /api/calls/{id}` as it came")
+                })?;
+            let mut scratch = String::new();
+            let mut code = EXIT_OK;
+            for record in &records {
+                match record {
+                    Ok(record) => {
+                        batch::write_explained_decision(
+                            &evaluator,
+                            &record.call,
+                            &record.facts,
+                            &mut output,
+                            options,
+                            &mut scratch,
+                        )
+                        .map_err(write_failed)?;
+                    }
+                    Err(error) => {
+                        // The items of one document share its first line.
+                        batch::write_error(&mut output, 1, error, options.format)
+                            .map_err(write_failed)?;
+                        code = EXIT_PROBLEMS;
+                    }
+                }
+            }
+            output.flush().map_err(write_failed)?;
+            Ok(ExitCode::from(code))
+        }
         Input::JsonCall | Input::YamlCall => {
             let text = read_limited(&args.input, MAX_CONTEXT_BYTES)?;
             let parsed = match kind {
@@ -148,6 +194,11 @@ pub fn run(args: Args) -> CliResult {
                 Ok(call) => {
                     batch::write_decision(&evaluator, &call, &mut output, options, &mut scratch)
                         .map_err(write_failed)?;
+                    if !args.quiet && !call.unknown_keys.is_empty() {
+                        let mut keys = batch::Summary::default();
+                        keys.note_unknown_keys(&call);
+                        eprint!("{}", keys.render_unknown_keys());
+                    }
                     EXIT_OK
                 }
                 Err((line, error)) => {
@@ -189,10 +240,20 @@ fn read_limited(path: &Path, limit: usize) -> Result<String, CliError> {
 pub fn load_context(path: &Path) -> Result<Context, CliError> {
     let context = Context::load(path).map_err(|problems| {
         let mut message = problems[0].message.clone();
+        // The first line names the file; the others need not repeat it.
+        let named = format!("`{}`: ", path.display());
         for problem in &problems[1..] {
-            message.push_str(&format!("\n  also: {}", problem.message));
+            let rest = problem
+                .message
+                .strip_prefix(&named)
+                .unwrap_or(&problem.message);
+            message.push_str(&format!("\n  also: {rest}"));
         }
-        CliError::new(message).help(problems[0].help.clone())
+        let error = CliError::new(message);
+        match problems[0].help.as_str() {
+            "" => error,
+            help => error.help(help),
+        }
     })?;
     for warning in context.warnings() {
         eprintln!("warning: {}: {warning}", path.display());

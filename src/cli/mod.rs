@@ -161,6 +161,24 @@ pub enum ReportFormat {
     Markdown,
 }
 
+/// `--input`: what the calls are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputArg {
+    /// callassign's own call shape
+    Native,
+    /// CloudTalk API records: call-history items or call-detail records
+    Cloudtalk,
+}
+
+impl From<InputArg> for callassign::runtime::batch::InputFormat {
+    fn from(input: InputArg) -> Self {
+        match input {
+            InputArg::Native => callassign::runtime::batch::InputFormat::Native,
+            InputArg::Cloudtalk => callassign::runtime::batch::InputFormat::CloudTalk,
+        }
+    }
+}
+
 /// `--format` for findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FindingFormat {

@@ -7,7 +7,7 @@ use callassign::runtime::evaluate::Evaluator;
 
 use super::diff::open_history;
 use super::eval::load_context;
-use super::{load_plan, CliError, CliResult, ReportFormat, EXIT_OK};
+use super::{load_plan, CliError, CliResult, InputArg, ReportFormat, EXIT_OK};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -20,6 +20,9 @@ pub struct Args {
     /// The calls: JSON Lines, or - for stdin
     #[arg(default_value = "-")]
     input: PathBuf,
+    /// What the calls are
+    #[arg(long = "input", value_enum, default_value_t = InputArg::Native)]
+    input_format: InputArg,
     /// How to print the report
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     format: ReportFormat,
@@ -30,9 +33,10 @@ pub fn run(args: Args) -> CliResult {
     let plan = load_plan(&args.rules)?;
     let evaluator = Evaluator::new(&plan, &context);
     let input = open_history(&args.input)?;
-    let report = callassign::impact::stats::tally(&evaluator, input).map_err(|error| {
-        CliError::new(format!("cannot read `{}`: {error}", args.input.display()))
-    })?;
+    let report = callassign::impact::stats::tally(&evaluator, input, args.input_format.into())
+        .map_err(|error| {
+            CliError::new(format!("cannot read `{}`: {error}", args.input.display()))
+        })?;
     match args.format {
         ReportFormat::Human => out!("{}", report.render_human()),
         ReportFormat::Markdown => out!("{}", report.render_markdown()),

@@ -135,7 +135,7 @@ fn trace_text(out: &mut String, trace: &[TraceEntry]) {
             assignee: None,
             step: callassign::runtime::evaluate::DecidedBy::Unassigned,
         },
-        Some(trace),
+        Some(callassign::runtime::batch::Explained { facts: &[], trace }),
     );
     // Drop the assignment line; keep the trace lines.
     for line in lines.lines().skip(1) {

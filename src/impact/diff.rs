@@ -21,6 +21,7 @@
 //!     &Evaluator::new(&old, &context),
 //!     &Evaluator::new(&new, &context),
 //!     history.as_bytes(),
+//!     callassign::runtime::batch::InputFormat::Native,
 //!     diff::Names { old: "old.rules".into(), new: "new.rules".into() },
 //! ).unwrap();
 //! assert_eq!(report.reassigned, 1);
@@ -38,6 +39,7 @@ use crate::impact::history::{
     decide_with_entry, for_each_call, markdown_code, percent, table, thousands, Align, PlanEntry,
     Sample, Unreadable,
 };
+use crate::runtime::batch::InputFormat;
 use crate::runtime::evaluate::{Decision, Evaluator};
 use crate::runtime::model::{Call, User};
 use crate::semantics::plan::Plan;
@@ -292,12 +294,17 @@ fn same_assignee(before: &Decision<'_>, after: &Decision<'_>) -> bool {
 pub fn compare<R: BufRead>(
     old: &Evaluator<'_>,
     new: &Evaluator<'_>,
-    input: R,
+    lines: R,
+    input: InputFormat,
     names: Names,
 ) -> io::Result<Report> {
     let mut comparison = Comparison::new(old, new);
     let mut unreadable = Unreadable::default();
-    for_each_call(input, &mut unreadable, |call| comparison.add(call))?;
+    // Both evaluators see one context: a history is read once.
+    let context = new.context();
+    for_each_call(lines, input, context, &mut unreadable, |call| {
+        comparison.add(call)
+    })?;
     Ok(comparison.finish(names, unreadable))
 }
 

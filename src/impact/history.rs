@@ -12,9 +12,9 @@ use std::io::{self, BufRead};
 
 use serde::Serialize;
 
-use crate::runtime::batch::{for_each_line, read_bounded, Line};
+use crate::runtime::batch::{for_each_line, read_input, InputFormat, Line};
 use crate::runtime::evaluate::{Decision, Evaluator, FallbackMiss, Miss, Tracer};
-use crate::runtime::model::{Call, User};
+use crate::runtime::model::{Call, Context, User};
 use crate::semantics::plan::{Plan, PlanStep};
 
 /// How many examples a report keeps of each kind of outcome.
@@ -113,27 +113,33 @@ impl Unreadable {
 
 /// Reads a history line by line, handing every call to `visit`; lines that
 /// are not calls go to `unreadable`. An error only when reading fails.
+/// `input` says what the lines hold; `context` fills in what CloudTalk
+/// records lack.
 ///
 /// ```
 /// use callassign::impact::history::{for_each_call, Unreadable};
+/// use callassign::runtime::{batch::InputFormat, model::Context};
 ///
+/// let context = Context::from_yaml("users: [{id: u-1, email: a@b.c}]").unwrap();
 /// let history = "{\"id\":\"c-1\",\"direction\":\"incoming\",\"status\":\"missed\"}\nnot json\n";
 /// let mut ids = Vec::new();
 /// let mut unreadable = Unreadable::default();
-/// for_each_call(history.as_bytes(), &mut unreadable, |call| ids.push(call.id.to_string())).unwrap();
+/// for_each_call(history.as_bytes(), InputFormat::Native, &context, &mut unreadable, |call| ids.push(call.id.to_string())).unwrap();
 /// assert_eq!(ids, ["c-1"]);
 /// assert_eq!(unreadable.lines, 1);
 /// assert_eq!(unreadable.sample.items()[0].line, 2);
 /// ```
 pub fn for_each_call<R: BufRead>(
-    input: R,
+    lines: R,
+    input: InputFormat,
+    context: &Context,
     unreadable: &mut Unreadable,
     mut visit: impl FnMut(&Call<'_>),
 ) -> io::Result<()> {
-    for_each_line(input, |line_number, line| {
-        match read_bounded(line) {
-            Line::Call(call) => visit(&call),
+    for_each_line(lines, |line_number, line| {
+        match read_input(line, input, context) {
             Line::Unreadable(error) => unreadable.record(line_number, || error),
+            read => visit(read.call().expect("a readable line holds a call")),
         }
         Ok(())
     })?;
@@ -329,9 +335,14 @@ mod tests {
         );
         let mut ids = Vec::new();
         let mut unreadable = Unreadable::default();
-        for_each_call(history.as_bytes(), &mut unreadable, |call| {
-            ids.push(call.id.to_string())
-        })
+        let context = Context::from_yaml("users: [{id: u-1, email: a@b.c}]").unwrap();
+        for_each_call(
+            history.as_bytes(),
+            InputFormat::Native,
+            &context,
+            &mut unreadable,
+            |call| ids.push(call.id.to_string()),
+        )
         .unwrap();
         assert_eq!(ids, ["a", "b"]);
         let lines: Vec<u64> = unreadable.sample.items().iter().map(|l| l.line).collect();

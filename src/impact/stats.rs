@@ -18,7 +18,7 @@
 //!     r#"{"id":"c-1","direction":"incoming","status":"missed","contact":{"favorite_agent":"ann@acme.com"}}"#, "\n",
 //!     r#"{"id":"c-2","direction":"incoming","status":"missed"}"#, "\n",
 //! );
-//! let report = stats::tally(&Evaluator::new(&plan, &context), history.as_bytes()).unwrap();
+//! let report = stats::tally(&Evaluator::new(&plan, &context), history.as_bytes(), callassign::runtime::batch::InputFormat::Native).unwrap();
 //! assert_eq!(report.calls, 2);
 //! assert_eq!(report.unassigned, 1);
 //! assert_eq!(report.steps[0].decided, 1);
@@ -35,6 +35,7 @@ use crate::impact::history::{
     decide_with_entry, for_each_call, markdown_code, percent, table, thousands, Align, PlanEntry,
     Sample, Unreadable,
 };
+use crate::runtime::batch::InputFormat;
 use crate::runtime::evaluate::Evaluator;
 use crate::runtime::model::Call;
 
@@ -162,10 +163,16 @@ impl<'a> Tally<'a> {
 
 /// Reads a JSON Lines history and counts which step decides each call.
 /// An error only when reading fails; unreadable lines are counted.
-pub fn tally<R: BufRead>(evaluator: &Evaluator<'_>, input: R) -> io::Result<Report> {
+pub fn tally<R: BufRead>(
+    evaluator: &Evaluator<'_>,
+    lines: R,
+    input: InputFormat,
+) -> io::Result<Report> {
     let mut tally = Tally::new(evaluator);
     let mut unreadable = Unreadable::default();
-    for_each_call(input, &mut unreadable, |call| tally.add(call))?;
+    for_each_call(lines, input, evaluator.context(), &mut unreadable, |call| {
+        tally.add(call)
+    })?;
     Ok(tally.finish(unreadable))
 }
 

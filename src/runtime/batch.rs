@@ -12,9 +12,10 @@ use std::io::{self, BufRead, Write};
 
 use serde::Serialize;
 
+use crate::runtime::cloudtalk::{self, Record};
 use crate::runtime::evaluate::{Decision, Evaluator, TraceEntry};
 use crate::runtime::model::assignment::{Assignee, Assignment, ErrorLine};
-use crate::runtime::model::Call;
+use crate::runtime::model::{Call, Context, Fact};
 
 mod parallel;
 pub use parallel::run_parallel;
@@ -31,10 +32,21 @@ pub enum OutputFormat {
     Human,
 }
 
+/// What the input lines hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputFormat {
+    /// Calls in callassign's own shape (DESIGN.md section 2).
+    #[default]
+    Native,
+    /// CloudTalk API records, read by [`crate::runtime::cloudtalk`].
+    CloudTalk,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     pub format: OutputFormat,
     pub explain: bool,
+    pub input: InputFormat,
 }
 
 /// What a batch did, for the summary at its end.
@@ -97,18 +109,25 @@ impl Summary {
         for (step, count) in &self.by_step {
             let _ = writeln!(out, "  {step:<22} {count:>10}");
         }
-        if !self.unknown_keys.is_empty() {
-            let keys: Vec<String> = self
-                .unknown_keys
-                .iter()
-                .map(|(key, count)| {
-                    let calls = if *count == 1 { "call" } else { "calls" };
-                    format!("`{}` ({count} {calls})", printable(key))
-                })
-                .collect();
-            let _ = writeln!(out, "keys not read: {}", keys.join(", "));
-        }
+        out.push_str(&self.render_unknown_keys());
         out
+    }
+
+    /// `keys not read: `recording` (3 calls)`, or nothing when every key
+    /// was read.
+    pub fn render_unknown_keys(&self) -> String {
+        if self.unknown_keys.is_empty() {
+            return String::new();
+        }
+        let keys: Vec<String> = self
+            .unknown_keys
+            .iter()
+            .map(|(key, count)| {
+                let calls = if *count == 1 { "call" } else { "calls" };
+                format!("`{}` ({count} {calls})", printable(key))
+            })
+            .collect();
+        format!("keys not read: {}\n", keys.join(", "))
     }
 }
 
@@ -118,7 +137,45 @@ impl Summary {
 #[allow(clippy::large_enum_variant)]
 pub enum Line<'a> {
     Call(Call<'a>),
+    /// A CloudTalk record, with where each field came from.
+    Record(Record),
     Unreadable(String),
+}
+
+impl<'a> Line<'a> {
+    /// The call the line holds, if it holds one.
+    pub fn call(&self) -> Option<&Call<'a>> {
+        match self {
+            Line::Call(call) => Some(call),
+            Line::Record(record) => Some(&record.call),
+            Line::Unreadable(_) => None,
+        }
+    }
+}
+
+/// Reads a batch line in the given input format, as [`for_each_line`]
+/// hands it over; `context` supplies what CloudTalk records lack (agent
+/// e-mails, voicemail addresses, contact owners).
+pub fn read_input<'a>(line: Option<&'a [u8]>, input: InputFormat, context: &Context) -> Line<'a> {
+    match input {
+        InputFormat::Native => read_bounded(line),
+        InputFormat::CloudTalk => match line.map(utf8) {
+            None => read_bounded(None),
+            Some(Err(error)) => Line::Unreadable(error),
+            Some(Ok(text)) if text.trim().is_empty() => {
+                Line::Unreadable("empty line, expected a CloudTalk call record".to_string())
+            }
+            Some(Ok(text)) => match cloudtalk::read_line(text, context) {
+                Ok(record) => Line::Record(record),
+                Err(error) => Line::Unreadable(error),
+            },
+        },
+    }
+}
+
+fn utf8(bytes: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(bytes)
+        .map_err(|error| format!("line is not valid UTF-8 (byte {})", error.valid_up_to() + 1))
 }
 
 /// Reads a batch line as [`for_each_line`] hands it over: `None` is a line
@@ -153,14 +210,9 @@ pub fn for_each_line<R: BufRead>(
 
 /// Reads one batch line (without its line break) as a call.
 pub fn read_line(bytes: &[u8]) -> Line<'_> {
-    let text = match std::str::from_utf8(bytes) {
+    let text = match utf8(bytes) {
         Ok(text) => text,
-        Err(error) => {
-            return Line::Unreadable(format!(
-                "line is not valid UTF-8 (byte {})",
-                error.valid_up_to() + 1
-            ))
-        }
+        Err(error) => return Line::Unreadable(error),
     };
     if text.trim().is_empty() {
         return Line::Unreadable("empty line, expected a call object".to_string());
@@ -225,10 +277,21 @@ fn process_line<W: Write>(
     scratch: &mut String,
     summary: &mut Summary,
 ) -> io::Result<()> {
-    match read_bounded(line) {
+    match read_input(line, options.input, evaluator.context()) {
         Line::Call(call) => {
             let decision = write_decision(evaluator, &call, output, options, scratch)?;
             summary.record(&call, &decision);
+        }
+        Line::Record(record) => {
+            let decision = write_explained_decision(
+                evaluator,
+                &record.call,
+                &record.facts,
+                output,
+                options,
+                scratch,
+            )?;
+            summary.record(&record.call, &decision);
         }
         Line::Unreadable(error) => {
             summary.unreadable += 1;
@@ -305,13 +368,30 @@ pub fn write_decision<'e, W: Write>(
     options: Options,
     scratch: &mut String,
 ) -> io::Result<Decision<'e>> {
+    write_explained_decision(evaluator, call, &[], output, options, scratch)
+}
+
+/// Like [`write_decision`], for a call read from another system's record:
+/// `--explain` also shows where each of its fields came from.
+pub fn write_explained_decision<'e, W: Write>(
+    evaluator: &'e Evaluator<'_>,
+    call: &'e Call<'_>,
+    facts: &[Fact],
+    output: &mut W,
+    options: Options,
+    scratch: &mut String,
+) -> io::Result<Decision<'e>> {
     if options.explain {
         let (decision, trace) = evaluator.explain(call);
+        let explained = Explained {
+            facts,
+            trace: &trace,
+        };
         write_assignment(
             output,
             call,
             &decision,
-            Some(&trace),
+            Some(explained),
             options.format,
             scratch,
         )?;
@@ -323,11 +403,19 @@ pub fn write_decision<'e, W: Write>(
     }
 }
 
+/// What `--explain` adds to an assignment line.
+#[derive(Debug, Clone, Copy)]
+pub struct Explained<'a> {
+    /// Where the call's fields came from; empty for a native call.
+    pub facts: &'a [Fact],
+    pub trace: &'a [TraceEntry],
+}
+
 pub fn write_assignment<W: Write>(
     output: &mut W,
     call: &Call<'_>,
     decision: &Decision<'_>,
-    trace: Option<&[TraceEntry]>,
+    explained: Option<Explained<'_>>,
     format: OutputFormat,
     scratch: &mut String,
 ) -> io::Result<()> {
@@ -337,14 +425,17 @@ pub fn write_assignment<W: Write>(
                 call: &call.id,
                 assignee: decision.assignee.map(Assignee::from),
                 step: decision.step.name(),
-                trace,
+                facts: explained
+                    .map(|explained| explained.facts)
+                    .filter(|facts| !facts.is_empty()),
+                trace: explained.map(|explained| explained.trace),
             };
             serde_json::to_writer(&mut *output, &line).map_err(io::Error::from)?;
             output.write_all(b"\n")
         }
         OutputFormat::Human => {
             scratch.clear();
-            human_assignment(scratch, &call.id, decision, trace);
+            human_assignment(scratch, &call.id, decision, explained);
             output.write_all(scratch.as_bytes())
         }
     }
@@ -370,7 +461,7 @@ pub fn human_assignment(
     out: &mut String,
     call_id: &str,
     decision: &Decision<'_>,
-    trace: Option<&[TraceEntry]>,
+    explained: Option<Explained<'_>>,
 ) {
     let who = match decision.assignee {
         Some(user) => match &user.email {
@@ -385,7 +476,9 @@ pub fn human_assignment(
         printable(call_id),
         decision.step.name()
     );
-    if let Some(trace) = trace {
+    if let Some(explained) = explained {
+        human_facts(out, explained.facts);
+        let trace = explained.trace;
         let width = trace
             .iter()
             .map(|entry| entry.step.chars().count())
@@ -406,6 +499,31 @@ pub fn human_assignment(
             );
             let _ = writeln!(out, "{}", line.trim_end());
         }
+    }
+}
+
+/// `  fact        status = voicemail  from `Cdr.is_voicemail``, one line
+/// per field read from another system's record.
+fn human_facts(out: &mut String, facts: &[Fact]) {
+    let shown: Vec<String> = facts
+        .iter()
+        .map(|fact| match &fact.value {
+            Some(value) => format!("{} = {}", fact.field, printable(value)),
+            None => format!("{} = null", fact.field),
+        })
+        .collect();
+    let width = shown
+        .iter()
+        .map(|text| text.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (fact, text) in facts.iter().zip(&shown) {
+        let _ = writeln!(
+            out,
+            "  {:<11} {text:<width$}  from {}",
+            "fact",
+            printable(&fact.from)
+        );
     }
 }
 

@@ -143,6 +143,15 @@ fn resolve(folder: &Path, path: &str) -> PathBuf {
 
 /// Reads a whole file a context names, bounded like the context itself.
 pub fn read_file(path: &Path) -> Result<String, ContextProblem> {
+    read_file_with_help(
+        path,
+        "paths in a context are relative to the context file's folder",
+    )
+}
+
+/// [`read_file`], with the help line for a file that cannot be read
+/// (empty for none).
+pub fn read_file_with_help(path: &Path, help: &str) -> Result<String, ContextProblem> {
     use std::io::Read;
     let shown = path.display();
     let not_found = |error: std::io::Error| {
@@ -150,10 +159,7 @@ pub fn read_file(path: &Path) -> Result<String, ContextProblem> {
             std::io::ErrorKind::NotFound => format!("`{shown}` does not exist"),
             _ => format!("cannot read `{shown}`: {error}"),
         };
-        ContextProblem::new(
-            message,
-            "paths in a context are relative to the context file's folder",
-        )
+        ContextProblem::new(message, help)
     };
     let file = std::fs::File::open(path).map_err(not_found)?;
     let mut bytes = Vec::new();

@@ -287,7 +287,7 @@ fn a_context_that_makes_matching_ambiguous_is_refused() {
     );
     assert_eq!(run.code, 2);
     insta::assert_snapshot!(run.stderr, @r"
-    error: `context.yaml` is ambiguous: users[1] has the id `hs-1` of users[0]
+    error: `context.yaml`: users[1] (`hs-1`) has the id of users[0] (`hs-1`)
       also: users[2] (`hs-2`) and users[0] (`hs-1`) are both active with the e-mail `A@acme.com`
       help: every user needs its own id; remove or rename one of them
     ");

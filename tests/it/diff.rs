@@ -123,6 +123,7 @@ fn library_diff(folder: &Path, old: &str, new: &str, history: &str) -> Report {
         &Evaluator::new(&old_plan, &context),
         &Evaluator::new(&new_plan, &context),
         history.as_bytes(),
+        callassign::runtime::batch::InputFormat::Native,
         Names {
             old: old.into(),
             new: new.into(),

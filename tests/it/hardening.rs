@@ -275,6 +275,7 @@ proptest! {
         let options = Options {
             format: if human { OutputFormat::Human } else { OutputFormat::Json },
             explain,
+            input: batch::InputFormat::Native,
         };
         let mut output = Vec::new();
         let summary = batch::run(&evaluator, &input[..], &mut output, options, |_| {}).unwrap();
@@ -503,9 +504,8 @@ fn a_context_with_duplicate_ids_or_emails_is_refused_not_resolved() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
     assert!(
-        stderr.starts_with(
-            "error: `dup.yaml` is ambiguous: users[1] has the id `hs-1` of users[0]\n"
-        ),
+        stderr
+            .starts_with("error: `dup.yaml`: users[1] (`hs-1`) has the id of users[0] (`hs-1`)\n"),
         "{stderr}"
     );
     assert!(

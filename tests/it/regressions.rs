@@ -71,6 +71,7 @@ fn batch_regressions_account_for_every_line() {
             let options = Options {
                 format: OutputFormat::Json,
                 explain,
+                input: batch::InputFormat::Native,
             };
             let mut output = Vec::new();
             let summary = batch::run(&evaluator, &data[..], &mut output, options, |_| {}).unwrap();

@@ -20,7 +20,12 @@ fn library_stats(folder: &Path, rules: &str, history: &str) -> Report {
         .unwrap()
         .plan
         .unwrap();
-    stats::tally(&Evaluator::new(&plan, &context), history.as_bytes()).unwrap()
+    stats::tally(
+        &Evaluator::new(&plan, &context),
+        history.as_bytes(),
+        callassign::runtime::batch::InputFormat::Native,
+    )
+    .unwrap()
 }
 
 /// Per entry label: calls decided and the first ids, in the model's order.

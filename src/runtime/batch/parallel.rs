@@ -105,7 +105,7 @@ impl Chunk {
 /// let plan = compile_text("demo.rules", "ruleset demo\nstep call_agent\nfallback unassigned\n").plan.unwrap();
 /// let context = Context::from_yaml("users:\n  - {id: u-1, email: a@b.c}\n").unwrap();
 /// let evaluator = Evaluator::new(&plan, &context);
-/// let options = batch::Options { format: batch::OutputFormat::Json, explain: false };
+/// let options = batch::Options { format: batch::OutputFormat::Json, explain: false, input: batch::InputFormat::Native };
 /// let input: &[u8] = b"{\"id\":\"1\",\"direction\":\"incoming\",\"status\":\"answered\",\"agent\":\"A@b.c\"}\nnot json\n";
 /// let mut output = Vec::new();
 /// let summary = batch::run_parallel(&evaluator, input, &mut output, options, 4, |_| {}).unwrap();

@@ -10,6 +10,10 @@ pub struct Assignment<'a> {
     pub call: &'a str,
     pub assignee: Option<Assignee<'a>>,
     pub step: &'static str,
+    /// Where the call's fields came from, for a call read from another
+    /// system's record (`--explain` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facts: Option<&'a [crate::runtime::model::Fact]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<&'a [crate::runtime::evaluate::TraceEntry]>,
 }

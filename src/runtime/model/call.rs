@@ -144,6 +144,19 @@ pub const CALL_KEYS: [&str; 10] = [
 /// record says to read it as one.
 const CLOUDTALK_KEYS: [&str; 4] = ["Cdr", "cdr_id", "call_steps", "responseData"];
 
+/// Where one field of a call came from, when the call was read from a
+/// telephony system's own record (CloudTalk): `--explain` shows these.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Fact {
+    /// The call field, as rule files name it (`status`, `last_step.email`).
+    pub field: &'static str,
+    /// The value it got; absent when the source gave none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Where it came from (`` `Cdr.is_voicemail` ``, the agents list, …).
+    pub from: String,
+}
+
 /// A reached call-flow step. `type` is open: unknown types are kept and
 /// never carry an assignee.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -190,6 +190,7 @@ pub fn describe_yaml_error(error: &serde_yaml::Error) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContextProblem {
     pub message: String,
+    /// How to fix it; empty when the message says it all.
     pub help: String,
 }
 
@@ -232,7 +233,7 @@ impl Context {
     /// directories it names relative to its folder, and checks it. Every
     /// problem found is returned, so all can be fixed at once.
     pub fn load(path: &Path) -> Result<Context, Vec<ContextProblem>> {
-        let text = directory::read_file(path).map_err(|problem| vec![problem])?;
+        let text = directory::read_file_with_help(path, "").map_err(|problem| vec![problem])?;
         let is_json = path
             .extension()
             .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));

@@ -9,5 +9,5 @@ pub mod call;
 pub mod context;
 
 pub use assignment::{Assignment, ErrorLine};
-pub use call::{Call, Contact, Direction, FlowStep, Status};
+pub use call::{Call, Contact, Direction, Fact, FlowStep, Status};
 pub use context::{Context, ContextProblem, Directory, FallbackMode, Lookup, User};
