@@ -34,6 +34,8 @@ use serde::Deserialize;
 
 use crate::diagnostics::finding::{sort_and_dedup, Finding};
 use crate::diagnostics::suggest::did_you_mean;
+use crate::runtime::batch::InputFormat;
+use crate::runtime::cloudtalk;
 use crate::runtime::evaluate::{DecidedBy, Evaluator, Outcome, TraceEntry};
 use crate::runtime::model::context::{self, MAX_CONTEXT_BYTES};
 use crate::runtime::model::{Call, Context};
@@ -41,7 +43,7 @@ use crate::semantics::load::Loader;
 use crate::semantics::plan::{Builtin, Plan};
 
 /// What a test file looks like, in one line, for help texts.
-const SHAPE: &str = "a test file has `rules` (a path), `context` (a path or the context itself) and `cases`, each with `call`, `assignee` and optionally `name` and `step`; see README.md";
+const SHAPE: &str = "a test file has `rules` (a path), `context` (a path or the context itself), optionally `input` (`native` or `cloudtalk`) and `cases`, each with `call`, `assignee` and optionally `name`, `step`, `context` and `input`; see README.md";
 
 /// A loaded test file.
 #[derive(Debug)]
@@ -173,6 +175,9 @@ pub struct Mismatch {
 struct RawFile {
     rules: String,
     context: serde_yaml::Value,
+    /// What the calls are; a case may say otherwise.
+    #[serde(default)]
+    input: InputFormat,
     cases: Vec<RawCase>,
 }
 
@@ -184,6 +189,8 @@ struct RawCase {
     call: serde_yaml::Value,
     #[serde(default)]
     context: Option<serde_yaml::Value>,
+    #[serde(default)]
+    input: Option<InputFormat>,
     /// Absent (`None`) is an error; `null` (`Some(None)`) means unassigned.
     #[serde(default, deserialize_with = "present")]
     assignee: Option<Option<String>>,
@@ -217,6 +224,7 @@ pub fn load(path: &Path) -> Result<TestFile, Problem> {
     let folder = path.parent().unwrap_or(Path::new(""));
     let rules = clean_path(&folder.join(&raw.rules));
     let context = load_context(path, folder, raw.context)?;
+    let context_of_file = &context;
     if raw.cases.is_empty() {
         return Err(Problem::new(
             path,
@@ -241,8 +249,18 @@ pub fn load(path: &Path) -> Result<TestFile, Problem> {
                 .map(|value| load_context(path, folder, value))
                 .transpose()
                 .and_then(|own| {
+                    let input = raw_case.input.unwrap_or(raw.input);
+                    let call = match input {
+                        InputFormat::Native => load_call(path, folder, raw_case.call, &name),
+                        InputFormat::CloudTalk => load_record(
+                            path,
+                            folder,
+                            raw_case.call,
+                            own.as_ref().unwrap_or(&context_of_file),
+                        ),
+                    };
                     context = own;
-                    load_call(path, folder, raw_case.call, &name)
+                    call
                 })
                 .and_then(|call| {
                     if raw_case.assignee.is_none() {
@@ -332,6 +350,53 @@ fn load_context(path: &Path, folder: &Path, value: serde_yaml::Value) -> Result<
             "name a context file (`context: hubspot.context.yaml`) or write it inline",
         )),
     }
+}
+
+/// Reads a case's CloudTalk record: inline, or a `.json` file holding one.
+fn load_record(
+    path: &Path,
+    folder: &Path,
+    value: serde_yaml::Value,
+    context: &Context,
+) -> Result<Call<'static>, Problem> {
+    let help = "with `input: cloudtalk`, `call` is one CloudTalk call-history item or call-detail record, inline or as a `.json` file";
+    let record = match value {
+        serde_yaml::Value::String(relative) => {
+            let record_path = clean_path(&folder.join(&relative));
+            let text = read_text(path, &record_path, "call")?;
+            let invalid = |error: String| {
+                Problem::new(
+                    path,
+                    format!("the call `{}` is not valid: {error}", record_path.display()),
+                    help,
+                )
+            };
+            let mut records = cloudtalk::read_document(&text, context).map_err(invalid)?;
+            if records.len() != 1 {
+                return Err(invalid(format!(
+                    "it holds {} records, and a case takes one",
+                    records.len()
+                )));
+            }
+            records.remove(0).map_err(invalid)?
+        }
+        value @ serde_yaml::Value::Mapping(_) => {
+            let json = serde_json::to_value(&value).map_err(|error| {
+                Problem::new(path, format!("`call` is not valid: {error}"), help)
+            })?;
+            cloudtalk::read_value(&json, context).map_err(|error| {
+                Problem::new(path, format!("`call` is not valid: {error}"), help)
+            })?
+        }
+        _ => {
+            return Err(Problem::new(
+                path,
+                "`call` is neither a path nor a mapping",
+                help,
+            ))
+        }
+    };
+    Ok(record.call)
 }
 
 fn load_call(

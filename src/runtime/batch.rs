@@ -33,7 +33,8 @@ pub enum OutputFormat {
 }
 
 /// What the input lines hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum InputFormat {
     /// Calls in callassign's own shape (DESIGN.md section 2).
     #[default]
