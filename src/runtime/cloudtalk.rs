@@ -203,7 +203,9 @@ impl Builder<'_> {
                 self.fact(
                     field,
                     Some(email),
-                    format!("{at} `{id}` through the agents list (`telephony_users_from`)"),
+                    format!(
+                        "agent `{id}` in {at}, through the agents list (`telephony_users_from`)"
+                    ),
                 );
                 email.clone()
             }
@@ -213,7 +215,7 @@ impl Builder<'_> {
                 } else {
                     "no `telephony_users_from` to turn it into an e-mail"
                 };
-                self.fact(field, Some(id), format!("{at} `{id}` ({why})"));
+                self.fact(field, Some(id), format!("agent `{id}` in {at} ({why})"));
                 id.to_string()
             }
         }

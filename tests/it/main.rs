@@ -9,6 +9,7 @@ mod cli_eval;
 mod cli_fmt;
 mod cli_plan;
 mod cli_test;
+mod cloudtalk;
 mod compile;
 mod conditions;
 mod corpus;
