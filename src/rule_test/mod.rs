@@ -256,7 +256,7 @@ pub fn load(path: &Path) -> Result<TestFile, Problem> {
                             path,
                             folder,
                             raw_case.call,
-                            own.as_ref().unwrap_or(&context_of_file),
+                            own.as_ref().unwrap_or(context_of_file),
                         ),
                     };
                     context = own;
