@@ -12,11 +12,15 @@ const HUBSPOT: [&str; 4] = [
     "examples/hubspot.context.yaml",
 ];
 
-fn eval(extra: &[&str]) -> common::Run {
+fn eval_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec!["eval"];
     args.extend(HUBSPOT);
     args.extend(extra);
-    callassign(&args)
+    args
+}
+
+fn eval(extra: &[&str]) -> common::Run {
+    callassign(&eval_args(extra))
 }
 
 #[test]
@@ -325,4 +329,159 @@ fn a_reader_that_stops_early_ends_the_batch_quietly() {
         assert_eq!(run.code, 0, "--jobs {jobs}");
         assert_eq!(run.stderr, "", "--jobs {jobs}");
     }
+}
+
+#[test]
+fn keys_callassign_does_not_read_are_named_with_counts() {
+    let batch = concat!(
+        r#"{"id":"c-1","direction":"outgoing","status":"answered","agent":"bob@acme.com","recording":{"url":"x"},"uuid":"u-1"}"#,
+        "\n",
+        r#"{"id":"c-2","direction":"outgoing","status":"answered","recording":null}"#,
+        "\n",
+        r#"{"id":"c-3","direction":"internal","status":"answered","agent":"bob@acme.com"}"#,
+        "\n",
+    );
+    let run = callassign_in(&repo(), &eval_args(&["-"]), batch.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 3);
+    assert!(
+        run.stderr
+            .ends_with("keys not read: `recording` (2 calls), `uuid` (1 call)\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(run
+        .stdout
+        .lines()
+        .nth(2)
+        .unwrap()
+        .contains(r#""step":"call_agent""#));
+}
+
+#[test]
+fn a_near_miss_of_a_known_key_is_an_error_line_with_a_did_you_mean() {
+    let lines = [
+        (r#"{"id":"c-1","direction":"incoming","status":"missed","duration":30}"#, "`duration` is not a call key; did you mean `duration_s`?"),
+        (r#"{"id":"c-2","direction":"incoming","status":"missed","flows":[]}"#, "`flows` is not a call key; did you mean `flow`?"),
+        (r#"{"id":"c-3","direction":"incoming","Status":"missed","status":"missed"}"#, "`Status` is not a call key; did you mean `status`?"),
+        (r#"{"id":"c-4","direction":"incoming","status":"missed","tag":["vip"]}"#, "`tag` is not a call key; did you mean `tags`?"),
+        (r#"{"Cdr":{"id":"1","type":"incoming"},"Agent":null}"#, "this is a CloudTalk record (it has `Cdr`), not a call; read it with `--input cloudtalk`"),
+    ];
+    let batch: String = lines.iter().map(|(line, _)| format!("{line}\n")).collect();
+    let run = callassign_in(&repo(), &eval_args(&["--quiet", "-"]), batch.as_bytes());
+    assert_eq!(run.code, 1);
+    for ((_, expected), output) in lines.iter().zip(run.stdout.lines()) {
+        let output: serde_json::Value = serde_json::from_str(output).unwrap();
+        let error = output["error"].as_str().unwrap();
+        assert!(error.starts_with(expected), "{error}");
+    }
+}
+
+#[test]
+fn a_single_call_notes_the_keys_it_did_not_read() {
+    let dir = folder(&[(
+        "call.json",
+        r#"{"id":"c-1","direction":"outgoing","status":"answered","agent":"bob@acme.com","crm_link":"x"}"#,
+    )]);
+    let rules = repo().join("rules/hubspot.rules");
+    let context = repo().join("examples/hubspot.context.yaml");
+    let run = callassign_in(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--context",
+            context.to_str().unwrap(),
+            "call.json",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0);
+    assert_eq!(run.stderr, "keys not read: `crm_link` (1 call)\n");
+}
+
+#[test]
+fn an_installer_who_left_warns_once_and_leaves_fallback_calls_unassigned() {
+    let dir = folder(&[(
+        "context.yaml",
+        "integration: hubspot\nfallback: installer\ninstaller: hs-9\nusers:\n  - {id: hs-1, email: a@acme.com}\n",
+    )]);
+    let rules = repo().join("rules/hubspot.rules");
+    let batch = "{\"id\":\"c-1\",\"direction\":\"incoming\",\"status\":\"missed\"}\n{\"id\":\"c-2\",\"direction\":\"incoming\",\"status\":\"missed\"}\n";
+    let run = callassign_in(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--context",
+            "context.yaml",
+            "--quiet",
+            "--explain",
+            "--format",
+            "human",
+            "-",
+        ],
+        batch.as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "warning: context.yaml: the installer `hs-9` is not among the users: calls that reach the integration fallback stay unassigned\n"
+    );
+    assert!(run
+        .stdout
+        .contains("c-2: unassigned by integration_fallback"));
+    assert!(run.stdout.contains("hubspot falls back to its installer, but `hs-9` is not a user id of hubspot: unassigned"), "{}", run.stdout);
+}
+
+#[test]
+fn context_problems_are_not_all_called_ambiguous() {
+    let cases = [
+        ("users:\n  - {id: '', email: a@acme.com}\n", "error: `context.yaml`: users[0] (``) has an empty id\n  help: every user needs its integration id\n"),
+        ("users:\n  - {id: a, email: 'a.acme.com'}\n", "error: `context.yaml`: users[0] (`a`) has the e-mail `a.acme.com`, which is not an e-mail address\n  help: write the address the user signs in with (`name@example.com`), or leave `email` out\n"),
+        ("users:\n  - {id: a, email: a@acme.com}\nuser_map:\n  x@acme.com: {id: a}\n", "error: `context.yaml` is not a valid context: user_map.x@acme.com: invalid type: map, expected an id: a string or a whole number at line 4 column 15\n"),
+        ("users_from: {format: hubspot_owners, path: owners.json}\n", "error: `context.yaml`: `owners.json` does not exist\n  help: paths in a context are relative to the context file's folder\n"),
+    ];
+    for (context, expected) in cases {
+        let run = eval_with_context(context);
+        assert_eq!(run.code, 2, "{context}");
+        let first_line_and_help: String = run
+            .stderr
+            .lines()
+            .filter(|line| !line.starts_with("  help: a context has"))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        assert_eq!(first_line_and_help, expected, "{context}");
+    }
+}
+
+#[test]
+fn explain_says_when_a_user_map_link_matches_nothing() {
+    let dir = folder(&[(
+        "context.yaml",
+        "integration: hubspot\nusers:\n  - {id: hs-1, email: a@acme.com}\n  - {id: hs-2, email: b@acme.com, active: false}\nuser_map:\n  max@acme.sk: hs-2\n  eve@acme.sk: hs-404\n",
+    )]);
+    let rules = repo().join("rules/hubspot.rules");
+    let batch = "{\"id\":\"c-1\",\"direction\":\"outgoing\",\"status\":\"answered\",\"agent\":\"Max@acme.sk\"}\n{\"id\":\"c-2\",\"direction\":\"outgoing\",\"status\":\"answered\",\"agent\":\"eve@acme.sk\"}\n";
+    let run = callassign_in(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--context",
+            "context.yaml",
+            "--quiet",
+            "--explain",
+            "--format",
+            "human",
+            "-",
+        ],
+        batch.as_bytes(),
+    );
+    assert!(run.stdout.contains("failed      call_agent            default.rules:13  `Max@acme.sk` is linked by `user_map` to hubspot user `hs-2`, who is not active"), "{}", run.stdout);
+    assert!(run.stdout.contains("failed      call_agent            default.rules:13  `eve@acme.sk` is linked by `user_map` to `hs-404`, who is not a user of hubspot"), "{}", run.stdout);
+    assert!(run.stderr.contains("`user_map` links `eve@acme.sk` to `hs-404`, who is not a user of hubspot: the link matches nothing"), "{}", run.stderr);
 }

@@ -142,3 +142,28 @@ fn unless_skips_the_step_when_the_condition_holds() {
     assert_eq!(evaluator.decide(&missed).step.name(), "unassigned");
     assert_eq!(evaluator.decide(&answered).step.name(), "call_agent");
 }
+
+#[test]
+fn internal_calls_are_a_direction_of_their_own() {
+    let internal = r#"{"id":"c","direction":"internal","status":"answered"}"#;
+    // (condition, holds for an internal call)
+    let rows = [
+        ("direction == internal", true),
+        ("direction != internal", false),
+        ("direction in [incoming, internal]", true),
+        ("direction == incoming", false),
+        ("direction == outgoing", false),
+        ("not direction in [incoming, outgoing]", true),
+    ];
+    for (condition, expected) in rows {
+        assert_eq!(holds_for(condition, internal), expected, "{condition}");
+    }
+    let formatted = callassign::syntax::format::format_text(
+        "t.rules",
+        "ruleset t\nstep call_agent   unless direction==internal\nfallback unassigned\n",
+    );
+    assert_eq!(
+        formatted.ok().as_deref(),
+        Some("ruleset t\nstep call_agent unless direction == internal\nfallback unassigned\n")
+    );
+}
