@@ -804,3 +804,85 @@ fn diff_stats_and_rule_tests_read_cloudtalk_records_too() {
         tests.stdout
     );
 }
+
+// ---- A generated corpus against a plain implementation ----
+
+#[test]
+fn a_generated_corpus_of_records_matches_the_plain_implementation() {
+    use crate::support::cloudtalk::{context_files, generate};
+
+    let records = generate(0xC10D_7A1C, 600);
+    let bad = [
+        r#"{"Cdr":{"type":"incoming"}}"#,
+        r#"{"responseData":{"data":[]}}"#,
+        r#"{"cdr_id":1,"direction":"sideways","status":"missed"}"#,
+        "not json",
+    ];
+    let mut input = String::new();
+    /// A line's expected output: (call id, assignee, step), or an error.
+    type Expected = Result<(String, Option<&'static str>, &'static str), ()>;
+    let mut expected: Vec<Expected> = Vec::new();
+    for (n, record) in records.iter().enumerate() {
+        if n % 41 == 40 {
+            input.push_str(bad[n / 41 % bad.len()]);
+            input.push('\n');
+            expected.push(Err(()));
+        }
+        input.push_str(&record.json().to_string());
+        input.push('\n');
+        let (assignee, step) = record.decide();
+        expected.push(Ok((record.id.to_string(), assignee, step)));
+    }
+    let files = context_files();
+    let mut written: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(name, text)| (*name, text.as_str()))
+        .collect();
+    written.push(("calls.jsonl", &input));
+    let dir = folder(&written);
+    let rules = crate::common::repo().join("rules/hubspot.rules");
+    for jobs in ["1", "3"] {
+        let run = callassign_in(
+            dir.path(),
+            &[
+                "eval",
+                "--rules",
+                rules.to_str().unwrap(),
+                "--context",
+                "context.yaml",
+                "--input",
+                "cloudtalk",
+                "--jobs",
+                jobs,
+                "calls.jsonl",
+            ],
+            b"",
+        );
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let lines: Vec<&str> = run.stdout.lines().collect();
+        assert_eq!(
+            lines.len(),
+            expected.len(),
+            "one output line per input line"
+        );
+        let mut steps_seen = std::collections::BTreeSet::new();
+        for (number, (line, expected)) in lines.iter().zip(&expected).enumerate() {
+            let output: Value = serde_json::from_str(line).unwrap();
+            match expected {
+                Err(()) => assert_eq!(output["line"], number as u64 + 1, "{line}"),
+                Ok((id, assignee, step)) => {
+                    assert_eq!(output["call"], id.as_str(), "{line}");
+                    assert_eq!(
+                        output["assignee"]["id"].as_str(),
+                        *assignee,
+                        "record {id}: {line}"
+                    );
+                    assert_eq!(output["step"], *step, "record {id}: {line}");
+                    steps_seen.insert(*step);
+                }
+            }
+        }
+        // The corpus reaches every step of the default priority.
+        assert_eq!(steps_seen.len(), 6, "{steps_seen:?}");
+    }
+}

@@ -1,9 +1,12 @@
 //! Shared by the `diff` and `stats` tests: a seeded generator of call
 //! histories, and a second, deliberately plain implementation of the
 //! documented priority (DESIGN.md section 1) to compute expected counts
-//! without going through the library.
+//! without going through the library. [`cloudtalk`] does the same for
+//! CloudTalk records (DESIGN.md section 5).
 
 #![allow(dead_code)]
+
+pub mod cloudtalk;
 
 use std::path::{Path, PathBuf};
 
