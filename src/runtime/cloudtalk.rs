@@ -179,6 +179,20 @@ fn tags(value: Option<&Value>, key: &str, at: &str) -> Result<Vec<Cow<'static, s
     Ok(tags)
 }
 
+/// A call's fields as a record gives them.
+struct Fields {
+    id: String,
+    direction: Direction,
+    status: Status,
+    agent: Option<String>,
+    started_at: Option<String>,
+    duration_s: Option<i64>,
+    number: Option<String>,
+    tags: Vec<Cow<'static, str>>,
+    last_step: Option<FlowStep<'static>>,
+    contact: Option<Contact<'static>>,
+}
+
 /// Collects a call and the facts behind it.
 struct Builder<'c> {
     context: &'c Context,
@@ -186,6 +200,25 @@ struct Builder<'c> {
 }
 
 impl Builder<'_> {
+    fn finish(self, fields: Fields) -> Record {
+        Record {
+            call: Call {
+                id: Cow::Owned(fields.id),
+                direction: fields.direction,
+                status: fields.status,
+                agent: fields.agent.map(Cow::Owned),
+                started_at: fields.started_at.map(Cow::Owned),
+                duration_s: fields.duration_s,
+                number: fields.number.map(Cow::Owned),
+                tags: fields.tags,
+                last_step: fields.last_step,
+                contact: fields.contact,
+                unknown_keys: Vec::new(),
+            },
+            facts: self.facts,
+        }
+    }
+
     fn fact(&mut self, field: &'static str, value: Option<&str>, from: impl Into<String>) {
         self.facts.push(Fact {
             field,
@@ -407,22 +440,18 @@ impl HistoryItem<'_, '_> {
             }),
         };
 
-        Ok(Record {
-            call: Call {
-                id: Cow::Owned(id),
-                direction,
-                status,
-                agent: agent.map(Cow::Owned),
-                started_at: started_at.map(Cow::Owned),
-                duration_s,
-                number: number.map(Cow::Owned),
-                tags,
-                last_step,
-                contact,
-                unknown_keys: Vec::new(),
-            },
-            facts: built.facts,
-        })
+        Ok(built.finish(Fields {
+            id,
+            direction,
+            status,
+            agent,
+            started_at,
+            duration_s,
+            number,
+            tags,
+            last_step,
+            contact,
+        }))
     }
 }
 
@@ -592,22 +621,18 @@ impl DetailRecord<'_, '_> {
         )?;
         let tags = tags(object.get("call_tags"), "label", "call_tags")?;
 
-        Ok(Record {
-            call: Call {
-                id: Cow::Owned(id),
-                direction,
-                status,
-                agent: agent.map(Cow::Owned),
-                started_at: started_at.map(Cow::Owned),
-                duration_s,
-                number: number.map(Cow::Owned),
-                tags,
-                last_step,
-                contact,
-                unknown_keys: Vec::new(),
-            },
-            facts: built.facts,
-        })
+        Ok(built.finish(Fields {
+            id,
+            direction,
+            status,
+            agent,
+            started_at,
+            duration_s,
+            number,
+            tags,
+            last_step,
+            contact,
+        }))
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{callassign, callassign_in, folder, repo};
+use common::{callassign, callassign_in, eval_hubspot_in, folder, repo};
 
 const HUBSPOT: [&str; 4] = [
     "--rules",
@@ -196,20 +196,8 @@ fn a_single_call_as_json_or_yaml() {
 #[test]
 fn a_single_call_that_cannot_be_read_says_where() {
     let dir = folder(&[("call.yaml", "id: c-1\ndirection: incoming\nstatus: mised\n")]);
-    let rules = repo().join("rules/hubspot.rules");
     let context = repo().join("examples/hubspot.context.yaml");
-    let run = callassign_in(
-        dir.path(),
-        &[
-            "eval",
-            "--rules",
-            rules.to_str().unwrap(),
-            "--context",
-            context.to_str().unwrap(),
-            "call.yaml",
-        ],
-        b"",
-    );
+    let run = eval_hubspot_in(dir.path(), context.to_str().unwrap(), &["call.yaml"], b"");
     assert_eq!(run.code, 1);
     assert_eq!(run.stdout, "{\"line\":3,\"error\":\"status: unknown value `mised`, expected `answered`, `missed` or `voicemail` at line 3 column 9\"}\n");
 }
@@ -272,16 +260,7 @@ fn usage_and_io_errors_exit_2() {
 /// written into a fresh folder, with an empty batch on stdin.
 fn eval_with_context(context: &str) -> common::Run {
     let dir = folder(&[("context.yaml", context)]);
-    let rules = repo().join("rules/hubspot.rules");
-    let args = [
-        "eval",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--context",
-        "context.yaml",
-        "-",
-    ];
-    callassign_in(dir.path(), &args, b"")
+    eval_hubspot_in(dir.path(), "context.yaml", &["-"], b"")
 }
 
 #[test]
@@ -383,20 +362,8 @@ fn a_single_call_notes_the_keys_it_did_not_read() {
         "call.json",
         r#"{"id":"c-1","direction":"outgoing","status":"answered","agent":"bob@acme.com","crm_link":"x"}"#,
     )]);
-    let rules = repo().join("rules/hubspot.rules");
     let context = repo().join("examples/hubspot.context.yaml");
-    let run = callassign_in(
-        dir.path(),
-        &[
-            "eval",
-            "--rules",
-            rules.to_str().unwrap(),
-            "--context",
-            context.to_str().unwrap(),
-            "call.json",
-        ],
-        b"",
-    );
+    let run = eval_hubspot_in(dir.path(), context.to_str().unwrap(), &["call.json"], b"");
     assert_eq!(run.code, 0);
     assert_eq!(run.stderr, "keys not read: `crm_link` (1 call)\n");
 }
@@ -407,22 +374,11 @@ fn an_installer_who_left_warns_once_and_leaves_fallback_calls_unassigned() {
         "context.yaml",
         "integration: hubspot\nfallback: installer\ninstaller: hs-9\nusers:\n  - {id: hs-1, email: a@acme.com}\n",
     )]);
-    let rules = repo().join("rules/hubspot.rules");
     let batch = "{\"id\":\"c-1\",\"direction\":\"incoming\",\"status\":\"missed\"}\n{\"id\":\"c-2\",\"direction\":\"incoming\",\"status\":\"missed\"}\n";
-    let run = callassign_in(
+    let run = eval_hubspot_in(
         dir.path(),
-        &[
-            "eval",
-            "--rules",
-            rules.to_str().unwrap(),
-            "--context",
-            "context.yaml",
-            "--quiet",
-            "--explain",
-            "--format",
-            "human",
-            "-",
-        ],
+        "context.yaml",
+        &["--quiet", "--explain", "--format", "human", "-"],
         batch.as_bytes(),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -463,22 +419,11 @@ fn explain_says_when_a_user_map_link_matches_nothing() {
         "context.yaml",
         "integration: hubspot\nusers:\n  - {id: hs-1, email: a@acme.com}\n  - {id: hs-2, email: b@acme.com, active: false}\nuser_map:\n  max@acme.sk: hs-2\n  eve@acme.sk: hs-404\n",
     )]);
-    let rules = repo().join("rules/hubspot.rules");
     let batch = "{\"id\":\"c-1\",\"direction\":\"outgoing\",\"status\":\"answered\",\"agent\":\"Max@acme.sk\"}\n{\"id\":\"c-2\",\"direction\":\"outgoing\",\"status\":\"answered\",\"agent\":\"eve@acme.sk\"}\n";
-    let run = callassign_in(
+    let run = eval_hubspot_in(
         dir.path(),
-        &[
-            "eval",
-            "--rules",
-            rules.to_str().unwrap(),
-            "--context",
-            "context.yaml",
-            "--quiet",
-            "--explain",
-            "--format",
-            "human",
-            "-",
-        ],
+        "context.yaml",
+        &["--quiet", "--explain", "--format", "human", "-"],
         batch.as_bytes(),
     );
     assert!(run.stdout.contains("failed      call_agent            default.rules:13  `Max@acme.sk` is linked by `user_map` to hubspot user `hs-2`, who is not active"), "{}", run.stdout);

@@ -6,7 +6,7 @@ use callassign::runtime::cloudtalk::{self, Record};
 use callassign::runtime::model::{Context, Direction, Status};
 use serde_json::{json, Value};
 
-use crate::common::{callassign, callassign_in, folder};
+use crate::common::{callassign, eval_hubspot_in, folder};
 
 /// A context with an agents list, `voicemail_email` and contact owners,
 /// as `Context::load` would resolve them.
@@ -714,20 +714,10 @@ fn bad_cloudtalk_lines_are_error_lines_and_the_batch_goes_on() {
         "{good}\n{{\"Cdr\":{{\"type\":\"incoming\"}}}}\n{{\"responseData\":{{\"data\":[]}}}}\nnot json\n\n{good}\n"
     );
     let context = crate::common::repo().join("examples/cloudtalk/hubspot.context.yaml");
-    let rules = crate::common::repo().join("rules/hubspot.rules");
-    let run = callassign_in(
+    let run = eval_hubspot_in(
         dir.path(),
-        &[
-            "eval",
-            "--rules",
-            rules.to_str().unwrap(),
-            "--context",
-            context.to_str().unwrap(),
-            "--input",
-            "cloudtalk",
-            "--quiet",
-            "-",
-        ],
+        context.to_str().unwrap(),
+        &["--input", "cloudtalk", "--quiet", "-"],
         input.as_bytes(),
     );
     assert_eq!(run.code, 1);
@@ -840,22 +830,11 @@ fn a_generated_corpus_of_records_matches_the_plain_implementation() {
         .collect();
     written.push(("calls.jsonl", &input));
     let dir = folder(&written);
-    let rules = crate::common::repo().join("rules/hubspot.rules");
     for jobs in ["1", "3"] {
-        let run = callassign_in(
+        let run = eval_hubspot_in(
             dir.path(),
-            &[
-                "eval",
-                "--rules",
-                rules.to_str().unwrap(),
-                "--context",
-                "context.yaml",
-                "--input",
-                "cloudtalk",
-                "--jobs",
-                jobs,
-                "calls.jsonl",
-            ],
+            "context.yaml",
+            &["--input", "cloudtalk", "--jobs", jobs, "calls.jsonl"],
             b"",
         );
         assert_eq!(run.code, 1, "{}", run.stderr);

@@ -86,3 +86,19 @@ pub fn first_line_then_hang_up(cwd: &Path, args: &[&str]) -> (String, Run) {
     };
     (first, run)
 }
+
+/// Runs `callassign eval --rules rules/hubspot.rules --context CONTEXT
+/// EXTRA…` in `cwd`, feeding `stdin`; the rules are the repository's,
+/// `context` is as given (relative to `cwd`, or absolute).
+pub fn eval_hubspot_in(cwd: &Path, context: &str, extra: &[&str], stdin: &[u8]) -> Run {
+    let rules = repo().join("rules/hubspot.rules");
+    let mut args = vec![
+        "eval",
+        "--rules",
+        rules.to_str().expect("a UTF-8 path"),
+        "--context",
+        context,
+    ];
+    args.extend(extra);
+    callassign_in(cwd, &args, stdin)
+}
