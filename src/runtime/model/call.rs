@@ -181,6 +181,25 @@ pub struct Contact<'a> {
     pub favorite_agent: Option<Cow<'a, str>>,
 }
 
+/// The position of a key in [`CALL_KEYS`]. A `match`, which compiles to
+/// a length test and a compare, as serde's derived code does: every call
+/// of a batch reads these keys.
+fn known_key(key: &str) -> Option<usize> {
+    Some(match key {
+        "id" => 0,
+        "direction" => 1,
+        "status" => 2,
+        "agent" => 3,
+        "started_at" => 4,
+        "duration_s" => 5,
+        "number" => 6,
+        "tags" => 7,
+        "flow" => 8,
+        "contact" => 9,
+        _ => return None,
+    })
+}
+
 /// A top-level key of a call.
 enum Key<'de> {
     Known(usize),
@@ -199,14 +218,14 @@ impl<'de> Deserialize<'de> for Key<'de> {
             }
 
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(match CALL_KEYS.iter().position(|key| *key == v) {
+                Ok(match known_key(v) {
                     Some(index) => Key::Known(index),
                     None => Key::Unknown(Cow::Borrowed(v)),
                 })
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(match CALL_KEYS.iter().position(|key| *key == v) {
+                Ok(match known_key(v) {
                     Some(index) => Key::Known(index),
                     None => Key::Unknown(Cow::Owned(v.to_owned())),
                 })
@@ -635,6 +654,43 @@ mod tests {
             step.to_string()
                 .starts_with("invalid type: sequence, expected a flow step object"),
             "{step}"
+        );
+    }
+
+    #[test]
+    fn known_keys_are_found_where_call_keys_lists_them() {
+        for (index, key) in CALL_KEYS.iter().enumerate() {
+            assert_eq!(known_key(key), Some(index), "{key}");
+        }
+        assert_eq!(known_key("Status"), None);
+    }
+
+    #[test]
+    fn unknown_keys_are_kept_in_order_and_near_misses_refused() {
+        let call = Call::from_json(
+            r#"{"id":"c","direction":"internal","status":"missed","uuid":"u","recording":{"a":[1]}}"#,
+        )
+        .unwrap();
+        assert_eq!(call.direction, Direction::Internal);
+        assert_eq!(call.unknown_keys, ["uuid", "recording"]);
+        assert!(matches!(call.unknown_keys[0], Cow::Borrowed(_)));
+        let error =
+            Call::from_json(r#"{"id":"c","direction":"incoming","status":"missed","duration":3}"#)
+                .unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("`duration` is not a call key; did you mean `duration_s`?"));
+        let error =
+            Call::from_json(r#"{"id":"c","id":"d","direction":"incoming","status":"missed"}"#)
+                .unwrap_err();
+        assert!(
+            error.to_string().starts_with("duplicate field `id`"),
+            "{error}"
+        );
+        let error = Call::from_json(r#"{"id":"c","status":"missed"}"#).unwrap_err();
+        assert!(
+            error.to_string().starts_with("missing field `direction`"),
+            "{error}"
         );
     }
 
