@@ -1,19 +1,49 @@
 //! "Did you mean …?": the closest known word to a misspelt one.
 
+/// Longest word, in bytes, whose distance is computed on the stack: keys,
+/// step names and values are short, and reading a batch asks for a
+/// suggestion for every unknown key of every call, so the common case must
+/// not allocate.
+const ON_STACK: usize = 32;
+
 /// The candidate closest to `word` by edit distance, if it is close enough
 /// to be a plausible typo (a third of the word's length, at least one edit).
+/// Case is ignored in `word`; candidates are lowercase.
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let word_lower = word.to_ascii_lowercase();
-    let limit = (word.chars().count() / 3).max(1);
+    let length = word.chars().count();
+    let limit = (length / 3).max(1);
     candidates
         .into_iter()
-        .map(|candidate| (edit_distance(&word_lower, candidate), candidate))
+        // A length difference is that many edits at least.
+        .filter(|candidate| candidate.chars().count().abs_diff(length) <= limit)
+        .map(|candidate| (folded_distance(word, candidate), candidate))
         .filter(|&(distance, _)| distance <= limit)
         .min_by_key(|&(distance, _)| distance)
         .map(|(_, candidate)| candidate)
+}
+
+/// The edit distance from `word`, ASCII-lowercased, to `candidate`.
+fn folded_distance(word: &str, candidate: &str) -> usize {
+    if word.is_ascii() && word.len() <= ON_STACK && candidate.len() <= ON_STACK {
+        let mut lowered = [0u8; ON_STACK];
+        let lowered = &mut lowered[..word.len()];
+        lowered.copy_from_slice(word.as_bytes());
+        lowered.make_ascii_lowercase();
+        let mut rows = [[0usize; ON_STACK + 1]; 3];
+        let [before_previous, previous, current] = &mut rows;
+        distance(
+            lowered,
+            candidate.as_bytes(),
+            before_previous,
+            previous,
+            current,
+        )
+    } else {
+        edit_distance(&word.to_ascii_lowercase(), candidate)
+    }
 }
 
 /// Levenshtein distance over characters, with a transposition counted as
@@ -21,9 +51,24 @@ pub fn did_you_mean<'a>(
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut previous_previous = vec![0; b.len() + 1];
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
+    let mut rows = vec![0; 3 * (b.len() + 1)];
+    let (before_previous, rest) = rows.split_at_mut(b.len() + 1);
+    let (previous, current) = rest.split_at_mut(b.len() + 1);
+    distance(&a, &b, before_previous, previous, current)
+}
+
+/// The distance between `a` and `b`, with three rows of at least
+/// `b.len() + 1` cells to work in.
+fn distance<'r, T: PartialEq>(
+    a: &[T],
+    b: &[T],
+    mut before_previous: &'r mut [usize],
+    mut previous: &'r mut [usize],
+    mut current: &'r mut [usize],
+) -> usize {
+    for (j, cell) in previous[..=b.len()].iter_mut().enumerate() {
+        *cell = j;
+    }
     for i in 1..=a.len() {
         current[0] = i;
         for j in 1..=b.len() {
@@ -32,11 +77,11 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
                 .min(current[j - 1] + 1)
                 .min(previous[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(previous_previous[j - 2] + 1);
+                best = best.min(before_previous[j - 2] + 1);
             }
             current[j] = best;
         }
-        std::mem::swap(&mut previous_previous, &mut previous);
+        std::mem::swap(&mut before_previous, &mut previous);
         std::mem::swap(&mut previous, &mut current);
     }
     previous[b.len()]
@@ -58,6 +103,7 @@ mod tests {
             did_you_mean("mised", ["answered", "missed", "voicemail"]),
             Some("missed")
         );
+        assert_eq!(did_you_mean("Status", ["status"]), Some("status"));
         assert_eq!(did_you_mean("zzz", steps), None);
     }
 
@@ -67,5 +113,28 @@ mod tests {
         assert_eq!(edit_distance("abc", "abc"), 0);
         assert_eq!(edit_distance("abc", "acb"), 1);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn short_ascii_words_on_the_stack_agree_with_the_general_path() {
+        let words = [
+            "",
+            "a",
+            "Status",
+            "stauts",
+            "kitten",
+            "favourite_agent",
+            "duration",
+        ];
+        let candidates = ["status", "sitting", "favorite_agent", "duration_s", ""];
+        for word in words {
+            for candidate in candidates {
+                assert_eq!(
+                    folded_distance(word, candidate),
+                    edit_distance(&word.to_ascii_lowercase(), candidate),
+                    "{word} → {candidate}"
+                );
+            }
+        }
     }
 }

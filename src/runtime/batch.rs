@@ -78,8 +78,8 @@ impl Summary {
 
     /// Counts the keys of `call` that callassign does not read.
     pub fn note_unknown_keys(&mut self, call: &Call<'_>) {
-        for key in &call.unknown_keys {
-            match self.unknown_keys.get_mut(key.as_ref()) {
+        for key in call.unknown_keys.iter() {
+            match self.unknown_keys.get_mut(key) {
                 Some(count) => *count += 1,
                 None => {
                     self.unknown_keys.insert(key.to_string(), 1);

@@ -20,6 +20,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use crate::runtime::directory::number_key;
+use crate::runtime::model::call::UnknownKeys;
 use crate::runtime::model::{Call, Contact, Context, Direction, Fact, FlowStep, Status};
 
 /// One CloudTalk record read as a call.
@@ -213,7 +214,7 @@ impl Builder<'_> {
                 tags: fields.tags,
                 last_step: fields.last_step,
                 contact: fields.contact,
-                unknown_keys: Vec::new(),
+                unknown_keys: UnknownKeys::default(),
             },
             facts: self.facts,
         }

@@ -4,6 +4,7 @@
 mod common;
 mod support;
 
+mod allocations;
 mod cli_check;
 mod cli_eval;
 mod cli_fmt;

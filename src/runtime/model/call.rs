@@ -122,8 +122,56 @@ pub struct Call<'a> {
     pub contact: Option<Contact<'a>>,
     /// Top-level keys callassign does not read, in input order, for the
     /// batch summary (exporters add their own; none are silently dropped).
-    /// Empty, and so free, for a call with none.
-    pub unknown_keys: Vec<Cow<'a, str>>,
+    pub unknown_keys: UnknownKeys<'a>,
+}
+
+/// The keys of a call that callassign does not read. The first few are
+/// kept inline: exporters add a key or two to every call (a recording
+/// link, a uuid), and a batch must not allocate per call for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnknownKeys<'a> {
+    inline: [Cow<'a, str>; UnknownKeys::INLINE],
+    len: usize,
+    /// Keys past the inline ones; empty (and unallocated) for most calls.
+    more: Vec<Cow<'a, str>>,
+}
+
+impl<'a> UnknownKeys<'a> {
+    const INLINE: usize = 4;
+
+    pub fn push(&mut self, key: Cow<'a, str>) {
+        if self.len < Self::INLINE {
+            self.inline[self.len] = key;
+            self.len += 1;
+        } else {
+            self.more.push(key);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn len(&self) -> usize {
+        self.len + self.more.len()
+    }
+
+    /// The keys, in input order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.inline[..self.len]
+            .iter()
+            .chain(&self.more)
+            .map(|key| key.as_ref())
+    }
+
+    fn into_owned(self) -> UnknownKeys<'static> {
+        let own = |key: Cow<'a, str>| Cow::Owned(key.into_owned());
+        UnknownKeys {
+            inline: self.inline.map(own),
+            len: self.len,
+            more: self.more.into_iter().map(own).collect(),
+        }
+    }
 }
 
 /// The top-level keys of a call, as the input spells them.
@@ -253,19 +301,43 @@ struct ContactValue<'a>(#[serde(borrow, deserialize_with = "contact")] Option<Co
 /// Why a call's keys cannot be trusted, once the whole object is read: a
 /// CloudTalk record read as a native call, or a misspelt key (a misspelt
 /// key silently ignored misroutes calls).
-fn suspicious_keys(unknown: &[Cow<'_, str>]) -> Option<String> {
-    if let Some(key) = unknown
-        .iter()
-        .find(|key| CLOUDTALK_KEYS.contains(&key.as_ref()))
-    {
+fn suspicious_keys(unknown: &UnknownKeys<'_>) -> Option<String> {
+    if let Some(key) = unknown.iter().find(|key| CLOUDTALK_KEYS.contains(key)) {
         return Some(format!(
             "this is a CloudTalk record (it has `{key}`), not a call; read it with `--input cloudtalk`"
         ));
     }
     unknown.iter().find_map(|key| {
-        crate::diagnostics::suggest::did_you_mean(key, CALL_KEYS)
-            .map(|known| format!("`{key}` is not a call key; did you mean `{known}`?"))
+        near_miss(key).map(|known| format!("`{key}` is not a call key; did you mean `{known}`?"))
     })
+}
+
+thread_local! {
+    /// Unknown keys already found not to be near misses. An export adds
+    /// the same key or two to every call; the edit distances are worked out
+    /// once per key instead of once per call. Bounded, so a batch of ever
+    /// new keys costs memory no more than this.
+    static NOT_NEAR_MISSES: std::cell::RefCell<Vec<Box<str>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The known key an unknown one is a slip away from, if any.
+fn near_miss(key: &str) -> Option<&'static str> {
+    const REMEMBERED: usize = 64;
+    let remembered = NOT_NEAR_MISSES.with(|keys| keys.borrow().iter().any(|own| **own == *key));
+    if remembered {
+        return None;
+    }
+    let known = crate::diagnostics::suggest::did_you_mean(key, CALL_KEYS);
+    if known.is_none() {
+        NOT_NEAR_MISSES.with(|keys| {
+            let mut keys = keys.borrow_mut();
+            if keys.len() < REMEMBERED {
+                keys.push(key.into());
+            }
+        });
+    }
+    known
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Call<'a> {
@@ -301,7 +373,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Call<'a> {
                 let mut tags = None;
                 let mut last_step = None;
                 let mut contact = None;
-                let mut unknown_keys = Vec::new();
+                let mut unknown_keys = UnknownKeys::default();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     let index = match key {
                         Key::Known(index) => index,
@@ -399,7 +471,7 @@ impl<'a> Call<'a> {
             tags: Vec::new(),
             last_step: None,
             contact: None,
-            unknown_keys: Vec::new(),
+            unknown_keys: UnknownKeys::default(),
         }
     }
 
@@ -427,7 +499,7 @@ impl<'a> Call<'a> {
                 owner: contact.owner.map(own),
                 favorite_agent: contact.favorite_agent.map(own),
             }),
-            unknown_keys: self.unknown_keys.into_iter().map(own).collect(),
+            unknown_keys: self.unknown_keys.into_owned(),
         }
     }
 }
@@ -672,8 +744,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(call.direction, Direction::Internal);
-        assert_eq!(call.unknown_keys, ["uuid", "recording"]);
-        assert!(matches!(call.unknown_keys[0], Cow::Borrowed(_)));
+        assert_eq!(
+            call.unknown_keys.iter().collect::<Vec<_>>(),
+            ["uuid", "recording"]
+        );
+        let many = Call::from_json(
+            r#"{"id":"c","direction":"internal","status":"missed","a":1,"b":2,"c":3,"e":4,"f":5,"g":6}"#,
+        )
+        .unwrap();
+        assert_eq!(many.unknown_keys.len(), 6);
+        assert_eq!(
+            many.into_owned().unknown_keys.iter().collect::<Vec<_>>(),
+            ["a", "b", "c", "e", "f", "g"]
+        );
         let error =
             Call::from_json(r#"{"id":"c","direction":"incoming","status":"missed","duration":3}"#)
                 .unwrap_err();
@@ -692,6 +775,15 @@ mod tests {
             error.to_string().starts_with("missing field `direction`"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn near_misses_are_found_the_same_the_second_time() {
+        for _ in 0..2 {
+            assert_eq!(near_miss("recording"), None);
+            assert_eq!(near_miss("duration"), Some("duration_s"));
+            assert_eq!(near_miss("Status"), Some("status"));
+        }
     }
 
     #[test]

@@ -1,0 +1,79 @@
+//! Reading and deciding a native call allocates nothing once the evaluator
+//! is built, unknown keys included: `eval` is benchmarked against a
+//! hand-written peer, and every call of a real export carries a key or two
+//! callassign does not read.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use callassign::runtime::batch::{self, Line, Summary};
+use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::model::Context;
+
+thread_local! {
+    /// Allocations made by this thread: tests run in parallel, and only
+    /// the measuring thread's count matters.
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+struct Counting;
+
+// SAFETY: every call is passed to the system allocator unchanged; the
+// count is a thread-local cell, which needs no allocation.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+#[test]
+fn reading_and_deciding_a_native_call_does_not_allocate() {
+    let repo = crate::common::repo();
+    let plan = callassign::compile_file(&repo.join("rules/hubspot.rules"))
+        .unwrap()
+        .plan
+        .unwrap();
+    let context = Context::load(&repo.join("examples/hubspot.context.yaml")).unwrap();
+    let evaluator = Evaluator::new(&plan, &context);
+    let lines = [
+        r#"{"id":"c-1","direction":"incoming","status":"missed","agent":"Alice@Acme.com","started_at":"2026-11-23T10:00:00Z","duration_s":0,"number":"+442071234567","flow":[{"type":"ivr","choice":"2"},{"type":"call_to_agent","agent":"bob@acme.com"}],"contact":{"id":"42","owner":"hs-7","favorite_agent":"dave@acme.com"},"recording":{"url":"https://rec.example/x","size":123456},"uuid":"u-1"}"#,
+        r#"{"id":"c-2","direction":"internal","status":"answered","agent":"nobody@acme.com","flow":[],"recording":null}"#,
+        r#"{"id":"c-3","direction":"outgoing","status":"voicemail","flow":[{"type":"voicemail","email":"support@acme.com"}],"uuid":"u-3","crm":1,"queue":"Support","notes":[]}"#,
+    ];
+    let mut summary = Summary::default();
+    let decide_all = |summary: &mut Summary| {
+        for line in lines {
+            let Line::Call(call) = batch::read_line(line.as_bytes()) else {
+                panic!("{line}")
+            };
+            let decision = evaluator.decide(&call);
+            std::hint::black_box(decision);
+            summary.note_unknown_keys(&call);
+        }
+    };
+    // The summary learns each key's name once.
+    decide_all(&mut summary);
+    let before = allocations();
+    for _ in 0..100 {
+        decide_all(&mut summary);
+    }
+    assert_eq!(allocations() - before, 0, "allocations for 300 calls");
+    assert_eq!(summary.unknown_keys["recording"], 202);
+}
