@@ -1,7 +1,7 @@
 //! Reading and deciding a native call allocates nothing once the evaluator
-//! is built, unknown keys included: `eval` is benchmarked against a
-//! hand-written peer, and every call of a real export carries a key or two
-//! callassign does not read.
+//! is built (tags aside: they are a list), unknown keys included: `eval` is
+//! benchmarked against a hand-written peer, and every call of a real export
+//! carries a key or two callassign does not read.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
