@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     context: PathBuf,
     /// What the calls are
-    #[arg(long, value_enum, default_value_t = InputArg::Native)]
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = InputArg::Native)]
     input: InputArg,
     /// How to print the report
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]

@@ -33,7 +33,7 @@ pub struct Args {
     #[arg(default_value = "-")]
     input: PathBuf,
     /// What the calls are
-    #[arg(long = "input", value_enum, default_value_t = InputArg::Native)]
+    #[arg(long = "input", value_name = "FORMAT", value_enum, default_value_t = InputArg::Native)]
     input_format: InputArg,
     /// Output: JSON Lines, or readable text
     #[arg(long, value_enum, default_value_t = Format::Json)]

@@ -21,7 +21,7 @@ pub struct Args {
     #[arg(default_value = "-")]
     input: PathBuf,
     /// What the calls are
-    #[arg(long = "input", value_enum, default_value_t = InputArg::Native)]
+    #[arg(long = "input", value_name = "FORMAT", value_enum, default_value_t = InputArg::Native)]
     input_format: InputArg,
     /// How to print the report
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
