@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use callassign::rule_test::{self, CaseOutcome, Problem};
 use callassign::runtime::evaluate::TraceEntry;
+use callassign::runtime::model::Fact;
 use callassign::semantics::load::Loader;
 
 use super::{print_findings_to_stderr, CliError, CliResult, EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
@@ -81,7 +82,7 @@ pub fn run(args: Args) -> CliResult {
                         "expected: {}\n  actual: {} by {}\n   trace:\n",
                         mismatch.expected, mismatch.actual_assignee, mismatch.actual_step
                     );
-                    trace_text(&mut details, &mismatch.trace);
+                    trace_text(&mut details, &mismatch.facts, &mismatch.trace);
                     failures.push((title, details));
                 }
                 CaseOutcome::Broken(problem) => {
@@ -126,7 +127,7 @@ fn problem_text(problem: &Problem) -> String {
 }
 
 /// The explanation, as `eval --explain --format human` prints it.
-fn trace_text(out: &mut String, trace: &[TraceEntry]) {
+fn trace_text(out: &mut String, facts: &[Fact], trace: &[TraceEntry]) {
     let mut lines = String::new();
     callassign::runtime::batch::human_assignment(
         &mut lines,
@@ -135,7 +136,7 @@ fn trace_text(out: &mut String, trace: &[TraceEntry]) {
             assignee: None,
             step: callassign::runtime::evaluate::DecidedBy::Unassigned,
         },
-        Some(callassign::runtime::batch::Explained { facts: &[], trace }),
+        Some(callassign::runtime::batch::Explained { facts, trace }),
     );
     // Drop the assignment line; keep the trace lines.
     for line in lines.lines().skip(1) {

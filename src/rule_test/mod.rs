@@ -38,7 +38,7 @@ use crate::runtime::batch::InputFormat;
 use crate::runtime::cloudtalk;
 use crate::runtime::evaluate::{DecidedBy, Evaluator, Outcome, TraceEntry};
 use crate::runtime::model::context::{self, MAX_CONTEXT_BYTES};
-use crate::runtime::model::{Call, Context};
+use crate::runtime::model::{Call, Context, Fact};
 use crate::semantics::load::Loader;
 use crate::semantics::plan::{Builtin, Plan};
 
@@ -65,6 +65,9 @@ pub struct Case {
     /// The call, or why it could not be read (the case then fails with
     /// that message; the other cases still run).
     pub call: Result<Call<'static>, Problem>,
+    /// Where the call's fields came from, for a CloudTalk record; empty for
+    /// a native call.
+    pub facts: Vec<Fact>,
     /// The case's own context, replacing the file's.
     pub context: Option<Context>,
     pub expected: Expected,
@@ -167,6 +170,8 @@ pub struct Mismatch {
     /// `hs-4 (support@acme.com)`, or `unassigned`.
     pub actual_assignee: String,
     pub actual_step: &'static str,
+    /// Where the call's fields came from (CloudTalk records only).
+    pub facts: Vec<Fact>,
     pub trace: Vec<TraceEntry>,
 }
 
@@ -244,6 +249,7 @@ pub fn load(path: &Path) -> Result<TestFile, Problem> {
                 .clone()
                 .unwrap_or_else(|| format!("case {number}"));
             let mut context = None;
+            let mut facts = Vec::new();
             let call = raw_case
                 .context
                 .map(|value| load_context(path, folder, value))
@@ -257,7 +263,11 @@ pub fn load(path: &Path) -> Result<TestFile, Problem> {
                             folder,
                             raw_case.call,
                             own.as_ref().unwrap_or(context_of_file),
-                        ),
+                        )
+                        .map(|record| {
+                            facts = record.facts;
+                            record.call
+                        }),
                     };
                     context = own;
                     call
@@ -286,6 +296,7 @@ pub fn load(path: &Path) -> Result<TestFile, Problem> {
                 number,
                 name,
                 call,
+                facts,
                 context,
                 expected: Expected {
                     assignee: raw_case.assignee.flatten(),
@@ -358,7 +369,7 @@ fn load_record(
     folder: &Path,
     value: serde_yaml::Value,
     context: &Context,
-) -> Result<Call<'static>, Problem> {
+) -> Result<cloudtalk::Record, Problem> {
     let help = "with `input: cloudtalk`, `call` is one CloudTalk call-history item or call-detail record, inline or as a `.json` file";
     let record = match value {
         serde_yaml::Value::String(relative) => {
@@ -396,7 +407,7 @@ fn load_record(
             ))
         }
     };
-    Ok(record.call)
+    Ok(record)
 }
 
 fn load_call(
@@ -622,6 +633,7 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
                                 },
                             ),
                             actual_step: step,
+                            facts: case.facts.clone(),
                             trace,
                         }))
                     }

@@ -865,3 +865,28 @@ fn a_generated_corpus_of_records_matches_the_plain_implementation() {
         assert_eq!(steps_seen.len(), 6, "{steps_seen:?}");
     }
 }
+
+#[test]
+fn a_failing_cloudtalk_case_shows_where_each_fact_came_from() {
+    let rules = crate::common::repo().join("rules/hubspot.rules");
+    let test_file = format!(
+        "rules: {}\ncontext:\n  integration: hubspot\n  users: [{{id: hs-4, email: support@acme.com}}]\n  voicemail_email: {{default: support@acme.com}}\ninput: cloudtalk\ncases:\n  - name: a voicemail\n    call: {{Cdr: {{id: '29', type: incoming, is_voicemail: true}}}}\n    assignee: hs-9\n",
+        rules.display()
+    );
+    let dir = folder(&[("t.yaml", &test_file)]);
+    let run = crate::common::callassign_in(dir.path(), &["test", "t.yaml"], b"");
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("fact        status = voicemail                  from `Cdr.is_voicemail`"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "fact        last_step.email = support@acme.com  from `voicemail_email` `default`"
+        ),
+        "{}",
+        run.stdout
+    );
+}
