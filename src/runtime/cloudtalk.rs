@@ -33,6 +33,16 @@ pub struct Record {
 
 /// Reads one JSON Lines line: one history item or one detail record. A
 /// whole list response is refused, since a batch writes one line per line.
+///
+/// ```
+/// use callassign::runtime::{cloudtalk, model::{Context, Status}};
+///
+/// let context = Context::from_yaml("users: [{id: hs-4, email: support@acme.com}]\nvoicemail_email: {default: support@acme.com}\n").unwrap();
+/// let record = cloudtalk::read_line(r#"{"Cdr":{"id":27,"type":"incoming","is_voicemail":true}}"#, &context).unwrap();
+/// assert_eq!(record.call.status, Status::Voicemail);
+/// assert_eq!(record.call.last_step.unwrap().email.as_deref(), Some("support@acme.com"));
+/// assert_eq!(record.facts[2].from, "`Cdr.is_voicemail`");
+/// ```
 pub fn read_line(text: &str, context: &Context) -> Result<Record, String> {
     let value: Value = serde_json::from_str(text).map_err(|error| error.to_string())?;
     if value.get("responseData").is_some() || value.is_array() {
