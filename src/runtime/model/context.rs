@@ -439,11 +439,17 @@ impl Context {
                 emails.insert(key, index);
             }
         }
+        let mut linked: HashMap<String, &str> = HashMap::new();
         for (from, to) in &self.user_map {
             if from.trim().is_empty() || to.trim().is_empty() {
                 problems.push(ContextProblem::new(
                     format!("`user_map` has an empty side in `{from}: {to}`"),
                     "link a telephony e-mail or CloudTalk agent id to an integration user id",
+                ));
+            } else if let Some(first) = linked.insert(normalize_email(from), from) {
+                problems.push(ContextProblem::new(
+                    format!("`user_map` links `{first}` and `{from}`, which are one address"),
+                    "keep one link per telephony user (e-mails are compared trimmed and in any case)",
                 ));
             }
         }
@@ -753,6 +759,19 @@ mod tests {
                 "`user_map` links `eva@acme.com` to `103`, who is not active: the link matches nothing",
                 "`user_map` links `ghost@acme.sk` to `999`, who is not a user of hubspot: the link matches nothing",
             ]
+        );
+    }
+
+    #[test]
+    fn a_telephony_user_is_linked_once() {
+        let context = Context::from_yaml(
+            "users: [{id: a, email: a@x.com}]\nuser_map:\n  Max@acme.sk: a\n  ' max@ACME.sk': b\n",
+        )
+        .unwrap();
+        let problems: Vec<String> = context.problems().into_iter().map(|p| p.message).collect();
+        assert_eq!(
+            problems,
+            ["`user_map` links `Max@acme.sk` and ` max@ACME.sk`, which are one address"]
         );
     }
 
