@@ -451,7 +451,7 @@ mod tests {
             ),
             (
                 "ruleset x\nstep call_agent when direction in [incoming, |",
-                &["incoming", "outgoing"],
+                &["incoming", "outgoing", "internal"],
             ),
             (
                 "ruleset x\nstep call_agent when last_step != |",

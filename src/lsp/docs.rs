@@ -35,7 +35,7 @@ pub struct FieldRow {
 pub const FIELD_ROWS: [FieldRow; 9] = [
     FieldRow {
         fields: &[Field::Direction],
-        values: "`incoming`, `outgoing`",
+        values: "`incoming`, `outgoing`, `internal` (between two telephony users)",
         operators: "`==`, `!=`, `in`, `not in`",
     },
     FieldRow {
