@@ -137,14 +137,17 @@ pub fn run(args: Args) -> CliResult {
         .help("save the API response as `.json`, or its items one per line as `.jsonl`")),
         Input::JsonCall if options.input == InputFormat::CloudTalk => {
             let text = read_limited(&args.input, MAX_CONTEXT_BYTES)?;
-            let records = cloudtalk::read_document(&text, &context)
-                .map_err(|error| {
-                    CliError::new(format!(
-                        "`{}` is not a CloudTalk record or list response: {error}",
-                        args.input.display()
-                    ))
-                    .help("save the response of `GET /api/calls/index.json` or `GET /api/calls/{id}` as it came")
-                })?;
+            // A file that holds no records is one error line, as a single
+            // native call that cannot be read is.
+            let records = match cloudtalk::read_document(&text, &context) {
+                Ok(records) => records,
+                Err(error) => {
+                    batch::write_error(&mut output, error.line, &error.message, options.format)
+                        .map_err(write_failed)?;
+                    output.flush().map_err(write_failed)?;
+                    return Ok(ExitCode::from(EXIT_PROBLEMS));
+                }
+            };
             let mut scratch = String::new();
             let mut code = EXIT_OK;
             for record in &records {

@@ -382,7 +382,8 @@ fn load_record(
                     help,
                 )
             };
-            let mut records = cloudtalk::read_document(&text, context).map_err(invalid)?;
+            let mut records =
+                cloudtalk::read_document(&text, context).map_err(|error| invalid(error.message))?;
             if records.len() != 1 {
                 return Err(invalid(format!(
                     "it holds {} records, and a case takes one",

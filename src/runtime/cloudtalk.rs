@@ -51,11 +51,25 @@ pub fn read_line(text: &str, context: &Context) -> Result<Record, String> {
     read_value(&value, context)
 }
 
+/// A `.json` file that holds no CloudTalk records at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentError {
+    /// The line of the file the problem is on.
+    pub line: u64,
+    pub message: String,
+}
+
 /// Reads a `.json` file: a list response (one record per item, in order),
 /// a list of records, or one record. Each item is read on its own, so one
 /// bad item does not hide the others; its error names it.
-pub fn read_document(text: &str, context: &Context) -> Result<Vec<Result<Record, String>>, String> {
-    let value: Value = serde_json::from_str(text).map_err(|error| error.to_string())?;
+pub fn read_document(
+    text: &str,
+    context: &Context,
+) -> Result<Vec<Result<Record, String>>, DocumentError> {
+    let value: Value = serde_json::from_str(text).map_err(|error| DocumentError {
+        line: error.line() as u64,
+        message: error.to_string(),
+    })?;
     let (items, prefix) = match &value {
         Value::Array(items) => (items, ""),
         Value::Object(object) if object.contains_key("responseData") => {
@@ -66,9 +80,11 @@ pub fn read_document(text: &str, context: &Context) -> Result<Vec<Result<Record,
             {
                 Some(items) => (items, "responseData.data"),
                 None => {
-                    return Err(
-                        "`responseData` has no `data` list of call-history items".to_string()
-                    )
+                    return Err(DocumentError {
+                        line: 1,
+                        message: "`responseData` has no `data` list of call-history items"
+                            .to_string(),
+                    })
                 }
             }
         }

@@ -890,3 +890,33 @@ fn a_failing_cloudtalk_case_shows_where_each_fact_came_from() {
         run.stdout
     );
 }
+
+#[test]
+fn a_json_file_that_holds_no_records_is_one_located_error_line() {
+    let dir = folder(&[
+        (
+            "broken.json",
+            "{\n  \"responseData\": {\n    \"data\": [\n      {\"Cdr\": }\n",
+        ),
+        ("empty.json", "{\"responseData\": {\"itemsCount\": 0}}"),
+    ]);
+    let context = crate::common::repo().join("examples/cloudtalk/hubspot.context.yaml");
+    for (file, expected) in [
+        (
+            "broken.json",
+            r#"{"line":4,"error":"expected value at line 4 column 15"}"#,
+        ),
+        (
+            "empty.json",
+            r#"{"line":1,"error":"`responseData` has no `data` list of call-history items"}"#,
+        ),
+    ] {
+        let run = eval_hubspot_in(
+            dir.path(),
+            context.to_str().unwrap(),
+            &["--input", "cloudtalk", file],
+            b"",
+        );
+        assert_eq!((run.code, run.stdout.trim_end()), (1, expected), "{file}");
+    }
+}
