@@ -57,6 +57,7 @@ pub fn run(args: Args) -> CliResult {
                 outln!("{}", report::github(finding));
             }
         }
+        FindingFormat::Sarif => outln!("{}", report::sarif(&findings)),
     }
 
     let failing = findings

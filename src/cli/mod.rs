@@ -36,9 +36,23 @@ mod test;
 #[derive(Debug, Parser)]
 #[command(name = "callassign", version, about, long_about = None)]
 struct Cli {
+    /// When to colour reports: `auto` colours a terminal unless `NO_COLOR` is set
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     #[command(subcommand)]
     command: Command,
 }
+
+/// `--color`, on every command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The `--color` of this run, set once before the subcommand runs.
+static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -116,6 +130,7 @@ pub type CliResult = Result<ExitCode, CliError>;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    COLOR.get_or_init(|| cli.color);
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
@@ -185,11 +200,20 @@ pub enum FindingFormat {
     Human,
     Json,
     Github,
+    /// SARIF 2.1.0, for code-scanning upload
+    Sarif,
 }
 
-/// Whether to colour output for a stream: a terminal, and `NO_COLOR` unset.
+/// Whether to colour output for a stream: as `--color` says, and for
+/// `auto` a terminal with `NO_COLOR` unset.
 pub fn use_color(is_terminal: bool) -> bool {
-    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+    match COLOR.get().copied().unwrap_or(ColorChoice::Auto) {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        }
+    }
 }
 
 /// Prints rule-file findings to stderr, the way commands other than

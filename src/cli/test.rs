@@ -1,12 +1,12 @@
-//! `callassign test`: run rule tests and report like `cargo test`.
+//! `callassign test`: run rule tests and report like `cargo test`, or as
+//! JUnit XML or JSON for CI.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use callassign::rule_test::{self, CaseOutcome, Problem};
-use callassign::runtime::evaluate::TraceEntry;
-use callassign::runtime::model::Fact;
+use callassign::rule_test;
+use callassign::rule_test::report::{self, FileRun, Totals};
 use callassign::semantics::load::Loader;
 
 use super::{print_findings_to_stderr, CliError, CliResult, EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
@@ -15,6 +15,20 @@ use super::{print_findings_to_stderr, CliError, CliResult, EXIT_ERROR, EXIT_OK, 
 pub struct Args {
     /// Test files, or folders of them (`.yaml` files) [default: rules/tests]
     paths: Vec<PathBuf>,
+    /// How to report: `cargo test`-like text, JUnit XML or JSON
+    #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+    format: TestFormat,
+    /// Run only the cases whose name contains TEXT
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TestFormat {
+    Human,
+    /// JUnit XML, for CI test reporters
+    Junit,
+    Json,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -36,27 +50,85 @@ pub fn run(args: Args) -> CliResult {
     }
 
     let mut loader = Loader::new();
-    let (mut passed, mut failed, mut broken_files) = (0usize, 0usize, 0usize);
-    // Name and details of each failing case, shown after all cases ran.
-    let mut failures: Vec<(String, String)> = Vec::new();
-    for path in &files {
-        let report = rule_test::load(path).and_then(|file| {
-            rule_test::run(&file, &mut loader)
-                .map(|report| (file, report))
-                .map_err(|unrunnable| {
-                    print_findings_to_stderr(&unrunnable.findings);
-                    unrunnable.problem
-                })
-        });
-        let (file, report) = match report {
-            Ok(loaded) => loaded,
+    let mut runs = Vec::new();
+    let mut filtered_out = 0;
+    for path in files {
+        let mut test_file = match rule_test::load(&path) {
+            Ok(test_file) => test_file,
             Err(problem) => {
-                broken_files += 1;
-                eprintln!("{}", problem_text(&problem));
+                runs.push(FileRun {
+                    file: path,
+                    rules: None,
+                    outcome: Err(problem),
+                });
                 continue;
             }
         };
-        print_findings_to_stderr(&report.findings);
+        if let Some(filter) = &args.filter {
+            filtered_out += test_file.retain_cases(filter);
+            if test_file.cases.is_empty() {
+                continue;
+            }
+        }
+        let outcome = rule_test::run(&test_file, &mut loader)
+            .map(|mut report| {
+                print_findings_to_stderr(&report.findings);
+                // Which steps a subset of the cases leaves undecided says
+                // nothing about the test file.
+                if args.filter.is_some() {
+                    report.undecided_steps.clear();
+                }
+                report
+            })
+            .map_err(|unrunnable| {
+                print_findings_to_stderr(&unrunnable.findings);
+                unrunnable.problem
+            });
+        runs.push(FileRun {
+            file: path,
+            rules: Some(test_file.rules),
+            outcome,
+        });
+    }
+
+    let totals = Totals::of(&runs);
+    if let Some(filter) = &args.filter {
+        if totals.passed + totals.failed == 0 && totals.files_not_run == 0 {
+            return Err(
+                CliError::new(format!("no case name contains `{filter}`")).help(
+                    "`--filter` keeps the cases whose `name` contains the text, case-sensitively",
+                ),
+            );
+        }
+    }
+    match args.format {
+        TestFormat::Human => human(&runs, totals, filtered_out),
+        TestFormat::Junit => out!("{}", report::junit(&runs)),
+        TestFormat::Json => outln!("{}", report::json(&runs)),
+    }
+    Ok(ExitCode::from(if totals.files_not_run > 0 {
+        EXIT_ERROR
+    } else if totals.failed > 0 {
+        EXIT_PROBLEMS
+    } else {
+        EXIT_OK
+    }))
+}
+
+/// The `cargo test`-like report: a line per case, then the failures with
+/// their details, then a closing line.
+fn human(runs: &[FileRun], totals: Totals, filtered_out: usize) {
+    // Name and details of each failing case, shown after all cases ran.
+    let mut failures: Vec<(String, String)> = Vec::new();
+    for run in runs {
+        let (report, rules) = match (&run.outcome, &run.rules) {
+            (Ok(report), Some(rules)) => (report, rules),
+            (Err(problem), _) => {
+                eprintln!("{}", report::problem_text(problem));
+                continue;
+            }
+            (Ok(_), None) => continue,
+        };
         let noun = if report.results.len() == 1 {
             "case"
         } else {
@@ -65,31 +137,14 @@ pub fn run(args: Args) -> CliResult {
         outln!(
             "\nrunning {} {noun} from {} ({})",
             report.results.len(),
-            file.path.display(),
-            file.rules.display()
+            run.file.display(),
+            rules.display()
         );
         for result in &report.results {
-            let title = format!("{}: {}", file.path.display(), result.name);
-            match &result.outcome {
-                CaseOutcome::Passed => {
-                    passed += 1;
-                    outln!("test {} ... ok", result.name);
-                }
-                CaseOutcome::Failed(mismatch) => {
-                    failed += 1;
-                    outln!("test {} ... FAILED", result.name);
-                    let mut details = format!(
-                        "expected: {}\n  actual: {} by {}\n   trace:\n",
-                        mismatch.expected, mismatch.actual_assignee, mismatch.actual_step
-                    );
-                    trace_text(&mut details, &mismatch.facts, &mismatch.trace);
-                    failures.push((title, details));
-                }
-                CaseOutcome::Broken(problem) => {
-                    failed += 1;
-                    outln!("test {} ... FAILED", result.name);
-                    failures.push((title, problem_text(problem)));
-                }
+            let verdict = if result.passed() { "ok" } else { "FAILED" };
+            outln!("test {} ... {verdict}", result.name);
+            if let Some(details) = report::failure_details(&result.outcome) {
+                failures.push((format!("{}: {}", run.file.display(), result.name), details));
             }
         }
         for (step, from) in &report.undecided_steps {
@@ -100,46 +155,24 @@ pub fn run(args: Args) -> CliResult {
     if !failures.is_empty() {
         outln!("\nfailures:");
         for (title, details) in &failures {
-            outln!("\n---- {title} ----\n{}", details.trim_end());
+            outln!("\n---- {title} ----\n{details}");
         }
         outln!("\nfailures:");
         for (title, _) in &failures {
             outln!("    {title}");
         }
     }
-    let mut closing = format!("\n{passed} passed, {failed} failed");
-    if broken_files > 0 {
-        let noun = if broken_files == 1 { "file" } else { "files" };
-        let _ = write!(closing, ", {broken_files} test {noun} not run");
+    let mut closing = format!("\n{} passed, {} failed", totals.passed, totals.failed);
+    if filtered_out > 0 {
+        let _ = write!(closing, ", {filtered_out} filtered out");
+    }
+    if totals.files_not_run > 0 {
+        let noun = if totals.files_not_run == 1 {
+            "file"
+        } else {
+            "files"
+        };
+        let _ = write!(closing, ", {} test {noun} not run", totals.files_not_run);
     }
     outln!("{closing}");
-    Ok(ExitCode::from(if broken_files > 0 {
-        EXIT_ERROR
-    } else if failed > 0 {
-        EXIT_PROBLEMS
-    } else {
-        EXIT_OK
-    }))
-}
-
-fn problem_text(problem: &Problem) -> String {
-    format!("error: {problem}\n  help: {}", problem.help)
-}
-
-/// The explanation, as `eval --explain --format human` prints it.
-fn trace_text(out: &mut String, facts: &[Fact], trace: &[TraceEntry]) {
-    let mut lines = String::new();
-    callassign::runtime::batch::human_assignment(
-        &mut lines,
-        "",
-        &callassign::runtime::evaluate::Decision {
-            assignee: None,
-            step: callassign::runtime::evaluate::DecidedBy::Unassigned,
-        },
-        Some(callassign::runtime::batch::Explained { facts, trace }),
-    );
-    // Drop the assignment line; keep the trace lines.
-    for line in lines.lines().skip(1) {
-        let _ = writeln!(out, "  {line}");
-    }
 }

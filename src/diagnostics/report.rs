@@ -1,6 +1,6 @@
 //! Report: findings rendered for people (miette's graphical report, with
-//! the `fancy` feature), for programs (JSON) and for GitHub Actions
-//! (workflow annotations).
+//! the `fancy` feature), for programs (JSON), for GitHub Actions (workflow
+//! annotations) and for code-scanning tools (SARIF).
 
 use std::fmt::Write as _;
 
@@ -112,6 +112,84 @@ pub fn github(finding: &Finding) -> String {
         escape_property(finding.code.as_str()),
         escape_data(&message)
     )
+}
+
+/// All findings as one SARIF 2.1.0 log, for code-scanning upload
+/// (`github/codeql-action/upload-sarif`). Every code is listed as a rule,
+/// so a viewer can show the rules a clean run checked too.
+pub fn sarif(findings: &[Finding]) -> String {
+    use crate::diagnostics::finding::Code;
+    let level = |severity: Severity| match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let rules: Vec<serde_json::Value> = Code::ALL
+        .iter()
+        .map(|code| {
+            serde_json::json!({
+                "id": code.as_str(),
+                "name": code.as_str().trim_start_matches("callassign::"),
+                "defaultConfiguration": {"level": level(code.severity())},
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|finding| {
+            let (line, column) = finding.line_col();
+            let (end_line, end_column) = finding.source.line_col(finding.span.end);
+            let mut text = finding.message.clone();
+            if let Some(help) = &finding.help {
+                let _ = write!(text, "\nhelp: {help}");
+            }
+            serde_json::json!({
+                "ruleId": finding.code.as_str(),
+                "ruleIndex": Code::ALL.iter().position(|code| *code == finding.code),
+                "level": level(finding.severity),
+                "message": {"text": text},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": file_uri(finding.file())},
+                        "region": {
+                            "startLine": line,
+                            "startColumn": column,
+                            "endLine": end_line,
+                            "endColumn": end_column,
+                        },
+                    },
+                }],
+            })
+        })
+        .collect();
+    let log = serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "callassign",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            // Columns count characters, as in every other report.
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    serde_json::to_string_pretty(&log).expect("a SARIF log serializes")
+}
+
+/// A file path as a relative URI reference: forward slashes, and the
+/// characters a URI cannot hold percent-encoded.
+fn file_uri(path: &str) -> String {
+    let mut uri = String::with_capacity(path.len());
+    for byte in path.replace('\\', "/").bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/:@!$&'()*+,;=".contains(&byte) {
+            uri.push(char::from(byte));
+        } else {
+            let _ = write!(uri, "%{byte:02X}");
+        }
+    }
+    uri
 }
 
 fn escape_data(text: &str) -> String {

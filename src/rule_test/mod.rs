@@ -42,6 +42,8 @@ use crate::runtime::model::{Call, Context, Fact};
 use crate::semantics::load::Loader;
 use crate::semantics::plan::{Builtin, Plan};
 
+pub mod report;
+
 /// What a test file looks like, in one line, for help texts.
 const SHAPE: &str = "a test file has `rules` (a path), `context` (a path or the context itself), optionally `input` (`native` or `cloudtalk`) and `cases`, each with `call`, `assignee` and optionally `name`, `step`, `context` and `input`; see README.md";
 
@@ -169,6 +171,8 @@ pub struct Mismatch {
     pub expected: Expected,
     /// `hs-4 (support@acme.com)`, or `unassigned`.
     pub actual_assignee: String,
+    /// The id alone, `None` for unassigned: what reports for programs show.
+    pub actual_id: Option<String>,
     pub actual_step: &'static str,
     /// Where the call's fields came from (CloudTalk records only).
     pub facts: Vec<Fact>,
@@ -544,6 +548,16 @@ fn clean_path(path: &Path) -> PathBuf {
     clean
 }
 
+impl TestFile {
+    /// Keeps only the cases whose name contains `text` (`test --filter`);
+    /// returns how many were left out.
+    pub fn retain_cases(&mut self, text: &str) -> usize {
+        let before = self.cases.len();
+        self.cases.retain(|case| case.name.contains(text));
+        before - self.cases.len()
+    }
+}
+
 /// Why a test file could not be run: its rule file cannot be read or has
 /// errors.
 #[derive(Debug)]
@@ -633,6 +647,7 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
                                     None => user.id.clone(),
                                 },
                             ),
+                            actual_id: assignee.map(str::to_string),
                             actual_step: step,
                             facts: case.facts.clone(),
                             trace,

@@ -5,6 +5,7 @@ mod common;
 mod support;
 
 mod allocations;
+mod ci_formats;
 mod cli_check;
 mod cli_eval;
 mod cli_fmt;
