@@ -24,6 +24,7 @@ macro_rules! outln {
 }
 
 mod check;
+mod completions;
 mod diff;
 mod eval;
 mod format;
@@ -76,6 +77,10 @@ enum Command {
     PrintDefault,
     /// Language server for editors (LSP over stdin/stdout)
     Lsp(lsp::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(completions::CompletionsArgs),
+    /// Print the man page, or write one per command with --out-dir
+    Man(completions::ManArgs),
 }
 
 /// Exit statuses, as documented in README.md.
@@ -144,6 +149,8 @@ pub fn main() -> ExitCode {
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Lsp(args) => lsp::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     };
     match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@ mod support;
 mod allocations;
 mod ci_formats;
 mod cli_check;
+mod cli_completions;
 mod cli_eval;
 mod cli_fmt;
 mod cli_plan;

@@ -1,0 +1,100 @@
+//! `callassign completions SHELL` and `callassign man`.
+
+use crate::common::{callassign, callassign_in, folder};
+
+const SUBCOMMANDS: [&str; 11] = [
+    "check",
+    "eval",
+    "fmt",
+    "plan",
+    "diff",
+    "stats",
+    "test",
+    "print-default",
+    "lsp",
+    "completions",
+    "man",
+];
+
+#[test]
+fn completions_are_generated_for_every_shell_and_know_every_subcommand() {
+    for (shell, marker) in [
+        ("bash", "complete -F _callassign"),
+        ("zsh", "#compdef callassign"),
+        ("fish", "complete -c callassign"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion:arg-completer[callassign]"),
+    ] {
+        let run = callassign(&["completions", shell]);
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        assert!(run.stdout.contains(marker), "{shell}:\n{}", run.stdout);
+        for subcommand in SUBCOMMANDS {
+            assert!(
+                run.stdout.contains(subcommand),
+                "{shell} lacks {subcommand}"
+            );
+        }
+        // Values of options complete too, where the shell's generator
+        // lists them.
+        if ["bash", "zsh", "fish"].contains(&shell) {
+            assert!(
+                run.stdout.contains("sarif"),
+                "{shell} lacks check --format sarif"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_bash_script_is_valid_bash() {
+    let run = callassign(&["completions", "bash"]);
+    let dir = folder(&[("callassign.bash", &run.stdout)]);
+    let status = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(dir.path().join("callassign.bash"))
+        .status()
+        .expect("bash runs");
+    assert!(status.success());
+}
+
+#[test]
+fn an_unknown_shell_is_a_usage_error_listing_the_shells() {
+    let run = callassign(&["completions", "tcsh"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("bash"), "{}", run.stderr);
+}
+
+#[test]
+fn man_prints_a_roff_page_naming_every_subcommand() {
+    let run = callassign(&["man"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with(".ie"), "{}", run.stdout);
+    assert!(run.stdout.contains(".TH callassign 1"));
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH SUBCOMMANDS"] {
+        assert!(run.stdout.contains(section), "no {section}");
+    }
+    for subcommand in SUBCOMMANDS {
+        assert!(
+            // roff escapes every hyphen.
+            run.stdout.contains(&format!(
+                "callassign\\-{}(1)",
+                subcommand.replace('-', "\\-")
+            )),
+            "no {subcommand}"
+        );
+    }
+}
+
+#[test]
+fn man_out_dir_writes_a_page_per_subcommand() {
+    let dir = folder(&[]);
+    let run = callassign_in(dir.path(), &["man", "--out-dir", "man/man1"], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let pages = dir.path().join("man/man1");
+    for subcommand in SUBCOMMANDS {
+        let page = std::fs::read_to_string(pages.join(format!("callassign-{subcommand}.1")))
+            .unwrap_or_else(|_| panic!("no page for {subcommand}"));
+        assert!(page.contains(".SH SYNOPSIS"));
+    }
+    assert!(pages.join("callassign.1").is_file());
+}
