@@ -6,7 +6,11 @@ use std::process::ExitCode;
 
 use callassign::diagnostics::finding::{sort_and_dedup, Severity};
 use callassign::diagnostics::report::{self, Style};
+use callassign::runtime::fit::context_findings;
+use callassign::semantics::compile::compile;
 use callassign::semantics::load::Loader;
+
+use super::eval::load_context;
 
 use super::{
     expand_rule_paths, use_color, CliError, CliResult, FindingFormat, EXIT_OK, EXIT_PROBLEMS,
@@ -22,15 +26,29 @@ pub struct Args {
     /// Fail (exit 1) on warnings too
     #[arg(long)]
     deny_warnings: bool,
+    /// Also check the rules against this integration context: fixed users
+    /// it lacks, and rules for another integration
+    #[arg(long, value_name = "FILE")]
+    context: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> CliResult {
     let files = expand_rule_paths(&args.paths)?;
+    let context = args
+        .context
+        .as_deref()
+        .map(|path| load_context(path).map(|context| (context, path.display().to_string())))
+        .transpose()?;
     let mut loader = Loader::new();
     let mut findings = Vec::new();
     for file in &files {
-        let compiled = callassign::compile_with(&mut loader, file)
+        let chain = loader
+            .load_chain(file)
             .map_err(|error| CliError::io(file, &error))?;
+        let compiled = compile(&chain);
+        if let (Some(plan), Some((context, context_name))) = (&compiled.plan, &context) {
+            findings.extend(context_findings(&chain, plan, context, context_name));
+        }
         findings.extend(compiled.findings);
     }
     sort_and_dedup(&mut findings);

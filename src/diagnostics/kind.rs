@@ -193,6 +193,21 @@ pub enum FindingKind {
         step: String,
     },
     MoveAroundMissingFallback,
+
+    // ---- against a context (`check --context`) ----
+    /// A fixed user that is not an active user of the context: `inactive`
+    /// holds the id of an inactive user with that address.
+    UserNotInContext {
+        email: String,
+        context: String,
+        inactive: Option<String>,
+        is_fallback: bool,
+    },
+    IntegrationMismatch {
+        ruleset: String,
+        context: String,
+        integration: String,
+    },
 }
 
 /// Why a text comparison got something else, for its help line.
@@ -281,6 +296,8 @@ impl FindingKind {
                 Code::UnknownStepReference
             }
             K::MoveRelativeToItself { .. } => Code::InvalidMove,
+            K::UserNotInContext { .. } => Code::UserNotInContext,
+            K::IntegrationMismatch { .. } => Code::IntegrationMismatch,
         }
     }
 
@@ -595,6 +612,39 @@ impl FindingKind {
                 "`move` names the fallback, which the plan does not have yet",
                 "no fallback above this line",
                 "write the `fallback` line before moving steps around it",
+            ),
+            K::UserNotInContext {
+                email,
+                context,
+                inactive,
+                is_fallback,
+            } => {
+                let outcome = if *is_fallback {
+                    "this fallback leaves every call it gets unassigned"
+                } else {
+                    "this step never decides"
+                };
+                match inactive {
+                    Some(id) => words(
+                        format!("`{email}` is an inactive user (`{id}`) of `{context}`"),
+                        "inactive in this context",
+                        format!("{outcome}: name an active user, or reactivate `{id}` (then export the context again)"),
+                    ),
+                    None => words(
+                        format!("`{email}` is not a user of `{context}`"),
+                        "no such user in this context",
+                        format!("{outcome}: fix the address, or add the user to the integration (then export the context again)"),
+                    ),
+                }
+            }
+            K::IntegrationMismatch {
+                ruleset,
+                context,
+                integration,
+            } => words(
+                format!("the rules are for `{ruleset}` but `{context}` is for `{integration}`"),
+                "the integration these rules are for",
+                format!("pass the context of `{ruleset}`, or check the rules of `{integration}` against this context"),
             ),
         }
     }

@@ -2,12 +2,14 @@
 //! contexts, assignment lines); [`directory`] reads the user lists, agents
 //! and contact owners a context names; [`cloudtalk`] reads CloudTalk's own
 //! call records as calls; [`evaluate`] runs a plan against a context and a
-//! call; [`batch`] streams JSON Lines through an evaluator; and [`time`]
-//! reads the timestamps that conditions compare.
+//! call; [`batch`] streams JSON Lines through an evaluator; [`time`] reads
+//! the timestamps that conditions compare; and [`fit`] checks a plan
+//! against one context before any call is decided.
 
 pub mod batch;
 pub mod cloudtalk;
 pub mod directory;
 pub mod evaluate;
+pub mod fit;
 pub mod model;
 pub mod time;

@@ -5,6 +5,7 @@ mod common;
 mod support;
 
 mod allocations;
+mod check_context;
 mod ci_formats;
 mod cli_check;
 mod cli_completions;

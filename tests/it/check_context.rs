@@ -1,0 +1,131 @@
+//! `check --context FILE`: rules checked against the integration they
+//! will run with.
+
+use crate::common::{callassign_in, folder, repo};
+
+const CONTEXT: &str = "integration: hubspot\nfallback: unassigned\nusers:\n  - {id: hs-1, email: admin@acme.com}\n  - {id: hs-7, email: carol@acme.com, active: false}\n";
+
+fn default_rules() -> String {
+    std::fs::read_to_string(repo().join("rules/default.rules")).unwrap()
+}
+
+#[test]
+fn fixed_users_missing_or_inactive_in_the_context_are_warned_about() {
+    let rules = "ruleset hubspot extends default\nstep user \"Admin@Acme.com\" when \"vip\" in tags\nstep user \"carol@acme.com\"\nfallback user \"ghost@acme.com\"\n";
+    let dir = folder(&[
+        ("rules/default.rules", &default_rules()),
+        ("rules/hubspot.rules", rules),
+        ("hubspot.context.yaml", CONTEXT),
+    ]);
+    let run = callassign_in(
+        dir.path(),
+        &[
+            "check",
+            "--context",
+            "hubspot.context.yaml",
+            "rules/hubspot.rules",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "warnings only: {}", run.stderr);
+    assert_eq!(run.stderr, "checked 1 file: 2 warnings\n");
+    insta::assert_snapshot!(run.stdout);
+
+    let denied = callassign_in(
+        dir.path(),
+        &[
+            "check",
+            "--deny-warnings",
+            "--context",
+            "hubspot.context.yaml",
+            "rules/hubspot.rules",
+        ],
+        b"",
+    );
+    assert_eq!(denied.code, 1);
+}
+
+#[test]
+fn rules_for_another_integration_are_warned_about_but_not_the_shared_default() {
+    let dir = folder(&[
+        ("rules/default.rules", &default_rules()),
+        (
+            "rules/zendesk.rules",
+            "ruleset zendesk extends default\ndisable contact_owner\n",
+        ),
+        ("hubspot.context.yaml", CONTEXT),
+    ]);
+    let run = callassign_in(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--context",
+            "hubspot.context.yaml",
+            "rules",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let findings: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let findings = findings.as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["code"], "callassign::integration_mismatch");
+    assert_eq!(findings[0]["severity"], "warning");
+    assert_eq!(findings[0]["file"], "rules/zendesk.rules");
+    assert_eq!(
+        findings[0]["message"],
+        "the rules are for `zendesk` but `hubspot.context.yaml` is for `hubspot`"
+    );
+    assert_eq!(
+        (findings[0]["line"].as_u64(), findings[0]["column"].as_u64()),
+        (Some(1), Some(9))
+    );
+}
+
+#[test]
+fn the_shipped_hubspot_rules_fit_the_example_context() {
+    let run = callassign_in(
+        &repo(),
+        &[
+            "check",
+            "--deny-warnings",
+            "--context",
+            "examples/hubspot.context.yaml",
+            "rules/hubspot.rules",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn an_unreadable_context_is_a_usage_error() {
+    let dir = folder(&[("rules/default.rules", &default_rules())]);
+    let missing = callassign_in(
+        dir.path(),
+        &["check", "--context", "nope.yaml", "rules"],
+        b"",
+    );
+    assert_eq!(missing.code, 2);
+    assert_eq!(missing.stderr, "error: `nope.yaml` does not exist\n");
+    let dir = folder(&[
+        ("rules/default.rules", &default_rules()),
+        ("bad.yaml", "users: 3\n"),
+    ]);
+    let invalid = callassign_in(
+        dir.path(),
+        &["check", "--context", "bad.yaml", "rules"],
+        b"",
+    );
+    assert_eq!(invalid.code, 2);
+    assert!(
+        invalid
+            .stderr
+            .starts_with("error: `bad.yaml` is not a valid context"),
+        "{}",
+        invalid.stderr
+    );
+}
