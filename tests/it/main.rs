@@ -7,6 +7,7 @@ mod support;
 mod allocations;
 mod check_context;
 mod ci_formats;
+mod ci_integration;
 mod cli_check;
 mod cli_completions;
 mod cli_eval;
