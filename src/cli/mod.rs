@@ -30,6 +30,7 @@ mod eval;
 mod format;
 mod lsp;
 mod plan;
+mod schema;
 mod stats;
 mod test;
 
@@ -77,6 +78,8 @@ enum Command {
     PrintDefault,
     /// Language server for editors (LSP over stdin/stdout)
     Lsp(lsp::Args),
+    /// Print the JSON Schema of a call, a context or a rule-test file
+    Schema(schema::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions(completions::CompletionsArgs),
     /// Print the man page, or write one per command with --out-dir
@@ -149,6 +152,7 @@ pub fn main() -> ExitCode {
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Lsp(args) => lsp::run(args),
+        Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
     };

@@ -179,31 +179,62 @@ pub struct Mismatch {
     pub trace: Vec<TraceEntry>,
 }
 
+/// A rule-test file: calls, each with the assignee a rule file must give it.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawFile {
+    /// The rule file under test, relative to this file.
     rules: String,
+    /// The integration context: a path (relative to this file) or the context itself.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "crate::runtime::model::schema::PathOr<Context>")
+    )]
     context: serde_yaml::Value,
-    /// What the calls are; a case may say otherwise.
+    /// What the calls are: `native` (the default) or `cloudtalk` records;
+    /// a case may say otherwise.
     #[serde(default)]
     input: InputFormat,
     cases: Vec<RawCase>,
 }
 
+/// One case: a call and what the rules must decide for it.
 #[derive(Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "Case")
+)]
 #[serde(deny_unknown_fields)]
 struct RawCase {
+    /// What the case proves; `--filter` matches it.
     #[serde(default)]
     name: Option<String>,
+    /// The call: written inline, or a `.json`/`.yaml` file relative to this file.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "crate::runtime::model::schema::PathOr<Call<'static>>")
+    )]
     call: serde_yaml::Value,
+    /// A context for this case only, replacing the file's.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::PathOr<Context>>")
+    )]
     context: Option<serde_yaml::Value>,
+    /// `native` or `cloudtalk`: what this case's call is, when not the file's.
     #[serde(default)]
     input: Option<InputFormat>,
-    /// Absent (`None`) is an error; `null` (`Some(None)`) means unassigned.
+    /// The integration user id the call must go to, or null: it must stay unassigned.
+    // Absent (`None`) is an error; `null` (`Some(None)`) means unassigned.
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "assignee_schema"))]
     assignee: Option<Option<String>>,
+    /// The step that must decide.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "step_schema"))]
     step: Option<String>,
 }
 
@@ -222,6 +253,74 @@ fn step_names() -> Vec<&'static str> {
         DecidedBy::Unassigned.name(),
     ]);
     names
+}
+
+/// The schema of a rule-test file (see [`crate::runtime::model::schema`]).
+#[cfg(feature = "schema")]
+pub fn schema() -> String {
+    use crate::runtime::model::schema::{document, text};
+    let mut schema = document::<RawFile>("callassign rule tests");
+    // An inline call without `id` gets the case's name.
+    if let Some(required) = schema
+        .pointer_mut("/definitions/Call/required")
+        .and_then(|required| required.as_array_mut())
+    {
+        required.retain(|field| field != "id");
+    }
+    // `assignee` has a serde default only to tell absent from `null`;
+    // absent is an error.
+    if let Some(required) = schema
+        .pointer_mut("/definitions/Case/required")
+        .and_then(|required| required.as_array_mut())
+    {
+        required.push("assignee".into());
+    }
+    // A case's call is a native call unless the case, or else the file,
+    // says `input: cloudtalk`: then it is a CloudTalk record, which has a
+    // shape of its own. So the case accepts any object as its call, and
+    // the native shape is required where the input is native.
+    let native_call = schema
+        .pointer_mut("/definitions/Case/properties/call")
+        .map(|call| {
+            std::mem::replace(
+                call,
+                serde_json::json!({
+                    "description": "The call: written inline, or a `.json`/`.yaml` file relative to this file. A CloudTalk record with `input: cloudtalk`.",
+                    "anyOf": [{"type": "string"}, {"type": "object"}],
+                }),
+            )
+        });
+    if let Some(native_call) = native_call {
+        let says = |input: &str| serde_json::json!({"required": ["input"], "properties": {"input": {"const": input}}});
+        let native_case = serde_json::json!({"properties": {"call": native_call}});
+        schema.insert("if".into(), says("cloudtalk"));
+        schema.insert(
+            "then".into(),
+            serde_json::json!({"properties": {"cases": {"items": {"if": says("native"), "then": native_case}}}}),
+        );
+        schema.insert(
+            "else".into(),
+            serde_json::json!({"properties": {"cases": {"items": {"if": says("cloudtalk"), "else": native_case}}}}),
+        );
+    }
+    text(&schema)
+}
+
+/// `assignee` must be written, but may be `null`.
+#[cfg(feature = "schema")]
+fn assignee_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "The integration user id the call must go to, or null: it must stay unassigned.",
+        "type": ["string", "null"]
+    })
+}
+
+/// `step` takes the names an assignment can carry.
+#[cfg(feature = "schema")]
+fn step_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut names: Vec<serde_json::Value> = step_names().into_iter().map(Into::into).collect();
+    names.push(serde_json::Value::Null);
+    schemars::json_schema!({"type": ["string", "null"], "enum": names})
 }
 
 /// Reads a test file and everything it names except the rules, which

@@ -16,14 +16,21 @@ use crate::runtime::model::context::{looks_like_email, ContextProblem, User, MAX
 
 /// A saved user list: its format and one file or a list of pages.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "{F}Source")
+)]
 #[serde(deny_unknown_fields)]
 pub struct Source<F> {
     pub format: F,
+    /// Relative to the context file.
     pub path: Paths,
 }
 
 /// One path, or a list of them (a paginated export).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Paths {
     One(String),
@@ -42,6 +49,7 @@ impl Paths {
 
 /// The user lists `users_from` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UserListFormat {
     /// HubSpot `GET /crm/v3/owners`: `results[]` with `id`, `email`, `archived`.
@@ -104,6 +112,7 @@ impl UserListFormat {
 
 /// The telephony directories `telephony_users_from` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TelephonyFormat {
     /// CloudTalk `GET /api/agents/index.json`: `responseData.data[].Agent`
@@ -113,6 +122,7 @@ pub enum TelephonyFormat {
 
 /// The contact-owner lists `contact_owners_from` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OwnersFormat {
     /// A CSV with the header `contact,owner` or `number,owner`.

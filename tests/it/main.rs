@@ -25,6 +25,7 @@ mod hardening;
 mod lsp;
 mod quick_fixes;
 mod regressions;
+mod schemas;
 mod sources;
 mod stats;
 mod steps;

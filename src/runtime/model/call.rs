@@ -107,21 +107,59 @@ impl<'de> Deserialize<'de> for Status {
 }
 
 /// One exported call.
+// Read by hand (`impl Deserialize` below), so that unknown keys are
+// counted and near-misses refused; the schema attributes say what the
+// reader accepts.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Call<'a> {
+    /// The call's id in the telephony system.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "crate::runtime::model::schema::TextOrNumber")
+    )]
     pub id: Cow<'a, str>,
     pub direction: Direction,
     pub status: Status,
+    /// The e-mail of the telephony user (agent) who had the call.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
     pub agent: Option<Cow<'a, str>>,
+    /// When the call started, RFC 3339 (`2026-11-23T10:00:00Z`).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
     pub started_at: Option<Cow<'a, str>>,
+    /// Talking time in seconds.
     pub duration_s: Option<i64>,
+    /// The other party's number, E.164 (`+442071234567`).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
     pub number: Option<Cow<'a, str>>,
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<Vec<crate::runtime::model::schema::TextOrNumber>>")
+    )]
     pub tags: Vec<Cow<'a, str>>,
     /// The last reached step of the call flow (`flow` in the input).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(
+            rename = "flow",
+            with = "Option<Vec<FlowStep<'a>>>",
+            description = "The reached call-flow steps, in order; the rules look at the last one."
+        )
+    )]
     pub last_step: Option<FlowStep<'a>>,
     pub contact: Option<Contact<'a>>,
     /// Top-level keys callassign does not read, in input order, for the
     /// batch summary (exporters add their own; none are silently dropped).
+    #[cfg_attr(feature = "schema", schemars(skip))]
     pub unknown_keys: UnknownKeys<'a>,
 }
 
@@ -208,24 +246,50 @@ pub struct Fact {
 /// A reached call-flow step. `type` is open: unknown types are kept and
 /// never carry an assignee.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FlowStep<'a> {
     #[serde(borrow, rename = "type", deserialize_with = "text")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "crate::runtime::model::schema::TextOrNumber")
+    )]
     pub kind: Cow<'a, str>,
     #[serde(borrow, default, deserialize_with = "optional_text")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
     pub agent: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "optional_text")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
     pub email: Option<Cow<'a, str>>,
 }
 
 /// The contact the call was with, as the integrated app knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Contact<'a> {
     #[serde(borrow, default, deserialize_with = "optional_text")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
     pub id: Option<Cow<'a, str>>,
     /// An integration user **id**, not an e-mail.
     #[serde(borrow, default, deserialize_with = "optional_text")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
     pub owner: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "optional_text")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
     pub favorite_agent: Option<Cow<'a, str>>,
 }
 

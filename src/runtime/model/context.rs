@@ -17,6 +17,7 @@ use crate::runtime::directory::{
 pub const MAX_CONTEXT_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum FallbackMode {
     /// The user who installed the integration, when configured and active.
@@ -27,6 +28,7 @@ pub enum FallbackMode {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Context {
     /// The integration's name, used in explanations (`hubspot`).
@@ -39,6 +41,10 @@ pub struct Context {
     pub fallback: FallbackMode,
     /// The id of the user who installed the integration.
     #[serde(default, deserialize_with = "optional_id")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
     pub installer: Option<String>,
     #[serde(default)]
     pub users: Vec<User>,
@@ -51,10 +57,22 @@ pub struct Context {
     /// Manual links: a telephony e-mail or CloudTalk agent id → an
     /// integration user id. Checked before e-mail matching.
     #[serde(default, deserialize_with = "pairs")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(
+            with = "std::collections::BTreeMap<String, crate::runtime::model::schema::TextOrNumber>"
+        )
+    )]
     pub user_map: Vec<(String, String)>,
     /// The e-mail for voicemail steps that carry none: by internal number,
     /// or `default`.
     #[serde(default, deserialize_with = "pairs")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(
+            with = "std::collections::BTreeMap<String, crate::runtime::model::schema::TextOrNumber>"
+        )
+    )]
     pub voicemail_email: Vec<(String, String)>,
     /// Contact owners by CloudTalk contact id or number.
     #[serde(default)]
@@ -80,9 +98,14 @@ fn default_integration() -> String {
 /// Unknown keys are refused: a misspelt `activ: false` silently ignored
 /// would keep a deactivated user receiving calls.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct User {
     #[serde(deserialize_with = "id")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "crate::runtime::model::schema::TextOrNumber")
+    )]
     pub id: String,
     #[serde(default)]
     pub email: Option<String>,

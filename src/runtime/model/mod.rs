@@ -7,6 +7,8 @@
 pub mod assignment;
 pub mod call;
 pub mod context;
+#[cfg(feature = "schema")]
+pub mod schema;
 
 pub use assignment::{Assignment, ErrorLine};
 pub use call::{Call, Contact, Direction, Fact, FlowStep, Status};
