@@ -14,7 +14,7 @@
 //! [`diagnostics`] holds the findings every stage reports, with stable
 //! codes, and renders them. [`impact`] reports what rules do to a history
 //! of calls (diff, stats), and [`rule_test`] runs the YAML rule tests teams
-//! keep beside their rules.
+//! keep beside their rules. [`scaffold`] is the project a team starts from.
 //!
 //! ```
 //! use callassign::{compile_text, runtime::evaluate::Evaluator, runtime::model::{Call, Context}};
@@ -77,6 +77,7 @@ pub mod impact;
 pub mod lsp;
 pub mod rule_test;
 pub mod runtime;
+pub mod scaffold;
 pub mod semantics;
 pub mod syntax;
 

@@ -28,6 +28,7 @@ mod completions;
 mod diff;
 mod eval;
 mod format;
+mod init;
 mod lsp;
 mod plan;
 mod schema;
@@ -78,6 +79,8 @@ enum Command {
     PrintDefault,
     /// Language server for editors (LSP over stdin/stdout)
     Lsp(lsp::Args),
+    /// Start a project: rules extending the default, rule tests, a context and a CI job
+    Init(init::Args),
     /// Print the JSON Schema of a call, a context or a rule-test file
     Schema(schema::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
@@ -152,6 +155,7 @@ pub fn main() -> ExitCode {
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Lsp(args) => lsp::run(args),
+        Command::Init(args) => init::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),

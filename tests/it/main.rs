@@ -12,6 +12,7 @@ mod cli_check;
 mod cli_completions;
 mod cli_eval;
 mod cli_fmt;
+mod cli_init;
 mod cli_plan;
 mod cli_test;
 mod cloudtalk;

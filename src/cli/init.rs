@@ -1,0 +1,74 @@
+//! `callassign init [--integration NAME] [DIR]`: write the starting project
+//! of `callassign::scaffold`, refusing to overwrite anything.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use callassign::scaffold::{self, DEFAULT_INTEGRATION};
+
+use super::{CliError, CliResult, EXIT_OK};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The integration the rules are for; names the rule, test and context files
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_INTEGRATION)]
+    integration: String,
+    /// The repository to write into (`rules/`, `contexts/` and
+    /// `.github/workflows/` inside it) [default: .]
+    dir: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> CliResult {
+    // Paths are shown as the user would type them: `rules/…` in the
+    // current folder, `DIR/rules/…` elsewhere.
+    let place = |relative: &PathBuf| match &args.dir {
+        Some(dir) => dir.join(relative),
+        None => relative.clone(),
+    };
+    let files = scaffold::project(&args.integration)
+        .map_err(|bad| CliError::new(bad.message).help(bad.help))?;
+    // Nothing is written unless everything can be: a half-written project
+    // would be worse than none.
+    let existing: Vec<String> = files
+        .iter()
+        .map(|file| place(&file.path))
+        .filter(|path| path.symlink_metadata().is_ok())
+        .map(|path| format!("`{}`", path.display()))
+        .collect();
+    if !existing.is_empty() {
+        let verb = if existing.len() == 1 {
+            "exists"
+        } else {
+            "exist"
+        };
+        return Err(CliError::new(format!(
+            "{} already {verb}; `init` overwrites nothing",
+            existing.join(", ")
+        ))
+        .help("move it away, or run `init` with another `--integration` or folder"));
+    }
+    for file in &files {
+        let path = place(&file.path);
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).map_err(|error| {
+                CliError::new(format!("cannot create `{}`: {error}", folder.display()))
+            })?;
+        }
+        // `create_new` keeps the promise even if a file appeared meanwhile.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut out| std::io::Write::write_all(&mut out, file.text.as_bytes()))
+            .map_err(|error| {
+                CliError::new(format!("cannot write `{}`: {error}", path.display()))
+            })?;
+        outln!("created {}", path.display());
+    }
+    outln!(
+        "\nnext: list the users of {} in {}, then run\n  callassign check && callassign test",
+        args.integration,
+        place(&files[2].path).display()
+    );
+    Ok(ExitCode::from(EXIT_OK))
+}

@@ -1,0 +1,213 @@
+//! `callassign init`: a project a team starts from, in an empty folder,
+//! that passes `check`, `test` and `fmt --check` as written.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::{callassign_in, folder};
+
+const FILES: [&str; 4] = [
+    "rules/hubspot.rules",
+    "rules/tests/hubspot.yaml",
+    "contexts/hubspot.yaml",
+    ".github/workflows/callassign.yml",
+];
+
+fn init(dir: &Path, args: &[&str]) -> crate::common::Run {
+    let mut full = vec!["init"];
+    full.extend_from_slice(args);
+    callassign_in(dir, &full, b"")
+}
+
+#[test]
+fn init_in_an_empty_folder_passes_check_test_and_fmt_check() {
+    let dir = folder(&[]);
+    let run = init(dir.path(), &["--integration", "hubspot"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for file in FILES {
+        assert!(
+            run.stdout.contains(&format!("created {file}\n")),
+            "{}",
+            run.stdout
+        );
+        assert!(dir.path().join(file).is_file(), "{file}");
+    }
+    // No default.rules is written: `extends default` finds the built-in one.
+    assert!(!dir.path().join("rules/default.rules").exists());
+
+    let check = callassign_in(dir.path(), &["check", "--deny-warnings"], b"");
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    let fmt = callassign_in(dir.path(), &["fmt", "--check"], b"");
+    assert_eq!(fmt.code, 0, "{}{}", fmt.stdout, fmt.stderr);
+    let test = callassign_in(dir.path(), &["test"], b"");
+    assert_eq!(test.code, 0, "{}{}", test.stdout, test.stderr);
+    assert!(
+        test.stdout.ends_with("6 passed, 0 failed\n"),
+        "{}",
+        test.stdout
+    );
+    // Every step of the plan decides one of the cases.
+    assert!(!test.stdout.contains("note:"), "{}", test.stdout);
+    let fit = callassign_in(
+        dir.path(),
+        &[
+            "check",
+            "--deny-warnings",
+            "--context",
+            "contexts/hubspot.yaml",
+            "rules/hubspot.rules",
+        ],
+        b"",
+    );
+    assert_eq!(fit.code, 0, "{}{}", fit.stdout, fit.stderr);
+}
+
+#[test]
+fn the_commented_edits_compile_when_uncommented() {
+    let dir = folder(&[]);
+    assert_eq!(init(dir.path(), &["--integration", "pipedrive"]).code, 0);
+    let path = dir.path().join("rules/pipedrive.rules");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edits: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("# "))
+        .filter(|line| {
+            ["disable ", "move ", "step ", "fallback "]
+                .iter()
+                .any(|keyword| line.starts_with(keyword))
+        })
+        .collect();
+    assert_eq!(edits.len(), 9, "{edits:?}");
+    // One file may have one fallback: each fallback example on its own,
+    // with every other edit.
+    let fallbacks: Vec<&str> = edits
+        .iter()
+        .copied()
+        .filter(|e| e.starts_with("fallback"))
+        .collect();
+    assert_eq!(fallbacks.len(), 2);
+    for fallback in fallbacks {
+        let mut uncommented = text.clone();
+        for edit in &edits {
+            if !edit.starts_with("fallback") || *edit == fallback {
+                uncommented = uncommented.replace(&format!("# {edit}\n"), &format!("{edit}\n"));
+            }
+        }
+        std::fs::write(&path, &uncommented).unwrap();
+        let check = callassign_in(dir.path(), &["check", "rules/pipedrive.rules"], b"");
+        assert_eq!(
+            check.code, 0,
+            "{fallback}:\n{uncommented}\n{}",
+            check.stdout
+        );
+        let plan = callassign_in(dir.path(), &["plan", "rules/pipedrive.rules"], b"");
+        assert!(
+            plan.stdout.contains("user \"sales-ops@example.com\""),
+            "{}",
+            plan.stdout
+        );
+        assert!(
+            !plan.stdout.contains("contact_owner"),
+            "disabled: {}",
+            plan.stdout
+        );
+    }
+}
+
+#[test]
+fn init_refuses_to_overwrite_and_writes_nothing_then() {
+    let dir = folder(&[("contexts/hubspot.yaml", "integration: hubspot # ours\n")]);
+    let run = init(dir.path(), &["--integration", "hubspot"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: `contexts/hubspot.yaml` already exists; `init` overwrites nothing\n  help: move it away, or run `init` with another `--integration` or folder\n"
+    );
+    assert!(!dir.path().join("rules").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("contexts/hubspot.yaml")).unwrap(),
+        "integration: hubspot # ours\n"
+    );
+    // Another integration beside it is fine, but the CI job exists now.
+    assert_eq!(init(dir.path(), &["--integration", "zendesk"]).code, 0);
+    let again = init(dir.path(), &["--integration", "freshdesk"]);
+    assert_eq!(again.code, 2);
+    assert!(
+        again
+            .stderr
+            .contains("`.github/workflows/callassign.yml` already exists"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn init_writes_into_a_named_folder_with_a_default_integration() {
+    let dir = folder(&[]);
+    let run = init(dir.path(), &["team-rules"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("created team-rules/rules/crm.rules\n"),
+        "{}",
+        run.stdout
+    );
+    let project = dir.path().join("team-rules");
+    let test = callassign_in(&project, &["test"], b"");
+    assert_eq!(test.code, 0, "{}", test.stdout);
+}
+
+#[test]
+fn a_name_that_cannot_name_a_ruleset_is_refused() {
+    let dir = folder(&[]);
+    for (name, message) in [
+        ("hub spot", "error: `hub spot` cannot name a ruleset"),
+        ("1crm", "error: `1crm` cannot name a ruleset"),
+        ("step", "error: `step` cannot name a ruleset"),
+        (
+            "default",
+            "error: `default` is the built-in priority the new rules extend",
+        ),
+    ] {
+        let run = init(dir.path(), &["--integration", name]);
+        assert_eq!(run.code, 2, "{name}");
+        assert!(run.stderr.starts_with(message), "{name}: {}", run.stderr);
+        assert!(run.stderr.contains("help: "), "{}", run.stderr);
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn the_ci_job_runs_green_on_the_new_project() {
+    let dir = folder(&[]);
+    assert_eq!(init(dir.path(), &["--integration", "hubspot"]).code, 0);
+    let workflow: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(dir.path().join(".github/workflows/callassign.yml")).unwrap(),
+    )
+    .unwrap();
+    let binary = std::path::PathBuf::from(env!("CARGO_BIN_EXE_callassign"));
+    let path = format!(
+        "{}:{}",
+        binary.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut ran = Vec::new();
+    for step in workflow["jobs"]["rules"]["steps"].as_sequence().unwrap() {
+        let (Some(name), Some(script)) = (step["name"].as_str(), step["run"].as_str()) else {
+            continue;
+        };
+        if name.starts_with("Install") {
+            continue;
+        }
+        let output = Command::new("bash")
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{name}: {output:?}");
+        ran.push(name.to_string());
+    }
+    assert_eq!(ran.len(), 3, "{ran:?}");
+}
