@@ -3,29 +3,12 @@
 //! run here with bash against the real binary, as a runner would.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_yaml::Value;
 
-use crate::common::{folder, repo};
-
-/// A folder whose `callassign` is the binary under test, first on PATH.
-fn path_with_binary() -> String {
-    let binary = PathBuf::from(env!("CARGO_BIN_EXE_callassign"));
-    let dir = binary.parent().unwrap().display().to_string();
-    format!("{dir}:{}", std::env::var("PATH").unwrap_or_default())
-}
-
-fn git(folder: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .current_dir(folder)
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "git {args:?}: {output:?}");
-}
+use crate::common::{folder, git, github_step, path_with_binary, repo};
 
 /// What `${{ … }}` expressions of the action stand for in a pull request
 /// event: inputs (their defaults, overridden by `inputs`) and a few of the
@@ -111,17 +94,8 @@ fn run_action(dir: &Path, inputs: &HashMap<&str, &str>) -> Vec<StepRun> {
             }
         }
         let script = step["run"].as_str().unwrap();
-        let mut command = Command::new("bash");
-        // What GitHub runs a bash step with.
-        command
-            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
-            .current_dir(dir)
-            .env(
-                "PATH",
-                format!("{}:{}", fake_bin.display(), path_with_binary()),
-            )
-            .env("NO_COLOR", "1")
-            .env("RUNNER_TEMP", temp.path());
+        let mut command = github_step(script, dir, &[&fake_bin]);
+        command.env("RUNNER_TEMP", temp.path());
         if let Some(env) = step["env"].as_mapping() {
             for (key, value) in env {
                 command.env(

@@ -2,9 +2,8 @@
 //! that passes `check`, `test` and `fmt --check` as written.
 
 use std::path::Path;
-use std::process::Command;
 
-use crate::common::{callassign_in, folder};
+use crate::common::{callassign_in, folder, github_step};
 
 const FILES: [&str; 4] = [
     "rules/hubspot.rules",
@@ -185,12 +184,6 @@ fn the_ci_job_runs_green_on_the_new_project() {
         &std::fs::read_to_string(dir.path().join(".github/workflows/callassign.yml")).unwrap(),
     )
     .unwrap();
-    let binary = std::path::PathBuf::from(env!("CARGO_BIN_EXE_callassign"));
-    let path = format!(
-        "{}:{}",
-        binary.parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let mut ran = Vec::new();
     for step in workflow["jobs"]["rules"]["steps"].as_sequence().unwrap() {
         let (Some(name), Some(script)) = (step["name"].as_str(), step["run"].as_str()) else {
@@ -199,13 +192,7 @@ fn the_ci_job_runs_green_on_the_new_project() {
         if name.starts_with("Install") {
             continue;
         }
-        let output = Command::new("bash")
-            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
-            .current_dir(dir.path())
-            .env("PATH", &path)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
+        let output = github_step(script, dir.path(), &[]).output().unwrap();
         assert!(output.status.success(), "{name}: {output:?}");
         ran.push(name.to_string());
     }

@@ -2,6 +2,7 @@
 //! model of the documented priority, the reports as snapshots, and the
 //! command line (exit statuses, `--base` against a real git repository).
 
+use crate::common::git;
 use crate::support;
 
 use std::collections::BTreeMap;
@@ -465,16 +466,6 @@ fn usage_and_input_errors_exit_2() {
 }
 
 // ---- `--base`: the old rules from git ----
-
-fn git(folder: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .current_dir(folder)
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "git {args:?}: {output:?}");
-}
 
 /// A repository whose committed `rules/team.rules` extends the committed
 /// `rules/default.rules`; both are changed afterwards in the work tree.

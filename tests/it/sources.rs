@@ -3,14 +3,13 @@
 //! old rules of a git revision read without a checkout.
 
 use std::path::Path;
-use std::process::Command;
 
 use callassign::semantics::compile::compile;
 use callassign::semantics::load::{
     GitRevision, Loader, Overlay, BUILTIN_DEFAULT_NAME, BUILTIN_DEFAULT_TEXT,
 };
 
-use crate::common::{callassign, callassign_in, folder, repo};
+use crate::common::{callassign, callassign_in, folder, git, repo};
 
 const TEAM: &str = "ruleset team extends default\ndisable contact_owner\n";
 
@@ -158,16 +157,6 @@ fn an_unsaved_new_file_can_be_extended_before_it_exists_on_disk() {
         compiled.plan.unwrap().steps[0].step.to_string(),
         "voicemail_email"
     );
-}
-
-fn git(folder: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .current_dir(folder)
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "git {args:?}: {output:?}");
 }
 
 /// A repository with `rules/team.rules` extending `rules/base.rules` and a

@@ -102,3 +102,43 @@ pub fn eval_hubspot_in(cwd: &Path, context: &str, extra: &[&str], stdin: &[u8]) 
     args.extend(extra);
     callassign_in(cwd, &args, stdin)
 }
+
+/// Runs `git ARGS` in `folder`, which must succeed.
+pub fn git(folder: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .current_dir(folder)
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {output:?}");
+}
+
+/// `PATH` with the folder of the binary under test first, for scripts
+/// that call `callassign` by name (CI steps, hooks).
+pub fn path_with_binary() -> String {
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_callassign"));
+    let folder = binary.parent().expect("the binary is in a folder");
+    format!(
+        "{}:{}",
+        folder.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// A bash step of a GitHub Actions job, as the runner starts it, in `cwd`
+/// with `callassign` on `PATH` (after `extra_path` folders) and colour off.
+pub fn github_step(script: &str, cwd: &Path, extra_path: &[&Path]) -> Command {
+    let mut path = String::new();
+    for folder in extra_path {
+        path.push_str(&format!("{}:", folder.display()));
+    }
+    path.push_str(&path_with_binary());
+    let mut command = Command::new("bash");
+    command
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+        .current_dir(cwd)
+        .env("PATH", path)
+        .env("NO_COLOR", "1");
+    command
+}
