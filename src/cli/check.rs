@@ -3,14 +3,17 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use callassign::diagnostics::finding::{sort_and_dedup, Severity};
 use callassign::diagnostics::report::{self, Style};
-use callassign::runtime::fit::context_findings;
+use callassign::runtime::fit::{context_file_findings, context_findings};
+use callassign::runtime::model::context::ContextWarning;
 use callassign::semantics::compile::compile;
 use callassign::semantics::load::Loader;
+use callassign::syntax::source::Source;
 
-use super::eval::load_context;
+use super::eval::read_context;
 
 use super::{
     expand_rule_paths, use_color, CliError, CliResult, FindingFormat, EXIT_OK, EXIT_PROBLEMS,
@@ -37,10 +40,24 @@ pub fn run(args: Args) -> CliResult {
     let context = args
         .context
         .as_deref()
-        .map(|path| load_context(path).map(|context| (context, path.display().to_string())))
+        .map(|path| read_context(path).map(|context| (context, path.display().to_string())))
         .transpose()?;
     let mut loader = Loader::new();
     let mut findings = Vec::new();
+    if let (Some(path), Some((context, _))) = (&args.context, &context) {
+        // `user_map` links are reported in the context file, like any
+        // finding; the other warnings as `eval` gives them.
+        let text = std::fs::read_to_string(path).map_err(|error| CliError::io(path, &error))?;
+        findings.extend(context_file_findings(
+            context,
+            &Arc::new(Source::from_path(path, text)),
+        ));
+        for warning in context.warnings() {
+            if !matches!(warning, ContextWarning::UserMapTarget { .. }) {
+                eprintln!("warning: {}: {warning}", path.display());
+            }
+        }
+    }
     for file in &files {
         let chain = loader
             .load_chain(file)

@@ -241,7 +241,17 @@ fn read_limited(path: &Path, limit: usize) -> Result<String, CliError> {
 /// Reads and validates an integration context and the directories it
 /// names; says on stderr what is odd but usable (an installer who left).
 pub fn load_context(path: &Path) -> Result<Context, CliError> {
-    let context = Context::load(path).map_err(|problems| {
+    let context = read_context(path)?;
+    for warning in context.warnings() {
+        eprintln!("warning: {}: {warning}", path.display());
+    }
+    Ok(context)
+}
+
+/// Reads and validates an integration context, leaving its warnings to
+/// the caller.
+pub fn read_context(path: &Path) -> Result<Context, CliError> {
+    Context::load(path).map_err(|problems| {
         let mut message = problems[0].message.clone();
         // The first line names the file; the others need not repeat it.
         let named = format!("`{}`: ", path.display());
@@ -257,9 +267,5 @@ pub fn load_context(path: &Path) -> Result<Context, CliError> {
             "" => error,
             help => error.help(help),
         }
-    })?;
-    for warning in context.warnings() {
-        eprintln!("warning: {}: {warning}", path.display());
-    }
-    Ok(context)
+    })
 }

@@ -208,6 +208,14 @@ pub enum FindingKind {
         context: String,
         integration: String,
     },
+    /// A `user_map` link, in the context file, to a user who matches
+    /// nothing: `inactive` when the user exists but is inactive.
+    UserMapTargetNotInContext {
+        from: String,
+        to: String,
+        integration: String,
+        inactive: bool,
+    },
 }
 
 /// Why a text comparison got something else, for its help line.
@@ -296,7 +304,9 @@ impl FindingKind {
                 Code::UnknownStepReference
             }
             K::MoveRelativeToItself { .. } => Code::InvalidMove,
-            K::UserNotInContext { .. } => Code::UserNotInContext,
+            K::UserNotInContext { .. } | K::UserMapTargetNotInContext { .. } => {
+                Code::UserNotInContext
+            }
             K::IntegrationMismatch { .. } => Code::IntegrationMismatch,
         }
     }
@@ -645,6 +655,20 @@ impl FindingKind {
                 format!("the rules are for `{ruleset}` but `{context}` is for `{integration}`"),
                 "the integration these rules are for",
                 format!("pass the context of `{ruleset}`, or check the rules of `{integration}` against this context"),
+            ),
+            K::UserMapTargetNotInContext {
+                from,
+                to,
+                integration,
+                inactive,
+            } => words(
+                if *inactive {
+                    format!("`user_map` links `{from}` to `{to}`, who is not active in {integration}")
+                } else {
+                    format!("`user_map` links `{from}` to `{to}`, who is not a user of {integration}")
+                },
+                if *inactive { "an inactive user" } else { "no such user" },
+                format!("the link wins over e-mail matching, so `{from}` matches no user: link an active user's id, or remove the line"),
             ),
         }
     }

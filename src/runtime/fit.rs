@@ -1,14 +1,18 @@
 //! A plan checked against the context it will run with (`check --context`):
 //! fixed users who are not active users of the integration, so their steps
 //! can never decide, and rules written for another integration than the
-//! context's. Both are warnings: the context may be a stale export.
+//! context's; and, in the context file itself, `user_map` links to users
+//! who match nothing. All are warnings: the context may be a stale export.
+
+use std::sync::Arc;
 
 use crate::diagnostics::finding::Finding;
 use crate::diagnostics::kind::FindingKind;
-use crate::runtime::model::context::{Directory, Lookup};
+use crate::runtime::model::context::{ContextWarning, Directory, Lookup};
 use crate::runtime::model::Context;
 use crate::semantics::load::Chain;
 use crate::semantics::plan::{Fallback, Plan, StepId};
+use crate::syntax::source::{Source, Span};
 
 /// Rule files meant to be extended rather than run for one integration.
 const SHARED_BASE: &str = "default";
@@ -69,4 +73,94 @@ pub fn context_findings(
         }
     }
     findings
+}
+
+/// Findings in the context file for its `user_map` links that match
+/// nothing (among [`Context::warnings`]), at the line of each link.
+pub fn context_file_findings(context: &Context, source: &Arc<Source>) -> Vec<Finding> {
+    context
+        .warnings()
+        .into_iter()
+        .filter_map(|warning| match warning {
+            ContextWarning::UserMapTarget {
+                from,
+                to,
+                integration,
+                inactive,
+            } => {
+                let span = link_span(&source.text, &from);
+                Some(Finding::new(
+                    FindingKind::UserMapTargetNotInContext {
+                        from,
+                        to,
+                        integration,
+                        inactive,
+                    },
+                    source,
+                    span,
+                ))
+            }
+            ContextWarning::Installer { .. } => None,
+        })
+        .collect()
+}
+
+/// Where the link from `from` is written: the rest of the first line
+/// after `user_map` that names it, up to a comment (YAML or JSON alike), else the
+/// `user_map` key, else the start of the file. Contexts are read without
+/// positions, so the text is searched.
+fn link_span(text: &str, from: &str) -> Span {
+    let Some(key) = text.find("user_map") else {
+        return Span::new(0, 0);
+    };
+    let Some(found) = text[key..].find(from.trim()).map(|at| key + at) else {
+        return Span::new(key, key + "user_map".len());
+    };
+    let line_end = text[found..]
+        .find('\n')
+        .map_or(text.len(), |end| found + end);
+    let line = &text[found..line_end];
+    // A YAML comment after the link is not part of it.
+    let line = line.find(" #").map_or(line, |comment| &line[..comment]);
+    let link = line.trim_end().trim_end_matches(',');
+    Span::new(found, found + link.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spanned<'t>(text: &'t str, from: &str) -> &'t str {
+        let span = link_span(text, from);
+        &text[span.start..span.end]
+    }
+
+    #[test]
+    fn a_link_is_found_in_yaml_blocks_flow_mappings_and_json() {
+        assert_eq!(
+            spanned("users: []\nuser_map:\n  a@x.com: '1'  # note\n", "a@x.com"),
+            "a@x.com: '1'"
+        );
+        assert_eq!(
+            spanned("user_map: {a@x.com: '1', b@x.com: '2'}\n", "b@x.com"),
+            "b@x.com: '2'}"
+        );
+        assert_eq!(
+            spanned(
+                "{\"user_map\": {\n  \"17\": \"hs-1\",\n  \"18\": \"hs-2\"\n}}",
+                "18"
+            ),
+            "18\": \"hs-2\""
+        );
+    }
+
+    #[test]
+    fn a_link_that_cannot_be_found_points_at_user_map_or_the_start() {
+        // The e-mail above `user_map` is not the link.
+        assert_eq!(
+            spanned("users: [{email: a@x.com}]\nuser_map: {}\n", "a@x.com"),
+            "user_map"
+        );
+        assert_eq!(link_span("integration: x\n", "a@x.com"), Span::new(0, 0));
+    }
 }

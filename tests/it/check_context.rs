@@ -129,3 +129,92 @@ fn an_unreadable_context_is_a_usage_error() {
         invalid.stderr
     );
 }
+
+#[test]
+fn user_map_links_that_match_nothing_are_findings_at_their_line_in_the_context() {
+    let context = "integration: hubspot\nfallback: installer\ninstaller: ghost\nusers:\n  - {id: hs-1, email: admin@acme.com}\n  - {id: hs-7, email: carol@acme.com, active: false}\nuser_map:\n  max@acme.sk: hs-1\n  \"1234\": hs-7\n  eva@acme.sk: hs-9   # left last year\n";
+    let dir = folder(&[
+        ("rules/hubspot.rules", "ruleset hubspot extends default\n"),
+        ("hubspot.context.yaml", context),
+    ]);
+    let run = callassign_in(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--context",
+            "hubspot.context.yaml",
+            "rules/hubspot.rules",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The installer warning is said as `eval` says it, once.
+    assert_eq!(
+        run.stderr,
+        "warning: hubspot.context.yaml: the installer `ghost` is not among the users: calls that reach the integration fallback stay unassigned\n"
+    );
+    let findings: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let found: Vec<(String, u64, u64, u64, String)> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| {
+            (
+                finding["file"].as_str().unwrap().to_string(),
+                finding["line"].as_u64().unwrap(),
+                finding["column"].as_u64().unwrap(),
+                finding["end_column"].as_u64().unwrap(),
+                finding["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "hubspot.context.yaml".to_string(),
+                9,
+                4,
+                15,
+                "`user_map` links `1234` to `hs-7`, who is not active in hubspot".to_string()
+            ),
+            (
+                "hubspot.context.yaml".to_string(),
+                10,
+                3,
+                20,
+                "`user_map` links `eva@acme.sk` to `hs-9`, who is not a user of hubspot"
+                    .to_string()
+            ),
+        ]
+    );
+    assert!(findings[0]["code"] == "callassign::user_not_in_context");
+    assert!(findings[1]["help"]
+        .as_str()
+        .unwrap()
+        .contains("link an active user's id, or remove the line"));
+
+    let github = callassign_in(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "github",
+            "--deny-warnings",
+            "--context",
+            "hubspot.context.yaml",
+            "rules",
+        ],
+        b"",
+    );
+    assert_eq!(github.code, 1);
+    assert!(
+        github
+            .stdout
+            .starts_with("::warning file=hubspot.context.yaml,line=9,"),
+        "{}",
+        github.stdout
+    );
+}

@@ -346,32 +346,25 @@ impl Context {
     /// Things worth saying that do not stop evaluation: an installer who is
     /// not among the users (a departed admin must not stop a nightly
     /// export), and `user_map` links that match nothing.
-    pub fn warnings(&self) -> Vec<String> {
+    pub fn warnings(&self) -> Vec<ContextWarning> {
         let mut warnings = Vec::new();
         let directory = Directory::new(&self.users);
         if let (FallbackMode::Installer, Some(installer)) = (self.fallback, &self.installer) {
-            match directory.by_id(installer) {
-                Lookup::Unknown => warnings.push(format!(
-                    "the installer `{}` is not among the users: calls that reach the integration fallback stay unassigned",
-                    installer.trim()
-                )),
-                Lookup::Inactive(_) => warnings.push(format!(
-                    "the installer `{}` is not active: calls that reach the integration fallback stay unassigned",
-                    installer.trim()
-                )),
-                Lookup::Active(_) => {}
+            if let Some(inactive) = matches_nothing(directory.by_id(installer)) {
+                warnings.push(ContextWarning::Installer {
+                    id: installer.trim().to_string(),
+                    inactive,
+                });
             }
         }
         for (from, to) in &self.user_map {
-            match directory.by_id(to) {
-                Lookup::Unknown => warnings.push(format!(
-                    "`user_map` links `{from}` to `{to}`, who is not a user of {}: the link matches nothing",
-                    self.integration
-                )),
-                Lookup::Inactive(_) => warnings.push(format!(
-                    "`user_map` links `{from}` to `{to}`, who is not active: the link matches nothing"
-                )),
-                Lookup::Active(_) => {}
+            if let Some(inactive) = matches_nothing(directory.by_id(to)) {
+                warnings.push(ContextWarning::UserMapTarget {
+                    from: from.clone(),
+                    to: to.clone(),
+                    integration: self.integration.clone(),
+                    inactive,
+                });
             }
         }
         warnings
@@ -491,6 +484,41 @@ impl Context {
             }
         }
         problems
+    }
+}
+
+/// `Some(inactive)` for a lookup that matches no active user.
+fn matches_nothing(lookup: Lookup<'_>) -> Option<bool> {
+    match lookup {
+        Lookup::Active(_) => None,
+        Lookup::Inactive(_) => Some(true),
+        Lookup::Unknown => Some(false),
+    }
+}
+
+/// Something in a context that does not stop evaluation but leaves calls
+/// unassigned; see [`Context::warnings`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContextWarning {
+    /// `installer` names a user who is not among the users, or inactive.
+    Installer { id: String, inactive: bool },
+    /// A `user_map` link to a user who is not among the users, or inactive.
+    UserMapTarget {
+        from: String,
+        to: String,
+        integration: String,
+        inactive: bool,
+    },
+}
+
+impl fmt::Display for ContextWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ContextWarning::Installer { id, inactive: false } => write!(f, "the installer `{id}` is not among the users: calls that reach the integration fallback stay unassigned"),
+            ContextWarning::Installer { id, inactive: true } => write!(f, "the installer `{id}` is not active: calls that reach the integration fallback stay unassigned"),
+            ContextWarning::UserMapTarget { from, to, integration, inactive: false } => write!(f, "`user_map` links `{from}` to `{to}`, who is not a user of {integration}: the link matches nothing"),
+            ContextWarning::UserMapTarget { from, to, inactive: true, .. } => write!(f, "`user_map` links `{from}` to `{to}`, who is not active: the link matches nothing"),
+        }
     }
 }
 
@@ -721,7 +749,7 @@ mod tests {
         .unwrap();
         assert!(context.problems().is_empty());
         assert_eq!(
-            context.warnings(),
+            context.warnings().iter().map(ToString::to_string).collect::<Vec<_>>(),
             ["the installer `ghost` is not among the users: calls that reach the integration fallback stay unassigned"]
         );
     }
@@ -777,7 +805,7 @@ mod tests {
             "unlinked e-mails match as before"
         );
         assert_eq!(
-            context.warnings(),
+            context.warnings().iter().map(ToString::to_string).collect::<Vec<_>>(),
             [
                 "`user_map` links `eva@acme.com` to `103`, who is not active: the link matches nothing",
                 "`user_map` links `ghost@acme.sk` to `999`, who is not a user of hubspot: the link matches nothing",
