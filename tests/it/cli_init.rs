@@ -59,6 +59,20 @@ fn init_in_an_empty_folder_passes_check_test_and_fmt_check() {
         b"",
     );
     assert_eq!(fit.code, 0, "{}{}", fit.stdout, fit.stderr);
+
+    // What an editor checks them with agrees.
+    for (file, schema) in [
+        (
+            "contexts/hubspot.yaml",
+            callassign::runtime::model::schema::context(),
+        ),
+        ("rules/tests/hubspot.yaml", callassign::rule_test::schema()),
+    ] {
+        let schema: serde_json::Value = serde_json::from_str(&schema).unwrap();
+        let document: serde_json::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap()).unwrap();
+        assert!(jsonschema::is_valid(&schema, &document), "{file}");
+    }
 }
 
 #[test]
