@@ -5,6 +5,25 @@ use crate::common::{callassign_in, folder, repo};
 
 const CONTEXT: &str = "integration: hubspot\nfallback: unassigned\nusers:\n  - {id: hs-1, email: admin@acme.com}\n  - {id: hs-7, email: carol@acme.com, active: false}\n";
 
+/// `check --format json --context hubspot.context.yaml TARGET` in `dir`:
+/// the run, and its findings.
+fn check_json(dir: &std::path::Path, target: &str) -> (crate::common::Run, serde_json::Value) {
+    let run = callassign_in(
+        dir,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--context",
+            "hubspot.context.yaml",
+            target,
+        ],
+        b"",
+    );
+    let findings = serde_json::from_str(&run.stdout).unwrap_or(serde_json::Value::Null);
+    (run, findings)
+}
+
 fn default_rules() -> String {
     std::fs::read_to_string(repo().join("rules/default.rules")).unwrap()
 }
@@ -55,20 +74,8 @@ fn rules_for_another_integration_are_warned_about_but_not_the_shared_default() {
         ),
         ("hubspot.context.yaml", CONTEXT),
     ]);
-    let run = callassign_in(
-        dir.path(),
-        &[
-            "check",
-            "--format",
-            "json",
-            "--context",
-            "hubspot.context.yaml",
-            "rules",
-        ],
-        b"",
-    );
+    let (run, findings) = check_json(dir.path(), "rules");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let findings: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let findings = findings.as_array().unwrap();
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert_eq!(findings[0]["code"], "callassign::integration_mismatch");
@@ -137,25 +144,13 @@ fn user_map_links_that_match_nothing_are_findings_at_their_line_in_the_context()
         ("rules/hubspot.rules", "ruleset hubspot extends default\n"),
         ("hubspot.context.yaml", context),
     ]);
-    let run = callassign_in(
-        dir.path(),
-        &[
-            "check",
-            "--format",
-            "json",
-            "--context",
-            "hubspot.context.yaml",
-            "rules/hubspot.rules",
-        ],
-        b"",
-    );
+    let (run, findings) = check_json(dir.path(), "rules/hubspot.rules");
     assert_eq!(run.code, 0, "{}", run.stderr);
     // The installer warning is said as `eval` says it, once.
     assert_eq!(
         run.stderr,
         "warning: hubspot.context.yaml: the installer `ghost` is not among the users: calls that reach the integration fallback stay unassigned\n"
     );
-    let findings: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let found: Vec<(String, u64, u64, u64, String)> = findings
         .as_array()
         .unwrap()
