@@ -24,6 +24,10 @@ use std::time::{Duration, Instant};
 
 #[path = "common/corpus.rs"]
 mod corpus;
+#[path = "common/process.rs"]
+mod process;
+
+use process::{machine, measure, write_corpus, Run};
 
 const CALLASSIGN: &str = env!("CARGO_BIN_EXE_callassign");
 const RUNS: usize = 3;
@@ -144,36 +148,6 @@ fn main() {
     );
 }
 
-fn machine() -> String {
-    let model = fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split(':').nth(1))
-                .map(|model| model.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_string());
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    format!("{model}, {cores} cores, {}", std::env::consts::ARCH)
-}
-
-fn write_corpus(path: &Path, calls: u64) -> u64 {
-    let mut file = BufWriter::new(File::create(path).unwrap());
-    let mut rng = corpus::Rng::new(42);
-    let mut line = String::new();
-    let mut bytes = 0;
-    for index in 0..calls {
-        line.clear();
-        corpus::call_line(&mut rng, index, &mut line);
-        line.push('\n');
-        bytes += line.len() as u64;
-        file.write_all(line.as_bytes()).unwrap();
-    }
-    file.flush().unwrap();
-    bytes
-}
-
 fn eval_command(rules: &Path, context: &Path, batch: &Path) -> Command {
     let mut command = Command::new(CALLASSIGN);
     command
@@ -219,44 +193,11 @@ fn verify_same_output(dir: &Path, rules: &Path, context: &Path, batch: &Path) {
     fs::remove_file(theirs).ok();
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Run {
-    wall: Duration,
-    /// Peak resident memory of the process, KiB.
-    peak_kib: i64,
-}
-
 fn best_of(runs: usize, mut run: impl FnMut() -> Run) -> Run {
     let results: Vec<Run> = (0..runs).map(|_| run()).collect();
     Run {
         wall: results.iter().map(|run| run.wall).min().unwrap(),
         peak_kib: results.iter().map(|run| run.peak_kib).max().unwrap(),
-    }
-}
-
-/// Runs a command with its output discarded; wall time and peak memory
-/// (from the kernel's accounting of the child, `wait4`).
-// The child is waited for with `wait4`, which std does not offer.
-#[allow(clippy::zombie_processes)]
-fn measure(command: &mut Command) -> Run {
-    let start = Instant::now();
-    let child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the program");
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is valid; wait4 fills it in for our child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `child.id()` is our own child, not yet waited for.
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    let wall = start.elapsed();
-    assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
-    let exited_ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    assert!(exited_ok, "{command:?} failed with status {status}");
-    Run {
-        wall,
-        peak_kib: usage.ru_maxrss,
     }
 }
 

@@ -724,7 +724,7 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
                     let (decision, trace) = evaluator.explain(call);
                     if let Some(entry) = trace.iter().find(|entry| entry.result == Outcome::Decided)
                     {
-                        decided.push((entry.step.clone(), entry.from.clone()));
+                        decided.push((entry.step.to_string(), entry.from.to_string()));
                     }
                     let assignee = decision.assignee.map(|user| user.id.as_str());
                     let step = decision.step.name();

@@ -9,10 +9,13 @@
 //! The walk reports to a [`Tracer`]. Plain evaluation uses [`NoTrace`],
 //! whose methods are empty, so explaining costs nothing when not asked for.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::runtime::model::assignment::Assignee;
 use crate::runtime::model::{
     Call, Context, Direction, Directory, FallbackMode, Lookup, Status, User,
 };
@@ -33,6 +36,30 @@ pub enum DecidedBy {
 }
 
 impl DecidedBy {
+    /// How many ways a call can be decided: each built-in step, then
+    /// `user`, `integration_fallback` and `unassigned`.
+    pub const COUNT: usize = Builtin::ALL.len() + 3;
+
+    /// Every way a call can be decided, in [`DecidedBy::index`] order.
+    pub fn all() -> impl Iterator<Item = DecidedBy> {
+        Builtin::ALL.into_iter().map(DecidedBy::Step).chain([
+            DecidedBy::User,
+            DecidedBy::IntegrationFallback,
+            DecidedBy::Unassigned,
+        ])
+    }
+
+    /// A dense number below [`DecidedBy::COUNT`], so per-step counters can
+    /// be an array indexed once per call rather than a map keyed by name.
+    pub fn index(self) -> usize {
+        match self {
+            DecidedBy::Step(builtin) => builtin as usize,
+            DecidedBy::User => Builtin::ALL.len(),
+            DecidedBy::IntegrationFallback => Builtin::ALL.len() + 1,
+            DecidedBy::Unassigned => Builtin::ALL.len() + 2,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             DecidedBy::Step(builtin) => builtin.name(),
@@ -195,6 +222,14 @@ pub struct Evaluator<'p> {
     fallback_user: Option<Lookup<'p>>,
     /// The context's installer, looked up once; `None` when it names none.
     installer: Option<Lookup<'p>>,
+    /// Each plan step's name and origin as explanations show them, then the
+    /// fallback's: rendered once per plan, not once per call (formatting
+    /// them per call made `--explain` cost three times plain evaluation).
+    labels: Vec<Label>,
+    /// Each context user's `{"id":…,"email":…}` as assignment lines write
+    /// it, rendered once: escaping it again for every call was a sixth of
+    /// a batch.
+    assignees: Vec<Box<[u8]>>,
 }
 
 impl<'p> Evaluator<'p> {
@@ -218,6 +253,16 @@ impl<'p> Evaluator<'p> {
             Fallback::Integration | Fallback::Unassigned => None,
         };
         let installer = context.installer.as_deref().map(|id| directory.by_id(id));
+        let assignees = context.users.iter().map(render_assignee).collect();
+        let labels = plan
+            .steps
+            .iter()
+            .map(|step| Label::new(step.step.to_string(), step.origin.short()))
+            .chain([Label::new(
+                fallback_label(&plan.fallback.fallback),
+                plan.fallback.origin.short(),
+            )])
+            .collect();
         Evaluator {
             plan,
             context,
@@ -226,7 +271,30 @@ impl<'p> Evaluator<'p> {
             guards,
             fallback_user,
             installer,
+            labels,
+            assignees,
         }
+    }
+
+    /// `{"id":…,"email":…}` for an assignee, as assignment lines write it.
+    pub fn assignee_json(&self, user: &User) -> Cow<'_, [u8]> {
+        match self.user_index(user) {
+            Some(index) => Cow::Borrowed(&self.assignees[index]),
+            None => Cow::Owned(render_assignee(user).into_vec()),
+        }
+    }
+
+    /// Where a user is in the context. Every decision's user is borrowed
+    /// from the context's list, so its address says which one it is; the
+    /// `ptr::eq` check keeps this exact for any other `User` too.
+    fn user_index(&self, user: &User) -> Option<usize> {
+        let users = &self.context.users;
+        let offset = (user as *const User as usize).checked_sub(users.as_ptr() as usize)?;
+        let index = offset / std::mem::size_of::<User>().max(1);
+        users
+            .get(index)
+            .filter(|candidate| std::ptr::eq(*candidate, user))
+            .map(|_| index)
     }
 
     pub fn plan(&self) -> &Plan {
@@ -253,24 +321,19 @@ impl<'p> Evaluator<'p> {
         // One entry per step tried, then one for the fallback if it ran.
         let fallback_ran = entries.len() > self.plan.steps.len();
         // Steps after the deciding one were not reached.
-        for step in &self.plan.steps[entries.len().min(self.plan.steps.len())..] {
-            entries.push(TraceEntry {
-                step: step.step.to_string(),
-                from: step.origin.short(),
-                result: Outcome::NotReached,
-                reason: None,
-                assignee: None,
-            });
-        }
-        if !fallback_ran {
-            entries.push(TraceEntry {
-                step: fallback_label(&self.plan.fallback.fallback),
-                from: self.plan.fallback.origin.short(),
-                result: Outcome::NotReached,
-                reason: None,
-                assignee: None,
-            });
-        }
+        let reached = entries.len().min(self.plan.steps.len());
+        let not_reached = if fallback_ran {
+            &[][..]
+        } else {
+            &self.labels[reached..]
+        };
+        entries.extend(not_reached.iter().map(|label| TraceEntry {
+            step: label.step.clone(),
+            from: label.from.clone(),
+            result: Outcome::NotReached,
+            reason: None,
+            assignee: None,
+        }));
         (decision, entries)
     }
 
@@ -441,6 +504,12 @@ impl<'p> Evaluator<'p> {
     }
 }
 
+fn render_assignee(user: &User) -> Box<[u8]> {
+    serde_json::to_vec(&Assignee::from(user))
+        .expect("two strings always serialize")
+        .into_boxed_slice()
+}
+
 /// Whether a condition holds for a call.
 pub fn holds(condition: &Condition, call: &Call<'_>) -> bool {
     match condition {
@@ -533,14 +602,30 @@ fn starts_with_folded(value: &str, lowered_prefix: &str) -> bool {
     }
 }
 
+/// A step's name and origin as an explanation shows them.
+#[derive(Debug, Clone)]
+struct Label {
+    step: Arc<str>,
+    from: Arc<str>,
+}
+
+impl Label {
+    fn new(step: String, from: String) -> Label {
+        Label {
+            step: step.into(),
+            from: from.into(),
+        }
+    }
+}
+
 /// One line of an explanation: a step and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TraceEntry {
     /// The step as rule files name it (`contact_owner`, `user "x@y.z"`,
     /// `fallback integration`).
-    pub step: String,
+    pub step: Arc<str>,
     /// Where the step was written (`default.rules:7`).
-    pub from: String,
+    pub from: Arc<str>,
     pub result: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -561,6 +646,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The name in JSON output (`not_reached`), as serde writes it.
+    pub fn json_name(self) -> &'static str {
+        match self {
+            Outcome::Skipped => "skipped",
+            Outcome::Failed => "failed",
+            Outcome::Decided => "decided",
+            Outcome::NotReached => "not_reached",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Skipped => "skipped",
@@ -581,6 +676,35 @@ struct TraceBuilder<'e, 'p> {
 }
 
 impl TraceBuilder<'_, '_> {
+    /// The entry for the step being reported: steps report in plan order,
+    /// one entry each, and the fallback last, so the entries so far say
+    /// which step it is.
+    /// `step` is `None` for the fallback.
+    fn entry(
+        &self,
+        step: Option<&PlanStep>,
+        result: Outcome,
+        reason: String,
+        assignee: Option<String>,
+    ) -> TraceEntry {
+        let at = self.entries.len();
+        debug_assert!(match step {
+            Some(step) => std::ptr::eq(step, &self.evaluator.plan.steps[at]),
+            None => at <= self.evaluator.plan.steps.len(),
+        });
+        let label = match step {
+            Some(_) => &self.evaluator.labels[at],
+            None => self.evaluator.labels.last().expect("the fallback's label"),
+        };
+        TraceEntry {
+            step: label.step.clone(),
+            from: label.from.clone(),
+            result,
+            reason: Some(reason),
+            assignee,
+        }
+    }
+
     fn integration(&self) -> &str {
         &self.evaluator.context.integration
     }
@@ -647,24 +771,15 @@ impl<'c> Tracer<'c> for TraceBuilder<'_, '_> {
         } else {
             "does not hold"
         };
-        self.entries.push(TraceEntry {
-            step: step.step.to_string(),
-            from: step.origin.short(),
-            result: Outcome::Skipped,
-            reason: Some(format!("`{} {}` {verdict}", guard.keyword(), guard.text)),
-            assignee: None,
-        });
+        let reason = format!("`{} {}` {verdict}", guard.keyword(), guard.text);
+        let entry = self.entry(Some(step), Outcome::Skipped, reason, None);
+        self.entries.push(entry);
     }
 
     fn failed(&mut self, step: &PlanStep, miss: Miss<'c>) {
         let reason = self.miss(miss);
-        self.entries.push(TraceEntry {
-            step: step.step.to_string(),
-            from: step.origin.short(),
-            result: Outcome::Failed,
-            reason: Some(reason),
-            assignee: None,
-        });
+        let entry = self.entry(Some(step), Outcome::Failed, reason, None);
+        self.entries.push(entry);
     }
 
     fn decided(&mut self, step: &PlanStep, user: &'c User, matched: &'c str) {
@@ -688,13 +803,8 @@ impl<'c> Tracer<'c> for TraceBuilder<'_, '_> {
                 self.integration()
             )
         };
-        self.entries.push(TraceEntry {
-            step: step.step.to_string(),
-            from: step.origin.short(),
-            result: Outcome::Decided,
-            reason: Some(reason),
-            assignee: Some(user_label(user)),
-        });
+        let entry = self.entry(Some(step), Outcome::Decided, reason, Some(user_label(user)));
+        self.entries.push(entry);
     }
 
     fn fallback(&mut self, user: Option<&'c User>, miss: Option<FallbackMiss<'c>>) {
@@ -724,14 +834,8 @@ impl<'c> Tracer<'c> for TraceBuilder<'_, '_> {
                 "the rules leave the call unassigned".to_string()
             }
         };
-        let fallback = &self.evaluator.plan.fallback;
-        self.entries.push(TraceEntry {
-            step: fallback_label(&fallback.fallback),
-            from: fallback.origin.short(),
-            result: Outcome::Decided,
-            reason: Some(reason),
-            assignee: user.map(user_label),
-        });
+        let entry = self.entry(None, Outcome::Decided, reason, user.map(user_label));
+        self.entries.push(entry);
     }
 }
 
@@ -744,6 +848,12 @@ impl fmt::Display for Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_way_of_deciding_has_its_own_counter() {
+        let indices: Vec<usize> = DecidedBy::all().map(DecidedBy::index).collect();
+        assert_eq!(indices, (0..DecidedBy::COUNT).collect::<Vec<_>>());
+    }
 
     /// The prepared table must say exactly what walking the condition says.
     #[test]

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use crate::runtime::directory::{
@@ -564,19 +565,23 @@ impl<'u> Lookup<'u> {
 #[derive(Debug, Clone)]
 pub struct Directory<'u> {
     users: &'u [User],
-    by_email: HashMap<Box<str>, u32>,
-    by_id: HashMap<Box<str>, u32>,
+    // FxHash, not SipHash: a lookup per step per call made SipHash a visible
+    // share of a batch, and the keys come from the context (trusted
+    // configuration), so there is no flooding to defend against; a call's
+    // e-mail is only ever looked up, never inserted.
+    by_email: FxHashMap<Box<str>, u32>,
+    by_id: FxHashMap<Box<str>, u32>,
     /// `user_map`: a normalized telephony e-mail or agent id → the linked
     /// integration user id. Empty for most contexts, and then never looked in.
-    links: HashMap<Box<str>, &'u str>,
+    links: FxHashMap<Box<str>, &'u str>,
 }
 
 impl<'u> Directory<'u> {
     /// Indexes the users. Where an active and an inactive user share an
     /// address or id, the active one wins.
     pub fn new(users: &'u [User]) -> Directory<'u> {
-        let mut by_email: HashMap<Box<str>, u32> = HashMap::with_capacity(users.len());
-        let mut by_id: HashMap<Box<str>, u32> = HashMap::with_capacity(users.len());
+        let mut by_email = FxHashMap::with_capacity_and_hasher(users.len(), Default::default());
+        let mut by_id = FxHashMap::with_capacity_and_hasher(users.len(), Default::default());
         for (index, user) in users.iter().enumerate() {
             let index = u32::try_from(index).expect("fewer than 4 billion users");
             let prefer = |slot: &mut u32| {
@@ -602,7 +607,7 @@ impl<'u> Directory<'u> {
             users,
             by_email,
             by_id,
-            links: HashMap::new(),
+            links: FxHashMap::default(),
         }
     }
 

@@ -1,0 +1,80 @@
+//! Running whole processes for the benchmarks: wall time and peak memory,
+//! the machine's description, and the corpus written to a file.
+//!
+//! Shared by `benches/cli.rs` and `benches/peers.rs` through `#[path]`.
+
+#![allow(dead_code)] // each bench uses its own part of this module
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::corpus;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    pub wall: Duration,
+    /// Peak resident memory of the process, KiB.
+    pub peak_kib: i64,
+}
+
+/// Runs a command with its output discarded; wall time and peak memory
+/// (from the kernel's accounting of the child, `wait4`).
+// The child is waited for with `wait4`, which std does not offer.
+#[allow(clippy::zombie_processes)]
+pub fn measure(command: &mut Command) -> Run {
+    let start = Instant::now();
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the program");
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it in for our child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `child.id()` is our own child, not yet waited for.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
+    let exited_ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    assert!(exited_ok, "{command:?} failed with status {status}");
+    Run {
+        wall,
+        peak_kib: usage.ru_maxrss,
+    }
+}
+
+/// The CPU model, the cores this process may use, the architecture.
+pub fn machine() -> String {
+    let model = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split(':').nth(1))
+                .map(|model| model.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{model}, {cores} cores, {}", std::env::consts::ARCH)
+}
+
+/// The first `calls` calls of the seeded corpus (seed 42) as a JSON Lines
+/// file; returns its size in bytes.
+pub fn write_corpus(path: &Path, calls: u64) -> u64 {
+    let mut file = BufWriter::new(File::create(path).unwrap());
+    let mut rng = corpus::Rng::new(42);
+    let mut line = String::new();
+    let mut bytes = 0;
+    for index in 0..calls {
+        line.clear();
+        corpus::call_line(&mut rng, index, &mut line);
+        line.push('\n');
+        bytes += line.len() as u64;
+        file.write_all(line.as_bytes()).unwrap();
+    }
+    file.flush().unwrap();
+    bytes
+}

@@ -1,0 +1,485 @@
+//! `callassign eval` side by side with the two peer programs of
+//! `../shared/peers` (a hand-written program, the practical limit, and the
+//! same rules in an off-the-shelf JSONLogic engine), on one generated corpus.
+//!
+//! `cargo bench --bench peers` builds the peers into `target/peers`, writes
+//! the corpus (200,000 calls from the seeded generator of
+//! `common/corpus.rs`), checks that every program writes the same bytes, then
+//! prints the ratio table of issue 13: wall-clock medians of interleaved runs
+//! (the machine is shared, so only ratios from one run mean anything) and
+//! instructions per call under `valgrind --tool=callgrind` (which the load
+//! does not change). Then how cost grows with the batch and the plan, and
+//! `check` of a 50,000-step file. It times processes: it is not a test.
+//!
+//! Knobs (environment): `CALLASSIGN_BENCH_CALLS` (200000),
+//! `CALLASSIGN_BENCH_RUNS` (7 interleaved rounds), `CALLASSIGN_BENCH_CALLGRIND_CALLS`
+//! (20000; 0 skips callgrind), `CALLASSIGN_BENCH_SIZES` (10000,100000,1000000).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+#[path = "common/corpus.rs"]
+mod corpus;
+#[path = "common/process.rs"]
+mod process;
+
+use process::{machine, measure, write_corpus, Run};
+
+const CALLASSIGN: &str = env!("CARGO_BIN_EXE_callassign");
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Some(peers) = peers_folder(root) else {
+        println!(
+            "note: no peers folder (looked for `../shared/peers` beside the repository and \
+             /work/shared/peers): the comparison with the peers is skipped"
+        );
+        return;
+    };
+    let calls = setting("CALLASSIGN_BENCH_CALLS", 200_000);
+    let runs = setting("CALLASSIGN_BENCH_RUNS", 7) as usize;
+    let callgrind_calls = setting("CALLASSIGN_BENCH_CALLGRIND_CALLS", 20_000);
+    let sizes: Vec<u64> = std::env::var("CALLASSIGN_BENCH_SIZES")
+        .unwrap_or_else(|_| "10000,100000,1000000".to_string())
+        .split(',')
+        .filter_map(|size| size.trim().parse().ok())
+        .collect();
+
+    let bin = build_peers(root, &peers);
+    let work = root.join("target/peers-bench");
+    fs::create_dir_all(&work).unwrap();
+    let context = work.join("context.yaml");
+    fs::write(&context, corpus::context_yaml()).unwrap();
+    let rules = root.join("rules/default.rules");
+    let batch = work.join("calls.jsonl");
+    let bytes = write_corpus(&batch, calls);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+
+    println!("machine: {}", machine());
+    println!("date: {}", today());
+    println!(
+        "corpus: {calls} calls, {:.1} MB, seed 42 ({})",
+        bytes as f64 / 1e6,
+        batch.display()
+    );
+
+    let programs = Programs {
+        bin,
+        rules: rules.clone(),
+        context: context.clone(),
+    };
+    let lineup = [
+        Program::Handwritten,
+        Program::JsonLogic,
+        Program::Eval { jobs: Some(1) },
+        Program::Eval { jobs: Some(2) },
+        Program::Eval { jobs: None },
+        Program::Explain { jobs: 1 },
+        Program::Explain { jobs: 2 },
+    ];
+    same_output(&programs, &lineup, &batch, &work);
+
+    // Interleaved: one run of each program per round, so a burst of load
+    // from elsewhere falls on all of them alike.
+    let mut times: Vec<Vec<Run>> = vec![Vec::new(); lineup.len()];
+    for _ in 0..runs {
+        for (program, runs) in lineup.iter().zip(&mut times) {
+            runs.push(measure(&mut programs.command(*program, &batch)));
+        }
+    }
+    let medians: Vec<f64> = times.iter().map(|runs| median(runs)).collect();
+    let peaks: Vec<f64> = times
+        .iter()
+        .map(|runs| runs.iter().map(|run| run.peak_kib).max().unwrap() as f64 / 1024.0)
+        .collect();
+
+    let instructions = if callgrind_calls > 0 && has_valgrind() {
+        let small = work.join("callgrind.jsonl");
+        write_corpus(&small, callgrind_calls.min(calls));
+        let counts: Vec<f64> = lineup
+            .iter()
+            .map(|program| {
+                instructions(&programs.command(*program, &small)) as f64
+                    / callgrind_calls.min(calls) as f64
+            })
+            .collect();
+        fs::remove_file(small).ok();
+        Some(counts)
+    } else {
+        println!("note: valgrind is not installed (or CALLASSIGN_BENCH_CALLGRIND_CALLS=0): no instruction counts");
+        None
+    };
+
+    let hand = medians[0];
+    let plain = medians[2];
+    println!(
+        "\n{runs} interleaved runs each; ratios of medians; instructions per call under callgrind \
+         ({callgrind_calls} calls, all threads)\n"
+    );
+    println!(
+        "| program | median s | vs handwritten | instr./call | vs handwritten | peak MB | target | met |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for (index, program) in lineup.iter().enumerate() {
+        let (target, met) = match program {
+            Program::Handwritten => ("the limit".to_string(), String::new()),
+            Program::JsonLogic => ("—".to_string(), String::new()),
+            Program::Eval { jobs: Some(1) } => (
+                "≤ 1.15× handwritten, < jsonlogic_peer".to_string(),
+                yes(plain <= 1.15 * hand && plain < medians[1]),
+            ),
+            Program::Eval { jobs: Some(_) } => (
+                "≤ 0.6× handwritten, peak ≤ 30 MB".to_string(),
+                yes(medians[index] <= 0.6 * hand && peaks[index] <= 30.0),
+            ),
+            Program::Eval { jobs: None } => (
+                format!("default `--jobs` ({cores} cores here), peak ≤ 30 MB"),
+                yes(peaks[index] <= 30.0),
+            ),
+            Program::Explain { jobs: 1 } => (
+                "≤ 2× plain `eval`".to_string(),
+                yes(medians[index] <= 2.0 * plain),
+            ),
+            Program::Explain { .. } => ("—".to_string(), String::new()),
+        };
+        let (per_call, vs) = match &instructions {
+            Some(counts) => (
+                format!("{:.0}", counts[index]),
+                format!("{:.2}×", counts[index] / counts[0]),
+            ),
+            None => ("—".to_string(), "—".to_string()),
+        };
+        println!(
+            "| {} | {:.3} | {:.2}× | {per_call} | {vs} | {:.1} | {target} | {met} |",
+            program.label(),
+            medians[index],
+            medians[index] / hand,
+            peaks[index],
+        );
+    }
+    println!(
+        "\n`--explain` costs {:.2}× plain `eval` (one thread); `--jobs 2` is {:.2}× faster than `--jobs 1`",
+        medians[5] / plain,
+        plain / medians[3]
+    );
+    println!("CloudTalk input (≤ 1.3× native): {}", cloudtalk_note());
+
+    batch_sizes(&programs, &work, &sizes);
+    plan_lengths(&programs, &work, calls.min(100_000));
+    check_long_file(&work);
+    fs::remove_file(&batch).ok();
+}
+
+fn yes(met: bool) -> String {
+    if met { "yes" } else { "**no**" }.to_string()
+}
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `../shared/peers` beside the repository (as CI lays it out), else the
+/// machine's shared folder.
+fn peers_folder(root: &Path) -> Option<PathBuf> {
+    let top = Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .current_dir(root)
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+        .unwrap_or_else(|| root.to_path_buf());
+    [
+        top.join("../shared/peers"),
+        PathBuf::from("/work/shared/peers"),
+    ]
+    .into_iter()
+    .find(|folder| folder.join("Cargo.toml").is_file())
+}
+
+/// Builds the peers outside their (read-only) folder; returns where the
+/// binaries are.
+fn build_peers(root: &Path, peers: &Path) -> PathBuf {
+    let target = root.join("target/peers");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--quiet", "--manifest-path"])
+        .arg(peers.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .status()
+        .expect("run cargo to build the peers");
+    assert!(status.success(), "building the peers failed: {status}");
+    target.join("release")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Program {
+    Handwritten,
+    JsonLogic,
+    /// `jobs: None` leaves `--jobs` at its default.
+    Eval {
+        jobs: Option<usize>,
+    },
+    Explain {
+        jobs: usize,
+    },
+}
+
+impl Program {
+    fn label(self) -> String {
+        match self {
+            Program::Handwritten => "handwritten".to_string(),
+            Program::JsonLogic => "jsonlogic_peer".to_string(),
+            Program::Eval { jobs: Some(jobs) } => format!("`eval --jobs {jobs}`"),
+            Program::Eval { jobs: None } => "`eval` (default `--jobs`)".to_string(),
+            Program::Explain { jobs } => format!("`eval --explain --jobs {jobs}`"),
+        }
+    }
+}
+
+struct Programs {
+    bin: PathBuf,
+    rules: PathBuf,
+    context: PathBuf,
+}
+
+impl Programs {
+    fn command(&self, program: Program, batch: &Path) -> Command {
+        match program {
+            Program::Handwritten | Program::JsonLogic => {
+                let name = if program == Program::Handwritten {
+                    "handwritten"
+                } else {
+                    "jsonlogic_peer"
+                };
+                let mut command = Command::new(self.bin.join(name));
+                command.arg("--context").arg(&self.context).arg(batch);
+                command
+            }
+            Program::Eval { jobs } => {
+                let mut command = self.eval(&self.rules, batch);
+                if let Some(jobs) = jobs {
+                    command.args(["--jobs", &jobs.to_string()]);
+                }
+                command
+            }
+            Program::Explain { jobs } => {
+                let mut command = self.eval(&self.rules, batch);
+                command.args(["--explain", "--jobs", &jobs.to_string()]);
+                command
+            }
+        }
+    }
+
+    fn eval(&self, rules: &Path, batch: &Path) -> Command {
+        let mut command = Command::new(CALLASSIGN);
+        command
+            .args(["eval", "--quiet", "--rules"])
+            .arg(rules)
+            .arg("--context")
+            .arg(&self.context)
+            .arg(batch);
+        command
+    }
+}
+
+/// The comparison only means something if the programs decide the same:
+/// plain output must be byte-identical across all of them, explained output
+/// across every `--jobs`.
+fn same_output(programs: &Programs, lineup: &[Program], batch: &Path, work: &Path) {
+    let output = |program: Program| {
+        let path = work.join("output.jsonl");
+        let status = programs
+            .command(program, batch)
+            .stdout(fs::File::create(&path).unwrap())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{} failed: {status}", program.label());
+        let bytes = fs::read(&path).unwrap();
+        fs::remove_file(path).ok();
+        bytes
+    };
+    let reference = output(Program::Handwritten);
+    let mut explained = None;
+    for &program in &lineup[1..] {
+        let bytes = output(program);
+        if let Program::Explain { .. } = program {
+            let first = explained.get_or_insert_with(|| bytes.clone());
+            assert!(
+                *first == bytes,
+                "{} differs from `--explain --jobs 1`",
+                program.label()
+            );
+        } else {
+            assert!(
+                reference == bytes,
+                "{} differs from handwritten",
+                program.label()
+            );
+        }
+    }
+    println!("outputs: byte-identical across handwritten, jsonlogic_peer and every `eval --jobs`; explained output identical across `--jobs`");
+}
+
+fn median(runs: &[Run]) -> f64 {
+    let mut seconds: Vec<f64> = runs.iter().map(|run| run.wall.as_secs_f64()).collect();
+    seconds.sort_by(f64::total_cmp);
+    seconds[seconds.len() / 2]
+}
+
+fn has_valgrind() -> bool {
+    Command::new("valgrind")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// Instructions the whole process executes (every thread), as callgrind
+/// counts them.
+fn instructions(command: &Command) -> u64 {
+    let output = Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg(command.get_program())
+        .args(command.get_args())
+        .stdout(Stdio::null())
+        .output()
+        .expect("run valgrind");
+    let log = String::from_utf8_lossy(&output.stderr);
+    log.lines()
+        .find_map(|line| line.split("Collected :").nth(1))
+        .and_then(|count| count.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no instruction count from callgrind:\n{log}"))
+}
+
+fn today() -> String {
+    Command::new("date")
+        .arg("+%Y-%m-%d %H:%M %Z")
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Whether this build reads CloudTalk records; measuring them needs a
+/// CloudTalk-shaped corpus, which only exists once that input does.
+fn cloudtalk_note() -> &'static str {
+    let help = Command::new(CALLASSIGN)
+        .args(["eval", "--help"])
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
+        .unwrap_or_default();
+    if help.contains("cloudtalk") {
+        "this build has `--input cloudtalk`, but the bench has no CloudTalk corpus yet: not measured"
+    } else {
+        "not measured: this build has no `--input cloudtalk`"
+    }
+}
+
+/// Cost per call as the batch grows: it should stay flat (and memory too).
+fn batch_sizes(programs: &Programs, work: &Path, sizes: &[u64]) {
+    println!("\nbatch size (median of 3 interleaved runs; ns per call; peak MB)\n");
+    println!("| calls | handwritten | `eval --jobs 1` | ratio | `eval --jobs 2` | peak MB `--jobs 1` / `2` |");
+    println!("|---|---|---|---|---|---|");
+    let lineup = [
+        Program::Handwritten,
+        Program::Eval { jobs: Some(1) },
+        Program::Eval { jobs: Some(2) },
+    ];
+    for &size in sizes {
+        let batch = work.join(format!("calls-{size}.jsonl"));
+        write_corpus(&batch, size);
+        let mut times: Vec<Vec<Run>> = vec![Vec::new(); lineup.len()];
+        for _ in 0..3 {
+            for (program, runs) in lineup.iter().zip(&mut times) {
+                runs.push(measure(&mut programs.command(*program, &batch)));
+            }
+        }
+        fs::remove_file(&batch).ok();
+        let ns = |runs: &[Run]| median(runs) * 1e9 / size as f64;
+        let peak =
+            |runs: &[Run]| runs.iter().map(|run| run.peak_kib).max().unwrap() as f64 / 1024.0;
+        println!(
+            "| {size} | {:.0} | {:.0} | {:.2}× | {:.0} | {:.1} / {:.1} |",
+            ns(&times[0]),
+            ns(&times[1]),
+            median(&times[1]) / median(&times[0]),
+            ns(&times[2]),
+            peak(&times[1]),
+            peak(&times[2]),
+        );
+    }
+}
+
+/// A plan of `steps` steps: fixed-user steps whose condition never holds
+/// for the corpus (so every call walks all of them), then the default
+/// steps. It decides exactly as the default rules do.
+fn long_rules(steps: usize) -> String {
+    let default_steps = 5;
+    let mut text = format!("ruleset long{steps}\n");
+    for index in 0..steps.saturating_sub(default_steps) {
+        text.push_str(&format!(
+            "step user \"ops{index}@acme.com\" when \"never{index}\" in tags\n"
+        ));
+    }
+    text.push_str(
+        "step call_agent unless direction == incoming and status in [missed, voicemail]\n\
+         step last_step_agent\nstep voicemail_email\nstep contact_owner\nstep favorite_agent\n\
+         fallback integration\n",
+    );
+    text
+}
+
+fn plan_lengths(programs: &Programs, work: &Path, calls: u64) {
+    let batch = work.join("plan-length.jsonl");
+    write_corpus(&batch, calls);
+    let reference = programs
+        .command(Program::Handwritten, &batch)
+        .output()
+        .unwrap()
+        .stdout;
+    println!("\nplan length ({calls} calls, `eval --jobs 1`, median of 3; the extra steps never decide, so the output is the default's)\n");
+    println!("| steps | median s | ns per call | vs 5 steps |");
+    println!("|---|---|---|---|");
+    let mut first = None;
+    for steps in [5, 50, 500] {
+        let rules = work.join(format!("long{steps}.rules"));
+        fs::write(&rules, long_rules(steps)).unwrap();
+        let output = programs.eval(&rules, &batch).output().unwrap();
+        assert!(
+            output.stdout == reference,
+            "a {steps}-step plan decides differently"
+        );
+        let runs: Vec<Run> = (0..3)
+            .map(|_| measure(&mut programs.eval(&rules, &batch)))
+            .collect();
+        let seconds = median(&runs);
+        let base = *first.get_or_insert(seconds);
+        println!(
+            "| {steps} | {seconds:.3} | {:.0} | {:.2}× |",
+            seconds * 1e9 / calls as f64,
+            seconds / base
+        );
+    }
+    fs::remove_file(batch).ok();
+}
+
+/// `check` must stay linear in the size of a file.
+fn check_long_file(work: &Path) {
+    let steps = 50_000;
+    let rules = work.join("check-50000.rules");
+    fs::write(&rules, long_rules(steps)).unwrap();
+    let runs: Vec<Run> = (0..3)
+        .map(|_| measure(Command::new(CALLASSIGN).arg("check").arg(&rules)))
+        .collect();
+    let seconds = median(&runs);
+    println!(
+        "\n`check` of one {steps}-step file: median {seconds:.3} s, peak {:.1} MB (target ≤ 1 s: {})",
+        runs.iter().map(|run| run.peak_kib).max().unwrap() as f64 / 1024.0,
+        if seconds <= 1.0 { "met" } else { "**not met**" }
+    );
+}
