@@ -19,15 +19,15 @@
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 #[path = "common/corpus.rs"]
 mod corpus;
 #[path = "common/process.rs"]
 mod process;
 
-use process::{machine, measure, write_corpus, Run};
+use process::{machine, measure, write_corpus, write_rule_files, Run};
 
 const CALLASSIGN: &str = env!("CARGO_BIN_EXE_callassign");
 const RUNS: usize = 3;
@@ -199,44 +199,6 @@ fn best_of(runs: usize, mut run: impl FnMut() -> Run) -> Run {
         wall: results.iter().map(|run| run.wall).min().unwrap(),
         peak_kib: results.iter().map(|run| run.peak_kib).max().unwrap(),
     }
-}
-
-/// `count` rule files in `dir`: `default.rules`, then files each extending
-/// the default or an earlier file, so chains grow up to 12 files deep. Each
-/// adds a fixed-user step with a condition and moves it, and some replace
-/// the fallback. Returns the longest chain.
-fn write_rule_files(dir: &Path, default: &Path, count: usize) -> usize {
-    fs::create_dir_all(dir).unwrap();
-    fs::copy(default, dir.join("default.rules")).unwrap();
-    let mut rng = corpus::Rng::new(7);
-    let mut depth = vec![];
-    let mut deepest = 1;
-    for index in 0..count {
-        let (parent, parent_depth) = if index == 0 || rng.chance(20) {
-            ("default".to_string(), 1)
-        } else {
-            let candidate = rng.below(index as u64) as usize;
-            if depth[candidate] < 12 {
-                (format!("r{candidate:04}"), depth[candidate])
-            } else {
-                ("default".to_string(), 1)
-            }
-        };
-        depth.push(parent_depth + 1);
-        deepest = deepest.max(parent_depth + 1);
-        let mut text = format!(
-            "# generated for the check benchmark\nruleset r{index:04} extends {parent}\n\n\
-             step user \"ops{index}@acme.com\" when \"vip\" in tags and duration > {} or (direction == outgoing and not status == answered)\n\
-             move user \"ops{index}@acme.com\" {}\n",
-            rng.below(600),
-            if rng.chance(50) { "first" } else { "before favorite_agent" }
-        );
-        if rng.chance(30) {
-            text.push_str("fallback unassigned\n");
-        }
-        fs::write(dir.join(format!("r{index:04}.rules")), text).unwrap();
-    }
-    deepest
 }
 
 /// The hand-written program: plain serde_json over each line, the same

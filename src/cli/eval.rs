@@ -44,9 +44,9 @@ pub struct Args {
     /// No summary on stderr after a batch
     #[arg(long, short)]
     quiet: bool,
-    /// Evaluate a batch on this many threads (output order is kept)
-    #[arg(long, short, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
-    jobs: u16,
+    /// Evaluate a batch on this many threads (output order is kept) [default: the available cores, at most 8]
+    #[arg(long, short, value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: Option<u16>,
 }
 
 /// What kind of input a path holds.
@@ -97,7 +97,7 @@ pub fn run(args: Args) -> CliResult {
                 ))
             };
             let show_progress = io::stderr().is_terminal() && !args.quiet;
-            let jobs = usize::from(args.jobs);
+            let jobs = args.jobs.map_or_else(default_jobs, usize::from);
             let result =
                 batch::run_parallel(&evaluator, reader, &mut output, options, jobs, |done| {
                     if show_progress {
@@ -214,6 +214,14 @@ pub fn run(args: Args) -> CliResult {
             Ok(ExitCode::from(code))
         }
     }
+}
+
+/// Threads for a batch when `--jobs` is not given: the cores this process
+/// may use (its CPU affinity and quota), since the output is the same for
+/// any number. At most 8: one thread reads and one writes, so more workers
+/// would mostly wait, and each holds two chunks of memory.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |cores| cores.get().min(8))
 }
 
 /// Reads a whole file, refusing one larger than `limit`.

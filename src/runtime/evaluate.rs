@@ -850,6 +850,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn assignee_json_is_rendered_once_and_right_for_any_user() {
+        let context =
+            Context::from_yaml("users:\n  - {id: hs-1, email: A@x.com}\n  - {id: \"q\\\"2\"}\n")
+                .unwrap();
+        let plan = crate::compile_text("t.rules", "ruleset t\nfallback integration\n")
+            .plan
+            .unwrap();
+        let evaluator = Evaluator::new(&plan, &context);
+        let serde = |user: &User| serde_json::to_vec(&Assignee::from(user)).unwrap();
+        for user in &context.users {
+            let json = evaluator.assignee_json(user);
+            assert!(matches!(json, Cow::Borrowed(_)));
+            assert_eq!(json.as_ref(), serde(user));
+        }
+        // A copy of a context user is not one of them: rendered on the spot.
+        let copy = context.users[0].clone();
+        let json = evaluator.assignee_json(&copy);
+        assert!(matches!(json, Cow::Owned(_)));
+        assert_eq!(json.as_ref(), serde(&copy));
+    }
+
+    #[test]
     fn every_way_of_deciding_has_its_own_counter() {
         let indices: Vec<usize> = DecidedBy::all().map(DecidedBy::index).collect();
         assert_eq!(indices, (0..DecidedBy::COUNT).collect::<Vec<_>>());

@@ -430,3 +430,49 @@ fn explain_says_when_a_user_map_link_matches_nothing() {
     assert!(run.stdout.contains("failed      call_agent            default.rules:13  `eve@acme.sk` is linked by `user_map` to `hs-404`, who is not a user of hubspot"), "{}", run.stdout);
     assert!(run.stderr.contains("`user_map` links `eve@acme.sk` to `hs-404`, who is not a user of hubspot: the link matches nothing"), "{}", run.stderr);
 }
+
+fn every_jobs_value_writes_the_same_bytes_as_one_thread() {
+    let calls = crate::support::generate(13, 3000);
+    let (mut batch, _) = crate::support::history(&calls, 97);
+    // A line longer than the reader's buffer, one with CRLF, one that is not
+    // UTF-8, and a last line without a line break.
+    batch.push_str(&format!(
+        "{{\"id\":\"long\",\"direction\":\"incoming\",\"status\":\"missed\",\"note\":\"{}\"}}\r\n",
+        "x".repeat(300_000)
+    ));
+    let mut batch = batch.into_bytes();
+    batch.extend_from_slice(
+        b"\xff\xfe\n{\"id\":\"end\",\"direction\":\"outgoing\",\"status\":\"answered\"}",
+    );
+    let dir = folder(&[]);
+    let path = dir.path().join("calls.jsonl");
+    std::fs::write(&path, &batch).unwrap();
+    let lines = batch.split(|&byte| byte == b'\n').count();
+    let run = |jobs: Option<&str>, extra: &[&str]| {
+        let mut args = eval_args(extra);
+        if let Some(jobs) = jobs {
+            args.extend(["--jobs", jobs]);
+        }
+        args.push(path.to_str().unwrap());
+        callassign(&args)
+    };
+    for extra in [
+        &[][..],
+        &["--explain"],
+        &["--format", "human"],
+        &["--format", "human", "--explain"],
+    ] {
+        let one = run(Some("1"), extra);
+        assert_eq!(one.code, 1, "{extra:?}: {}", one.stderr);
+        if extra.is_empty() {
+            assert_eq!(one.stdout.lines().count(), lines);
+        }
+        // No `--jobs`: the default (the available cores).
+        for jobs in [None, Some("2"), Some("3"), Some("4"), Some("8")] {
+            let many = run(jobs, extra);
+            assert!(many.stdout == one.stdout, "--jobs {jobs:?} {extra:?}");
+            assert_eq!(many.stderr, one.stderr, "--jobs {jobs:?} {extra:?}");
+            assert_eq!(many.code, one.code, "--jobs {jobs:?} {extra:?}");
+        }
+    }
+}
