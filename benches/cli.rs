@@ -197,6 +197,7 @@ fn best_of(runs: usize, mut run: impl FnMut() -> Run) -> Run {
     let results: Vec<Run> = (0..runs).map(|_| run()).collect();
     Run {
         wall: results.iter().map(|run| run.wall).min().unwrap(),
+        cpu: results.iter().map(|run| run.cpu).min().unwrap(),
         peak_kib: results.iter().map(|run| run.peak_kib).max().unwrap(),
     }
 }

@@ -89,22 +89,38 @@ fn main() {
         }
     }
     let medians: Vec<f64> = times.iter().map(|runs| median(runs)).collect();
+    let cpu: Vec<f64> = times
+        .iter()
+        .map(|runs| {
+            let mut seconds: Vec<f64> = runs.iter().map(|run| run.cpu.as_secs_f64()).collect();
+            seconds.sort_by(f64::total_cmp);
+            seconds[seconds.len() / 2]
+        })
+        .collect();
     let peaks: Vec<f64> = times
         .iter()
         .map(|runs| runs.iter().map(|run| run.peak_kib).max().unwrap() as f64 / 1024.0)
         .collect();
 
     let instructions = if callgrind_calls > 0 && has_valgrind() {
-        let small = work.join("callgrind.jsonl");
-        write_corpus(&small, callgrind_calls.min(calls));
+        // Per call, without start-up: the difference between two batch
+        // sizes, divided by the difference in calls.
+        let large = callgrind_calls.min(calls);
+        let small = large / 10;
+        let large_file = work.join("callgrind.jsonl");
+        let small_file = work.join("callgrind-small.jsonl");
+        write_corpus(&large_file, large);
+        write_corpus(&small_file, small);
         let counts: Vec<f64> = lineup
             .iter()
             .map(|program| {
-                instructions(&programs.command(*program, &small)) as f64
-                    / callgrind_calls.min(calls) as f64
+                let in_large = instructions(&programs.command(*program, &large_file));
+                let in_small = instructions(&programs.command(*program, &small_file));
+                (in_large as f64 - in_small as f64) / (large - small) as f64
             })
             .collect();
-        fs::remove_file(small).ok();
+        fs::remove_file(large_file).ok();
+        fs::remove_file(small_file).ok();
         Some(counts)
     } else {
         println!("note: valgrind is not installed (or CALLASSIGN_BENCH_CALLGRIND_CALLS=0): no instruction counts");
@@ -114,13 +130,16 @@ fn main() {
     let hand = medians[0];
     let plain = medians[2];
     println!(
-        "\n{runs} interleaved runs each; ratios of medians; instructions per call under callgrind \
-         ({callgrind_calls} calls, all threads)\n"
+        "\n{runs} interleaved runs each; ratios of medians; CPU: user + system time, all threads; \
+         instructions per call under callgrind, all threads, start-up excluded \
+         ({} calls minus {})\n",
+        callgrind_calls.min(calls),
+        callgrind_calls.min(calls) / 10
     );
     println!(
-        "| program | median s | vs handwritten | instr./call | vs handwritten | peak MB | target | met |"
+        "| program | median s | vs handwritten | CPU s | instr./call | vs handwritten | peak MB | target | met |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for (index, program) in lineup.iter().enumerate() {
         let (target, met) = match program {
             Program::Handwritten => ("the limit".to_string(), String::new()),
@@ -151,10 +170,11 @@ fn main() {
             None => ("—".to_string(), "—".to_string()),
         };
         println!(
-            "| {} | {:.3} | {:.2}× | {per_call} | {vs} | {:.1} | {target} | {met} |",
+            "| {} | {:.3} | {:.2}× | {:.3} | {per_call} | {vs} | {:.1} | {target} | {met} |",
             program.label(),
             medians[index],
             medians[index] / hand,
+            cpu[index],
             peaks[index],
         );
     }
@@ -326,40 +346,65 @@ impl Programs {
 
 /// The comparison only means something if the programs decide the same:
 /// plain output must be byte-identical across all of them, explained output
-/// across every `--jobs`.
+/// across every `--jobs`. Outputs go to files and are compared in blocks, so
+/// this process stays small (its peak would count in every child's).
 fn same_output(programs: &Programs, lineup: &[Program], batch: &Path, work: &Path) {
-    let output = |program: Program| {
-        let path = work.join("output.jsonl");
+    let output = |program: Program, name: &str| {
+        let path = work.join(name);
         let status = programs
             .command(program, batch)
             .stdout(fs::File::create(&path).unwrap())
             .status()
             .unwrap();
         assert!(status.success(), "{} failed: {status}", program.label());
-        let bytes = fs::read(&path).unwrap();
-        fs::remove_file(path).ok();
-        bytes
+        path
     };
-    let reference = output(Program::Handwritten);
-    let mut explained = None;
+    let reference = output(Program::Handwritten, "reference.jsonl");
+    let mut explained: Option<PathBuf> = None;
     for &program in &lineup[1..] {
-        let bytes = output(program);
         if let Program::Explain { .. } = program {
-            let first = explained.get_or_insert_with(|| bytes.clone());
-            assert!(
-                *first == bytes,
-                "{} differs from `--explain --jobs 1`",
-                program.label()
-            );
+            match &explained {
+                None => explained = Some(output(program, "explained.jsonl")),
+                Some(first) => {
+                    let path = output(program, "output.jsonl");
+                    assert!(
+                        same_bytes(first, &path),
+                        "{} differs from `--explain --jobs 1`",
+                        program.label()
+                    );
+                }
+            }
         } else {
+            let path = output(program, "output.jsonl");
             assert!(
-                reference == bytes,
+                same_bytes(&reference, &path),
                 "{} differs from handwritten",
                 program.label()
             );
         }
     }
+    for name in ["reference.jsonl", "explained.jsonl", "output.jsonl"] {
+        fs::remove_file(work.join(name)).ok();
+    }
     println!("outputs: byte-identical across handwritten, jsonlogic_peer and every `eval --jobs`; explained output identical across `--jobs`");
+}
+
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    use std::io::Read;
+    let (mut a, mut b) = (
+        std::io::BufReader::new(fs::File::open(a).unwrap()),
+        std::io::BufReader::new(fs::File::open(b).unwrap()),
+    );
+    let (mut block_a, mut block_b) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let read = a.read(&mut block_a).unwrap();
+        if read == 0 {
+            return b.read(&mut block_b[..1]).unwrap() == 0;
+        }
+        if b.read_exact(&mut block_b[..read]).is_err() || block_a[..read] != block_b[..read] {
+            return false;
+        }
+    }
 }
 
 fn median(runs: &[Run]) -> f64 {
@@ -473,11 +518,14 @@ fn long_rules(steps: usize) -> String {
 fn plan_lengths(programs: &Programs, work: &Path, calls: u64) {
     let batch = work.join("plan-length.jsonl");
     write_corpus(&batch, calls);
-    let reference = programs
+    let reference = work.join("plan-reference.jsonl");
+    let output = work.join("plan-output.jsonl");
+    let status = programs
         .command(Program::Handwritten, &batch)
-        .output()
-        .unwrap()
-        .stdout;
+        .stdout(fs::File::create(&reference).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
     println!("\nplan length ({calls} calls, `eval --jobs 1`, median of 3; the extra steps never decide, so the output is the default's)\n");
     println!("| steps | median s | ns per call | vs 5 steps |");
     println!("|---|---|---|---|");
@@ -485,9 +533,13 @@ fn plan_lengths(programs: &Programs, work: &Path, calls: u64) {
     for steps in [5, 50, 500] {
         let rules = work.join(format!("long{steps}.rules"));
         fs::write(&rules, long_rules(steps)).unwrap();
-        let output = programs.eval(&rules, &batch).output().unwrap();
+        let status = programs
+            .eval(&rules, &batch)
+            .stdout(fs::File::create(&output).unwrap())
+            .status()
+            .unwrap();
         assert!(
-            output.stdout == reference,
+            status.success() && same_bytes(&reference, &output),
             "a {steps}-step plan decides differently"
         );
         let runs: Vec<Run> = (0..3)
@@ -501,7 +553,9 @@ fn plan_lengths(programs: &Programs, work: &Path, calls: u64) {
             seconds / base
         );
     }
-    fs::remove_file(batch).ok();
+    for file in [batch, reference, output] {
+        fs::remove_file(file).ok();
+    }
 }
 
 /// `check` must stay linear in the size of a file: 50,000 distinct

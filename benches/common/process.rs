@@ -16,7 +16,11 @@ use super::corpus;
 #[derive(Debug, Clone, Copy)]
 pub struct Run {
     pub wall: Duration,
-    /// Peak resident memory of the process, KiB.
+    /// User and system CPU time of the process, all threads.
+    pub cpu: Duration,
+    /// Peak resident memory of the process, KiB. The kernel counts the
+    /// benchmark's own peak in it too (the child starts as a copy of it), so
+    /// a benchmark must stay small itself for this figure to mean anything.
     pub peak_kib: i64,
 }
 
@@ -40,8 +44,10 @@ pub fn measure(command: &mut Command) -> Run {
     assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
     let exited_ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
     assert!(exited_ok, "{command:?} failed with status {status}");
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     Run {
         wall,
+        cpu: time(usage.ru_utime) + time(usage.ru_stime),
         peak_kib: usage.ru_maxrss,
     }
 }

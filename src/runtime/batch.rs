@@ -190,6 +190,9 @@ fn utf8(bytes: &[u8]) -> Result<&str, String> {
 
 /// Reads a batch line as [`for_each_line`] hands it over: `None` is a line
 /// longer than [`MAX_LINE_BYTES`].
+// Inlined, like `read_line`: a call is a few hundred bytes, and each
+// function boundary it is returned across copied it once more per line.
+#[inline(always)]
 pub fn read_bounded(line: Option<&[u8]>) -> Line<'_> {
     match line {
         Some(bytes) => read_line(bytes),
@@ -283,6 +286,7 @@ fn bounded(line: &[u8], ended_by_break: bool) -> Option<&[u8]> {
 }
 
 /// Reads one batch line (without its line break) as a call.
+#[inline(always)]
 pub fn read_line(bytes: &[u8]) -> Line<'_> {
     let text = match utf8(bytes) {
         Ok(text) => text,
