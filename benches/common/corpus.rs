@@ -381,3 +381,42 @@ impl Baseline {
         output.write_all(b"\n")
     }
 }
+
+/// The same call as a CloudTalk call-history item (`GET /api/calls/index.json`),
+/// for timing `--input cloudtalk` against native input on the same calls. A
+/// history item has no call flow and no contact owner, so the decisions
+/// differ from the native line's; the work of reading is what is compared.
+pub fn cloudtalk_history_line(native: &str) -> String {
+    let call: serde_json::Value = serde_json::from_str(native).expect("a generated call");
+    let field = |name: &str| call.get(name).cloned().unwrap_or(serde_json::Value::Null);
+    let status = call["status"].as_str().unwrap_or_default();
+    let mut item = serde_json::json!({
+        "Cdr": {
+            "id": field("id"),
+            "type": field("direction"),
+            "is_voicemail": status == "voicemail",
+            "answered_at": if status == "answered" { field("started_at") } else { serde_json::Value::Null },
+            "public_external": field("number"),
+            "started_at": field("started_at"),
+            "talking_time": field("duration_s"),
+            "recording_link": "https://rec.example/x",
+        },
+    });
+    if let Some(agent) = call.get("agent").and_then(|agent| agent.as_str()) {
+        item["Agent"] = serde_json::json!({"email": agent});
+    }
+    if let Some(contact) = call.get("contact") {
+        let mut converted = serde_json::json!({"id": contact["id"]});
+        if let Some(favorite) = contact.get("favorite_agent") {
+            converted["favorite_agent"] = serde_json::json!({"email": favorite});
+        }
+        item["Contact"] = converted;
+    }
+    if let Some(tags) = call.get("tags").and_then(|tags| tags.as_array()) {
+        item["Tags"] = tags
+            .iter()
+            .map(|tag| serde_json::json!({"name": tag}))
+            .collect();
+    }
+    item.to_string()
+}

@@ -166,6 +166,8 @@ impl<'a> Line<'a> {
 /// Reads a batch line in the given input format, as [`for_each_line`]
 /// hands it over; `context` supplies what CloudTalk records lack (agent
 /// e-mails, voicemail addresses, contact owners).
+// Inlined for the same reason as `read_bounded`.
+#[inline(always)]
 pub fn read_input<'a>(line: Option<&'a [u8]>, input: InputFormat, context: &Context) -> Line<'a> {
     match input {
         InputFormat::Native => read_bounded(line),
@@ -782,9 +784,17 @@ mod tests {
             let Line::Call(call) = read_line(line.as_bytes()) else {
                 panic!("{line}")
             };
-            for explain in [false, true] {
+            let facts = [Fact {
+                field: "status",
+                value: Some("voicemail \"x\"".to_string()),
+                from: "`Cdr.is_voicemail`".to_string(),
+            }];
+            for (explain, facts) in [(false, &[][..]), (true, &[][..]), (true, &facts[..])] {
                 let (decision, trace) = evaluator.explain(&call);
-                let trace = explain.then_some(&trace[..]);
+                let explained = explain.then_some(Explained {
+                    facts,
+                    trace: &trace,
+                });
                 let mut ours = Vec::new();
                 let mut scratch = String::new();
                 write_assignment(
@@ -792,7 +802,7 @@ mod tests {
                     &mut ours,
                     &call,
                     &decision,
-                    trace,
+                    explained,
                     OutputFormat::Json,
                     &mut scratch,
                 )
@@ -803,7 +813,10 @@ mod tests {
                         .assignee
                         .map(crate::runtime::model::assignment::Assignee::from),
                     step: decision.step.name(),
-                    trace,
+                    facts: explained
+                        .map(|explained| explained.facts)
+                        .filter(|facts| !facts.is_empty()),
+                    trace: explained.map(|explained| explained.trace),
                 })
                 .unwrap();
                 serde.push(b'\n');

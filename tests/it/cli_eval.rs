@@ -431,6 +431,7 @@ fn explain_says_when_a_user_map_link_matches_nothing() {
     assert!(run.stderr.contains("`user_map` links `eve@acme.sk` to `hs-404`, who is not a user of hubspot: the link matches nothing"), "{}", run.stderr);
 }
 
+#[test]
 fn every_jobs_value_writes_the_same_bytes_as_one_thread() {
     let calls = crate::support::generate(13, 3000);
     let (mut batch, _) = crate::support::history(&calls, 97);
