@@ -595,7 +595,8 @@ fn plan_lengths(programs: &Programs, work: &Path, calls: u64) {
 /// under the 1 MiB rule-file limit.
 fn check_long_file(work: &Path) {
     let steps = 50_000;
-    let rules = work.join("check-50000.rules");
+    // The ruleset must be named as its file.
+    let rules = work.join(format!("many{steps}.rules"));
     fs::write(&rules, many_user_steps(steps)).unwrap();
     let check = || measure(Command::new(CALLASSIGN).arg("check").arg(&rules));
     // One run first: while `check` is quadratic a run takes a minute.
