@@ -219,14 +219,11 @@ pub fn for_each_line<R: BufRead>(
     let mut carried_too_long = false;
     let mut line_number = 0u64;
     loop {
-        let available = match input.fill_buf() {
-            Ok(available) => available,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
-        if available.is_empty() {
+        if !has_more(&mut input)? {
             break;
         }
+        // Filled by `has_more`: this hands the buffer over without reading.
+        let available = input.fill_buf()?;
         let length = available.len();
         let mut start = 0;
         while let Some(at) = memchr(&available[start..]) {
@@ -394,14 +391,11 @@ pub fn read_bounded_line<R: BufRead>(
     let mut consumed = 0;
     let mut too_long = false;
     loop {
-        let available = match input.fill_buf() {
-            Ok(available) => available,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
-        if available.is_empty() {
+        if !has_more(input)? {
             break;
         }
+        // Filled by `has_more`: this hands the buffer over without reading.
+        let available = input.fill_buf()?;
         let (chunk, done) = match memchr(available) {
             Some(at) => (&available[..=at], true),
             None => (available, false),
@@ -432,6 +426,19 @@ pub fn read_bounded_line<R: BufRead>(
         buffer.truncate(start);
     }
     Ok((consumed, too_long))
+}
+
+/// Whether the reader has bytes left: fills its buffer when used up,
+/// reading again when a signal interrupts the read. (It cannot hand the
+/// bytes back itself: a borrow returned from a retry loop does not compile.)
+fn has_more<R: BufRead>(input: &mut R) -> io::Result<bool> {
+    loop {
+        match input.fill_buf() {
+            Ok(available) => return Ok(!available.is_empty()),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
 }
 
 fn memchr(bytes: &[u8]) -> Option<usize> {
