@@ -11,6 +11,7 @@
 //!
 //! [`lsp`] (with the `cli` feature) serves the same pipeline to editors.
 //!
+//! [`files`] reads every input with a bound and rewrites files atomically.
 //! [`diagnostics`] holds the findings every stage reports, with stable
 //! codes, and renders them. [`impact`] reports what rules do to a history
 //! of calls (diff, stats), and [`rule_test`] runs the YAML rule tests teams
@@ -72,6 +73,7 @@ macro_rules! words {
 }
 
 pub mod diagnostics;
+pub mod files;
 pub mod impact;
 #[cfg(feature = "cli")]
 pub mod lsp;

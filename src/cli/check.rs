@@ -54,7 +54,7 @@ pub fn run(args: Args) -> CliResult {
         ));
         for warning in context.warnings() {
             if !matches!(warning, ContextWarning::UserMapTarget { .. }) {
-                eprintln!("warning: {}: {warning}", path.display());
+                noteln!("warning: {}: {warning}", path.display());
             }
         }
     }
@@ -80,7 +80,7 @@ pub fn run(args: Args) -> CliResult {
                 out!("{}", report::human(finding, style));
             }
             let noun = if files.len() == 1 { "file" } else { "files" };
-            eprintln!(
+            noteln!(
                 "checked {} {noun}: {}",
                 files.len(),
                 report::summary(&findings)

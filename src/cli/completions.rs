@@ -42,7 +42,7 @@ pub fn man(args: ManArgs) -> CliResult {
                     dir.display()
                 ))
             })?;
-            eprintln!("wrote man pages to {}", dir.display());
+            noteln!("wrote man pages to {}", dir.display());
         }
         None => {
             let mut page = Vec::new();

@@ -88,7 +88,7 @@ pub fn run(args: Args) -> CliResult {
                 callassign::impact::history::thousands(many)
             ),
         };
-        eprintln!("{calls} assignee (--fail-on-change)");
+        noteln!("{calls} assignee (--fail-on-change)");
     }
     note_unreadable(report.unreadable.lines);
     // Exit 1 means one thing only, so a CI gate can rely on it: a call
@@ -100,10 +100,10 @@ pub fn run(args: Args) -> CliResult {
 pub fn note_unreadable(lines: u64) {
     match lines {
         0 => {}
-        1 => eprintln!("note: 1 history line could not be read; the report lists it"),
-        many => eprintln!(
-            "note: {many} history lines could not be read; the report lists the first ones"
-        ),
+        1 => noteln!("note: 1 history line could not be read; the report lists it"),
+        many => {
+            noteln!("note: {many} history lines could not be read; the report lists the first ones")
+        }
     }
 }
 

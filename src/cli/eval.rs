@@ -1,7 +1,7 @@
 //! `callassign eval`: decide who owns calls.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -101,7 +101,7 @@ pub fn run(args: Args) -> CliResult {
             let result =
                 batch::run_parallel(&evaluator, reader, &mut output, options, jobs, |done| {
                     if show_progress {
-                        eprint!("\r{done} lines…");
+                        note!("\r{done} lines…");
                     }
                 });
             let summary = match result {
@@ -119,10 +119,10 @@ pub fn run(args: Args) -> CliResult {
                 }
             };
             if show_progress {
-                eprint!("\r");
+                note!("\r");
             }
             if !args.quiet {
-                eprint!("{}", summary.render());
+                note!("{}", summary.render());
             }
             Ok(ExitCode::from(if summary.unreadable > 0 {
                 EXIT_PROBLEMS
@@ -224,25 +224,15 @@ fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |cores| cores.get().min(8))
 }
 
-/// Reads a whole file, refusing one larger than `limit`.
+/// Reads a whole file, refusing one larger than `limit` or that is not a
+/// regular file.
 fn read_limited(path: &Path, limit: usize) -> Result<String, CliError> {
-    let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
-    let mut bytes = Vec::new();
-    file.take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|error| CliError::io(path, &error))?;
-    if bytes.len() > limit {
-        return Err(
-            CliError::new(format!("`{}` is larger than {limit} bytes", path.display()))
-                .help("is this the right file?"),
-        );
-    }
-    String::from_utf8(bytes).map_err(|error| {
-        CliError::new(format!(
-            "`{}` is not valid UTF-8 (byte {})",
-            path.display(),
-            error.utf8_error().valid_up_to() + 1
-        ))
+    callassign::files::read_text(path, limit).map_err(|error| {
+        let cli_error = CliError::new(error.describe(path));
+        match error.help() {
+            Some(help) => cli_error.help(help),
+            None => cli_error,
+        }
     })
 }
 

@@ -29,6 +29,13 @@ pub struct Args {
     stdout: bool,
 }
 
+impl Args {
+    /// Whether the files are rewritten (nothing is written to stdout).
+    pub fn rewrites(&self) -> bool {
+        !self.check && !self.stdout
+    }
+}
+
 /// What `fmt` does with a file's canonical text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -84,7 +91,7 @@ pub fn run(args: Args) -> CliResult {
         ));
     }
     if mode != Mode::Print {
-        eprintln!("{summary}");
+        noteln!("{summary}");
     }
     let failing = refused > 0 || (args.check && changed > 0);
     Ok(ExitCode::from(if failing {
@@ -107,14 +114,14 @@ fn format_file(path: &Path, mode: Mode) -> Result<Outcome, CliError> {
         Err(FormatError::Unparsable(mut findings)) => {
             sort_and_dedup(&mut findings);
             print_findings_to_stderr(&findings);
-            eprintln!(
+            noteln!(
                 "error: `{}` was not formatted; fix the problems above first",
                 path.display()
             );
             return Ok(Outcome::Refused);
         }
         Err(error @ FormatError::ChangedMeaning) => {
-            eprintln!("error: `{}` was not formatted: {error}", path.display());
+            noteln!("error: `{}` was not formatted: {error}", path.display());
             return Ok(Outcome::Refused);
         }
     };
@@ -129,7 +136,7 @@ fn format_file(path: &Path, mode: Mode) -> Result<Outcome, CliError> {
         let name = path.display().to_string();
         if original.contains('\r') {
             // A `\r` is invisible in the diff below; say it.
-            eprintln!("note: `{name}` has Windows line endings (CRLF); the formatted file uses LF");
+            noteln!("note: `{name}` has Windows line endings (CRLF); the formatted file uses LF");
         }
         out!(
             "{}",

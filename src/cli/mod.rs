@@ -17,6 +17,17 @@ macro_rules! out {
     ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*)) };
 }
 
+/// `eprint!` for messages: a full or closed stderr (`2>/dev/full`) loses
+/// the message instead of panicking; the exit status still says it all.
+macro_rules! note {
+    ($($arg:tt)*) => { $crate::cli::write_stderr(format_args!($($arg)*)) };
+}
+
+/// `eprintln!` for messages; see [`note!`].
+macro_rules! noteln {
+    ($($arg:tt)*) => { $crate::cli::write_stderr(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
 /// `println!` for command output; see [`out!`].
 macro_rules! outln {
     () => { $crate::cli::write_stdout(format_args!("\n")) };
@@ -123,7 +134,11 @@ impl CliError {
             std::io::ErrorKind::NotFound => format!("`{}` does not exist", path.display()),
             _ => format!("cannot read `{}`: {error}", path.display()),
         };
-        CliError::new(message)
+        let cli_error = CliError::new(message);
+        match callassign::files::irregular_help(error) {
+            Some(help) => cli_error.help(help),
+            None => cli_error,
+        }
     }
 }
 
@@ -142,6 +157,15 @@ pub type CliResult = Result<ExitCode, CliError>;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     COLOR.get_or_init(|| cli.color);
+    let writes_stdout = !matches!(&cli.command, Command::Fmt(args) if args.rewrites());
+    if writes_stdout && closed_stdout::at_start() {
+        noteln!(
+            "{}",
+            CliError::new("standard output is closed (`>&-`), so the result cannot be written")
+                .help("redirect it to a file, or to /dev/null to keep only the exit status")
+        );
+        return ExitCode::from(EXIT_ERROR);
+    }
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
@@ -163,23 +187,71 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("{error}");
+            noteln!("{error}");
             ExitCode::from(EXIT_ERROR)
         }
     }
 }
 
-/// Writes command output to stdout. A closed pipe exits 0 quietly; any
-/// other write error exits 2 with a message.
+/// Set once the reader of stdout went away; later output is dropped.
+static READER_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes command output to stdout. When the reader goes away (`| head`)
+/// the rest of the output is dropped quietly, as Unix tools do, but the
+/// command runs to its end: its exit status must still say whether there
+/// were findings or failures (a `pipefail` CI gate reads it). Any other
+/// write error exits 2 with a message.
 pub fn write_stdout(args: fmt::Arguments<'_>) {
     use std::io::Write as _;
+    use std::sync::atomic::Ordering;
+    if READER_GONE.load(Ordering::Relaxed) {
+        return;
+    }
     if let Err(error) = std::io::stdout().write_fmt(args) {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(i32::from(EXIT_OK));
+            READER_GONE.store(true, Ordering::Relaxed);
+            return;
         }
-        eprintln!("error: cannot write output: {error}");
+        noteln!("error: cannot write output: {error}");
         std::process::exit(i32::from(EXIT_ERROR));
     }
+}
+
+/// Whether stdout was closed when the process started (`>&-`). Rust's
+/// runtime reopens a closed stdout on /dev/null before `main`, after which
+/// every write succeeds and the result is silently lost; a constructor
+/// looks at the descriptor before that happens.
+mod closed_stdout {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static CLOSED: AtomicBool = AtomicBool::new(false);
+
+    pub fn at_start() -> bool {
+        CLOSED.load(Ordering::Relaxed)
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "macos"))]
+    extern "C" fn look() {
+        // SAFETY: F_GETFD only queries the descriptor's flags.
+        let closed = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFD) } == -1;
+        CLOSED.store(closed, Ordering::Relaxed);
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[used]
+    #[link_section = ".init_array"]
+    static LOOK: extern "C" fn() = look;
+
+    #[cfg(target_os = "macos")]
+    #[used]
+    #[link_section = "__DATA,__mod_init_func"]
+    static LOOK: extern "C" fn() = look;
+}
+
+/// Writes a message to stderr; see [`note!`].
+pub fn write_stderr(args: fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().write_fmt(args);
 }
 
 /// `--format` for the reports over a history of calls (`diff`, `stats`).
@@ -239,7 +311,7 @@ pub fn print_findings_to_stderr(findings: &[Finding]) {
         width: 100,
     };
     for finding in findings {
-        eprint!("{}", report::human(finding, style));
+        note!("{}", report::human(finding, style));
     }
 }
 

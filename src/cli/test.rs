@@ -124,7 +124,7 @@ fn human(runs: &[FileRun], totals: Totals, filtered_out: usize) {
         let (report, rules) = match (&run.outcome, &run.rules) {
             (Ok(report), Some(rules)) => (report, rules),
             (Err(problem), _) => {
-                eprintln!("{}", report::problem_text(problem));
+                noteln!("{}", report::problem_text(problem));
                 continue;
             }
             (Ok(_), None) => continue,

@@ -315,8 +315,9 @@ impl FindingKind {
     pub fn words(&self) -> Words {
         use FindingKind as K;
         match self {
-            K::FileTooLarge { bytes, limit } => words(
-                format!("rule file is {bytes} bytes, more than the {limit} allowed"),
+            // Reading stops one byte past the limit, so `bytes` is a floor.
+            K::FileTooLarge { limit, .. } => words(
+                format!("rule file is larger than the {limit} bytes allowed"),
                 "file too large",
                 "a rule file lists a handful of steps; is this the right file?",
             ),

@@ -2,9 +2,11 @@
 //! [`finding`] defines the findings and their stable codes, [`kind`] what
 //! each kind of finding says, [`suggest`]
 //! finds the word a misspelling meant, [`report`] renders findings for
-//! people, programs and CI.
+//! people, programs and CI. [`terminal`] escapes and pads user text for
+//! every human report.
 
 pub mod finding;
 pub mod kind;
 pub mod report;
 pub mod suggest;
+pub mod terminal;

@@ -7,11 +7,14 @@
 //! An unreadable line is counted and sampled with its line number; it never
 //! stops the report.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, BufRead};
 
 use serde::Serialize;
 
+pub(crate) use crate::diagnostics::terminal::Align;
+use crate::diagnostics::terminal::{printable, push_padded};
 use crate::runtime::batch::{for_each_line, read_input, InputFormat, Line};
 use crate::runtime::evaluate::{Decision, Evaluator, FallbackMiss, Miss, Tracer};
 use crate::runtime::model::{Call, Context, User};
@@ -69,7 +72,7 @@ impl Unreadable {
         }
         let _ = writeln!(out, "\nunreadable lines{}", self.how_many());
         for line in self.sample.items() {
-            let _ = writeln!(out, "  line {}: {}", line.line, line.error);
+            let _ = writeln!(out, "  line {}: {}", line.line, printable(&line.error));
         }
     }
 
@@ -249,14 +252,15 @@ pub fn markdown_code(text: &str) -> String {
     format!("{fence}{pad}{text}{pad}{fence}")
 }
 
-#[derive(Clone, Copy)]
-pub(crate) enum Align {
-    Left,
-    Right,
-}
-
 /// Writes rows as indented columns, two spaces apart, no trailing spaces.
+/// Cells hold call ids and addresses from the input: each is escaped, so a
+/// line break in an id cannot forge a row nor an escape sequence restyle
+/// the terminal.
 pub(crate) fn table(out: &mut String, aligns: &[Align], rows: &[Vec<String>]) {
+    let rows: Vec<Vec<Cow<'_, str>>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| printable(cell)).collect())
+        .collect();
     let widths: Vec<usize> = (0..aligns.len())
         .map(|column| {
             rows.iter()
@@ -265,21 +269,11 @@ pub(crate) fn table(out: &mut String, aligns: &[Align], rows: &[Vec<String>]) {
                 .unwrap_or(0)
         })
         .collect();
-    for row in rows {
+    for row in &rows {
         let mut line = String::from(" ");
-        for ((cell, align), width) in row.iter().zip(aligns).zip(&widths) {
+        for ((cell, &align), &width) in row.iter().zip(aligns).zip(&widths) {
             line.push(' ');
-            let pad = width - cell.chars().count();
-            match align {
-                Align::Left => {
-                    line.push_str(cell);
-                    line.extend(std::iter::repeat_n(' ', pad));
-                }
-                Align::Right => {
-                    line.extend(std::iter::repeat_n(' ', pad));
-                    line.push_str(cell);
-                }
-            }
+            push_padded(&mut line, cell, width, align);
             line.push(' ');
         }
         let _ = writeln!(out, "{}", line.trim_end());

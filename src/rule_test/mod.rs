@@ -34,6 +34,7 @@ use serde::Deserialize;
 
 use crate::diagnostics::finding::{sort_and_dedup, Finding};
 use crate::diagnostics::suggest::did_you_mean;
+use crate::files::TextError;
 use crate::runtime::batch::InputFormat;
 use crate::runtime::cloudtalk;
 use crate::runtime::evaluate::{DecidedBy, Evaluator, Outcome, TraceEntry};
@@ -327,7 +328,7 @@ fn step_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 /// [`run`] compiles.
 pub fn load(path: &Path) -> Result<TestFile, Problem> {
     let text = read_text(path, path, "test file")?;
-    let raw: RawFile = serde_yaml::from_str(&text)
+    let raw: RawFile = crate::files::yaml::from_str(&text)
         .map_err(|error| Problem::new(path, format!("not a valid test file: {error}"), SHAPE))?;
     let folder = path.parent().unwrap_or(Path::new(""));
     let rules = clean_path(&folder.join(&raw.rules));
@@ -447,14 +448,13 @@ fn load_context(path: &Path, folder: &Path, value: serde_yaml::Value) -> Result<
             Ok(context)
         }
         value @ serde_yaml::Value::Mapping(_) => {
-            let mut context = reread(&value, |text| serde_yaml::from_str::<Context>(text))
-                .map_err(|error| {
-                    Problem::new(
-                        path,
-                        format!("`context` is not valid: {error}"),
-                        context_help,
-                    )
-                })?;
+            let mut context = reread(&value, Context::from_yaml).map_err(|error| {
+                Problem::new(
+                    path,
+                    format!("`context` is not valid: {error}"),
+                    context_help,
+                )
+            })?;
             context.resolve(folder).map_err(first_problem)?;
             Ok(context)
         }
@@ -591,37 +591,18 @@ fn read_text(test_file: &Path, path: &Path, what: &str) -> Result<String, Proble
                 .display()
         )
     };
-    let metadata = std::fs::metadata(path).map_err(|error| {
-        let message = match error.kind() {
-            std::io::ErrorKind::NotFound => {
-                format!("the {what} `{}` does not exist", path.display())
-            }
-            _ => format!("cannot read the {what} `{}`: {error}", path.display()),
+    crate::files::read_text(path, MAX_CONTEXT_BYTES).map_err(|error| {
+        let help = match &error {
+            TextError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => relative_help,
+            _ => error
+                .help()
+                .unwrap_or("check the file's permissions")
+                .to_string(),
         };
-        Problem::new(test_file, message, relative_help.clone())
-    })?;
-    if metadata.len() > MAX_CONTEXT_BYTES as u64 {
-        return Err(Problem::new(
-            test_file,
-            format!(
-                "the {what} `{}` is larger than {MAX_CONTEXT_BYTES} bytes",
-                path.display()
-            ),
-            "is this the right file?",
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|error| {
         Problem::new(
             test_file,
-            format!("cannot read the {what} `{}`: {error}", path.display()),
-            relative_help.clone(),
-        )
-    })?;
-    String::from_utf8(bytes).map_err(|_| {
-        Problem::new(
-            test_file,
-            format!("the {what} `{}` is not valid UTF-8", path.display()),
-            "save it as UTF-8",
+            format!("the {what} {}", error.describe(path)),
+            help,
         )
     })
 }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, BufRead, Write};
 
+use crate::diagnostics::terminal::{printable, push_padded, Align};
 use crate::runtime::cloudtalk::{self, Record};
 use crate::runtime::evaluate::{DecidedBy, Decision, Evaluator, TraceEntry};
 use crate::runtime::model::assignment::ErrorLine;
@@ -594,21 +595,6 @@ fn write_json_string<W: Write>(output: &mut W, text: &str) -> io::Result<()> {
     }
 }
 
-/// Text from a call as it may be shown on a terminal: with control
-/// characters (line breaks, escape sequences) escaped, so one call stays
-/// one line and cannot restyle the terminal.
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().any(char::is_control) {
-        std::borrow::Cow::Owned(
-            text.chars()
-                .flat_map(char::escape_default)
-                .collect::<String>(),
-        )
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    }
-}
-
 /// `c-1001: hs-2 (Alice@Acme.com) by voicemail_email`, then the trace.
 pub fn human_assignment(
     out: &mut String,
@@ -618,8 +604,8 @@ pub fn human_assignment(
 ) {
     let who = match decision.assignee {
         Some(user) => match &user.email {
-            Some(email) => format!("{} ({email})", user.id),
-            None => user.id.clone(),
+            Some(email) => format!("{} ({})", printable(&user.id), printable(email)),
+            None => printable(&user.id).into_owned(),
         },
         None => "unassigned".to_string(),
     };
@@ -634,22 +620,25 @@ pub fn human_assignment(
         let trace = explained.trace;
         let width = trace
             .iter()
-            .map(|entry| entry.step.chars().count())
+            .map(|entry| printable(&entry.step).chars().count())
             .max()
             .unwrap_or(0);
         let from_width = trace
             .iter()
-            .map(|entry| entry.from.len())
+            .map(|entry| entry.from.chars().count())
             .max()
             .unwrap_or(0);
+        let mut line = String::new();
         for entry in trace {
-            let line = format!(
-                "  {:<11} {:<width$}  {:<from_width$}  {}",
-                entry.result.as_str(),
-                entry.step,
-                entry.from,
-                printable(entry.reason.as_deref().unwrap_or(""))
-            );
+            line.clear();
+            line.push_str("  ");
+            push_padded(&mut line, entry.result.as_str(), 11, Align::Left);
+            line.push(' ');
+            push_padded(&mut line, &printable(&entry.step), width, Align::Left);
+            line.push_str("  ");
+            push_padded(&mut line, &entry.from, from_width, Align::Left);
+            line.push_str("  ");
+            line.push_str(&printable(entry.reason.as_deref().unwrap_or("")));
             let _ = writeln!(out, "{}", line.trim_end());
         }
     }
@@ -671,12 +660,10 @@ fn human_facts(out: &mut String, facts: &[Fact]) {
         .max()
         .unwrap_or(0);
     for (fact, text) in facts.iter().zip(&shown) {
-        let _ = writeln!(
-            out,
-            "  {:<11} {text:<width$}  from {}",
-            "fact",
-            printable(&fact.from)
-        );
+        // A fact's value comes from the call: no `format!` width for it.
+        let mut line = String::from("  fact        ");
+        push_padded(&mut line, text, width, Align::Left);
+        let _ = writeln!(out, "{line}  from {}", printable(&fact.from));
     }
 }
 
@@ -833,12 +820,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn text_output_escapes_control_characters() {
-        assert_eq!(printable("c-1"), "c-1");
-        assert_eq!(printable("a\nb\u{1b}[31mRED"), "a\\nb\\u{1b}[31mRED");
     }
 
     #[test]

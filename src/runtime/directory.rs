@@ -162,38 +162,14 @@ pub fn read_file(path: &Path) -> Result<String, ContextProblem> {
 /// [`read_file`], with the help line for a file that cannot be read
 /// (empty for none).
 pub fn read_file_with_help(path: &Path, help: &str) -> Result<String, ContextProblem> {
-    use std::io::Read;
-    let shown = path.display();
-    let not_found = |error: std::io::Error| {
-        let message = match error.kind() {
-            std::io::ErrorKind::NotFound => format!("`{shown}` does not exist"),
-            _ => format!("cannot read `{shown}`: {error}"),
+    // Bounded, a FIFO or device refused by name, a byte-order mark skipped:
+    // as every file callassign reads.
+    crate::files::read_text(path, MAX_CONTEXT_BYTES).map_err(|error| {
+        let help = match &error {
+            crate::files::TextError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => help,
+            _ => error.help().unwrap_or(help),
         };
-        ContextProblem::new(message, help)
-    };
-    let file = std::fs::File::open(path).map_err(not_found)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_CONTEXT_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(not_found)?;
-    if bytes.len() > MAX_CONTEXT_BYTES {
-        return Err(ContextProblem::new(
-            format!("`{shown}` is larger than {MAX_CONTEXT_BYTES} bytes"),
-            "is this the right file?",
-        ));
-    }
-    let bytes = bytes
-        .strip_prefix("\u{feff}".as_bytes())
-        .map(<[u8]>::to_vec)
-        .unwrap_or(bytes);
-    String::from_utf8(bytes).map_err(|error| {
-        ContextProblem::new(
-            format!(
-                "`{shown}` is not valid UTF-8 (byte {})",
-                error.utf8_error().valid_up_to() + 1
-            ),
-            "save it as UTF-8",
-        )
+        ContextProblem::new(error.describe(path), help)
     })
 }
 

@@ -330,6 +330,7 @@ pub fn render_json(plan: &Plan) -> JsonPlan {
 /// The plan as `plan` prints it: numbered steps with their conditions and
 /// the file and line each comes from.
 pub fn render_human(plan: &Plan) -> String {
+    use crate::diagnostics::terminal::{printable, push_padded, Align};
     use std::fmt::Write as _;
     let chain: Vec<String> = plan
         .chain
@@ -340,13 +341,17 @@ pub fn render_human(plan: &Plan) -> String {
                 .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned())
         })
         .collect();
-    let mut out = format!("ruleset {} ({})\n\n", plan.name, chain.join(" → "));
+    let mut out = format!(
+        "ruleset {} ({})\n\n",
+        plan.name,
+        printable(&chain.join(" → "))
+    );
     let row = |number: String, step: &PlanStep| {
-        let name = step.step.to_string();
+        let name = printable(&step.step.to_string()).into_owned();
         let guard = step
             .guard
             .as_ref()
-            .map(|guard| format!("{} {}", guard.keyword(), guard.text))
+            .map(|guard| printable(&format!("{} {}", guard.keyword(), guard.text)).into_owned())
             .unwrap_or_default();
         (number, name, guard, step.origin.short())
     };
@@ -358,7 +363,7 @@ pub fn render_human(plan: &Plan) -> String {
         .collect();
     rows.push((
         String::new(),
-        format!("fallback {}", plan.fallback.fallback),
+        printable(&format!("fallback {}", plan.fallback.fallback)).into_owned(),
         String::new(),
         plan.fallback.origin.short(),
     ));
@@ -373,8 +378,14 @@ pub fn render_human(plan: &Plan) -> String {
     let guard_width = all.map(|r| r.2.chars().count()).max().unwrap_or(0);
     let print = |out: &mut String,
                  (number, name, guard, from): &(String, String, String, String)| {
-        let line =
-            format!("  {number:>number_width$} {name:<name_width$}  {guard:<guard_width$}  {from}");
+        let mut line = String::from("  ");
+        push_padded(&mut line, number, number_width, Align::Right);
+        line.push(' ');
+        push_padded(&mut line, name, name_width, Align::Left);
+        line.push_str("  ");
+        push_padded(&mut line, guard, guard_width, Align::Left);
+        line.push_str("  ");
+        line.push_str(from);
         let _ = writeln!(out, "{}", line.trim_end());
     };
     for row in &rows {

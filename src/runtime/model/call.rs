@@ -518,7 +518,7 @@ impl<'a> Call<'a> {
 
     /// Reads one call from YAML (or JSON, which is YAML too).
     pub fn from_yaml(yaml: &str) -> Result<Call<'static>, serde_yaml::Error> {
-        let call: Call<'_> = serde_yaml::from_str(yaml)?;
+        let call: Call<'_> = crate::files::yaml::from_str(yaml)?;
         Ok(call.into_owned())
     }
 

@@ -250,7 +250,7 @@ impl Context {
     /// assert_eq!(context.users[0].id, "hs-1");
     /// ```
     pub fn from_yaml(text: &str) -> Result<Context, serde_yaml::Error> {
-        serde_yaml::from_str(text)
+        crate::files::yaml::from_str(text)
     }
 
     /// Reads a context file (YAML, or JSON by its `.json` name), reads the

@@ -78,7 +78,7 @@ pub fn load_text(name: &str, text: &str) -> LoadedFile {
 /// Reads, parses and checks one rule file, without following `extends`.
 /// An error only when the file cannot be read at all.
 pub fn load_file(path: &Path) -> io::Result<LoadedFile> {
-    let bytes = fs::read(path)?;
+    let bytes = crate::files::read_bounded(path, MAX_RULE_FILE_BYTES)?;
     Ok(from_bytes(path, &path.display().to_string(), bytes))
 }
 

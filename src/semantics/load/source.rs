@@ -55,7 +55,7 @@ pub struct FileSystem;
 
 impl RuleSource for FileSystem {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        fs::read(path)
+        crate::files::read_bounded(path, super::MAX_RULE_FILE_BYTES)
     }
 
     fn identity(&self, path: &Path) -> io::Result<PathBuf> {

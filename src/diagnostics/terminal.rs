@@ -1,0 +1,59 @@
+//! User text as it is shown on a terminal: escaped, so that one call or
+//! address stays on one line and cannot restyle the terminal, and padded
+//! into columns without `format!` widths, which panic past 65,535.
+
+use std::borrow::Cow;
+
+/// Text from a call or a rule file as it may be shown on a terminal: with
+/// control characters (line breaks, escape sequences) escaped.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        Cow::Owned(text.chars().flat_map(char::escape_default).collect())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Which side of a column the padding goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// Appends `text` padded with spaces to `width` characters. A rule file
+/// may hold a condition of a million characters; `format!("{:<width$}")`
+/// panics on such a width, this does not.
+pub fn push_padded(out: &mut String, text: &str, width: usize, align: Align) {
+    let pad = width.saturating_sub(text.chars().count());
+    if align == Align::Right {
+        out.extend(std::iter::repeat_n(' ', pad));
+    }
+    out.push_str(text);
+    if align == Align::Left {
+        out.extend(std::iter::repeat_n(' ', pad));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("c-1"), "c-1");
+        assert_eq!(printable("a\nb\u{1b}[31mRED"), "a\\nb\\u{1b}[31mRED");
+    }
+
+    #[test]
+    fn padding_takes_any_width() {
+        let mut out = String::new();
+        push_padded(&mut out, "ab", 4, Align::Left);
+        push_padded(&mut out, "c", 3, Align::Right);
+        assert_eq!(out, "ab    c");
+        let long = "x".repeat(70_000);
+        let mut out = String::new();
+        push_padded(&mut out, "y", long.len(), Align::Left);
+        assert_eq!(out.len(), 70_000);
+    }
+}

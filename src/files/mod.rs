@@ -1,0 +1,221 @@
+//! Reading and writing files safely: every file callassign reads (rule
+//! files, contexts, calls, rule tests) goes through [`read_bounded`], and
+//! every file it rewrites through [`write_atomically`].
+//!
+//! Reading is bounded twice: what is not a regular file (a FIFO would block
+//! forever, `/dev/zero` never ends) is refused before it is opened, and a
+//! regular file is read through `take(limit + 1)`, so a huge or sparse file
+//! costs at most `limit + 1` bytes of memory whatever its size. Writing goes
+//! to a temporary file beside the target that is renamed over it, so a
+//! full disk or a killed process leaves the old file whole.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+pub mod yaml;
+
+/// Reads at most `limit + 1` bytes of `path`: a result longer than `limit`
+/// tells the caller the file is too large, without reading the rest.
+///
+/// What is not a regular file (after following symbolic links) is an
+/// [`io::ErrorKind::InvalidInput`] error saying what it is.
+pub fn read_bounded(path: &Path, limit: usize) -> io::Result<Vec<u8>> {
+    // Checked before opening: opening a FIFO blocks until a writer comes.
+    refuse_irregular(&fs::metadata(path)?)?;
+    let file = File::open(path)?;
+    // Checked again on the open file, in case the path changed in between.
+    refuse_irregular(&file.metadata()?)?;
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Reads a text file of at most `limit` bytes, without a leading UTF-8
+/// byte-order mark (editors on Windows add one; it is not part of the text).
+pub fn read_text(path: &Path, limit: usize) -> Result<String, TextError> {
+    let bytes = read_bounded(path, limit).map_err(TextError::Io)?;
+    if bytes.len() > limit {
+        return Err(TextError::TooLarge { limit });
+    }
+    let mut text = String::from_utf8(bytes).map_err(|error| TextError::NotUtf8 {
+        byte: error.utf8_error().valid_up_to() + 1,
+    })?;
+    if text.starts_with(BYTE_ORDER_MARK) {
+        text.drain(..BYTE_ORDER_MARK.len_utf8());
+    }
+    Ok(text)
+}
+
+/// The UTF-8 byte-order mark, skipped at the start of every text input.
+pub const BYTE_ORDER_MARK: char = '\u{feff}';
+
+/// Why a text file could not be read.
+#[derive(Debug)]
+pub enum TextError {
+    Io(io::Error),
+    TooLarge {
+        limit: usize,
+    },
+    /// `byte` is 1-based.
+    NotUtf8 {
+        byte: usize,
+    },
+}
+
+impl TextError {
+    /// The message, naming the file as `path`: "`x.yaml` is larger than …".
+    pub fn describe(&self, path: &Path) -> String {
+        let path = path.display();
+        match self {
+            TextError::Io(error) if error.kind() == io::ErrorKind::NotFound => {
+                format!("`{path}` does not exist")
+            }
+            TextError::Io(error) => format!("`{path}` cannot be read: {error}"),
+            TextError::TooLarge { limit } => format!("`{path}` is larger than {limit} bytes"),
+            TextError::NotUtf8 { byte } => format!("`{path}` is not valid UTF-8 (byte {byte})"),
+        }
+    }
+
+    /// How to fix it.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            TextError::Io(error) => irregular_help(error),
+            TextError::TooLarge { .. } => Some("is this the right file?"),
+            TextError::NotUtf8 { .. } => Some("save the file as UTF-8"),
+        }
+    }
+}
+
+/// The help line for an error of [`read_bounded`] that refused a file
+/// that is not a regular file.
+pub fn irregular_help(error: &io::Error) -> Option<&'static str> {
+    (error.kind() == io::ErrorKind::InvalidInput)
+        .then_some("name a regular file; to read from a pipe, save its output to a file first")
+}
+
+fn refuse_irregular(metadata: &fs::Metadata) -> io::Result<()> {
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    let what = if kind.is_dir() {
+        "a folder"
+    } else {
+        irregular_kind(&kind)
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("it is {what}, not a regular file"),
+    ))
+}
+
+#[cfg(unix)]
+fn irregular_kind(kind: &fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if kind.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
+}
+
+#[cfg(not(unix))]
+fn irregular_kind(_kind: &fs::FileType) -> &'static str {
+    "a special file"
+}
+
+/// Replaces `path` with `bytes`: written to a temporary file in the same
+/// folder (so the rename cannot cross file systems), flushed to disk, given
+/// the old file's permissions, then renamed over `path`. On any error the
+/// old file is untouched and the temporary file removed.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let folder = path
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let (temporary_path, mut temporary) = create_temporary(folder, &name)?;
+    let written = (|| {
+        temporary.write_all(bytes)?;
+        temporary.sync_all()?;
+        if let Ok(metadata) = fs::metadata(path) {
+            temporary.set_permissions(metadata.permissions())?;
+        }
+        drop(temporary);
+        fs::rename(&temporary_path, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary_path);
+    }
+    written
+}
+
+/// A new file `.NAME.PID-N.tmp` in `folder`, never one that exists.
+fn create_temporary(folder: &Path, name: &str) -> io::Result<(std::path::PathBuf, File)> {
+    let mut attempt = 0u32;
+    loop {
+        let candidate = folder.join(format!(".{name}.{}-{attempt}.tmp", std::process::id()));
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
+            Ok(file) => return Ok((candidate, file)),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_at_most_one_byte_past_the_limit() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("big");
+        fs::write(&path, vec![b'x'; 100]).unwrap();
+        assert_eq!(read_bounded(&path, 10).unwrap().len(), 11);
+        assert_eq!(read_bounded(&path, 100).unwrap().len(), 100);
+        assert!(matches!(
+            read_text(&path, 10),
+            Err(TextError::TooLarge { limit: 10 })
+        ));
+    }
+
+    #[test]
+    fn a_folder_is_not_read() {
+        let folder = tempfile::tempdir().unwrap();
+        let error = read_bounded(folder.path(), 10).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(error.to_string(), "it is a folder, not a regular file");
+    }
+
+    #[test]
+    fn the_byte_order_mark_is_skipped() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("bom.yaml");
+        fs::write(&path, "\u{feff}a: 1\n").unwrap();
+        assert_eq!(read_text(&path, 100).unwrap(), "a: 1\n");
+    }
+
+    #[test]
+    fn an_atomic_write_replaces_the_file_and_leaves_nothing_behind() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("a.rules");
+        fs::write(&path, "old").unwrap();
+        write_atomically(&path, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(fs::read_dir(folder.path()).unwrap().count(), 1);
+    }
+}
