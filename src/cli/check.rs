@@ -76,8 +76,8 @@ pub fn run(args: Args) -> CliResult {
                 color: use_color(std::io::stdout().is_terminal()),
                 width: 100,
             };
-            for finding in &findings {
-                out!("{}", report::human(finding, style));
+            for block in report::human_capped(&findings, style) {
+                out!("{block}");
             }
             let noun = if files.len() == 1 { "file" } else { "files" };
             noteln!(

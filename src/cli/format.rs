@@ -12,7 +12,8 @@ use callassign::semantics::load;
 use callassign::syntax::format::{self, FormatError};
 
 use super::{
-    expand_rule_paths, print_findings_to_stderr, CliError, CliResult, EXIT_OK, EXIT_PROBLEMS,
+    expand_rule_paths, print_findings_to_stderr, CliError, CliResult, EXIT_ERROR, EXIT_OK,
+    EXIT_PROBLEMS,
 };
 
 #[derive(Debug, clap::Args)]
@@ -60,22 +61,26 @@ pub fn run(args: Args) -> CliResult {
         (_, true) => Mode::Print,
         _ => Mode::Rewrite,
     };
-    let (mut changed, mut refused) = (0usize, 0usize);
+    let (mut changed, mut refused, mut unwritten) = (0usize, 0usize, 0usize);
     for file in &files {
-        match format_file(file, mode)? {
-            Outcome::AlreadyFormatted => {}
-            Outcome::Changed => changed += 1,
-            Outcome::Refused => refused += 1,
+        // One file that cannot be read or written does not stop the others.
+        match format_file(file, mode) {
+            Ok(Outcome::AlreadyFormatted) => {}
+            Ok(Outcome::Changed) => changed += 1,
+            Ok(Outcome::Refused) => refused += 1,
+            Err(error) => {
+                noteln!("{error}");
+                unwritten += 1;
+            }
         }
     }
 
     let noun = |count: usize| if count == 1 { "file" } else { "files" };
     let mut summary = match (args.check, changed) {
-        (_, 0) => format!(
-            "{} {} already formatted",
-            files.len() - refused,
-            noun(files.len() - refused)
-        ),
+        (_, 0) => {
+            let already = files.len() - refused - unwritten;
+            format!("{already} {} already formatted", noun(already))
+        }
         (true, n) => format!(
             "{n} of {} {} not formatted; run `callassign fmt` to fix",
             files.len(),
@@ -90,11 +95,19 @@ pub fn run(args: Args) -> CliResult {
             if refused == 1 { "it is" } else { "they are" }
         ));
     }
-    if mode != Mode::Print {
+    if unwritten > 0 {
+        summary.push_str(&format!(
+            ", {unwritten} {} could not be read or written (see above)",
+            noun(unwritten)
+        ));
+    }
+    if mode != Mode::Print || unwritten > 0 {
         noteln!("{summary}");
     }
     let failing = refused > 0 || (args.check && changed > 0);
-    Ok(ExitCode::from(if failing {
+    Ok(ExitCode::from(if unwritten > 0 {
+        EXIT_ERROR
+    } else if failing {
         EXIT_PROBLEMS
     } else {
         EXIT_OK
@@ -150,8 +163,21 @@ fn format_file(path: &Path, mode: Mode) -> Result<Outcome, CliError> {
                 .header(&name, &format!("{name} (formatted)"))
         );
     } else if mode == Mode::Rewrite {
-        std::fs::write(path, &formatted).map_err(|error| {
-            CliError::new(format!("cannot write `{}`: {error}", path.display()))
+        if formatted.len() > load::MAX_RULE_FILE_BYTES {
+            // `check` would refuse the file it became.
+            return Err(CliError::new(format!(
+                "`{}` was not formatted: its formatted text is {} bytes, over the {} bytes a rule file may have",
+                path.display(),
+                formatted.len(),
+                load::MAX_RULE_FILE_BYTES
+            ))
+            .help("split the file: move steps into a base file and `extends` it"));
+        }
+        callassign::files::write_atomically(path, formatted.as_bytes()).map_err(|error| {
+            CliError::new(format!(
+                "cannot write `{}`: {error}; the file is unchanged",
+                path.display()
+            ))
         })?;
     }
     Ok(Outcome::Changed)

@@ -155,6 +155,13 @@ impl fmt::Display for CliError {
 pub type CliResult = Result<ExitCode, CliError>;
 
 pub fn main() -> ExitCode {
+    // Past a file-size limit (`ulimit -f`) a write then fails with an error
+    // that `fmt` reports, instead of a signal killing it mid-write.
+    #[cfg(unix)]
+    // SAFETY: ignoring a signal installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let cli = Cli::parse();
     COLOR.get_or_init(|| cli.color);
     let writes_stdout = !matches!(&cli.command, Command::Fmt(args) if args.rewrites());
@@ -310,8 +317,8 @@ pub fn print_findings_to_stderr(findings: &[Finding]) {
         color: use_color(std::io::stderr().is_terminal()),
         width: 100,
     };
-    for finding in findings {
-        note!("{}", report::human(finding, style));
+    for block in report::human_capped(findings, style) {
+        note!("{block}");
     }
 }
 

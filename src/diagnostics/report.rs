@@ -53,6 +53,46 @@ pub fn human(finding: &Finding, style: Style) -> String {
     out
 }
 
+/// How many findings of one code are rendered in full per file; the rest
+/// are counted in one line. Past that, more of the same teaches nothing,
+/// and 40,000 boxed reports scroll the first one away.
+pub const SHOWN_PER_CODE: usize = 10;
+
+/// The findings as human reports, in order, with at most
+/// [`SHOWN_PER_CODE`] of one code per file, then one `… and N more` line
+/// per code and file it cut. `findings` are sorted.
+#[cfg(feature = "fancy")]
+pub fn human_capped(findings: &[Finding], style: Style) -> Vec<String> {
+    use std::collections::HashMap;
+
+    use crate::diagnostics::finding::Code;
+    use crate::diagnostics::terminal::printable;
+    use crate::impact::history::thousands;
+
+    let mut seen: HashMap<(&str, Code), u64> = HashMap::new();
+    let mut blocks = Vec::new();
+    for finding in findings {
+        let count = seen.entry((finding.file(), finding.code)).or_default();
+        *count += 1;
+        if *count <= SHOWN_PER_CODE as u64 {
+            blocks.push(human(finding, style));
+        }
+    }
+    let mut cut: Vec<((&str, Code), u64)> = seen
+        .into_iter()
+        .filter(|(_, count)| *count > SHOWN_PER_CODE as u64)
+        .collect();
+    cut.sort();
+    for ((file, code), count) in cut {
+        blocks.push(format!(
+            "… and {} more `{code}` in `{}`\n",
+            thousands(count - SHOWN_PER_CODE as u64),
+            printable(file)
+        ));
+    }
+    blocks
+}
+
 /// A finding as JSON reports carry it.
 #[derive(Debug, Serialize)]
 pub struct JsonFinding<'a> {

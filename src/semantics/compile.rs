@@ -12,6 +12,7 @@
 //! Edits that cannot be applied (a step named twice, a move of a step the
 //! plan lacks) are findings; a plan comes out only when there are no errors.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::diagnostics::finding::Finding;
@@ -86,6 +87,12 @@ impl Entry {
 
 struct Resolver {
     entries: Vec<Entry>,
+    /// The steps in `entries`, by [`StepId::key`], with the statement that
+    /// added each: a file of 50,000 steps is checked in one pass, not one
+    /// scan of the list per step.
+    present: HashMap<String, Origin>,
+    /// Whether `entries` holds the fallback (it is never removed).
+    has_fallback: bool,
     /// Steps removed by `disable`, to say so when one is named again.
     disabled: Vec<(StepId, Origin)>,
     findings: Vec<Finding>,
@@ -94,6 +101,8 @@ struct Resolver {
 fn resolve(files: &[Arc<LoadedFile>]) -> (Option<Plan>, Vec<Finding>) {
     let mut resolver = Resolver {
         entries: Vec::new(),
+        present: HashMap::new(),
+        has_fallback: false,
         disabled: Vec::new(),
         findings: Vec::new(),
     };
@@ -169,10 +178,11 @@ impl Resolver {
         for statement in &checked.statements {
             match &statement.kind {
                 CheckedKind::Step { step, guard } => {
-                    if let Some(existing) = self.entries.iter().find(|entry| entry.is(&step.node)) {
+                    let key = step.node.key();
+                    if let Some(existing) = self.present.get(&key) {
                         let kind = FindingKind::DuplicateStep {
                             step: step.node.to_string(),
-                            first_at: existing.origin.short(),
+                            first_at: existing.short(),
                         };
                         // The fix removes the whole statement, line and all.
                         let line = source.line_span(statement.span);
@@ -194,15 +204,18 @@ impl Resolver {
                     };
                     // A new step goes before an inherited fallback; below
                     // this file's own `fallback` line it goes after it.
-                    let at = match (own_fallback, self.fallback_index()) {
-                        (None, Some(index)) => index,
-                        _ => self.entries.len(),
-                    };
+                    let inherited_fallback = own_fallback
+                        .is_none()
+                        .then(|| self.fallback_index())
+                        .flatten();
+                    let at = inherited_fallback.unwrap_or(self.entries.len());
+                    self.present.insert(key, entry.origin.clone());
                     self.entries.insert(at, entry);
                 }
                 CheckedKind::Disable { step } => {
                     if let Some(index) = self.find(source, step, "disable") {
                         let entry = self.entries.remove(index);
+                        self.present.remove(&step.node.key());
                         self.disabled
                             .push((step.node.clone(), origin(statement.span)));
                         drop(entry);
@@ -229,13 +242,19 @@ impl Resolver {
                         Some(index) => self.entries[index] = entry,
                         None => self.entries.push(entry),
                     }
+                    self.has_fallback = true;
                 }
             }
         }
     }
 
     fn fallback_index(&self) -> Option<usize> {
-        self.entries.iter().position(Entry::is_fallback)
+        // Searched from the end, where new steps go: adding a step before
+        // an inherited fallback costs no scan of the steps above it.
+        if !self.has_fallback {
+            return None;
+        }
+        self.entries.iter().rposition(Entry::is_fallback)
     }
 
     /// The index of a step named by an edit, or a finding saying why not.

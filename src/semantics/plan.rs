@@ -50,6 +50,17 @@ impl StepId {
     }
 }
 
+impl StepId {
+    /// A key equal for two names exactly when [`StepId::same_as`] holds,
+    /// to find a step by name in a map instead of a scan.
+    pub fn key(&self) -> String {
+        match self {
+            StepId::Builtin(builtin) => builtin.name().to_string(),
+            StepId::User(email) => format!("user \"{}\"", email.to_lowercase()),
+        }
+    }
+}
+
 impl fmt::Display for StepId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
