@@ -43,6 +43,7 @@ words! {
         InvalidValue = "callassign::invalid_value",
         UserNotInContext = "callassign::user_not_in_context",
         IntegrationMismatch = "callassign::integration_mismatch",
+        MixedScriptAddress = "callassign::mixed_script_address",
     }
 }
 
@@ -57,11 +58,13 @@ impl Code {
     pub fn severity(self) -> Severity {
         match self {
             // Found only against a context (`check --context`): the rules
-            // may be right and the context a stale export.
+            // may be right and the context a stale export. A mixed-script
+            // address may be meant.
             Code::UnreachableStep
             | Code::UnknownFlowStepType
             | Code::UserNotInContext
-            | Code::IntegrationMismatch => Severity::Warning,
+            | Code::IntegrationMismatch
+            | Code::MixedScriptAddress => Severity::Warning,
             _ => Severity::Error,
         }
     }

@@ -7,6 +7,7 @@
 //! backticks, never a Rust type name; anything long goes in the help.
 
 use crate::diagnostics::finding::Code;
+use crate::diagnostics::terminal::printable;
 use crate::semantics::plan::{Builtin, FieldType};
 
 /// What a finding is about, with the facts its words need.
@@ -91,6 +92,19 @@ pub enum FindingKind {
     },
     NotAnEmail {
         written: String,
+    },
+    /// A control, zero-width or direction character in a `user` address.
+    HiddenCharacter {
+        written: String,
+        character: char,
+    },
+    /// `pаypal@acme.com` with a Cyrillic `а`.
+    MixedScriptAddress {
+        written: String,
+        /// The script of most of its letters, and the other one.
+        main: &'static str,
+        odd: &'static str,
+        odd_letter: char,
     },
 
     // ---- conditions ----
@@ -273,6 +287,7 @@ impl FindingKind {
             K::NumberTooLarge { .. }
             | K::ExtendsFileName { .. }
             | K::NotAnEmail { .. }
+            | K::HiddenCharacter { .. }
             | K::NotAnEmailValue { .. }
             | K::InvalidTimestamp { .. } => Code::InvalidValue,
             K::SingleEquals | K::WrongOperator { .. } => Code::InvalidOperator,
@@ -308,6 +323,7 @@ impl FindingKind {
                 Code::UserNotInContext
             }
             K::IntegrationMismatch { .. } => Code::IntegrationMismatch,
+            K::MixedScriptAddress { .. } => Code::MixedScriptAddress,
         }
     }
 
@@ -440,6 +456,33 @@ impl FindingKind {
                 format!("`{written}` is not an e-mail address"),
                 "a user is named by e-mail",
                 "write the integration user's e-mail address: `user \"ops@acme.com\"`",
+            ),
+            K::HiddenCharacter { written, character } => words(
+                format!(
+                    "`{}` holds the {} character U+{:04X}",
+                    printable(written),
+                    if character.is_control() {
+                        "control"
+                    } else {
+                        "invisible"
+                    },
+                    u32::from(*character)
+                ),
+                "a user is named by e-mail",
+                "retype the address: control, zero-width and direction characters are never part of one",
+            ),
+            K::MixedScriptAddress {
+                written,
+                main,
+                odd,
+                odd_letter,
+            } => words(
+                format!("`{written}` mixes {main} and {odd} letters"),
+                "looks like another address",
+                format!(
+                    "`{odd_letter}` (U+{:04X}) is a {odd} letter among {main} ones and matches no telephony address that looks the same; retype the address",
+                    u32::from(*odd_letter)
+                ),
             ),
             K::UnknownField { path, suggestion, is_value } => words(
                 format!("unknown field `{path}`"),

@@ -301,15 +301,23 @@ pub fn read_line(bytes: &[u8]) -> Line<'_> {
     }
 }
 
-/// serde's messages name Rust types; say what the data should be instead.
+/// serde's message for a batch line, in the words of the data: its
+/// position ends as a column (the line is the batch line's, reported
+/// beside it, not serde's `line 1`), and Rust type names become what the
+/// data should be. Only serde's own words are rewritten, never user data.
 pub fn friendly_json_error(message: &str) -> String {
-    message
-        .replace("struct Call", "a call object")
-        .replace("struct FlowStep", "a flow step object")
-        .replace("struct Contact", "a contact object")
-        .replace("enum Direction", "`incoming`, `outgoing` or `internal`")
-        .replace("enum Status", "`answered`, `missed` or `voicemail`")
-        .replace("variant", "value")
+    let text = crate::runtime::model::call::strip_position(message);
+    let column = message[text.len()..]
+        .rsplit_once(" column ")
+        .map(|(_, column)| column);
+    let mut friendly = text
+        .replace("expected struct Call", "expected a call object")
+        .replace("expected struct FlowStep", "expected a flow step object")
+        .replace("expected struct Contact", "expected a contact object");
+    if let Some(column) = column {
+        friendly.push_str(&format!(" (column {column})"));
+    }
+    friendly
 }
 
 /// Evaluates a JSON Lines batch, writing one line per input line.
@@ -834,7 +842,7 @@ mod tests {
             panic!()
         };
         assert!(
-            error == "unknown value `in`, expected `incoming`, `outgoing` or `internal` at line 1 column 26",
+            error == "direction: unknown value `in`, expected `incoming`, `outgoing` or `internal` (column 26)",
             "{error}"
         );
     }

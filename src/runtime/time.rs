@@ -71,6 +71,17 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     Some(seconds * 1_000 + millis)
 }
 
+/// What a call's `started_at` must be, said once for every reader of
+/// calls: a malformed timestamp would make both `started_at == null` and
+/// `started_at > "…"` false, and so route the call silently.
+pub fn check_started_at(text: &str) -> Result<i64, String> {
+    parse_rfc3339(text).ok_or_else(|| {
+        format!(
+            "`{text}` is not an RFC 3339 timestamp; write it as `2026-11-23T10:00:00Z` (or with an offset, `+01:00`)"
+        )
+    })
+}
+
 fn is_leap(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }

@@ -248,19 +248,19 @@ pub struct Fact {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FlowStep<'a> {
-    #[serde(borrow, rename = "type", deserialize_with = "text")]
+    #[serde(borrow, rename = "type", deserialize_with = "step_type")]
     #[cfg_attr(
         feature = "schema",
         schemars(with = "crate::runtime::model::schema::TextOrNumber")
     )]
     pub kind: Cow<'a, str>,
-    #[serde(borrow, default, deserialize_with = "optional_text")]
+    #[serde(borrow, default, deserialize_with = "agent")]
     #[cfg_attr(
         feature = "schema",
         schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
     )]
     pub agent: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "optional_text")]
+    #[serde(borrow, default, deserialize_with = "email")]
     #[cfg_attr(
         feature = "schema",
         schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
@@ -272,20 +272,20 @@ pub struct FlowStep<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Contact<'a> {
-    #[serde(borrow, default, deserialize_with = "optional_text")]
+    #[serde(borrow, default, deserialize_with = "contact_id")]
     #[cfg_attr(
         feature = "schema",
         schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
     )]
     pub id: Option<Cow<'a, str>>,
     /// An integration user **id**, not an e-mail.
-    #[serde(borrow, default, deserialize_with = "optional_text")]
+    #[serde(borrow, default, deserialize_with = "owner")]
     #[cfg_attr(
         feature = "schema",
         schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
     )]
     pub owner: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "optional_text")]
+    #[serde(borrow, default, deserialize_with = "favorite_agent")]
     #[cfg_attr(
         feature = "schema",
         schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
@@ -361,6 +361,117 @@ struct TagsValue<'a>(#[serde(borrow, deserialize_with = "tags")] Vec<Cow<'a, str
 struct FlowValue<'a>(#[serde(borrow, deserialize_with = "last_flow_step")] Option<FlowStep<'a>>);
 #[derive(Deserialize)]
 struct ContactValue<'a>(#[serde(borrow, deserialize_with = "contact")] Option<Contact<'a>>);
+
+/// serde's errors do not say which field they are about; a batch error
+/// line must. A field read with its name in front of its errors: nested
+/// fields read `contact.owner: …`.
+fn named<'de, D: Deserializer<'de>, T>(
+    field: &'static str,
+    read: impl FnOnce(D) -> Result<T, D::Error>,
+    deserializer: D,
+) -> Result<T, D::Error> {
+    read(deserializer).map_err(|error| named_error(field, error))
+}
+
+/// `error` with the field's name in front.
+fn named_error<E: de::Error>(field: &str, error: E) -> E {
+    if std::any::type_name::<E>().starts_with("serde_yaml::") {
+        // serde_yaml puts the field's path in front of its errors itself.
+        return error;
+    }
+    {
+        let message = error.to_string();
+        // The position is added again where the whole line is read.
+        let message = strip_position(&message);
+        let is_field_path = |head: &str| {
+            !head.is_empty()
+                && head
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.')
+        };
+        match message.split_once(": ") {
+            Some((head, rest)) if is_field_path(head) => {
+                E::custom(format_args!("{field}.{head}: {rest}"))
+            }
+            _ => E::custom(format_args!("{field}: {message}")),
+        }
+    }
+}
+
+/// A message without serde_json's ` at line L column C` suffix.
+pub fn strip_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(at)
+            if message[at + " at line ".len()..]
+                .split(" column ")
+                .all(|number| !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            &message[..at]
+        }
+        _ => message,
+    }
+}
+
+/// One function per field, each naming its field in errors (serde's
+/// `deserialize_with` takes a function path, not a closure).
+macro_rules! named_fields {
+    ($($name:ident: $field:literal => $read:expr, $value:ty;)*) => {$(
+        fn $name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<$value, D::Error> {
+            named($field, $read, deserializer)
+        }
+    )*};
+}
+
+named_fields! {
+    step_type: "type" => text, Cow<'de, str>;
+    agent: "agent" => optional_text, Option<Cow<'de, str>>;
+    email: "email" => optional_text, Option<Cow<'de, str>>;
+    contact_id: "id" => optional_text, Option<Cow<'de, str>>;
+    owner: "owner" => optional_text, Option<Cow<'de, str>>;
+    favorite_agent: "favorite_agent" => optional_text, Option<Cow<'de, str>>;
+}
+
+/// A whole number of seconds. serde would say "expected i64".
+struct WholeSeconds(i64);
+
+impl<'de> Deserialize<'de> for WholeSeconds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SecondsVisitor;
+
+        impl Visitor<'_> for SecondsVisitor {
+            type Value = i64;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a whole number of seconds")
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+                Ok(v)
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+                i64::try_from(v)
+                    .map_err(|_| E::custom(format_args!("`{v}` seconds is out of range")))
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+                // `1e23`, not twenty-four digits.
+                let shown = if v.abs() >= 1e15 {
+                    format!("{v:e}")
+                } else {
+                    v.to_string()
+                };
+                Err(E::custom(format_args!(
+                    "`{shown}` is not a whole number of seconds"
+                )))
+            }
+        }
+
+        deserializer
+            .deserialize_any(SecondsVisitor)
+            .map(WholeSeconds)
+    }
+}
 
 /// Why a call's keys cannot be trusted, once the whole object is read: a
 /// CloudTalk record read as a native call, or a misspelt key (a misspelt
@@ -448,21 +559,65 @@ impl<'de: 'a, 'a> Deserialize<'de> for Call<'a> {
                         }
                     };
                     let name = CALL_KEYS[index];
+                    // serde's errors do not say which field they are about;
+                    // a batch error line must.
+                    let named = |error: A::Error| named_error(name, error);
                     match index {
-                        0 => once(&mut id, map.next_value::<TextValue>()?.0, name)?,
-                        1 => once(&mut direction, map.next_value::<Direction>()?, name)?,
-                        2 => once(&mut status, map.next_value::<Status>()?, name)?,
-                        3 => once(&mut agent, map.next_value::<OptionalTextValue>()?.0, name)?,
-                        4 => once(
-                            &mut started_at,
-                            map.next_value::<OptionalTextValue>()?.0,
+                        0 => once(
+                            &mut id,
+                            map.next_value::<TextValue>().map_err(named)?.0,
                             name,
                         )?,
-                        5 => once(&mut duration_s, map.next_value::<Option<i64>>()?, name)?,
-                        6 => once(&mut number, map.next_value::<OptionalTextValue>()?.0, name)?,
-                        7 => once(&mut tags, map.next_value::<TagsValue>()?.0, name)?,
-                        8 => once(&mut last_step, map.next_value::<FlowValue>()?.0, name)?,
-                        _ => once(&mut contact, map.next_value::<ContactValue>()?.0, name)?,
+                        1 => once(
+                            &mut direction,
+                            map.next_value::<Direction>().map_err(named)?,
+                            name,
+                        )?,
+                        2 => once(
+                            &mut status,
+                            map.next_value::<Status>().map_err(named)?,
+                            name,
+                        )?,
+                        3 => once(
+                            &mut agent,
+                            map.next_value::<OptionalTextValue>().map_err(named)?.0,
+                            name,
+                        )?,
+                        4 => {
+                            let text = map.next_value::<OptionalTextValue>().map_err(named)?.0;
+                            if let Some(text) = &text {
+                                crate::runtime::time::check_started_at(text)
+                                    .map_err(|message| named(de::Error::custom(message)))?;
+                            }
+                            once(&mut started_at, text, name)?;
+                        }
+                        5 => once(
+                            &mut duration_s,
+                            map.next_value::<Option<WholeSeconds>>()
+                                .map_err(named)?
+                                .map(|seconds| seconds.0),
+                            name,
+                        )?,
+                        6 => once(
+                            &mut number,
+                            map.next_value::<OptionalTextValue>().map_err(named)?.0,
+                            name,
+                        )?,
+                        7 => once(
+                            &mut tags,
+                            map.next_value::<TagsValue>().map_err(named)?.0,
+                            name,
+                        )?,
+                        8 => once(
+                            &mut last_step,
+                            map.next_value::<FlowValue>().map_err(named)?.0,
+                            name,
+                        )?,
+                        _ => once(
+                            &mut contact,
+                            map.next_value::<ContactValue>().map_err(named)?.0,
+                            name,
+                        )?,
                     }
                 }
                 if let Some(problem) = suspicious_keys(&unknown_keys) {
@@ -780,7 +935,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             contact.to_string(),
-            "invalid type: sequence, expected a contact object at line 1 column 61"
+            "contact: invalid type: sequence, expected a contact object at line 1 column 61"
         );
         let step = Call::from_json(
             r#"{"id":"c","direction":"incoming","status":"missed","flow":[["voicemail"]]}"#,
@@ -788,7 +943,7 @@ mod tests {
         .unwrap_err();
         assert!(
             step.to_string()
-                .starts_with("invalid type: sequence, expected a flow step object"),
+                .starts_with("flow: invalid type: sequence, expected a flow step object"),
             "{step}"
         );
     }

@@ -7,6 +7,7 @@
 //! problems at once. Findings that need the whole `extends` chain (steps
 //! named twice, edits of steps the plan lacks) come from `compile.rs`.
 
+mod address;
 mod condition;
 
 use std::sync::Arc;
@@ -232,6 +233,28 @@ impl Checker<'_> {
 
     /// A fixed user's e-mail, trimmed; a finding if it cannot be an address.
     fn email(&mut self, email: &str, span: Span) -> Option<String> {
+        if let Some(character) = email.chars().find(|&c| address::is_hidden(c)) {
+            // It would match no telephony address, and looks like one that does.
+            self.finding(
+                FindingKind::HiddenCharacter {
+                    written: email.to_string(),
+                    character,
+                },
+                span,
+            );
+            return None;
+        }
+        if let Some(mixed) = address::mixed_scripts(email) {
+            self.finding(
+                FindingKind::MixedScriptAddress {
+                    written: email.to_string(),
+                    main: mixed.main.name(),
+                    odd: mixed.odd.name(),
+                    odd_letter: mixed.odd_letter,
+                },
+                span,
+            );
+        }
         if crate::runtime::model::context::looks_like_email(email) {
             Some(email.trim().to_string())
         } else {
