@@ -43,8 +43,7 @@ impl std::error::Error for UnsafeYaml {}
 /// YAML. A refusal is a serde_yaml error, so callers report it like any
 /// other problem of the file.
 pub fn from_str<'de, T: serde::Deserialize<'de>>(text: &'de str) -> Result<T, serde_yaml::Error> {
-    check(text)
-        .map_err(|unsafe_yaml| <serde_yaml::Error as serde::de::Error>::custom(unsafe_yaml))?;
+    check(text).map_err(<serde_yaml::Error as serde::de::Error>::custom)?;
     serde_yaml::from_str(text)
 }
 

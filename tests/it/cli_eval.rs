@@ -150,13 +150,13 @@ fn malformed_lines_get_an_error_line_each_and_exit_1() {
     );
     insta::assert_snapshot!(run.stdout, @r#"
     {"call":"ok-1","assignee":{"id":"hs-3","email":"bob@acme.com"},"step":"call_agent"}
-    {"line":2,"error":"EOF while parsing a string at line 1 column 28"}
-    {"line":3,"error":"expected value at line 1 column 1"}
-    {"line":4,"error":"invalid type: integer `7`, expected `answered`, `missed` or `voicemail` at line 1 column 43"}
+    {"line":2,"error":"direction: EOF while parsing a string (column 28)"}
+    {"line":3,"error":"expected value (column 1)"}
+    {"line":4,"error":"status: invalid type: integer `7`, expected `answered`, `missed` or `voicemail` (column 44)"}
     {"line":5,"error":"expected a call object `{…}`, found a list"}
     {"line":6,"error":"line is not valid UTF-8 (byte 61)"}
     {"line":7,"error":"empty line, expected a call object"}
-    {"line":8,"error":"missing field `id` at line 1 column 42"}
+    {"line":8,"error":"missing field `id` (column 42)"}
     {"call":"ok-2","assignee":{"id":"hs-1","email":"admin@acme.com"},"step":"integration_fallback"}
     "#);
     assert!(
@@ -178,7 +178,7 @@ fn unreadable_lines_in_text_output_name_their_line() {
         b"{\"id\":\"a\",\"direction\":\"incoming\",\"status\":\"missed\"}\n{oops\n",
     );
     assert_eq!(run.code, 1);
-    assert_eq!(run.stdout, "a: hs-1 (admin@acme.com) by integration_fallback\nline 2: error: key must be a string at line 1 column 2\n");
+    assert_eq!(run.stdout, "a: hs-1 (admin@acme.com) by integration_fallback\nline 2: error: key must be a string (column 2)\n");
 }
 
 #[test]
@@ -199,7 +199,7 @@ fn a_single_call_that_cannot_be_read_says_where() {
     let context = repo().join("examples/hubspot.context.yaml");
     let run = eval_hubspot_in(dir.path(), context.to_str().unwrap(), &["call.yaml"], b"");
     assert_eq!(run.code, 1);
-    assert_eq!(run.stdout, "{\"line\":3,\"error\":\"status: unknown value `mised`, expected `answered`, `missed` or `voicemail` at line 3 column 9\"}\n");
+    assert_eq!(run.stdout, "{\"line\":3,\"error\":\"status: unknown value `mised`, expected `answered`, `missed` or `voicemail` (column 9)\"}\n");
 }
 
 #[test]

@@ -114,11 +114,17 @@ fn conditions_on_a_full_call_and_on_a_bare_one() {
 }
 
 #[test]
-fn a_malformed_timestamp_in_a_call_fails_comparisons() {
-    let call = r#"{"id":"c","direction":"incoming","status":"missed","started_at":"yesterday"}"#;
-    assert!(!holds_for("started_at > \"2000-01-01T00:00:00Z\"", call));
-    assert!(!holds_for("started_at < \"2100-01-01T00:00:00Z\"", call));
-    assert!(!holds_for("started_at == null", call));
+fn a_malformed_timestamp_in_a_call_is_refused_not_compared() {
+    // Accepted, it made both `started_at == null` and `started_at > "…"`
+    // false, and so routed the call by neither.
+    for value in [r#""yesterday""#, "5", r#""2026-02-30T00:00:00Z""#] {
+        let call = format!(
+            r#"{{"id":"c","direction":"incoming","status":"missed","started_at":{value}}}"#
+        );
+        let error = Call::from_json(&call).unwrap_err().to_string();
+        assert!(error.starts_with("started_at: `"), "{error}");
+        assert!(error.contains("is not an RFC 3339 timestamp"), "{error}");
+    }
 }
 
 #[test]

@@ -131,6 +131,7 @@ finding_cases! {
     type_mismatch: Code::TypeMismatch => ["a.rules" => "ruleset a\nstep favorite_agent when duration > \"long\" or status == \"missed\" or agent == bob or tags == \"vip\" or 30 < duration\nfallback integration\n"] check "a.rules";
     invalid_operator: Code::InvalidOperator => ["a.rules" => "ruleset a\nstep favorite_agent when status < missed or status = missed\nfallback integration\n"] check "a.rules";
     invalid_value: Code::InvalidValue => ["a.rules" => "ruleset a\nstep user \"sales-ops\"\nstep favorite_agent when started_at > \"2026-02-30T00:00:00Z\"\nfallback integration\n"] check "a.rules";
+    mixed_script_address: Code::MixedScriptAddress => ["a.rules" => "ruleset a\nstep user \"p\u{0430}ypal@acme.com\"\nfallback user \"\u{043E}ps@acme.com\"\n"] check "a.rules";
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod allocations;
 mod check_context;
 mod ci_formats;
 mod ci_integration;
+mod bad_input;
 mod cli_check;
 mod cli_completions;
 mod cli_eval;

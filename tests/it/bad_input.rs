@@ -1,0 +1,819 @@
+//! Hardening, round two: one test per class of defect, each running the
+//! real binary the way the defect was found. No panic, no damaged file,
+//! no silent success; every refusal names what it refused and how to fix it.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{callassign_in, folder, Run};
+
+const CONTEXT: &str = "integration: hubspot\nfallback: unassigned\nusers:\n  - {id: hs-1, email: admin@acme.com}\n  - {id: hs-3, email: bob@acme.com}\n";
+const MISSED: &str = r#"{"id":"c-1","direction":"incoming","status":"missed"}"#;
+
+/// Runs `bash -c SCRIPT` in `dir` with the binary as `$CALLASSIGN`: for
+/// what only a shell can set up (`ulimit`, `>&-`, `2>/dev/full`).
+fn shell(dir: &Path, script: &str) -> Run {
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .env("CALLASSIGN", env!("CARGO_BIN_EXE_callassign"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("bash runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Runs the binary, killing it if it has not finished within `limit`:
+/// a FIFO used to block it forever.
+fn within(dir: &Path, args: &[&str], limit: Duration) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callassign"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > limit {
+            child.kill().expect("kill");
+            panic!("`callassign {}` still runs after {limit:?}", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("output");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn no_panic(run: &Run) {
+    assert!(
+        !run.stderr.contains("panicked") && run.code != 101,
+        "panicked: {}",
+        run.stderr
+    );
+}
+
+// --- Panics and aborts ---
+
+/// A fixed user whose address is longer than `format!` can pad to.
+fn long_address_rules() -> String {
+    format!(
+        "ruleset long\nstep user \"{}@acme.com\" when agent == \"{}@acme.com\"\nfallback integration\n",
+        "u".repeat(70_000),
+        "a".repeat(70_000)
+    )
+}
+
+#[test]
+fn text_over_65535_characters_is_padded_without_panicking() {
+    let rules = long_address_rules();
+    let test_file = "rules: long.rules\ncontext: context.yaml\ncases:\n  - call: {direction: incoming, status: missed}\n    assignee: hs-1\n";
+    let dir = folder(&[
+        ("long.rules", &rules),
+        ("context.yaml", CONTEXT),
+        ("call.json", MISSED),
+        ("tests.yaml", test_file),
+    ]);
+    let plan = callassign_in(dir.path(), &["plan", "long.rules"], b"");
+    no_panic(&plan);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(plan
+        .stdout
+        .contains(&format!("1. user \"{}", "u".repeat(100))));
+
+    let explain = callassign_in(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            "long.rules",
+            "--context",
+            "context.yaml",
+            "--format",
+            "human",
+            "--explain",
+            "call.json",
+        ],
+        b"",
+    );
+    no_panic(&explain);
+    assert_eq!(explain.code, 0, "{}", explain.stderr);
+    assert!(explain
+        .stdout
+        .starts_with("c-1: unassigned by integration_fallback\n"));
+
+    let test = callassign_in(dir.path(), &["test", "tests.yaml"], b"");
+    no_panic(&test);
+    assert_eq!(test.code, 1, "the case fails: {}", test.stdout);
+    assert!(test.stdout.contains("expected: hs-1"), "{}", test.stdout);
+}
+
+#[test]
+fn yaml_anchors_and_aliases_are_refused_in_every_yaml_read() {
+    let aliased_context = "integration: hubspot\nusers:\n  - {id: hs-1, email: admin@acme.com, name: &n Ann}\n  - {id: hs-2, email: b@acme.com, name: *n}\n";
+    let aliased_call = "id: c-1\ndirection: incoming\nstatus: missed\ntags: [&t vip, *t]\n";
+    let aliased_case = "rules: rules.rules\ncontext: context.yaml\ncases:\n  - call: {direction: incoming, status: missed, tags: [&t vip, *t]}\n    assignee: null\n";
+    let dir = folder(&[
+        (
+            "rules.rules",
+            "ruleset rules\nstep call_agent\nfallback unassigned\n",
+        ),
+        ("context.yaml", CONTEXT),
+        ("aliased.yaml", aliased_context),
+        ("call.yaml", aliased_call),
+        ("tests.yaml", aliased_case),
+    ]);
+    let eval = |context: &str, input: &str| {
+        callassign_in(
+            dir.path(),
+            &[
+                "eval",
+                "--rules",
+                "rules.rules",
+                "--context",
+                context,
+                input,
+            ],
+            MISSED.as_bytes(),
+        )
+    };
+
+    let context = eval("aliased.yaml", "-");
+    assert_eq!(context.code, 2, "{}", context.stdout);
+    assert!(
+        context.stderr.starts_with("error: `aliased.yaml` is not a valid context: line 3: YAML anchors and aliases (`&n`) are not accepted; write the value out in full"),
+        "{}",
+        context.stderr
+    );
+
+    let call = eval("context.yaml", "call.yaml");
+    assert_eq!(call.code, 1);
+    assert!(
+        call.stdout
+            .contains("line 4: YAML anchors and aliases (`&t`) are not accepted"),
+        "{}",
+        call.stdout
+    );
+
+    let test = callassign_in(dir.path(), &["test", "tests.yaml"], b"");
+    assert_eq!(test.code, 2, "{}", test.stdout);
+    assert!(
+        test.stderr
+            .contains("line 4: YAML anchors and aliases (`&t`) are not accepted"),
+        "{}",
+        test.stderr
+    );
+}
+
+#[test]
+fn an_alias_bomb_through_a_string_is_refused_before_it_expands() {
+    // One 1 MB anchored string aliased 30,000 times: 30 GB once expanded.
+    let mut bomb = format!(
+        "integration: hubspot\nusers:\n  - {{id: a, email: a@acme.com, name: &big \"{}\"}}\n",
+        "x".repeat(1 << 20)
+    );
+    for index in 0..30_000 {
+        bomb.push_str(&format!("  - {{id: u{index}, name: *big}}\n"));
+    }
+    let dir = folder(&[("bomb.yaml", &bomb)]);
+    let started = Instant::now();
+    let run = within(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            "rules.rules",
+            "--context",
+            "bomb.yaml",
+            "-",
+        ],
+        Duration::from_secs(30),
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("YAML anchors and aliases (`&big`)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_full_or_closed_stderr_does_not_panic() {
+    let dir = folder(&[
+        (
+            "rules/bad.rules",
+            "ruleset bad\nstep nope\nfallback integration\n",
+        ),
+        (
+            "rules/ugly.rules",
+            "ruleset ugly\nstep   call_agent\nfallback integration\n",
+        ),
+        ("broken.rules", "ruleset broken\nstep when\n"),
+        (
+            "good.rules",
+            "ruleset good\nstep call_agent\nfallback unassigned\n",
+        ),
+        ("context.yaml", CONTEXT),
+        ("calls.jsonl", &format!("{MISSED}\nnot json\n")),
+    ]);
+    for (script, code) in [
+        ("$CALLASSIGN check rules 2>/dev/full", 1),
+        ("$CALLASSIGN check rules 2>&-", 1),
+        (
+            "$CALLASSIGN eval --rules good.rules --context context.yaml calls.jsonl 2>/dev/full",
+            1,
+        ),
+        (
+            "$CALLASSIGN eval --rules good.rules --context nope.yaml calls.jsonl 2>/dev/full",
+            2,
+        ),
+        ("$CALLASSIGN fmt --check rules/ugly.rules 2>/dev/full", 1),
+        ("$CALLASSIGN fmt broken.rules 2>/dev/full", 1),
+    ] {
+        let run = shell(dir.path(), script);
+        no_panic(&run);
+        assert_eq!(run.code, code, "{script}: {}", run.stderr);
+    }
+}
+
+// --- Damaged files and unbounded reads ---
+
+#[test]
+fn fmt_over_a_file_size_limit_leaves_the_file_whole_and_formats_the_others() {
+    let mut big = "ruleset a\n".to_string();
+    for index in 0..400 {
+        big.push_str(&format!("step   user \"u{index}@acme.com\"\n"));
+    }
+    big.push_str("fallback integration\n");
+    let dir = folder(&[
+        ("rules/a.rules", &big),
+        (
+            "rules/b.rules",
+            "ruleset b\nstep   call_agent\nfallback integration\n",
+        ),
+    ]);
+    // Blocks of 512 bytes: a.rules (13 KB) cannot be written, b.rules can.
+    let run = shell(dir.path(), "ulimit -f 4 && $CALLASSIGN fmt rules");
+    no_panic(&run);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("rules/a.rules")).unwrap(),
+        big
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("rules/b.rules")).unwrap(),
+        "ruleset b\nstep call_agent\nfallback integration\n"
+    );
+    assert!(
+        run.stderr.contains("error: cannot write `rules/a.rules`: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("; the file is unchanged\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .ends_with("formatted 1 file, 1 file could not be read or written (see above)\n"),
+        "{}",
+        run.stderr
+    );
+    let names: Vec<String> = fs::read_dir(dir.path().join("rules"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names.len(),
+        2,
+        "a temporary file was left behind: {names:?}"
+    );
+}
+
+#[test]
+fn fmt_goes_on_past_a_file_it_cannot_read_and_sums_up() {
+    let dir = folder(&[
+        (
+            "rules/a.rules",
+            "ruleset a\nstep   call_agent\nfallback integration\n",
+        ),
+        (
+            "rules/c.rules",
+            "ruleset c\nstep   call_agent\nfallback integration\n",
+        ),
+    ]);
+    std::os::unix::fs::symlink("gone.rules", dir.path().join("rules/b.rules")).unwrap();
+    let run = callassign_in(dir.path(), &["fmt", "rules"], b"");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "error: `rules/b.rules` does not exist\nformatted 2 files, 1 file could not be read or written (see above)\n"
+    );
+    for name in ["a", "c"] {
+        let text = fs::read_to_string(dir.path().join(format!("rules/{name}.rules"))).unwrap();
+        assert!(text.contains("\nstep call_agent\n"), "{name}: {text}");
+    }
+}
+
+#[test]
+fn fmt_refuses_to_write_a_file_over_the_rule_file_limit() {
+    use callassign::semantics::load::MAX_RULE_FILE_BYTES;
+    // The canonical layout aligns trailing comments: one long step line
+    // pads every short one after it, and the file grows past the limit.
+    let mut rules = format!(
+        "ruleset a\nstep user \"{}@acme.com\" # long\n",
+        "u".repeat(5_000)
+    );
+    let mut index = 0;
+    while rules.len() < MAX_RULE_FILE_BYTES - 100 {
+        rules.push_str(&format!("step user \"u{index}@a.io\" # c\n"));
+        index += 1;
+    }
+    rules.push_str("fallback integration\n");
+    assert!(rules.len() <= MAX_RULE_FILE_BYTES);
+    let dir = folder(&[("a.rules", &rules)]);
+    let check = callassign_in(dir.path(), &["check", "a.rules"], b"");
+    assert_eq!(check.code, 0, "the input itself is valid: {}", check.stderr);
+    let run = callassign_in(dir.path(), &["fmt", "a.rules"], b"");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: `a.rules` was not formatted: its formatted text is ")
+            && run.stderr.contains(&format!(
+            "bytes, over the {MAX_RULE_FILE_BYTES} bytes a rule file may have\n  help: split the file"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("a.rules")).unwrap(),
+        rules
+    );
+}
+
+#[test]
+fn what_is_not_a_regular_file_is_refused_by_name_not_read() {
+    let dir = folder(&[
+        ("rules.rules", "ruleset rules\nstep call_agent\nfallback unassigned\n"),
+        ("context.yaml", CONTEXT),
+        ("tests.yaml", "rules: rules.rules\ncontext: fifo.yaml\ncases:\n  - call: {direction: incoming, status: missed}\n    assignee: null\n"),
+    ]);
+    let fifo = dir.path().join("fifo.yaml");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.rules")).unwrap();
+    std::os::unix::fs::symlink("fifo.yaml", dir.path().join("fifo.rules")).unwrap();
+    let limit = Duration::from_secs(20);
+    let help =
+        "  help: name a regular file; to read from a pipe, save its output to a file first\n";
+
+    let context = within(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            "rules.rules",
+            "--context",
+            "fifo.yaml",
+            "-",
+        ],
+        limit,
+    );
+    assert_eq!(context.code, 2);
+    assert_eq!(
+        context.stderr,
+        format!("error: `fifo.yaml` cannot be read: it is a named pipe (FIFO), not a regular file\n{help}")
+    );
+    let zero = within(dir.path(), &["check", "zero.rules"], limit);
+    assert_eq!(zero.code, 2);
+    assert_eq!(
+        zero.stderr,
+        format!(
+            "error: cannot read `zero.rules`: it is a character device, not a regular file\n{help}"
+        )
+    );
+    let rules = within(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            "fifo.rules",
+            "--context",
+            "context.yaml",
+            "-",
+        ],
+        limit,
+    );
+    assert_eq!(rules.code, 2);
+    assert!(
+        rules.stderr.contains("it is a named pipe (FIFO)"),
+        "{}",
+        rules.stderr
+    );
+    let call = within(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            "rules.rules",
+            "--context",
+            "context.yaml",
+            "fifo.yaml",
+        ],
+        limit,
+    );
+    assert_eq!(call.code, 2);
+    assert!(
+        call.stderr.contains("it is a named pipe (FIFO)"),
+        "{}",
+        call.stderr
+    );
+    let test = within(dir.path(), &["test", "tests.yaml"], limit);
+    assert_eq!(test.code, 2);
+    assert!(
+        test.stderr.contains(
+            "the context `fifo.yaml` cannot be read: it is a named pipe (FIFO), not a regular file"
+        ),
+        "{}",
+        test.stderr
+    );
+}
+
+// --- Quadratic work ---
+
+#[test]
+fn checking_and_rendering_tens_of_thousands_of_steps_is_linear() {
+    let mut users = "ruleset users\n".to_string();
+    for index in 0..46_000 {
+        users.push_str(&format!("step user \"{index}@a.i\"\n"));
+    }
+    users.push_str("fallback integration\n");
+    let duplicates = format!(
+        "ruleset duplicates\n{}fallback integration\n",
+        "step call_agent\n".repeat(50_000)
+    );
+    let dir = folder(&[("users.rules", &users), ("duplicates.rules", &duplicates)]);
+    // Took 88 s and 153 s; a debug build now takes a few seconds.
+    let limit = Duration::from_secs(60);
+    let run = within(dir.path(), &["check", "users.rules"], limit);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = within(dir.path(), &["check", "duplicates.rules"], limit);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stdout.matches("callassign::duplicate_step\n").count(),
+        10
+    );
+    assert!(
+        run.stdout
+            .ends_with("… and 49,989 more `callassign::duplicate_step` in `duplicates.rules`\n"),
+        "{}",
+        &run.stdout[run.stdout.len().saturating_sub(300)..]
+    );
+    assert_eq!(run.stderr, "checked 1 file: 49999 errors\n");
+}
+
+#[test]
+fn deep_yaml_nesting_is_refused_before_parsing() {
+    let deep = format!("integration: x\nusers: {}\n", "[".repeat(100_000));
+    let dir = folder(&[("deep.yaml", &deep)]);
+    let run = within(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            "rules.rules",
+            "--context",
+            "deep.yaml",
+            "-",
+        ],
+        Duration::from_secs(5),
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.starts_with(
+            "error: `deep.yaml` is not a valid context: line 2: lists or maps nest deeper than 32 levels"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+// --- Silent success and wrong exit status ---
+
+#[test]
+fn a_reader_that_stops_early_keeps_the_exit_status() {
+    let failing_case = "  - call: {direction: incoming, status: missed}\n    assignee: hs-3\n";
+    let dir = folder(&[
+        (
+            "rules/a.rules",
+            &format!(
+                "ruleset a\n{}fallback integration\n",
+                "step nope\n".repeat(3_000)
+            ),
+        ),
+        (
+            "ok.rules",
+            "ruleset ok\nstep call_agent\nfallback unassigned\n",
+        ),
+        ("context.yaml", CONTEXT),
+        (
+            "tests.yaml",
+            &format!(
+                "rules: ok.rules\ncontext: context.yaml\ncases:\n{}",
+                failing_case.repeat(2_000)
+            ),
+        ),
+    ]);
+    let check = shell(
+        dir.path(),
+        "set -o pipefail; $CALLASSIGN check rules | head -1",
+    );
+    assert_eq!(check.stdout, "callassign::unknown_step\n");
+    assert_eq!(check.code, 1, "{}", check.stderr);
+    let test = shell(
+        dir.path(),
+        "set -o pipefail; $CALLASSIGN test tests.yaml | head -1",
+    );
+    assert_eq!(test.stdout, "\n");
+    assert_eq!(test.code, 1, "{}", test.stderr);
+}
+
+#[test]
+fn a_closed_stdout_is_an_error_not_silent_success() {
+    let dir = folder(&[
+        (
+            "a.rules",
+            "ruleset a\nstep call_agent\nfallback unassigned\n",
+        ),
+        ("context.yaml", CONTEXT),
+    ]);
+    for script in [
+        "echo '{MISSED}' | $CALLASSIGN eval --rules a.rules --context context.yaml >&-",
+        "$CALLASSIGN fmt --stdout a.rules >&-",
+        "$CALLASSIGN plan a.rules >&-",
+    ] {
+        let script = script.replace("{MISSED}", MISSED);
+        let run = shell(dir.path(), &script);
+        assert_eq!(run.code, 2, "{script}");
+        assert_eq!(
+            run.stderr,
+            "error: standard output is closed (`>&-`), so the result cannot be written\n  help: redirect it to a file, or to /dev/null to keep only the exit status\n"
+        );
+    }
+    // /dev/null is a choice, not an accident.
+    let run = shell(dir.path(), "$CALLASSIGN plan a.rules >/dev/null");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn a_malformed_started_at_is_an_error_line_naming_the_field() {
+    let dir = folder(&[
+        (
+            "a.rules",
+            "ruleset a\nstep call_agent\nfallback unassigned\n",
+        ),
+        ("context.yaml", CONTEXT),
+    ]);
+    let lines = [
+        r#"{"id":"c-1","direction":"incoming","status":"missed","started_at":"yesterday"}"#,
+        r#"{"id":"c-2","direction":"incoming","status":"missed","started_at":5}"#,
+        r#"{"id":"c-3","direction":"incoming","status":"missed","started_at":"2026-02-30T00:00:00Z"}"#,
+        r#"{"id":"c-4","direction":"incoming","status":"missed","started_at":"2026-02-28T00:00:00Z"}"#,
+    ];
+    let run = callassign_in(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            "a.rules",
+            "--context",
+            "context.yaml",
+            "-q",
+        ],
+        lines.join("\n").as_bytes(),
+    );
+    assert_eq!(run.code, 1);
+    let out: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(out.len(), 4);
+    for (line, (value, column)) in
+        out.iter()
+            .zip([("yesterday", 78), ("5", 68), ("2026-02-30T00:00:00Z", 89)])
+    {
+        assert_eq!(
+            *line,
+            format!(
+                r#"{{"line":{},"error":"started_at: `{value}` is not an RFC 3339 timestamp; write it as `2026-11-23T10:00:00Z` (or with an offset, `+01:00`) (column {column})"}}"#,
+                out.iter().position(|l| l == line).unwrap() + 1
+            )
+        );
+    }
+    assert!(out[3].starts_with(r#"{"call":"c-4""#), "{}", out[3]);
+}
+
+#[test]
+fn batch_errors_name_the_field_and_never_rewrite_user_data() {
+    let dir = folder(&[
+        (
+            "a.rules",
+            "ruleset a\nstep call_agent\nfallback unassigned\n",
+        ),
+        ("context.yaml", CONTEXT),
+    ]);
+    let lines = [
+        r#"{"id":"c-1","direction":"variant","status":"missed"}"#,
+        r#"{"id":"c-2","direction":"incoming","status":"missed","duration_s":1e23}"#,
+        r#"{"id":"c-3","direction":"incoming","status":"missed","contact":{"owner":[1]}}"#,
+    ];
+    let run = callassign_in(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            "a.rules",
+            "--context",
+            "context.yaml",
+            "-q",
+        ],
+        lines.join("\n").as_bytes(),
+    );
+    assert_eq!(
+        run.stdout,
+        concat!(
+            r#"{"line":1,"error":"direction: unknown value `variant`, expected `incoming` or `outgoing` (column 33)"}"#,
+            "\n",
+            r#"{"line":2,"error":"duration_s: `1e23` is not a whole number of seconds (column 71)"}"#,
+            "\n",
+            r#"{"line":3,"error":"contact.owner: invalid type: sequence, expected a string or a number (column 73)"}"#,
+            "\n",
+        )
+    );
+}
+
+// --- Validation and terminal safety ---
+
+#[test]
+fn hidden_characters_in_a_user_address_are_refused() {
+    for (address, shown, kind, code) in [
+        (
+            "ops\u{0}@acme.com",
+            "ops\\u{0}@acme.com",
+            "control",
+            "U+0000",
+        ),
+        (
+            "ops\u{1b}[2J@acme.com",
+            "ops\\u{1b}[2J@acme.com",
+            "control",
+            "U+001B",
+        ),
+        (
+            "ops\u{200b}@acme.com",
+            "ops\u{200b}@acme.com",
+            "invisible",
+            "U+200B",
+        ),
+        (
+            "ops@acme.com\u{202e}",
+            "ops@acme.com\u{202e}",
+            "invisible",
+            "U+202E",
+        ),
+    ] {
+        let rules = format!("ruleset a\nstep user \"{address}\"\nfallback integration\n");
+        let dir = folder(&[("a.rules", &rules)]);
+        let run = callassign_in(dir.path(), &["check", "--format", "json", "a.rules"], b"");
+        assert_eq!(run.code, 1, "{address:?}");
+        let findings: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(findings[0]["code"], "callassign::invalid_value");
+        assert_eq!(
+            findings[0]["message"],
+            format!("`{shown}` holds the {kind} character {code}")
+        );
+    }
+}
+
+#[test]
+fn human_reports_escape_ids_and_addresses_from_the_input() {
+    let context = "integration: hubspot\nfallback: unassigned\nusers:\n  - {id: \"hs-1\\u001b[2J\", email: admin@acme.com}\n";
+    let history = concat!(
+        r#"{"id":"c-1\n  forged row   99","direction":"outgoing","status":"answered","agent":"admin@acme.com"}"#,
+        "\n",
+        r#"{"id":"c-2\u001b[2J","direction":"incoming","status":"missed"}"#,
+        "\n",
+    );
+    let dir = folder(&[
+        ("old.rules", "ruleset old\nfallback unassigned\n"),
+        (
+            "new.rules",
+            "ruleset new\nstep call_agent\nfallback unassigned\n",
+        ),
+        ("context.yaml", context),
+        ("calls.jsonl", history),
+    ]);
+    let diff = callassign_in(
+        dir.path(),
+        &[
+            "diff",
+            "--context",
+            "context.yaml",
+            "old.rules",
+            "new.rules",
+            "calls.jsonl",
+        ],
+        b"",
+    );
+    let stats = callassign_in(
+        dir.path(),
+        &[
+            "stats",
+            "--rules",
+            "new.rules",
+            "--context",
+            "context.yaml",
+            "calls.jsonl",
+        ],
+        b"",
+    );
+    for run in [&diff, &stats] {
+        no_panic(run);
+        assert!(!run.stdout.contains('\u{1b}'), "{}", run.stdout);
+        assert!(!run.stdout.contains("\n  forged row"), "{}", run.stdout);
+        assert!(
+            run.stdout.contains("c-1\\n  forged row   99"),
+            "{}",
+            run.stdout
+        );
+    }
+    assert!(
+        diff.stdout.contains("hs-1\\u{1b}[2J (admin@acme.com)"),
+        "{}",
+        diff.stdout
+    );
+
+    let plan_rules =
+        "ruleset plan\nstep favorite_agent when number == \"+1\u{1b}[2J\"\nfallback unassigned\n";
+    let dir = folder(&[("plan.rules", plan_rules)]);
+    let plan = callassign_in(dir.path(), &["plan", "plan.rules"], b"");
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(!plan.stdout.contains('\u{1b}'), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains(r#"when number == \"+1\u{1b}[2J\""#),
+        "{}",
+        plan.stdout
+    );
+}
+
+// --- Messages ---
+
+#[test]
+fn a_byte_order_mark_is_skipped_in_contexts_and_calls() {
+    let dir = folder(&[
+        (
+            "a.rules",
+            "ruleset a\nstep call_agent\nfallback unassigned\n",
+        ),
+        ("context.yaml", &format!("\u{feff}{CONTEXT}")),
+        ("call.json", &format!("\u{feff}{MISSED}")),
+        (
+            "call.yaml",
+            "\u{feff}id: c-1\ndirection: incoming\nstatus: missed\n",
+        ),
+    ]);
+    for input in ["call.json", "call.yaml"] {
+        let run = callassign_in(
+            dir.path(),
+            &[
+                "eval",
+                "--rules",
+                "a.rules",
+                "--context",
+                "context.yaml",
+                input,
+            ],
+            b"",
+        );
+        assert_eq!(run.code, 0, "{input}: {}{}", run.stdout, run.stderr);
+        assert_eq!(
+            run.stdout,
+            "{\"call\":\"c-1\",\"assignee\":null,\"step\":\"unassigned\"}\n"
+        );
+    }
+}
