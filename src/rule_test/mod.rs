@@ -328,7 +328,13 @@ fn step_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 /// [`run`] compiles.
 pub fn load(path: &Path) -> Result<TestFile, Problem> {
     let text = read_text(path, path, "test file")?;
-    let raw: RawFile = crate::files::yaml::from_str(&text)
+    from_text(path, &text)
+}
+
+/// Reads a test file's text as if it were at `path` (which its paths are
+/// relative to), and everything it names except the rules.
+pub fn from_text(path: &Path, text: &str) -> Result<TestFile, Problem> {
+    let raw: RawFile = crate::files::yaml::from_str(text)
         .map_err(|error| Problem::new(path, format!("not a valid test file: {error}"), SHAPE))?;
     let folder = path.parent().unwrap_or(Path::new(""));
     let rules = clean_path(&folder.join(&raw.rules));

@@ -2,7 +2,9 @@
 //! they stay handled: every `tests/regressions/rules/*.rules` goes through
 //! parse, check, compile and every report; every
 //! `tests/regressions/batch/*.jsonl` through a batch, sequential and
-//! parallel, which must account for every line.
+//! parallel, which must account for every line; every
+//! `tests/regressions/contexts/*.yaml` and `rule_tests/*.yaml` is read or
+//! refused (files named `refused_*` must be).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -47,6 +49,17 @@ fn rule_regressions_are_checked_without_panicking() {
         report::json(&compiled.findings);
         if let Some(plan) = &compiled.plan {
             callassign::semantics::plan::render_human(plan);
+            // The explanation pads step names into a column, as `plan` does.
+            let context = Context::from_yaml("users:\n  - {id: a, email: a@x.com}\n").unwrap();
+            let evaluator = Evaluator::new(plan, &context);
+            let call = callassign::runtime::model::Call::bare(
+                callassign::runtime::model::Direction::Incoming,
+                callassign::runtime::model::Status::Missed,
+            );
+            let (decision, trace) = evaluator.explain(&call);
+            let mut text = String::new();
+            batch::human_assignment(&mut text, "c", &decision, Some(&trace));
+            assert_eq!(text.lines().count(), trace.len() + 1);
         }
     }
 }
@@ -89,6 +102,48 @@ fn batch_regressions_account_for_every_line() {
                 "{}: parallel output differs",
                 path.display()
             );
+        }
+    }
+}
+
+/// Whether a regression input must be refused (its name says so).
+fn must_be_refused(path: &Path) -> bool {
+    path.file_stem()
+        .is_some_and(|stem| stem.to_string_lossy().starts_with("refused_"))
+}
+
+#[test]
+fn context_regressions_are_read_or_refused_quickly() {
+    for path in files("contexts", "yaml") {
+        let text = callassign::files::read_text(&path, 1 << 20).unwrap();
+        let started = std::time::Instant::now();
+        let read = Context::from_yaml(&text);
+        assert!(started.elapsed().as_secs() < 2, "{}", path.display());
+        match read {
+            Ok(context) => {
+                assert!(!must_be_refused(&path), "{} was read", path.display());
+                context.problems();
+            }
+            Err(error) => assert!(must_be_refused(&path), "{}: {error}", path.display()),
+        }
+    }
+}
+
+#[test]
+fn rule_test_regressions_load_or_say_what_is_wrong() {
+    for path in files("rule_tests", "yaml") {
+        match callassign::rule_test::load(&path) {
+            Ok(file) => {
+                assert!(!must_be_refused(&path), "{} was loaded", path.display());
+                let _ = callassign::rule_test::run(
+                    &file,
+                    &mut callassign::semantics::load::Loader::new(),
+                );
+            }
+            Err(problem) => {
+                assert!(must_be_refused(&path), "{}: {problem}", path.display());
+                assert!(!problem.message.is_empty() && !problem.help.is_empty());
+            }
         }
     }
 }
