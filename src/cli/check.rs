@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use callassign::diagnostics::finding::{sort_and_dedup, Severity};
 use callassign::diagnostics::report::{self, Style};
+use callassign::diagnostics::terminal::counted;
 use callassign::runtime::fit::{context_file_findings, context_findings};
 use callassign::runtime::model::context::ContextWarning;
 use callassign::semantics::compile::compile;
@@ -79,10 +80,9 @@ pub fn run(args: Args) -> CliResult {
             for block in report::human_capped(&findings, style) {
                 out!("{block}");
             }
-            let noun = if files.len() == 1 { "file" } else { "files" };
             noteln!(
-                "checked {} {noun}: {}",
-                files.len(),
+                "checked {}: {}",
+                counted(files.len() as u64, "file", "files"),
                 report::summary(&findings)
             );
         }

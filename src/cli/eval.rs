@@ -180,17 +180,25 @@ pub fn run(args: Args) -> CliResult {
                 Input::JsonCall => Call::from_json(&text)
                     .map(Call::into_owned)
                     .map_err(|error| {
-                        (
+                        if let Some(refusal) = not_one_call(&args.input, &text, &error) {
+                            return Err(refusal);
+                        }
+                        Ok((
                             error.line() as u64,
                             batch::friendly_json_error(&error.to_string()),
-                        )
+                        ))
                     }),
                 _ => Call::from_yaml(&text).map_err(|error| {
-                    (
+                    Ok((
                         error.location().map_or(1, |at| at.line() as u64),
                         batch::friendly_json_error(&error.to_string()),
-                    )
+                    ))
                 }),
+            };
+            let parsed = match parsed {
+                Ok(call) => Ok(call),
+                Err(Ok(unreadable)) => Err(unreadable),
+                Err(Err(refusal)) => return Err(refusal),
             };
             let mut scratch = String::new();
             let code = match parsed {
@@ -222,6 +230,29 @@ pub fn run(args: Args) -> CliResult {
 /// would mostly wait, and each holds two chunks of memory.
 fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |cores| cores.get().min(8))
+}
+
+/// A `.json` file that holds a list of calls or JSON Lines rather than one
+/// call: a usage mistake, said as such rather than as a parse error.
+fn not_one_call(path: &Path, text: &str, error: &serde_json::Error) -> Option<CliError> {
+    let (found, help) = if text.trim_start().starts_with('[') {
+        (
+            "a list",
+            format!(
+                "a `.json` file holds one call; for many, write one call per line in a `.jsonl` file: `jq -c '.[]' {} > calls.jsonl`",
+                path.display()
+            ),
+        )
+    } else if error.to_string().starts_with("trailing characters") {
+        (
+            "more than one JSON value",
+            "a `.json` file holds one call; one call per line is JSON Lines: name the file `.jsonl`"
+                .to_string(),
+        )
+    } else {
+        return None;
+    };
+    Some(CliError::new(format!("`{}` holds {found}, not one call", path.display())).help(help))
 }
 
 /// Reads a whole file, refusing one larger than `limit` or that is not a

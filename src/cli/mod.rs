@@ -359,6 +359,21 @@ pub fn expand_rule_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     };
     let mut files = Vec::new();
     for path in paths {
+        let extension = path
+            .extension()
+            .map(|ext| ext.to_string_lossy().to_ascii_lowercase());
+        if let Some(other @ ("yaml" | "yml" | "json" | "jsonl")) = extension.as_deref() {
+            let hint = if other.starts_with('y') {
+                format!("to run rule tests, `callassign test {}`; ", path.display())
+            } else {
+                String::new()
+            };
+            return Err(CliError::new(format!(
+                "`{}` is not a rule file: this command reads `.rules` files",
+                path.display()
+            ))
+            .help(format!("{hint}for calls and contexts, `callassign eval`")));
+        }
         let found = callassign::semantics::load::rule_files(path)
             .map_err(|error| CliError::io(path, &error))?;
         if found.is_empty() {

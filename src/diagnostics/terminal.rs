@@ -35,6 +35,13 @@ pub fn push_padded(out: &mut String, text: &str, width: usize, align: Align) {
     }
 }
 
+/// `1 call`, `2 calls`: a count and its noun, singular for one. Every
+/// summary counts through this, so none says `1 calls`.
+pub fn counted(count: impl Into<u64>, one: &str, many: &str) -> String {
+    let count = count.into();
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,6 +50,16 @@ mod tests {
     fn control_characters_are_escaped() {
         assert_eq!(printable("c-1"), "c-1");
         assert_eq!(printable("a\nb\u{1b}[31mRED"), "a\\nb\\u{1b}[31mRED");
+    }
+
+    #[test]
+    fn counts_say_one_in_the_singular() {
+        assert_eq!(counted(1u64, "call", "calls"), "1 call");
+        assert_eq!(counted(0u64, "call", "calls"), "0 calls");
+        assert_eq!(
+            counted(2u32, "history line", "history lines"),
+            "2 history lines"
+        );
     }
 
     #[test]

@@ -82,11 +82,12 @@ impl Unreadable {
             return;
         }
         let shown = self.sample.items().len() as u64;
-        let _ = write!(
-            out,
-            "\n{} history lines could not be read",
-            thousands(self.lines)
-        );
+        let noun = if self.lines == 1 {
+            "history line"
+        } else {
+            "history lines"
+        };
+        let _ = write!(out, "\n{} {noun} could not be read", thousands(self.lines));
         if shown < self.lines {
             let _ = write!(out, "; the first {shown}");
         }

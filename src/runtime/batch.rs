@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, BufRead, Write};
 
-use crate::diagnostics::terminal::{printable, push_padded, Align};
+use crate::diagnostics::terminal::{counted, printable, push_padded, Align};
 use crate::runtime::cloudtalk::{self, Record};
 use crate::runtime::evaluate::{DecidedBy, Decision, Evaluator, TraceEntry};
 use crate::runtime::model::assignment::ErrorLine;
@@ -114,11 +114,17 @@ impl Summary {
     /// The summary as printed on stderr after a batch.
     pub fn render(&self) -> String {
         let mut out = format!(
-            "{} calls decided, {} unassigned, {} unreadable lines\n",
-            self.calls, self.unassigned, self.unreadable
+            "{} decided, {} unassigned, {}\n",
+            counted(self.calls, "call", "calls"),
+            self.unassigned,
+            counted(self.unreadable, "unreadable line", "unreadable lines")
         );
         for (step, count) in self.by_step() {
-            let _ = writeln!(out, "  {step:<22} {count:>10}");
+            let mut line = String::from("  ");
+            push_padded(&mut line, &printable(step), 22, Align::Left);
+            line.push(' ');
+            push_padded(&mut line, &count.to_string(), 10, Align::Right);
+            let _ = writeln!(out, "{line}");
         }
         out.push_str(&self.render_unknown_keys());
         out
@@ -134,8 +140,11 @@ impl Summary {
             .unknown_keys
             .iter()
             .map(|(key, count)| {
-                let calls = if *count == 1 { "call" } else { "calls" };
-                format!("`{}` ({count} {calls})", printable(key))
+                format!(
+                    "`{}` ({})",
+                    printable(key),
+                    counted(*count, "call", "calls")
+                )
             })
             .collect();
         format!("keys not read: {}\n", keys.join(", "))
@@ -215,6 +224,14 @@ pub fn for_each_line<R: BufRead>(
     mut input: R,
     mut visit: impl FnMut(u64, Option<&[u8]>) -> io::Result<()>,
 ) -> io::Result<u64> {
+    // Editors on Windows start a file with a byte-order mark; it is not
+    // part of the first call.
+    let mut visit = |number: u64, line: Option<&[u8]>| match line {
+        Some(line) if number == 1 => {
+            visit(number, Some(line.strip_prefix(UTF8_BOM).unwrap_or(line)))
+        }
+        _ => visit(number, line),
+    };
     let mut carried = Vec::new();
     // The start of the carried line, when it is already too long to keep.
     let mut carried_too_long = false;
@@ -285,6 +302,9 @@ fn bounded(line: &[u8], ended_by_break: bool) -> Option<&[u8]> {
     (line.len() <= MAX_LINE_BYTES).then_some(line)
 }
 
+/// The UTF-8 byte-order mark, skipped at the start of a batch.
+const UTF8_BOM: &[u8] = "\u{feff}".as_bytes();
+
 /// Reads one batch line (without its line break) as a call.
 #[inline(always)]
 pub fn read_line(bytes: &[u8]) -> Line<'_> {
@@ -294,6 +314,13 @@ pub fn read_line(bytes: &[u8]) -> Line<'_> {
     };
     if text.trim().is_empty() {
         return Line::Unreadable("empty line, expected a call object".to_string());
+    }
+    if matches!(text.trim(), "{" | "[") {
+        // The first line of pretty-printed JSON, or of a list of calls.
+        return Line::Unreadable(format!(
+            "a line holding only `{}`: a batch holds one whole call per line (JSON Lines); write each call on one line (`jq -c '.[]'` does it for a list)",
+            text.trim()
+        ));
     }
     match Call::from_json(text) {
         Ok(call) => Line::Call(call),

@@ -817,3 +817,99 @@ fn a_byte_order_mark_is_skipped_in_contexts_and_calls() {
         );
     }
 }
+
+#[test]
+fn a_json_file_of_many_calls_says_what_it_holds_and_what_to_do() {
+    let dir = folder(&[
+        (
+            "a.rules",
+            "ruleset a\nstep call_agent\nfallback unassigned\n",
+        ),
+        ("context.yaml", CONTEXT),
+        ("list.json", &format!("[{MISSED}, {MISSED}]")),
+        ("lines.json", &format!("{MISSED}\n{MISSED}\n")),
+    ]);
+    let eval = |input: &str| {
+        callassign_in(
+            dir.path(),
+            &[
+                "eval",
+                "--rules",
+                "a.rules",
+                "--context",
+                "context.yaml",
+                input,
+            ],
+            b"",
+        )
+    };
+    let list = eval("list.json");
+    assert_eq!(list.code, 2);
+    assert_eq!(
+        list.stderr,
+        "error: `list.json` holds a list, not one call\n  help: a `.json` file holds one call; for many, write one call per line in a `.jsonl` file: `jq -c '.[]' list.json > calls.jsonl`\n"
+    );
+    let lines = eval("lines.json");
+    assert_eq!(lines.code, 2);
+    assert_eq!(
+        lines.stderr,
+        "error: `lines.json` holds more than one JSON value, not one call\n  help: a `.json` file holds one call; one call per line is JSON Lines: name the file `.jsonl`\n"
+    );
+    // Pretty JSON on stdin: the first line says what is going on.
+    let pretty = callassign_in(
+        dir.path(),
+        &[
+            "eval",
+            "--rules",
+            "a.rules",
+            "--context",
+            "context.yaml",
+            "-q",
+        ],
+        b"{\n  \"id\": \"c-1\"\n}\n",
+    );
+    assert!(
+        pretty.stdout.starts_with(r#"{"line":1,"error":"a line holding only `{`: a batch holds one whole call per line (JSON Lines); write each call on one line (`jq -c '.[]'` does it for a list)"}"#),
+        "{}",
+        pretty.stdout
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped_at_the_start_of_a_batch() {
+    let dir = folder(&[
+        (
+            "a.rules",
+            "ruleset a\nstep call_agent\nfallback unassigned\n",
+        ),
+        ("context.yaml", CONTEXT),
+    ]);
+    let run = callassign_in(
+        dir.path(),
+        &["eval", "--rules", "a.rules", "--context", "context.yaml"],
+        format!("\u{feff}{MISSED}\n").as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        run.stdout,
+        "{\"call\":\"c-1\",\"assignee\":null,\"step\":\"unassigned\"}\n"
+    );
+    // One of each: no `1 calls`.
+    assert_eq!(
+        run.stderr,
+        "1 call decided, 1 unassigned, 0 unreadable lines\n  unassigned                      1\n"
+    );
+}
+
+#[test]
+fn check_and_fmt_given_a_yaml_file_say_they_read_rule_files() {
+    let dir = folder(&[("tests.yaml", "rules: a.rules\n")]);
+    for command in ["check", "fmt"] {
+        let run = callassign_in(dir.path(), &[command, "tests.yaml"], b"");
+        assert_eq!(run.code, 2);
+        assert_eq!(
+            run.stderr,
+            "error: `tests.yaml` is not a rule file: this command reads `.rules` files\n  help: to run rule tests, `callassign test tests.yaml`; for calls and contexts, `callassign eval`\n"
+        );
+    }
+}

@@ -432,7 +432,7 @@ fn a_batch_line_over_the_length_limit_is_an_error_line_and_the_batch_goes_on() {
         );
         assert!(lines[2].contains(r#""step":"call_agent""#), "{stdout}");
         // The summary counts it.
-        assert!(text(&output.stderr).contains("1 unreadable lines"));
+        assert!(text(&output.stderr).contains("1 unreadable line\n"));
     }
 }
 

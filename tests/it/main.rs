@@ -5,10 +5,10 @@ mod common;
 mod support;
 
 mod allocations;
+mod bad_input;
 mod check_context;
 mod ci_formats;
 mod ci_integration;
-mod bad_input;
 mod cli_check;
 mod cli_completions;
 mod cli_eval;
