@@ -58,12 +58,46 @@ fn within(dir: &Path, args: &[&str], limit: Duration) -> Run {
     }
 }
 
+/// Asserts `text` holds `needle`, showing `text` when it does not.
+fn assert_contains(text: &str, needle: impl AsRef<str>) {
+    let needle = needle.as_ref();
+    assert!(text.contains(needle), "`{needle}` not in:\n{text}");
+}
+
 fn no_panic(run: &Run) {
     assert!(
         !run.stderr.contains("panicked") && run.code != 101,
         "panicked: {}",
         run.stderr
     );
+}
+
+/// A folder with `a.rules` (a call keeps its agent, else unassigned) and
+/// `context.yaml`, and `more` files.
+fn with_a_rules(more: &[(&str, &str)]) -> tempfile::TempDir {
+    let mut files = vec![
+        (
+            "a.rules",
+            "ruleset a\nstep call_agent\nfallback unassigned\n",
+        ),
+        ("context.yaml", CONTEXT),
+    ];
+    files.extend_from_slice(more);
+    folder(&files)
+}
+
+/// Runs `eval` with `a.rules` and `context.yaml` in `dir`, then `more`
+/// arguments, feeding `stdin`.
+fn eval_a(dir: &Path, more: &[&str], stdin: &[u8]) -> Run {
+    let mut args = vec!["eval", "--rules", "a.rules", "--context", "context.yaml"];
+    args.extend(more);
+    callassign_in(dir, &args, stdin)
+}
+
+/// Evaluates JSON Lines with `a.rules` and `context.yaml`, without the
+/// summary.
+fn eval_batch(dir: &Path, lines: &[&str]) -> Run {
+    eval_a(dir, &["-q"], lines.join("\n").as_bytes())
 }
 
 // --- Panics and aborts ---
@@ -118,7 +152,7 @@ fn text_over_65535_characters_is_padded_without_panicking() {
     let test = callassign_in(dir.path(), &["test", "tests.yaml"], b"");
     no_panic(&test);
     assert_eq!(test.code, 1, "the case fails: {}", test.stdout);
-    assert!(test.stdout.contains("expected: hs-1"), "{}", test.stdout);
+    assert_contains(&test.stdout, "expected: hs-1");
 }
 
 #[test]
@@ -161,20 +195,16 @@ fn yaml_anchors_and_aliases_are_refused_in_every_yaml_read() {
 
     let call = eval("context.yaml", "call.yaml");
     assert_eq!(call.code, 1);
-    assert!(
-        call.stdout
-            .contains("line 4: YAML anchors and aliases (`&t`) are not accepted"),
-        "{}",
-        call.stdout
+    assert_contains(
+        &call.stdout,
+        "line 4: YAML anchors and aliases (`&t`) are not accepted",
     );
 
     let test = callassign_in(dir.path(), &["test", "tests.yaml"], b"");
     assert_eq!(test.code, 2, "{}", test.stdout);
-    assert!(
-        test.stderr
-            .contains("line 4: YAML anchors and aliases (`&t`) are not accepted"),
-        "{}",
-        test.stderr
+    assert_contains(
+        &test.stderr,
+        "line 4: YAML anchors and aliases (`&t`) are not accepted",
     );
 }
 
@@ -204,11 +234,7 @@ fn an_alias_bomb_through_a_string_is_refused_before_it_expands() {
     );
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("YAML anchors and aliases (`&big`)"),
-        "{}",
-        run.stderr
-    );
+    assert_contains(&run.stderr, "YAML anchors and aliases (`&big`)");
 }
 
 #[test]
@@ -278,16 +304,8 @@ fn fmt_over_a_file_size_limit_leaves_the_file_whole_and_formats_the_others() {
         fs::read_to_string(dir.path().join("rules/b.rules")).unwrap(),
         "ruleset b\nstep call_agent\nfallback integration\n"
     );
-    assert!(
-        run.stderr.contains("error: cannot write `rules/a.rules`: "),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("; the file is unchanged\n"),
-        "{}",
-        run.stderr
-    );
+    assert_contains(&run.stderr, "error: cannot write `rules/a.rules`: ");
+    assert_contains(&run.stderr, "; the file is unchanged\n");
     assert!(
         run.stderr
             .ends_with("formatted 1 file, 1 file could not be read or written (see above)\n"),
@@ -385,23 +403,28 @@ fn what_is_not_a_regular_file_is_refused_by_name_not_read() {
     let help =
         "  help: name a regular file; to read from a pipe, save its output to a file first\n";
 
-    let context = within(
-        dir.path(),
-        &[
-            "eval",
-            "--rules",
-            "rules.rules",
-            "--context",
-            "fifo.yaml",
-            "-",
-        ],
-        limit,
-    );
-    assert_eq!(context.code, 2);
-    assert_eq!(
-        context.stderr,
-        format!("error: `fifo.yaml` cannot be read: it is a named pipe (FIFO), not a regular file\n{help}")
-    );
+    // The context, the rules, and a single call: each one a FIFO.
+    for (rules, context, input, named) in [
+        ("rules.rules", "fifo.yaml", "-", "fifo.yaml"),
+        ("fifo.rules", "context.yaml", "-", "fifo.rules"),
+        ("rules.rules", "context.yaml", "fifo.yaml", "fifo.yaml"),
+    ] {
+        let run = within(
+            dir.path(),
+            &["eval", "--rules", rules, "--context", context, input],
+            limit,
+        );
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("`{named}`"))
+                && run
+                    .stderr
+                    .contains("it is a named pipe (FIFO), not a regular file\n")
+                && run.stderr.ends_with(help),
+            "{}",
+            run.stderr
+        );
+    }
     let zero = within(dir.path(), &["check", "zero.rules"], limit);
     assert_eq!(zero.code, 2);
     assert_eq!(
@@ -410,50 +433,11 @@ fn what_is_not_a_regular_file_is_refused_by_name_not_read() {
             "error: cannot read `zero.rules`: it is a character device, not a regular file\n{help}"
         )
     );
-    let rules = within(
-        dir.path(),
-        &[
-            "eval",
-            "--rules",
-            "fifo.rules",
-            "--context",
-            "context.yaml",
-            "-",
-        ],
-        limit,
-    );
-    assert_eq!(rules.code, 2);
-    assert!(
-        rules.stderr.contains("it is a named pipe (FIFO)"),
-        "{}",
-        rules.stderr
-    );
-    let call = within(
-        dir.path(),
-        &[
-            "eval",
-            "--rules",
-            "rules.rules",
-            "--context",
-            "context.yaml",
-            "fifo.yaml",
-        ],
-        limit,
-    );
-    assert_eq!(call.code, 2);
-    assert!(
-        call.stderr.contains("it is a named pipe (FIFO)"),
-        "{}",
-        call.stderr
-    );
     let test = within(dir.path(), &["test", "tests.yaml"], limit);
     assert_eq!(test.code, 2);
-    assert!(
-        test.stderr.contains(
-            "the context `fifo.yaml` cannot be read: it is a named pipe (FIFO), not a regular file"
-        ),
-        "{}",
-        test.stderr
+    assert_contains(
+        &test.stderr,
+        "the context `fifo.yaml` cannot be read: it is a named pipe (FIFO), not a regular file",
     );
 }
 
@@ -558,13 +542,7 @@ fn a_reader_that_stops_early_keeps_the_exit_status() {
 
 #[test]
 fn a_closed_stdout_is_an_error_not_silent_success() {
-    let dir = folder(&[
-        (
-            "a.rules",
-            "ruleset a\nstep call_agent\nfallback unassigned\n",
-        ),
-        ("context.yaml", CONTEXT),
-    ]);
+    let dir = with_a_rules(&[]);
     for script in [
         "echo '{MISSED}' | $CALLASSIGN eval --rules a.rules --context context.yaml >&-",
         "$CALLASSIGN fmt --stdout a.rules >&-",
@@ -585,31 +563,14 @@ fn a_closed_stdout_is_an_error_not_silent_success() {
 
 #[test]
 fn a_malformed_started_at_is_an_error_line_naming_the_field() {
-    let dir = folder(&[
-        (
-            "a.rules",
-            "ruleset a\nstep call_agent\nfallback unassigned\n",
-        ),
-        ("context.yaml", CONTEXT),
-    ]);
+    let dir = with_a_rules(&[]);
     let lines = [
         r#"{"id":"c-1","direction":"incoming","status":"missed","started_at":"yesterday"}"#,
         r#"{"id":"c-2","direction":"incoming","status":"missed","started_at":5}"#,
         r#"{"id":"c-3","direction":"incoming","status":"missed","started_at":"2026-02-30T00:00:00Z"}"#,
         r#"{"id":"c-4","direction":"incoming","status":"missed","started_at":"2026-02-28T00:00:00Z"}"#,
     ];
-    let run = callassign_in(
-        dir.path(),
-        &[
-            "eval",
-            "--rules",
-            "a.rules",
-            "--context",
-            "context.yaml",
-            "-q",
-        ],
-        lines.join("\n").as_bytes(),
-    );
+    let run = eval_batch(dir.path(), &lines);
     assert_eq!(run.code, 1);
     let out: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(out.len(), 4);
@@ -630,30 +591,13 @@ fn a_malformed_started_at_is_an_error_line_naming_the_field() {
 
 #[test]
 fn batch_errors_name_the_field_and_never_rewrite_user_data() {
-    let dir = folder(&[
-        (
-            "a.rules",
-            "ruleset a\nstep call_agent\nfallback unassigned\n",
-        ),
-        ("context.yaml", CONTEXT),
-    ]);
+    let dir = with_a_rules(&[]);
     let lines = [
         r#"{"id":"c-1","direction":"variant","status":"missed"}"#,
         r#"{"id":"c-2","direction":"incoming","status":"missed","duration_s":1e23}"#,
         r#"{"id":"c-3","direction":"incoming","status":"missed","contact":{"owner":[1]}}"#,
     ];
-    let run = callassign_in(
-        dir.path(),
-        &[
-            "eval",
-            "--rules",
-            "a.rules",
-            "--context",
-            "context.yaml",
-            "-q",
-        ],
-        lines.join("\n").as_bytes(),
-    );
+    let run = eval_batch(dir.path(), &lines);
     assert_eq!(
         run.stdout,
         concat!(
@@ -756,17 +700,9 @@ fn human_reports_escape_ids_and_addresses_from_the_input() {
         no_panic(run);
         assert!(!run.stdout.contains('\u{1b}'), "{}", run.stdout);
         assert!(!run.stdout.contains("\n  forged row"), "{}", run.stdout);
-        assert!(
-            run.stdout.contains("c-1\\n  forged row   99"),
-            "{}",
-            run.stdout
-        );
+        assert_contains(&run.stdout, "c-1\\n  forged row   99");
     }
-    assert!(
-        diff.stdout.contains("hs-1\\u{1b}[2J (admin@acme.com)"),
-        "{}",
-        diff.stdout
-    );
+    assert_contains(&diff.stdout, "hs-1\\u{1b}[2J (admin@acme.com)");
 
     let plan_rules =
         "ruleset plan\nstep favorite_agent when number == \"+1\u{1b}[2J\"\nfallback unassigned\n";
@@ -774,11 +710,7 @@ fn human_reports_escape_ids_and_addresses_from_the_input() {
     let plan = callassign_in(dir.path(), &["plan", "plan.rules"], b"");
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     assert!(!plan.stdout.contains('\u{1b}'), "{}", plan.stdout);
-    assert!(
-        plan.stdout.contains(r#"when number == \"+1\u{1b}[2J\""#),
-        "{}",
-        plan.stdout
-    );
+    assert_contains(&plan.stdout, r#"when number == \"+1\u{1b}[2J\""#);
 }
 
 // --- Messages ---
@@ -798,18 +730,7 @@ fn a_byte_order_mark_is_skipped_in_contexts_and_calls() {
         ),
     ]);
     for input in ["call.json", "call.yaml"] {
-        let run = callassign_in(
-            dir.path(),
-            &[
-                "eval",
-                "--rules",
-                "a.rules",
-                "--context",
-                "context.yaml",
-                input,
-            ],
-            b"",
-        );
+        let run = eval_a(dir.path(), &[input], b"");
         assert_eq!(run.code, 0, "{input}: {}{}", run.stdout, run.stderr);
         assert_eq!(
             run.stdout,
@@ -820,29 +741,11 @@ fn a_byte_order_mark_is_skipped_in_contexts_and_calls() {
 
 #[test]
 fn a_json_file_of_many_calls_says_what_it_holds_and_what_to_do() {
-    let dir = folder(&[
-        (
-            "a.rules",
-            "ruleset a\nstep call_agent\nfallback unassigned\n",
-        ),
-        ("context.yaml", CONTEXT),
+    let dir = with_a_rules(&[
         ("list.json", &format!("[{MISSED}, {MISSED}]")),
         ("lines.json", &format!("{MISSED}\n{MISSED}\n")),
     ]);
-    let eval = |input: &str| {
-        callassign_in(
-            dir.path(),
-            &[
-                "eval",
-                "--rules",
-                "a.rules",
-                "--context",
-                "context.yaml",
-                input,
-            ],
-            b"",
-        )
-    };
+    let eval = |input: &str| eval_a(dir.path(), &[input], b"");
     let list = eval("list.json");
     assert_eq!(list.code, 2);
     assert_eq!(
@@ -856,18 +759,7 @@ fn a_json_file_of_many_calls_says_what_it_holds_and_what_to_do() {
         "error: `lines.json` holds more than one JSON value, not one call\n  help: a `.json` file holds one call; one call per line is JSON Lines: name the file `.jsonl`\n"
     );
     // Pretty JSON on stdin: the first line says what is going on.
-    let pretty = callassign_in(
-        dir.path(),
-        &[
-            "eval",
-            "--rules",
-            "a.rules",
-            "--context",
-            "context.yaml",
-            "-q",
-        ],
-        b"{\n  \"id\": \"c-1\"\n}\n",
-    );
+    let pretty = eval_batch(dir.path(), &["{", "  \"id\": \"c-1\"", "}"]);
     assert!(
         pretty.stdout.starts_with(r#"{"line":1,"error":"a line holding only `{`: a batch holds one whole call per line (JSON Lines); write each call on one line (`jq -c '.[]'` does it for a list)"}"#),
         "{}",
@@ -877,18 +769,8 @@ fn a_json_file_of_many_calls_says_what_it_holds_and_what_to_do() {
 
 #[test]
 fn a_byte_order_mark_is_skipped_at_the_start_of_a_batch() {
-    let dir = folder(&[
-        (
-            "a.rules",
-            "ruleset a\nstep call_agent\nfallback unassigned\n",
-        ),
-        ("context.yaml", CONTEXT),
-    ]);
-    let run = callassign_in(
-        dir.path(),
-        &["eval", "--rules", "a.rules", "--context", "context.yaml"],
-        format!("\u{feff}{MISSED}\n").as_bytes(),
-    );
+    let dir = with_a_rules(&[]);
+    let run = eval_a(dir.path(), &[], format!("\u{feff}{MISSED}\n").as_bytes());
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(
         run.stdout,
