@@ -601,7 +601,7 @@ fn batch_errors_name_the_field_and_never_rewrite_user_data() {
     assert_eq!(
         run.stdout,
         concat!(
-            r#"{"line":1,"error":"direction: unknown value `variant`, expected `incoming` or `outgoing` (column 33)"}"#,
+            r#"{"line":1,"error":"direction: unknown value `variant`, expected `incoming`, `outgoing` or `internal` (column 33)"}"#,
             "\n",
             r#"{"line":2,"error":"duration_s: `1e23` is not a whole number of seconds (column 71)"}"#,
             "\n",

@@ -58,7 +58,11 @@ fn rule_regressions_are_checked_without_panicking() {
             );
             let (decision, trace) = evaluator.explain(&call);
             let mut text = String::new();
-            batch::human_assignment(&mut text, "c", &decision, Some(&trace));
+            let explained = batch::Explained {
+                facts: &[],
+                trace: &trace,
+            };
+            batch::human_assignment(&mut text, "c", &decision, Some(explained));
             assert_eq!(text.lines().count(), trace.len() + 1);
         }
     }
