@@ -13,6 +13,7 @@ use std::sync::Arc;
 use lsp_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 
 use crate::lsp::position::{path_to_uri, uri_to_path, LineIndex};
+use crate::runtime::model::context::MAX_CONTEXT_BYTES;
 use crate::runtime::model::Context;
 use crate::semantics::compile::{compile, Compiled};
 use crate::semantics::load::{Chain, FileSystem, Loader, Overlay, RuleSource};
@@ -183,7 +184,9 @@ impl Workspace {
         let Some(context_path) = self.context_for(path) else {
             return Vec::new();
         };
-        let Ok(text) = std::fs::read_to_string(&context_path) else {
+        // A context named by a settings file may be a FIFO or huge: the
+        // server must not block or fill its memory on it.
+        let Ok(text) = crate::files::read_text(&context_path, MAX_CONTEXT_BYTES) else {
             return Vec::new();
         };
         let Ok(context) = Context::from_yaml(&text) else {
@@ -200,7 +203,7 @@ impl Workspace {
     fn context_for(&self, path: &Path) -> Option<PathBuf> {
         let folder = folder_of(path);
         let settings = folder.join(SETTINGS_FILE);
-        match std::fs::read_to_string(&settings) {
+        match crate::files::read_text(&settings, MAX_SETTINGS_BYTES) {
             Ok(text) => serde_json::from_str::<Settings>(&text)
                 .ok()
                 .map(|settings| folder.join(settings.context)),
@@ -208,6 +211,9 @@ impl Workspace {
         }
     }
 }
+
+/// Largest settings file read; a real one names a context in a line.
+const MAX_SETTINGS_BYTES: usize = 64 * 1024;
 
 /// `callassign-lsp.json` in a rules folder.
 #[derive(Debug, serde::Deserialize)]
