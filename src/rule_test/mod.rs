@@ -174,7 +174,8 @@ pub struct Mismatch {
     pub actual_assignee: String,
     /// The id alone, `None` for unassigned: what reports for programs show.
     pub actual_id: Option<String>,
-    pub actual_step: &'static str,
+    /// As rule files name it: `contact_owner`, `user "ops@acme.com"`.
+    pub actual_step: String,
     /// Where the call's fields came from (CloudTalk records only).
     pub facts: Vec<Fact>,
     pub trace: Vec<TraceEntry>,
@@ -245,11 +246,33 @@ fn present<'de, D: serde::Deserializer<'de>>(
     Option::<String>::deserialize(deserializer).map(Some)
 }
 
+/// The address of an expected `step: user "ops@acme.com"`.
+fn fixed_user(step: &str) -> Option<&str> {
+    step.strip_prefix(crate::runtime::evaluate::USER_STEP)?
+        .trim_start()
+        .strip_prefix('"')?
+        .strip_suffix('"')
+}
+
+/// Whether the step a case expects is the one that decided: a bare `user`
+/// is any fixed user; `user "…"` that one (addresses compare as matching
+/// does, trimmed and in any case).
+fn step_matches(expected: &str, actual: DecidedBy<'_>) -> bool {
+    match (fixed_user(expected), actual.user()) {
+        (Some(expected), Some(actual)) => {
+            crate::runtime::model::context::normalize_email(expected)
+                == crate::runtime::model::context::normalize_email(actual)
+        }
+        (Some(_), None) => false,
+        (None, _) => expected == actual.name(),
+    }
+}
+
 /// Step names an assignment can carry.
 fn step_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Builtin::ALL.iter().map(|step| step.name()).collect();
     names.extend([
-        DecidedBy::User.name(),
+        crate::runtime::evaluate::USER_STEP,
         DecidedBy::IntegrationFallback.name(),
         DecidedBy::Unassigned.name(),
     ]);
@@ -391,10 +414,13 @@ pub fn from_text(path: &Path, text: &str) -> Result<TestFile, Problem> {
                         ));
                     }
                     match &raw_case.step {
-                        Some(step) if !known_steps.contains(&step.as_str()) => {
+                        Some(step)
+                            if !known_steps.contains(&step.as_str())
+                                && fixed_user(step).is_none() =>
+                        {
                             let help = match did_you_mean(step, known_steps.iter().copied()) {
                                 Some(suggestion) => format!("did you mean `{suggestion}`?"),
-                                None => format!("a step is one of `{}`", known_steps.join("`, `")),
+                                None => format!("a step is one of `{}`, or a fixed user: `user \"ops@acme.com\"`", known_steps.join("`, `")),
                             };
                             Err(Problem::new(path, format!("`step: {step}` is not a step name"), help))
                         }
@@ -714,13 +740,12 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
                         decided.push((entry.step.to_string(), entry.from.to_string()));
                     }
                     let assignee = decision.assignee.map(|user| user.id.as_str());
-                    let step = decision.step.name();
                     let matches = assignee == case.expected.assignee.as_deref()
                         && case
                             .expected
                             .step
                             .as_deref()
-                            .is_none_or(|expected| expected == step);
+                            .is_none_or(|expected| step_matches(expected, decision.step));
                     if matches {
                         CaseOutcome::Passed
                     } else {
@@ -734,7 +759,7 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
                                 },
                             ),
                             actual_id: assignee.map(str::to_string),
-                            actual_step: step,
+                            actual_step: decision.step.label().into_owned(),
                             facts: case.facts.clone(),
                             trace,
                         }))

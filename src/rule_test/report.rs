@@ -283,7 +283,7 @@ pub fn json(runs: &[FileRun]) -> String {
                                     }),
                                     Some(JsonAssignment {
                                         assignee: mismatch.actual_id.as_deref(),
-                                        step: Some(mismatch.actual_step),
+                                        step: Some(&mismatch.actual_step),
                                     }),
                                 ),
                             };

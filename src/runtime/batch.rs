@@ -58,6 +58,9 @@ pub struct Summary {
     /// Decided calls per deciding step, by [`DecidedBy::index`]: an array,
     /// since a map entry per call was a visible cost of a batch.
     by_step: [u64; DecidedBy::COUNT],
+    /// Of the calls a fixed user decided, how many each address decided
+    /// (`user "ops@acme.com"`): a plan may hold several.
+    by_user: BTreeMap<String, u64>,
     /// Decided calls left without an assignee.
     pub unassigned: u64,
     /// Lines that could not be read as a call.
@@ -72,6 +75,15 @@ impl Summary {
         self.note_unknown_keys(call);
         self.calls += 1;
         self.by_step[decision.step.index()] += 1;
+        if let Some(email) = decision.step.user() {
+            // Looked up before inserting: no allocation per call.
+            match self.by_user.get_mut(email) {
+                Some(count) => *count += 1,
+                None => {
+                    self.by_user.insert(email.to_string(), 1);
+                }
+            }
+        }
         if decision.assignee.is_none() {
             self.unassigned += 1;
         }
@@ -100,15 +112,26 @@ impl Summary {
         for (mine, theirs) in self.by_step.iter_mut().zip(&other.by_step) {
             *mine += theirs;
         }
+        for (email, count) in &other.by_user {
+            *self.by_user.entry(email.clone()).or_default() += count;
+        }
     }
 
-    /// Decided calls per deciding step, by step name; steps that decided
-    /// nothing are left out.
-    pub fn by_step(&self) -> BTreeMap<&'static str, u64> {
-        DecidedBy::all()
-            .map(|step| (step.name(), self.by_step[step.index()]))
+    /// Decided calls per deciding step, as rule files name it (each fixed
+    /// user on its own: `user "ops@acme.com"`); steps that decided nothing
+    /// are left out.
+    pub fn by_step(&self) -> BTreeMap<String, u64> {
+        let mut steps: BTreeMap<String, u64> = DecidedBy::all()
+            .filter(|step| step.user().is_none())
+            .map(|step| (step.name().to_string(), self.by_step[step.index()]))
             .filter(|&(_, count)| count > 0)
-            .collect()
+            .collect();
+        steps.extend(
+            self.by_user
+                .iter()
+                .map(|(email, count)| (DecidedBy::User(email).label().into_owned(), *count)),
+        );
+        steps
     }
 
     /// The summary as printed on stderr after a batch.
@@ -121,7 +144,7 @@ impl Summary {
         );
         for (step, count) in self.by_step() {
             let mut line = String::from("  ");
-            push_padded(&mut line, &printable(step), 22, Align::Left);
+            push_padded(&mut line, &printable(&step), 22, Align::Left);
             line.push(' ');
             push_padded(&mut line, &count.to_string(), 10, Align::Right);
             let _ = writeln!(out, "{line}");
@@ -566,6 +589,11 @@ pub fn write_assignment<W: Write>(
             output.write_all(b",\"step\":\"")?;
             output.write_all(decision.step.name().as_bytes())?;
             output.write_all(b"\"")?;
+            if let Some(email) = decision.step.user() {
+                // Beside `"step":"user"`: which fixed user decided.
+                output.write_all(b",\"user\":")?;
+                write_json_string(output, email)?;
+            }
             if let Some(explained) = explained {
                 if !explained.facts.is_empty() {
                     output.write_all(b",\"facts\":")?;
@@ -648,7 +676,7 @@ pub fn human_assignment(
         out,
         "{}: {who} by {}",
         printable(call_id),
-        decision.step.name()
+        printable(&decision.step.label())
     );
     if let Some(explained) = explained {
         human_facts(out, explained.facts);
@@ -842,6 +870,7 @@ mod tests {
                         .assignee
                         .map(crate::runtime::model::assignment::Assignee::from),
                     step: decision.step.name(),
+                    user: decision.step.user(),
                     facts: explained
                         .map(|explained| explained.facts)
                         .filter(|facts| !facts.is_empty()),

@@ -26,24 +26,30 @@ use crate::semantics::plan::{
 
 /// Which step decided a call, named as assignment lines name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DecidedBy {
+pub enum DecidedBy<'e> {
     Step(Builtin),
-    /// A `user "email"` step or fallback.
-    User,
+    /// A `user "email"` step or fallback, with its address as the rules
+    /// write it: a plan may hold several fixed users.
+    User(&'e str),
     IntegrationFallback,
     /// `fallback unassigned`.
     Unassigned,
 }
 
-impl DecidedBy {
+/// The step name of every fixed-user step, which JSON consumers match on;
+/// the address goes beside it.
+pub const USER_STEP: &str = "user";
+
+impl<'e> DecidedBy<'e> {
     /// How many ways a call can be decided: each built-in step, then
     /// `user`, `integration_fallback` and `unassigned`.
     pub const COUNT: usize = Builtin::ALL.len() + 3;
 
-    /// Every way a call can be decided, in [`DecidedBy::index`] order.
-    pub fn all() -> impl Iterator<Item = DecidedBy> {
+    /// Every way a call can be decided, in [`DecidedBy::index`] order (one
+    /// `User` for all fixed users: its address does not matter here).
+    pub fn all() -> impl Iterator<Item = DecidedBy<'static>> {
         Builtin::ALL.into_iter().map(DecidedBy::Step).chain([
-            DecidedBy::User,
+            DecidedBy::User(""),
             DecidedBy::IntegrationFallback,
             DecidedBy::Unassigned,
         ])
@@ -54,7 +60,7 @@ impl DecidedBy {
     pub fn index(self) -> usize {
         match self {
             DecidedBy::Step(builtin) => builtin as usize,
-            DecidedBy::User => Builtin::ALL.len(),
+            DecidedBy::User(_) => Builtin::ALL.len(),
             DecidedBy::IntegrationFallback => Builtin::ALL.len() + 1,
             DecidedBy::Unassigned => Builtin::ALL.len() + 2,
         }
@@ -63,9 +69,26 @@ impl DecidedBy {
     pub fn name(self) -> &'static str {
         match self {
             DecidedBy::Step(builtin) => builtin.name(),
-            DecidedBy::User => "user",
+            DecidedBy::User(_) => USER_STEP,
             DecidedBy::IntegrationFallback => "integration_fallback",
             DecidedBy::Unassigned => "unassigned",
+        }
+    }
+
+    /// The fixed user's address, for a `user "…"` step.
+    pub fn user(self) -> Option<&'e str> {
+        match self {
+            DecidedBy::User(email) => Some(email),
+            _ => None,
+        }
+    }
+
+    /// The step as rule files name it: `user "ops@acme.com"` for a fixed
+    /// user, else [`DecidedBy::name`]. Text output and summaries use this.
+    pub fn label(self) -> std::borrow::Cow<'e, str> {
+        match self {
+            DecidedBy::User(email) => format!("{USER_STEP} \"{email}\"").into(),
+            other => other.name().into(),
         }
     }
 }
@@ -75,7 +98,7 @@ impl DecidedBy {
 pub struct Decision<'e> {
     /// `None`: the call is left unassigned.
     pub assignee: Option<&'e User>,
-    pub step: DecidedBy,
+    pub step: DecidedBy<'e>,
 }
 
 /// Why a step did not decide. Rendered to text only when explaining.
@@ -367,7 +390,7 @@ impl<'p> Evaluator<'p> {
                     tracer.decided(step, user, matched);
                     let decided_by = match bound {
                         Bound::Builtin(builtin) => DecidedBy::Step(*builtin),
-                        Bound::User { .. } => DecidedBy::User,
+                        Bound::User { email, .. } => DecidedBy::User(email),
                     };
                     return Decision {
                         assignee: Some(user),
@@ -411,19 +434,19 @@ impl<'p> Evaluator<'p> {
                     .fallback_user
                     .expect("a user fallback is looked up in new()")
                 {
-                    Lookup::Active(user) => (Some(user), None, DecidedBy::User),
+                    Lookup::Active(user) => (Some(user), None, DecidedBy::User(email)),
                     Lookup::Inactive(user) => (
                         None,
                         Some(FallbackMiss::User(Miss::InactiveEmail {
                             email,
                             id: &user.id,
                         })),
-                        DecidedBy::User,
+                        DecidedBy::User(email),
                     ),
                     Lookup::Unknown => (
                         None,
                         Some(FallbackMiss::User(Miss::UnknownEmail { email })),
-                        DecidedBy::User,
+                        DecidedBy::User(email),
                     ),
                 }
             }

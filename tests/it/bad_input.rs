@@ -795,3 +795,45 @@ fn check_and_fmt_given_a_yaml_file_say_they_read_rule_files() {
         );
     }
 }
+
+#[test]
+fn a_fixed_user_step_is_identified_by_its_address() {
+    let rules = "ruleset a\nstep user \"bob@acme.com\" when \"vip\" in tags\nstep user \"admin@acme.com\" when \"new\" in tags\nfallback unassigned\n";
+    let tests = "rules: a.rules\ncontext: context.yaml\ncases:\n  - call: {direction: incoming, status: missed, tags: [vip]}\n    assignee: hs-3\n    step: user \"Bob@acme.com\"\n  - call: {direction: incoming, status: missed, tags: [new]}\n    assignee: hs-1\n    step: user\n  - name: the wrong fixed user\n    call: {direction: incoming, status: missed, tags: [new]}\n    assignee: hs-1\n    step: user \"bob@acme.com\"\n";
+    let dir = folder(&[
+        ("a.rules", rules),
+        ("context.yaml", CONTEXT),
+        ("tests.yaml", tests),
+    ]);
+    let vip = r#"{"id":"c-1","direction":"incoming","status":"missed","tags":["vip"]}"#;
+    let new = r#"{"id":"c-2","direction":"incoming","status":"missed","tags":["new"]}"#;
+    let run = eval_a(dir.path(), &[], format!("{vip}\n{new}\n").as_bytes());
+    assert_eq!(
+        run.stdout,
+        concat!(
+            r#"{"call":"c-1","assignee":{"id":"hs-3","email":"bob@acme.com"},"step":"user","user":"bob@acme.com"}"#,
+            "\n",
+            r#"{"call":"c-2","assignee":{"id":"hs-1","email":"admin@acme.com"},"step":"user","user":"admin@acme.com"}"#,
+            "\n",
+        )
+    );
+    assert_contains(&run.stderr, "  user \"admin@acme.com\"           1\n");
+    assert_contains(&run.stderr, "  user \"bob@acme.com\"             1\n");
+
+    let text = eval_a(dir.path(), &["--format", "human"], vip.as_bytes());
+    assert_eq!(
+        text.stdout,
+        "c-1: hs-3 (bob@acme.com) by user \"bob@acme.com\"\n"
+    );
+
+    let test = callassign_in(dir.path(), &["test", "tests.yaml"], b"");
+    assert_eq!(test.code, 1, "{}", test.stdout);
+    assert_contains(
+        &test.stdout,
+        "test case 1 ... ok\ntest case 2 ... ok\ntest the wrong fixed user ... FAILED\n",
+    );
+    assert_contains(
+        &test.stdout,
+        "expected: hs-1 by user \"bob@acme.com\"\n  actual: hs-1 (admin@acme.com) by user \"admin@acme.com\"",
+    );
+}

@@ -10,6 +10,10 @@ pub struct Assignment<'a> {
     pub call: &'a str,
     pub assignee: Option<Assignee<'a>>,
     pub step: &'static str,
+    /// The address of the fixed user that decided (`"step":"user"`): a
+    /// plan may hold several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<&'a str>,
     /// Where the call's fields came from, for a call read from another
     /// system's record (`--explain` only).
     #[serde(skip_serializing_if = "Option::is_none")]
