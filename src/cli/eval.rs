@@ -142,8 +142,14 @@ pub fn run(args: Args) -> CliResult {
             let records = match cloudtalk::read_document(&text, &context) {
                 Ok(records) => records,
                 Err(error) => {
-                    batch::write_error(&mut output, error.line, &error.message, options.format)
-                        .map_err(write_failed)?;
+                    batch::write_error(
+                        &mut output,
+                        error.line,
+                        None,
+                        &error.message,
+                        options.format,
+                    )
+                    .map_err(write_failed)?;
                     output.flush().map_err(write_failed)?;
                     return Ok(ExitCode::from(EXIT_PROBLEMS));
                 }
@@ -165,7 +171,7 @@ pub fn run(args: Args) -> CliResult {
                     }
                     Err(error) => {
                         // The items of one document share its first line.
-                        batch::write_error(&mut output, 1, error, options.format)
+                        batch::write_error(&mut output, 1, None, error, options.format)
                             .map_err(write_failed)?;
                         code = EXIT_PROBLEMS;
                     }
@@ -208,12 +214,16 @@ pub fn run(args: Args) -> CliResult {
                     if !args.quiet && !call.unknown_keys.is_empty() {
                         let mut keys = batch::Summary::default();
                         keys.note_unknown_keys(&call);
-                        eprint!("{}", keys.render_unknown_keys());
+                        note!("{}", keys.render_unknown_keys());
                     }
                     EXIT_OK
                 }
                 Err((line, error)) => {
-                    batch::write_error(&mut output, line, &error, options.format)
+                    let call = match kind {
+                        Input::JsonCall => batch::call_id_of(text.as_bytes()),
+                        _ => None,
+                    };
+                    batch::write_error(&mut output, line, call.as_deref(), &error, options.format)
                         .map_err(write_failed)?;
                     EXIT_PROBLEMS
                 }
@@ -272,7 +282,7 @@ fn read_limited(path: &Path, limit: usize) -> Result<String, CliError> {
 pub fn load_context(path: &Path) -> Result<Context, CliError> {
     let context = read_context(path)?;
     for warning in context.warnings() {
-        eprintln!("warning: {}: {warning}", path.display());
+        noteln!("warning: {}: {warning}", path.display());
     }
     Ok(context)
 }

@@ -431,7 +431,11 @@ fn process_line<W: Write>(
         }
         Line::Unreadable(error) => {
             summary.unreadable += 1;
-            write_error(output, line_number, &error, options.format)?;
+            let call = match options.input {
+                InputFormat::Native => line.and_then(call_id_of),
+                _ => None,
+            };
+            write_error(output, line_number, call.as_deref(), &error, options.format)?;
         }
     }
     Ok(())
@@ -730,19 +734,45 @@ fn human_facts(out: &mut String, facts: &[Fact]) {
     }
 }
 
+/// The `id` of a call line that could not be read, when the JSON is
+/// whole enough to hold one: an error line names the call to fix.
+pub fn call_id_of(line: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        #[serde(default)]
+        id: Option<serde_json::Value>,
+    }
+    match serde_json::from_slice::<IdOnly>(line).ok()?.id? {
+        serde_json::Value::String(id) => Some(id),
+        serde_json::Value::Number(id) => Some(id.to_string()),
+        _ => None,
+    }
+}
+
+/// Writes the error line of an input line that could not be read, with
+/// the call's id when it is known.
 pub fn write_error<W: Write>(
     output: &mut W,
     line: u64,
+    call: Option<&str>,
     error: &str,
     format: OutputFormat,
 ) -> io::Result<()> {
     match format {
         OutputFormat::Json => {
-            serde_json::to_writer(&mut *output, &ErrorLine { line, error })
+            serde_json::to_writer(&mut *output, &ErrorLine { line, call, error })
                 .map_err(io::Error::from)?;
             output.write_all(b"\n")
         }
-        OutputFormat::Human => writeln!(output, "line {line}: error: {}", printable(error)),
+        OutputFormat::Human => match call {
+            Some(call) => writeln!(
+                output,
+                "line {line} ({}): error: {}",
+                printable(call),
+                printable(error)
+            ),
+            None => writeln!(output, "line {line}: error: {}", printable(error)),
+        },
     }
 }
 

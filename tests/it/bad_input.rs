@@ -574,15 +574,16 @@ fn a_malformed_started_at_is_an_error_line_naming_the_field() {
     assert_eq!(run.code, 1);
     let out: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(out.len(), 4);
-    for (line, (value, column)) in
-        out.iter()
-            .zip([("yesterday", 78), ("5", 68), ("2026-02-30T00:00:00Z", 89)])
+    for (number, (line, (value, column))) in out
+        .iter()
+        .zip([("yesterday", 78), ("5", 68), ("2026-02-30T00:00:00Z", 89)])
+        .enumerate()
     {
+        let number = number + 1;
         assert_eq!(
             *line,
             format!(
-                r#"{{"line":{},"error":"started_at: `{value}` is not an RFC 3339 timestamp; write it as `2026-11-23T10:00:00Z` (or with an offset, `+01:00`) (column {column})"}}"#,
-                out.iter().position(|l| l == line).unwrap() + 1
+                r#"{{"line":{number},"call":"c-{number}","error":"started_at: `{value}` is not an RFC 3339 timestamp; write it as `2026-11-23T10:00:00Z` (or with an offset, `+01:00`) (column {column})"}}"#
             )
         );
     }
@@ -590,7 +591,7 @@ fn a_malformed_started_at_is_an_error_line_naming_the_field() {
 }
 
 #[test]
-fn batch_errors_name_the_field_and_never_rewrite_user_data() {
+fn batch_errors_name_the_field_and_the_call_and_never_rewrite_user_data() {
     let dir = with_a_rules(&[]);
     let lines = [
         r#"{"id":"c-1","direction":"variant","status":"missed"}"#,
@@ -601,11 +602,11 @@ fn batch_errors_name_the_field_and_never_rewrite_user_data() {
     assert_eq!(
         run.stdout,
         concat!(
-            r#"{"line":1,"error":"direction: unknown value `variant`, expected `incoming`, `outgoing` or `internal` (column 33)"}"#,
+            r#"{"line":1,"call":"c-1","error":"direction: unknown value `variant`, expected `incoming`, `outgoing` or `internal` (column 33)"}"#,
             "\n",
-            r#"{"line":2,"error":"duration_s: `1e23` is not a whole number of seconds (column 71)"}"#,
+            r#"{"line":2,"call":"c-2","error":"duration_s: `1e23` is not a whole number of seconds (column 71)"}"#,
             "\n",
-            r#"{"line":3,"error":"contact.owner: invalid type: sequence, expected a string or a number (column 73)"}"#,
+            r#"{"line":3,"call":"c-3","error":"contact.owner: invalid type: sequence, expected a string or a number (column 73)"}"#,
             "\n",
         )
     );

@@ -152,9 +152,9 @@ fn malformed_lines_get_an_error_line_each_and_exit_1() {
     {"call":"ok-1","assignee":{"id":"hs-3","email":"bob@acme.com"},"step":"call_agent"}
     {"line":2,"error":"direction: EOF while parsing a string (column 28)"}
     {"line":3,"error":"expected value (column 1)"}
-    {"line":4,"error":"status: invalid type: integer `7`, expected `answered`, `missed` or `voicemail` (column 44)"}
+    {"line":4,"call":"t","error":"status: invalid type: integer `7`, expected `answered`, `missed` or `voicemail` (column 44)"}
     {"line":5,"error":"expected a call object `{…}`, found a list"}
-    {"line":6,"error":"line is not valid UTF-8 (byte 61)"}
+    {"line":6,"call":"u","error":"line is not valid UTF-8 (byte 61)"}
     {"line":7,"error":"empty line, expected a call object"}
     {"line":8,"error":"missing field `id` (column 42)"}
     {"call":"ok-2","assignee":{"id":"hs-1","email":"admin@acme.com"},"step":"integration_fallback"}

@@ -41,5 +41,8 @@ impl<'a> From<&'a User> for Assignee<'a> {
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorLine<'a> {
     pub line: u64,
+    /// The call's `id`, when the line got that far: which call to fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<&'a str>,
     pub error: &'a str,
 }
