@@ -41,7 +41,7 @@ use crate::runtime::evaluate::{DecidedBy, Evaluator, Outcome, TraceEntry};
 use crate::runtime::model::context::{self, MAX_CONTEXT_BYTES};
 use crate::runtime::model::{Call, Context, Fact};
 use crate::semantics::load::Loader;
-use crate::semantics::plan::{Builtin, Plan};
+use crate::semantics::plan::{Builtin, Fallback, Plan, StepId};
 
 pub mod report;
 
@@ -244,6 +244,74 @@ fn present<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// Why a case's expectation can never be met, whatever the rules do: an
+/// `assignee` that is no user of the context (or an e-mail where an id is
+/// expected), or a `step` the plan does not contain. `(message, help)`.
+fn expectation_problem(
+    expected: &Expected,
+    context: &Context,
+    plan: &Plan,
+) -> Option<(String, String)> {
+    if let Some(assignee) = &expected.assignee {
+        let ids = || context.users.iter().map(|user| user.id.as_str());
+        if !ids().any(|id| id.trim() == assignee.trim()) {
+            let by_email = context.users.iter().find(|user| {
+                user.email.as_deref().is_some_and(|email| {
+                    crate::runtime::model::context::normalize_email(email)
+                        == crate::runtime::model::context::normalize_email(assignee)
+                })
+            });
+            return Some(match by_email {
+                Some(user) => (
+                    format!("`assignee: {assignee}` is an e-mail; `assignee` takes the integration user's id"),
+                    format!("write `assignee: {}`", user.id),
+                ),
+                None => (
+                    format!("`assignee: {assignee}` is no user of the context"),
+                    match did_you_mean(assignee, ids()) {
+                        Some(suggestion) => format!("did you mean `{suggestion}`?"),
+                        None => "`assignee` is the id of one of the context's `users`, or `null` for a call that stays unassigned".to_string(),
+                    },
+                ),
+            });
+        }
+    }
+    let step = expected.step.as_deref()?;
+    let user_steps = || {
+        plan.steps
+            .iter()
+            .filter_map(|step| match &step.step {
+                StepId::User(email) => Some(email.as_str()),
+                StepId::Builtin(_) => None,
+            })
+            .chain(match &plan.fallback.fallback {
+                Fallback::User(email) => Some(email.as_str()),
+                _ => None,
+            })
+    };
+    let in_plan = match fixed_user(step) {
+        Some(address) => user_steps().any(|email| {
+            crate::runtime::model::context::normalize_email(email)
+                == crate::runtime::model::context::normalize_email(address)
+        }),
+        None => match step {
+            "user" => user_steps().next().is_some(),
+            "integration_fallback" => plan.fallback.fallback == Fallback::Integration,
+            "unassigned" => plan.fallback.fallback == Fallback::Unassigned,
+            builtin => plan
+                .steps
+                .iter()
+                .any(|planned| planned.step.to_string() == builtin),
+        },
+    };
+    (!in_plan).then(|| {
+        (
+            format!("`step: {step}` is not a step of the plan `{}`", plan.name),
+            "run `callassign plan` on the rules to see its steps".to_string(),
+        )
+    })
 }
 
 /// The address of an expected `step: user "ops@acme.com"`.
@@ -723,9 +791,17 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
         .cases
         .iter()
         .map(|case| {
-            let outcome = match &case.call {
-                Err(problem) => CaseOutcome::Broken(problem.clone()),
-                Ok(call) => {
+            let context = case.context.as_ref().unwrap_or(&file.context);
+            let expectation =
+                expectation_problem(&case.expected, context, &plan).map(|(message, help)| {
+                    Problem::new(&file.path, message, help).in_case(case.number, &case.name)
+                });
+            let outcome = match (&case.call, expectation) {
+                (Err(problem), _) => CaseOutcome::Broken(problem.clone()),
+                // A case that can never pass is a problem of the test file,
+                // not a failure of the rules.
+                (Ok(_), Some(problem)) => CaseOutcome::Broken(problem),
+                (Ok(call), None) => {
                     let own_evaluator;
                     let evaluator = match &case.context {
                         Some(context) => {

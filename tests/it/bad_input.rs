@@ -838,3 +838,21 @@ fn a_fixed_user_step_is_identified_by_its_address() {
         "expected: hs-1 by user \"bob@acme.com\"\n  actual: hs-1 (admin@acme.com) by user \"admin@acme.com\"",
     );
 }
+
+#[test]
+fn a_rule_test_that_can_never_pass_is_a_problem_of_the_test_file() {
+    let tests = "rules: a.rules\ncontext: context.yaml\ncases:\n  - name: no such user\n    call: {direction: incoming, status: missed}\n    assignee: hs-33\n  - name: an e-mail for an id\n    call: {direction: incoming, status: missed}\n    assignee: Bob@acme.com\n  - name: a step the plan lacks\n    call: {direction: incoming, status: missed}\n    assignee: null\n    step: contact_owner\n  - name: fine\n    call: {direction: incoming, status: missed}\n    assignee: null\n    step: unassigned\n";
+    let dir = with_a_rules(&[("tests.yaml", tests)]);
+    let run = callassign_in(dir.path(), &["test", "tests.yaml"], b"");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    for problem in [
+        "error: `tests.yaml`, case 1 (`no such user`): `assignee: hs-33` is no user of the context\n  help: did you mean `hs-3`?",
+        "error: `tests.yaml`, case 2 (`an e-mail for an id`): `assignee: Bob@acme.com` is an e-mail; `assignee` takes the integration user's id\n  help: write `assignee: hs-3`",
+        "error: `tests.yaml`, case 3 (`a step the plan lacks`): `step: contact_owner` is not a step of the plan `a`\n  help: run `callassign plan` on the rules to see its steps",
+    ] {
+        assert_contains(&run.stdout, problem);
+    }
+    assert_contains(&run.stdout, "test fine ... ok\n");
+    // Reported as problems, without a trace of the rules that ran.
+    assert!(!run.stdout.contains("trace:"), "{}", run.stdout);
+}

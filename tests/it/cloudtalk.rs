@@ -870,7 +870,7 @@ fn a_generated_corpus_of_records_matches_the_plain_implementation() {
 fn a_failing_cloudtalk_case_shows_where_each_fact_came_from() {
     let rules = crate::common::repo().join("rules/hubspot.rules");
     let test_file = format!(
-        "rules: {}\ncontext:\n  integration: hubspot\n  users: [{{id: hs-4, email: support@acme.com}}]\n  voicemail_email: {{default: support@acme.com}}\ninput: cloudtalk\ncases:\n  - name: a voicemail\n    call: {{Cdr: {{id: '29', type: incoming, is_voicemail: true}}}}\n    assignee: hs-9\n",
+        "rules: {}\ncontext:\n  integration: hubspot\n  users: [{{id: hs-4, email: support@acme.com}}, {{id: hs-1, email: admin@acme.com}}]\n  voicemail_email: {{default: support@acme.com}}\ninput: cloudtalk\ncases:\n  - name: a voicemail\n    call: {{Cdr: {{id: '29', type: incoming, is_voicemail: true}}}}\n    assignee: hs-1\n",
         rules.display()
     );
     let dir = folder(&[("t.yaml", &test_file)]);
