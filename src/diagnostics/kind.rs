@@ -56,6 +56,14 @@ pub enum FindingKind {
         written: String,
         base: Option<String>,
     },
+    /// `extends a.b`: not a path, but not a ruleset name either.
+    ExtendsNotAName {
+        written: String,
+    },
+    /// A rule file named only `.rules`: no ruleset name to match.
+    FileWithoutName {
+        name: String,
+    },
     /// `extends NAME` where `NAME.rules` is a link out of the folder.
     ExtendsLinkOutside {
         name: String,
@@ -293,6 +301,8 @@ impl FindingKind {
             K::SingleEquals | K::WrongOperator { .. } => Code::InvalidOperator,
             K::RulesetNameMismatch { .. } => Code::RulesetNameMismatch,
             K::ExtendsPath { .. } | K::ExtendsLinkOutside { .. } => Code::ExtendsOutsideFolder,
+            K::ExtendsNotAName { .. } => Code::InvalidValue,
+            K::FileWithoutName { .. } => Code::RulesetNameMismatch,
             K::MissingExtends { .. } | K::UnreadableExtends { .. } => Code::MissingExtends,
             K::ExtendsCycle { .. } => Code::ExtendsCycle,
             K::ExtendsTooDeep { .. } => Code::ExtendsTooDeep,
@@ -390,6 +400,16 @@ impl FindingKind {
                     base.as_ref()
                         .map_or_else(String::new, |base| format!(": `extends {base}`"))
                 ),
+            ),
+            K::ExtendsNotAName { written } => words(
+                format!("`extends {written}` is not a ruleset name"),
+                "not a ruleset name",
+                "a ruleset name has only letters, digits, `_` and `-`, and is the name of a `.rules` file in this folder without its extension",
+            ),
+            K::FileWithoutName { name } => words(
+                format!("the rule file `{name}` has no name before its extension"),
+                "the ruleset name",
+                "name the file after its ruleset: a file `NAME.rules` holds `ruleset NAME`, and other files extend it by that name",
             ),
             K::ExtendsLinkOutside { name } => words(
                 format!("`{name}.rules` links to a file outside the rule folder"),

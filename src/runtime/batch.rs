@@ -363,7 +363,16 @@ pub fn friendly_json_error(message: &str) -> String {
     let mut friendly = text
         .replace("expected struct Call", "expected a call object")
         .replace("expected struct FlowStep", "expected a flow step object")
-        .replace("expected struct Contact", "expected a contact object");
+        .replace("expected struct Contact", "expected a contact object")
+        // serde_json's words for a `\ud800` without its second half.
+        .replace(
+            "lone leading surrogate in hex escape",
+            "a `\\u` escape holds half a character (a lone surrogate), which is not text",
+        )
+        .replace(
+            "unexpected end of hex escape",
+            "a `\\u` escape is cut short or holds half a character (a lone surrogate) without its second half",
+        );
     if let Some(column) = column {
         friendly.push_str(&format!(" (column {column})"));
     }

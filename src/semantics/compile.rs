@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::diagnostics::finding::Finding;
+use crate::diagnostics::finding::{Code, Finding};
 use crate::diagnostics::kind::{FindingKind, ReferenceHint};
 use crate::diagnostics::suggest::did_you_mean;
 use crate::semantics::check::{CheckedKind, CheckedPlacement, Target};
@@ -115,6 +115,17 @@ fn resolve(files: &[Arc<LoadedFile>]) -> (Option<Plan>, Vec<Finding>) {
         .as_ref()
         .expect("compile checks the leaf parsed");
     let Some(fallback_index) = resolver.entries.iter().position(Entry::is_fallback) else {
+        // A `fallback` line that did not parse is reported as the syntax
+        // error it is; saying the ruleset has none would send the reader
+        // looking for a line that is there.
+        let unparsed_line = files.iter().any(|file| {
+            file.findings
+                .iter()
+                .any(|finding| finding.code == Code::Syntax)
+        });
+        if unparsed_line {
+            return (None, resolver.findings);
+        }
         resolver.findings.push(Finding::new(
             FindingKind::MissingFallback {
                 ruleset: checked.name.node.clone(),

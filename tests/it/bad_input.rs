@@ -856,3 +856,61 @@ fn a_rule_test_that_can_never_pass_is_a_problem_of_the_test_file() {
     // Reported as problems, without a trace of the rules that ran.
     assert!(!run.stdout.contains("trace:"), "{}", run.stdout);
 }
+
+#[test]
+fn slips_get_their_own_words() {
+    let dir = folder(&[
+        (
+            ".rules",
+            "ruleset rules\nstep call_agent\nfallback unassigned\n",
+        ),
+        ("a.rules", "ruleset a extends a.b\n"),
+        (
+            "b.rules",
+            "ruleset b\nstep call_agent\nfallback integraton x\n",
+        ),
+    ]);
+    let messages = |file: &str| -> Vec<(String, String)> {
+        let run = callassign_in(dir.path(), &["check", "--format", "json", file], b"");
+        let findings: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        messages(".rules"),
+        [(
+            "callassign::ruleset_name_mismatch".to_string(),
+            "the rule file `.rules` has no name before its extension".to_string()
+        )]
+    );
+    assert_eq!(
+        messages("a.rules"),
+        [(
+            "callassign::invalid_value".to_string(),
+            "`extends a.b` is not a ruleset name".to_string()
+        )]
+    );
+    // The syntax error, and no "has no fallback" for a line that is there.
+    let b = messages("b.rules");
+    assert_eq!(b.len(), 1, "{b:?}");
+    assert_eq!(b[0].0, "callassign::syntax");
+
+    let dir = with_a_rules(&[]);
+    let run = eval_batch(
+        dir.path(),
+        &[r#"{"id":"c\udc00","direction":"incoming","status":"missed"}"#],
+    );
+    assert_eq!(
+        run.stdout,
+        "{\"line\":1,\"error\":\"id: a `\\\\u` escape holds half a character (a lone surrogate), which is not text (column 14)\"}\n"
+    );
+}

@@ -129,7 +129,15 @@ impl Checker<'_> {
 
     fn header(&mut self, file: &RuleFile) {
         if let Some(stem) = self.source.stem() {
-            if stem != file.name.node {
+            if stem == ".rules" {
+                // A file named only `.rules`: its stem is the extension.
+                self.finding(
+                    FindingKind::FileWithoutName {
+                        name: stem.to_string(),
+                    },
+                    file.name.span,
+                );
+            } else if stem != file.name.node {
                 self.finding_with_fix(
                     FindingKind::RulesetNameMismatch {
                         name: file.name.node.clone(),
@@ -161,6 +169,14 @@ impl Checker<'_> {
                         },
                         extends.span,
                         base.to_string(),
+                    );
+                } else if !extends.node.contains(['/', '\\']) && !extends.node.contains("..") {
+                    // `extends a.b`: no path, just not a name.
+                    self.finding(
+                        FindingKind::ExtendsNotAName {
+                            written: extends.node.clone(),
+                        },
+                        extends.span,
                     );
                 } else {
                     self.finding(
