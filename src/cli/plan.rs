@@ -17,6 +17,8 @@ pub enum PlanFormat {
 pub struct Args {
     /// The rule file
     file: PathBuf,
+    /// Output: numbered steps with their conditions and where each is
+    /// written, or JSON for tools
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     format: PlanFormat,
 }

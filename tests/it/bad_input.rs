@@ -914,3 +914,12 @@ fn slips_get_their_own_words() {
         "{\"line\":1,\"error\":\"id: a `\\\\u` escape holds half a character (a lone surrogate), which is not text (column 14)\"}\n"
     );
 }
+
+#[test]
+fn plan_help_says_what_format_does() {
+    let run = crate::common::callassign(&["plan", "--help"]);
+    assert_contains(
+        &run.stdout,
+        "--format <FORMAT>  Output: numbered steps with their conditions and where each is written, or JSON for tools",
+    );
+}
