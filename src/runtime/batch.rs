@@ -648,7 +648,15 @@ fn write_trace_json<W: Write>(output: &mut W, trace: &[TraceEntry]) -> io::Resul
         }
         if let Some(assignee) = &entry.assignee {
             output.write_all(b",\"assignee\":")?;
-            write_json_string(output, assignee)?;
+            // `{"id":…,"email":…}`, as serde writes the assignment's own.
+            output.write_all(b"{\"id\":")?;
+            write_json_string(output, &assignee.id)?;
+            output.write_all(b",\"email\":")?;
+            match &assignee.email {
+                Some(email) => write_json_string(output, email)?,
+                None => output.write_all(b"null")?,
+            }
+            output.write_all(b"}")?;
         }
         output.write_all(b"}")?;
     }

@@ -652,8 +652,26 @@ pub struct TraceEntry {
     pub result: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The user it decided for: an object like the assignment's own
+    /// `assignee`, so one reader reads both.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub assignee: Option<String>,
+    pub assignee: Option<TracedUser>,
+}
+
+/// A user in a trace, owned: a trace outlives the context it was made with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TracedUser {
+    pub id: String,
+    pub email: Option<String>,
+}
+
+impl From<&User> for TracedUser {
+    fn from(user: &User) -> Self {
+        TracedUser {
+            id: user.id.clone(),
+            email: user.email.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -708,7 +726,7 @@ impl TraceBuilder<'_, '_> {
         step: Option<&PlanStep>,
         result: Outcome,
         reason: String,
-        assignee: Option<String>,
+        assignee: Option<TracedUser>,
     ) -> TraceEntry {
         let at = self.entries.len();
         debug_assert!(match step {
@@ -779,13 +797,6 @@ impl TraceBuilder<'_, '_> {
     }
 }
 
-fn user_label(user: &User) -> String {
-    match &user.email {
-        Some(email) => format!("{} ({email})", user.id),
-        None => user.id.clone(),
-    }
-}
-
 impl<'c> Tracer<'c> for TraceBuilder<'_, '_> {
     fn skipped(&mut self, step: &PlanStep) {
         let guard = step.guard.as_ref().expect("only guarded steps are skipped");
@@ -826,7 +837,12 @@ impl<'c> Tracer<'c> for TraceBuilder<'_, '_> {
                 self.integration()
             )
         };
-        let entry = self.entry(Some(step), Outcome::Decided, reason, Some(user_label(user)));
+        let entry = self.entry(
+            Some(step),
+            Outcome::Decided,
+            reason,
+            Some(TracedUser::from(user)),
+        );
         self.entries.push(entry);
     }
 
@@ -857,7 +873,7 @@ impl<'c> Tracer<'c> for TraceBuilder<'_, '_> {
                 "the rules leave the call unassigned".to_string()
             }
         };
-        let entry = self.entry(None, Outcome::Decided, reason, user.map(user_label));
+        let entry = self.entry(None, Outcome::Decided, reason, user.map(TracedUser::from));
         self.entries.push(entry);
     }
 }
