@@ -70,6 +70,11 @@ pub struct Source {
     pub path: Option<PathBuf>,
     pub text: Arc<str>,
     line_starts: Vec<usize>,
+    /// The text as reports draw it: control characters (an escape
+    /// sequence in a `user "…"` address) replaced by `?`, byte for byte, so
+    /// spans still fit and a report cannot restyle the terminal. Made on
+    /// the first report that needs it; `None` when the text has none.
+    shown: std::sync::OnceLock<Option<Arc<str>>>,
 }
 
 impl Source {
@@ -83,6 +88,7 @@ impl Source {
             path: None,
             text,
             line_starts,
+            shown: std::sync::OnceLock::new(),
         }
     }
 
@@ -158,6 +164,32 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 }
 
 /// The source as miette reads it: the text, named as reports name the file.
+impl Source {
+    /// [`Source::text`] with every control character but line breaks and
+    /// tabs replaced by `?` of the same byte length (a C1 control is two
+    /// bytes, `??`).
+    fn shown(&self) -> &str {
+        let is_hidden = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+        // Once per file, not per report: 40,000 findings share one scan.
+        let shown = self.shown.get_or_init(|| {
+            self.text.contains(is_hidden).then(|| {
+                self.text
+                    .chars()
+                    .map(|c| {
+                        if is_hidden(c) {
+                            "?".repeat(c.len_utf8())
+                        } else {
+                            c.to_string()
+                        }
+                    })
+                    .collect::<String>()
+                    .into()
+            })
+        });
+        shown.as_deref().unwrap_or(&self.text)
+    }
+}
+
 /// miette reads a span by scanning the text from its start, so 40,000
 /// findings in one file took minutes to render. The line index finds the
 /// lines around the span right away; miette scans only those, and its
@@ -180,7 +212,7 @@ impl miette::SourceCode for Source {
             return Err(miette::MietteError::OutOfBounds);
         };
         let window = self
-            .text
+            .shown()
             .get(start..end)
             .ok_or(miette::MietteError::OutOfBounds)?;
         let contents = window.read_span(

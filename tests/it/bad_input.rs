@@ -923,3 +923,19 @@ fn plan_help_says_what_format_does() {
         "--format <FORMAT>  Output: numbered steps with their conditions and where each is written, or JSON for tools",
     );
 }
+
+#[test]
+fn a_report_draws_control_characters_of_the_rule_file_as_question_marks() {
+    let dir = folder(&[(
+        "a.rules",
+        "ruleset a\nstep user \"ops\u{1b}[2J@acme.com\"\nfallback integration\n",
+    )]);
+    let run = callassign_in(dir.path(), &["check", "a.rules"], b"");
+    assert_eq!(run.code, 1);
+    assert!(!run.stdout.contains('\u{1b}'), "{}", run.stdout);
+    assert_contains(&run.stdout, " 2 │ step user \"ops?[2J@acme.com\"\n");
+    assert_contains(
+        &run.stdout,
+        "`ops\\u{1b}[2J@acme.com` holds the control character U+001B",
+    );
+}
