@@ -64,6 +64,16 @@ fn assert_contains(text: &str, needle: impl AsRef<str>) {
     assert!(text.contains(needle), "`{needle}` not in:\n{text}");
 }
 
+/// Runs `eval` with only the context `context` mattering (it is read
+/// first), killing it after `limit`.
+fn context_within(dir: &Path, context: &str, limit: Duration) -> Run {
+    within(
+        dir,
+        &["eval", "--rules", "rules.rules", "--context", context, "-"],
+        limit,
+    )
+}
+
 fn no_panic(run: &Run) {
     assert!(
         !run.stderr.contains("panicked") && run.code != 101,
@@ -220,18 +230,7 @@ fn an_alias_bomb_through_a_string_is_refused_before_it_expands() {
     }
     let dir = folder(&[("bomb.yaml", &bomb)]);
     let started = Instant::now();
-    let run = within(
-        dir.path(),
-        &[
-            "eval",
-            "--rules",
-            "rules.rules",
-            "--context",
-            "bomb.yaml",
-            "-",
-        ],
-        Duration::from_secs(30),
-    );
+    let run = context_within(dir.path(), "bomb.yaml", Duration::from_secs(30));
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_contains(&run.stderr, "YAML anchors and aliases (`&big`)");
@@ -478,18 +477,7 @@ fn checking_and_rendering_tens_of_thousands_of_steps_is_linear() {
 fn deep_yaml_nesting_is_refused_before_parsing() {
     let deep = format!("integration: x\nusers: {}\n", "[".repeat(100_000));
     let dir = folder(&[("deep.yaml", &deep)]);
-    let run = within(
-        dir.path(),
-        &[
-            "eval",
-            "--rules",
-            "rules.rules",
-            "--context",
-            "deep.yaml",
-            "-",
-        ],
-        Duration::from_secs(5),
-    );
+    let run = context_within(dir.path(), "deep.yaml", Duration::from_secs(5));
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.starts_with(
