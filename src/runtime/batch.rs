@@ -247,14 +247,7 @@ pub fn for_each_line<R: BufRead>(
     mut input: R,
     mut visit: impl FnMut(u64, Option<&[u8]>) -> io::Result<()>,
 ) -> io::Result<u64> {
-    // Editors on Windows start a file with a byte-order mark; it is not
-    // part of the first call.
-    let mut visit = |number: u64, line: Option<&[u8]>| match line {
-        Some(line) if number == 1 => {
-            visit(number, Some(line.strip_prefix(UTF8_BOM).unwrap_or(line)))
-        }
-        _ => visit(number, line),
-    };
+    skip_byte_order_mark(&mut input)?;
     let mut carried = Vec::new();
     // The start of the carried line, when it is already too long to keep.
     let mut carried_too_long = false;
@@ -327,6 +320,16 @@ fn bounded(line: &[u8], ended_by_break: bool) -> Option<&[u8]> {
 
 /// The UTF-8 byte-order mark, skipped at the start of a batch.
 const UTF8_BOM: &[u8] = "\u{feff}".as_bytes();
+
+/// Skips a UTF-8 byte-order mark at the start of `input`: editors on
+/// Windows add one, and it is not part of the first call. Every batch
+/// reader (one thread or many) starts with this.
+pub fn skip_byte_order_mark<R: BufRead>(input: &mut R) -> io::Result<()> {
+    if input.fill_buf()?.starts_with(UTF8_BOM) {
+        input.consume(UTF8_BOM.len());
+    }
+    Ok(())
+}
 
 /// Reads one batch line (without its line break) as a call.
 #[inline(always)]

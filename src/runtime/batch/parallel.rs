@@ -123,6 +123,7 @@ pub fn run_parallel<R: BufRead + Send, W: Write>(
     if jobs <= 1 {
         return run(evaluator, input, output, options, progress);
     }
+    super::skip_byte_order_mark(&mut input)?;
     let (free_sender, free) = channel::<Chunk>();
     let (work_sender, work) = channel::<Chunk>();
     let (done_sender, done) = channel::<Chunk>();
