@@ -1,0 +1,150 @@
+//! Matching: a telephony user (an e-mail, or a CloudTalk agent id) to an
+//! integration user, by the context's manual links first and then by
+//! e-mail, trimmed and in any case. Built once per evaluator.
+
+use super::*;
+
+/// Trimmed and lowercased: the form in which e-mails are compared.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Runs `f` on `text` lowercased; most addresses are short ASCII, and are
+/// lowercased on the stack.
+fn with_lowercase<R>(text: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buffer = [0u8; 128];
+    if text.is_ascii() && text.len() <= buffer.len() {
+        let lower = &mut buffer[..text.len()];
+        lower.copy_from_slice(text.as_bytes());
+        lower.make_ascii_lowercase();
+        f(std::str::from_utf8(lower).expect("ASCII is UTF-8"))
+    } else {
+        f(&text.to_lowercase())
+    }
+}
+
+/// How a telephony e-mail or an owner id matched the integration's users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup<'u> {
+    Active(&'u User),
+    /// A user with that address or id exists but is not active.
+    Inactive(&'u User),
+    Unknown,
+}
+
+impl<'u> Lookup<'u> {
+    pub fn active(self) -> Option<&'u User> {
+        match self {
+            Lookup::Active(user) => Some(user),
+            _ => None,
+        }
+    }
+}
+
+/// The users of a context, indexed once by normalized e-mail and by id.
+/// It borrows the users, so a lookup's result lives as long as the context.
+#[derive(Debug, Clone)]
+pub struct Directory<'u> {
+    users: &'u [User],
+    // FxHash, not SipHash: a lookup per step per call made SipHash a visible
+    // share of a batch, and the keys come from the context (trusted
+    // configuration), so there is no flooding to defend against; a call's
+    // e-mail is only ever looked up, never inserted.
+    by_email: FxHashMap<Box<str>, u32>,
+    by_id: FxHashMap<Box<str>, u32>,
+    /// `user_map`: a normalized telephony e-mail or agent id → the linked
+    /// integration user id. Empty for most contexts, and then never looked in.
+    links: FxHashMap<Box<str>, &'u str>,
+}
+
+impl<'u> Directory<'u> {
+    /// Indexes the users. Where an active and an inactive user share an
+    /// address or id, the active one wins.
+    pub fn new(users: &'u [User]) -> Directory<'u> {
+        let mut by_email = FxHashMap::with_capacity_and_hasher(users.len(), Default::default());
+        let mut by_id = FxHashMap::with_capacity_and_hasher(users.len(), Default::default());
+        for (index, user) in users.iter().enumerate() {
+            let index = u32::try_from(index).expect("fewer than 4 billion users");
+            let prefer = |slot: &mut u32| {
+                if !users[*slot as usize].active && user.active {
+                    *slot = index;
+                }
+            };
+            if let Some(email) = &user.email {
+                let key = normalize_email(email);
+                if !key.is_empty() {
+                    by_email
+                        .entry(key.into())
+                        .and_modify(prefer)
+                        .or_insert(index);
+                }
+            }
+            by_id
+                .entry(user.id.trim().into())
+                .and_modify(prefer)
+                .or_insert(index);
+        }
+        Directory {
+            users,
+            by_email,
+            by_id,
+            links: FxHashMap::default(),
+        }
+    }
+
+    /// Indexes a context's users and its `user_map` links. A link keyed by
+    /// a CloudTalk agent id also links that agent's e-mail, when the
+    /// telephony directory knows it.
+    pub fn for_context(context: &'u Context) -> Directory<'u> {
+        let mut directory = Directory::new(&context.users);
+        for (from, to) in &context.user_map {
+            directory
+                .links
+                .insert(normalize_email(from).into(), to.as_str());
+        }
+        for (from, to) in &context.user_map {
+            if let Some(email) = context.telephony.get(from.trim()) {
+                directory
+                    .links
+                    .entry(normalize_email(email).into())
+                    .or_insert(to.as_str());
+            }
+        }
+        directory
+    }
+
+    /// Matches a telephony e-mail (or agent id): a `user_map` link first,
+    /// then the users' e-mails, trimmed and case-insensitive.
+    pub fn by_email(&self, email: &str) -> Lookup<'u> {
+        with_lowercase(email.trim(), |key| {
+            if !self.links.is_empty() {
+                if let Some(id) = self.links.get(key) {
+                    return self.by_id(id);
+                }
+            }
+            self.lookup(self.by_email.get(key))
+        })
+    }
+
+    /// The integration user id `user_map` links a telephony e-mail or agent
+    /// id to, if it does.
+    pub fn link(&self, email: &str) -> Option<&'u str> {
+        if self.links.is_empty() {
+            return None;
+        }
+        with_lowercase(email.trim(), |key| self.links.get(key).copied())
+    }
+
+    /// Matches an integration user id (as `contact.owner` holds it).
+    pub fn by_id(&self, id: &str) -> Lookup<'u> {
+        self.lookup(self.by_id.get(id.trim()))
+    }
+
+    fn lookup(&self, index: Option<&u32>) -> Lookup<'u> {
+        match index.map(|&index| &self.users[index as usize]) {
+            Some(user) if user.active => Lookup::Active(user),
+            Some(user) => Lookup::Inactive(user),
+            None => Lookup::Unknown,
+        }
+    }
+}

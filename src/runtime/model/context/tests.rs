@@ -1,0 +1,242 @@
+use super::*;
+
+fn context() -> Context {
+    Context::from_yaml(
+        "integration: hubspot\ncontact_owner: true\nfallback: installer\ninstaller: hs-1\nusers:\n  - {id: hs-1, email: admin@acme.com}\n  - {id: hs-2, email: ' Alice@Acme.com '}\n  - {id: hs-7, email: carol@acme.com, active: false}\n",
+    )
+    .unwrap()
+}
+
+#[test]
+fn e_mails_match_trimmed_and_case_insensitively() {
+    let context = context();
+    let directory = Directory::new(&context.users);
+    assert_eq!(
+        directory
+            .by_email("  ALICE@acme.COM")
+            .active()
+            .map(|u| u.id.as_str()),
+        Some("hs-2")
+    );
+    assert!(matches!(
+        directory.by_email("carol@acme.com"),
+        Lookup::Inactive(_)
+    ));
+    assert_eq!(directory.by_email("nobody@acme.com"), Lookup::Unknown);
+    assert_eq!(directory.by_email("ÄLICE@acme.com"), Lookup::Unknown);
+}
+
+#[test]
+fn ids_match_exactly() {
+    let context = context();
+    let directory = Directory::new(&context.users);
+    assert!(directory.by_id("hs-2").active().is_some());
+    assert_eq!(directory.by_id("HS-2"), Lookup::Unknown);
+    assert!(matches!(directory.by_id("hs-7"), Lookup::Inactive(_)));
+}
+
+#[test]
+fn an_active_user_wins_over_an_inactive_one_with_the_same_address() {
+    let users = vec![
+        User {
+            id: "old".into(),
+            email: Some("a@x.com".into()),
+            active: false,
+            name: None,
+        },
+        User {
+            id: "new".into(),
+            email: Some("A@x.com".into()),
+            active: true,
+            name: None,
+        },
+    ];
+    assert_eq!(
+        Directory::new(&users)
+            .by_email("a@x.com")
+            .active()
+            .unwrap()
+            .id,
+        "new"
+    );
+}
+
+#[test]
+fn ambiguous_users_are_problems() {
+    let context = Context::from_yaml("fallback: installer\ninstaller: ghost\nusers:\n  - {id: a, email: x@y.z}\n  - {id: a, email: q@y.z}\n  - {id: b, email: X@y.z}\n").unwrap();
+    let problems: Vec<String> = context.problems().into_iter().map(|p| p.message).collect();
+    assert_eq!(
+        problems,
+        [
+            "users[1] (`a`) has the id of users[0] (`a`)",
+            "users[2] (`b`) and users[0] (`a`) are both active with the e-mail `X@y.z`"
+        ]
+    );
+}
+
+#[test]
+fn an_installer_who_left_is_a_warning_not_a_problem() {
+    let context = Context::from_yaml(
+        "integration: hubspot\nfallback: installer\ninstaller: ghost\nusers:\n  - {id: a, email: x@y.z}\n",
+    )
+    .unwrap();
+    assert!(context.problems().is_empty());
+    assert_eq!(
+        context.warnings().iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["the installer `ghost` is not among the users: calls that reach the integration fallback stay unassigned"]
+    );
+}
+
+#[test]
+fn empty_ids_and_malformed_e_mails_are_problems() {
+    let context = Context::from_yaml(
+        "users:\n  - {id: ' ', email: a@x.com}\n  - {id: b, email: bob at acme}\n  - {id: c, email: ''}\ninstaller: ''\n",
+    )
+    .unwrap();
+    let problems: Vec<String> = context.problems().into_iter().map(|p| p.message).collect();
+    assert_eq!(
+        problems,
+        [
+            "`installer` is empty",
+            "users[0] (` `) has an empty id",
+            "users[1] (`b`) has the e-mail `bob at acme`, which is not an e-mail address",
+        ]
+    );
+}
+
+#[test]
+fn user_map_links_win_over_e_mail_matching() {
+    let mut context = Context::from_yaml(
+        "integration: hubspot\nusers:\n  - {id: '101', email: max@acme.com}\n  - {id: '102', email: eva@acme.com}\n  - {id: '103', email: old@acme.com, active: false}\nuser_map:\n  Max.Yellow@acme.sk: '101'\n  1234: 102\n  eva@acme.com: '103'\n  ghost@acme.sk: '999'\n",
+    )
+    .unwrap();
+    context
+        .telephony
+        .insert("1234".into(), "agent@cloudtalk.io".into());
+    let directory = Directory::for_context(&context);
+    let id = |email: &str| {
+        directory
+            .by_email(email)
+            .active()
+            .map(|user| user.id.as_str())
+    };
+    assert_eq!(id(" max.yellow@ACME.sk"), Some("101"), "by e-mail");
+    assert_eq!(id("1234"), Some("102"), "by agent id");
+    assert_eq!(
+        id("Agent@CloudTalk.io"),
+        Some("102"),
+        "by the agent id's e-mail"
+    );
+    assert!(
+        matches!(directory.by_email("eva@acme.com"), Lookup::Inactive(_)),
+        "the link wins, to an inactive user"
+    );
+    assert_eq!(directory.by_email("ghost@acme.sk"), Lookup::Unknown);
+    assert_eq!(
+        id("max@acme.com"),
+        Some("101"),
+        "unlinked e-mails match as before"
+    );
+    assert_eq!(
+        context.warnings().iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            "`user_map` links `eva@acme.com` to `103`, who is not active: the link matches nothing",
+            "`user_map` links `ghost@acme.sk` to `999`, who is not a user of hubspot: the link matches nothing",
+        ]
+    );
+}
+
+#[test]
+fn a_telephony_user_is_linked_once() {
+    let context = Context::from_yaml(
+        "users: [{id: a, email: a@x.com}]\nuser_map:\n  Max@acme.sk: a\n  ' max@ACME.sk': b\n",
+    )
+    .unwrap();
+    let problems: Vec<String> = context.problems().into_iter().map(|p| p.message).collect();
+    assert_eq!(
+        problems,
+        ["`user_map` links `Max@acme.sk` and ` max@ACME.sk`, which are one address"]
+    );
+}
+
+#[test]
+fn a_user_map_entry_must_be_a_pair_of_strings() {
+    let error = Context::from_yaml("user_map:\n  max@acme.sk: [101, 102]\n").unwrap_err();
+    assert!(
+        error.to_string().starts_with("user_map.max@acme.sk: invalid type: sequence, expected an id: a string or a whole number at line 2"),
+        "{error}"
+    );
+    let error = Context::from_yaml("user_map: [max@acme.sk]\n").unwrap_err();
+    assert!(
+        error.to_string().starts_with(
+            "user_map: invalid type: sequence, expected a mapping of `key: value` pairs of strings"
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn voicemail_addresses_are_found_by_internal_number_then_default() {
+    let context = Context::from_yaml(
+        "voicemail_email:\n  '+421 2 2129 1400': sales@acme.com\n  default: support@acme.com\n",
+    )
+    .unwrap();
+    assert_eq!(
+        context.voicemail_email_for(Some("421221291400")),
+        Some(("+421 2 2129 1400", "sales@acme.com"))
+    );
+    assert_eq!(
+        context.voicemail_email_for(Some("+44 20 1234")),
+        Some(("default", "support@acme.com"))
+    );
+    assert_eq!(
+        context.voicemail_email_for(None),
+        Some(("default", "support@acme.com"))
+    );
+}
+
+#[test]
+fn unknown_top_level_keys_are_refused() {
+    let error = Context::from_yaml("integration: x\ncontact_owners: true\n").unwrap_err();
+    assert!(error.to_string().contains("contact_owners"), "{error}");
+}
+
+#[test]
+fn a_misspelt_user_key_is_refused_not_ignored() {
+    let error = Context::from_yaml("users:\n  - {id: hs-3, email: bob@acme.com, activ: false}\n")
+        .unwrap_err();
+    assert!(
+        error.to_string().starts_with(
+            "users[0]: unknown field `activ`, expected one of `id`, `email`, `active`, `name`"
+        ),
+        "{error}"
+    );
+    let named =
+        Context::from_yaml("users:\n  - {id: hs-3, email: bob@acme.com, name: Bob}\n").unwrap();
+    assert_eq!(named.users[0].name.as_deref(), Some("Bob"));
+}
+
+#[test]
+fn ids_are_strings_or_whole_numbers() {
+    assert_eq!(
+        Context::from_yaml("users:\n  - {id: 17}\n").unwrap().users[0].id,
+        "17"
+    );
+    let error = Context::from_yaml("users:\n  - {id: 1.5}\n").unwrap_err();
+    assert!(error.to_string().starts_with("users[0].id: invalid type: floating point `1.5`, expected an id: a string or a whole number"), "{error}");
+}
+
+#[test]
+fn a_context_that_can_never_assign_is_a_problem() {
+    let empty = Context::from_yaml("integration: hubspot\n").unwrap();
+    assert_eq!(
+        empty.problems()[0].message,
+        "the context lists no users, so no call can ever be assigned"
+    );
+    let no_installer =
+        Context::from_yaml("fallback: installer\nusers:\n  - {id: a, email: a@x.com}\n").unwrap();
+    assert_eq!(
+        no_installer.problems()[0].message,
+        "`fallback: installer` but no `installer` is given"
+    );
+}
