@@ -14,7 +14,7 @@ use callassign::semantics::compile::compile;
 use callassign::semantics::load::Loader;
 use callassign::syntax::source::Source;
 
-use super::eval::read_context;
+use super::shared::read_context;
 
 use super::{
     expand_rule_paths, use_color, CliError, CliResult, FindingFormat, EXIT_OK, EXIT_PROBLEMS,

@@ -1,7 +1,7 @@
 //! `callassign diff`: what a rule change does to a history of calls.
 
-use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader};
+use std::fs;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -11,10 +11,9 @@ use callassign::semantics::compile::compile;
 use callassign::semantics::load::{GitRevision, Loader, RULE_EXTENSION};
 use callassign::semantics::plan::Plan;
 
-use super::eval::load_context;
+use super::shared::{load_context, load_plan, note_unreadable, open_history, print_report};
 use super::{
-    load_plan, print_findings_to_stderr, CliError, CliResult, InputArg, ReportFormat, EXIT_OK,
-    EXIT_PROBLEMS,
+    print_findings_to_stderr, CliError, CliResult, InputArg, ReportFormat, EXIT_OK, EXIT_PROBLEMS,
 };
 
 /// How `diff` is called, shown in `--help` and usage errors.
@@ -71,14 +70,12 @@ pub fn run(args: Args) -> CliResult {
             CliError::new(format!("cannot read `{}`: {error}", calls_path.display()))
         })?;
     report.keep_top_assignee_moves(args.top);
-    match args.format {
-        ReportFormat::Human => out!("{}", report.render_human()),
-        ReportFormat::Markdown => out!("{}", report.render_markdown()),
-        ReportFormat::Json => outln!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("a report serializes")
-        ),
-    }
+    print_report(
+        args.format,
+        &report,
+        || report.render_human(),
+        || report.render_markdown(),
+    );
     let moved = args.fail_on_change && report.anything_moves();
     if moved {
         let calls = match report.reassigned {
@@ -94,17 +91,6 @@ pub fn run(args: Args) -> CliResult {
     // Exit 1 means one thing only, so a CI gate can rely on it: a call
     // changes assignee. Unreadable history lines are listed in the report.
     Ok(ExitCode::from(if moved { EXIT_PROBLEMS } else { EXIT_OK }))
-}
-
-/// Says on stderr that history lines were skipped (the report lists them).
-pub fn note_unreadable(lines: u64) {
-    match lines {
-        0 => {}
-        1 => noteln!("note: 1 history line could not be read; the report lists it"),
-        many => {
-            noteln!("note: {many} history lines could not be read; the report lists the first ones")
-        }
-    }
 }
 
 /// OLD, NEW and the history, from the positional arguments.
@@ -135,17 +121,6 @@ fn split_files(args: &Args) -> Result<(Option<PathBuf>, PathBuf, PathBuf), CliEr
         .help(format!("usage: {USAGE}")));
     }
     Ok((old, new, calls))
-}
-
-pub fn open_history(path: &Path) -> Result<Box<dyn BufRead>, CliError> {
-    if path.as_os_str() == "-" {
-        return Ok(Box::new(BufReader::with_capacity(
-            256 * 1024,
-            io::stdin().lock(),
-        )));
-    }
-    let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
-    Ok(Box::new(BufReader::with_capacity(256 * 1024, file)))
 }
 
 /// Runs git in `folder`: its standard output, or its error message when

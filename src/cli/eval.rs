@@ -11,9 +11,10 @@ use callassign::runtime::batch::{self, InputFormat, Options, OutputFormat};
 use callassign::runtime::cloudtalk;
 use callassign::runtime::evaluate::Evaluator;
 use callassign::runtime::model::context::MAX_CONTEXT_BYTES;
-use callassign::runtime::model::{Call, Context};
+use callassign::runtime::model::Call;
 
-use super::{load_plan, CliError, CliResult, InputArg, EXIT_OK, EXIT_PROBLEMS};
+use super::shared::Deciding;
+use super::{CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -23,18 +24,11 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The rule file to evaluate with
-    #[arg(long)]
-    rules: PathBuf,
-    /// The integration context (YAML or JSON)
-    #[arg(long)]
-    context: PathBuf,
+    #[command(flatten)]
+    deciding: Deciding,
     /// A call (.json, .yaml) or a batch (.jsonl, or - for stdin)
     #[arg(default_value = "-")]
     input: PathBuf,
-    /// What the calls are
-    #[arg(long = "input", value_name = "FORMAT", value_enum, default_value_t = InputArg::Native)]
-    input_format: InputArg,
     /// Output: JSON Lines, or readable text
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
@@ -71,8 +65,7 @@ fn input_kind(path: &Path) -> Result<Input, CliError> {
 
 pub fn run(args: Args) -> CliResult {
     let kind = input_kind(&args.input)?;
-    let context = load_context(&args.context)?;
-    let plan = load_plan(&args.rules)?;
+    let (context, plan) = args.deciding.load()?;
     let evaluator = Evaluator::new(&plan, &context);
     let options = Options {
         format: match args.format {
@@ -80,7 +73,7 @@ pub fn run(args: Args) -> CliResult {
             Format::Human => OutputFormat::Human,
         },
         explain: args.explain,
-        input: args.input_format.into(),
+        input: args.deciding.input_format.into(),
     };
     let stdout = io::stdout();
     let mut output = BufWriter::with_capacity(64 * 1024, stdout.lock());
@@ -273,38 +266,6 @@ fn read_limited(path: &Path, limit: usize) -> Result<String, CliError> {
         match error.help() {
             Some(help) => cli_error.help(help),
             None => cli_error,
-        }
-    })
-}
-
-/// Reads and validates an integration context and the directories it
-/// names; says on stderr what is odd but usable (an installer who left).
-pub fn load_context(path: &Path) -> Result<Context, CliError> {
-    let context = read_context(path)?;
-    for warning in context.warnings() {
-        noteln!("warning: {}: {warning}", path.display());
-    }
-    Ok(context)
-}
-
-/// Reads and validates an integration context, leaving its warnings to
-/// the caller.
-pub fn read_context(path: &Path) -> Result<Context, CliError> {
-    Context::load(path).map_err(|problems| {
-        let mut message = problems[0].message.clone();
-        // The first line names the file; the others need not repeat it.
-        let named = format!("`{}`: ", path.display());
-        for problem in &problems[1..] {
-            let rest = problem
-                .message
-                .strip_prefix(&named)
-                .unwrap_or(&problem.message);
-            message.push_str(&format!("\n  also: {rest}"));
-        }
-        let error = CliError::new(message);
-        match problems[0].help.as_str() {
-            "" => error,
-            help => error.help(help),
         }
     })
 }

@@ -43,6 +43,7 @@ mod init;
 mod lsp;
 mod plan;
 mod schema;
+mod shared;
 mod stats;
 mod test;
 
@@ -319,33 +320,6 @@ pub fn print_findings_to_stderr(findings: &[Finding]) {
     };
     for block in report::human_capped(findings, style) {
         note!("{block}");
-    }
-}
-
-/// Compiles a rule file for a command that needs its plan; findings in
-/// error stop the command with exit status 2.
-pub fn load_plan(path: &Path) -> Result<callassign::semantics::plan::Plan, CliError> {
-    let compiled = callassign::compile_file(path).map_err(|error| CliError::io(path, &error))?;
-    let mut findings = compiled.findings;
-    callassign::diagnostics::finding::sort_and_dedup(&mut findings);
-    match compiled.plan {
-        Some(plan) => {
-            // Warnings do not stop evaluation, but are worth seeing.
-            print_findings_to_stderr(&findings);
-            Ok(plan)
-        }
-        None => {
-            print_findings_to_stderr(&findings);
-            Err(CliError::new(format!(
-                "`{}` has errors ({})",
-                path.display(),
-                report::summary(&findings)
-            ))
-            .help(format!(
-                "run `callassign check {}` for the full report",
-                path.display()
-            )))
-        }
     }
 }
 

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 
-use super::{load_plan, CliResult, EXIT_OK};
+use super::shared::load_plan;
+use super::{CliResult, EXIT_OK};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PlanFormat {

@@ -1,0 +1,137 @@
+//! What several subcommands share: the arguments that name the rules, the
+//! context and the calls, and reading each of them with one error wording.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use callassign::diagnostics::report;
+use callassign::runtime::model::Context;
+use callassign::semantics::plan::Plan;
+
+use super::{print_findings_to_stderr, CliError, InputArg, ReportFormat};
+
+/// `--rules`, `--context` and `--input`: what `eval` and `stats` decide
+/// calls with.
+#[derive(Debug, clap::Args)]
+pub struct Deciding {
+    /// The rule file
+    #[arg(long)]
+    pub rules: PathBuf,
+    /// The integration context (YAML or JSON)
+    #[arg(long)]
+    pub context: PathBuf,
+    /// What the calls are
+    #[arg(long = "input", value_name = "FORMAT", value_enum, default_value_t = InputArg::Native)]
+    pub input_format: InputArg,
+}
+
+impl Deciding {
+    /// The context (its warnings noted on stderr) and the compiled plan.
+    pub fn load(&self) -> Result<(Context, Plan), CliError> {
+        let context = load_context(&self.context)?;
+        let plan = load_plan(&self.rules)?;
+        Ok((context, plan))
+    }
+}
+
+/// Prints a report over a history of calls (`diff`, `stats`).
+pub fn print_report(
+    format: ReportFormat,
+    report: &impl Serialize,
+    human: impl FnOnce() -> String,
+    markdown: impl FnOnce() -> String,
+) {
+    match format {
+        ReportFormat::Human => out!("{}", human()),
+        ReportFormat::Markdown => out!("{}", markdown()),
+        ReportFormat::Json => outln!(
+            "{}",
+            serde_json::to_string_pretty(report).expect("a report serializes")
+        ),
+    }
+}
+
+/// Compiles a rule file for a command that needs its plan; findings in
+/// error stop the command with exit status 2.
+pub fn load_plan(path: &Path) -> Result<Plan, CliError> {
+    let compiled = callassign::compile_file(path).map_err(|error| CliError::io(path, &error))?;
+    let mut findings = compiled.findings;
+    callassign::diagnostics::finding::sort_and_dedup(&mut findings);
+    match compiled.plan {
+        Some(plan) => {
+            // Warnings do not stop evaluation, but are worth seeing.
+            print_findings_to_stderr(&findings);
+            Ok(plan)
+        }
+        None => {
+            print_findings_to_stderr(&findings);
+            Err(CliError::new(format!(
+                "`{}` has errors ({})",
+                path.display(),
+                report::summary(&findings)
+            ))
+            .help(format!(
+                "run `callassign check {}` for the full report",
+                path.display()
+            )))
+        }
+    }
+}
+
+/// Reads and validates an integration context and the directories it
+/// names; says on stderr what is odd but usable (an installer who left).
+pub fn load_context(path: &Path) -> Result<Context, CliError> {
+    let context = read_context(path)?;
+    for warning in context.warnings() {
+        noteln!("warning: {}: {warning}", path.display());
+    }
+    Ok(context)
+}
+
+/// Reads and validates an integration context, leaving its warnings to
+/// the caller.
+pub fn read_context(path: &Path) -> Result<Context, CliError> {
+    Context::load(path).map_err(|problems| {
+        let mut message = problems[0].message.clone();
+        // The first line names the file; the others need not repeat it.
+        let named = format!("`{}`: ", path.display());
+        for problem in &problems[1..] {
+            let rest = problem
+                .message
+                .strip_prefix(&named)
+                .unwrap_or(&problem.message);
+            message.push_str(&format!("\n  also: {rest}"));
+        }
+        let error = CliError::new(message);
+        match problems[0].help.as_str() {
+            "" => error,
+            help => error.help(help),
+        }
+    })
+}
+
+/// A history of calls: a file, or `-` for stdin.
+pub fn open_history(path: &Path) -> Result<Box<dyn BufRead>, CliError> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(BufReader::with_capacity(
+            256 * 1024,
+            io::stdin().lock(),
+        )));
+    }
+    let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
+    Ok(Box::new(BufReader::with_capacity(256 * 1024, file)))
+}
+
+/// Says on stderr that history lines were skipped (the report lists them).
+pub fn note_unreadable(lines: u64) {
+    match lines {
+        0 => {}
+        1 => noteln!("note: 1 history line could not be read; the report lists it"),
+        many => {
+            noteln!("note: {many} history lines could not be read; the report lists the first ones")
+        }
+    }
+}
