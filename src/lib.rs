@@ -89,8 +89,17 @@ use std::path::Path;
 use crate::semantics::compile::{self, Compiled};
 use crate::semantics::load::{Loader, Overlay};
 
-/// Loads a rule file with its `extends` chain and compiles it.
-/// An error only when the file itself cannot be read.
+/// Loads a rule file with its `extends` chain and compiles it: what
+/// `callassign check` does. An error only when the file itself cannot be
+/// read; everything wrong inside it is a finding, and a file with error
+/// findings has no plan.
+///
+/// ```
+/// let compiled = callassign::compile_file("rules/zendesk.rules".as_ref()).unwrap();
+/// assert!(compiled.findings.is_empty());
+/// let plan = compiled.plan.unwrap();
+/// assert_eq!(plan.steps.len(), 4); // zendesk has no contact owners
+/// ```
 pub fn compile_file(path: &Path) -> io::Result<Compiled> {
     compile_with(&mut Loader::new(), path)
 }
@@ -104,6 +113,18 @@ pub fn compile_with(loader: &mut Loader, path: &Path) -> io::Result<Compiled> {
 /// Compiles rule text that is not in a file. `name` is what reports call
 /// it (its stem must match the ruleset name); the only file it can extend
 /// is the built-in `default`.
+///
+/// ```
+/// use callassign::diagnostics::finding::Code;
+///
+/// let compiled = callassign::compile_text("team.rules", "ruleset team\nstep last_step_agnet\nfallback integration\n");
+/// assert!(compiled.plan.is_none());
+/// let finding = &compiled.findings[0];
+/// assert_eq!(finding.code, Code::UnknownStep);
+/// assert_eq!(finding.line_col(), (2, 6));
+/// assert_eq!(finding.help.as_deref(), Some("did you mean `last_step_agent`?"));
+/// assert_eq!(finding.suggestions[0].replacement, "last_step_agent");
+/// ```
 pub fn compile_text(name: &str, text: &str) -> Compiled {
     let mut documents = Overlay::in_memory();
     documents.open(name, text);

@@ -288,7 +288,23 @@ impl<'p> Evaluator<'p> {
         self.run(call, &mut NoTrace)
     }
 
-    /// Decides who owns a call and explains every step of the plan.
+    /// Decides who owns a call and explains every step of the plan: what
+    /// an operations engineer reads when a call went to the wrong person.
+    ///
+    /// ```
+    /// use callassign::{compile_text, runtime::evaluate::{Evaluator, Outcome}, runtime::model::{Call, Context}};
+    ///
+    /// let plan = compile_text("demo.rules", "ruleset demo extends default\n").plan.unwrap();
+    /// let context = Context::from_yaml("integration: zendesk\ncontact_owner: false\nusers:\n  - {id: z-1, email: bob@acme.com}\n").unwrap();
+    /// let evaluator = Evaluator::new(&plan, &context);
+    /// let call = Call::from_json(r#"{"id":"c-1","direction":"incoming","status":"missed","contact":{"favorite_agent":"bob@acme.com"}}"#).unwrap();
+    /// let (decision, trace) = evaluator.explain(&call);
+    /// assert_eq!(decision.step.name(), "favorite_agent");
+    /// let decided = trace.iter().find(|entry| entry.result == Outcome::Decided).unwrap();
+    /// assert_eq!(&*decided.step, "favorite_agent");
+    /// assert_eq!(&*decided.from, "built-in default.rules:28");
+    /// assert_eq!(trace[0].result, Outcome::Skipped); // call_agent: an incoming missed call
+    /// ```
     pub fn explain<'e>(&'e self, call: &'e Call<'_>) -> (Decision<'e>, Vec<TraceEntry>) {
         let mut trace = TraceBuilder {
             evaluator: self,
