@@ -6,7 +6,7 @@ use std::path::Path;
 
 use callassign::semantics::compile::compile;
 use callassign::semantics::load::{
-    GitRevision, Loader, Overlay, BUILTIN_DEFAULT_NAME, BUILTIN_DEFAULT_TEXT,
+    GitRevision, Loader, Overlay, RuleSource, BUILTIN_DEFAULT_NAME, BUILTIN_DEFAULT_TEXT,
 };
 
 use crate::common::{callassign, callassign_in, folder, git, repo};
@@ -232,4 +232,29 @@ fn a_revision_that_looks_like_an_option_is_refused_not_passed_to_git() {
         .unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
     assert!(!dir.path().join("pwned").exists());
+}
+
+#[test]
+fn a_huge_file_at_a_git_revision_is_refused_by_size_without_being_read_whole() {
+    let dir = repository();
+    let huge = format!(
+        "ruleset huge\n# {}\nstep call_agent\nfallback integration\n",
+        "x".repeat(callassign::semantics::load::MAX_RULE_FILE_BYTES * 3)
+    );
+    std::fs::write(dir.path().join("rules/huge.rules"), huge).unwrap();
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "huge"]);
+    let source = GitRevision::new(dir.path(), "HEAD");
+    let bytes = source.read(Path::new("rules/huge.rules")).unwrap();
+    assert_eq!(
+        bytes.len(),
+        callassign::semantics::load::MAX_RULE_FILE_BYTES + 1
+    );
+    let compiled = compile(
+        &Loader::with_source(&source)
+            .load_chain(Path::new("rules/huge.rules"))
+            .unwrap(),
+    );
+    let codes: Vec<&str> = compiled.findings.iter().map(|f| f.code.as_str()).collect();
+    assert_eq!(codes, ["callassign::file_too_large"]);
 }

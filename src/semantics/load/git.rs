@@ -4,10 +4,12 @@
 //! old `extends` chain gets every check a chain on disk gets.
 
 use std::io;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use super::source::{normalize, not_found, rule_stem, RuleSource};
+use super::MAX_RULE_FILE_BYTES;
 
 /// How many symbolic links are followed to reach one file.
 const MAX_LINKS: usize = 8;
@@ -117,8 +119,34 @@ impl GitRevision {
 impl RuleSource for GitRevision {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         let resolved = self.resolve(path)?;
-        self.git(&["cat-file", "blob", &self.spec(&resolved)])?
-            .ok_or_else(|| not_found(path))
+        // Streamed and cut at the limit, as files on disk are: a huge blob
+        // at an old revision must not be held whole to be refused.
+        let mut child = Command::new("git")
+            .arg("-C")
+            .arg(&self.root)
+            .args(["cat-file", "blob", &self.spec(&resolved)])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let mut bytes = Vec::new();
+        let read = child
+            .stdout
+            .take()
+            .expect("stdout is piped")
+            .take(MAX_RULE_FILE_BYTES as u64 + 1)
+            .read_to_end(&mut bytes);
+        let too_large = bytes.len() > MAX_RULE_FILE_BYTES;
+        if too_large {
+            // The rest is not wanted; git stops on the closed pipe.
+            let _ = child.kill();
+        }
+        let status = child.wait()?;
+        read?;
+        if too_large || status.success() {
+            Ok(bytes)
+        } else {
+            Err(not_found(path))
+        }
     }
 
     fn identity(&self, path: &Path) -> io::Result<PathBuf> {

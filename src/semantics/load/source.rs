@@ -14,7 +14,9 @@ use super::RULE_EXTENSION;
 
 /// A place rule files are read from.
 pub trait RuleSource {
-    /// The file's bytes, whole. Size limits are the loader's business.
+    /// The file's bytes: whole, or the first `MAX_RULE_FILE_BYTES + 1` of
+    /// a larger file (enough for the loader to refuse it without holding
+    /// a huge file in memory).
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
 
     /// What names the same file however it was reached: two paths are the
