@@ -32,6 +32,7 @@ words! {
         InvalidMove = "callassign::invalid_move",
         UnreachableStep = "callassign::unreachable_step",
         MissingExtends = "callassign::missing_extends",
+        UnreadableExtends = "callassign::unreadable_extends",
         ExtendsCycle = "callassign::extends_cycle",
         ExtendsOutsideFolder = "callassign::extends_outside_folder",
         ExtendsTooDeep = "callassign::extends_too_deep",

@@ -303,7 +303,8 @@ impl FindingKind {
             K::ExtendsPath { .. } | K::ExtendsLinkOutside { .. } => Code::ExtendsOutsideFolder,
             K::ExtendsNotAName { .. } => Code::InvalidValue,
             K::FileWithoutName { .. } => Code::RulesetNameMismatch,
-            K::MissingExtends { .. } | K::UnreadableExtends { .. } => Code::MissingExtends,
+            K::MissingExtends { .. } => Code::MissingExtends,
+            K::UnreadableExtends { .. } => Code::UnreadableExtends,
             K::ExtendsCycle { .. } => Code::ExtendsCycle,
             K::ExtendsTooDeep { .. } => Code::ExtendsTooDeep,
             K::UnknownStep { .. } | K::UnknownFallback { .. } => Code::UnknownStep,
@@ -433,7 +434,7 @@ impl FindingKind {
             K::UnreadableExtends { path, error } => words(
                 format!("cannot read `{path}`: {error}"),
                 "cannot be read",
-                "check the file's permissions",
+                format!("`{path}` must be a readable rule file: check what is at that path and its permissions"),
             ),
             K::ExtendsCycle { cycle } => words(
                 format!("`extends` goes round in a circle: {}", cycle.join(" → ")),

@@ -76,7 +76,8 @@ macro_rules! finding_cases {
         #[test]
         fn every_code_has_a_case() {
             // Codes found only against a context are covered in check_context.rs.
-            let covered = [$($code),+, Code::UserNotInContext, Code::IntegrationMismatch];
+            // unreadable_extends needs a base that is no file: below.
+            let covered = [$($code),+, Code::UserNotInContext, Code::IntegrationMismatch, Code::UnreadableExtends];
             for code in Code::ALL {
                 assert!(covered.contains(&code), "no test case for {code}");
             }
@@ -311,4 +312,17 @@ fn an_e_mail_field_compared_with_a_non_address_is_an_invalid_value() {
         ]
     );
     assert!(findings.iter().all(|f| f.code == Code::InvalidValue));
+}
+
+#[test]
+fn a_base_that_is_there_but_cannot_be_read_is_not_called_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.rules"), "ruleset a extends base\n").unwrap();
+    // A folder where the base file should be: it exists, but is no file.
+    fs::create_dir(dir.path().join("base.rules")).unwrap();
+    let compiled = callassign::compile_file(&dir.path().join("a.rules")).unwrap();
+    let codes: Vec<Code> = compiled.findings.iter().map(|f| f.code).collect();
+    assert_eq!(codes, [Code::UnreadableExtends]);
+    let prefix = format!("{}/", dir.path().display());
+    insta::assert_snapshot!(render(&compiled.findings, &prefix));
 }
