@@ -5,30 +5,9 @@
 
 use callassign::runtime::evaluate::Evaluator;
 use callassign::runtime::model::{Call, Context};
+use serde_json::Value;
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-}
+use crate::support::{Facts, Model, Rng, Users};
 
 const EMAILS: [&str; 9] = [
     "admin@acme.com",
@@ -44,7 +23,7 @@ const EMAILS: [&str; 9] = [
 const OWNERS: [&str; 6] = ["hs-1", "hs-2", "hs-7", "hs-99", " hs-3", "HS-2"];
 
 /// A JSON value for an optional string: absent (None), null, or a string.
-fn optional(random: &mut Random, key: &str, values: &[&str]) -> Option<String> {
+fn optional(random: &mut Rng, key: &str, values: &[&str]) -> Option<String> {
     match random.below(5) {
         0 => None,
         1 => Some(format!("\"{key}\":null")),
@@ -55,7 +34,7 @@ fn optional(random: &mut Random, key: &str, values: &[&str]) -> Option<String> {
     }
 }
 
-fn generate_call(random: &mut Random, index: usize) -> String {
+fn generate_call(random: &mut Rng, index: usize) -> String {
     let mut fields = vec![format!("\"id\":\"c-{index}\"")];
     fields.push(format!(
         "\"direction\":\"{}\"",
@@ -101,83 +80,29 @@ fn generate_call(random: &mut Random, index: usize) -> String {
     format!("{{{}}}", fields.join(","))
 }
 
-/// The documented priority, read straight from the call as JSON.
-mod reference {
-    use serde_json::Value;
-
-    pub struct User {
-        pub id: &'static str,
-        pub email: &'static str,
-        pub active: bool,
+/// What the documented priority reads of a generated call: a field that
+/// is absent, `null` or not a string is not there.
+fn facts(call: &Value) -> Facts<'_> {
+    fn text(value: &Value) -> Option<&str> {
+        value.as_str()
     }
-
-    pub struct Integration {
-        pub contact_owner: bool,
-        pub installer_fallback: bool,
-        pub installer: Option<&'static str>,
-        pub users: Vec<User>,
-    }
-
-    impl Integration {
-        fn by_email(&self, email: &Value) -> Option<&'static str> {
-            let email = email.as_str()?.trim().to_lowercase();
-            self.users
-                .iter()
-                .find(|user| user.active && user.email.to_lowercase() == email)
-                .map(|user| user.id)
-        }
-
-        fn by_id(&self, id: &Value) -> Option<&'static str> {
-            let id = id.as_str()?.trim();
-            self.users
-                .iter()
-                .find(|user| user.active && user.id == id)
-                .map(|user| user.id)
-        }
-
-        /// (assignee, step) as DESIGN.md section 1 describes them.
-        pub fn assign(&self, call: &Value) -> (Option<&'static str>, &'static str) {
-            let incoming = call["direction"] == "incoming";
-            let missed_or_voicemail = call["status"] == "missed" || call["status"] == "voicemail";
-            // Step 0: only calls that are not incoming missed/voicemail keep their agent.
-            if !(incoming && missed_or_voicemail) {
-                if let Some(id) = self.by_email(&call["agent"]) {
-                    return (Some(id), "call_agent");
-                }
-            }
-            let last = call["flow"].as_array().and_then(|flow| flow.last());
-            // Step 1: the last reached step rang an agent or a group and carries an agent.
-            if let Some(last) = last {
-                if last["type"] == "call_to_agent" || last["type"] == "call_to_group" {
-                    if let Some(id) = self.by_email(&last["agent"]) {
-                        return (Some(id), "last_step_agent");
-                    }
-                }
-                // Step 2: the last reached step is a voicemail.
-                if last["type"] == "voicemail" {
-                    if let Some(id) = self.by_email(&last["email"]) {
-                        return (Some(id), "voicemail_email");
-                    }
-                }
-            }
-            // Step 3: contact owner, when the integration has them.
-            if self.contact_owner {
-                if let Some(id) = self.by_id(&call["contact"]["owner"]) {
-                    return (Some(id), "contact_owner");
-                }
-            }
-            // Step 4: favorite agent.
-            if let Some(id) = self.by_email(&call["contact"]["favorite_agent"]) {
-                return (Some(id), "favorite_agent");
-            }
-            // Step 5: the integration's own fallback.
-            let installer = if self.installer_fallback {
-                self.installer.and_then(|id| self.by_id(&Value::from(id)))
+    let last = call["flow"].as_array().and_then(|flow| flow.last());
+    Facts {
+        incoming: call["direction"] == "incoming",
+        status: text(&call["status"]).unwrap_or_default(),
+        agent: text(&call["agent"]),
+        last_step: last.map(|step| {
+            let kind = text(&step["type"]).unwrap_or_default();
+            let carried = if kind == "voicemail" {
+                &step["email"]
             } else {
-                None
+                &step["agent"]
             };
-            (installer, "integration_fallback")
-        }
+            (kind, text(carried))
+        }),
+        owner: text(&call["contact"]["owner"]),
+        favorite_agent: text(&call["contact"]["favorite_agent"]),
+        tags: &[],
     }
 }
 
@@ -188,39 +113,17 @@ fn context_yaml(contact_owner: bool, installer_fallback: bool) -> String {
     )
 }
 
-fn reference_integration(contact_owner: bool, installer_fallback: bool) -> reference::Integration {
-    use reference::User;
-    reference::Integration {
-        contact_owner,
-        installer_fallback,
-        installer: Some("hs-1"),
+fn reference_integration(contact_owner: bool, installer_fallback: bool) -> Users {
+    Users {
         users: vec![
-            User {
-                id: "hs-1",
-                email: "Admin@acme.com",
-                active: true,
-            },
-            User {
-                id: "hs-2",
-                email: "alice@ACME.com",
-                active: true,
-            },
-            User {
-                id: "hs-3",
-                email: "bob@acme.com",
-                active: true,
-            },
-            User {
-                id: "hs-7",
-                email: "carol@acme.com",
-                active: false,
-            },
-            User {
-                id: "hs-9",
-                email: "support@acme.com",
-                active: false,
-            },
+            ("hs-1", "Admin@acme.com", true),
+            ("hs-2", " alice@ACME.com", true),
+            ("hs-3", "bob@acme.com", true),
+            ("hs-7", "carol@acme.com", false),
+            ("hs-9", "support@acme.com", false),
         ],
+        contact_owner,
+        installer: installer_fallback.then_some("hs-1"),
     }
 }
 
@@ -231,7 +134,7 @@ fn default_rules_follow_the_documented_priority() {
     )
     .unwrap();
     let plan = compiled.plan.expect("default rules compile");
-    let mut random = Random(0x5eed_ca11_a551_9e11);
+    let mut random = Rng::new(0x5eed_ca11_a551_9e11);
     let mut steps_seen = std::collections::BTreeMap::new();
     for (contact_owner, installer_fallback) in
         [(true, true), (false, true), (true, false), (false, false)]
@@ -247,7 +150,9 @@ fn default_rules_follow_the_documented_priority() {
                 decision.assignee.map(|user| user.id.as_str()),
                 decision.step.name(),
             );
-            let expected = reference.assign(&serde_json::from_str(&json).unwrap());
+            let value: Value = serde_json::from_str(&json).unwrap();
+            let (assignee, decided) = Model::default_rules().decide(&facts(&value), &reference);
+            let expected = (assignee, decided.name());
             assert_eq!(
                 got, expected,
                 "context contact_owner={contact_owner} installer={installer_fallback}, call {json}"

@@ -41,8 +41,8 @@ fn note(entry: &mut (u64, Vec<String>), id: &str) {
 fn expected(calls: &[GenCall], old: &Model, new: &Model) -> Expected {
     let mut expected = Expected::default();
     for call in calls {
-        let (before, before_step) = old.decide(call);
-        let (after, after_step) = new.decide(call);
+        let (before, before_step) = old.decide_call(call);
+        let (after, after_step) = new.decide_call(call);
         expected.calls += 1;
         if before == after {
             if before_step != after_step {

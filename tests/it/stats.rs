@@ -38,7 +38,7 @@ fn expected(calls: &[GenCall], model: &Model) -> (Vec<(String, u64, Vec<String>)
     entries.push((model.fallback_label(), 0, Vec::new()));
     let mut unassigned = 0;
     for call in calls {
-        let (assignee, label) = model.decide(call);
+        let (assignee, label) = model.decide_call(call);
         let entry = entries
             .iter_mut()
             .find(|entry| entry.0 == label)

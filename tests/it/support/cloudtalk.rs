@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::reference::{Facts, Integration, Model};
 use super::Rng;
 
 /// The integration's users: id, e-mail, active.
@@ -312,8 +313,9 @@ fn matches(who: &str) -> Option<&'static str> {
         .map(|(id, _, _)| *id)
 }
 
-/// The call as the test understands it.
-struct Facts {
+/// The call as the test reads a record (owned: resolved through the
+/// directories), before the priority reads it.
+struct Record {
     incoming: bool,
     status: &'static str,
     agent: Option<String>,
@@ -324,7 +326,7 @@ struct Facts {
 }
 
 impl GenRecord {
-    fn facts(&self) -> Facts {
+    fn record(&self) -> Record {
         let owner = self
             .contact
             .and_then(|contact| OWNERS_BY_CONTACT.iter().find(|(own, _)| *own == contact))
@@ -349,7 +351,7 @@ impl GenRecord {
                 answered,
                 agent,
                 favorite,
-            } => Facts {
+            } => Record {
                 incoming: self.direction == "incoming",
                 status: if *voicemail {
                     "voicemail"
@@ -393,7 +395,7 @@ impl GenRecord {
                     _ => ("other", None),
                 });
                 let is_voicemail = matches!(last, Some(("voicemail", _)));
-                Facts {
+                Record {
                     incoming: self.direction == "incoming",
                     status: if is_voicemail {
                         "voicemail"
@@ -413,29 +415,42 @@ impl GenRecord {
 
     /// Who gets the call under the default rules, and the deciding step.
     pub fn decide(&self) -> (Option<&'static str>, &'static str) {
-        let facts = self.facts();
-        let needs_fallback = facts.incoming && facts.status != "answered";
-        if !needs_fallback {
-            if let Some(id) = facts.agent.as_deref().and_then(matches) {
-                return (Some(id), "call_agent");
-            }
-        }
-        if let Some((kind, who)) = &facts.last {
-            let found = who.as_deref().and_then(matches);
-            match (*kind, found) {
-                ("call_to_agent" | "call_to_group", Some(id)) => {
-                    return (Some(id), "last_step_agent")
-                }
-                ("voicemail", Some(id)) => return (Some(id), "voicemail_email"),
-                _ => {}
-            }
-        }
-        if let Some(id) = facts.owner.and_then(active_user_by_id) {
-            return (Some(id), "contact_owner");
-        }
-        if let Some(id) = facts.favorite.as_deref().and_then(matches) {
-            return (Some(id), "favorite_agent");
-        }
-        (active_user_by_id(INSTALLER), "integration_fallback")
+        let record = self.record();
+        let facts = Facts {
+            incoming: record.incoming,
+            status: record.status,
+            agent: record.agent.as_deref(),
+            last_step: record
+                .last
+                .as_ref()
+                .map(|(kind, who)| (*kind, who.as_deref())),
+            owner: record.owner,
+            favorite_agent: record.favorite.as_deref(),
+            tags: &[],
+        };
+        let (assignee, decided) = Model::default_rules().decide(&facts, &Directory);
+        (assignee, decided.name())
+    }
+}
+
+/// The context of [`context_files`] as the reference sees it: `user_map`
+/// links first, then e-mails; contact owners; the installer fallback.
+struct Directory;
+
+impl Integration for Directory {
+    fn by_telephony_user(&self, who: &str) -> Option<&'static str> {
+        matches(who)
+    }
+
+    fn by_id(&self, id: &str) -> Option<&'static str> {
+        active_user_by_id(id)
+    }
+
+    fn has_contact_owners(&self) -> bool {
+        true
+    }
+
+    fn installer(&self) -> Option<&'static str> {
+        active_user_by_id(INSTALLER)
     }
 }

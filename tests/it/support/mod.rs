@@ -1,12 +1,17 @@
-//! Shared by the `diff` and `stats` tests: a seeded generator of call
-//! histories, and a second, deliberately plain implementation of the
-//! documented priority (DESIGN.md section 1) to compute expected counts
-//! without going through the library. [`cloudtalk`] does the same for
-//! CloudTalk records (DESIGN.md section 5).
+//! What the tests share: the seeded generator of calls and histories (one
+//! [`Rng`]), and [`reference`], the one independent reading of the
+//! documented priority that tests check the library against. [`cloudtalk`]
+//! generates CloudTalk records and reads them by DESIGN.md section 5.
 
 #![allow(dead_code)]
 
 pub mod cloudtalk;
+pub mod reference;
+mod rng;
+
+pub use rng::Rng;
+
+pub use reference::{End, Facts, Model, Step, Users};
 
 use std::path::{Path, PathBuf};
 
@@ -80,27 +85,6 @@ pub fn workspace(history: &str) -> tempfile::TempDir {
 
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_callassign"))
-}
-
-/// A deterministic pseudo-random sequence (SplitMix64).
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[(self.next() % items.len() as u64) as usize]
-    }
 }
 
 /// A generated call, as the test understands it.
@@ -230,47 +214,33 @@ pub fn history(calls: &[GenCall], every: usize) -> (String, Vec<u64>) {
     (text, bad)
 }
 
-// ---- The documented priority, written out plainly ----
+// ---- The rule files of these tests, modelled (see [`reference`]) ----
 
-/// One step as the test models it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    CallAgent,
-    LastStepAgent,
-    VoicemailEmail,
-    ContactOwner,
-    FavoriteAgent,
-    /// `user "email" when "vip" in tags`
-    VipUser(&'static str),
+/// The context of [`CONTEXT`], for the reference.
+pub fn integration() -> Users {
+    Users {
+        users: USERS.to_vec(),
+        contact_owner: true,
+        installer: Some(INSTALLER),
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum End {
-    Integration,
-    Unassigned,
-}
-
-/// A rule file as the test models it: steps, fallback, and the labels
-/// reports give them.
-pub struct Model {
-    pub steps: Vec<Step>,
-    pub end: End,
+impl GenCall {
+    /// What the documented priority reads of this call.
+    pub fn facts(&self) -> Facts<'_> {
+        Facts {
+            incoming: self.incoming,
+            status: self.status,
+            agent: self.agent,
+            last_step: self.last_step,
+            owner: self.contact.and_then(|(owner, _)| owner),
+            favorite_agent: self.contact.and_then(|(_, favorite)| favorite),
+            tags: &self.tags,
+        }
+    }
 }
 
 impl Model {
-    pub fn default_rules() -> Model {
-        Model {
-            steps: vec![
-                Step::CallAgent,
-                Step::LastStepAgent,
-                Step::VoicemailEmail,
-                Step::ContactOwner,
-                Step::FavoriteAgent,
-            ],
-            end: End::Integration,
-        }
-    }
-
     /// [`REWORKED`]: VIP user first, contact owner before the last step
     /// agent, no favorite agent, calls nobody takes stay unassigned.
     pub fn reworked() -> Model {
@@ -300,90 +270,12 @@ impl Model {
         }
     }
 
-    /// Who gets the call (a user id) and the label of the deciding entry.
-    pub fn decide(&self, call: &GenCall) -> (Option<&'static str>, String) {
-        for step in &self.steps {
-            if let Some(id) = step.finds(call) {
-                return (Some(id), step.label());
-            }
-        }
-        match self.end {
-            End::Integration => {
-                let installer = USERS
-                    .iter()
-                    .find(|(id, _, active)| *id == INSTALLER && *active)
-                    .map(|(id, _, _)| *id);
-                (installer, self.fallback_label())
-            }
-            End::Unassigned => (None, self.fallback_label()),
-        }
+    /// Who gets a generated call under [`CONTEXT`] (a user id), and the
+    /// label of the deciding entry.
+    pub fn decide_call(&self, call: &GenCall) -> (Option<&'static str>, String) {
+        let (assignee, decided) = self.decide(&call.facts(), &integration());
+        (assignee, decided.label())
     }
-
-    pub fn fallback_label(&self) -> String {
-        match self.end {
-            End::Integration => "fallback integration".into(),
-            End::Unassigned => "fallback unassigned".into(),
-        }
-    }
-}
-
-impl Step {
-    pub fn label(self) -> String {
-        match self {
-            Step::CallAgent => "call_agent".into(),
-            Step::LastStepAgent => "last_step_agent".into(),
-            Step::VoicemailEmail => "voicemail_email".into(),
-            Step::ContactOwner => "contact_owner".into(),
-            Step::FavoriteAgent => "favorite_agent".into(),
-            Step::VipUser(email) => format!("user \"{email}\""),
-        }
-    }
-
-    fn finds(self, call: &GenCall) -> Option<&'static str> {
-        match self {
-            Step::CallAgent => {
-                let needs_fallback =
-                    call.incoming && (call.status == "missed" || call.status == "voicemail");
-                if needs_fallback {
-                    None
-                } else {
-                    by_email(call.agent?)
-                }
-            }
-            Step::LastStepAgent => match call.last_step? {
-                ("call_to_agent" | "call_to_group", who) => by_email(who?),
-                _ => None,
-            },
-            Step::VoicemailEmail => match call.last_step? {
-                ("voicemail", who) => by_email(who?),
-                _ => None,
-            },
-            Step::ContactOwner => {
-                let owner = call.contact?.0?.trim();
-                USERS
-                    .iter()
-                    .find(|(id, _, active)| *id == owner && *active)
-                    .map(|(id, _, _)| *id)
-            }
-            Step::FavoriteAgent => by_email(call.contact?.1?),
-            Step::VipUser(email) => {
-                if call.tags.contains(&"vip") {
-                    by_email(email)
-                } else {
-                    None
-                }
-            }
-        }
-    }
-}
-
-/// An active user by telephony e-mail: trimmed, case-insensitive.
-fn by_email(email: &str) -> Option<&'static str> {
-    let wanted = email.trim().to_lowercase();
-    USERS
-        .iter()
-        .find(|(_, own, active)| own.to_lowercase() == wanted && *active)
-        .map(|(id, _, _)| *id)
 }
 
 /// The line of `text` on which `needle` first appears, 1-based.
