@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::io::{self, BufRead, Write};
 
 use crate::diagnostics::terminal::{counted, printable, push_padded, Align};
-use crate::runtime::cloudtalk::{self, Record};
+use crate::runtime::cloudtalk::{self, CallRecord};
 use crate::runtime::evaluate::{DecidedBy, Decision, Evaluator, TraceEntry};
 use crate::runtime::model::assignment::ErrorLine;
 use crate::runtime::model::{Call, Context, Fact};
@@ -181,7 +181,7 @@ impl Summary {
 pub enum Line<'a> {
     Call(Call<'a>),
     /// A CloudTalk record, with where each field came from.
-    Record(Record),
+    Record(CallRecord<'a>),
     Unreadable(String),
 }
 
