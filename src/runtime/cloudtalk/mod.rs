@@ -233,10 +233,11 @@ fn direction(value: Option<&Json>, at: &str) -> Result<Direction, String> {
         .ok_or_else(|| format!("`{at}` is `{name}`, expected `incoming`, `outgoing` or `internal`"))
 }
 
-/// The tags of a record: `key` of each item of the list `at`.
+/// The tags of a record: `key` of each item of the list `at`, which
+/// `field` picks from the item.
 fn tags<'a>(
     value: Option<&ListOf<'a, shape::Tag<'a>>>,
-    key: &str,
+    (key, field): (&str, for<'t> fn(&'t shape::Tag<'a>) -> Option<&'t Json<'a>>),
     at: &str,
 ) -> Result<Vec<Cow<'a, str>>, String> {
     let Some(list) = value.filter(|value| !matches!(value, Json::Null)) else {
@@ -247,10 +248,7 @@ fn tags<'a>(
     };
     let mut tags = Vec::with_capacity(list.len());
     for (index, tag) in list.iter().enumerate() {
-        let name = tag.object().and_then(|tag| match key {
-            "name" => tag.name.as_ref(),
-            _ => tag.label.as_ref(),
-        });
+        let name = tag.object().and_then(field);
         if let Some(name) = text(name, format_args!("{at}[{index}].{key}"))? {
             tags.push(name);
         }
@@ -475,7 +473,11 @@ impl<'a> HistoryItem<'_, 'a, '_> {
         }
         let started_at = text(cdr.started_at.as_ref(), "Cdr.started_at")?;
         let duration_s = count(cdr.talking_time.as_ref(), "Cdr.talking_time")?;
-        let tags = tags(record.tags.as_ref(), "name", "Tags")?;
+        let tags = tags(
+            record.tags.as_ref(),
+            ("name", |tag| tag.name.as_ref()),
+            "Tags",
+        )?;
 
         let contact = match record
             .history_contact
@@ -722,7 +724,11 @@ impl<'a> DetailRecord<'_, 'a, '_> {
             .and_then(Json::object)
             .and_then(|times| times.talking_time.as_ref());
         let duration_s = count(talking_time, "call_times.talking_time")?;
-        let tags = tags(record.call_tags.as_ref(), "label", "call_tags")?;
+        let tags = tags(
+            record.call_tags.as_ref(),
+            ("label", |tag| tag.label.as_ref()),
+            "call_tags",
+        )?;
 
         Ok(built.finish(Fields {
             id,
