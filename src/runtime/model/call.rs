@@ -226,9 +226,12 @@ pub const CALL_KEYS: [&str; 10] = [
     "contact",
 ];
 
-/// Keys that only CloudTalk's API records have: a native read of such a
-/// record says to read it as one.
-const CLOUDTALK_KEYS: [&str; 4] = ["Cdr", "cdr_id", "call_steps", "responseData"];
+/// Whether a key is one that only CloudTalk's API records have: a native
+/// read of such a record says to read it as one. A `match`, like
+/// [`known_key`]: every unknown key of a batch goes through it.
+fn is_cloudtalk_key(key: &str) -> bool {
+    matches!(key, "Cdr" | "cdr_id" | "call_steps" | "responseData")
+}
 
 /// Where one field of a call came from, when the call was read from a
 /// telephony system's own record (CloudTalk): `--explain` shows these.
@@ -475,16 +478,39 @@ impl<'de> Deserialize<'de> for WholeSeconds {
 
 /// Why a call's keys cannot be trusted, once the whole object is read: a
 /// CloudTalk record read as a native call, or a misspelt key (a misspelt
-/// key silently ignored misroutes calls).
-fn suspicious_keys(unknown: &UnknownKeys<'_>) -> Option<String> {
-    if let Some(key) = unknown.iter().find(|key| CLOUDTALK_KEYS.contains(key)) {
-        return Some(format!(
-            "this is a CloudTalk record (it has `{key}`), not a call; read it with `--input cloudtalk`"
-        ));
+/// key silently ignored misroutes calls). Each unknown key is looked at
+/// once, as it is read ([`SuspiciousKeys::note`]); walking the kept keys
+/// again after the object cost more than the looking.
+#[derive(Default)]
+struct SuspiciousKeys {
+    /// The first key only CloudTalk records have.
+    cloudtalk: Option<String>,
+    /// The first near miss of a call key, with that call key.
+    near_miss: Option<(String, &'static str)>,
+}
+
+impl SuspiciousKeys {
+    fn note(&mut self, key: &str) {
+        if self.cloudtalk.is_some() {
+            return;
+        }
+        if is_cloudtalk_key(key) {
+            self.cloudtalk = Some(key.to_string());
+        } else if self.near_miss.is_none() {
+            self.near_miss = near_miss(key).map(|known| (key.to_string(), known));
+        }
     }
-    unknown.iter().find_map(|key| {
-        near_miss(key).map(|known| format!("`{key}` is not a call key; did you mean `{known}`?"))
-    })
+
+    /// The problem, CloudTalk keys first: they say more.
+    fn problem(self) -> Option<String> {
+        if let Some(key) = self.cloudtalk {
+            return Some(format!(
+                "this is a CloudTalk record (it has `{key}`), not a call; read it with `--input cloudtalk`"
+            ));
+        }
+        self.near_miss
+            .map(|(key, known)| format!("`{key}` is not a call key; did you mean `{known}`?"))
+    }
 }
 
 thread_local! {
@@ -549,11 +575,13 @@ impl<'de: 'a, 'a> Deserialize<'de> for Call<'a> {
                 let mut last_step = None;
                 let mut contact = None;
                 let mut unknown_keys = UnknownKeys::default();
+                let mut suspicious = SuspiciousKeys::default();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     let index = match key {
                         Key::Known(index) => index,
                         Key::Unknown(name) => {
                             map.next_value::<de::IgnoredAny>()?;
+                            suspicious.note(&name);
                             unknown_keys.push(name);
                             continue;
                         }
@@ -620,7 +648,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Call<'a> {
                         )?,
                     }
                 }
-                if let Some(problem) = suspicious_keys(&unknown_keys) {
+                if let Some(problem) = suspicious.problem() {
                     return Err(de::Error::custom(problem));
                 }
                 Ok(Call {
@@ -992,6 +1020,30 @@ mod tests {
         let error = Call::from_json(r#"{"id":"c","status":"missed"}"#).unwrap_err();
         assert!(
             error.to_string().starts_with("missing field `direction`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_cloudtalk_key_is_named_before_near_misses_and_the_first_near_miss_is_named() {
+        let error = Call::from_json(
+            r#"{"id":"c","direction":"incoming","status":"missed","flows":[],"cdr_id":1,"Cdr":{}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().starts_with(
+                "this is a CloudTalk record (it has `cdr_id`), not a call; read it with `--input cloudtalk`"
+            ),
+            "{error}"
+        );
+        let error = Call::from_json(
+            r#"{"id":"c","direction":"incoming","status":"missed","uuid":1,"Status":"x","flows":[]}"#,
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("`Status` is not a call key; did you mean `status`?"),
             "{error}"
         );
     }
