@@ -28,7 +28,13 @@ struct Stamp {
 /// a `started_at` goes through this, so the fixed part is read from one
 /// bounds-checked array.
 fn read_stamp(text: &str) -> Option<Stamp> {
-    let bytes = text.trim().as_bytes();
+    let bytes = text.as_bytes();
+    // `trim` decodes characters at both ends; a timestamp starts with a
+    // digit and ends with a letter or a digit, so it is rarely needed.
+    let bytes = match bytes {
+        [first, .., last] if first.is_ascii_digit() && last.is_ascii_alphanumeric() => bytes,
+        _ => text.trim().as_bytes(),
+    };
     let digits = |from: usize, count: usize| -> Option<i64> {
         let slice = bytes.get(from..from + count)?;
         slice.iter().try_fold(0i64, |acc, &b| {
