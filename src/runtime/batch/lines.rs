@@ -1,0 +1,279 @@
+//! Reading a batch: lines in large blocks from one reused buffer, each
+//! bounded, borrowed in place, and read as a native call or a CloudTalk
+//! record, or as the error line that takes its place.
+
+use super::*;
+
+#[allow(clippy::large_enum_variant)]
+pub enum Line<'a> {
+    Call(Call<'a>),
+    /// A CloudTalk record, with where each field came from.
+    Record(CallRecord<'a>),
+    Unreadable(String),
+}
+
+impl<'a> Line<'a> {
+    /// The call the line holds, if it holds one.
+    pub fn call(&self) -> Option<&Call<'a>> {
+        match self {
+            Line::Call(call) => Some(call),
+            Line::Record(record) => Some(&record.call),
+            Line::Unreadable(_) => None,
+        }
+    }
+}
+
+/// Reads a batch line in the given input format, as [`for_each_line`]
+/// hands it over; `context` supplies what CloudTalk records lack (agent
+/// e-mails, voicemail addresses, contact owners).
+// Inlined for the same reason as `read_bounded`.
+#[inline(always)]
+pub fn read_input<'a>(line: Option<&'a [u8]>, input: InputFormat, context: &Context) -> Line<'a> {
+    match input {
+        InputFormat::Native => read_bounded(line),
+        InputFormat::CloudTalk => match line.map(utf8) {
+            None => read_bounded(None),
+            Some(Err(error)) => Line::Unreadable(error),
+            Some(Ok(text)) if text.trim().is_empty() => {
+                Line::Unreadable("empty line, expected a CloudTalk call record".to_string())
+            }
+            Some(Ok(text)) => match cloudtalk::read_line(text, context) {
+                Ok(record) => Line::Record(record),
+                Err(error) => Line::Unreadable(error),
+            },
+        },
+    }
+}
+
+pub(super) fn utf8(bytes: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(bytes)
+        .map_err(|error| format!("line is not valid UTF-8 (byte {})", error.valid_up_to() + 1))
+}
+
+/// Reads a batch line as [`for_each_line`] hands it over: `None` is a line
+/// longer than [`MAX_LINE_BYTES`].
+// Inlined, like `read_line`: a call is a few hundred bytes, and each
+// function boundary it is returned across copied it once more per line.
+#[inline(always)]
+pub fn read_bounded(line: Option<&[u8]>) -> Line<'_> {
+    match line {
+        Some(bytes) => read_line(bytes),
+        None => Line::Unreadable(format!("line is longer than {MAX_LINE_BYTES} bytes")),
+    }
+}
+
+/// Reads JSON Lines, handing `visit` each line's 1-based number and its
+/// bytes without the line break (`None` for a line longer than
+/// [`MAX_LINE_BYTES`], skipped without being held). Returns the number of
+/// lines.
+///
+/// A line that lies whole in the reader's buffer is handed over in place;
+/// only a line cut by the buffer's end is copied, into one reused buffer
+/// (copying every line was a twentieth of a batch).
+pub fn for_each_line<R: BufRead>(
+    mut input: R,
+    mut visit: impl FnMut(u64, Option<&[u8]>) -> io::Result<()>,
+) -> io::Result<u64> {
+    skip_byte_order_mark(&mut input)?;
+    let mut carried = Vec::new();
+    // The start of the carried line, when it is already too long to keep.
+    let mut carried_too_long = false;
+    let mut line_number = 0u64;
+    loop {
+        if !has_more(&mut input)? {
+            break;
+        }
+        // Filled by `has_more`: this hands the buffer over without reading.
+        let available = input.fill_buf()?;
+        let length = available.len();
+        let mut start = 0;
+        while let Some(at) = memchr(&available[start..]) {
+            let end = start + at;
+            line_number += 1;
+            if carried.is_empty() && !carried_too_long {
+                visit(line_number, bounded(&available[start..end], true))?;
+            } else {
+                carry(&mut carried, &mut carried_too_long, &available[start..end]);
+                let line = if carried_too_long {
+                    None
+                } else {
+                    bounded(&carried, true)
+                };
+                visit(line_number, line)?;
+                carried.clear();
+                carried_too_long = false;
+            }
+            start = end + 1;
+        }
+        carry(&mut carried, &mut carried_too_long, &available[start..]);
+        input.consume(length);
+    }
+    if !carried.is_empty() || carried_too_long {
+        line_number += 1;
+        let line = if carried_too_long {
+            None
+        } else {
+            bounded(&carried, false)
+        };
+        visit(line_number, line)?;
+    }
+    Ok(line_number)
+}
+
+/// Appends part of a line cut by the end of the reader's buffer, dropping
+/// it once it is longer than any line kept (one more byte than
+/// [`MAX_LINE_BYTES`], for a `\r` before the line break).
+pub(super) fn carry(carried: &mut Vec<u8>, too_long: &mut bool, part: &[u8]) {
+    if *too_long || part.is_empty() {
+        return;
+    }
+    if carried.len() + part.len() > MAX_LINE_BYTES + 1 {
+        *too_long = true;
+        carried.clear();
+    } else {
+        carried.extend_from_slice(part);
+    }
+}
+
+/// A line without its `\n` (and the `\r` before it, when it ended with a
+/// line break); `None` when it is longer than [`MAX_LINE_BYTES`].
+pub(super) fn bounded(line: &[u8], ended_by_break: bool) -> Option<&[u8]> {
+    let line = match line {
+        [rest @ .., b'\r'] if ended_by_break => rest,
+        _ => line,
+    };
+    (line.len() <= MAX_LINE_BYTES).then_some(line)
+}
+
+/// The UTF-8 byte-order mark, skipped at the start of a batch.
+pub(super) const UTF8_BOM: &[u8] = "\u{feff}".as_bytes();
+
+/// Skips a UTF-8 byte-order mark at the start of `input`: editors on
+/// Windows add one, and it is not part of the first call. Every batch
+/// reader (one thread or many) starts with this.
+pub fn skip_byte_order_mark<R: BufRead>(input: &mut R) -> io::Result<()> {
+    if input.fill_buf()?.starts_with(UTF8_BOM) {
+        input.consume(UTF8_BOM.len());
+    }
+    Ok(())
+}
+
+/// Reads one batch line (without its line break) as a call.
+#[inline(always)]
+pub fn read_line(bytes: &[u8]) -> Line<'_> {
+    let text = match utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => return Line::Unreadable(error),
+    };
+    if text.trim().is_empty() {
+        return Line::Unreadable("empty line, expected a call object".to_string());
+    }
+    if matches!(text.trim(), "{" | "[") {
+        // The first line of pretty-printed JSON, or of a list of calls.
+        return Line::Unreadable(format!(
+            "a line holding only `{}`: a batch holds one whole call per line (JSON Lines); write each call on one line (`jq -c '.[]'` does it for a list)",
+            text.trim()
+        ));
+    }
+    match Call::from_json(text) {
+        Ok(call) => Line::Call(call),
+        Err(error) => Line::Unreadable(friendly_json_error(&error.to_string())),
+    }
+}
+
+/// serde's message for a batch line, in the words of the data: its
+/// position ends as a column (the line is the batch line's, reported
+/// beside it, not serde's `line 1`), and Rust type names become what the
+/// data should be. Only serde's own words are rewritten, never user data.
+pub fn friendly_json_error(message: &str) -> String {
+    let text = crate::runtime::model::call::strip_position(message);
+    let column = message[text.len()..]
+        .rsplit_once(" column ")
+        .map(|(_, column)| column);
+    let mut friendly = text
+        .replace("expected struct Call", "expected a call object")
+        .replace("expected struct FlowStep", "expected a flow step object")
+        .replace("expected struct Contact", "expected a contact object")
+        // serde_json's words for a `\ud800` without its second half.
+        .replace(
+            "lone leading surrogate in hex escape",
+            "a `\\u` escape holds half a character (a lone surrogate), which is not text",
+        )
+        .replace(
+            "unexpected end of hex escape",
+            "a `\\u` escape is cut short or holds half a character (a lone surrogate) without its second half",
+        );
+    if let Some(column) = column {
+        friendly.push_str(&format!(" (column {column})"));
+    }
+    friendly
+}
+
+/// Reads up to and including `\n`, appending to `buffer` and keeping at
+/// most `limit` bytes of the line; the line break (and a `\r` before it) is
+/// dropped. Returns the bytes consumed and whether the line was cut (then
+/// nothing of it is kept).
+pub fn read_bounded_line<R: BufRead>(
+    input: &mut R,
+    buffer: &mut Vec<u8>,
+    limit: usize,
+) -> io::Result<(usize, bool)> {
+    let start = buffer.len();
+    let mut consumed = 0;
+    let mut too_long = false;
+    loop {
+        if !has_more(input)? {
+            break;
+        }
+        // Filled by `has_more`: this hands the buffer over without reading.
+        let available = input.fill_buf()?;
+        let (chunk, done) = match memchr(available) {
+            Some(at) => (&available[..=at], true),
+            None => (available, false),
+        };
+        let length = chunk.len();
+        if !too_long {
+            if buffer.len() - start + length > limit + 2 {
+                too_long = true;
+                buffer.truncate(start);
+            } else {
+                buffer.extend_from_slice(chunk);
+            }
+        }
+        input.consume(length);
+        consumed += length;
+        if done {
+            break;
+        }
+    }
+    if buffer.len() > start && buffer.last() == Some(&b'\n') {
+        buffer.pop();
+        if buffer.len() > start && buffer.last() == Some(&b'\r') {
+            buffer.pop();
+        }
+    }
+    if buffer.len() - start > limit {
+        too_long = true;
+        buffer.truncate(start);
+    }
+    Ok((consumed, too_long))
+}
+
+/// Whether the reader has bytes left: fills its buffer when used up,
+/// reading again when a signal interrupts the read. (It cannot hand the
+/// bytes back itself: a borrow returned from a retry loop does not compile.)
+pub(super) fn has_more<R: BufRead>(input: &mut R) -> io::Result<bool> {
+    loop {
+        match input.fill_buf() {
+            Ok(available) => return Ok(!available.is_empty()),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+pub(super) fn memchr(bytes: &[u8]) -> Option<usize> {
+    // The memchr crate scans many bytes at a time; a byte loop was a tenth
+    // of the time of a whole batch.
+    memchr::memchr(b'\n', bytes)
+}

@@ -1,0 +1,153 @@
+use super::*;
+
+#[test]
+fn bounded_lines_drop_line_breaks_and_cut_long_lines() {
+    let mut input = io::Cursor::new(b"ab\r\ncdefgh\nij".to_vec());
+    let mut buffer = Vec::new();
+    assert_eq!(
+        read_bounded_line(&mut input, &mut buffer, 4).unwrap(),
+        (4, false)
+    );
+    assert_eq!(buffer, b"ab");
+    buffer.clear();
+    assert_eq!(
+        read_bounded_line(&mut input, &mut buffer, 4).unwrap(),
+        (7, true)
+    );
+    buffer.clear();
+    assert_eq!(
+        read_bounded_line(&mut input, &mut buffer, 4).unwrap(),
+        (2, false)
+    );
+    assert_eq!(buffer, b"ij");
+    buffer.clear();
+    assert_eq!(
+        read_bounded_line(&mut input, &mut buffer, 4).unwrap(),
+        (0, false)
+    );
+}
+
+/// What `for_each_line` must hand over, written the obvious way.
+fn split_lines(input: &[u8]) -> Vec<Option<Vec<u8>>> {
+    let mut parts: Vec<&[u8]> = input.split(|&byte| byte == b'\n').collect();
+    let last = parts.pop().unwrap_or_default();
+    let mut lines: Vec<&[u8]> = parts
+        .into_iter()
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .collect();
+    if !last.is_empty() {
+        lines.push(last);
+    }
+    lines
+        .into_iter()
+        .map(|line| (line.len() <= MAX_LINE_BYTES).then(|| line.to_vec()))
+        .collect()
+}
+
+#[test]
+fn lines_are_the_same_wherever_the_reader_buffer_cuts_them() {
+    let mut input = b"{\"a\":1}\r\n\n\r\nplain\nx\r\r\n".to_vec();
+    input.extend(vec![b'y'; MAX_LINE_BYTES + 1]);
+    input.extend(b"\r\n");
+    input.extend(vec![b'z'; MAX_LINE_BYTES]);
+    input.extend(b"\r\n");
+    input.extend(vec![b'w'; MAX_LINE_BYTES + 1]);
+    input.extend(b"\nlast line\r");
+    let expected = split_lines(&input);
+    assert_eq!(expected.iter().filter(|line| line.is_none()).count(), 2);
+    for capacity in [1, 2, 3, 5, 8, 13, 4096, 256 * 1024, 4 * MAX_LINE_BYTES] {
+        let reader = io::BufReader::with_capacity(capacity, &input[..]);
+        let mut seen = Vec::new();
+        let count = for_each_line(reader, |number, line| {
+            assert_eq!(number, seen.len() as u64 + 1);
+            seen.push(line.map(<[u8]>::to_vec));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(count, expected.len() as u64, "capacity {capacity}");
+        assert!(seen == expected, "capacity {capacity}");
+    }
+}
+
+#[test]
+fn json_lines_are_the_bytes_serde_writes() {
+    let context = crate::runtime::model::Context::from_yaml(
+        "integration: hubspot\nusers:\n  - {id: hs-1, email: a@x.com}\n  - {id: \"q\\\"1\"}\n",
+    )
+    .unwrap();
+    let plan = crate::compile_text(
+        "t.rules",
+        "ruleset t\nstep call_agent unless direction == incoming\nstep favorite_agent\nfallback integration\n",
+    )
+    .plan
+    .unwrap();
+    let evaluator = Evaluator::new(&plan, &context);
+    let lines = [
+        r#"{"id":"c-1","direction":"outgoing","status":"answered","agent":"A@x.com"}"#,
+        r#"{"id":"c\"2\\\u0001é","direction":"incoming","status":"missed","contact":{"favorite_agent":"nobody\t@x.com"}}"#,
+        r#"{"id":17,"direction":"incoming","status":"voicemail"}"#,
+    ];
+    for line in lines {
+        let Line::Call(call) = read_line(line.as_bytes()) else {
+            panic!("{line}")
+        };
+        let facts = [Fact {
+            field: "status",
+            value: Some("voicemail \"x\"".to_string()),
+            from: "`Cdr.is_voicemail`".to_string(),
+        }];
+        for (explain, facts) in [(false, &[][..]), (true, &[][..]), (true, &facts[..])] {
+            let (decision, trace) = evaluator.explain(&call);
+            let explained = explain.then_some(Explained {
+                facts,
+                trace: &trace,
+            });
+            let mut ours = Vec::new();
+            let mut scratch = String::new();
+            write_assignment(
+                &evaluator,
+                &mut ours,
+                &call,
+                &decision,
+                explained,
+                OutputFormat::Json,
+                &mut scratch,
+            )
+            .unwrap();
+            let mut serde = serde_json::to_vec(&crate::runtime::model::Assignment {
+                call: &call.id,
+                assignee: decision
+                    .assignee
+                    .map(crate::runtime::model::assignment::Assignee::from),
+                step: decision.step.name(),
+                user: decision.step.user(),
+                facts: explained
+                    .map(|explained| explained.facts)
+                    .filter(|facts| !facts.is_empty()),
+                trace: explained.map(|explained| explained.trace),
+            })
+            .unwrap();
+            serde.push(b'\n');
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(serde).unwrap()
+            );
+        }
+    }
+}
+
+#[test]
+fn json_errors_name_data_not_rust_types() {
+    let Line::Unreadable(error) = read_line(b"[1,2]") else {
+        panic!()
+    };
+    assert_eq!(error, "expected a call object `{…}`, found a list");
+    let Line::Unreadable(error) = read_line(br#"{"id":"x","direction":"in","status":"missed"}"#)
+    else {
+        panic!()
+    };
+    assert!(
+        error == "direction: unknown value `in`, expected `incoming`, `outgoing` or `internal` (column 26)",
+        "{error}"
+    );
+}
