@@ -1,53 +1,12 @@
-//! A call as the telephony system exports it.
-//!
-//! Strings borrow from the input line where JSON allows it (no escapes), so
-//! reading a call allocates little. Only the *last* flow step is kept: it is
-//! the only one any step or condition looks at, and keeping one step instead
-//! of a list keeps memory flat however long a call flow is.
+//! Reading a call: by hand rather than derived, so that ids may be numbers,
+//! unknown keys are counted (and CloudTalk-shaped or misspelt ones refused
+//! with a did-you-mean), and every error names its field.
 
-use std::borrow::Cow;
-use std::fmt;
-
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::Deserialize;
-
-words! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum Direction {
-        Incoming = "incoming",
-        Outgoing = "outgoing",
-        /// Between two telephony users of the same company (CloudTalk's
-        /// `internal` calls).
-        Internal = "internal",
-    }
-}
-
-impl Direction {
-    /// This direction's bit in a [`crate::semantics::plan::Condition::Direction`] set.
-    pub fn bit(self) -> u8 {
-        1 << self as u8
-    }
-}
-
-words! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum Status {
-        Answered = "answered",
-        Missed = "missed",
-        Voicemail = "voicemail",
-    }
-}
-
-impl Status {
-    /// This status's bit in a [`crate::semantics::plan::Condition::Status`] set.
-    pub fn bit(self) -> u8 {
-        1 << self as u8
-    }
-}
+use super::*;
 
 /// Reads a closed set of words, saying which words when it meets anything
 /// else (serde's derived enums say little when given a number).
-struct WordVisitor<T: 'static> {
+pub(super) struct WordVisitor<T: 'static> {
     all: &'static [T],
     name: fn(T) -> &'static str,
 }
@@ -80,7 +39,7 @@ impl<'de, T: Copy> Visitor<'de> for WordVisitor<T> {
 }
 
 /// `expecting` as a value, for messages.
-struct ExpectingWords<'v, T: 'static>(&'v WordVisitor<T>);
+pub(super) struct ExpectingWords<'v, T: 'static>(&'v WordVisitor<T>);
 
 impl<T: Copy> fmt::Display for ExpectingWords<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -105,201 +64,10 @@ impl<'de> Deserialize<'de> for Status {
         })
     }
 }
-
-/// One exported call.
-// Read by hand (`impl Deserialize` below), so that unknown keys are
-// counted and near-misses refused; the schema attributes say what the
-// reader accepts.
-#[derive(Debug, Clone)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct Call<'a> {
-    /// The call's id in the telephony system.
-    #[cfg_attr(
-        feature = "schema",
-        schemars(with = "crate::runtime::model::schema::TextOrNumber")
-    )]
-    pub id: Cow<'a, str>,
-    pub direction: Direction,
-    pub status: Status,
-    /// The e-mail of the telephony user (agent) who had the call.
-    #[cfg_attr(
-        feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
-    )]
-    pub agent: Option<Cow<'a, str>>,
-    /// When the call started, RFC 3339 (`2026-11-23T10:00:00Z`).
-    #[cfg_attr(
-        feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
-    )]
-    pub started_at: Option<Cow<'a, str>>,
-    /// Talking time in seconds.
-    pub duration_s: Option<i64>,
-    /// The other party's number, E.164 (`+442071234567`).
-    #[cfg_attr(
-        feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
-    )]
-    pub number: Option<Cow<'a, str>>,
-    #[cfg_attr(
-        feature = "schema",
-        schemars(with = "Option<Vec<crate::runtime::model::schema::TextOrNumber>>")
-    )]
-    pub tags: Vec<Cow<'a, str>>,
-    /// The last reached step of the call flow (`flow` in the input).
-    #[cfg_attr(
-        feature = "schema",
-        schemars(
-            rename = "flow",
-            with = "Option<Vec<FlowStep<'a>>>",
-            description = "The reached call-flow steps, in order; the rules look at the last one."
-        )
-    )]
-    pub last_step: Option<FlowStep<'a>>,
-    pub contact: Option<Contact<'a>>,
-    /// Top-level keys callassign does not read, in input order, for the
-    /// batch summary (exporters add their own; none are silently dropped).
-    #[cfg_attr(feature = "schema", schemars(skip))]
-    pub unknown_keys: UnknownKeys<'a>,
-}
-
-/// The keys of a call that callassign does not read. The first few are
-/// kept inline: exporters add a key or two to every call (a recording
-/// link, a uuid), and a batch must not allocate per call for them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UnknownKeys<'a> {
-    inline: [Cow<'a, str>; UnknownKeys::INLINE],
-    len: usize,
-    /// Keys past the inline ones; empty (and unallocated) for most calls.
-    more: Vec<Cow<'a, str>>,
-}
-
-impl<'a> UnknownKeys<'a> {
-    const INLINE: usize = 4;
-
-    pub fn push(&mut self, key: Cow<'a, str>) {
-        if self.len < Self::INLINE {
-            self.inline[self.len] = key;
-            self.len += 1;
-        } else {
-            self.more.push(key);
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    pub fn len(&self) -> usize {
-        self.len + self.more.len()
-    }
-
-    /// The keys, in input order.
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.inline[..self.len]
-            .iter()
-            .chain(&self.more)
-            .map(|key| key.as_ref())
-    }
-
-    fn into_owned(self) -> UnknownKeys<'static> {
-        let own = |key: Cow<'a, str>| Cow::Owned(key.into_owned());
-        UnknownKeys {
-            inline: self.inline.map(own),
-            len: self.len,
-            more: self.more.into_iter().map(own).collect(),
-        }
-    }
-}
-
-/// The top-level keys of a call, as the input spells them.
-pub const CALL_KEYS: [&str; 10] = [
-    "id",
-    "direction",
-    "status",
-    "agent",
-    "started_at",
-    "duration_s",
-    "number",
-    "tags",
-    "flow",
-    "contact",
-];
-
-/// Whether a key is one that only CloudTalk's API records have: a native
-/// read of such a record says to read it as one. A `match`, like
-/// [`known_key`]: every unknown key of a batch goes through it.
-fn is_cloudtalk_key(key: &str) -> bool {
-    matches!(key, "Cdr" | "cdr_id" | "call_steps" | "responseData")
-}
-
-/// Where one field of a call came from, when the call was read from a
-/// telephony system's own record (CloudTalk): `--explain` shows these.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Fact {
-    /// The call field, as rule files name it (`status`, `last_step.email`).
-    pub field: &'static str,
-    /// The value it got; absent when the source gave none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Where it came from (`` `Cdr.is_voicemail` ``, the agents list, …).
-    pub from: String,
-}
-
-/// A reached call-flow step. `type` is open: unknown types are kept and
-/// never carry an assignee.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct FlowStep<'a> {
-    #[serde(borrow, rename = "type", deserialize_with = "step_type")]
-    #[cfg_attr(
-        feature = "schema",
-        schemars(with = "crate::runtime::model::schema::TextOrNumber")
-    )]
-    pub kind: Cow<'a, str>,
-    #[serde(borrow, default, deserialize_with = "agent")]
-    #[cfg_attr(
-        feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
-    )]
-    pub agent: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "email")]
-    #[cfg_attr(
-        feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
-    )]
-    pub email: Option<Cow<'a, str>>,
-}
-
-/// The contact the call was with, as the integrated app knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct Contact<'a> {
-    #[serde(borrow, default, deserialize_with = "contact_id")]
-    #[cfg_attr(
-        feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
-    )]
-    pub id: Option<Cow<'a, str>>,
-    /// An integration user **id**, not an e-mail.
-    #[serde(borrow, default, deserialize_with = "owner")]
-    #[cfg_attr(
-        feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
-    )]
-    pub owner: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "favorite_agent")]
-    #[cfg_attr(
-        feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
-    )]
-    pub favorite_agent: Option<Cow<'a, str>>,
-}
-
 /// The position of a key in [`CALL_KEYS`]. A `match`, which compiles to
 /// a length test and a compare, as serde's derived code does: every call
 /// of a batch reads these keys.
-fn known_key(key: &str) -> Option<usize> {
+pub(super) fn known_key(key: &str) -> Option<usize> {
     Some(match key {
         "id" => 0,
         "direction" => 1,
@@ -316,7 +84,7 @@ fn known_key(key: &str) -> Option<usize> {
 }
 
 /// A top-level key of a call.
-enum Key<'de> {
+pub(super) enum Key<'de> {
     Known(usize),
     Unknown(Cow<'de, str>),
 }
@@ -353,22 +121,26 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 /// Wrappers that read one field's value the way the call reads it.
 #[derive(Deserialize)]
-struct TextValue<'a>(#[serde(borrow, deserialize_with = "text")] Cow<'a, str>);
+pub(super) struct TextValue<'a>(#[serde(borrow, deserialize_with = "text")] Cow<'a, str>);
 #[derive(Deserialize)]
-struct OptionalTextValue<'a>(
+pub(super) struct OptionalTextValue<'a>(
     #[serde(borrow, deserialize_with = "optional_text")] Option<Cow<'a, str>>,
 );
 #[derive(Deserialize)]
-struct TagsValue<'a>(#[serde(borrow, deserialize_with = "tags")] Vec<Cow<'a, str>>);
+pub(super) struct TagsValue<'a>(#[serde(borrow, deserialize_with = "tags")] Vec<Cow<'a, str>>);
 #[derive(Deserialize)]
-struct FlowValue<'a>(#[serde(borrow, deserialize_with = "last_flow_step")] Option<FlowStep<'a>>);
+pub(super) struct FlowValue<'a>(
+    #[serde(borrow, deserialize_with = "last_flow_step")] Option<FlowStep<'a>>,
+);
 #[derive(Deserialize)]
-struct ContactValue<'a>(#[serde(borrow, deserialize_with = "contact")] Option<Contact<'a>>);
+pub(super) struct ContactValue<'a>(
+    #[serde(borrow, deserialize_with = "contact")] Option<Contact<'a>>,
+);
 
 /// serde's errors do not say which field they are about; a batch error
 /// line must. A field read with its name in front of its errors: nested
 /// fields read `contact.owner: …`.
-fn named<'de, D: Deserializer<'de>, T>(
+pub(super) fn named<'de, D: Deserializer<'de>, T>(
     field: &'static str,
     read: impl FnOnce(D) -> Result<T, D::Error>,
     deserializer: D,
@@ -377,7 +149,7 @@ fn named<'de, D: Deserializer<'de>, T>(
 }
 
 /// `error` with the field's name in front.
-fn named_error<E: de::Error>(field: &str, error: E) -> E {
+pub(super) fn named_error<E: de::Error>(field: &str, error: E) -> E {
     if std::any::type_name::<E>().starts_with("serde_yaml::") {
         // serde_yaml puts the field's path in front of its errors itself.
         return error;
@@ -419,7 +191,7 @@ pub fn strip_position(message: &str) -> &str {
 /// `deserialize_with` takes a function path, not a closure).
 macro_rules! named_fields {
     ($($name:ident: $field:literal => $read:expr, $value:ty;)*) => {$(
-        fn $name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<$value, D::Error> {
+        pub(super) fn $name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<$value, D::Error> {
             named($field, $read, deserializer)
         }
     )*};
@@ -435,7 +207,7 @@ named_fields! {
 }
 
 /// A whole number of seconds. serde would say "expected i64".
-struct WholeSeconds(i64);
+pub(super) struct WholeSeconds(i64);
 
 impl<'de> Deserialize<'de> for WholeSeconds {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -482,7 +254,7 @@ impl<'de> Deserialize<'de> for WholeSeconds {
 /// once, as it is read ([`SuspiciousKeys::note`]); walking the kept keys
 /// again after the object cost more than the looking.
 #[derive(Default)]
-struct SuspiciousKeys {
+pub(super) struct SuspiciousKeys {
     /// The first key only CloudTalk records have.
     cloudtalk: Option<String>,
     /// The first near miss of a call key, with that call key.
@@ -523,7 +295,7 @@ thread_local! {
 }
 
 /// The known key an unknown one is a slip away from, if any.
-fn near_miss(key: &str) -> Option<&'static str> {
+pub(super) fn near_miss(key: &str) -> Option<&'static str> {
     const REMEMBERED: usize = 64;
     let remembered = NOT_NEAR_MISSES.with(|keys| keys.borrow().iter().any(|own| **own == *key));
     if remembered {
@@ -671,88 +443,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Call<'a> {
     }
 }
 
-impl<'a> Call<'a> {
-    /// Reads one call from JSON.
-    ///
-    /// ```
-    /// let call = callassign::runtime::model::Call::from_json(r#"{"id":"c-1","direction":"incoming","status":"missed"}"#).unwrap();
-    /// assert_eq!(call.id, "c-1");
-    /// assert!(call.last_step.is_none());
-    /// ```
-    pub fn from_json(json: &'a str) -> Result<Call<'a>, serde_json::Error> {
-        // serde also reads a struct from a positional array; a call is
-        // only ever an object.
-        let trimmed = json.trim();
-        let found = match trimmed.as_bytes().first() {
-            Some(b'[') => Some("a list"),
-            Some(b'"') => Some("a string"),
-            Some(b'-' | b'0'..=b'9') => Some("a number"),
-            _ if trimmed == "true" || trimmed == "false" => Some("a boolean"),
-            _ if trimmed == "null" => Some("null"),
-            _ => None,
-        };
-        if let Some(found) = found {
-            return Err(<serde_json::Error as de::Error>::custom(format!(
-                "expected a call object `{{…}}`, found {found}"
-            )));
-        }
-        serde_json::from_str(json)
-    }
-
-    /// Reads one call from YAML (or JSON, which is YAML too).
-    pub fn from_yaml(yaml: &str) -> Result<Call<'static>, serde_yaml::Error> {
-        let call: Call<'_> = crate::files::yaml::from_str(yaml)?;
-        Ok(call.into_owned())
-    }
-
-    /// A call with only a direction and a status, every other field absent.
-    pub fn bare(direction: Direction, status: Status) -> Call<'static> {
-        Call {
-            id: Cow::Borrowed(""),
-            direction,
-            status,
-            agent: None,
-            started_at: None,
-            duration_s: None,
-            number: None,
-            tags: Vec::new(),
-            last_step: None,
-            contact: None,
-            unknown_keys: UnknownKeys::default(),
-        }
-    }
-
-    /// A copy that borrows nothing.
-    pub fn into_owned(self) -> Call<'static> {
-        fn own(text: Cow<'_, str>) -> Cow<'static, str> {
-            Cow::Owned(text.into_owned())
-        }
-        Call {
-            id: own(self.id),
-            direction: self.direction,
-            status: self.status,
-            agent: self.agent.map(own),
-            started_at: self.started_at.map(own),
-            duration_s: self.duration_s,
-            number: self.number.map(own),
-            tags: self.tags.into_iter().map(own).collect(),
-            last_step: self.last_step.map(|step| FlowStep {
-                kind: own(step.kind),
-                agent: step.agent.map(own),
-                email: step.email.map(own),
-            }),
-            contact: self.contact.map(|contact| Contact {
-                id: contact.id.map(own),
-                owner: contact.owner.map(own),
-                favorite_agent: contact.favorite_agent.map(own),
-            }),
-            unknown_keys: self.unknown_keys.into_owned(),
-        }
-    }
-}
-
 /// Text that may also arrive as a number (ids often do).
-struct TextVisitor;
+pub(super) struct TextVisitor;
 
 impl<'de> Visitor<'de> for TextVisitor {
     type Value = Cow<'de, str>;
@@ -782,11 +474,11 @@ impl<'de> Visitor<'de> for TextVisitor {
     }
 }
 
-fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Cow<'de, str>, D::Error> {
+pub(super) fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Cow<'de, str>, D::Error> {
     deserializer.deserialize_any(TextVisitor)
 }
 
-struct OptionalTextVisitor;
+pub(super) struct OptionalTextVisitor;
 
 impl<'de> Visitor<'de> for OptionalTextVisitor {
     type Value = Option<Cow<'de, str>>;
@@ -808,13 +500,15 @@ impl<'de> Visitor<'de> for OptionalTextVisitor {
     }
 }
 
-fn optional_text<'de, D: Deserializer<'de>>(
+pub(super) fn optional_text<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Cow<'de, str>>, D::Error> {
     deserializer.deserialize_option(OptionalTextVisitor)
 }
 
-fn tags<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Cow<'de, str>>, D::Error> {
+pub(super) fn tags<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Cow<'de, str>>, D::Error> {
     #[derive(Deserialize)]
     struct Tag<'a>(#[serde(borrow, deserialize_with = "text")] Cow<'a, str>);
     let tags: Option<Vec<Tag<'de>>> = Option::deserialize(deserializer)?;
@@ -826,7 +520,7 @@ fn tags<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Cow<'de, str>>
 }
 
 /// Reads the `flow` array keeping only its last element.
-fn last_flow_step<'de, D: Deserializer<'de>>(
+pub(super) fn last_flow_step<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<FlowStep<'de>>, D::Error> {
     struct LastStep;
@@ -868,7 +562,7 @@ fn last_flow_step<'de, D: Deserializer<'de>>(
 /// A struct read only from an object. serde's derived structs also accept
 /// a positional array (`["42", "hs-7"]` as a contact), which no export
 /// means; this refuses it.
-struct ObjectOnly<T>(T);
+pub(super) struct ObjectOnly<T>(T);
 
 impl<'de, T: Deserialize<'de> + Named> Deserialize<'de> for ObjectOnly<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -905,161 +599,8 @@ impl Named for Contact<'_> {
     const NAME: &'static str = "a contact object";
 }
 
-fn contact<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Contact<'de>>, D::Error> {
+pub(super) fn contact<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Contact<'de>>, D::Error> {
     Ok(Option::<ObjectOnly<Contact<'de>>>::deserialize(deserializer)?.map(|object| object.0))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_design_example() {
-        let json = r#"{
-          "id": "c-1001", "direction": "incoming", "status": "missed", "agent": "alice@acme.com",
-          "started_at": "2026-11-23T10:00:00Z", "duration_s": 0, "number": "+442071234567", "tags": ["vip"],
-          "flow": [
-            {"type": "welcome_message"}, {"type": "ivr", "choice": "2"},
-            {"type": "call_to_group", "group": "Support", "agent": null},
-            {"type": "call_to_agent", "agent": "bob@acme.com"},
-            {"type": "voicemail", "email": "support@acme.com"}
-          ],
-          "contact": {"id": "42", "owner": "hs-7", "favorite_agent": "dave@acme.com"}
-        }"#;
-        let call = Call::from_json(json).unwrap();
-        assert_eq!(call.status, Status::Missed);
-        let last = call.last_step.unwrap();
-        assert_eq!(last.kind, "voicemail");
-        assert_eq!(last.email.as_deref(), Some("support@acme.com"));
-        assert_eq!(call.tags, ["vip"]);
-        assert_eq!(call.contact.unwrap().owner.as_deref(), Some("hs-7"));
-    }
-
-    #[test]
-    fn absent_null_and_unknown_fields_are_accepted() {
-        let json = r#"{"id": 17, "direction": "outgoing", "status": "answered", "agent": null,
-                       "flow": null, "tags": null, "contact": {"owner": 123}, "recording": {"url": "x"}}"#;
-        let call = Call::from_json(json).unwrap();
-        assert_eq!(call.id, "17");
-        assert!(call.agent.is_none() && call.last_step.is_none() && call.tags.is_empty());
-        assert_eq!(call.contact.unwrap().owner.as_deref(), Some("123"));
-    }
-
-    #[test]
-    fn strings_without_escapes_are_borrowed() {
-        let call = Call::from_json(
-            r#"{"id":"c-1","direction":"incoming","status":"missed","agent":"a@b.c"}"#,
-        )
-        .unwrap();
-        assert!(matches!(call.id, Cow::Borrowed(_)));
-        assert!(matches!(call.agent, Some(Cow::Borrowed(_))));
-    }
-
-    #[test]
-    fn nested_objects_are_not_read_from_arrays() {
-        let contact = Call::from_json(
-            r#"{"id":"c","direction":"incoming","status":"missed","contact":["42","hs-7"]}"#,
-        )
-        .unwrap_err();
-        assert_eq!(
-            contact.to_string(),
-            "contact: invalid type: sequence, expected a contact object at line 1 column 61"
-        );
-        let step = Call::from_json(
-            r#"{"id":"c","direction":"incoming","status":"missed","flow":[["voicemail"]]}"#,
-        )
-        .unwrap_err();
-        assert!(
-            step.to_string()
-                .starts_with("flow: invalid type: sequence, expected a flow step object"),
-            "{step}"
-        );
-    }
-
-    #[test]
-    fn known_keys_are_found_where_call_keys_lists_them() {
-        for (index, key) in CALL_KEYS.iter().enumerate() {
-            assert_eq!(known_key(key), Some(index), "{key}");
-        }
-        assert_eq!(known_key("Status"), None);
-    }
-
-    #[test]
-    fn unknown_keys_are_kept_in_order_and_near_misses_refused() {
-        let call = Call::from_json(
-            r#"{"id":"c","direction":"internal","status":"missed","uuid":"u","recording":{"a":[1]}}"#,
-        )
-        .unwrap();
-        assert_eq!(call.direction, Direction::Internal);
-        assert_eq!(
-            call.unknown_keys.iter().collect::<Vec<_>>(),
-            ["uuid", "recording"]
-        );
-        let many = Call::from_json(
-            r#"{"id":"c","direction":"internal","status":"missed","a":1,"b":2,"c":3,"e":4,"f":5,"g":6}"#,
-        )
-        .unwrap();
-        assert_eq!(many.unknown_keys.len(), 6);
-        assert_eq!(
-            many.into_owned().unknown_keys.iter().collect::<Vec<_>>(),
-            ["a", "b", "c", "e", "f", "g"]
-        );
-        let error =
-            Call::from_json(r#"{"id":"c","direction":"incoming","status":"missed","duration":3}"#)
-                .unwrap_err();
-        assert!(error
-            .to_string()
-            .starts_with("`duration` is not a call key; did you mean `duration_s`?"));
-        let error =
-            Call::from_json(r#"{"id":"c","id":"d","direction":"incoming","status":"missed"}"#)
-                .unwrap_err();
-        assert!(
-            error.to_string().starts_with("duplicate field `id`"),
-            "{error}"
-        );
-        let error = Call::from_json(r#"{"id":"c","status":"missed"}"#).unwrap_err();
-        assert!(
-            error.to_string().starts_with("missing field `direction`"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn a_cloudtalk_key_is_named_before_near_misses_and_the_first_near_miss_is_named() {
-        let error = Call::from_json(
-            r#"{"id":"c","direction":"incoming","status":"missed","flows":[],"cdr_id":1,"Cdr":{}}"#,
-        )
-        .unwrap_err();
-        assert!(
-            error.to_string().starts_with(
-                "this is a CloudTalk record (it has `cdr_id`), not a call; read it with `--input cloudtalk`"
-            ),
-            "{error}"
-        );
-        let error = Call::from_json(
-            r#"{"id":"c","direction":"incoming","status":"missed","uuid":1,"Status":"x","flows":[]}"#,
-        )
-        .unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .starts_with("`Status` is not a call key; did you mean `status`?"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn near_misses_are_found_the_same_the_second_time() {
-        for _ in 0..2 {
-            assert_eq!(near_miss("recording"), None);
-            assert_eq!(near_miss("duration"), Some("duration_s"));
-            assert_eq!(near_miss("Status"), Some("status"));
-        }
-    }
-
-    #[test]
-    fn yaml_calls_are_read_too() {
-        let call = Call::from_yaml("id: c-9\ndirection: incoming\nstatus: voicemail\nflow:\n  - type: voicemail\n    email: x@y.z\n").unwrap();
-        assert_eq!(call.last_step.unwrap().email.as_deref(), Some("x@y.z"));
-    }
 }

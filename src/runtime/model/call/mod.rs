@@ -1,0 +1,324 @@
+//! A call as the telephony system exports it.
+//!
+//! Strings borrow from the input line where JSON allows it (no escapes), so
+//! reading a call allocates little. Only the *last* flow step is kept: it is
+//! the only one any step or condition looks at, and keeping one step instead
+//! of a list keeps memory flat however long a call flow is.
+
+mod read;
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+
+pub use read::strip_position;
+use read::*;
+
+words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Direction {
+        Incoming = "incoming",
+        Outgoing = "outgoing",
+        /// Between two telephony users of the same company (CloudTalk's
+        /// `internal` calls).
+        Internal = "internal",
+    }
+}
+
+impl Direction {
+    /// This direction's bit in a [`crate::semantics::plan::Condition::Direction`] set.
+    pub fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Status {
+        Answered = "answered",
+        Missed = "missed",
+        Voicemail = "voicemail",
+    }
+}
+
+impl Status {
+    /// This status's bit in a [`crate::semantics::plan::Condition::Status`] set.
+    pub fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// One exported call.
+// Read by hand (`impl Deserialize` below), so that unknown keys are
+// counted and near-misses refused; the schema attributes say what the
+// reader accepts.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Call<'a> {
+    /// The call's id in the telephony system.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "crate::runtime::model::schema::TextOrNumber")
+    )]
+    pub id: Cow<'a, str>,
+    pub direction: Direction,
+    pub status: Status,
+    /// The e-mail of the telephony user (agent) who had the call.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
+    pub agent: Option<Cow<'a, str>>,
+    /// When the call started, RFC 3339 (`2026-11-23T10:00:00Z`).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
+    pub started_at: Option<Cow<'a, str>>,
+    /// Talking time in seconds.
+    pub duration_s: Option<i64>,
+    /// The other party's number, E.164 (`+442071234567`).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
+    pub number: Option<Cow<'a, str>>,
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<Vec<crate::runtime::model::schema::TextOrNumber>>")
+    )]
+    pub tags: Vec<Cow<'a, str>>,
+    /// The last reached step of the call flow (`flow` in the input).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(
+            rename = "flow",
+            with = "Option<Vec<FlowStep<'a>>>",
+            description = "The reached call-flow steps, in order; the rules look at the last one."
+        )
+    )]
+    pub last_step: Option<FlowStep<'a>>,
+    pub contact: Option<Contact<'a>>,
+    /// Top-level keys callassign does not read, in input order, for the
+    /// batch summary (exporters add their own; none are silently dropped).
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub unknown_keys: UnknownKeys<'a>,
+}
+
+/// The keys of a call that callassign does not read. The first few are
+/// kept inline: exporters add a key or two to every call (a recording
+/// link, a uuid), and a batch must not allocate per call for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnknownKeys<'a> {
+    inline: [Cow<'a, str>; UnknownKeys::INLINE],
+    len: usize,
+    /// Keys past the inline ones; empty (and unallocated) for most calls.
+    more: Vec<Cow<'a, str>>,
+}
+
+impl<'a> UnknownKeys<'a> {
+    const INLINE: usize = 4;
+
+    pub fn push(&mut self, key: Cow<'a, str>) {
+        if self.len < Self::INLINE {
+            self.inline[self.len] = key;
+            self.len += 1;
+        } else {
+            self.more.push(key);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn len(&self) -> usize {
+        self.len + self.more.len()
+    }
+
+    /// The keys, in input order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.inline[..self.len]
+            .iter()
+            .chain(&self.more)
+            .map(|key| key.as_ref())
+    }
+
+    fn into_owned(self) -> UnknownKeys<'static> {
+        let own = |key: Cow<'a, str>| Cow::Owned(key.into_owned());
+        UnknownKeys {
+            inline: self.inline.map(own),
+            len: self.len,
+            more: self.more.into_iter().map(own).collect(),
+        }
+    }
+}
+
+/// The top-level keys of a call, as the input spells them.
+pub const CALL_KEYS: [&str; 10] = [
+    "id",
+    "direction",
+    "status",
+    "agent",
+    "started_at",
+    "duration_s",
+    "number",
+    "tags",
+    "flow",
+    "contact",
+];
+
+/// Whether a key is one that only CloudTalk's API records have: a native
+/// read of such a record says to read it as one. A `match`, like
+/// [`known_key`]: every unknown key of a batch goes through it.
+fn is_cloudtalk_key(key: &str) -> bool {
+    matches!(key, "Cdr" | "cdr_id" | "call_steps" | "responseData")
+}
+
+/// Where one field of a call came from, when the call was read from a
+/// telephony system's own record (CloudTalk): `--explain` shows these.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Fact {
+    /// The call field, as rule files name it (`status`, `last_step.email`).
+    pub field: &'static str,
+    /// The value it got; absent when the source gave none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Where it came from (`` `Cdr.is_voicemail` ``, the agents list, …).
+    pub from: String,
+}
+
+/// A reached call-flow step. `type` is open: unknown types are kept and
+/// never carry an assignee.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct FlowStep<'a> {
+    #[serde(borrow, rename = "type", deserialize_with = "step_type")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "crate::runtime::model::schema::TextOrNumber")
+    )]
+    pub kind: Cow<'a, str>,
+    #[serde(borrow, default, deserialize_with = "agent")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
+    pub agent: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "email")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
+    pub email: Option<Cow<'a, str>>,
+}
+
+/// The contact the call was with, as the integrated app knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Contact<'a> {
+    #[serde(borrow, default, deserialize_with = "contact_id")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
+    pub id: Option<Cow<'a, str>>,
+    /// An integration user **id**, not an e-mail.
+    #[serde(borrow, default, deserialize_with = "owner")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
+    pub owner: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "favorite_agent")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+    )]
+    pub favorite_agent: Option<Cow<'a, str>>,
+}
+
+impl<'a> Call<'a> {
+    /// Reads one call from JSON.
+    ///
+    /// ```
+    /// let call = callassign::runtime::model::Call::from_json(r#"{"id":"c-1","direction":"incoming","status":"missed"}"#).unwrap();
+    /// assert_eq!(call.id, "c-1");
+    /// assert!(call.last_step.is_none());
+    /// ```
+    pub fn from_json(json: &'a str) -> Result<Call<'a>, serde_json::Error> {
+        // serde also reads a struct from a positional array; a call is
+        // only ever an object.
+        let trimmed = json.trim();
+        let found = match trimmed.as_bytes().first() {
+            Some(b'[') => Some("a list"),
+            Some(b'"') => Some("a string"),
+            Some(b'-' | b'0'..=b'9') => Some("a number"),
+            _ if trimmed == "true" || trimmed == "false" => Some("a boolean"),
+            _ if trimmed == "null" => Some("null"),
+            _ => None,
+        };
+        if let Some(found) = found {
+            return Err(<serde_json::Error as de::Error>::custom(format!(
+                "expected a call object `{{…}}`, found {found}"
+            )));
+        }
+        serde_json::from_str(json)
+    }
+
+    /// Reads one call from YAML (or JSON, which is YAML too).
+    pub fn from_yaml(yaml: &str) -> Result<Call<'static>, serde_yaml::Error> {
+        let call: Call<'_> = crate::files::yaml::from_str(yaml)?;
+        Ok(call.into_owned())
+    }
+
+    /// A call with only a direction and a status, every other field absent.
+    pub fn bare(direction: Direction, status: Status) -> Call<'static> {
+        Call {
+            id: Cow::Borrowed(""),
+            direction,
+            status,
+            agent: None,
+            started_at: None,
+            duration_s: None,
+            number: None,
+            tags: Vec::new(),
+            last_step: None,
+            contact: None,
+            unknown_keys: UnknownKeys::default(),
+        }
+    }
+
+    /// A copy that borrows nothing.
+    pub fn into_owned(self) -> Call<'static> {
+        fn own(text: Cow<'_, str>) -> Cow<'static, str> {
+            Cow::Owned(text.into_owned())
+        }
+        Call {
+            id: own(self.id),
+            direction: self.direction,
+            status: self.status,
+            agent: self.agent.map(own),
+            started_at: self.started_at.map(own),
+            duration_s: self.duration_s,
+            number: self.number.map(own),
+            tags: self.tags.into_iter().map(own).collect(),
+            last_step: self.last_step.map(|step| FlowStep {
+                kind: own(step.kind),
+                agent: step.agent.map(own),
+                email: step.email.map(own),
+            }),
+            contact: self.contact.map(|contact| Contact {
+                id: contact.id.map(own),
+                owner: contact.owner.map(own),
+                favorite_agent: contact.favorite_agent.map(own),
+            }),
+            unknown_keys: self.unknown_keys.into_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,149 @@
+use super::*;
+
+#[test]
+fn reads_the_design_example() {
+    let json = r#"{
+      "id": "c-1001", "direction": "incoming", "status": "missed", "agent": "alice@acme.com",
+      "started_at": "2026-11-23T10:00:00Z", "duration_s": 0, "number": "+442071234567", "tags": ["vip"],
+      "flow": [
+        {"type": "welcome_message"}, {"type": "ivr", "choice": "2"},
+        {"type": "call_to_group", "group": "Support", "agent": null},
+        {"type": "call_to_agent", "agent": "bob@acme.com"},
+        {"type": "voicemail", "email": "support@acme.com"}
+      ],
+      "contact": {"id": "42", "owner": "hs-7", "favorite_agent": "dave@acme.com"}
+    }"#;
+    let call = Call::from_json(json).unwrap();
+    assert_eq!(call.status, Status::Missed);
+    let last = call.last_step.unwrap();
+    assert_eq!(last.kind, "voicemail");
+    assert_eq!(last.email.as_deref(), Some("support@acme.com"));
+    assert_eq!(call.tags, ["vip"]);
+    assert_eq!(call.contact.unwrap().owner.as_deref(), Some("hs-7"));
+}
+
+#[test]
+fn absent_null_and_unknown_fields_are_accepted() {
+    let json = r#"{"id": 17, "direction": "outgoing", "status": "answered", "agent": null,
+                   "flow": null, "tags": null, "contact": {"owner": 123}, "recording": {"url": "x"}}"#;
+    let call = Call::from_json(json).unwrap();
+    assert_eq!(call.id, "17");
+    assert!(call.agent.is_none() && call.last_step.is_none() && call.tags.is_empty());
+    assert_eq!(call.contact.unwrap().owner.as_deref(), Some("123"));
+}
+
+#[test]
+fn strings_without_escapes_are_borrowed() {
+    let call =
+        Call::from_json(r#"{"id":"c-1","direction":"incoming","status":"missed","agent":"a@b.c"}"#)
+            .unwrap();
+    assert!(matches!(call.id, Cow::Borrowed(_)));
+    assert!(matches!(call.agent, Some(Cow::Borrowed(_))));
+}
+
+#[test]
+fn nested_objects_are_not_read_from_arrays() {
+    let contact = Call::from_json(
+        r#"{"id":"c","direction":"incoming","status":"missed","contact":["42","hs-7"]}"#,
+    )
+    .unwrap_err();
+    assert_eq!(
+        contact.to_string(),
+        "contact: invalid type: sequence, expected a contact object at line 1 column 61"
+    );
+    let step = Call::from_json(
+        r#"{"id":"c","direction":"incoming","status":"missed","flow":[["voicemail"]]}"#,
+    )
+    .unwrap_err();
+    assert!(
+        step.to_string()
+            .starts_with("flow: invalid type: sequence, expected a flow step object"),
+        "{step}"
+    );
+}
+
+#[test]
+fn known_keys_are_found_where_call_keys_lists_them() {
+    for (index, key) in CALL_KEYS.iter().enumerate() {
+        assert_eq!(known_key(key), Some(index), "{key}");
+    }
+    assert_eq!(known_key("Status"), None);
+}
+
+#[test]
+fn unknown_keys_are_kept_in_order_and_near_misses_refused() {
+    let call = Call::from_json(
+        r#"{"id":"c","direction":"internal","status":"missed","uuid":"u","recording":{"a":[1]}}"#,
+    )
+    .unwrap();
+    assert_eq!(call.direction, Direction::Internal);
+    assert_eq!(
+        call.unknown_keys.iter().collect::<Vec<_>>(),
+        ["uuid", "recording"]
+    );
+    let many = Call::from_json(
+        r#"{"id":"c","direction":"internal","status":"missed","a":1,"b":2,"c":3,"e":4,"f":5,"g":6}"#,
+    )
+    .unwrap();
+    assert_eq!(many.unknown_keys.len(), 6);
+    assert_eq!(
+        many.into_owned().unknown_keys.iter().collect::<Vec<_>>(),
+        ["a", "b", "c", "e", "f", "g"]
+    );
+    let error =
+        Call::from_json(r#"{"id":"c","direction":"incoming","status":"missed","duration":3}"#)
+            .unwrap_err();
+    assert!(error
+        .to_string()
+        .starts_with("`duration` is not a call key; did you mean `duration_s`?"));
+    let error = Call::from_json(r#"{"id":"c","id":"d","direction":"incoming","status":"missed"}"#)
+        .unwrap_err();
+    assert!(
+        error.to_string().starts_with("duplicate field `id`"),
+        "{error}"
+    );
+    let error = Call::from_json(r#"{"id":"c","status":"missed"}"#).unwrap_err();
+    assert!(
+        error.to_string().starts_with("missing field `direction`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_cloudtalk_key_is_named_before_near_misses_and_the_first_near_miss_is_named() {
+    let error = Call::from_json(
+        r#"{"id":"c","direction":"incoming","status":"missed","flows":[],"cdr_id":1,"Cdr":{}}"#,
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().starts_with(
+            "this is a CloudTalk record (it has `cdr_id`), not a call; read it with `--input cloudtalk`"
+        ),
+        "{error}"
+    );
+    let error = Call::from_json(
+        r#"{"id":"c","direction":"incoming","status":"missed","uuid":1,"Status":"x","flows":[]}"#,
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("`Status` is not a call key; did you mean `status`?"),
+        "{error}"
+    );
+}
+
+#[test]
+fn near_misses_are_found_the_same_the_second_time() {
+    for _ in 0..2 {
+        assert_eq!(near_miss("recording"), None);
+        assert_eq!(near_miss("duration"), Some("duration_s"));
+        assert_eq!(near_miss("Status"), Some("status"));
+    }
+}
+
+#[test]
+fn yaml_calls_are_read_too() {
+    let call = Call::from_yaml("id: c-9\ndirection: incoming\nstatus: voicemail\nflow:\n  - type: voicemail\n    email: x@y.z\n").unwrap();
+    assert_eq!(call.last_step.unwrap().email.as_deref(), Some("x@y.z"));
+}
