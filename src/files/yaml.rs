@@ -8,36 +8,19 @@
 //! so both are refused here, in one linear pass over the text, before the
 //! parser sees it.
 
-use std::fmt;
-
 /// Deepest `[`/`{` nesting accepted. A context or call nests three levels.
 pub const MAX_FLOW_NESTING: usize = 32;
 
 /// Why YAML text was refused before parsing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UnsafeYaml {
     /// An anchor (`&name`) or alias (`*name`) at this 1-based line.
+    #[error("line {line}: YAML anchors and aliases (`{text}`) are not accepted; write the value out in full")]
     AnchorOrAlias { line: usize, text: String },
     /// `[`/`{` nested deeper than [`MAX_FLOW_NESTING`], at this line.
+    #[error("line {line}: lists or maps nest deeper than {MAX_FLOW_NESTING} levels")]
     TooDeep { line: usize },
 }
-
-impl fmt::Display for UnsafeYaml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            UnsafeYaml::AnchorOrAlias { line, text } => write!(
-                f,
-                "line {line}: YAML anchors and aliases (`{text}`) are not accepted; write the value out in full"
-            ),
-            UnsafeYaml::TooDeep { line } => write!(
-                f,
-                "line {line}: lists or maps nest deeper than {MAX_FLOW_NESTING} levels"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for UnsafeYaml {}
 
 /// `serde_yaml::from_str` after [`check`]: the one way callassign reads
 /// YAML. A refusal is a serde_yaml error, so callers report it like any

@@ -137,6 +137,8 @@ impl fmt::Display for Problem {
     }
 }
 
+impl std::error::Error for Problem {}
+
 /// What running a test file gives.
 #[derive(Debug)]
 pub struct FileReport {

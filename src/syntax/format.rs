@@ -32,7 +32,6 @@
 //! assert_eq!(format_text("demo.rules", &formatted).unwrap(), formatted);
 //! ```
 
-use std::fmt;
 use std::sync::Arc;
 
 use crate::diagnostics::finding::Finding;
@@ -47,26 +46,15 @@ pub const MAX_WIDTH: usize = 100;
 const CONTINUATION_INDENT: &str = "    ";
 
 /// Why a file was not formatted.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum FormatError {
     /// The file does not parse; the findings say where.
+    #[error("the file does not parse ({} findings)", .0.len())]
     Unparsable(Vec<Finding>),
     /// The formatted text would not read back as the same rules. A bug in
     /// the formatter; the file is left as it is.
+    #[error("formatting would change the rules; this is a bug in callassign")]
     ChangedMeaning,
-}
-
-impl fmt::Display for FormatError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FormatError::Unparsable(findings) => {
-                write!(f, "the file does not parse ({} findings)", findings.len())
-            }
-            FormatError::ChangedMeaning => {
-                f.write_str("formatting would change the rules; this is a bug in callassign")
-            }
-        }
-    }
 }
 
 /// Formats rule text that is not in a file. `name` is what findings call it.

@@ -86,7 +86,8 @@ pub fn read_line<'a>(text: &'a str, context: &Context) -> Result<CallRecord<'a>,
 }
 
 /// A `.json` file that holds no CloudTalk records at all.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
 pub struct DocumentError {
     /// The line of the file the problem is on.
     pub line: u64,

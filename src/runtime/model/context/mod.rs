@@ -215,7 +215,8 @@ pub fn describe_yaml_error(error: &serde_yaml::Error) -> String {
 
 /// Something wrong with a context: it cannot be read, or matching with it
 /// would be ambiguous or wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}\n  help: {help}")]
 pub struct ContextProblem {
     pub message: String,
     /// How to fix it; empty when the message says it all.
@@ -238,12 +239,6 @@ pub fn looks_like_email(text: &str) -> bool {
     trimmed.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty() && !domain.is_empty() && !domain.contains('@')
     }) && !trimmed.contains(char::is_whitespace)
-}
-
-impl fmt::Display for ContextProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}\n  help: {}", self.message, self.help)
-    }
 }
 
 impl Context {
