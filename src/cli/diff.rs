@@ -11,7 +11,9 @@ use callassign::semantics::compile::compile;
 use callassign::semantics::load::{GitRevision, Loader, RULE_EXTENSION};
 use callassign::semantics::plan::Plan;
 
-use super::shared::{load_context, load_plan, note_unreadable, open_history, print_report};
+use super::shared::{
+    load_context, load_plan, note_unreadable, open_history, print_report, require_some_call,
+};
 use super::{
     print_findings_to_stderr, CliError, CliResult, InputArg, ReportFormat, EXIT_OK, EXIT_PROBLEMS,
 };
@@ -88,6 +90,7 @@ pub fn run(args: Args) -> CliResult {
         noteln!("{calls} assignee (--fail-on-change)");
     }
     note_unreadable(report.unreadable.lines);
+    require_some_call(&calls_path, report.calls, report.unreadable.lines)?;
     // Exit 1 means one thing only, so a CI gate can rely on it: a call
     // changes assignee. Unreadable history lines are listed in the report.
     Ok(ExitCode::from(if moved { EXIT_PROBLEMS } else { EXIT_OK }))

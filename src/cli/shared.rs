@@ -115,6 +115,18 @@ pub fn read_context(path: &Path) -> Result<Context, CliError> {
 
 /// A history of calls: a file, or `-` for stdin.
 pub fn open_history(path: &Path) -> Result<Box<dyn BufRead>, CliError> {
+    // A history is JSON Lines, native or CloudTalk. A `.json` or YAML file
+    // holds one document (a CloudTalk list response, one call): read line
+    // by line it would give nothing but unreadable lines.
+    let extension = path.extension().and_then(|ext| ext.to_str());
+    if let Some(ext @ ("json" | "yaml" | "yml")) = extension.map(str::to_ascii_lowercase).as_deref()
+    {
+        return Err(CliError::new(format!(
+            "`{}` is a `.{ext}` file: a history of calls is JSON Lines, one call or record per line",
+            path.display()
+        ))
+        .help("for a CloudTalk list response: `jq -c '.responseData.data[]' calls.json > calls.jsonl`; `eval` reads a `.json` response as it is"));
+    }
     if path.as_os_str() == "-" {
         return Ok(Box::new(BufReader::with_capacity(
             256 * 1024,
@@ -123,6 +135,21 @@ pub fn open_history(path: &Path) -> Result<Box<dyn BufRead>, CliError> {
     }
     let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
     Ok(Box::new(BufReader::with_capacity(256 * 1024, file)))
+}
+
+/// A history in which not one call could be read is an error, not an
+/// empty report: a CI gate on it would otherwise pass having checked
+/// nothing.
+pub fn require_some_call(path: &Path, calls: u64, unreadable: u64) -> Result<(), CliError> {
+    if calls == 0 && unreadable > 0 {
+        return Err(CliError::new(format!(
+            "no call of `{}` could be read ({unreadable} unreadable {})",
+            path.display(),
+            if unreadable == 1 { "line" } else { "lines" }
+        ))
+        .help("check `--input` (native or cloudtalk) and that the file holds one call or record per line"));
+    }
+    Ok(())
 }
 
 /// Says on stderr that history lines were skipped (the report lists them).

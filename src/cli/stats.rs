@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use callassign::runtime::evaluate::Evaluator;
 
-use super::shared::{note_unreadable, open_history, print_report, Deciding};
+use super::shared::{note_unreadable, open_history, print_report, require_some_call, Deciding};
 use super::{CliError, CliResult, ReportFormat, EXIT_OK};
 
 #[derive(Debug, clap::Args)]
@@ -36,5 +36,6 @@ pub fn run(args: Args) -> CliResult {
         || report.render_markdown(),
     );
     note_unreadable(report.unreadable.lines);
+    require_some_call(&args.input, report.calls, report.unreadable.lines)?;
     Ok(ExitCode::from(EXIT_OK))
 }

@@ -927,3 +927,58 @@ fn a_report_draws_control_characters_of_the_rule_file_as_question_marks() {
         "`ops\\u{1b}[2J@acme.com` holds the control character U+001B",
     );
 }
+
+#[test]
+fn a_history_that_is_one_json_document_or_holds_no_readable_call_is_an_error_not_an_empty_report() {
+    let ct = "examples/cloudtalk";
+    let context = format!("{ct}/hubspot.context.yaml");
+    let calls = format!("{ct}/calls.json");
+    for args in [
+        vec![
+            "stats",
+            "--rules",
+            "rules/hubspot.rules",
+            "--context",
+            &context,
+            "--input",
+            "cloudtalk",
+            &calls,
+        ],
+        vec![
+            "diff",
+            "--fail-on-change",
+            "--context",
+            &context,
+            "--input",
+            "cloudtalk",
+            "rules/hubspot.rules",
+            "rules/zendesk.rules",
+            &calls,
+        ],
+    ] {
+        let run = crate::common::callassign(&args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains("a history of calls is JSON Lines"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("jq -c"), "{}", run.stderr);
+    }
+    let dir = crate::common::folder(&[("calls.jsonl", "not a call\n{\"also\": \"not\"\n")]);
+    let history = dir.path().join("calls.jsonl");
+    let run = crate::common::callassign(&[
+        "stats",
+        "--rules",
+        "rules/hubspot.rules",
+        "--context",
+        "examples/hubspot.context.yaml",
+        history.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("could be read (2 unreadable lines)"),
+        "{}",
+        run.stderr
+    );
+}
