@@ -173,7 +173,10 @@ fn format_file(path: &Path, mode: Mode) -> Result<Outcome, CliError> {
             ))
             .help("split the file: move steps into a base file and `extends` it"));
         }
-        callassign::files::write_atomically(path, formatted.as_bytes()).map_err(|error| {
+        // A link is formatted where it points: renaming over the link
+        // itself would turn it into a copy and leave its target as it was.
+        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        callassign::files::write_atomically(&target, formatted.as_bytes()).map_err(|error| {
             CliError::new(format!(
                 "cannot write `{}`: {error}; the file is unchanged",
                 path.display()

@@ -208,13 +208,10 @@ fn builtin_copy() -> Option<PathBuf> {
     let path = folder.join("default.rules");
     if std::fs::read_to_string(&path).ok().as_deref() != Some(BUILTIN_DEFAULT_TEXT) {
         std::fs::create_dir_all(&folder).ok()?;
-        if let Ok(metadata) = std::fs::metadata(&path) {
-            let mut permissions = metadata.permissions();
-            #[allow(clippy::permissions_set_readonly_false)]
-            permissions.set_readonly(false);
-            std::fs::set_permissions(&path, permissions).ok()?;
-        }
-        std::fs::write(&path, BUILTIN_DEFAULT_TEXT).ok()?;
+        // A new file renamed over the old name: whatever was there (an
+        // old copy, or a link planted to make us overwrite another file)
+        // is replaced, never written through.
+        crate::files::write_atomically(&path, BUILTIN_DEFAULT_TEXT.as_bytes()).ok()?;
         let mut permissions = std::fs::metadata(&path).ok()?.permissions();
         permissions.set_readonly(true);
         std::fs::set_permissions(&path, permissions).ok()?;

@@ -146,3 +146,25 @@ fn check_says_when_only_line_endings_differ() {
         run.stderr
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_is_formatted_where_it_points_and_stays_a_link() {
+    let dir = crate::common::folder(&[(
+        "real/a.rules",
+        "ruleset a\nstep   call_agent\nfallback integration\n",
+    )]);
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    let link = dir.path().join("rules/a.rules");
+    std::os::unix::fs::symlink("../real/a.rules", &link).unwrap();
+    let run = crate::common::callassign_in(dir.path(), &["fmt", "rules/a.rules"], b"");
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("real/a.rules")).unwrap(),
+        "ruleset a\nstep call_agent\nfallback integration\n"
+    );
+}

@@ -745,3 +745,36 @@ fn diagnostics_and_hovers_read_as_check_and_the_readme_say() {
     insta::assert_snapshot!(report);
     assert_eq!(client.shut_down(), 0);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_read_only_copy_never_writes_through_a_link_planted_in_the_cache() {
+    let dir = folder(&[("victim.txt", "keep me\n")]);
+    let cached = dir
+        .path()
+        .join(".cache/callassign")
+        .join(env!("CARGO_PKG_VERSION"))
+        .join("built-in");
+    std::fs::create_dir_all(&cached).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("victim.txt"), cached.join("default.rules"))
+        .unwrap();
+    let mut client = Client::start(dir.path(), Value::Null);
+    let uri = client.open(
+        &dir.path().join("team.rules"),
+        "ruleset team extends default\n",
+    );
+    let location = client.at("textDocument/definition", &uri, 0, 24);
+    assert!(location["uri"]
+        .as_str()
+        .unwrap()
+        .ends_with("built-in/default.rules"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("victim.txt")).unwrap(),
+        "keep me\n"
+    );
+    assert!(!std::fs::symlink_metadata(cached.join("default.rules"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(client.shut_down(), 0);
+}
