@@ -47,22 +47,54 @@ pub fn run(args: Args) -> CliResult {
         ))
         .help("move it away, or run `init` with another `--integration` or folder"));
     }
-    for file in &files {
-        let path = place(&file.path);
-        if let Some(folder) = path.parent() {
-            std::fs::create_dir_all(folder).map_err(|error| {
-                CliError::new(format!("cannot create `{}`: {error}", folder.display()))
-            })?;
-        }
-        // `create_new` keeps the promise even if a file appeared meanwhile.
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .and_then(|mut out| std::io::Write::write_all(&mut out, file.text.as_bytes()))
-            .map_err(|error| {
+    // Written as one: on any failure, the files written and the folders
+    // created so far are removed again, so a second `init` can succeed.
+    let mut created_folders: Vec<PathBuf> = Vec::new();
+    let mut written: Vec<PathBuf> = Vec::new();
+    let result = (|| -> Result<(), CliError> {
+        for file in &files {
+            let path = place(&file.path);
+            if let Some(folder) = path
+                .parent()
+                .filter(|folder| !folder.as_os_str().is_empty())
+            {
+                let missing: Vec<PathBuf> = folder
+                    .ancestors()
+                    .take_while(|ancestor| {
+                        !ancestor.as_os_str().is_empty() && ancestor.symlink_metadata().is_err()
+                    })
+                    .map(PathBuf::from)
+                    .collect();
+                std::fs::create_dir_all(folder).map_err(|error| {
+                    CliError::new(format!("cannot create `{}`: {error}", folder.display()))
+                })?;
+                created_folders.extend(missing.into_iter().rev());
+            }
+            // `create_new` keeps the promise even if a file appeared meanwhile.
+            let mut out = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|error| {
+                    CliError::new(format!("cannot write `{}`: {error}", path.display()))
+                })?;
+            written.push(path.clone());
+            std::io::Write::write_all(&mut out, file.text.as_bytes()).map_err(|error| {
                 CliError::new(format!("cannot write `{}`: {error}", path.display()))
             })?;
+        }
+        Ok(())
+    })();
+    if let Err(error) = result {
+        for path in &written {
+            let _ = std::fs::remove_file(path);
+        }
+        for folder in created_folders.iter().rev() {
+            let _ = std::fs::remove_dir(folder);
+        }
+        return Err(error.help("nothing was left behind; fix the cause and run `init` again"));
+    }
+    for path in &written {
         outln!("created {}", path.display());
     }
     outln!(

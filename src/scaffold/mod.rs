@@ -81,10 +81,12 @@ fn check_name(integration: &str) -> Result<(), BadName> {
         .next()
         .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !well_formed {
+    // File names have limits (255 bytes on most systems), names of
+    // integrations are short.
+    if !well_formed || integration.len() > 64 {
         return Err(BadName {
             message: format!("`{integration}` cannot name a ruleset"),
-            help: "use letters, digits, `_` and `-`, starting with a letter, as in `--integration hubspot`".into(),
+            help: "use at most 64 letters, digits, `_` and `-`, starting with a letter, as in `--integration hubspot`".into(),
         });
     }
     if integration == "default" {

@@ -212,3 +212,38 @@ fn the_ci_job_runs_green_on_the_new_project() {
     }
     assert_eq!(ran.len(), 3, "{ran:?}");
 }
+
+#[test]
+fn a_failure_half_way_leaves_nothing_behind_so_init_can_run_again() {
+    let dir = crate::common::folder(&[]);
+    let project = dir.path().join("p");
+    std::fs::create_dir(&project).unwrap();
+    // A file where `.github/` must go: the last of the four files fails.
+    std::fs::write(project.join(".github"), "").unwrap();
+    let run = crate::common::callassign_in(dir.path(), &["init", "p"], b"");
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("nothing was left behind"),
+        "{}",
+        run.stderr
+    );
+    let mut left: Vec<String> = std::fs::read_dir(&project)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, [".github"]);
+
+    std::fs::remove_file(project.join(".github")).unwrap();
+    let again = crate::common::callassign_in(dir.path(), &["init", "p"], b"");
+    assert_eq!(again.code, 0, "{again:?}");
+}
+
+#[test]
+fn an_integration_name_too_long_for_a_file_name_is_refused_before_writing() {
+    let dir = crate::common::folder(&[]);
+    let name = "a".repeat(300);
+    let run = crate::common::callassign_in(dir.path(), &["init", "--integration", &name, "x"], b"");
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(!dir.path().join("x").exists());
+}
