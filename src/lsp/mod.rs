@@ -64,15 +64,120 @@ struct Options {
     context: Option<PathBuf>,
 }
 
+/// The largest message read from the client. lsp-server would allocate
+/// whatever a `Content-Length` header says, so the header is checked here
+/// first: a rule file is at most 1 MiB, and its JSON escaping can at most
+/// double-and-a-bit that.
+pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+
 /// Serves one editor session over stdin and stdout.
 pub fn serve_stdio() -> Result<Ending, String> {
-    let (connection, threads) = Connection::stdio();
-    let ending = serve(&connection)?;
-    // The reader thread ends at `exit` or end of input; a malformed
-    // message ends it with an error worth reporting.
-    drop(connection);
-    threads.join().map_err(|error| error.to_string())?;
+    let (server_side, client_side) = Connection::memory();
+    let Connection { sender, receiver } = client_side;
+    let reader = std::thread::spawn(move || read_client(sender));
+    let writer = std::thread::spawn(move || -> Result<(), String> {
+        let stdout = std::io::stdout();
+        let mut stdout = stdout.lock();
+        for message in receiver {
+            message
+                .write(&mut stdout)
+                .map_err(|error| format!("cannot write to the editor: {error}"))?;
+        }
+        Ok(())
+    });
+    let ending = serve(&server_side);
+    drop(server_side);
+    if ending.is_err() {
+        // The session broke because reading did: say why reading did.
+        // (If reading did not break, the reader may be waiting for input
+        // that never comes: it is given a moment, not waited for.)
+        let _ = writer.join();
+        for _ in 0..20 {
+            if reader.is_finished() {
+                if let Ok(Err(reading)) = reader.join() {
+                    return Err(reading);
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        return ending;
+    }
+    let ending = ending?;
+    writer
+        .join()
+        .map_err(|_| "the writer thread failed".to_string())??;
+    // The reader ends at end of input; a malformed or oversized message
+    // ends it with an error worth reporting. After `exit` it may still be
+    // waiting for input that never comes: it is not waited for then.
+    if reader.is_finished() {
+        reader
+            .join()
+            .map_err(|_| "the reader thread failed".to_string())??;
+    }
     Ok(ending)
+}
+
+/// Reads the client's messages from stdin, refusing a frame whose
+/// `Content-Length` is over [`MAX_MESSAGE_BYTES`] before reading its body.
+fn read_client(sender: crossbeam_channel::Sender<Message>) -> Result<(), String> {
+    use std::io::{BufRead, Read};
+
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    loop {
+        let mut headers = Vec::new();
+        let mut length = None;
+        loop {
+            let mut line = String::new();
+            // A header line is short; one that is not is no header.
+            let read = (&mut input)
+                .take(4096)
+                .read_line(&mut line)
+                .map_err(|error| format!("cannot read from the editor: {error}"))?;
+            if read == 0 {
+                return Ok(()); // end of input
+            }
+            if line == "\r\n" || line == "\n" {
+                headers.extend_from_slice(line.as_bytes());
+                break;
+            }
+            if let Some(value) = line
+                .split_once(':')
+                .filter(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                .map(|(_, value)| value.trim())
+            {
+                let value: usize = value
+                    .parse()
+                    .map_err(|_| format!("`Content-Length: {value}` is not a length"))?;
+                if value > MAX_MESSAGE_BYTES {
+                    return Err(format!(
+                        "a message of {value} bytes is over the {MAX_MESSAGE_BYTES} bytes a message may have"
+                    ));
+                }
+                length = Some(value);
+            }
+            headers.extend_from_slice(line.as_bytes());
+        }
+        let Some(length) = length else {
+            return Err("a message without `Content-Length`".to_string());
+        };
+        let mut frame = headers;
+        let start = frame.len();
+        frame.resize(start + length, 0);
+        input
+            .read_exact(&mut frame[start..])
+            .map_err(|error| format!("cannot read from the editor: {error}"))?;
+        let message =
+            Message::read(&mut std::io::Cursor::new(frame)).map_err(|error| error.to_string())?;
+        let Some(message) = message else {
+            return Ok(());
+        };
+        let is_exit = matches!(&message, Message::Notification(n) if n.method == "exit");
+        if sender.send(message).is_err() || is_exit {
+            return Ok(());
+        }
+    }
 }
 
 /// Serves one session on a connection: the handshake, then messages

@@ -778,3 +778,21 @@ fn the_read_only_copy_never_writes_through_a_link_planted_in_the_cache() {
         .is_symlink());
     assert_eq!(client.shut_down(), 0);
 }
+
+#[test]
+fn a_message_claiming_a_huge_length_ends_the_session_with_a_message_not_an_abort() {
+    let frame = |body: &str| format!("Content-Length: {}\r\n\r\n{body}", body.len());
+    let mut input =
+        frame(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#);
+    input += &frame(r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#);
+    input += "Content-Length: 99999999999\r\n\r\n{}";
+    let dir = folder(&[]);
+    let run = crate::common::callassign_in(dir.path(), &["lsp"], input.as_bytes());
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("a message of 99999999999 bytes is over the"),
+        "{}",
+        run.stderr
+    );
+}
