@@ -507,7 +507,9 @@ pub fn read_telephony(
     folder: &Path,
     source: &Source<TelephonyFormat>,
 ) -> Result<HashMap<String, String>, ContextProblem> {
-    let mut agents = HashMap::new();
+    let mut agents: HashMap<String, String> = HashMap::new();
+    // Where each agent was first read, to name both entries of a conflict.
+    let mut seen: HashMap<String, String> = HashMap::new();
     for relative in source.path.iter() {
         let path = resolve(folder, relative);
         let document = read_json(&path)?;
@@ -548,7 +550,24 @@ pub fn read_telephony(
                         "{at}.email `{email}` is not an e-mail address"
                     )));
                 }
-                agents.insert(id.trim().to_string(), email);
+                let id = id.trim().to_string();
+                let first = seen.get(&id).cloned();
+                match (agents.get(&id), first) {
+                    (Some(earlier), Some(first))
+                        if !earlier.trim().eq_ignore_ascii_case(email.trim()) =>
+                    {
+                        return Err(ContextProblem::new(
+                            format!(
+                                "`{shown}`: {at} gives agent `{id}` the e-mail `{email}`, but {first} gave it `{earlier}`"
+                            ),
+                            "one agent has one e-mail: fix or remove one of the two entries (a stale page of the list?)",
+                        ));
+                    }
+                    _ => {}
+                }
+                seen.entry(id.clone())
+                    .or_insert_with(|| format!("`{shown}` {at}"));
+                agents.insert(id, email);
             }
         }
     }
@@ -565,6 +584,7 @@ pub fn read_owners(
         ..ContactOwners::default()
     };
     let help = "a contact owners CSV has the header `contact,owner` or `number,owner`";
+    let mut first_seen: HashMap<(String, String), String> = HashMap::new();
     for relative in source.path.iter() {
         let path = resolve(folder, relative);
         let csv = read_csv(&path)?;
@@ -589,16 +609,39 @@ pub fn read_owners(
                     "write the integration user id that owns the contact",
                 ));
             }
+            let here = format!("`{}` line {line}", path.display());
+            let mut record = |map: &mut HashMap<String, String>, what: &str, key: String| {
+                if let Some(earlier) = map.get(&key).filter(|earlier| *earlier != owner_id) {
+                    let first = first_seen
+                        .get(&(what.to_string(), key.clone()))
+                        .cloned()
+                        .unwrap_or_default();
+                    return Err(ContextProblem::new(
+                        format!("{here} gives {what} `{key}` the owner `{owner_id}`, but {first} gave it `{earlier}`"),
+                        "a contact has one owner: fix or remove one of the two rows",
+                    ));
+                }
+                first_seen
+                    .entry((what.to_string(), key.clone()))
+                    .or_insert_with(|| here.clone());
+                map.insert(key, owner_id.to_string());
+                Ok(())
+            };
             if let Some(key) = contact.map(|column| fields[column].trim()) {
                 if !key.is_empty() {
-                    owners
-                        .by_contact
-                        .insert(key.to_string(), owner_id.to_string());
+                    record(&mut owners.by_contact, "contact", key.to_string())?;
                 }
             }
-            if let Some(key) = number.map(|column| number_key(&fields[column])) {
+            if let Some(written) = number.map(|column| fields[column].trim()) {
+                let key = number_key(written);
+                if key.is_empty() && !written.is_empty() {
+                    return Err(ContextProblem::new(
+                        format!("{here}: the number `{written}` has no digits"),
+                        "write the caller's number in E.164, as in `+421905111222`",
+                    ));
+                }
                 if !key.is_empty() {
-                    owners.by_number.insert(key, owner_id.to_string());
+                    record(&mut owners.by_number, "number", key)?;
                 }
             }
         }

@@ -982,3 +982,55 @@ fn a_history_that_is_one_json_document_or_holds_no_readable_call_is_an_error_not
         run.stderr
     );
 }
+
+#[test]
+fn directory_entries_that_contradict_each_other_are_refused_naming_both() {
+    let base = "integration: hubspot\ncontact_owner: true\nfallback: unassigned\nusers:\n  - {id: '1', email: a@acme.com}\n  - {id: '2', email: b@acme.com}\n";
+    let cases: [(&str, &str, &str, &str); 4] = [
+        (
+            "telephony_users_from: {format: cloudtalk_agents, path: agents.json}\n",
+            "agents.json",
+            r#"{"responseData":{"data":[{"Agent":{"id":"7","email":"a@acme.com"}},{"Agent":{"id":7,"email":"b@acme.com"}}]}}"#,
+            "gives agent `7` the e-mail `b@acme.com`, but",
+        ),
+        (
+            "contact_owners_from: {format: csv, path: owners.csv}\n",
+            "owners.csv",
+            "contact,owner\n9,1\n9,2\n",
+            "line 3 gives contact `9` the owner `2`, but `owners.csv` line 2 gave it `1`",
+        ),
+        (
+            "contact_owners_from: {format: csv, path: owners.csv}\n",
+            "owners.csv",
+            "number,owner\n+abc,1\n",
+            "the number `+abc` has no digits",
+        ),
+        (
+            "voicemail_email: {'+4212': a@acme.com, '42 12': b@acme.com}\n",
+            "unused.txt",
+            "",
+            "has the keys `+4212` and `42 12`, which are one number",
+        ),
+    ];
+    for (key, file, text, expected) in cases {
+        let context = format!("{base}{key}");
+        let dir = crate::common::folder(&[("context.yaml", &context), (file, text)]);
+        let run = crate::common::callassign_in(
+            dir.path(),
+            &[
+                "eval",
+                "--rules",
+                crate::common::repo()
+                    .join("rules/hubspot.rules")
+                    .to_str()
+                    .unwrap(),
+                "--context",
+                "context.yaml",
+                "-",
+            ],
+            br#"{"id":"c-1","direction":"incoming","status":"missed"}"#,
+        );
+        assert_eq!(run.code, 2, "{key}: {run:?}");
+        assert!(run.stderr.contains(expected), "{key}: {}", run.stderr);
+    }
+}

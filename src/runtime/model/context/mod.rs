@@ -469,7 +469,16 @@ impl Context {
                 ));
             }
         }
+        let mut numbers: HashMap<String, &str> = HashMap::new();
         for (number, email) in &self.voicemail_email {
+            let key = directory::number_key(number);
+            if let Some(first) = numbers.get(&key).filter(|_| !key.is_empty()) {
+                problems.push(ContextProblem::new(
+                    format!("`voicemail_email` has the keys `{first}` and `{number}`, which are one number"),
+                    "numbers are compared by their digits: keep one key per internal number",
+                ));
+            }
+            numbers.entry(key).or_insert(number);
             if number.trim() != "default" && directory::number_key(number).is_empty() {
                 problems.push(ContextProblem::new(
                     format!("`voicemail_email` has the key `{number}`, which is neither a phone number nor `default`"),
