@@ -155,6 +155,21 @@ impl fmt::Display for CliError {
 
 pub type CliResult = Result<ExitCode, CliError>;
 
+/// What clap has to say instead of a command (help, version, a usage
+/// error), with the exit status it means. Help that cannot be written (a
+/// full disk) is not a success; a reader that went away (`| head`) is.
+fn clap_exit(error: &clap::Error) -> ExitCode {
+    let code = u8::try_from(error.exit_code()).unwrap_or(EXIT_ERROR);
+    match error.print() {
+        Ok(()) => ExitCode::from(code),
+        Err(write) if write.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(code),
+        Err(write) => {
+            noteln!("error: cannot write output: {write}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
 pub fn main() -> ExitCode {
     // Past a file-size limit (`ulimit -f`) a write then fails with an error
     // that `fmt` reports, instead of a signal killing it mid-write.
@@ -163,7 +178,10 @@ pub fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return clap_exit(&error),
+    };
     COLOR.get_or_init(|| cli.color);
     let writes_stdout = !matches!(&cli.command, Command::Fmt(args) if args.rewrites());
     if writes_stdout && closed_stdout::at_start() {

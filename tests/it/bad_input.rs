@@ -1034,3 +1034,22 @@ fn directory_entries_that_contradict_each_other_are_refused_naming_both() {
         assert!(run.stderr.contains(expected), "{key}: {}", run.stderr);
     }
 }
+
+#[test]
+fn help_or_version_that_cannot_be_written_is_not_a_success() {
+    let dir = folder(&[]);
+    for (script, code) in [
+        ("$CALLASSIGN --help >/dev/full", 2),
+        ("$CALLASSIGN --version >/dev/full", 2),
+        ("$CALLASSIGN eval --help >/dev/full", 2),
+        (
+            "$CALLASSIGN --help | head -1 >/dev/null; exit ${PIPESTATUS[0]}",
+            0,
+        ),
+        ("$CALLASSIGN --version >/dev/null", 0),
+    ] {
+        let run = shell(dir.path(), script);
+        no_panic(&run);
+        assert_eq!(run.code, code, "{script}: {}", run.stderr);
+    }
+}
