@@ -121,7 +121,7 @@ pub fn serve_stdio() -> Result<Ending, String> {
 /// Reads the client's messages from stdin, refusing a frame whose
 /// `Content-Length` is over [`MAX_MESSAGE_BYTES`] before reading its body.
 fn read_client(sender: crossbeam_channel::Sender<Message>) -> Result<(), String> {
-    use std::io::{BufRead, Read};
+    use std::io::{BufRead, Read, Write as _};
 
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
@@ -168,8 +168,18 @@ fn read_client(sender: crossbeam_channel::Sender<Message>) -> Result<(), String>
         input
             .read_exact(&mut frame[start..])
             .map_err(|error| format!("cannot read from the editor: {error}"))?;
-        let message =
-            Message::read(&mut std::io::Cursor::new(frame)).map_err(|error| error.to_string())?;
+        // A well-framed body that is not a JSON-RPC message (not JSON, a
+        // lone surrogate, a batch) is skipped: the session goes on.
+        let message = match Message::read(&mut std::io::Cursor::new(frame)) {
+            Ok(message) => message,
+            Err(error) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "callassign lsp: ignored a message that is not JSON-RPC: {error}"
+                );
+                continue;
+            }
+        };
         let Some(message) = message else {
             return Ok(());
         };

@@ -796,3 +796,29 @@ fn a_message_claiming_a_huge_length_ends_the_session_with_a_message_not_an_abort
         run.stderr
     );
 }
+
+#[test]
+fn a_body_that_is_not_json_rpc_is_skipped_and_the_session_goes_on() {
+    let frame = |body: &str| format!("Content-Length: {}\r\n\r\n{body}", body.len());
+    let mut input =
+        frame(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#);
+    input += &frame(r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#);
+    input += &frame("not json");
+    input += &frame("[]");
+    input += &frame(
+        r#"{"jsonrpc":"2.0","method":"textDocument/didChange","params":{"textDocument":{"uri":"file:///x.rules","version":2},"contentChanges":[{"text":"\ud800"}]}}"#,
+    );
+    input += &frame(r#"{"jsonrpc":"2.0","id":2,"method":"shutdown"}"#);
+    input += &frame(r#"{"jsonrpc":"2.0","method":"exit"}"#);
+    let dir = folder(&[]);
+    let run = crate::common::callassign_in(dir.path(), &["lsp"], input.as_bytes());
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("ignored a message that is not JSON-RPC"),
+        "{}",
+        run.stderr
+    );
+    // The answer to `shutdown` came: the session went on past the bad bodies.
+    assert!(run.stdout.contains(r#""id":2"#), "{}", run.stdout);
+}
