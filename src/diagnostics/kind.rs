@@ -241,15 +241,29 @@ pub enum FindingKind {
 }
 
 /// Why a text comparison got something else, for its help line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextHint {
     /// The right side is a field too.
     TwoFields,
     /// A bare word where an address was meant: `agent == bob`.
-    BareEmail,
+    BareEmail {
+        word: String,
+    },
     /// A bare word where text was meant.
-    BareText,
+    BareText {
+        word: String,
+    },
     Other,
+}
+
+impl TextHint {
+    /// The word that only lacks its quotes, if that is the problem.
+    pub fn bare_word(&self) -> Option<&str> {
+        match self {
+            TextHint::BareEmail { word } | TextHint::BareText { word } => Some(word),
+            TextHint::TwoFields | TextHint::Other => None,
+        }
+    }
 }
 
 /// What an edit naming a step not in the plan is told.
@@ -588,14 +602,12 @@ impl FindingKind {
                     TextHint::TwoFields => {
                         "comparing two fields is not supported; compare with a value".to_string()
                     }
-                    TextHint::BareEmail => format!(
-                        "e-mail addresses are written in double quotes: `\"{}\"`",
-                        found.trim_matches('`')
-                    ),
-                    TextHint::BareText => format!(
-                        "text is written in double quotes: `\"{}\"`",
-                        found.trim_matches('`')
-                    ),
+                    TextHint::BareEmail { word } => {
+                        format!("e-mail addresses are written in double quotes: `\"{word}\"`")
+                    }
+                    TextHint::BareText { word } => {
+                        format!("text is written in double quotes: `\"{word}\"`")
+                    }
                     TextHint::Other => {
                         format!("compare `{field}` with a string in double quotes")
                     }

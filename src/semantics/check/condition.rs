@@ -352,20 +352,21 @@ impl Checker<'_> {
                     (Operand::Path(path), _) if Field::from_name(path).is_some() => {
                         TextHint::TwoFields
                     }
-                    (Operand::Path(_), FieldType::Email) => TextHint::BareEmail,
-                    (Operand::Path(_), _) => TextHint::BareText,
+                    (Operand::Path(word), FieldType::Email) => {
+                        TextHint::BareEmail { word: word.clone() }
+                    }
+                    (Operand::Path(word), _) => TextHint::BareText { word: word.clone() },
                     _ => TextHint::Other,
                 };
+                let quoted = hint.bare_word().map(|word| format!("\"{word}\""));
                 let kind = FindingKind::NotText {
                     field: field.name(),
                     found: describe(other),
                     hint,
                 };
-                match (other, hint) {
-                    (Operand::Path(path), TextHint::BareEmail | TextHint::BareText) => {
-                        self.finding_with_fix(kind, value.span, format!("\"{path}\""))
-                    }
-                    _ => self.finding(kind, value.span),
+                match quoted {
+                    Some(quoted) => self.finding_with_fix(kind, value.span, quoted),
+                    None => self.finding(kind, value.span),
                 }
                 None
             }
