@@ -16,7 +16,7 @@ use crate::diagnostics::terminal::{counted, printable, push_padded, Align};
 use crate::runtime::cloudtalk::{self, CallRecord};
 use crate::runtime::evaluate::{DecidedBy, Decision, Evaluator, TraceEntry};
 use crate::runtime::model::assignment::ErrorLine;
-use crate::runtime::model::{Call, Context, Fact};
+use crate::runtime::model::{Call, Context, Direction, Fact, Status};
 
 mod lines;
 mod output;
@@ -230,32 +230,42 @@ fn process_line<W: Write>(
     scratch: &mut String,
     summary: &mut Summary,
 ) -> io::Result<()> {
-    match read_input(line, options.input, evaluator.context()) {
-        Line::Call(call) => {
-            let decision = write_decision(evaluator, &call, output, options, scratch)?;
-            summary.record(&call, &decision);
+    let unreadable = match options.input {
+        InputFormat::Native => {
+            // Read into a call of this frame, not returned through a
+            // `Line`: see `Call::read_json_into`.
+            let mut call = Call::bare(Direction::Incoming, Status::Answered);
+            match line
+                .ok_or_else(too_long)
+                .and_then(|bytes| read_call_into(bytes, &mut call))
+            {
+                Ok(()) => {
+                    let decision = write_decision(evaluator, &call, output, options, scratch)?;
+                    summary.record(&call, &decision);
+                    return Ok(());
+                }
+                Err(error) => (error, line.and_then(call_id_of)),
+            }
         }
-        Line::Record(record) => {
-            let decision = write_explained_decision(
-                evaluator,
-                &record.call,
-                &record.facts,
-                output,
-                options,
-                scratch,
-            )?;
-            summary.record(&record.call, &decision);
-        }
-        Line::Unreadable(error) => {
-            summary.unreadable += 1;
-            let call = match options.input {
-                InputFormat::Native => line.and_then(call_id_of),
-                _ => None,
-            };
-            write_error(output, line_number, call.as_deref(), &error, options.format)?;
-        }
-    }
-    Ok(())
+        InputFormat::CloudTalk => match read_record(line, evaluator.context()) {
+            Ok(record) => {
+                let decision = write_explained_decision(
+                    evaluator,
+                    &record.call,
+                    &record.facts,
+                    output,
+                    options,
+                    scratch,
+                )?;
+                summary.record(&record.call, &decision);
+                return Ok(());
+            }
+            Err(error) => (error, None),
+        },
+    };
+    let (error, call) = unreadable;
+    summary.unreadable += 1;
+    write_error(output, line_number, call.as_deref(), &error, options.format)
 }
 
 #[cfg(test)]

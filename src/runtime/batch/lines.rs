@@ -26,23 +26,27 @@ impl<'a> Line<'a> {
 /// Reads a batch line in the given input format, as [`for_each_line`]
 /// hands it over; `context` supplies what CloudTalk records lack (agent
 /// e-mails, voicemail addresses, contact owners).
-// Inlined for the same reason as `read_bounded`.
-#[inline(always)]
 pub fn read_input<'a>(line: Option<&'a [u8]>, input: InputFormat, context: &Context) -> Line<'a> {
     match input {
         InputFormat::Native => read_bounded(line),
-        InputFormat::CloudTalk => match line.map(utf8) {
-            None => read_bounded(None),
-            Some(Err(error)) => Line::Unreadable(error),
-            Some(Ok(text)) if text.trim().is_empty() => {
-                Line::Unreadable("empty line, expected a CloudTalk call record".to_string())
-            }
-            Some(Ok(text)) => match cloudtalk::read_line(text, context) {
-                Ok(record) => Line::Record(record),
-                Err(error) => Line::Unreadable(error),
-            },
+        InputFormat::CloudTalk => match read_record(line, context) {
+            Ok(record) => Line::Record(record),
+            Err(error) => Line::Unreadable(error),
         },
     }
+}
+
+/// Reads a batch line as a CloudTalk record (`None`: the line was longer
+/// than [`MAX_LINE_BYTES`]).
+pub(super) fn read_record<'a>(
+    line: Option<&'a [u8]>,
+    context: &Context,
+) -> Result<CallRecord<'a>, String> {
+    let text = utf8(line.ok_or_else(too_long)?)?;
+    if text.trim().is_empty() {
+        return Err("empty line, expected a CloudTalk call record".to_string());
+    }
+    cloudtalk::read_line(text, context)
 }
 
 pub(super) fn utf8(bytes: &[u8]) -> Result<&str, String> {
@@ -50,15 +54,17 @@ pub(super) fn utf8(bytes: &[u8]) -> Result<&str, String> {
         .map_err(|error| format!("line is not valid UTF-8 (byte {})", error.valid_up_to() + 1))
 }
 
+/// The error of a line longer than [`MAX_LINE_BYTES`].
+pub(super) fn too_long() -> String {
+    format!("line is longer than {MAX_LINE_BYTES} bytes")
+}
+
 /// Reads a batch line as [`for_each_line`] hands it over: `None` is a line
 /// longer than [`MAX_LINE_BYTES`].
-// Inlined, like `read_line`: a call is a few hundred bytes, and each
-// function boundary it is returned across copied it once more per line.
-#[inline(always)]
 pub fn read_bounded(line: Option<&[u8]>) -> Line<'_> {
     match line {
         Some(bytes) => read_line(bytes),
-        None => Line::Unreadable(format!("line is longer than {MAX_LINE_BYTES} bytes")),
+        None => Line::Unreadable(too_long()),
     }
 }
 
@@ -159,26 +165,41 @@ pub fn skip_byte_order_mark<R: BufRead>(input: &mut R) -> io::Result<()> {
 }
 
 /// Reads one batch line (without its line break) as a call.
-#[inline(always)]
 pub fn read_line(bytes: &[u8]) -> Line<'_> {
-    let text = match utf8(bytes) {
-        Ok(text) => text,
-        Err(error) => return Line::Unreadable(error),
-    };
-    if text.trim().is_empty() {
-        return Line::Unreadable("empty line, expected a call object".to_string());
+    let mut call = Call::bare(Direction::Incoming, Status::Answered);
+    match read_call_into(bytes, &mut call) {
+        Ok(()) => Line::Call(call),
+        Err(error) => Line::Unreadable(error),
     }
-    if matches!(text.trim(), "{" | "[") {
-        // The first line of pretty-printed JSON, or of a list of calls.
-        return Line::Unreadable(format!(
-            "a line holding only `{}`: a batch holds one whole call per line (JSON Lines); write each call on one line (`jq -c '.[]'` does it for a list)",
-            text.trim()
-        ));
+}
+
+/// Reads one batch line (without its line break) into `call`, fresh from
+/// [`Call::bare`]; the error is the line's message.
+// Inlined: it is the start of every line of a batch.
+#[inline(always)]
+pub(super) fn read_call_into<'a>(bytes: &'a [u8], call: &mut Call<'a>) -> Result<(), String> {
+    let text = utf8(bytes)?;
+    // Most lines start with the call's brace: only the others can be blank
+    // or a list's first line, and only they are trimmed to tell.
+    if !text.starts_with('{') {
+        match text.trim() {
+            "" => return Err("empty line, expected a call object".to_string()),
+            "[" => return Err(one_call_per_line("[")),
+            _ => {}
+        }
     }
-    match Call::from_json(text) {
-        Ok(call) => Line::Call(call),
-        Err(error) => Line::Unreadable(friendly_json_error(&error.to_string())),
-    }
+    Call::read_json_into(text, call).map_err(|error| match text.trim() {
+        "{" => one_call_per_line("{"),
+        _ => friendly_json_error(&error.to_string()),
+    })
+}
+
+/// The error of a line holding only the first line of pretty-printed JSON,
+/// or of a list of calls.
+fn one_call_per_line(opening: &str) -> String {
+    format!(
+        "a line holding only `{opening}`: a batch holds one whole call per line (JSON Lines); write each call on one line (`jq -c '.[]'` does it for a list)"
+    )
 }
 
 /// serde's message for a batch line, in the words of the data: its

@@ -156,7 +156,8 @@ impl<'a> UnknownKeys<'a> {
     }
 }
 
-/// The top-level keys of a call, as the input spells them.
+/// The top-level keys of a call, as the input spells them; the first
+/// [`REQUIRED_KEYS`] are required.
 pub const CALL_KEYS: [&str; 10] = [
     "id",
     "direction",
@@ -169,6 +170,9 @@ pub const CALL_KEYS: [&str; 10] = [
     "flow",
     "contact",
 ];
+
+/// How many of [`CALL_KEYS`], from the first, every call must have.
+pub const REQUIRED_KEYS: usize = 3;
 
 /// Whether a key is one that only CloudTalk's API records have: a native
 /// read of such a record says to read it as one. A `match`, like
@@ -240,6 +244,19 @@ pub struct Contact<'a> {
     pub favorite_agent: Option<Cow<'a, str>>,
 }
 
+/// What JSON text that is not an object holds, named for an error
+/// message; `None` for an object (or text that is not JSON at all).
+fn not_an_object(trimmed: &str) -> Option<&'static str> {
+    match trimmed.as_bytes().first() {
+        Some(b'[') => Some("a list"),
+        Some(b'"') => Some("a string"),
+        Some(b'-' | b'0'..=b'9') => Some("a number"),
+        _ if trimmed == "true" || trimmed == "false" => Some("a boolean"),
+        _ if trimmed == "null" => Some("null"),
+        _ => None,
+    }
+}
+
 impl<'a> Call<'a> {
     /// Reads one call from JSON.
     ///
@@ -249,23 +266,30 @@ impl<'a> Call<'a> {
     /// assert!(call.last_step.is_none());
     /// ```
     pub fn from_json(json: &'a str) -> Result<Call<'a>, serde_json::Error> {
+        let mut call = Call::bare(Direction::Incoming, Status::Answered);
+        Call::read_json_into(json, &mut call)?;
+        Ok(call)
+    }
+
+    /// Reads one call from JSON into `call`, which must be fresh from
+    /// [`Call::bare`]: a batch reads each line into a call of its own
+    /// stack frame rather than moving one out of serde (see [`CallSeed`]).
+    pub(crate) fn read_json_into(
+        json: &'a str,
+        call: &mut Call<'a>,
+    ) -> Result<(), serde_json::Error> {
         // serde also reads a struct from a positional array; a call is
-        // only ever an object.
-        let trimmed = json.trim();
-        let found = match trimmed.as_bytes().first() {
-            Some(b'[') => Some("a list"),
-            Some(b'"') => Some("a string"),
-            Some(b'-' | b'0'..=b'9') => Some("a number"),
-            _ if trimmed == "true" || trimmed == "false" => Some("a boolean"),
-            _ if trimmed == "null" => Some("null"),
-            _ => None,
-        };
-        if let Some(found) = found {
-            return Err(<serde_json::Error as de::Error>::custom(format!(
-                "expected a call object `{{…}}`, found {found}"
-            )));
+        // only ever an object. (Most lines start with its brace.)
+        if !json.starts_with('{') {
+            if let Some(found) = not_an_object(json.trim()) {
+                return Err(<serde_json::Error as de::Error>::custom(format!(
+                    "expected a call object `{{…}}`, found {found}"
+                )));
+            }
         }
-        serde_json::from_str(json)
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        de::DeserializeSeed::deserialize(CallSeed(call), &mut deserializer)?;
+        deserializer.end()
     }
 
     /// Reads one call from YAML (or JSON, which is YAML too).

@@ -315,131 +315,127 @@ pub(super) fn near_miss(key: &str) -> Option<&'static str> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for Call<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct CallVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        let mut call = Call::bare(Direction::Incoming, Status::Answered);
+        de::DeserializeSeed::deserialize(CallSeed(&mut call), deserializer)?;
+        Ok(call)
+    }
+}
 
-        impl<'de: 'a, 'a> Visitor<'de> for CallVisitor<'a> {
-            type Value = Call<'a>;
+/// Reads a call into the call it holds, field by field. A batch reads
+/// each line into a call on its own stack this way: returned by value, a
+/// call (some 400 bytes) was copied once per layer of serde's return
+/// values, five times a line.
+pub(super) struct CallSeed<'s, 'a>(pub(super) &'s mut Call<'a>);
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a call object")
-            }
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for CallSeed<'_, 'a> {
+    type Value = ();
 
-            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Call<'a>, A::Error> {
-                fn once<T, E: de::Error>(
-                    slot: &mut Option<T>,
-                    value: T,
-                    key: &'static str,
-                ) -> Result<(), E> {
-                    if slot.is_some() {
-                        return Err(E::duplicate_field(key));
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for CallSeed<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a call object")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let call = self.0;
+        // One bit per key of `CALL_KEYS`: which keys were read.
+        let mut seen = 0u16;
+        let mut suspicious = SuspiciousKeys::default();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let index = match key {
+                Key::Known(index) => index,
+                Key::Unknown(name) => {
+                    map.next_value::<de::IgnoredAny>()?;
+                    suspicious.note(&name);
+                    call.unknown_keys.push(name);
+                    continue;
+                }
+            };
+            let name = CALL_KEYS[index];
+            // serde's errors do not say which field they are about; a
+            // batch error line must.
+            let named = |error: A::Error| named_error(name, error);
+            // The value is read before a repeated key is refused, so a
+            // bad value is reported as such.
+            let once = |seen: &mut u16| {
+                if *seen & (1 << index) != 0 {
+                    return Err(de::Error::duplicate_field(name));
+                }
+                *seen |= 1 << index;
+                Ok(())
+            };
+            match index {
+                0 => {
+                    let id = map.next_value::<TextValue>().map_err(named)?.0;
+                    once(&mut seen)?;
+                    call.id = id;
+                }
+                1 => {
+                    let direction = map.next_value::<Direction>().map_err(named)?;
+                    once(&mut seen)?;
+                    call.direction = direction;
+                }
+                2 => {
+                    let status = map.next_value::<Status>().map_err(named)?;
+                    once(&mut seen)?;
+                    call.status = status;
+                }
+                3 => {
+                    let agent = map.next_value::<OptionalTextValue>().map_err(named)?.0;
+                    once(&mut seen)?;
+                    call.agent = agent;
+                }
+                4 => {
+                    let text = map.next_value::<OptionalTextValue>().map_err(named)?.0;
+                    if let Some(text) = &text {
+                        crate::runtime::time::check_started_at(text)
+                            .map_err(|message| named(de::Error::custom(message)))?;
                     }
-                    *slot = Some(value);
-                    Ok(())
+                    once(&mut seen)?;
+                    call.started_at = text;
                 }
-                let mut id = None;
-                let mut direction = None;
-                let mut status = None;
-                let mut agent = None;
-                let mut started_at = None;
-                let mut duration_s = None;
-                let mut number = None;
-                let mut tags = None;
-                let mut last_step = None;
-                let mut contact = None;
-                let mut unknown_keys = UnknownKeys::default();
-                let mut suspicious = SuspiciousKeys::default();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let index = match key {
-                        Key::Known(index) => index,
-                        Key::Unknown(name) => {
-                            map.next_value::<de::IgnoredAny>()?;
-                            suspicious.note(&name);
-                            unknown_keys.push(name);
-                            continue;
-                        }
-                    };
-                    let name = CALL_KEYS[index];
-                    // serde's errors do not say which field they are about;
-                    // a batch error line must.
-                    let named = |error: A::Error| named_error(name, error);
-                    match index {
-                        0 => once(
-                            &mut id,
-                            map.next_value::<TextValue>().map_err(named)?.0,
-                            name,
-                        )?,
-                        1 => once(
-                            &mut direction,
-                            map.next_value::<Direction>().map_err(named)?,
-                            name,
-                        )?,
-                        2 => once(
-                            &mut status,
-                            map.next_value::<Status>().map_err(named)?,
-                            name,
-                        )?,
-                        3 => once(
-                            &mut agent,
-                            map.next_value::<OptionalTextValue>().map_err(named)?.0,
-                            name,
-                        )?,
-                        4 => {
-                            let text = map.next_value::<OptionalTextValue>().map_err(named)?.0;
-                            if let Some(text) = &text {
-                                crate::runtime::time::check_started_at(text)
-                                    .map_err(|message| named(de::Error::custom(message)))?;
-                            }
-                            once(&mut started_at, text, name)?;
-                        }
-                        5 => once(
-                            &mut duration_s,
-                            map.next_value::<Option<WholeSeconds>>()
-                                .map_err(named)?
-                                .map(|seconds| seconds.0),
-                            name,
-                        )?,
-                        6 => once(
-                            &mut number,
-                            map.next_value::<OptionalTextValue>().map_err(named)?.0,
-                            name,
-                        )?,
-                        7 => once(
-                            &mut tags,
-                            map.next_value::<TagsValue>().map_err(named)?.0,
-                            name,
-                        )?,
-                        8 => once(
-                            &mut last_step,
-                            map.next_value::<FlowValue>().map_err(named)?.0,
-                            name,
-                        )?,
-                        _ => once(
-                            &mut contact,
-                            map.next_value::<ContactValue>().map_err(named)?.0,
-                            name,
-                        )?,
-                    }
+                5 => {
+                    let seconds = map.next_value::<Option<WholeSeconds>>().map_err(named)?;
+                    once(&mut seen)?;
+                    call.duration_s = seconds.map(|seconds| seconds.0);
                 }
-                if let Some(problem) = suspicious.problem() {
-                    return Err(de::Error::custom(problem));
+                6 => {
+                    let number = map.next_value::<OptionalTextValue>().map_err(named)?.0;
+                    once(&mut seen)?;
+                    call.number = number;
                 }
-                Ok(Call {
-                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
-                    direction: direction.ok_or_else(|| de::Error::missing_field("direction"))?,
-                    status: status.ok_or_else(|| de::Error::missing_field("status"))?,
-                    agent: agent.flatten(),
-                    started_at: started_at.flatten(),
-                    duration_s: duration_s.flatten(),
-                    number: number.flatten(),
-                    tags: tags.unwrap_or_default(),
-                    last_step: last_step.flatten(),
-                    contact: contact.flatten(),
-                    unknown_keys,
-                })
+                7 => {
+                    let tags = map.next_value::<TagsValue>().map_err(named)?.0;
+                    once(&mut seen)?;
+                    call.tags = tags;
+                }
+                8 => {
+                    let last_step = map.next_value::<FlowValue>().map_err(named)?.0;
+                    once(&mut seen)?;
+                    call.last_step = last_step;
+                }
+                _ => {
+                    let contact = map.next_value::<ContactValue>().map_err(named)?.0;
+                    once(&mut seen)?;
+                    call.contact = contact;
+                }
             }
         }
-
-        deserializer.deserialize_map(CallVisitor(std::marker::PhantomData))
+        if let Some(problem) = suspicious.problem() {
+            return Err(de::Error::custom(problem));
+        }
+        for (index, required) in CALL_KEYS[..REQUIRED_KEYS].iter().enumerate() {
+            if seen & (1 << index) == 0 {
+                return Err(de::Error::missing_field(required));
+            }
+        }
+        Ok(())
     }
 }
 
