@@ -44,20 +44,15 @@ fn read_stamp(text: &str) -> Option<Stamp> {
             b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
         })
     };
-    // `YYYY-MM-DDTHH:MM:SS`
+    // `YYYY-MM-DDTHH:MM:SS`: digits everywhere but at the separators,
+    // checked in one pass without early exits, then read unchecked.
     let head: &[u8; 19] = bytes.get(..19)?.try_into().ok()?;
-    let digit = |at: usize| {
-        let value = head[at].wrapping_sub(b'0');
-        (value < 10).then_some(i64::from(value))
-    };
-    let two = |at: usize| Some(digit(at)? * 10 + digit(at + 1)?);
-    let year = two(0)? * 100 + two(2)?;
-    let month = two(5)?;
-    let day = two(8)?;
-    let hour = two(11)?;
-    let minute = two(14)?;
-    let second = two(17)?;
-    if head[4] != b'-'
+    const DIGITS_AT: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+    let all_digits = DIGITS_AT
+        .iter()
+        .fold(true, |all, &at| all & head[at].is_ascii_digit());
+    if !all_digits
+        || head[4] != b'-'
         || head[7] != b'-'
         || !matches!(head[10], b'T' | b't' | b' ')
         || head[13] != b':'
@@ -65,6 +60,13 @@ fn read_stamp(text: &str) -> Option<Stamp> {
     {
         return None;
     }
+    let two = |at: usize| i64::from(head[at] - b'0') * 10 + i64::from(head[at + 1] - b'0');
+    let year = two(0) * 100 + two(2);
+    let month = two(5);
+    let day = two(8);
+    let hour = two(11);
+    let minute = two(14);
+    let second = two(17);
     if !(1..=12).contains(&month)
         || day < 1
         || day > days_in_month(year, month)
