@@ -1,5 +1,5 @@
 //! Reading and deciding a native call allocates nothing once the evaluator
-//! is built (tags aside: they are a list), unknown keys included: `eval` is
+//! is built, tags and unknown keys included: `eval` is
 //! benchmarked against a hand-written peer, and every call of a real export
 //! carries a key or two callassign does not read.
 
@@ -53,7 +53,7 @@ fn reading_and_deciding_a_native_call_does_not_allocate() {
     let context = Context::load(&repo.join("examples/hubspot.context.yaml")).unwrap();
     let evaluator = Evaluator::new(&plan, &context);
     let lines = [
-        r#"{"id":"c-1","direction":"incoming","status":"missed","agent":"Alice@Acme.com","started_at":"2026-11-23T10:00:00Z","duration_s":0,"number":"+442071234567","flow":[{"type":"ivr","choice":"2"},{"type":"call_to_agent","agent":"bob@acme.com"}],"contact":{"id":"42","owner":"hs-7","favorite_agent":"dave@acme.com"},"recording":{"url":"https://rec.example/x","size":123456},"uuid":"u-1"}"#,
+        r#"{"id":"c-1","direction":"incoming","status":"missed","agent":"Alice@Acme.com","started_at":"2026-11-23T10:00:00Z","duration_s":0,"number":"+442071234567","tags":["vip","emea","renewal"],"flow":[{"type":"ivr","choice":"2"},{"type":"call_to_agent","agent":"bob@acme.com"}],"contact":{"id":"42","owner":"hs-7","favorite_agent":"dave@acme.com"},"recording":{"url":"https://rec.example/x","size":123456},"uuid":"u-1"}"#,
         r#"{"id":"c-2","direction":"internal","status":"answered","agent":"nobody@acme.com","flow":[],"recording":null}"#,
         r#"{"id":"c-3","direction":"outgoing","status":"voicemail","flow":[{"type":"voicemail","email":"support@acme.com"}],"uuid":"u-3","crm":1,"queue":"Support","notes":[]}"#,
     ];

@@ -293,7 +293,7 @@ impl Builder<'_> {
                 started_at: fields.started_at,
                 duration_s: fields.duration_s,
                 number: fields.number,
-                tags: fields.tags,
+                tags: fields.tags.into_iter().collect(),
                 last_step: fields.last_step,
                 contact: fields.contact,
                 unknown_keys: UnknownKeys::default(),

@@ -89,7 +89,7 @@ pub fn holds(condition: &Condition, call: &Call<'_>) -> bool {
             }
         }),
         Condition::IsNull(field) => is_null(call, *field),
-        Condition::HasTag(tag) => call.tags.iter().any(|own| **own == **tag),
+        Condition::HasTag(tag) => call.tags.iter().any(|own| own == &**tag),
         Condition::Duration { op, value } => call
             .duration_s
             .is_some_and(|duration| op.holds(duration, *value)),

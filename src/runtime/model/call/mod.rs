@@ -89,7 +89,7 @@ pub struct Call<'a> {
         feature = "schema",
         schemars(with = "Option<Vec<crate::runtime::model::schema::TextOrNumber>>")
     )]
-    pub tags: Vec<Cow<'a, str>>,
+    pub tags: Tags<'a>,
     /// The last reached step of the call flow (`flow` in the input).
     #[cfg_attr(
         feature = "schema",
@@ -107,26 +107,40 @@ pub struct Call<'a> {
     pub unknown_keys: UnknownKeys<'a>,
 }
 
-/// The keys of a call that callassign does not read. The first few are
-/// kept inline: exporters add a key or two to every call (a recording
-/// link, a uuid), and a batch must not allocate per call for them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UnknownKeys<'a> {
-    inline: [Cow<'a, str>; UnknownKeys::INLINE],
+/// A short list of texts whose first `INLINE` items live in the list
+/// itself: a batch must not allocate per call for a call's tags or its
+/// extra keys (exporters add a key or two, a call has a tag or two).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineTexts<'a, const INLINE: usize> {
+    inline: [Cow<'a, str>; INLINE],
     len: usize,
-    /// Keys past the inline ones; empty (and unallocated) for most calls.
+    /// Items past the inline ones; empty (and unallocated) for most calls.
     more: Vec<Cow<'a, str>>,
 }
 
-impl<'a> UnknownKeys<'a> {
-    const INLINE: usize = 4;
+/// A call's tags.
+pub type Tags<'a> = InlineTexts<'a, 3>;
 
-    pub fn push(&mut self, key: Cow<'a, str>) {
-        if self.len < Self::INLINE {
-            self.inline[self.len] = key;
+/// The keys of a call that callassign does not read.
+pub type UnknownKeys<'a> = InlineTexts<'a, 4>;
+
+impl<const INLINE: usize> Default for InlineTexts<'_, INLINE> {
+    fn default() -> Self {
+        InlineTexts {
+            inline: std::array::from_fn(|_| Cow::Borrowed("")),
+            len: 0,
+            more: Vec::new(),
+        }
+    }
+}
+
+impl<'a, const INLINE: usize> InlineTexts<'a, INLINE> {
+    pub fn push(&mut self, text: Cow<'a, str>) {
+        if self.len < INLINE {
+            self.inline[self.len] = text;
             self.len += 1;
         } else {
-            self.more.push(key);
+            self.more.push(text);
         }
     }
 
@@ -138,21 +152,39 @@ impl<'a> UnknownKeys<'a> {
         self.len + self.more.len()
     }
 
-    /// The keys, in input order.
+    /// The texts, in input order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.inline[..self.len]
-            .iter()
-            .chain(&self.more)
-            .map(|key| key.as_ref())
+        self.texts().map(|text| text.as_ref())
     }
 
-    fn into_owned(self) -> UnknownKeys<'static> {
-        let own = |key: Cow<'a, str>| Cow::Owned(key.into_owned());
-        UnknownKeys {
+    /// The texts as read: borrowed from the input where it had no escapes.
+    pub fn texts(&self) -> impl Iterator<Item = &Cow<'a, str>> {
+        self.inline[..self.len].iter().chain(&self.more)
+    }
+
+    fn into_owned(self) -> InlineTexts<'static, INLINE> {
+        let own = |text: Cow<'a, str>| Cow::Owned(text.into_owned());
+        InlineTexts {
             inline: self.inline.map(own),
             len: self.len,
             more: self.more.into_iter().map(own).collect(),
         }
+    }
+}
+
+impl<const INLINE: usize, const N: usize> PartialEq<[&str; N]> for InlineTexts<'_, INLINE> {
+    fn eq(&self, texts: &[&str; N]) -> bool {
+        self.len() == N && self.iter().eq(texts.iter().copied())
+    }
+}
+
+impl<'a, const INLINE: usize> FromIterator<Cow<'a, str>> for InlineTexts<'a, INLINE> {
+    fn from_iter<I: IntoIterator<Item = Cow<'a, str>>>(texts: I) -> Self {
+        let mut list = InlineTexts::default();
+        for text in texts {
+            list.push(text);
+        }
+        list
     }
 }
 
@@ -308,7 +340,7 @@ impl<'a> Call<'a> {
             started_at: None,
             duration_s: None,
             number: None,
-            tags: Vec::new(),
+            tags: Tags::default(),
             last_step: None,
             contact: None,
             unknown_keys: UnknownKeys::default(),
@@ -328,7 +360,7 @@ impl<'a> Call<'a> {
             started_at: self.started_at.map(own),
             duration_s: self.duration_s,
             number: self.number.map(own),
-            tags: self.tags.into_iter().map(own).collect(),
+            tags: self.tags.into_owned(),
             last_step: self.last_step.map(|step| FlowStep {
                 kind: own(step.kind),
                 agent: step.agent.map(own),

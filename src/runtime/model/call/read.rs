@@ -127,7 +127,7 @@ pub(super) struct OptionalTextValue<'a>(
     #[serde(borrow, deserialize_with = "optional_text")] Option<Cow<'a, str>>,
 );
 #[derive(Deserialize)]
-pub(super) struct TagsValue<'a>(#[serde(borrow, deserialize_with = "tags")] Vec<Cow<'a, str>>);
+pub(super) struct TagsValue<'a>(#[serde(borrow, deserialize_with = "tags")] Tags<'a>);
 #[derive(Deserialize)]
 pub(super) struct FlowValue<'a>(
     #[serde(borrow, deserialize_with = "last_flow_step")] Option<FlowStep<'a>>,
@@ -502,17 +502,43 @@ pub(super) fn optional_text<'de, D: Deserializer<'de>>(
     deserializer.deserialize_option(OptionalTextVisitor)
 }
 
-pub(super) fn tags<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<Cow<'de, str>>, D::Error> {
-    #[derive(Deserialize)]
-    struct Tag<'a>(#[serde(borrow, deserialize_with = "text")] Cow<'a, str>);
-    let tags: Option<Vec<Tag<'de>>> = Option::deserialize(deserializer)?;
-    Ok(tags
-        .unwrap_or_default()
-        .into_iter()
-        .map(|tag| tag.0)
-        .collect())
+pub(super) fn tags<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Tags<'de>, D::Error> {
+    struct TagsVisitor;
+
+    impl<'de> Visitor<'de> for TagsVisitor {
+        type Value = Tags<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of tags or null")
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Tags::default())
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Tags::default())
+        }
+
+        fn visit_some<D: Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_seq(TagsVisitor)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            #[derive(Deserialize)]
+            struct Tag<'a>(#[serde(borrow, deserialize_with = "text")] Cow<'a, str>);
+            let mut tags = Tags::default();
+            while let Some(Tag(tag)) = seq.next_element::<Tag<'de>>()? {
+                tags.push(tag);
+            }
+            Ok(tags)
+        }
+    }
+
+    deserializer.deserialize_option(TagsVisitor)
 }
 
 /// Reads the `flow` array keeping only its last element.
