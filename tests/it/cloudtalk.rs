@@ -174,8 +174,15 @@ fn history_items_map_row_by_row() {
             "started_at from Cdr.started_at",
             item(cdr(json!({"started_at": "2026-11-23T08:33:37.000Z"}))),
             |r| r.call.started_at.as_deref() == Some("2026-11-23T08:33:37.000Z"),
-            "id",
-            "`Cdr.id`",
+            "started_at",
+            "`Cdr.started_at`",
+        ),
+        (
+            "started_at with a local offset, as CloudTalk's records carry",
+            item(cdr(json!({"started_at": "2025-09-25 10:34:27+02:00"}))),
+            |r| r.call.started_at.as_deref() == Some("2025-09-25 10:34:27+02:00"),
+            "started_at",
+            "`Cdr.started_at`",
         ),
         (
             "duration_s from Cdr.talking_time as a string",
@@ -269,6 +276,7 @@ fn detail_records_map_row_by_row() {
     assert_eq!(call.number.as_deref(), Some("+420123123123"));
     assert_eq!(from_of(&record, "number"), "`contact.number`");
     assert_eq!(call.started_at.as_deref(), Some("2022-02-07T13:00:00.000Z"));
+    assert_eq!(from_of(&record, "started_at"), "`date`");
     assert_eq!(call.duration_s, Some(60));
     assert_eq!(call.tags, ["Lead"]);
     let contact = call.contact.as_ref().unwrap();
@@ -436,6 +444,50 @@ fn bad_records_get_located_clear_errors() {
         (
             json!({"Cdr": {"id": 1, "type": "incoming", "talking_time": "long"}}),
             "`Cdr.talking_time` should be a whole number, found `long`",
+        ),
+        // A time no `started_at` condition can compare is refused, not
+        // passed on to make both `started_at == null` and `>` false.
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "started_at": "2017-12-24 12:22:00"}}),
+            "`Cdr.started_at` is `2017-12-24 12:22:00`, which has no time zone offset, and callassign does not guess one; if it is UTC (as CloudTalk's API documents), write `2017-12-24T12:22:00Z`, else add its offset (`+01:00`)",
+        ),
+        (
+            json!({"cdr_id": 1, "direction": "incoming", "status": "missed", "date": "2022-02-07T13:00:00"}),
+            "`date` is `2022-02-07T13:00:00`, which has no time zone offset, and callassign does not guess one; if it is UTC (as CloudTalk's API documents), write `2022-02-07T13:00:00Z`",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "started_at": 1506000000}}),
+            "`Cdr.started_at`: `1506000000` is not an RFC 3339 timestamp; write it as `2026-11-23T10:00:00Z`",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "started_at": "2026-02-30T10:00:00Z"}}),
+            "`Cdr.started_at`: `2026-02-30T10:00:00Z` is not an RFC 3339 timestamp",
+        ),
+        // Ids and numbers that a float would only round-trip rounded, or a
+        // sign would garble (`+-421`), are refused naming the field.
+        (
+            json!({"Cdr": {"id": 1.2345678901234568e29, "type": "incoming"}}),
+            "`Cdr.id` is `1.2345678901234568e+29`, which is not a whole number; send it as a string or a whole number",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "public_external": -421.5}}),
+            "`Cdr.public_external` is `-421.5`, which is not a whole number; send it as a string or a whole number",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "public_external": -421}}),
+            "`Cdr.public_external` is `-421`, which is not a phone number; send it as a string (`\"+421221291400\"`) or a whole number",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "user_id": 12.5}}),
+            "`Cdr.user_id` is `12.5`, which is not a whole number",
+        ),
+        (
+            json!({"cdr_id": 7.5, "direction": "incoming", "status": "missed"}),
+            "`cdr_id` is `7.5`, which is not a whole number",
+        ),
+        (
+            json!({"cdr_id": 7, "direction": "incoming", "status": "missed", "contact": {"number": -1}}),
+            "`contact.number` is `-1`, which is not a phone number",
         ),
         (
             json!({"id": "c-1"}),
@@ -711,7 +763,9 @@ fn bad_cloudtalk_lines_are_error_lines_and_the_batch_goes_on() {
     let dir = folder(&[]);
     let good = r#"{"Cdr":{"id":"1","type":"outgoing","answered_at":"2026-01-01T00:00:00Z"},"Agent":{"email":"max.yellow@acme.sk"}}"#;
     let input = format!(
-        "{good}\n{{\"Cdr\":{{\"type\":\"incoming\"}}}}\n{{\"responseData\":{{\"data\":[]}}}}\nnot json\n\n{good}\n"
+        "{good}\n{{\"Cdr\":{{\"type\":\"incoming\"}}}}\n{{\"responseData\":{{\"data\":[]}}}}\nnot json\n\n{good}\n{}\n{}\n",
+        r#"{"Cdr":{"id":"2","type":"incoming","started_at":"2026-11-23 10:00:00"}}"#,
+        r#"{"Cdr":{"id":-3.5,"type":"incoming"}}"#,
     );
     let context = crate::common::repo().join("examples/cloudtalk/hubspot.context.yaml");
     let run = eval_hubspot_in(
@@ -728,6 +782,8 @@ fn bad_cloudtalk_lines_are_error_lines_and_the_batch_goes_on() {
     {"line":4,"error":"expected ident at line 1 column 2"}
     {"line":5,"error":"empty line, expected a CloudTalk call record"}
     {"call":"1","assignee":{"id":"101","email":"max.yellow@acme.com"},"step":"call_agent"}
+    {"line":7,"error":"`Cdr.started_at` is `2026-11-23 10:00:00`, which has no time zone offset, and callassign does not guess one; if it is UTC (as CloudTalk's API documents), write `2026-11-23T10:00:00Z`, else add its offset (`+01:00`)"}
+    {"line":8,"error":"`Cdr.id` is `-3.5`, which is not a whole number; send it as a string or a whole number"}
     "#);
 }
 
