@@ -274,7 +274,7 @@ pub(super) fn load_context(
                     format!(
                         "the context `{}` is not valid: {}",
                         context_path.display(),
-                        context::describe_yaml_error(&error)
+                        context::describe_yaml_error(&error, &text)
                     ),
                     context_help,
                 )

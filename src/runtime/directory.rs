@@ -21,7 +21,10 @@ use crate::runtime::model::context::{looks_like_email, ContextProblem, User, MAX
     derive(schemars::JsonSchema),
     schemars(rename = "{F}Source")
 )]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a format and its file: `{format: …, path: …}`"
+)]
 pub struct Source<F> {
     pub format: F,
     /// Relative to the context file.
@@ -29,12 +32,35 @@ pub struct Source<F> {
 }
 
 /// One path, or a list of them (a paginated export).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), serde(untagged))]
 pub enum Paths {
     One(String),
-    Many(Vec<String>),
+    Many(#[cfg_attr(feature = "schema", schemars(length(min = 1)))] Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for Paths {
+    /// Refuses an empty list here, where the YAML reader still knows the
+    /// line: a `path: []` read nothing, so no user of that list could ever
+    /// be matched, and nothing said so.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(
+            untagged,
+            expecting = "`path` should be a file path, or a list of file paths"
+        )]
+        enum Written {
+            One(String),
+            Many(Vec<String>),
+        }
+        match Written::deserialize(deserializer)? {
+            Written::One(path) => Ok(Paths::One(path)),
+            Written::Many(paths) if paths.is_empty() => Err(serde::de::Error::custom(
+                "`path` is an empty list, which names nothing to read; give the file, or every page of a paginated export",
+            )),
+            Written::Many(paths) => Ok(Paths::Many(paths)),
+        }
+    }
 }
 
 impl Paths {
@@ -44,6 +70,78 @@ impl Paths {
             Paths::Many(paths) => (None, paths.as_slice()),
         };
         one.into_iter().chain(many.iter().map(String::as_str))
+    }
+
+    /// The files, resolved against the context's folder. A file listed
+    /// twice (also as `./a.json`, or through a link) is refused: its
+    /// entries would be read twice and reported as clashing with
+    /// themselves.
+    fn files(&self, folder: &Path, key: &str) -> Result<Vec<PathBuf>, ContextProblem> {
+        let mut files: Vec<(PathBuf, &str)> = Vec::new();
+        let mut seen: HashMap<PathBuf, &str> = HashMap::new();
+        for written in self.iter() {
+            let path = resolve(folder, written);
+            // A file that cannot be resolved is reported when it is read.
+            let identity = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            if let Some(first) = seen.insert(identity, written) {
+                let also = if first == written {
+                    String::new()
+                } else {
+                    format!(" (as `{first}` and `{written}`)")
+                };
+                return Err(ContextProblem::new(
+                    format!("`{key}` lists the file `{first}` twice{also}"),
+                    "list each file once: each page of a paginated export once, in any order",
+                ));
+            }
+            files.push((path, written));
+        }
+        Ok(files.into_iter().map(|(path, _)| path).collect())
+    }
+}
+
+/// Whether a saved page of a paginated export says more pages follow:
+/// what says so, for messages.
+type MorePages = Option<String>;
+
+/// Refuses an export whose every page says more pages follow: its last
+/// page was never saved, and the users on it would match nothing, sending
+/// their calls to the fallback without a word. The order of the pages does
+/// not matter (only the last page of a whole export says nothing more
+/// follows); `how` says how to fetch the rest.
+fn check_last_page(
+    key: &str,
+    pages: &[(PathBuf, MorePages)],
+    how: &str,
+) -> Result<(), ContextProblem> {
+    let Some((path, Some(marker))) = pages.last() else {
+        return Ok(());
+    };
+    if pages.iter().any(|(_, more)| more.is_none()) {
+        return Ok(());
+    }
+    let message = if pages.len() == 1 {
+        format!(
+            "`{}` is one page of a longer list ({marker}), and `{key}` names no other page",
+            path.display()
+        )
+    } else {
+        format!(
+            "every page `{key}` names says more pages follow (`{}`: {marker}), so the last page is missing",
+            path.display()
+        )
+    };
+    Err(ContextProblem::new(
+        message,
+        format!("{how}, and list every page: `path: [page-1.json, page-2.json]`"),
+    ))
+}
+
+/// `value` in a message: a string as it is, anything else as JSON.
+fn shown_value(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -87,6 +185,46 @@ impl UserListFormat {
             UserListFormat::ZendeskUsers => Some("users"),
             UserListFormat::PipedriveUsers => Some("data"),
             UserListFormat::FreshdeskAgents | UserListFormat::Csv => None,
+        }
+    }
+
+    /// What a saved page says when more pages follow (`None` on the last
+    /// page). Freshdesk pages only by its `Link` header, which a saved body
+    /// does not hold, and a CSV is no page, so those cannot say.
+    fn more_pages(self, document: &Value) -> MorePages {
+        let at = |pointer: &str| document.pointer(pointer).filter(|value| !value.is_null());
+        let is = |pointer: &str, wanted: bool| at(pointer) == Some(&Value::Bool(wanted));
+        match self {
+            UserListFormat::HubspotOwners => {
+                at("/paging/next").map(|next| match next.get("after") {
+                    Some(after) => format!("`paging.next.after` is `{}`", shown_value(after)),
+                    None => "`paging.next` is set".to_string(),
+                })
+            }
+            UserListFormat::SalesforceUsers => {
+                is("/done", false).then(|| "`done` is `false`".to_string())
+            }
+            UserListFormat::ZendeskUsers => match at("/next_page") {
+                Some(next) => Some(format!("`next_page` is `{}`", shown_value(next))),
+                None => is("/meta/has_more", true).then(|| "`meta.has_more` is `true`".to_string()),
+            },
+            UserListFormat::PipedriveUsers => {
+                is("/additional_data/pagination/more_items_in_collection", true).then(|| {
+                    "`additional_data.pagination.more_items_in_collection` is `true`".to_string()
+                })
+            }
+            UserListFormat::FreshdeskAgents | UserListFormat::Csv => None,
+        }
+    }
+
+    /// How to fetch every page of this format's endpoint.
+    fn how_to_fetch_all(self) -> &'static str {
+        match self {
+            UserListFormat::HubspotOwners => "fetch `GET /crm/v3/owners?limit=500&after=…` with each page's `paging.next.after` until a page has no `paging.next`",
+            UserListFormat::SalesforceUsers => "fetch each page's `nextRecordsUrl` until a page has `done: true`",
+            UserListFormat::ZendeskUsers => "fetch each page's `next_page` until it is null (with cursor paging, `links.next` until `meta.has_more` is false)",
+            UserListFormat::PipedriveUsers => "fetch again with `start` set to `additional_data.pagination.next_start` until `more_items_in_collection` is false",
+            UserListFormat::FreshdeskAgents | UserListFormat::Csv => "save every page",
         }
     }
 
@@ -237,21 +375,24 @@ pub fn read_users(
     source: &Source<UserListFormat>,
 ) -> Result<Vec<(User, String)>, ContextProblem> {
     let mut users = Vec::new();
-    for relative in source.path.iter() {
-        let path = resolve(folder, relative);
-        let entries = match source.format {
-            UserListFormat::Csv => read_user_csv(&path)?,
+    let mut pages = Vec::new();
+    for path in source.path.files(folder, "users_from")? {
+        let (entries, more) = match source.format {
+            UserListFormat::Csv => (read_user_csv(&path)?, None),
             format => read_user_json(&path, format)?,
         };
         users.extend(entries);
+        pages.push((path, more));
     }
+    check_last_page("users_from", &pages, source.format.how_to_fetch_all())?;
     Ok(users)
 }
 
+/// The users of one saved page, and whether it says more pages follow.
 fn read_user_json(
     path: &Path,
     format: UserListFormat,
-) -> Result<Vec<(User, String)>, ContextProblem> {
+) -> Result<(Vec<(User, String)>, MorePages), ContextProblem> {
     let document = read_json(path)?;
     let shown = path.display();
     let wrong_format = |what: String| {
@@ -355,7 +496,7 @@ fn read_user_json(
         })?;
         users.push((user, format!("`{shown}` {at}")));
     }
-    Ok(users)
+    Ok((users, format.more_pages(&document)))
 }
 
 /// A small CSV reader: a header row, then rows of as many fields; fields
@@ -390,6 +531,19 @@ fn read_csv(path: &Path) -> Result<Csv, ContextProblem> {
         .into_iter()
         .map(|field| field.trim().to_ascii_lowercase())
         .collect();
+    // Only one of two same-named columns would be read, and which one is
+    // no choice a user made.
+    for (index, column) in header.iter().enumerate() {
+        if header[..index].contains(column) {
+            return Err(ContextProblem::new(
+                format!(
+                    "`{shown}` line {header_line}: the header names the column `{column}` twice (`{}`)",
+                    header.join(",")
+                ),
+                "name each column once: remove or rename one of the two",
+            ));
+        }
+    }
     let mut rows = Vec::new();
     for (line, text) in lines {
         let fields = split_csv_line(text).map_err(|message| {
@@ -483,7 +637,7 @@ fn read_user_csv(path: &Path) -> Result<Vec<(User, String)>, ContextProblem> {
                     _ => {
                         return Err(ContextProblem::new(
                             format!("`{shown}` line {line}: `active` is `{value}`"),
-                            "write `true` or `false`",
+                            "write `true`, `1` or `yes` (or leave it empty) for an active user, `false`, `0` or `no` for an inactive one",
                         ))
                     }
                 },
@@ -510,8 +664,8 @@ pub fn read_telephony(
     let mut agents: HashMap<String, String> = HashMap::new();
     // Where each agent was first read, to name both entries of a conflict.
     let mut seen: HashMap<String, String> = HashMap::new();
-    for relative in source.path.iter() {
-        let path = resolve(folder, relative);
+    let mut pages = Vec::new();
+    for path in source.path.files(folder, "telephony_users_from")? {
         let document = read_json(&path)?;
         let shown = path.display();
         let Some(entries) = document
@@ -570,8 +724,30 @@ pub fn read_telephony(
                 agents.insert(id, email);
             }
         }
+        let more = agents_more_pages(&document);
+        pages.push((path, more));
     }
+    check_last_page(
+        "telephony_users_from",
+        &pages,
+        "fetch `GET /api/agents/index.json?limit=1000&page=N` for every page up to `responseData.pageCount`",
+    )?;
     Ok(agents)
+}
+
+/// Whether a saved page of CloudTalk's agents list says more pages follow:
+/// its `pageNumber` is below its `pageCount` (numbers or numeric strings).
+fn agents_more_pages(document: &Value) -> MorePages {
+    let whole = |key: &str| {
+        let value = document.get("responseData")?.get(key)?;
+        value
+            .as_u64()
+            .or_else(|| value.as_str()?.trim().parse().ok())
+    };
+    let (number, count) = (whole("pageNumber")?, whole("pageCount")?);
+    (number < count).then(|| {
+        format!("`responseData.pageNumber` is `{number}` of `responseData.pageCount` `{count}`")
+    })
 }
 
 /// Reads contact owners from a CSV by contact id or by number.
@@ -585,8 +761,7 @@ pub fn read_owners(
     };
     let help = "a contact owners CSV has the header `contact,owner` or `number,owner`";
     let mut first_seen: HashMap<(String, String), String> = HashMap::new();
-    for relative in source.path.iter() {
-        let path = resolve(folder, relative);
+    for path in source.path.files(folder, "contact_owners_from")? {
         let csv = read_csv(&path)?;
         let owner = csv.column(&path, "owner", help)?;
         let contact = csv.header.iter().position(|column| column == "contact");

@@ -399,6 +399,12 @@ fn context_problems_are_not_all_called_ambiguous() {
         ("users:\n  - {id: a, email: 'a.acme.com'}\n", "error: `context.yaml`: users[0] (`a`) has the e-mail `a.acme.com`, which is not an e-mail address\n  help: write the address the user signs in with (`name@example.com`), or leave `email` out\n"),
         ("users:\n  - {id: a, email: a@acme.com}\nuser_map:\n  x@acme.com: {id: a}\n", "error: `context.yaml` is not a valid context: user_map.x@acme.com: invalid type: map, expected an id: a string or a whole number at line 4 column 15\n"),
         ("users_from: {format: hubspot_owners, path: owners.json}\n", "error: `context.yaml`: `owners.json` does not exist\n  help: paths in a context are relative to the context file's folder\n"),
+        // A key given twice says both lines; serde_yaml says neither.
+        ("integration: hubspot\nusers:\n  - {id: a, email: a@acme.com}\nintegration: zendesk\n", "error: `context.yaml` is not a valid context: `integration` is given on line 1 and again on line 4; keep one\n"),
+        ("users:\n  - id: a\n    email: a@acme.com\n    'id': b\n", "error: `context.yaml` is not a valid context: users[0]: `id` is given on line 2 and again on line 4; keep one\n"),
+        // An empty list of files read nothing, silently.
+        ("users:\n  - {id: a, email: a@acme.com}\nusers_from: {format: csv, path: []}\n", "error: `context.yaml` is not a valid context: users_from: `path` is an empty list, which names nothing to read; give the file, or every page of a paginated export at line 3 column 13\n"),
+        ("users:\n  - {id: a, email: a@acme.com}\nusers_from: []\n", "error: `context.yaml` is not a valid context: users_from: invalid type: sequence, expected a format and its file: `{format: …, path: …}` at line 3 column 13\n"),
     ];
     for (context, expected) in cases {
         let run = eval_with_context(context);

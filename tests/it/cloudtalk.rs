@@ -174,8 +174,15 @@ fn history_items_map_row_by_row() {
             "started_at from Cdr.started_at",
             item(cdr(json!({"started_at": "2026-11-23T08:33:37.000Z"}))),
             |r| r.call.started_at.as_deref() == Some("2026-11-23T08:33:37.000Z"),
-            "id",
-            "`Cdr.id`",
+            "started_at",
+            "`Cdr.started_at`",
+        ),
+        (
+            "started_at with a local offset, as CloudTalk's records carry",
+            item(cdr(json!({"started_at": "2025-09-25 10:34:27+02:00"}))),
+            |r| r.call.started_at.as_deref() == Some("2025-09-25 10:34:27+02:00"),
+            "started_at",
+            "`Cdr.started_at`",
         ),
         (
             "duration_s from Cdr.talking_time as a string",
@@ -269,6 +276,7 @@ fn detail_records_map_row_by_row() {
     assert_eq!(call.number.as_deref(), Some("+420123123123"));
     assert_eq!(from_of(&record, "number"), "`contact.number`");
     assert_eq!(call.started_at.as_deref(), Some("2022-02-07T13:00:00.000Z"));
+    assert_eq!(from_of(&record, "started_at"), "`date`");
     assert_eq!(call.duration_s, Some(60));
     assert_eq!(call.tags, ["Lead"]);
     let contact = call.contact.as_ref().unwrap();
@@ -436,6 +444,50 @@ fn bad_records_get_located_clear_errors() {
         (
             json!({"Cdr": {"id": 1, "type": "incoming", "talking_time": "long"}}),
             "`Cdr.talking_time` should be a whole number, found `long`",
+        ),
+        // A time no `started_at` condition can compare is refused, not
+        // passed on to make both `started_at == null` and `>` false.
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "started_at": "2017-12-24 12:22:00"}}),
+            "`Cdr.started_at` is `2017-12-24 12:22:00`, which has no time zone offset, and callassign does not guess one; if it is UTC (as CloudTalk's API documents), write `2017-12-24T12:22:00Z`, else add its offset (`+01:00`)",
+        ),
+        (
+            json!({"cdr_id": 1, "direction": "incoming", "status": "missed", "date": "2022-02-07T13:00:00"}),
+            "`date` is `2022-02-07T13:00:00`, which has no time zone offset, and callassign does not guess one; if it is UTC (as CloudTalk's API documents), write `2022-02-07T13:00:00Z`",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "started_at": 1506000000}}),
+            "`Cdr.started_at`: `1506000000` is not an RFC 3339 timestamp; write it as `2026-11-23T10:00:00Z`",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "started_at": "2026-02-30T10:00:00Z"}}),
+            "`Cdr.started_at`: `2026-02-30T10:00:00Z` is not an RFC 3339 timestamp",
+        ),
+        // Ids and numbers that a float would only round-trip rounded, or a
+        // sign would garble (`+-421`), are refused naming the field.
+        (
+            json!({"Cdr": {"id": 1.2345678901234568e29, "type": "incoming"}}),
+            "`Cdr.id` is `1.2345678901234568e+29`, which is not a whole number; send it as a string or a whole number",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "public_external": -421.5}}),
+            "`Cdr.public_external` is `-421.5`, which is not a whole number; send it as a string or a whole number",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "public_external": -421}}),
+            "`Cdr.public_external` is `-421`, which is not a phone number; send it as a string (`\"+421221291400\"`) or a whole number",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "user_id": 12.5}}),
+            "`Cdr.user_id` is `12.5`, which is not a whole number",
+        ),
+        (
+            json!({"cdr_id": 7.5, "direction": "incoming", "status": "missed"}),
+            "`cdr_id` is `7.5`, which is not a whole number",
+        ),
+        (
+            json!({"cdr_id": 7, "direction": "incoming", "status": "missed", "contact": {"number": -1}}),
+            "`contact.number` is `-1`, which is not a phone number",
         ),
         (
             json!({"id": "c-1"}),
@@ -609,6 +661,18 @@ fn bad_directories_get_located_clear_errors() {
          "`context.yaml`: `agents.json` is not a CloudTalk agents list: it has no `responseData.data` list"),
         (context("users_from", "hubspot_owners", "missing.json"), "other.json", "{}",
          "`context.yaml`: `missing.json` does not exist"),
+        // Only one of two same-named columns would be read.
+        (context("users_from", "csv", "users.csv"), "users.csv", "id,email,id\n1,a@acme.com,2\n",
+         "`context.yaml`: `users.csv` line 1: the header names the column `id` twice (`id,email,id`)"),
+        (context("contact_owners_from", "csv", "owners.csv"), "owners.csv", "\n\ncontact,owner,Owner\n42,1,2\n",
+         "`context.yaml`: `owners.csv` line 3: the header names the column `owner` twice (`contact,owner,owner`)"),
+        // One file listed twice would clash with itself entry by entry.
+        (context("users_from", "csv", "[users.csv, ./users.csv]"), "users.csv", "id,email\n2,b@acme.com\n",
+         "`context.yaml`: `users_from` lists the file `users.csv` twice (as `users.csv` and `./users.csv`)"),
+        (context("contact_owners_from", "csv", "[owners.csv, owners.csv]"), "owners.csv", "contact,owner\n42,1\n",
+         "`context.yaml`: `contact_owners_from` lists the file `owners.csv` twice"),
+        (context("telephony_users_from", "cloudtalk_agents", "[agents.json, agents.json]"), "agents.json", r#"{"responseData": {"data": []}}"#,
+         "`context.yaml`: `telephony_users_from` lists the file `agents.json` twice"),
     ];
     for (context_text, file, text, expected) in rows {
         let error = load(&[("context.yaml", &context_text), (file, text)]).unwrap_err();
@@ -636,6 +700,104 @@ fn bad_directories_get_located_clear_errors() {
         .unwrap_err()
         .remove(0);
     assert_eq!(problem.help, "it looks like `format: pipedrive_users`");
+    let dir = folder(&[
+        ("context.yaml", &context("users_from", "csv", "users.csv")),
+        ("users.csv", "id,email,active\n2,b@acme.com,maybe\n"),
+    ]);
+    let problem = Context::load(&dir.path().join("context.yaml"))
+        .unwrap_err()
+        .remove(0);
+    assert!(problem.message.ends_with("line 2: `active` is `maybe`"));
+    assert_eq!(
+        problem.help,
+        "write `true`, `1` or `yes` (or leave it empty) for an active user, `false`, `0` or `no` for an inactive one"
+    );
+}
+
+#[test]
+fn a_paginated_list_whose_every_page_says_more_follow_is_refused() {
+    // (format, a page that says more follow, what says so, the last page)
+    let rows: [(&str, &str, &str, &str); 6] = [
+        (
+            "hubspot_owners",
+            r#"{"results": [{"id": "1", "email": "a@acme.com"}], "paging": {"next": {"after": "1", "link": "https://api.hubapi.com/crm/v3/owners?after=1"}}}"#,
+            "`paging.next.after` is `1`",
+            r#"{"results": [{"id": "2", "email": "b@acme.com"}]}"#,
+        ),
+        (
+            "salesforce_users",
+            r#"{"totalSize": 2, "done": false, "nextRecordsUrl": "/services/data/v62.0/query/01gRO0000016PIAYA2-1", "records": [{"Id": "1", "Email": "a@acme.com", "IsActive": true}]}"#,
+            "`done` is `false`",
+            r#"{"totalSize": 2, "done": true, "records": [{"Id": "2", "Email": "b@acme.com", "IsActive": true}]}"#,
+        ),
+        (
+            "zendesk_users",
+            r#"{"users": [{"id": 1, "email": "a@acme.com"}], "next_page": "https://acme.zendesk.com/api/v2/users.json?page=2", "previous_page": null, "count": 2}"#,
+            "`next_page` is `https://acme.zendesk.com/api/v2/users.json?page=2`",
+            r#"{"users": [{"id": 2, "email": "b@acme.com"}], "next_page": null, "count": 2}"#,
+        ),
+        (
+            "zendesk_users",
+            r#"{"users": [{"id": 1, "email": "a@acme.com"}], "meta": {"has_more": true, "after_cursor": "xYz"}, "links": {"next": "https://acme.zendesk.com/api/v2/users.json?page[after]=xYz"}}"#,
+            "`meta.has_more` is `true`",
+            r#"{"users": [{"id": 2, "email": "b@acme.com"}], "meta": {"has_more": false}, "links": {"next": null}}"#,
+        ),
+        (
+            "pipedrive_users",
+            r#"{"success": true, "data": [{"id": 1, "email": "a@acme.com"}], "additional_data": {"pagination": {"start": 0, "limit": 1, "more_items_in_collection": true, "next_start": 1}}}"#,
+            "`additional_data.pagination.more_items_in_collection` is `true`",
+            r#"{"success": true, "data": [{"id": 2, "email": "b@acme.com"}], "additional_data": {"pagination": {"start": 1, "limit": 1, "more_items_in_collection": false}}}"#,
+        ),
+        (
+            "cloudtalk_agents",
+            r#"{"responseData": {"itemsCount": 2, "pageCount": "2", "pageNumber": 1, "limit": 1, "data": [{"Agent": {"id": "1", "email": "a@acme.com"}}]}}"#,
+            "`responseData.pageNumber` is `1` of `responseData.pageCount` `2`",
+            r#"{"responseData": {"itemsCount": 2, "pageCount": 2, "pageNumber": 2, "limit": 1, "data": [{"Agent": {"id": "2", "email": "b@acme.com"}}]}}"#,
+        ),
+    ];
+    for (format, first, marker, last) in rows {
+        let key = if format == "cloudtalk_agents" {
+            "telephony_users_from"
+        } else {
+            "users_from"
+        };
+        let context = |paths: &str| {
+            format!("users: [{{id: '9', email: z@acme.com}}]\n{key}: {{format: {format}, path: {paths}}}\n")
+        };
+        let files = |paths: &str| {
+            load(&[
+                ("context.yaml", &context(paths)),
+                ("p1.json", first),
+                ("p2.json", last),
+                ("p3.json", first),
+            ])
+        };
+        assert_eq!(
+            files("p1.json").unwrap_err(),
+            format!("`context.yaml`: `p1.json` is one page of a longer list ({marker}), and `{key}` names no other page"),
+            "{format}"
+        );
+        assert_eq!(
+            files("[p1.json, p3.json]").unwrap_err(),
+            format!("`context.yaml`: every page `{key}` names says more pages follow (`p3.json`: {marker}), so the last page is missing"),
+            "{format}"
+        );
+        // With its last page, in any order, the list is whole.
+        for paths in ["[p1.json, p2.json]", "[p2.json, p1.json]", "p2.json"] {
+            files(paths).unwrap_or_else(|error| panic!("{format} {paths}: {error}"));
+        }
+    }
+    let dir = folder(&[
+        (
+            "context.yaml",
+            "users_from: {format: hubspot_owners, path: owners.json}\n",
+        ),
+        ("owners.json", rows[0].1),
+    ]);
+    let problem = Context::load(&dir.path().join("context.yaml"))
+        .unwrap_err()
+        .remove(0);
+    assert_eq!(problem.help, "fetch `GET /crm/v3/owners?limit=500&after=…` with each page's `paging.next.after` until a page has no `paging.next`, and list every page: `path: [page-1.json, page-2.json]`");
 }
 
 // ---- The command line ----
@@ -711,7 +873,9 @@ fn bad_cloudtalk_lines_are_error_lines_and_the_batch_goes_on() {
     let dir = folder(&[]);
     let good = r#"{"Cdr":{"id":"1","type":"outgoing","answered_at":"2026-01-01T00:00:00Z"},"Agent":{"email":"max.yellow@acme.sk"}}"#;
     let input = format!(
-        "{good}\n{{\"Cdr\":{{\"type\":\"incoming\"}}}}\n{{\"responseData\":{{\"data\":[]}}}}\nnot json\n\n{good}\n"
+        "{good}\n{{\"Cdr\":{{\"type\":\"incoming\"}}}}\n{{\"responseData\":{{\"data\":[]}}}}\nnot json\n\n{good}\n{}\n{}\n",
+        r#"{"Cdr":{"id":"2","type":"incoming","started_at":"2026-11-23 10:00:00"}}"#,
+        r#"{"Cdr":{"id":-3.5,"type":"incoming"}}"#,
     );
     let context = crate::common::repo().join("examples/cloudtalk/hubspot.context.yaml");
     let run = eval_hubspot_in(
@@ -728,6 +892,8 @@ fn bad_cloudtalk_lines_are_error_lines_and_the_batch_goes_on() {
     {"line":4,"error":"expected ident at line 1 column 2"}
     {"line":5,"error":"empty line, expected a CloudTalk call record"}
     {"call":"1","assignee":{"id":"101","email":"max.yellow@acme.com"},"step":"call_agent"}
+    {"line":7,"error":"`Cdr.started_at` is `2026-11-23 10:00:00`, which has no time zone offset, and callassign does not guess one; if it is UTC (as CloudTalk's API documents), write `2026-11-23T10:00:00Z`, else add its offset (`+01:00`)"}
+    {"line":8,"error":"`Cdr.id` is `-3.5`, which is not a whole number; send it as a string or a whole number"}
     "#);
 }
 

@@ -174,6 +174,7 @@ fn the_schemas_accept_and_refuse_what_callassign_does() {
         ("contact_owners: true\n", false),
         ("user_map:\n  max@acme.sk: 101\n  \"1234\": hs-2\nusers_from: {format: hubspot_owners, path: [a.json, b.json]}\n", true),
         ("users_from: {format: hubspot_owners}\n", false),
+        ("users_from: {format: hubspot_owners, path: []}\n", false),
         ("users_from: {format: hubspot, path: a.json}\n", false),
         ("user_map: [max@acme.sk, \"101\"]\n", false),
         ("fallback: nobody\n", false),

@@ -174,7 +174,10 @@ impl<'a> DetailRecord<'_, 'a, '_> {
             owner,
             favorite_agent: None,
         });
-        let started_at = text(record.date.as_ref(), "date")?;
+        let started_at = timestamp(record.date.as_ref(), "date")?;
+        if let Some(started_at) = &started_at {
+            built.fact("started_at", Some(started_at), "`date`");
+        }
         let talking_time = record
             .call_times
             .as_ref()

@@ -66,7 +66,10 @@ impl<'a> HistoryItem<'_, 'a, '_> {
         if let Some(number) = &number {
             built.fact("number", Some(number), "`Cdr.public_external`");
         }
-        let started_at = text(cdr.started_at.as_ref(), "Cdr.started_at")?;
+        let started_at = timestamp(cdr.started_at.as_ref(), "Cdr.started_at")?;
+        if let Some(started_at) = &started_at {
+            built.fact("started_at", Some(started_at), "`Cdr.started_at`");
+        }
         let duration_s = count(cdr.talking_time.as_ref(), "Cdr.talking_time")?;
         let tags = tags(
             record.tags.as_ref(),

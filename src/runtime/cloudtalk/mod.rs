@@ -178,6 +178,12 @@ fn text<'a, O, L>(
         None | Some(Json::Null) => Ok(None),
         Some(Json::Text(text)) if text.trim().is_empty() => Ok(None),
         Some(Json::Text(text)) => Ok(Some(text.clone())),
+        // A fraction or a number past 64 bits (read as a float) would be
+        // written back rounded (`1.2345678901234568e29`): no longer the id
+        // or number the vendor sent, so it is refused, not matched wrongly.
+        Some(Json::Number(number)) if number.is_f64() => Err(format!(
+            "`{at}` is `{number}`, which is not a whole number; send it as a string or a whole number"
+        )),
         Some(Json::Number(number)) => Ok(Some(Cow::Owned(number.to_string()))),
         Some(other) => Err(format!(
             "`{at}` should be a string or a number, found {}",
@@ -187,12 +193,43 @@ fn text<'a, O, L>(
 }
 
 /// A phone number: CloudTalk's examples give numbers as JSON numbers
-/// without the `+` of E.164; those get it back.
+/// without the `+` of E.164; those get it back. A negative number would
+/// become `+-421`, so it is refused with the fractions [`text`] refuses.
 fn phone<'a>(value: Option<&Json<'a>>, at: &str) -> Result<Option<Cow<'a, str>>, String> {
     match value {
-        Some(Json::Number(number)) => Ok(Some(Cow::Owned(format!("+{number}")))),
+        Some(Json::Number(number)) if number.is_u64() => {
+            Ok(Some(Cow::Owned(format!("+{number}"))))
+        }
+        Some(Json::Number(number)) if number.is_i64() => Err(format!(
+            "`{at}` is `{number}`, which is not a phone number; send it as a string (`\"+421221291400\"`) or a whole number"
+        )),
         other => text(other, at),
     }
+}
+
+/// A start time, which `started_at` conditions compare, so it must be RFC
+/// 3339: a value that cannot be compared makes both `started_at == null`
+/// and `started_at > "…"` false and routes the call silently. CloudTalk's
+/// reference says its times are UTC and shows `2017-10-04T06:33:37.000Z`
+/// for `Cdr.started_at`, but its envelope examples write
+/// `2018-01-10 12:34:56` and real records carry local offsets (`+02:00`);
+/// a time without an offset is refused, not guessed, since a wrong guess
+/// moves the call by hours. The context has no time zone setting to read.
+fn timestamp<'a>(value: Option<&Json<'a>>, at: &str) -> Result<Option<Cow<'a, str>>, String> {
+    let Some(written) = text(value, at)? else {
+        return Ok(None);
+    };
+    let Err(message) = crate::runtime::time::check_started_at(&written) else {
+        return Ok(Some(written));
+    };
+    let trimmed = written.trim();
+    let utc = format!("{}Z", trimmed.replacen(' ', "T", 1));
+    if crate::runtime::time::check_started_at(&utc).is_ok() {
+        return Err(format!(
+            "`{at}` is `{trimmed}`, which has no time zone offset, and callassign does not guess one; if it is UTC (as CloudTalk's API documents), write `{utc}`, else add its offset (`+01:00`)"
+        ));
+    }
+    Err(format!("`{at}`: {message}"))
 }
 
 /// A whole count that may be a number or a numeric string.

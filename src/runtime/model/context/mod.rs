@@ -201,16 +201,75 @@ pub const SHAPE_HELP: &str =
     "a context has `integration`, `contact_owner`, `fallback`, `installer`, `users` and optionally `users_from`, `telephony_users_from`, `user_map`, `voicemail_email` and `contact_owners_from`; see README.md";
 
 /// serde_yaml's wording for its safety limits does not say what in the file
-/// tripped them.
-pub fn describe_yaml_error(error: &serde_yaml::Error) -> String {
+/// tripped them, and for a key given twice it says neither line: it points
+/// at the start of the mapping, and not at all for the top level.
+/// `text` is the YAML the error came from.
+pub fn describe_yaml_error(error: &serde_yaml::Error, text: &str) -> String {
     let message = error.to_string();
     if message.starts_with("repetition limit exceeded") {
         "its aliases (`*name`) expand to too much data (repetition limit exceeded)".to_string()
     } else if message.starts_with("recursion limit exceeded") {
         "it nests lists or maps too deep (recursion limit exceeded)".to_string()
     } else {
-        message
+        describe_duplicate_key(error, &message, text).unwrap_or(message)
     }
+}
+
+/// ``users[0]: `id` is given on line 3 and again on line 5``, for
+/// serde's ``users[0]: duplicate field `id` at line 3 column 5``; `None`
+/// for another error, or a key not found where it should be (in a flow
+/// mapping `{…}`, whose position serde_yaml already gives).
+fn describe_duplicate_key(error: &serde_yaml::Error, message: &str, text: &str) -> Option<String> {
+    let (path, rest) = message.split_once("duplicate field `")?;
+    let (key, _) = rest.split_once('`')?;
+    let location = error.location()?;
+    let lines = block_key_lines(text, location.line(), location.column(), key);
+    let [first, again, ..] = lines[..] else {
+        return None;
+    };
+    Some(format!(
+        "{path}`{key}` is given on line {first} and again on line {again}; keep one"
+    ))
+}
+
+/// The (1-based) lines on which the block mapping that starts at
+/// `line`:`column` gives `key` (plain or quoted): its keys start at that
+/// column, on its first line and on each line after it until one is
+/// indented less.
+fn block_key_lines(text: &str, line: usize, column: usize, key: &str) -> Vec<usize> {
+    let indent = column.saturating_sub(1);
+    let quoted = [key.to_string(), format!("\"{key}\""), format!("'{key}'")];
+    let mut found = Vec::new();
+    for (index, content) in text.lines().enumerate().skip(line.saturating_sub(1)) {
+        let entry = if index + 1 == line {
+            // The column counts characters; a list item's `- ` may precede.
+            content
+                .char_indices()
+                .nth(indent)
+                .map(|(at, _)| &content[at..])
+        } else {
+            let unindented = content.trim_start_matches(' ');
+            let depth = content.len() - unindented.len();
+            if unindented.is_empty() || unindented.starts_with('#') || depth > indent {
+                continue;
+            }
+            if depth < indent {
+                break;
+            }
+            Some(unindented)
+        };
+        let names_key = entry.is_some_and(|entry| {
+            quoted.iter().any(|written| {
+                entry
+                    .strip_prefix(written.as_str())
+                    .is_some_and(|after| after.trim_start().starts_with(':'))
+            })
+        });
+        if names_key {
+            found.push(index + 1);
+        }
+    }
+    found
 }
 
 /// Something wrong with a context: it cannot be read, or matching with it
@@ -263,7 +322,7 @@ impl Context {
         let parsed = if is_json {
             serde_json::from_str::<Context>(&text).map_err(|error| error.to_string())
         } else {
-            Context::from_yaml(&text).map_err(|error| describe_yaml_error(&error))
+            Context::from_yaml(&text).map_err(|error| describe_yaml_error(&error, &text))
         };
         let mut context = parsed.map_err(|error| {
             vec![ContextProblem::new(

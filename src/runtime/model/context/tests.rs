@@ -240,3 +240,28 @@ fn a_context_that_can_never_assign_is_a_problem() {
         "`fallback: installer` but no `installer` is given"
     );
 }
+
+#[test]
+fn a_key_given_twice_is_located_in_its_own_mapping() {
+    let described = |text: &str| {
+        let error = Context::from_yaml(text).unwrap_err();
+        describe_yaml_error(&error, text)
+    };
+    // Deeper lines, comments and blank lines inside the mapping are not
+    // its keys; the second user's `id` is not the first user's.
+    assert_eq!(
+        described(
+            "users:\n  - id: a\n    # id: x\n\n    email: a@acme.com\n  - id: b\n    id: c\n"
+        ),
+        "users[1]: `id` is given on line 6 and again on line 7; keep one"
+    );
+    assert_eq!(
+        described("integration: a\nuser_map:\n  integration: '1'\nintegration: c\n"),
+        "`integration` is given on line 1 and again on line 4; keep one"
+    );
+    // A flow mapping keeps serde_yaml's own position.
+    assert_eq!(
+        described("users:\n  - {id: a, id: b}\n"),
+        "users[0]: duplicate field `id` at line 2 column 5"
+    );
+}
