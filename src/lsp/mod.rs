@@ -14,7 +14,9 @@
 //!
 //! The server never trusts what the client sends: positions past the end
 //! clamp, requests about documents that are not open get an empty answer,
-//! and parameters that do not deserialize get an `InvalidParams` error.
+//! parameters that do not deserialize get an `InvalidParams` error, and a
+//! body that is not a JSON-RPC message gets the parse-error or
+//! invalid-request response JSON-RPC 2.0 gives it.
 
 mod complete;
 mod diagnose;
@@ -76,11 +78,11 @@ pub fn serve_stdio() -> Result<Ending, String> {
     let Connection { sender, receiver } = client_side;
     let reader = std::thread::spawn(move || read_client(sender));
     let writer = std::thread::spawn(move || -> Result<(), String> {
-        let stdout = std::io::stdout();
-        let mut stdout = stdout.lock();
+        // Locked per message, not for the session: the reader answers
+        // bodies that are not messages itself, between two of these.
         for message in receiver {
             message
-                .write(&mut stdout)
+                .write(&mut std::io::stdout().lock())
                 .map_err(|error| format!("cannot write to the editor: {error}"))?;
         }
         Ok(())
@@ -126,7 +128,6 @@ fn read_client(sender: crossbeam_channel::Sender<Message>) -> Result<(), String>
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     loop {
-        let mut headers = Vec::new();
         let mut length = None;
         loop {
             let mut line = String::new();
@@ -139,7 +140,6 @@ fn read_client(sender: crossbeam_channel::Sender<Message>) -> Result<(), String>
                 return Ok(()); // end of input
             }
             if line == "\r\n" || line == "\n" {
-                headers.extend_from_slice(line.as_bytes());
                 break;
             }
             if let Some(value) = line
@@ -157,37 +157,86 @@ fn read_client(sender: crossbeam_channel::Sender<Message>) -> Result<(), String>
                 }
                 length = Some(value);
             }
-            headers.extend_from_slice(line.as_bytes());
         }
         let Some(length) = length else {
             return Err("a message without `Content-Length`".to_string());
         };
-        let mut frame = headers;
-        let start = frame.len();
-        frame.resize(start + length, 0);
+        let mut body = vec![0; length];
         input
-            .read_exact(&mut frame[start..])
+            .read_exact(&mut body)
             .map_err(|error| format!("cannot read from the editor: {error}"))?;
         // A well-framed body that is not a JSON-RPC message (not JSON, a
-        // lone surrogate, a batch) is skipped: the session goes on.
-        let message = match Message::read(&mut std::io::Cursor::new(frame)) {
+        // lone surrogate, a batch) is answered with the error JSON-RPC 2.0
+        // gives it, and the session goes on.
+        let message = match decode(&body) {
             Ok(message) => message,
-            Err(error) => {
+            Err(rejection) => {
                 let _ = writeln!(
                     std::io::stderr(),
-                    "callassign lsp: ignored a message that is not JSON-RPC: {error}"
+                    "callassign lsp: ignored a message that is not JSON-RPC: {}",
+                    rejection.message
                 );
+                let body = rejection.response().to_string();
+                let mut stdout = std::io::stdout().lock();
+                write!(stdout, "Content-Length: {}\r\n\r\n{body}", body.len())
+                    .and_then(|()| stdout.flush())
+                    .map_err(|error| format!("cannot write to the editor: {error}"))?;
                 continue;
             }
-        };
-        let Some(message) = message else {
-            return Ok(());
         };
         let is_exit = matches!(&message, Message::Notification(n) if n.method == "exit");
         if sender.send(message).is_err() || is_exit {
             return Ok(());
         }
     }
+}
+
+/// Why a well-framed body is not a message, as JSON-RPC 2.0 answers it.
+struct Rejection {
+    /// The request's id when it could be read, so that a client waiting
+    /// for an answer gets one; else `null`, as JSON-RPC asks.
+    id: Value,
+    code: ErrorCode,
+    message: String,
+}
+
+impl Rejection {
+    fn response(&self) -> Value {
+        serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": self.id,
+            "error": {"code": self.code as i32, "message": self.message},
+        })
+    }
+}
+
+/// One message from a frame's body: JSON (-32700 otherwise, a lone
+/// surrogate included: it is no Unicode text), then a request, response
+/// or notification (-32600 otherwise: a batch, which LSP does not use, or
+/// a member of the wrong type).
+fn decode(body: &[u8]) -> Result<Message, Rejection> {
+    let value: Value = serde_json::from_slice(body).map_err(|error| Rejection {
+        id: Value::Null,
+        code: ErrorCode::ParseError,
+        message: format!("the message is not JSON: {error}"),
+    })?;
+    if value.is_array() {
+        return Err(Rejection {
+            id: Value::Null,
+            code: ErrorCode::InvalidRequest,
+            message: "a batch of messages is not served: send one message per frame".into(),
+        });
+    }
+    let id = value
+        .get("id")
+        .filter(|id| id.is_string() || id.is_number())
+        .cloned()
+        .unwrap_or(Value::Null);
+    serde_json::from_value(value).map_err(|_| Rejection {
+        id,
+        code: ErrorCode::InvalidRequest,
+        message: "the message is not a JSON-RPC request, response or notification".into(),
+    })
 }
 
 /// Serves one session on a connection: the handshake, then messages

@@ -798,16 +798,19 @@ fn a_message_claiming_a_huge_length_ends_the_session_with_a_message_not_an_abort
 }
 
 #[test]
-fn a_body_that_is_not_json_rpc_is_skipped_and_the_session_goes_on() {
+fn a_body_that_is_not_json_rpc_gets_an_error_response_and_the_session_goes_on() {
     let frame = |body: &str| format!("Content-Length: {}\r\n\r\n{body}", body.len());
     let mut input =
         frame(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#);
     input += &frame(r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#);
     input += &frame("not json");
     input += &frame("[]");
+    input += &frame(r#"[{"jsonrpc":"2.0","id":5,"method":"shutdown"}]"#);
     input += &frame(
         r#"{"jsonrpc":"2.0","method":"textDocument/didChange","params":{"textDocument":{"uri":"file:///x.rules","version":2},"contentChanges":[{"text":"\ud800"}]}}"#,
     );
+    // JSON, and an id the client waits on, but no method name.
+    input += &frame(r#"{"jsonrpc":"2.0","id":7,"method":42}"#);
     input += &frame(r#"{"jsonrpc":"2.0","id":2,"method":"shutdown"}"#);
     input += &frame(r#"{"jsonrpc":"2.0","method":"exit"}"#);
     let dir = folder(&[]);
@@ -819,6 +822,40 @@ fn a_body_that_is_not_json_rpc_is_skipped_and_the_session_goes_on() {
         "{}",
         run.stderr
     );
-    // The answer to `shutdown` came: the session went on past the bad bodies.
-    assert!(run.stdout.contains(r#""id":2"#), "{}", run.stdout);
+    let mut output = BufReader::new(run.stdout.as_bytes());
+    let mut responses = Vec::new();
+    while let Some(message) = read_message(&mut output) {
+        responses.push(message);
+    }
+    // JSON-RPC 2.0: a parse error (-32700) or an invalid request (-32600),
+    // with the id when one could be read, else `null`; in input order (the
+    // reader sends them, so they may come before the answer to `initialize`).
+    let errors: Vec<(Value, i64)> = responses
+        .iter()
+        .filter(|response| response.get("error").is_some())
+        .map(|response| {
+            assert_eq!(response["jsonrpc"], "2.0", "{response}");
+            let message = response["error"]["message"].as_str().expect("a message");
+            assert!(!message.is_empty() && !message.ends_with('.'), "{message}");
+            (
+                response["id"].clone(),
+                response["error"]["code"].as_i64().expect("a code"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (Value::Null, -32700),
+            (Value::Null, -32600),
+            (Value::Null, -32600),
+            (Value::Null, -32700),
+            (json!(7), -32600),
+        ]
+    );
+    // The session went on past the bad bodies.
+    let last = responses.last().expect("responses");
+    assert_eq!(last["id"], 2);
+    assert_eq!(last["result"], Value::Null);
+    assert_eq!(responses.len(), errors.len() + 2, "{responses:?}");
 }
