@@ -9,16 +9,17 @@ use lsp_types::{
 
 use crate::diagnostics::finding::{sort_and_dedup, Finding, Severity};
 use crate::lsp::position::LineIndex;
-use crate::lsp::workspace::{source_uri, Analysis};
+use crate::lsp::workspace::{Analysis, Workspace};
 
 /// What diagnostics name as their source.
 const SOURCE: &str = "callassign";
 
 /// The findings of analyses, by the address of the file each points into
 /// (a document's own, or a file up its `extends` chain), keyed by that
-/// address as text; sorted, repeats dropped. Findings in the built-in default have no address and are left
-/// out: nobody can edit them.
+/// address as text; sorted, repeats dropped. Findings in the built-in
+/// default have no address and are left out: nobody can edit them.
 pub fn by_file<'a>(
+    workspace: &Workspace,
     analyses: impl IntoIterator<Item = &'a Analysis>,
 ) -> BTreeMap<String, (Uri, Vec<Finding>)> {
     let mut findings: Vec<Finding> = analyses
@@ -28,7 +29,7 @@ pub fn by_file<'a>(
     sort_and_dedup(&mut findings);
     let mut grouped: BTreeMap<String, (Uri, Vec<Finding>)> = BTreeMap::new();
     for finding in findings {
-        if let Some(uri) = source_uri(&finding.source) {
+        if let Some(uri) = workspace.address(&finding.source) {
             grouped
                 .entry(uri.as_str().to_string())
                 .or_insert_with(|| (uri, Vec::new()))

@@ -400,7 +400,9 @@ impl Server<'_> {
                 answer(
                     workspace
                         .analyze(&at.text_document.uri)
-                        .and_then(|analysis| navigate::definition(&analysis, at.position)),
+                        .and_then(|analysis| {
+                            navigate::definition(workspace, &analysis, at.position)
+                        }),
                 )
             }
             request::Completion::METHOD => {
@@ -496,15 +498,16 @@ impl Server<'_> {
             .filter_map(|uri| self.workspace.analyze(uri))
             .collect();
         // Keyed by address as text: a `Uri` is not a sound map key.
-        let mut current: BTreeMap<String, (Uri, Vec<Diagnostic>)> = diagnose::by_file(&analyses)
-            .into_iter()
-            .map(|(key, (uri, findings))| {
-                (
-                    key,
-                    (uri, findings.iter().map(diagnose::diagnostic).collect()),
-                )
-            })
-            .collect();
+        let mut current: BTreeMap<String, (Uri, Vec<Diagnostic>)> =
+            diagnose::by_file(&self.workspace, &analyses)
+                .into_iter()
+                .map(|(key, (uri, findings))| {
+                    (
+                        key,
+                        (uri, findings.iter().map(diagnose::diagnostic).collect()),
+                    )
+                })
+                .collect();
         // Open documents are always listed, to clear them once they are fine;
         // so are files published before, which may now be fine.
         let listed = uris

@@ -12,7 +12,7 @@ use lsp_types::{
 use crate::lsp::complete::{complete, Kind, Known};
 use crate::lsp::docs;
 use crate::lsp::position::path_to_uri;
-use crate::lsp::workspace::{source_uri, Analysis, Workspace};
+use crate::lsp::workspace::{Analysis, Workspace};
 use crate::semantics::load::{builtin_default, BUILTIN_DEFAULT_TEXT};
 use crate::semantics::plan::{render_human, Builtin, Field, Origin, Plan, StepId};
 use crate::syntax::ast::{Anchor, Placement, StatementKind, StepName};
@@ -160,7 +160,11 @@ pub fn hover(analysis: &Analysis, position: Position) -> Option<Hover> {
     })
 }
 
-pub fn definition(analysis: &Analysis, position: Position) -> Option<Location> {
+pub fn definition(
+    workspace: &Workspace,
+    analysis: &Analysis,
+    position: Position,
+) -> Option<Location> {
     let offset = analysis.offset(position);
     match target_at(analysis, offset)? {
         Target::Extends(_) => {
@@ -170,21 +174,21 @@ pub fn definition(analysis: &Analysis, position: Position) -> Option<Location> {
                 .checked
                 .as_ref()
                 .map_or(Span::default(), |checked| checked.name.span);
-            location(&base.source, at)
+            location(workspace, &base.source, at)
         }
         Target::StepReference(reference) => {
             let origin = origin_of(analysis, &step_id(&reference.node)?)?;
-            location(&origin.source, origin.span)
+            location(workspace, &origin.source, origin.span)
         }
         Target::Word(..) => None,
     }
 }
 
-fn location(source: &Arc<Source>, span: Span) -> Option<Location> {
+fn location(workspace: &Workspace, source: &Arc<Source>, span: Span) -> Option<Location> {
     let uri = if is_builtin(source) {
         path_to_uri(&builtin_copy()?)?
     } else {
-        source_uri(source)?
+        workspace.address(source)?
     };
     let index = crate::lsp::position::LineIndex::new(&source.text);
     Some(Location::new(uri, index.range(&source.text, span)))
@@ -390,7 +394,7 @@ mod tests {
                 for character in 0..=(text.len() as u32 + 1) {
                     let position = Position::new(line, character);
                     hover(&analysis, position);
-                    definition(&analysis, position);
+                    definition(&workspace, &analysis, position);
                     completion(&workspace, &analysis, position);
                 }
             }

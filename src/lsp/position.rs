@@ -82,14 +82,43 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     offset
 }
 
+/// Whether an address is of `scheme` (schemes ignore case).
+pub fn has_scheme(uri: &Uri, scheme: &str) -> bool {
+    uri.as_str()
+        .split_once(':')
+        .is_some_and(|(own, _)| own.eq_ignore_ascii_case(scheme))
+}
+
 /// The file a `file:` address names; `None` for other schemes, which this
-/// server does not serve.
+/// server does not serve, and for a file on another host. Every spelling
+/// RFC 8089 allows is read: `file:///x`, `file://localhost/x`, `file:/x`,
+/// escapes in either case, escaped characters that need none.
 pub fn uri_to_path(uri: &Uri) -> Option<PathBuf> {
-    let text = uri.as_str().strip_prefix("file://")?;
-    // `file:///C:/x` on Windows; `file://host/x` names a share we cannot read.
-    let path = text.get(text.find('/')?..)?;
+    if !has_scheme(uri, "file") {
+        return None;
+    }
+    let (_, rest) = uri.as_str().split_once(':')?;
+    let path = match rest.strip_prefix("//") {
+        Some(authority_and_path) => {
+            let slash = authority_and_path.find('/')?;
+            let host = &authority_and_path[..slash];
+            // `file://host/x` names a share this machine cannot read as `/x`.
+            if !host.is_empty() && !host.eq_ignore_ascii_case("localhost") {
+                return None;
+            }
+            &authority_and_path[slash..]
+        }
+        None => rest,
+    };
+    if !path.starts_with('/') {
+        return None;
+    }
     let path = path.split(['?', '#']).next().unwrap_or_default();
     let bytes = percent_decode(path)?;
+    // No file's name holds a NUL byte.
+    if bytes.contains(&0) {
+        return None;
+    }
     let decoded = String::from_utf8(bytes).ok()?;
     let decoded = match decoded.as_bytes() {
         [b'/', drive, b':', ..] if drive.is_ascii_alphabetic() && cfg!(windows) => {
@@ -174,5 +203,31 @@ mod tests {
         assert_eq!(uri_to_path(&uri).unwrap(), path);
         let untitled = Uri::from_str("untitled:Untitled-1").unwrap();
         assert_eq!(uri_to_path(&untitled), None);
+    }
+
+    #[test]
+    fn every_spelling_of_a_local_file_address_is_read() {
+        let path = |text: &str| uri_to_path(&Uri::from_str(text).unwrap());
+        let expected = Some(PathBuf::from("/tmp/a b+é/team.rules"));
+        for spelling in [
+            "file:///tmp/a%20b+%C3%A9/team.rules",
+            "file:///tmp/a%20b%2b%c3%a9/te%61m.rules",
+            "FILE:///tmp/a%20b+%C3%A9/team.rules",
+            "file://localhost/tmp/a%20b+%C3%A9/team.rules",
+            "file://LOCALHOST/tmp/a%20b+%C3%A9/team.rules",
+            "file:/tmp/a%20b+%C3%A9/team.rules",
+            "file:///tmp/a%20b+%C3%A9/team.rules#L3",
+        ] {
+            assert_eq!(path(spelling), expected, "{spelling}");
+        }
+        for refused in [
+            "file://server/share/team.rules",
+            "file:///tmp/%00.rules",
+            "file:///tmp/%ff.rules",
+            "file:team.rules",
+            "https://acme.com/team.rules",
+        ] {
+            assert_eq!(path(refused), None, "{refused}");
+        }
     }
 }

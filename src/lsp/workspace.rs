@@ -12,11 +12,14 @@ use std::sync::Arc;
 
 use lsp_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 
-use crate::lsp::position::{path_to_uri, uri_to_path, LineIndex};
+use crate::diagnostics::finding::Finding;
+use crate::diagnostics::kind::FindingKind;
+use crate::lsp::position::{has_scheme, path_to_uri, uri_to_path, LineIndex};
 use crate::runtime::model::context::MAX_CONTEXT_BYTES;
 use crate::runtime::model::Context;
+use crate::semantics::check::is_plain_name;
 use crate::semantics::compile::{compile, Compiled};
-use crate::semantics::load::{Chain, FileSystem, Loader, Overlay, RuleSource};
+use crate::semantics::load::{Chain, FileSystem, Loader, Overlay, RuleSource, RULE_EXTENSION};
 use crate::semantics::plan::Plan;
 use crate::syntax::ast::RuleFile;
 use crate::syntax::parse::parse;
@@ -30,8 +33,20 @@ pub const SETTINGS_FILE: &str = "callassign-lsp.json";
 #[derive(Debug)]
 struct Document {
     uri: Uri,
-    path: PathBuf,
+    place: Place,
     version: i32,
+}
+
+/// Where a document's text lives, and so what it can reach.
+#[derive(Debug)]
+enum Place {
+    /// A `file:` document: its text is in the overlay, where the files
+    /// beside it can `extends` it and it can extend them.
+    File(PathBuf),
+    /// An `untitled:` document, never saved: checked on its own, as
+    /// `compile_text` checks a text. It is in no folder, so of all the
+    /// bases only the built-in `default` is within its reach.
+    Untitled(String),
 }
 
 /// The open documents and the server's settings.
@@ -96,15 +111,25 @@ impl Workspace {
         }
     }
 
-    /// Opens a document; `false` for an address that is not a file, which
-    /// this server does not serve.
+    /// Opens a document; `false` for an address that is neither a file
+    /// nor `untitled:`, which this server does not serve.
     pub fn open(&mut self, uri: Uri, version: i32, text: String) -> bool {
-        let Some(path) = uri_to_path(&uri) else {
+        let place = if let Some(path) = uri_to_path(&uri) {
+            self.overlay.open(&path, text);
+            Place::File(path)
+        } else if has_scheme(&uri, "untitled") {
+            Place::Untitled(text)
+        } else {
             return false;
         };
-        self.overlay.open(&path, text);
-        self.documents
-            .insert(uri.as_str().to_string(), Document { uri, path, version });
+        self.documents.insert(
+            uri.as_str().to_string(),
+            Document {
+                uri,
+                place,
+                version,
+            },
+        );
         true
     }
 
@@ -119,11 +144,10 @@ impl Workspace {
         let Some(document) = self.documents.get_mut(uri.as_str()) else {
             return false;
         };
-        let mut text = self
-            .overlay
-            .document(&document.path)
-            .unwrap_or_default()
-            .to_string();
+        let mut text = match &document.place {
+            Place::File(path) => self.overlay.document(path).unwrap_or_default().to_string(),
+            Place::Untitled(text) => text.clone(),
+        };
         for change in changes {
             match change.range {
                 Some(range) => {
@@ -134,13 +158,20 @@ impl Workspace {
             }
         }
         document.version = version;
-        self.overlay.open(&document.path, text);
+        match &mut document.place {
+            Place::File(path) => self.overlay.open(path, text),
+            Place::Untitled(untitled) => *untitled = text,
+        }
         true
     }
 
     pub fn close(&mut self, uri: &Uri) {
-        if let Some(document) = self.documents.remove(uri.as_str()) {
-            self.overlay.close(&document.path);
+        if let Some(Document {
+            place: Place::File(path),
+            ..
+        }) = self.documents.remove(uri.as_str())
+        {
+            self.overlay.close(&path);
         }
     }
 
@@ -154,16 +185,30 @@ impl Workspace {
     /// Loads and compiles an open document; `None` when it is not open.
     pub fn analyze(&self, uri: &Uri) -> Option<Analysis> {
         let document = self.documents.get(uri.as_str())?;
-        let mut loader = Loader::with_source(&self.overlay);
         // The document is in the overlay, so only a folder that cannot be
         // listed fails here; the document is then seen on its own.
-        let chain = loader.load_chain(&document.path).ok()?;
+        let (path, chain) = match &document.place {
+            Place::File(path) => (
+                path.clone(),
+                Loader::with_source(&self.overlay).load_chain(path).ok()?,
+            ),
+            Place::Untitled(text) => {
+                let path = untitled_path(&document.uri, text);
+                let mut alone = Overlay::in_memory();
+                alone.open(&path, text.as_str());
+                let chain = Loader::with_source(alone).load_chain(&path).ok()?;
+                (path, chain)
+            }
+        };
         let leaf = chain.files.last().expect("chain is never empty");
         let source = Arc::clone(&leaf.source);
-        let compiled = compile(&chain);
+        let mut compiled = compile(&chain);
+        if matches!(document.place, Place::Untitled(_)) {
+            explain_unreachable_bases(&mut compiled.findings);
+        }
         Some(Analysis {
             uri: document.uri.clone(),
-            path: document.path.clone(),
+            path,
             version: document.version,
             index: LineIndex::new(&source.text),
             tree: parse(&source).file,
@@ -176,6 +221,29 @@ impl Workspace {
     /// The ruleset names of the rule files beside `path`.
     pub fn rule_names_beside(&self, path: &Path) -> Vec<String> {
         self.overlay.rule_names(folder_of(path))
+    }
+
+    /// The address of a source's file, for findings and definitions: the
+    /// address the editor opened it at when it is open (the editor matches
+    /// addresses as text, and spellings of one file differ: `%c3%a9` or
+    /// `%C3%A9`, `+` or `%2B`); else a `file:` address of its path. The
+    /// built-in default has none: nobody can edit it.
+    pub fn address(&self, source: &Source) -> Option<Uri> {
+        let path = source.path.as_deref()?;
+        let open = self
+            .documents
+            .values()
+            .find(|document| match &document.place {
+                Place::File(open) => open == path,
+                Place::Untitled(_) => {
+                    path.parent() == Some(untitled_folder(&document.uri).as_path())
+                }
+            });
+        match open {
+            Some(document) => Some(document.uri.clone()),
+            None if path.is_absolute() => path_to_uri(path),
+            None => None,
+        }
     }
 
     /// E-mails of the active users of the context configured for the folder
@@ -230,13 +298,39 @@ fn folder_of(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// The address of a source's file, for findings and definitions. Files
-/// the server loads have absolute paths (they come from addresses); the
-/// built-in default has none on disk, so no address.
-pub fn source_uri(source: &Source) -> Option<Uri> {
-    let path = source.path.as_deref()?;
-    if !path.is_absolute() {
-        return None;
+/// The folder an untitled document is checked in: a relative path named
+/// after its address, so that it is no folder on disk (every file the
+/// server opens has an absolute path) and no other document's.
+fn untitled_folder(uri: &Uri) -> PathBuf {
+    PathBuf::from(uri.as_str().replace(['/', '\\'], "_"))
+}
+
+/// Where an untitled document is checked: named after its ruleset, since
+/// there is no file name for the ruleset name to match.
+fn untitled_path(uri: &Uri, text: &str) -> PathBuf {
+    let name = parse(&Arc::new(Source::new("", text)))
+        .file
+        .map(|file| file.name.node)
+        .filter(|name| is_plain_name(name))
+        .unwrap_or_else(|| "untitled".to_string());
+    untitled_folder(uri).join(format!("{name}.{RULE_EXTENSION}"))
+}
+
+/// An untitled document that extends a file other than the built-in
+/// default is told why it cannot be found: not that the file is missing
+/// from a folder, but that the document is in none yet.
+fn explain_unreachable_bases(findings: &mut [Finding]) {
+    for finding in findings {
+        if let FindingKind::MissingExtends {
+            name,
+            suggestion: None,
+            ..
+        } = &finding.kind
+        {
+            finding.label = "not reachable from an unsaved document".to_string();
+            finding.help = Some(format!(
+                "an unsaved document reaches only the built-in `default`: save the document beside `{name}.rules` to extend it"
+            ));
+        }
     }
-    path_to_uri(path)
 }

@@ -159,11 +159,24 @@ impl Client {
 
     fn open(&mut self, path: &Path, text: &str) -> String {
         let uri = uri(path);
+        self.open_uri(&uri, text);
+        uri
+    }
+
+    /// Opens a document at an address spelled as the test likes.
+    fn open_uri(&mut self, uri: &str, text: &str) {
         self.notify(
             "textDocument/didOpen",
             json!({"textDocument": {"uri": uri, "languageId": "callassign", "version": 1, "text": text}}),
         );
-        uri
+    }
+
+    /// Every notification received up to the answer to a request sent now
+    /// (the server handles messages in order, so this includes all it sent
+    /// for what came before).
+    fn drain(&mut self) -> Vec<Value> {
+        self.result("textDocument/hover", json!({"textDocument": {"uri": "file:///nowhere.rules"}, "position": {"line": 0, "character": 0}}));
+        std::mem::take(&mut self.notifications)
     }
 
     fn at(&mut self, method: &str, uri: &str, line: u32, character: u32) -> Value {
@@ -696,12 +709,11 @@ fn bad_input_is_answered_or_ignored_never_a_crash() {
         client.at("textDocument/completion", &never, 0, 0),
         Value::Null
     );
-    // Not a file address, and parameters that are not a request's.
-    client.notify("textDocument/didOpen", json!({"textDocument": {"uri": "untitled:Untitled-1", "languageId": "callassign", "version": 1, "text": "ruleset x"}}));
-    assert_eq!(
-        client.at("textDocument/hover", "untitled:Untitled-1", 0, 0),
-        Value::Null
-    );
+    // Neither a file nor an untitled document, and parameters that are
+    // not a request's.
+    let remote = "https://acme.com/rules/x.rules";
+    client.open_uri(remote, "ruleset x\nstep x\n");
+    assert_eq!(client.at("textDocument/hover", remote, 1, 6), Value::Null);
     let invalid = client.request("textDocument/hover", json!({"textDocument": 7}));
     assert_eq!(invalid["error"]["code"], -32602);
     let unknown = client.request("textDocument/rename", json!({}));
@@ -858,4 +870,95 @@ fn a_body_that_is_not_json_rpc_gets_an_error_response_and_the_session_goes_on() 
     assert_eq!(last["id"], 2);
     assert_eq!(last["result"], Value::Null);
     assert_eq!(responses.len(), errors.len() + 2, "{responses:?}");
+}
+
+#[test]
+fn odd_but_valid_file_addresses_are_decoded_and_answered_at_the_address_the_editor_used() {
+    // A folder whose name needs escaping: a space, a `+`, an `é`.
+    let dir = folder(&[("My Rules+é/base.rules", BASE)]);
+    let root = uri(dir.path());
+    let mut client = Client::start(dir.path(), Value::Null);
+    let broken = "step favorite_agent when status == mised\n";
+    // Lowercase hex, `+` escaped, an unreserved letter escaped.
+    let team = format!("{root}/My%20Rules%2b%c3%a9/te%61m.rules");
+    client.open_uri(&team, &format!("ruleset team extends base\n{broken}"));
+    // Uppercase hex, `+` as itself.
+    let other = format!("{root}/My%20Rules+%C3%A9/other.rules");
+    let other_text = format!("ruleset other extends team\n{broken}");
+    client.open_uri(&other, &other_text);
+    // A host of `localhost`, and no authority at all (`file:/path`).
+    let local = format!(
+        "{}/My%20Rules+%C3%A9/local.rules",
+        root.replacen("file://", "file://localhost", 1)
+    );
+    client.open_uri(&local, &format!("ruleset local extends base\n{broken}"));
+    let bare = format!(
+        "{}/My%20Rules+%C3%A9/bare.rules",
+        root.replacen("file://", "file:", 1)
+    );
+    client.open_uri(&bare, &format!("ruleset bare extends base\n{broken}"));
+
+    for address in [&team, &other, &local, &bare] {
+        assert_eq!(
+            client.codes(address),
+            ["callassign::unknown_value"],
+            "{address}"
+        );
+    }
+    // Nothing published under another spelling of the same files.
+    let published: Vec<String> = client
+        .drain()
+        .iter()
+        .filter(|message| message["method"] == "textDocument/publishDiagnostics")
+        .map(|message| message["params"]["uri"].as_str().unwrap().to_string())
+        .collect();
+    for address in &published {
+        assert!(
+            [&team, &other, &local, &bare].contains(&address),
+            "{address}"
+        );
+    }
+    // Definition into an open document: the address the editor opened it at.
+    let (line, character) = position_of(&other_text, "team");
+    let location = client.at("textDocument/definition", &other, line, character);
+    assert_eq!(location["uri"], team.as_str());
+    // Into a file on disk: a canonical `file:` address of the same file.
+    let location = client.at("textDocument/definition", &team, 0, 23);
+    let base = location["uri"].as_str().unwrap();
+    assert!(base.ends_with("/My%20Rules%2B%C3%A9/base.rules"), "{base}");
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn untitled_documents_are_checked_on_their_own() {
+    let dir = folder(&[("base.rules", BASE)]);
+    let mut client = Client::start(dir.path(), Value::Null);
+    // Any ruleset name: an unsaved document has no file name to match.
+    let scratch = "untitled:Untitled-1";
+    let text = "ruleset scratch extends default\nstep user \"ops@acme.com\" when status == mised\n";
+    client.open_uri(scratch, text);
+    assert_eq!(client.codes(scratch), ["callassign::unknown_value"]);
+    let (line, character) = position_of(text, "default");
+    let plan = client.at("textDocument/hover", scratch, line, character)["contents"]["value"]
+        .as_str()
+        .expect("a hover")
+        .to_string();
+    assert!(plan.contains("1. call_agent"), "{plan}");
+    let (line, character) = position_of(text, "mised");
+    let values = labels(&client.at("textDocument/completion", scratch, line, character));
+    assert!(values.contains(&"missed".to_string()), "{values:?}");
+
+    // Only the built-in default is within reach: not the files of the
+    // folder the server runs in, which the document is not saved in.
+    let other = "untitled:Untitled-2";
+    client.open_uri(other, "ruleset scratch extends base\n");
+    let diagnostics = client.diagnostics(other);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(diagnostics[0]["code"], "callassign::missing_extends");
+    let message = diagnostics[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("save the document beside `base.rules`"),
+        "{message}"
+    );
+    assert_eq!(client.shut_down(), 0);
 }
