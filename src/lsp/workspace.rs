@@ -203,6 +203,7 @@ impl Workspace {
         let leaf = chain.files.last().expect("chain is never empty");
         let source = Arc::clone(&leaf.source);
         let mut compiled = compile(&chain);
+        point_at_cycle(&chain, &mut compiled.findings);
         if matches!(document.place, Place::Untitled(_)) {
             explain_unreachable_bases(&mut compiled.findings);
         }
@@ -314,6 +315,69 @@ fn untitled_path(uri: &Uri, text: &str) -> PathBuf {
         .filter(|name| is_plain_name(name))
         .unwrap_or_else(|| "untitled".to_string());
     untitled_folder(uri).join(format!("{name}.{RULE_EXTENSION}"))
+}
+
+/// The loader reports an `extends` circle on the file that closes it,
+/// which may not be the open document: then the document would show
+/// nothing while it cannot compile. It is told at its own `extends`: as
+/// the file that closes the circle from its side when it is in the circle
+/// (the same finding another open file of the circle gives it, so shown
+/// once), else as a file that leads into it, naming the way there.
+fn point_at_cycle(chain: &Chain, findings: &mut Vec<Finding>) {
+    let leaf = chain.files.last().expect("chain is never empty");
+    let Some(extends) = leaf
+        .checked
+        .as_ref()
+        .and_then(|checked| checked.extends.as_ref())
+    else {
+        return;
+    };
+    let Some(cycle) = findings.iter().find_map(|finding| match &finding.kind {
+        FindingKind::ExtendsCycle { cycle } if !Arc::ptr_eq(&finding.source, &leaf.source) => {
+            Some(cycle.clone())
+        }
+        _ => None,
+    }) else {
+        return;
+    };
+    let name = |file: &Arc<Source>| file.stem().unwrap_or(&file.name).to_string();
+    let own = name(&leaf.source);
+    // `cycle` is `m0 → m1 → … → m0`: its last name is its first.
+    let Some((first, members)) = cycle.split_last() else {
+        return;
+    };
+    let (path, label) = match members.iter().position(|member| *member == own) {
+        Some(at) => {
+            // From the member after this one round to it and on to that one.
+            let mut path: Vec<String> = members[at + 1..]
+                .iter()
+                .chain(&members[..=at])
+                .cloned()
+                .collect();
+            path.push(path[0].clone());
+            (path, None)
+        }
+        None => {
+            let mut path: Vec<String> = chain
+                .files
+                .iter()
+                .rev()
+                .map(|file| name(&file.source))
+                .take_while(|file| file != first)
+                .collect();
+            path.extend(cycle.iter().cloned());
+            (path, Some("leads into the circle"))
+        }
+    };
+    let mut finding = Finding::new(
+        FindingKind::ExtendsCycle { cycle: path },
+        &leaf.source,
+        extends.span,
+    );
+    if let Some(label) = label {
+        finding.label = label.to_string();
+    }
+    findings.push(finding);
 }
 
 /// An untitled document that extends a file other than the built-in

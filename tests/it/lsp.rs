@@ -962,3 +962,60 @@ fn untitled_documents_are_checked_on_their_own() {
     );
     assert_eq!(client.shut_down(), 0);
 }
+
+#[test]
+fn a_file_that_leads_into_an_extends_cycle_is_told_at_its_extends_line() {
+    // `b` and `c` extend each other; `a` only leads into that circle.
+    let dir = folder(&[
+        (
+            "b.rules",
+            "ruleset b extends c\nstep call_agent\nfallback integration\n",
+        ),
+        ("c.rules", "ruleset c extends b\n"),
+    ]);
+    let mut client = Client::start(dir.path(), Value::Null);
+    let text = "# ours\nruleset a extends b\ndisable call_agent\n";
+    let a = client.open(&dir.path().join("a.rules"), text);
+    let diagnostics = client.diagnostics(&a);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(diagnostics[0]["code"], "callassign::extends_cycle");
+    assert_eq!(diagnostics[0]["range"], range_of(text, "b"));
+    let message = diagnostics[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("`extends` goes round in a circle: a → b → c → b\n"),
+        "{message}"
+    );
+    // The file that closes the circle has it too, as `check` says it.
+    let c = a.replace("a.rules", "c.rules");
+    let closing = client.diagnostics(&c);
+    assert_eq!(
+        closing[0]["message"].as_str().unwrap().lines().next(),
+        Some("`extends` goes round in a circle: b → c → b")
+    );
+
+    // Open a file of the circle: it is told once, in the words the file
+    // that closes the circle from its side would get, whichever of them
+    // is open.
+    let b_text = std::fs::read_to_string(dir.path().join("b.rules")).unwrap();
+    let b = client.open(&dir.path().join("b.rules"), &b_text);
+    let on_b = client.diagnostics(&b);
+    assert_eq!(on_b.len(), 1, "{on_b:?}");
+    assert_eq!(on_b[0]["range"], range_of(&b_text, "c"));
+    assert_eq!(
+        on_b[0]["message"].as_str().unwrap().lines().next(),
+        Some("`extends` goes round in a circle: c → b → c")
+    );
+    client.open(&dir.path().join("c.rules"), "ruleset c extends b\n");
+    let published: Vec<Value> = client
+        .drain()
+        .into_iter()
+        .filter(|message| message["params"]["uri"] == b.as_str())
+        .collect();
+    assert!(
+        published
+            .iter()
+            .all(|message| message["params"]["diagnostics"] == json!(on_b)),
+        "{published:?}"
+    );
+    assert_eq!(client.shut_down(), 0);
+}
