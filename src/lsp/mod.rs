@@ -35,8 +35,9 @@ use lsp_types::notification::{self, Notification as _};
 use lsp_types::request::{self, Request as _};
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionProviderCapability, CompletionOptions, Diagnostic,
-    HoverProviderCapability, InitializeParams, OneOf, PublishDiagnosticsParams, ServerCapabilities,
-    ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind, Uri,
+    HoverProviderCapability, InitializeParams, MessageType, OneOf, PublishDiagnosticsParams,
+    ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, Uri,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -360,7 +361,29 @@ impl Server<'_> {
                 // The server sends no requests, so expects no responses.
                 Message::Response(_) => {}
             }
+            self.tell_problems()?;
         }
+    }
+
+    /// Shows the editor what is wrong with a settings file or a context
+    /// met since last time: completion goes on with the defaults, and
+    /// without this it would only come up empty.
+    fn tell_problems(&self) -> Result<(), String> {
+        for problem in self.workspace.take_problems() {
+            let mut message = problem.message;
+            if !problem.help.is_empty() {
+                message.push_str("\nhelp: ");
+                message.push_str(&problem.help);
+            }
+            let params = ShowMessageParams {
+                typ: MessageType::WARNING,
+                message,
+            };
+            self.send(
+                Notification::new(notification::ShowMessage::METHOD.to_string(), params).into(),
+            )?;
+        }
+        Ok(())
     }
 
     fn send(&self, message: Message) -> Result<(), String> {
@@ -453,12 +476,14 @@ impl Server<'_> {
                     return Ok(());
                 };
                 let document = params.text_document;
+                let uri = document.uri.clone();
                 if self
                     .workspace
                     .open(document.uri, document.version, document.text)
                 {
                     // A file just opened is checked at once.
                     self.publish()?;
+                    self.workspace.check_configuration(&uri);
                 }
             }
             notification::DidChangeTextDocument::METHOD => {

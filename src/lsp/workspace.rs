@@ -6,7 +6,8 @@
 //! new [`Loader`]: rule files are a few hundred bytes, and a loader kept
 //! between edits would serve stale text from its cache.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -14,8 +15,9 @@ use lsp_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 
 use crate::diagnostics::finding::Finding;
 use crate::diagnostics::kind::FindingKind;
+use crate::files::TextError;
 use crate::lsp::position::{has_scheme, path_to_uri, uri_to_path, LineIndex};
-use crate::runtime::model::context::MAX_CONTEXT_BYTES;
+use crate::runtime::model::context::ContextProblem;
 use crate::runtime::model::Context;
 use crate::semantics::check::is_plain_name;
 use crate::semantics::compile::{compile, Compiled};
@@ -58,6 +60,13 @@ pub struct Workspace {
     /// The context named by the client's initialization options, used for
     /// folders without a settings file of their own.
     default_context: Option<PathBuf>,
+    /// Problems with settings files and contexts met while answering, not
+    /// yet handed to the editor (met on the way to an answer, which they
+    /// must not stop).
+    problems: RefCell<Vec<ContextProblem>>,
+    /// Problems already handed over, as their text: a broken settings file
+    /// is met on every completion, and said once.
+    told: RefCell<BTreeSet<String>>,
 }
 
 /// One document, loaded with its `extends` chain and compiled.
@@ -248,17 +257,10 @@ impl Workspace {
     }
 
     /// E-mails of the active users of the context configured for the folder
-    /// of `path`: its settings file, else the initialization options.
+    /// of `path`: its settings file, else the initialization options. What
+    /// stands in the way is kept for [`Workspace::take_problems`].
     pub fn user_emails(&self, path: &Path) -> Vec<String> {
-        let Some(context_path) = self.context_for(path) else {
-            return Vec::new();
-        };
-        // A context named by a settings file may be a FIFO or huge: the
-        // server must not block or fill its memory on it.
-        let Ok(text) = crate::files::read_text(&context_path, MAX_CONTEXT_BYTES) else {
-            return Vec::new();
-        };
-        let Ok(context) = Context::from_yaml(&text) else {
+        let Some(context) = self.context_for(path) else {
             return Vec::new();
         };
         context
@@ -269,17 +271,101 @@ impl Workspace {
             .collect()
     }
 
-    fn context_for(&self, path: &Path) -> Option<PathBuf> {
-        let folder = folder_of(path);
-        let settings = folder.join(SETTINGS_FILE);
-        match crate::files::read_text(&settings, MAX_SETTINGS_BYTES) {
-            Ok(text) => serde_json::from_str::<Settings>(&text)
-                .ok()
-                .map(|settings| folder.join(settings.context)),
-            Err(_) => self.default_context.clone(),
+    /// What was wrong with the configuration since last asked: each
+    /// problem once a session, for the editor to show.
+    pub fn take_problems(&self) -> Vec<ContextProblem> {
+        let mut met = self.problems.borrow_mut();
+        let mut told = self.told.borrow_mut();
+        met.drain(..)
+            .filter(|problem| told.insert(problem.to_string()))
+            .collect()
+    }
+
+    /// The context for the folder of `path`, read as `eval --context`
+    /// reads one (its directories too); `None` when there is none or it
+    /// cannot be used. An untitled document (a relative path) is in no
+    /// folder: the initialization options' context serves it.
+    pub fn context_for(&self, path: &Path) -> Option<Context> {
+        let from_options = "named by the initialization options".to_string();
+        let (named, origin) = match self.settings_beside(path) {
+            Ok(Some((settings, named))) => {
+                (Some(named), format!("named by `{}`", settings.display()))
+            }
+            Ok(None) => (self.default_context.clone(), from_options),
+            Err(mut problem) => {
+                problem.message.push_str(match self.default_context {
+                    Some(_) => " (user e-mails are completed from the initialization options' context meanwhile)",
+                    None => " (user e-mails are not completed meanwhile)",
+                });
+                self.problems.borrow_mut().push(problem);
+                (self.default_context.clone(), from_options)
+            }
+        };
+        match Context::load(&named?) {
+            Ok(context) => Some(context),
+            Err(problems) => {
+                self.problems
+                    .borrow_mut()
+                    .extend(problems.into_iter().map(|mut problem| {
+                        problem.message.push_str(&format!(
+                            " (the context {origin}: user e-mails are not completed)"
+                        ));
+                        problem
+                    }));
+                None
+            }
         }
     }
+
+    /// Reads the configuration that serves an open document, so that what
+    /// is wrong with it is told when the document opens, not only when a
+    /// completion comes up empty.
+    pub fn check_configuration(&self, uri: &Uri) {
+        if let Some(Document {
+            place: Place::File(path),
+            ..
+        }) = self.documents.get(uri.as_str())
+        {
+            self.context_for(path);
+        }
+    }
+
+    /// The settings file beside `path` and the context it names, if there
+    /// is a settings file; an error when there is one that cannot be used.
+    fn settings_beside(&self, path: &Path) -> Result<Option<(PathBuf, PathBuf)>, ContextProblem> {
+        if !path.is_absolute() {
+            return Ok(None);
+        }
+        let folder = folder_of(path);
+        let settings = folder.join(SETTINGS_FILE);
+        let text = match crate::files::read_text(&settings, MAX_SETTINGS_BYTES) {
+            Ok(text) => text,
+            Err(TextError::Io(error)) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(None)
+            }
+            Err(error) => {
+                return Err(ContextProblem::new(
+                    error.describe(&settings),
+                    error.help().unwrap_or(SETTINGS_HELP),
+                ))
+            }
+        };
+        let named: Settings = serde_json::from_str(&text).map_err(|error| {
+            ContextProblem::new(
+                format!(
+                    "`{}` is not a valid settings file: {error}",
+                    settings.display()
+                ),
+                SETTINGS_HELP,
+            )
+        })?;
+        Ok(Some((settings, folder.join(named.context))))
+    }
 }
+
+/// How to write a settings file.
+const SETTINGS_HELP: &str =
+    "write `{\"context\": \"path/to/context.yaml\"}`, the path relative to this file";
 
 /// Largest settings file read; a real one names a context in a line.
 const MAX_SETTINGS_BYTES: usize = 64 * 1024;

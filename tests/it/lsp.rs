@@ -1019,3 +1019,87 @@ fn a_file_that_leads_into_an_extends_cycle_is_told_at_its_extends_line() {
     );
     assert_eq!(client.shut_down(), 0);
 }
+
+#[test]
+fn a_bad_settings_file_or_context_is_shown_once_and_the_defaults_serve() {
+    const LEAD: &str =
+        "integration: hubspot\nfallback: unassigned\nusers:\n  - {id: u1, email: lead@acme.com}\n";
+    let dir = folder(&[
+        ("fallback.context.yaml", LEAD),
+        // A misspelt key.
+        ("typo/callassign-lsp.json", "{\n  \"contxt\": \"team.yaml\"\n}\n"),
+        // A context that is not there, and one that is not a context.
+        ("missing/callassign-lsp.json", r#"{"context": "contexts/gone.yaml"}"#),
+        ("broken/callassign-lsp.json", r#"{"context": "team.yaml"}"#),
+        ("broken/team.yaml", "integration: hubspot\nusers: 7\n"),
+        // Users from a directory export, as `eval` reads them.
+        ("exported/callassign-lsp.json", r#"{"context": "team.yaml"}"#),
+        (
+            "exported/team.yaml",
+            "integration: hubspot\nfallback: unassigned\nusers_from: {format: csv, path: users.csv}\n",
+        ),
+        ("exported/users.csv", "id,email,active\nu7,csv@acme.com,true\n"),
+    ]);
+    let options = json!({"context": dir.path().join("fallback.context.yaml")});
+    let mut client = Client::start(dir.path(), options);
+    let text = "ruleset team\nfallback user \"";
+    let emails = |client: &mut Client, folder: &str| {
+        let uri = client.open(&dir.path().join(folder).join("team.rules"), text);
+        labels(&client.at("textDocument/completion", &uri, 1, 15))
+    };
+    let shown = |client: &mut Client| -> Vec<String> {
+        client
+            .drain()
+            .iter()
+            .filter(|message| message["method"] == "window/showMessage")
+            .map(|message| {
+                assert_eq!(message["params"]["type"], 2, "a warning: {message}");
+                message["params"]["message"].as_str().unwrap().to_string()
+            })
+            .collect()
+    };
+
+    // The settings cannot be used: the initialization options' context can.
+    assert_eq!(emails(&mut client, "typo"), ["lead@acme.com"]);
+    let typo = dir.path().join("typo/callassign-lsp.json");
+    assert_eq!(
+        shown(&mut client),
+        [format!(
+            "`{}` is not a valid settings file: unknown field `contxt`, expected `context` at line 2 column 10 (user e-mails are completed from the initialization options' context meanwhile)\nhelp: write `{{\"context\": \"path/to/context.yaml\"}}`, the path relative to this file",
+            typo.display()
+        )]
+    );
+    // Said once, however often it is met.
+    emails(&mut client, "typo");
+    assert_eq!(shown(&mut client), Vec::<String>::new());
+
+    assert_eq!(emails(&mut client, "missing"), Vec::<String>::new());
+    let missing = shown(&mut client);
+    let gone = dir.path().join("missing/contexts/gone.yaml");
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(
+        missing[0].starts_with(&format!("`{}` does not exist (", gone.display()))
+            && missing[0].contains(
+                &dir.path()
+                    .join("missing/callassign-lsp.json")
+                    .display()
+                    .to_string()
+            ),
+        "{missing:?}"
+    );
+
+    assert_eq!(emails(&mut client, "broken"), Vec::<String>::new());
+    let broken = shown(&mut client);
+    assert_eq!(broken.len(), 1, "{broken:?}");
+    assert!(
+        broken[0].starts_with(&format!(
+            "`{}` is not a valid context: users: invalid type",
+            dir.path().join("broken/team.yaml").display()
+        )),
+        "{broken:?}"
+    );
+
+    assert_eq!(emails(&mut client, "exported"), ["csv@acme.com"]);
+    assert_eq!(shown(&mut client), Vec::<String>::new());
+    assert_eq!(client.shut_down(), 0);
+}
