@@ -74,8 +74,19 @@ impl Client {
     }
 
     fn send(&mut self, message: Value) {
-        let body = message.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("server reads");
+        self.send_all(&[message]);
+    }
+
+    /// Sends messages in one write, as fast typing would.
+    fn send_all(&mut self, messages: &[Value]) {
+        let mut frames = String::new();
+        for message in messages {
+            let body = message.to_string();
+            frames += &format!("Content-Length: {}\r\n\r\n{body}", body.len());
+        }
+        self.stdin
+            .write_all(frames.as_bytes())
+            .expect("server reads");
         self.stdin.flush().expect("server reads");
     }
 
@@ -1101,5 +1112,46 @@ fn a_bad_settings_file_or_context_is_shown_once_and_the_defaults_serve() {
 
     assert_eq!(emails(&mut client, "exported"), ["csv@acme.com"]);
     assert_eq!(shown(&mut client), Vec::<String>::new());
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn fast_typing_publishes_once_when_it_settles() {
+    let dir = folder(&[]);
+    let mut client = Client::start(dir.path(), Value::Null);
+    let uri = client.open(
+        &dir.path().join("team.rules"),
+        "ruleset team\nstep bogus\nfallback integration\n",
+    );
+    assert_eq!(client.codes(&uri), ["callassign::unknown_step"]);
+    let mut version = 1;
+    for burst in 0..2 {
+        // Every keystroke's text has findings of its own, so each would be
+        // published if each were checked.
+        let changes: Vec<Value> = (0..12)
+            .map(|key| {
+                version += 1;
+                json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [{"text": format!("ruleset team\nstep bogus{burst}x{key}\nfallback integration\n")}],
+                }})
+            })
+            .collect();
+        client.send_all(&changes);
+        let diagnostics = client.diagnostics(&uri);
+        let message = diagnostics[0]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("unknown step `bogus{burst}x11`")),
+            "{message}"
+        );
+        // Well past the debounce: nothing more comes for this burst.
+        std::thread::sleep(callassign::lsp::DEBOUNCE * 4);
+        let later: Vec<Value> = client
+            .drain()
+            .into_iter()
+            .filter(|message| message["method"] == "textDocument/publishDiagnostics")
+            .collect();
+        assert_eq!(later, Vec::<Value>::new());
+    }
     assert_eq!(client.shut_down(), 0);
 }
