@@ -282,10 +282,11 @@ impl Workspace {
     }
 
     /// The context for the folder of `path`, read as `eval --context`
-    /// reads one (its directories too); `None` when there is none or it
-    /// cannot be used. An untitled document (a relative path) is in no
-    /// folder: the initialization options' context serves it.
-    pub fn context_for(&self, path: &Path) -> Option<Context> {
+    /// reads one (its directories too; every file bounded, a FIFO refused);
+    /// `None` when there is none or it cannot be used. An untitled document
+    /// (a relative path) is in no folder: the initialization options'
+    /// context serves it.
+    fn context_for(&self, path: &Path) -> Option<Context> {
         let from_options = "named by the initialization options".to_string();
         let (named, origin) = match self.settings_beside(path) {
             Ok(Some((settings, named))) => {
@@ -321,13 +322,13 @@ impl Workspace {
     /// is wrong with it is told when the document opens, not only when a
     /// completion comes up empty.
     pub fn check_configuration(&self, uri: &Uri) {
-        if let Some(Document {
-            place: Place::File(path),
-            ..
-        }) = self.documents.get(uri.as_str())
-        {
-            self.context_for(path);
-        }
+        let Some(document) = self.documents.get(uri.as_str()) else {
+            return;
+        };
+        match &document.place {
+            Place::File(path) => self.context_for(path),
+            Place::Untitled(_) => self.context_for(&untitled_folder(uri)),
+        };
     }
 
     /// The settings file beside `path` and the context it names, if there
