@@ -21,7 +21,11 @@ function activate(context) {
     'callassign',
     server,
     {
-      documentSelector: [{ scheme: 'file', language: 'callassign' }],
+      // Unsaved new buffers too: the server checks them on their own.
+      documentSelector: [
+        { scheme: 'file', language: 'callassign' },
+        { scheme: 'untitled', language: 'callassign' },
+      ],
       initializationOptions: contextFile
         ? { context: folder ? path.resolve(folder, contextFile) : contextFile }
         : {},
