@@ -230,56 +230,6 @@ pub fn friendly_json_error(message: &str) -> String {
     friendly
 }
 
-/// Reads up to and including `\n`, appending to `buffer` and keeping at
-/// most `limit` bytes of the line; the line break (and a `\r` before it) is
-/// dropped. Returns the bytes consumed and whether the line was cut (then
-/// nothing of it is kept).
-pub fn read_bounded_line<R: BufRead>(
-    input: &mut R,
-    buffer: &mut Vec<u8>,
-    limit: usize,
-) -> io::Result<(usize, bool)> {
-    let start = buffer.len();
-    let mut consumed = 0;
-    let mut too_long = false;
-    loop {
-        if !has_more(input)? {
-            break;
-        }
-        // Filled by `has_more`: this hands the buffer over without reading.
-        let available = input.fill_buf()?;
-        let (chunk, done) = match memchr(available) {
-            Some(at) => (&available[..=at], true),
-            None => (available, false),
-        };
-        let length = chunk.len();
-        if !too_long {
-            if buffer.len() - start + length > limit + 2 {
-                too_long = true;
-                buffer.truncate(start);
-            } else {
-                buffer.extend_from_slice(chunk);
-            }
-        }
-        input.consume(length);
-        consumed += length;
-        if done {
-            break;
-        }
-    }
-    if buffer.len() > start && buffer.last() == Some(&b'\n') {
-        buffer.pop();
-        if buffer.len() > start && buffer.last() == Some(&b'\r') {
-            buffer.pop();
-        }
-    }
-    if buffer.len() - start > limit {
-        too_long = true;
-        buffer.truncate(start);
-    }
-    Ok((consumed, too_long))
-}
-
 /// Whether the reader has bytes left: fills its buffer when used up,
 /// reading again when a signal interrupts the read. (It cannot hand the
 /// bytes back itself: a borrow returned from a retry loop does not compile.)

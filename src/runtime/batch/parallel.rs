@@ -1,36 +1,45 @@
 //! `--jobs N`: a batch evaluated on several threads, written in input order.
 //!
-//! One thread reads chunks of lines, `N` workers evaluate each chunk into
-//! its own output buffer, and the calling thread writes the buffers in
-//! chunk order. A fixed set of chunks circulates (reader → worker → writer
-//! → reader), so memory stays bounded however long the batch and however
-//! far one worker falls behind: when every chunk is in flight, the reader
-//! waits.
+//! Each of `N` workers takes the next block of whole lines from the input
+//! (under a lock: reading is the only step done one at a time, and it is a
+//! few large copies), splits and evaluates the block's lines into the
+//! block's own output buffer, and hands the block to the calling thread,
+//! which writes the buffers in block order. A block is read and evaluated
+//! on one thread, so its bytes stay in that core's cache: with a reader
+//! thread of its own, every byte went from one core to another, and two
+//! threads gained only half again on one. A fixed set of blocks circulates
+//! (worker → writer → worker), so memory stays bounded however long the
+//! batch and however far one worker falls behind.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Mutex;
 use std::thread;
 
-use super::{process_line, read_bounded_line, run, Options, Summary, MAX_LINE_BYTES};
+use super::lines::{bounded, has_more};
+use super::{process_line, run, Options, Summary, MAX_LINE_BYTES};
 use crate::runtime::evaluate::Evaluator;
 
-/// Lines per chunk: large enough that handing a chunk between threads is
-/// rare next to evaluating it, small enough to keep memory low.
-const CHUNK_LINES: usize = 1024;
-/// A chunk also ends once it holds this many bytes of input.
-const CHUNK_BYTES: usize = 512 * 1024;
+/// A block ends at the first line break past this many bytes: large
+/// enough that handing a block between threads is rare next to evaluating
+/// it, small enough to keep memory low.
+const BLOCK_BYTES: usize = 512 * 1024;
 
 /// A run of consecutive input lines and, once evaluated, their output.
-struct Chunk {
+struct Block {
     sequence: u64,
     /// The line number of the first line.
     first_line: u64,
+    /// The lines, each with its line break; the last one may have none
+    /// (the end of the input).
     input: Vec<u8>,
-    /// Each line's byte range in `input`; `None` for a line longer than
-    /// [`MAX_LINE_BYTES`], which is not kept.
-    lines: Vec<Option<(usize, usize)>>,
+    /// How many lines `input` holds.
+    lines: u64,
+    /// The lines longer than [`MAX_LINE_BYTES`] that did not fit in one
+    /// read buffer, by their index in the block, in order: their bytes are
+    /// dropped as they are read, and an empty line stands in for each.
+    too_long: Vec<u64>,
     output: Vec<u8>,
     summary: Summary,
     /// Evaluation could not write its output (it never should: the output
@@ -38,62 +47,172 @@ struct Chunk {
     failed: Option<io::Error>,
 }
 
-impl Chunk {
-    fn new() -> Chunk {
-        Chunk {
+impl Block {
+    fn new() -> Block {
+        Block {
             sequence: 0,
             first_line: 0,
             input: Vec::new(),
-            lines: Vec::with_capacity(CHUNK_LINES),
+            lines: 0,
+            too_long: Vec::new(),
             output: Vec::new(),
             summary: Summary::default(),
             failed: None,
         }
     }
 
-    /// Fills the chunk with the next lines; false at the end of the input.
-    fn fill<R: BufRead>(
-        &mut self,
-        input: &mut R,
-        sequence: u64,
-        first_line: u64,
-    ) -> io::Result<bool> {
-        self.sequence = sequence;
-        self.first_line = first_line;
-        self.input.clear();
-        self.lines.clear();
-        self.output.clear();
-        self.summary = Summary::default();
-        self.failed = None;
-        while self.lines.len() < CHUNK_LINES && self.input.len() < CHUNK_BYTES {
-            let start = self.input.len();
-            let (read, too_long) = read_bounded_line(input, &mut self.input, MAX_LINE_BYTES)?;
-            if read == 0 {
-                break;
-            }
-            self.lines
-                .push((!too_long).then_some((start, self.input.len())));
+    /// Hands `visit` each line's number and bytes, as [`super::for_each_line`]
+    /// does: the same `\r` and length rules.
+    fn for_each_line(
+        &self,
+        mut visit: impl FnMut(u64, Option<&[u8]>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let mut too_long = self.too_long.iter().copied().peekable();
+        let mut start = 0;
+        for index in 0..self.lines {
+            let rest = self.input.get(start..).unwrap_or_default();
+            let (line, ended_by_break) = match memchr::memchr(b'\n', rest) {
+                Some(at) => (&rest[..at], true),
+                None => (rest, false),
+            };
+            start += line.len() + 1;
+            let line = if too_long.next_if_eq(&index).is_some() {
+                None
+            } else {
+                bounded(line, ended_by_break)
+            };
+            visit(self.first_line + index, line)?;
         }
-        Ok(!self.lines.is_empty())
+        Ok(())
     }
 
     fn evaluate(&mut self, evaluator: &Evaluator<'_>, options: Options, scratch: &mut String) {
-        for (offset, range) in self.lines.iter().enumerate() {
-            let line = range.map(|(start, end)| &self.input[start..end]);
-            if let Err(error) = process_line(
+        let mut output = std::mem::take(&mut self.output);
+        let mut summary = std::mem::take(&mut self.summary);
+        let evaluated = self.for_each_line(|line_number, line| {
+            process_line(
                 evaluator,
-                self.first_line + offset as u64,
+                line_number,
                 line,
-                &mut self.output,
+                &mut output,
                 options,
                 scratch,
-                &mut self.summary,
-            ) {
-                self.failed = Some(error);
-                return;
+                &mut summary,
+            )
+        });
+        self.output = output;
+        self.summary = summary;
+        self.failed = evaluated.err();
+    }
+}
+
+/// The input, shared by the workers: each takes the next block in turn.
+struct Reader<R> {
+    input: R,
+    sequence: u64,
+    next_line: u64,
+    /// A read failed: every worker stops, and the batch returns the error.
+    failed: Option<io::Error>,
+}
+
+impl<R: BufRead> Reader<R> {
+    /// Fills `block` with the next lines; false at the end of the input
+    /// (or after a read error, kept in `failed`).
+    fn fill(&mut self, block: &mut Block) -> bool {
+        if self.failed.is_some() {
+            return false;
+        }
+        block.input.clear();
+        block.too_long.clear();
+        block.output.clear();
+        block.summary = Summary::default();
+        block.failed = None;
+        block.lines = 0;
+        if let Err(error) = read_lines(&mut self.input, block) {
+            self.failed = Some(error);
+            return false;
+        }
+        if block.lines == 0 {
+            return false;
+        }
+        block.sequence = self.sequence;
+        block.first_line = self.next_line;
+        self.sequence += 1;
+        self.next_line += block.lines;
+        true
+    }
+}
+
+/// Reads the next lines into `block`: whole lines up to [`BLOCK_BYTES`],
+/// each line's bytes dropped once it is longer than any line kept.
+fn read_lines<R: BufRead>(input: &mut R, block: &mut Block) -> io::Result<()> {
+    // Where the line being read starts in `block.input`.
+    let mut line_start = 0;
+    // The line being read is too long: its bytes are skipped.
+    let mut dropping = false;
+    loop {
+        let within_a_line = dropping || line_start < block.input.len();
+        if block.input.len() >= BLOCK_BYTES && !within_a_line {
+            return Ok(());
+        }
+        if !has_more(input)? {
+            break;
+        }
+        // Filled by `has_more`: this hands the buffer over without reading.
+        let available = input.fill_buf()?;
+        if dropping {
+            match memchr::memchr(b'\n', available) {
+                Some(at) => {
+                    block.too_long.push(block.lines);
+                    block.input.push(b'\n');
+                    block.lines += 1;
+                    line_start = block.input.len();
+                    dropping = false;
+                    input.consume(at + 1);
+                }
+                None => {
+                    let length = available.len();
+                    input.consume(length);
+                }
             }
+            continue;
+        }
+        // Whole lines up to the block's size, or the rest of one line.
+        let room = BLOCK_BYTES.saturating_sub(block.input.len()).max(1);
+        let window = &available[..available.len().min(room)];
+        let taken = match memchr::memrchr(b'\n', window) {
+            Some(at) => at + 1,
+            // A line longer than the room: up to its end, or a line's
+            // worth of it at a time (the input may be one huge buffer).
+            None => match memchr::memchr(b'\n', available) {
+                Some(at) if at <= MAX_LINE_BYTES + 1 => at + 1,
+                _ => available.len().min(MAX_LINE_BYTES + 2),
+            },
+        };
+        let taken_bytes = &available[..taken];
+        let before = block.input.len();
+        block.input.extend_from_slice(taken_bytes);
+        let breaks = memchr::memchr_iter(b'\n', taken_bytes).count() as u64;
+        block.lines += breaks;
+        if let Some(last) = memchr::memrchr(b'\n', taken_bytes) {
+            line_start = before + last + 1;
+        }
+        input.consume(taken);
+        // Kept only while it may still be a line callassign reads
+        // (one more byte for a `\r` before the line break).
+        if block.input.len() - line_start > MAX_LINE_BYTES + 1 {
+            block.input.truncate(line_start);
+            dropping = true;
         }
     }
+    // The input ended inside a line: it is the last line.
+    if dropping {
+        block.too_long.push(block.lines);
+        block.lines += 1;
+    } else if line_start < block.input.len() {
+        block.lines += 1;
+    }
+    Ok(())
 }
 
 /// Like [`run`], evaluating on `jobs` threads; the output is the same,
@@ -124,43 +243,39 @@ pub fn run_parallel<R: BufRead + Send, W: Write>(
         return run(evaluator, input, output, options, progress);
     }
     super::skip_byte_order_mark(&mut input)?;
-    let (free_sender, free) = channel::<Chunk>();
-    let (work_sender, work) = channel::<Chunk>();
-    let (done_sender, done) = channel::<Chunk>();
-    let work = Mutex::new(work);
+    let reader = Mutex::new(Reader {
+        input,
+        sequence: 0,
+        next_line: 1,
+        failed: None,
+    });
+    let (free_sender, free) = channel::<Block>();
+    let (done_sender, done) = channel::<Block>();
+    let free = Mutex::new(free);
     for _ in 0..jobs * 2 {
         free_sender
-            .send(Chunk::new())
-            .expect("the reader has not started");
+            .send(Block::new())
+            .expect("the receiver is alive");
     }
 
     thread::scope(|scope| {
-        let reader = scope.spawn(move || -> io::Result<()> {
-            let mut sequence = 0;
-            let mut next_line = 1;
-            // Ends when the writer stops handing chunks back.
-            while let Ok(mut chunk) = free.recv() {
-                if !chunk.fill(&mut input, sequence, next_line)? {
-                    break;
-                }
-                sequence += 1;
-                next_line += chunk.lines.len() as u64;
-                if work_sender.send(chunk).is_err() {
-                    break;
-                }
-            }
-            Ok(())
-        });
         for _ in 0..jobs {
             let done_sender = done_sender.clone();
-            let work = &work;
+            let (reader, free) = (&reader, &free);
             scope.spawn(move || {
                 let mut scratch = String::new();
                 loop {
-                    let next = work.lock().map(|queue| queue.recv());
-                    let Ok(Ok(mut chunk)) = next else { break };
-                    chunk.evaluate(evaluator, options, &mut scratch);
-                    if done_sender.send(chunk).is_err() {
+                    // Ends when the writer stops handing blocks back.
+                    let Ok(Ok(mut block)) = free.lock().map(|free| free.recv()) else {
+                        break;
+                    };
+                    let Ok(mut reader) = reader.lock() else { break };
+                    if !reader.fill(&mut block) {
+                        break;
+                    }
+                    drop(reader);
+                    block.evaluate(evaluator, options, &mut scratch);
+                    if done_sender.send(block).is_err() {
                         break;
                     }
                 }
@@ -169,45 +284,72 @@ pub fn run_parallel<R: BufRead + Send, W: Write>(
         drop(done_sender);
 
         let written = write_in_order(done, output, free_sender, &mut progress);
-        let read = reader
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let summary = written?;
-        read?;
+        let read_failure = reader
+            .lock()
+            .map_or(None, |mut reader| reader.failed.take());
+        if let Some(error) = read_failure {
+            return Err(error);
+        }
         output.flush()?;
         Ok(summary)
     })
 }
 
-/// Writes evaluated chunks in sequence order and hands each back to the
-/// reader. Dropping `free` on return (error or not) stops the reader.
+/// Writes evaluated blocks in sequence order and hands each back to the
+/// workers. Dropping `free` on return (error or not) stops them.
 fn write_in_order<W: Write>(
-    done: Receiver<Chunk>,
+    done: Receiver<Block>,
     output: &mut W,
-    free: std::sync::mpsc::Sender<Chunk>,
+    free: Sender<Block>,
     progress: &mut impl FnMut(u64),
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
-    let mut waiting: BTreeMap<u64, Chunk> = BTreeMap::new();
+    let mut waiting: BTreeMap<u64, Block> = BTreeMap::new();
     let mut next = 0;
     let mut lines = 0u64;
-    for chunk in done {
-        waiting.insert(chunk.sequence, chunk);
-        while let Some(mut chunk) = waiting.remove(&next) {
-            if let Some(error) = chunk.failed.take() {
+    for block in done {
+        waiting.insert(block.sequence, block);
+        while let Some(mut block) = waiting.remove(&next) {
+            if let Some(error) = block.failed.take() {
                 return Err(error);
             }
-            output.write_all(&chunk.output)?;
-            summary.merge(&chunk.summary);
+            output.write_all(&block.output)?;
+            summary.merge(&block.summary);
             let before = lines;
-            lines += chunk.lines.len() as u64;
+            lines += block.lines;
             if before / 65_536 != lines / 65_536 {
                 progress(lines);
             }
             next += 1;
-            // The reader may have finished; then the chunk is simply dropped.
-            let _ = free.send(chunk);
+            // The workers may have finished; then the block is simply dropped.
+            let _ = free.send(block);
         }
     }
     Ok(summary)
+}
+
+/// Every line of `input` with its number, as the workers see them, block
+/// after block (for tests: the blocks must hold the lines [`run`] reads).
+#[cfg(test)]
+pub(super) fn lines_of_blocks<R: BufRead>(input: R) -> Vec<(u64, Option<Vec<u8>>)> {
+    let mut reader = Reader {
+        input,
+        sequence: 0,
+        next_line: 1,
+        failed: None,
+    };
+    let mut block = Block::new();
+    let mut lines = Vec::new();
+    while reader.fill(&mut block) {
+        assert!(block.input.len() < BLOCK_BYTES + 2 * MAX_LINE_BYTES + 4);
+        block
+            .for_each_line(|number, line| {
+                lines.push((number, line.map(<[u8]>::to_vec)));
+                Ok(())
+            })
+            .unwrap();
+    }
+    assert!(reader.failed.is_none());
+    lines
 }

@@ -1,32 +1,5 @@
 use super::*;
 
-#[test]
-fn bounded_lines_drop_line_breaks_and_cut_long_lines() {
-    let mut input = io::Cursor::new(b"ab\r\ncdefgh\nij".to_vec());
-    let mut buffer = Vec::new();
-    assert_eq!(
-        read_bounded_line(&mut input, &mut buffer, 4).unwrap(),
-        (4, false)
-    );
-    assert_eq!(buffer, b"ab");
-    buffer.clear();
-    assert_eq!(
-        read_bounded_line(&mut input, &mut buffer, 4).unwrap(),
-        (7, true)
-    );
-    buffer.clear();
-    assert_eq!(
-        read_bounded_line(&mut input, &mut buffer, 4).unwrap(),
-        (2, false)
-    );
-    assert_eq!(buffer, b"ij");
-    buffer.clear();
-    assert_eq!(
-        read_bounded_line(&mut input, &mut buffer, 4).unwrap(),
-        (0, false)
-    );
-}
-
 /// What `for_each_line` must hand over, written the obvious way.
 fn split_lines(input: &[u8]) -> Vec<Option<Vec<u8>>> {
     let mut parts: Vec<&[u8]> = input.split(|&byte| byte == b'\n').collect();
@@ -44,17 +17,29 @@ fn split_lines(input: &[u8]) -> Vec<Option<Vec<u8>>> {
         .collect()
 }
 
-#[test]
-fn lines_are_the_same_wherever_the_reader_buffer_cuts_them() {
+/// Lines over every read buffer's edge: blank ones, `\r` alone or
+/// doubled, lines one byte either side of the longest kept (with and
+/// without a `\r`), and a last line without a line break.
+fn awkward_lines() -> Vec<u8> {
     let mut input = b"{\"a\":1}\r\n\n\r\nplain\nx\r\r\n".to_vec();
     input.extend(vec![b'y'; MAX_LINE_BYTES + 1]);
     input.extend(b"\r\n");
     input.extend(vec![b'z'; MAX_LINE_BYTES]);
     input.extend(b"\r\n");
     input.extend(vec![b'w'; MAX_LINE_BYTES + 1]);
+    input.extend(b"\nshort\n");
+    input.extend(vec![b'v'; MAX_LINE_BYTES]);
+    input.extend(b"\n");
+    input.extend(vec![b'u'; 3 * MAX_LINE_BYTES]);
     input.extend(b"\nlast line\r");
+    input
+}
+
+#[test]
+fn lines_are_the_same_wherever_the_reader_buffer_cuts_them() {
+    let input = awkward_lines();
     let expected = split_lines(&input);
-    assert_eq!(expected.iter().filter(|line| line.is_none()).count(), 2);
+    assert_eq!(expected.iter().filter(|line| line.is_none()).count(), 3);
     for capacity in [1, 2, 3, 5, 8, 13, 4096, 256 * 1024, 4 * MAX_LINE_BYTES] {
         let reader = io::BufReader::with_capacity(capacity, &input[..]);
         let mut seen = Vec::new();
@@ -66,6 +51,23 @@ fn lines_are_the_same_wherever_the_reader_buffer_cuts_them() {
         .unwrap();
         assert_eq!(count, expected.len() as u64, "capacity {capacity}");
         assert!(seen == expected, "capacity {capacity}");
+    }
+}
+
+#[test]
+fn parallel_blocks_hold_the_same_lines_wherever_the_reader_buffer_cuts_them() {
+    let input = awkward_lines();
+    let expected = split_lines(&input);
+    // Small buffers cut lines everywhere; the whole input as one buffer
+    // is how a library caller's byte slice arrives.
+    for capacity in [1, 7, 4096, 256 * 1024, input.len()] {
+        let reader = io::BufReader::with_capacity(capacity, &input[..]);
+        let seen = parallel::lines_of_blocks(reader);
+        assert_eq!(seen.len(), expected.len(), "capacity {capacity}");
+        for (index, ((number, line), expected)) in seen.iter().zip(&expected).enumerate() {
+            assert_eq!(*number, index as u64 + 1, "capacity {capacity}");
+            assert!(line == expected, "capacity {capacity}, line {number}");
+        }
     }
 }
 
