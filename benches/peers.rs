@@ -46,7 +46,8 @@ fn main() {
         .filter_map(|size| size.trim().parse().ok())
         .collect();
 
-    let bin = build_peers(root, &peers);
+    let bin = build_peers(root, &peers, false);
+    let bin_lto = build_peers(root, &peers, true);
     let work = root.join("target/peers-bench");
     fs::create_dir_all(&work).unwrap();
     let context = work.join("context.yaml");
@@ -66,6 +67,7 @@ fn main() {
 
     let programs = Programs {
         bin,
+        bin_lto,
         rules: rules.clone(),
         context: context.clone(),
     };
@@ -77,6 +79,8 @@ fn main() {
         Program::Eval { jobs: None },
         Program::Explain { jobs: 1 },
         Program::Explain { jobs: 2 },
+        // Last, so the indices above stay put.
+        Program::HandwrittenLto,
     ];
     same_output(&programs, &lineup, &batch, &work);
 
@@ -143,6 +147,7 @@ fn main() {
     for (index, program) in lineup.iter().enumerate() {
         let (target, met) = match program {
             Program::Handwritten => ("the limit".to_string(), String::new()),
+            Program::HandwrittenLto => ("for comparison".to_string(), String::new()),
             Program::JsonLogic => ("—".to_string(), String::new()),
             Program::Eval { jobs: Some(1) } => (
                 "≤ 1.15× handwritten, < jsonlogic_peer".to_string(),
@@ -182,6 +187,18 @@ fn main() {
         "\n`--explain` costs {:.2}× plain `eval` (one thread); `--jobs 2` is {:.2}× faster than `--jobs 1`",
         medians[5] / plain,
         plain / medians[3]
+    );
+    // The peers are built as their README says (cargo's default release
+    // profile); callassign's release profile adds fat LTO and one code
+    // unit. Built the same way, the hand-written limit moves too.
+    let lto = lineup.len() - 1;
+    println!(
+        "`eval --jobs 1` against handwritten built with callassign's release profile (fat LTO, one code unit): {:.2}× wall{}",
+        plain / medians[lto],
+        match &instructions {
+            Some(counts) => format!(", {:.2}× instructions", counts[2] / counts[lto]),
+            None => String::new(),
+        }
     );
     cloudtalk_input(&programs, &work, &batch, runs);
 
@@ -259,10 +276,22 @@ fn peers_folder(root: &Path) -> Option<PathBuf> {
 
 /// Builds the peers outside their (read-only) folder; returns where the
 /// binaries are.
-fn build_peers(root: &Path, peers: &Path) -> PathBuf {
-    let target = root.join("target/peers");
+/// Builds the peers as their README says, or (`lto`) with callassign's
+/// own release profile, into a folder of their own.
+fn build_peers(root: &Path, peers: &Path, lto: bool) -> PathBuf {
+    let target = root.join(if lto {
+        "target/peers-lto"
+    } else {
+        "target/peers"
+    });
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let status = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    if lto {
+        command
+            .env("CARGO_PROFILE_RELEASE_LTO", "fat")
+            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1");
+    }
+    let status = command
         .args(["build", "--release", "--quiet", "--manifest-path"])
         .arg(peers.join("Cargo.toml"))
         .arg("--target-dir")
@@ -276,6 +305,8 @@ fn build_peers(root: &Path, peers: &Path) -> PathBuf {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Program {
     Handwritten,
+    /// `handwritten` built with callassign's release profile.
+    HandwrittenLto,
     JsonLogic,
     /// `jobs: None` leaves `--jobs` at its default.
     Eval {
@@ -290,6 +321,7 @@ impl Program {
     fn label(self) -> String {
         match self {
             Program::Handwritten => "handwritten".to_string(),
+            Program::HandwrittenLto => "handwritten (built with LTO)".to_string(),
             Program::JsonLogic => "jsonlogic_peer".to_string(),
             Program::Eval { jobs: Some(jobs) } => format!("`eval --jobs {jobs}`"),
             Program::Eval { jobs: None } => "`eval` (default `--jobs`)".to_string(),
@@ -300,6 +332,8 @@ impl Program {
 
 struct Programs {
     bin: PathBuf,
+    /// The peers built with callassign's release profile.
+    bin_lto: PathBuf,
     rules: PathBuf,
     context: PathBuf,
 }
@@ -307,13 +341,13 @@ struct Programs {
 impl Programs {
     fn command(&self, program: Program, batch: &Path) -> Command {
         match program {
-            Program::Handwritten | Program::JsonLogic => {
-                let name = if program == Program::Handwritten {
-                    "handwritten"
-                } else {
-                    "jsonlogic_peer"
+            Program::Handwritten | Program::HandwrittenLto | Program::JsonLogic => {
+                let path = match program {
+                    Program::Handwritten => self.bin.join("handwritten"),
+                    Program::HandwrittenLto => self.bin_lto.join("handwritten"),
+                    _ => self.bin.join("jsonlogic_peer"),
                 };
-                let mut command = Command::new(self.bin.join(name));
+                let mut command = Command::new(path);
                 command.arg("--context").arg(&self.context).arg(batch);
                 command
             }

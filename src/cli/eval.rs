@@ -229,8 +229,9 @@ pub fn run(args: Args) -> CliResult {
 
 /// Threads for a batch when `--jobs` is not given: the cores this process
 /// may use (its CPU affinity and quota), since the output is the same for
-/// any number. At most 8: one thread reads and one writes, so more workers
-/// would mostly wait, and each holds two chunks of memory.
+/// any number. At most 8: the workers take turns reading the input and the
+/// calling thread writes, so more would mostly wait, and each holds two
+/// blocks of memory.
 fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |cores| cores.get().min(8))
 }
