@@ -1,3 +1,4 @@
+use super::csv::split_csv_line;
 use super::*;
 
 #[test]
