@@ -314,21 +314,28 @@ fn process_line<W: Write>(
                 Err(error) => (error, line.and_then(call_id_of)),
             }
         }
-        InputFormat::CloudTalk => match read_record(line, evaluator.context()) {
-            Ok(record) => {
-                let decision = write_explained_decision(
-                    evaluator,
-                    &record.call,
-                    &record.facts,
-                    output,
-                    options,
-                    scratch,
-                )?;
-                summary.record(&record.call, &decision);
-                return Ok(());
+        InputFormat::CloudTalk => {
+            let facts = if options.explain {
+                cloudtalk::Facts::Collect
+            } else {
+                cloudtalk::Facts::Skip
+            };
+            match read_record(line, evaluator.context(), facts) {
+                Ok(record) => {
+                    let decision = write_explained_decision(
+                        evaluator,
+                        &record.call,
+                        &record.facts,
+                        output,
+                        options,
+                        scratch,
+                    )?;
+                    summary.record(&record.call, &decision);
+                    return Ok(());
+                }
+                Err(error) => (error, None),
             }
-            Err(error) => (error, None),
-        },
+        }
     };
     let (error, call) = unreadable;
     summary.unreadable += 1;

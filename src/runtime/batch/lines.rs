@@ -29,7 +29,7 @@ impl<'a> Line<'a> {
 pub fn read_input<'a>(line: Option<&'a [u8]>, input: InputFormat, context: &Context) -> Line<'a> {
     match input {
         InputFormat::Native => read_bounded(line),
-        InputFormat::CloudTalk => match read_record(line, context) {
+        InputFormat::CloudTalk => match read_record(line, context, cloudtalk::Facts::Collect) {
             Ok(record) => Line::Record(record),
             Err(error) => Line::Unreadable(error),
         },
@@ -38,15 +38,18 @@ pub fn read_input<'a>(line: Option<&'a [u8]>, input: InputFormat, context: &Cont
 
 /// Reads a batch line as a CloudTalk record (`None`: the line was longer
 /// than [`MAX_LINE_BYTES`]).
+/// Only `--explain` shows where the call's fields came from: `facts` says
+/// whether to collect them.
 pub(super) fn read_record<'a>(
     line: Option<&'a [u8]>,
     context: &Context,
+    facts: cloudtalk::Facts,
 ) -> Result<CallRecord<'a>, String> {
     let text = utf8(line.ok_or_else(too_long)?)?;
     if text.trim().is_empty() {
         return Err("empty line, expected a CloudTalk call record".to_string());
     }
-    cloudtalk::read_line(text, context)
+    cloudtalk::read_line_with(text, context, facts)
 }
 
 pub(super) fn utf8(bytes: &[u8]) -> Result<&str, String> {

@@ -5,16 +5,13 @@ use super::*;
 
 pub(super) struct DetailRecord<'r, 'a, 'c> {
     pub(super) record: &'r shape::Record<'a>,
-    pub(super) context: &'c Context,
+    pub(super) built: Builder<'c>,
 }
 
 impl<'a> DetailRecord<'_, 'a, '_> {
     pub(super) fn read(self) -> Result<CallRecord<'a>, String> {
         let record = self.record;
-        let mut built = Builder {
-            context: self.context,
-            facts: Vec::new(),
-        };
+        let mut built = self.built;
         let id = text(record.cdr_id.as_ref(), "cdr_id")?
             .ok_or("`cdr_id` is missing: a call-detail record needs its call id")?;
         built.fact("id", Some(&id), "`cdr_id`");
@@ -43,7 +40,7 @@ impl<'a> DetailRecord<'_, 'a, '_> {
             built.fact(
                 "status",
                 Some("voicemail"),
-                format!("`call_steps[{}]` is a voicemail", steps.len() - 1),
+                format_args!("`call_steps[{}]` is a voicemail", steps.len() - 1),
             );
             Status::Voicemail
         } else {
@@ -101,7 +98,7 @@ impl<'a> DetailRecord<'_, 'a, '_> {
                 let at = format!("`call_steps[{index}]` ({kind})");
                 Some(match kind {
                     "agent" => {
-                        built.fact("last_step", Some("call_to_agent"), at.clone());
+                        built.fact("last_step", Some("call_to_agent"), &at);
                         let id = fields.and_then(|step| step.id.as_ref());
                         let agent = text(id, format_args!("call_steps[{index}].id"))?
                             .map(|id| built.agent_by_id("last_step.agent", id, &at));
@@ -112,7 +109,7 @@ impl<'a> DetailRecord<'_, 'a, '_> {
                         }
                     }
                     "queue" => {
-                        built.fact("last_step", Some("call_to_group"), at.clone());
+                        built.fact("last_step", Some("call_to_group"), &at);
                         let answerer = match fields {
                             Some(fields) => queue_answerer(fields, index)?,
                             None => None,
@@ -123,7 +120,7 @@ impl<'a> DetailRecord<'_, 'a, '_> {
                                 built.fact(
                                     "last_step.agent",
                                     None,
-                                    format!("no agent call of {at} was answered"),
+                                    format_args!("no agent call of {at} was answered"),
                                 );
                                 None
                             }
@@ -135,14 +132,14 @@ impl<'a> DetailRecord<'_, 'a, '_> {
                         }
                     }
                     "voicemail" => {
-                        built.fact("last_step", Some("voicemail"), at.clone());
+                        built.fact("last_step", Some("voicemail"), &at);
                         let own_at = format!("`call_steps[{index}].email`");
                         let email = fields.and_then(|step| step.email.as_ref());
                         let own = text(email, &own_at)?;
                         built.voicemail_step(own, &own_at, internal.as_deref())
                     }
                     other => {
-                        built.fact("last_step", Some(other), at.clone());
+                        built.fact("last_step", Some(other), &at);
                         FlowStep {
                             kind: kinds[index].clone(),
                             agent: None,

@@ -7,17 +7,14 @@ use super::*;
 pub(super) struct HistoryItem<'r, 'a, 'c> {
     pub(super) record: &'r shape::Record<'a>,
     pub(super) cdr: &'r Json<'a, shape::Cdr<'a>>,
-    pub(super) context: &'c Context,
+    pub(super) built: Builder<'c>,
 }
 
 impl<'a> HistoryItem<'_, 'a, '_> {
     pub(super) fn read(self) -> Result<CallRecord<'a>, String> {
         let record = self.record;
         let cdr = self.cdr.object().ok_or("`Cdr` should be an object")?;
-        let mut built = Builder {
-            context: self.context,
-            facts: Vec::new(),
-        };
+        let mut built = self.built;
         let id = text(cdr.id.as_ref(), "Cdr.id")?
             .ok_or("`Cdr.id` is missing: a call-history item needs its call id")?;
         built.fact("id", Some(&id), "`Cdr.id`");
