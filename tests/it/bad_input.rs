@@ -1026,7 +1026,7 @@ fn a_history_that_is_one_json_document_or_holds_no_readable_call_is_an_error_not
 #[test]
 fn directory_entries_that_contradict_each_other_are_refused_naming_both() {
     let base = "integration: hubspot\ncontact_owner: true\nfallback: unassigned\nusers:\n  - {id: '1', email: a@acme.com}\n  - {id: '2', email: b@acme.com}\n";
-    let cases: [(&str, &str, &str, &str); 4] = [
+    let cases: [(&str, &str, &str, &str); 6] = [
         (
             "telephony_users_from: {format: cloudtalk_agents, path: agents.json}\n",
             "agents.json",
@@ -1050,6 +1050,18 @@ fn directory_entries_that_contradict_each_other_are_refused_naming_both() {
             "unused.txt",
             "",
             "has the keys `+4212` and `42 12`, which are one number",
+        ),
+        (
+            "voicemail_email:\n  default: a@acme.com\n  default: b@acme.com\n",
+            "unused.txt",
+            "",
+            "`voicemail_email` gives `default` twice (`a@acme.com`, then `b@acme.com`)",
+        ),
+        (
+            "voicemail_email: {default: a@acme.com, ' default': b@acme.com}\n",
+            "unused.txt",
+            "",
+            "`voicemail_email` gives `default` twice (`a@acme.com`, then `b@acme.com`)",
         ),
     ];
     for (key, file, text, expected) in cases {

@@ -529,7 +529,20 @@ impl Context {
             }
         }
         let mut numbers: HashMap<String, &str> = HashMap::new();
+        // `default` has no digits to key it by: a second one would
+        // silently replace the first.
+        let mut default: Option<&str> = None;
         for (number, email) in &self.voicemail_email {
+            if number.trim() == "default" {
+                if let Some(first) = default.replace(email) {
+                    problems.push(ContextProblem::new(
+                        format!(
+                            "`voicemail_email` gives `default` twice (`{first}`, then `{email}`)"
+                        ),
+                        "keep one `default`: the address for voicemail steps of every other number",
+                    ));
+                }
+            }
             let key = directory::number_key(number);
             if let Some(first) = numbers.get(&key).filter(|_| !key.is_empty()) {
                 problems.push(ContextProblem::new(
