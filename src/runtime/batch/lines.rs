@@ -224,6 +224,13 @@ pub fn friendly_json_error(message: &str) -> String {
             "unexpected end of hex escape",
             "a `\\u` escape is cut short or holds half a character (a lone surrogate) without its second half",
         );
+    // serde's `duplicate field `id``, said as the product says it of a
+    // context's keys, with how to fix it.
+    if let Some((head, rest)) = friendly.split_once("duplicate field `") {
+        if let Some((key, tail)) = rest.split_once('`') {
+            friendly = format!("{head}`{key}` is given twice; keep one{tail}");
+        }
+    }
     if let Some(column) = column {
         friendly.push_str(&format!(" (column {column})"));
     }

@@ -153,3 +153,22 @@ fn json_errors_name_data_not_rust_types() {
         "{error}"
     );
 }
+
+#[test]
+fn a_key_given_twice_is_named_with_how_to_fix_it() {
+    for (line, expected) in [
+        (
+            &br#"{"id":"c","id":"d","direction":"incoming","status":"missed"}"#[..],
+            "`id` is given twice; keep one (column 18)",
+        ),
+        (
+            br#"{"id":"c","direction":"incoming","status":"missed","contact":{"owner":"1","owner":"2"}}"#,
+            "contact: `owner` is given twice; keep one (column 81)",
+        ),
+    ] {
+        let Line::Unreadable(error) = read_line(line) else {
+            panic!()
+        };
+        assert_eq!(error, expected);
+    }
+}
