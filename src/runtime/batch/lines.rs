@@ -215,6 +215,11 @@ pub fn friendly_json_error(message: &str) -> String {
         .replace("expected struct Call", "expected a call object")
         .replace("expected struct FlowStep", "expected a flow step object")
         .replace("expected struct Contact", "expected a contact object")
+        // Two calls on one line, or a stray byte (a NUL) after one.
+        .replace(
+            "trailing characters",
+            "more after the end of the object; a batch holds one call per line",
+        )
         // serde_json's words for a `\ud800` without its second half.
         .replace(
             "lone leading surrogate in hex escape",

@@ -172,3 +172,16 @@ fn a_key_given_twice_is_named_with_how_to_fix_it() {
         assert_eq!(error, expected);
     }
 }
+
+#[test]
+fn text_after_a_call_on_its_line_says_one_call_per_line() {
+    let Line::Unreadable(error) =
+        read_line(b"{\"id\":\"c\",\"direction\":\"incoming\",\"status\":\"missed\"}\0")
+    else {
+        panic!()
+    };
+    assert_eq!(
+        error,
+        "more after the end of the object; a batch holds one call per line (column 52)"
+    );
+}
