@@ -233,11 +233,23 @@ fn decode(body: &[u8]) -> Result<Message, Rejection> {
         .filter(|id| id.is_string() || id.is_number())
         .cloned()
         .unwrap_or(Value::Null);
-    serde_json::from_value(value).map_err(|_| Rejection {
-        id,
+    let message = serde_json::from_value(value).map_err(|_| Rejection {
+        id: id.clone(),
         code: ErrorCode::InvalidRequest,
         message: "the message is not a JSON-RPC request, response or notification".into(),
-    })
+    })?;
+    // lsp-server reads a request whose id it cannot hold (LSP's integers
+    // have 32 bits: `3000000000`, `1.5`) as a notification, which is never
+    // answered: the client would wait on it for ever.
+    if matches!(message, Message::Notification(_)) && !id.is_null() {
+        return Err(Rejection {
+            id,
+            code: ErrorCode::InvalidRequest,
+            message: "a request's `id` is a string or a whole number of 32 bits (LSP's integer)"
+                .into(),
+        });
+    }
+    Ok(message)
 }
 
 /// Serves one session on a connection: the handshake, then messages
@@ -574,9 +586,31 @@ fn parameters<P: DeserializeOwned>(params: Value) -> Result<P, (ErrorCode, Strin
     serde_json::from_value(params).map_err(|error| {
         (
             ErrorCode::InvalidParams,
-            format!("invalid parameters: {error}"),
+            format!(
+                "invalid parameters: {}",
+                without_type_names(&error.to_string())
+            ),
         )
     })
+}
+
+/// serde's message in the words of the protocol's JSON: it names the Rust
+/// type it expected (`expected struct HoverParams`), which the client
+/// never sees; JSON has an object there.
+fn without_type_names(message: &str) -> String {
+    let mut words = String::new();
+    let mut rest = message;
+    while let Some(at) = rest.find("expected struct ") {
+        words.push_str(&rest[..at]);
+        words.push_str("expected an object");
+        let name = &rest[at + "expected struct ".len()..];
+        let end = name
+            .find(|c: char| !c.is_alphanumeric() && c != '_')
+            .unwrap_or(name.len());
+        rest = &name[end..];
+    }
+    words.push_str(rest);
+    words
 }
 
 /// A result as JSON; `null` when there is nothing to say (a document that

@@ -87,11 +87,24 @@ pub struct Summary {
 #[derive(Debug, Clone, Default)]
 pub struct KeyCounts {
     /// Each key with its count, in the order first seen.
-    entries: Vec<(String, u64)>,
+    entries: Vec<KeyCount>,
     /// Where each key is in `entries`.
     index: FxHashMap<String, usize>,
     /// The entry the key at each of a call's first positions matched last.
     recent: [usize; KeyCounts::RECENT],
+    /// The calls noted so far: the number of the call being noted.
+    calls: u64,
+}
+
+/// One key of [`KeyCounts`].
+#[derive(Debug, Clone)]
+struct KeyCount {
+    key: String,
+    calls: u64,
+    /// The last call noted with this key (1-based; 0: none), so a key
+    /// written twice in one call (`{"x":1,"x":2}`) counts that call once
+    /// without comparing a call's keys with each other.
+    last_call: u64,
 }
 
 impl KeyCounts {
@@ -99,33 +112,48 @@ impl KeyCounts {
 
     /// Counts one call's unknown keys.
     pub fn note(&mut self, keys: impl Iterator<Item = impl AsRef<str>>) {
+        self.calls += 1;
         for (position, key) in keys.enumerate() {
             self.add(position, key.as_ref(), 1);
         }
     }
 
+    /// Adds `count` calls with `key`, found at `position` among a call's
+    /// unknown keys (`usize::MAX`: counts merged from elsewhere, which are
+    /// already per call).
     fn add(&mut self, position: usize, key: &str, count: u64) {
         let hint = self.recent.get(position).copied();
         let found = match hint {
-            Some(at) if self.entries.get(at).is_some_and(|(known, _)| known == key) => at,
+            Some(at) if self.entries.get(at).is_some_and(|entry| entry.key == key) => at,
             _ => match self.index.get(key) {
                 Some(&at) => at,
                 None => {
                     self.index.insert(key.to_string(), self.entries.len());
-                    self.entries.push((key.to_string(), 0));
+                    self.entries.push(KeyCount {
+                        key: key.to_string(),
+                        calls: 0,
+                        last_call: 0,
+                    });
                     self.entries.len() - 1
                 }
             },
         };
-        self.entries[found].1 += count;
         if let Some(slot) = self.recent.get_mut(position) {
             *slot = found;
         }
+        let entry = &mut self.entries[found];
+        if position != usize::MAX {
+            if entry.last_call == self.calls {
+                return;
+            }
+            entry.last_call = self.calls;
+        }
+        entry.calls += count;
     }
 
     /// The calls that had `key`.
     pub fn get(&self, key: &str) -> Option<u64> {
-        self.index.get(key).map(|&at| self.entries[at].1)
+        self.index.get(key).map(|&at| self.entries[at].calls)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -137,7 +165,7 @@ impl KeyCounts {
         let mut sorted: Vec<(&str, u64)> = self
             .entries
             .iter()
-            .map(|(key, count)| (key.as_str(), *count))
+            .map(|entry| (entry.key.as_str(), entry.calls))
             .collect();
         sorted.sort_unstable();
         sorted
@@ -145,8 +173,8 @@ impl KeyCounts {
 
     /// Adds another count's keys (from a parallel worker).
     fn merge(&mut self, other: &KeyCounts) {
-        for (key, count) in &other.entries {
-            self.add(usize::MAX, key, *count);
+        for entry in &other.entries {
+            self.add(usize::MAX, &entry.key, entry.calls);
         }
     }
 }

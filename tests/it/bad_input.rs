@@ -592,11 +592,51 @@ fn batch_errors_name_the_field_and_the_call_and_never_rewrite_user_data() {
         concat!(
             r#"{"line":1,"call":"c-1","error":"direction: unknown value `variant`, expected `incoming`, `outgoing` or `internal` (column 33)"}"#,
             "\n",
-            r#"{"line":2,"call":"c-2","error":"duration_s: `1e23` is not a whole number of seconds (column 71)"}"#,
+            r#"{"line":2,"call":"c-2","error":"duration_s: `1e23` seconds is out of range (column 71)"}"#,
             "\n",
             r#"{"line":3,"call":"c-3","error":"contact.owner: invalid type: sequence, expected a string or a number (column 73)"}"#,
             "\n",
         )
+    );
+}
+
+#[test]
+fn numbers_that_are_whole_are_read_as_whole_and_others_say_what_is_wrong_with_them() {
+    let dir = with_a_rules(&[]);
+    let call = |rest: &str| format!(r#"{{"direction":"incoming","status":"missed",{rest}}}"#);
+    let lines = [
+        // Whole seconds however a JSON writer spells them (Python writes `184.0`).
+        call(r#""id":"c-1","duration_s":184.0"#),
+        call(r#""id":"c-2","duration_s":-0"#),
+        call(r#""id":"c-3","duration_s":1e3"#),
+        call(r#""id":"c-4","duration_s":184.5"#),
+        call(r#""id":"c-5","duration_s":-9223372036854775809"#),
+        // An id read as a float is no longer the id that was sent: refused,
+        // and not repeated rounded beside the error.
+        call(r#""id":123456789012345678901234567890"#),
+        call(r#""id":27.0"#),
+        call(r#""id":"c-8","tags":[2.5]"#),
+    ];
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let run = eval_batch(dir.path(), &lines);
+    let out: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(out.len(), lines.len(), "{}", run.stdout);
+    for (line, call) in out[..3].iter().zip(["c-1", "c-2", "c-3"]) {
+        assert!(
+            line.starts_with(&format!(r#"{{"call":"{call}","assignee""#)),
+            "{line}"
+        );
+    }
+    let inexact = "cannot be kept exactly (a number with a decimal point or an exponent, or past 64 bits); send it as a string or a whole number";
+    assert_eq!(
+        out[3..],
+        [
+            r#"{"line":4,"call":"c-4","error":"duration_s: `184.5` is not a whole number of seconds (column 72)"}"#.to_string(),
+            r#"{"line":5,"call":"c-5","error":"duration_s: `-9.223372036854776e18` seconds is out of range (column 87)"}"#.to_string(),
+            format!(r#"{{"line":6,"error":"id: `1.2345678901234568e29` {inexact} (column 78)"}}"#),
+            format!(r#"{{"line":7,"error":"id: `27.0` {inexact} (column 52)"}}"#),
+            format!(r#"{{"line":8,"call":"c-8","error":"tags: `2.5` {inexact} (column 66)"}}"#),
+        ]
     );
 }
 
@@ -986,7 +1026,7 @@ fn a_history_that_is_one_json_document_or_holds_no_readable_call_is_an_error_not
 #[test]
 fn directory_entries_that_contradict_each_other_are_refused_naming_both() {
     let base = "integration: hubspot\ncontact_owner: true\nfallback: unassigned\nusers:\n  - {id: '1', email: a@acme.com}\n  - {id: '2', email: b@acme.com}\n";
-    let cases: [(&str, &str, &str, &str); 4] = [
+    let cases: [(&str, &str, &str, &str); 6] = [
         (
             "telephony_users_from: {format: cloudtalk_agents, path: agents.json}\n",
             "agents.json",
@@ -1010,6 +1050,18 @@ fn directory_entries_that_contradict_each_other_are_refused_naming_both() {
             "unused.txt",
             "",
             "has the keys `+4212` and `42 12`, which are one number",
+        ),
+        (
+            "voicemail_email:\n  default: a@acme.com\n  default: b@acme.com\n",
+            "unused.txt",
+            "",
+            "`voicemail_email` gives `default` twice (`a@acme.com`, then `b@acme.com`)",
+        ),
+        (
+            "voicemail_email: {default: a@acme.com, ' default': b@acme.com}\n",
+            "unused.txt",
+            "",
+            "`voicemail_email` gives `default` twice (`a@acme.com`, then `b@acme.com`)",
         ),
     ];
     for (key, file, text, expected) in cases {

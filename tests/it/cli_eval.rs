@@ -338,6 +338,35 @@ fn keys_callassign_does_not_read_are_named_with_counts() {
 }
 
 #[test]
+fn a_key_given_twice_in_one_call_counts_that_call_once() {
+    // `x` twice in the first call, in other positions after: the summary
+    // counts calls that had a key, not the times it was written.
+    let batch = concat!(
+        r#"{"id":"c-1","direction":"outgoing","status":"answered","x":1,"x":2}"#,
+        "\n",
+        r#"{"id":"c-2","direction":"outgoing","status":"answered","y":1,"x":1,"y":2,"x":3}"#,
+        "\n",
+        r#"{"id":"c-3","direction":"outgoing","status":"answered","\u0078":1,"x":2}"#,
+        "\n",
+    );
+    for jobs in ["1", "3"] {
+        let run = callassign_in(
+            &repo(),
+            &eval_args(&["--jobs", jobs, "-"]),
+            batch.as_bytes(),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.stdout.lines().count(), 3);
+        assert!(
+            run.stderr
+                .ends_with("keys not read: `x` (3 calls), `y` (1 call)\n"),
+            "--jobs {jobs}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
 fn a_near_miss_of_a_known_key_is_an_error_line_with_a_did_you_mean() {
     let lines = [
         (r#"{"id":"c-1","direction":"incoming","status":"missed","duration":30}"#, "`duration` is not a call key; did you mean `duration_s`?"),

@@ -192,6 +192,13 @@ fn history_items_map_row_by_row() {
             "`Cdr.id`",
         ),
         (
+            "duration_s from Cdr.talking_time written as a whole float (`21.0`)",
+            item(cdr(json!({"talking_time": 21.0}))),
+            |r| r.call.duration_s == Some(21),
+            "id",
+            "`Cdr.id`",
+        ),
+        (
             "tags from Tags[].name",
             json!({"Cdr": cdr(json!({})), "Tags": [{"id": "1", "name": "VIP"}, {"id": 2, "name": "Missed"}]}),
             |r| r.call.tags == ["VIP", "Missed"],
@@ -445,6 +452,10 @@ fn bad_records_get_located_clear_errors() {
             json!({"Cdr": {"id": 1, "type": "incoming", "talking_time": "long"}}),
             "`Cdr.talking_time` should be a whole number, found `long`",
         ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "talking_time": 21.5}}),
+            "`Cdr.talking_time` should be a whole number, found `21.5`",
+        ),
         // A time no `started_at` condition can compare is refused, not
         // passed on to make both `started_at == null` and `>` false.
         (
@@ -467,11 +478,11 @@ fn bad_records_get_located_clear_errors() {
         // sign would garble (`+-421`), are refused naming the field.
         (
             json!({"Cdr": {"id": 1.2345678901234568e29, "type": "incoming"}}),
-            "`Cdr.id` is `1.2345678901234568e+29`, which is not a whole number; send it as a string or a whole number",
+            "`Cdr.id` is `1.2345678901234568e+29`, which cannot be kept exactly (a number with a decimal point or an exponent, or past 64 bits); send it as a string or a whole number",
         ),
         (
             json!({"Cdr": {"id": 1, "type": "incoming", "public_external": -421.5}}),
-            "`Cdr.public_external` is `-421.5`, which is not a whole number; send it as a string or a whole number",
+            "`Cdr.public_external` is `-421.5`, which cannot be kept exactly (a number with a decimal point or an exponent, or past 64 bits); send it as a string or a whole number",
         ),
         (
             json!({"Cdr": {"id": 1, "type": "incoming", "public_external": -421}}),
@@ -479,11 +490,11 @@ fn bad_records_get_located_clear_errors() {
         ),
         (
             json!({"Cdr": {"id": 1, "type": "incoming", "user_id": 12.5}}),
-            "`Cdr.user_id` is `12.5`, which is not a whole number",
+            "`Cdr.user_id` is `12.5`, which cannot be kept exactly (a number with a decimal point or an exponent, or past 64 bits)",
         ),
         (
             json!({"cdr_id": 7.5, "direction": "incoming", "status": "missed"}),
-            "`cdr_id` is `7.5`, which is not a whole number",
+            "`cdr_id` is `7.5`, which cannot be kept exactly (a number with a decimal point or an exponent, or past 64 bits)",
         ),
         (
             json!({"cdr_id": 7, "direction": "incoming", "status": "missed", "contact": {"number": -1}}),
@@ -889,11 +900,11 @@ fn bad_cloudtalk_lines_are_error_lines_and_the_batch_goes_on() {
     {"call":"1","assignee":{"id":"101","email":"max.yellow@acme.com"},"step":"call_agent"}
     {"line":2,"error":"`Cdr.id` is missing: a call-history item needs its call id"}
     {"line":3,"error":"a whole list response on one line; save it as a `.json` file, or write one call-history item per line"}
-    {"line":4,"error":"expected ident at line 1 column 2"}
+    {"line":4,"error":"expected ident (column 2)"}
     {"line":5,"error":"empty line, expected a CloudTalk call record"}
     {"call":"1","assignee":{"id":"101","email":"max.yellow@acme.com"},"step":"call_agent"}
     {"line":7,"error":"`Cdr.started_at` is `2026-11-23 10:00:00`, which has no time zone offset, and callassign does not guess one; if it is UTC (as CloudTalk's API documents), write `2026-11-23T10:00:00Z`, else add its offset (`+01:00`)"}
-    {"line":8,"error":"`Cdr.id` is `-3.5`, which is not a whole number; send it as a string or a whole number"}
+    {"line":8,"error":"`Cdr.id` is `-3.5`, which cannot be kept exactly (a number with a decimal point or an exponent, or past 64 bits); send it as a string or a whole number"}
     "#);
 }
 

@@ -727,6 +727,15 @@ fn bad_input_is_answered_or_ignored_never_a_crash() {
     assert_eq!(client.at("textDocument/hover", remote, 1, 6), Value::Null);
     let invalid = client.request("textDocument/hover", json!({"textDocument": 7}));
     assert_eq!(invalid["error"]["code"], -32602);
+    assert_eq!(
+        invalid["error"]["message"],
+        "invalid parameters: invalid type: integer `7`, expected an object"
+    );
+    let invalid = client.request("textDocument/hover", Value::Null);
+    assert_eq!(
+        invalid["error"]["message"],
+        "invalid parameters: invalid type: null, expected an object"
+    );
     let unknown = client.request("textDocument/rename", json!({}));
     assert_eq!(unknown["error"]["code"], -32601);
     client.notify("textDocument/didChange", json!({"bogus": true}));
@@ -834,6 +843,10 @@ fn a_body_that_is_not_json_rpc_gets_an_error_response_and_the_session_goes_on() 
     );
     // JSON, and an id the client waits on, but no method name.
     input += &frame(r#"{"jsonrpc":"2.0","id":7,"method":42}"#);
+    // Ids LSP does not allow (its integers have 32 bits): a client waits on
+    // them all the same, so they are answered, not read as notifications.
+    input += &frame(r#"{"jsonrpc":"2.0","id":3000000000,"method":"shutdown"}"#);
+    input += &frame(r#"{"jsonrpc":"2.0","id":1.5,"method":"textDocument/hover","params":{}}"#);
     input += &frame(r#"{"jsonrpc":"2.0","id":2,"method":"shutdown"}"#);
     input += &frame(r#"{"jsonrpc":"2.0","method":"exit"}"#);
     let dir = folder(&[]);
@@ -874,6 +887,8 @@ fn a_body_that_is_not_json_rpc_gets_an_error_response_and_the_session_goes_on() 
             (Value::Null, -32600),
             (Value::Null, -32700),
             (json!(7), -32600),
+            (json!(3000000000u64), -32600),
+            (json!(1.5), -32600),
         ]
     );
     // The session went on past the bad bodies.

@@ -218,6 +218,11 @@ pub fn friendly_json_error(message: &str) -> String {
         .replace("expected struct Call", "expected a call object")
         .replace("expected struct FlowStep", "expected a flow step object")
         .replace("expected struct Contact", "expected a contact object")
+        // Two calls on one line, or a stray byte (a NUL) after one.
+        .replace(
+            "trailing characters",
+            "more after the end of the object; a batch holds one call per line",
+        )
         // serde_json's words for a `\ud800` without its second half.
         .replace(
             "lone leading surrogate in hex escape",
@@ -227,6 +232,13 @@ pub fn friendly_json_error(message: &str) -> String {
             "unexpected end of hex escape",
             "a `\\u` escape is cut short or holds half a character (a lone surrogate) without its second half",
         );
+    // serde's `duplicate field `id``, said as the product says it of a
+    // context's keys, with how to fix it.
+    if let Some((head, rest)) = friendly.split_once("duplicate field `") {
+        if let Some((key, tail)) = rest.split_once('`') {
+            friendly = format!("{head}`{key}` is given twice; keep one{tail}");
+        }
+    }
     if let Some(column) = column {
         friendly.push_str(&format!(" (column {column})"));
     }

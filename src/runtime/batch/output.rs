@@ -245,7 +245,8 @@ pub fn call_id_of(line: &[u8]) -> Option<String> {
     }
     match serde_json::from_slice::<IdOnly>(line).ok()?.id? {
         serde_json::Value::String(id) => Some(id),
-        serde_json::Value::Number(id) => Some(id.to_string()),
+        // A float is not the id as sent (`27.0`, a rounded 30-digit id).
+        serde_json::Value::Number(id) if !id.is_f64() => Some(id.to_string()),
         _ => None,
     }
 }

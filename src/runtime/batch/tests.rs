@@ -153,3 +153,35 @@ fn json_errors_name_data_not_rust_types() {
         "{error}"
     );
 }
+
+#[test]
+fn a_key_given_twice_is_named_with_how_to_fix_it() {
+    for (line, expected) in [
+        (
+            &br#"{"id":"c","id":"d","direction":"incoming","status":"missed"}"#[..],
+            "`id` is given twice; keep one (column 18)",
+        ),
+        (
+            br#"{"id":"c","direction":"incoming","status":"missed","contact":{"owner":"1","owner":"2"}}"#,
+            "contact: `owner` is given twice; keep one (column 81)",
+        ),
+    ] {
+        let Line::Unreadable(error) = read_line(line) else {
+            panic!()
+        };
+        assert_eq!(error, expected);
+    }
+}
+
+#[test]
+fn text_after_a_call_on_its_line_says_one_call_per_line() {
+    let Line::Unreadable(error) =
+        read_line(b"{\"id\":\"c\",\"direction\":\"incoming\",\"status\":\"missed\"}\0")
+    else {
+        panic!()
+    };
+    assert_eq!(
+        error,
+        "more after the end of the object; a batch holds one call per line (column 52)"
+    );
+}

@@ -25,7 +25,7 @@ use std::fmt::Display;
 use serde::de::Deserialize;
 
 use crate::runtime::directory::number_key;
-use crate::runtime::model::call::UnknownKeys;
+use crate::runtime::model::call::{whole_number, UnknownKeys};
 use crate::runtime::model::{Call, Contact, Context, Direction, Fact, FlowStep, Status};
 
 mod detail;
@@ -90,8 +90,10 @@ pub fn read_line_with<'a>(
     context: &Context,
     facts: Facts,
 ) -> Result<CallRecord<'a>, String> {
-    let value: Json<'a, shape::Record<'a>> =
-        serde_json::from_str(text).map_err(|error| error.to_string())?;
+    // serde's position names the line as `line 1`: a batch line is
+    // reported with its own number, so only the column is kept.
+    let value: Json<'a, shape::Record<'a>> = serde_json::from_str(text)
+        .map_err(|error| crate::runtime::batch::friendly_json_error(&error.to_string()))?;
     let list_response = match &value {
         Json::Object(record) => record.response_data.is_some(),
         Json::List(_) => true,
@@ -211,7 +213,7 @@ fn text<'a, O, L>(
         // written back rounded (`1.2345678901234568e29`): no longer the id
         // or number the vendor sent, so it is refused, not matched wrongly.
         Some(Json::Number(number)) if number.is_f64() => Err(format!(
-            "`{at}` is `{number}`, which is not a whole number; send it as a string or a whole number"
+            "`{at}` is `{number}`, which cannot be kept exactly (a number with a decimal point or an exponent, or past 64 bits); send it as a string or a whole number"
         )),
         Some(Json::Number(number)) => Ok(Some(Cow::Owned(number.to_string()))),
         Some(other) => Err(format!(
@@ -267,6 +269,8 @@ fn count(value: Option<&Json>, at: &str) -> Result<Option<i64>, String> {
         None | Some(Json::Null) => Ok(None),
         Some(Json::Number(number)) => number
             .as_i64()
+            // `21.0` is whole all the same.
+            .or_else(|| number.as_f64().and_then(whole_number))
             .map(Some)
             .ok_or_else(|| format!("`{at}` should be a whole number, found `{number}`")),
         Some(Json::Text(text)) if text.trim().is_empty() => Ok(None),

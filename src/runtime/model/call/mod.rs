@@ -14,6 +14,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
 pub use read::strip_position;
+pub(crate) use read::whole_number;
 use read::*;
 
 words! {

@@ -230,12 +230,20 @@ impl<'de> Deserialize<'de> for WholeSeconds {
             }
 
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+                // serde_json reads `184.0`, `1e3` and `-0` as floats; they
+                // are whole seconds all the same (Python writes `184.0`).
+                if let Some(seconds) = whole_number(v) {
+                    return Ok(seconds);
+                }
                 // `1e23`, not twenty-four digits.
                 let shown = if v.abs() >= 1e15 {
                     format!("{v:e}")
                 } else {
                     v.to_string()
                 };
+                if v.fract() == 0.0 {
+                    return Err(E::custom(format_args!("`{shown}` seconds is out of range")));
+                }
                 Err(E::custom(format_args!(
                     "`{shown}` is not a whole number of seconds"
                 )))
@@ -246,6 +254,14 @@ impl<'de> Deserialize<'de> for WholeSeconds {
             .deserialize_any(SecondsVisitor)
             .map(WholeSeconds)
     }
+}
+
+/// A float that holds a whole number exactly (`184.0`, `1e3`, `-0`), as
+/// that number; `None` for a fraction or past 2^53, where a float no
+/// longer holds every whole number.
+pub(crate) fn whole_number(v: f64) -> Option<i64> {
+    const EXACT: f64 = (1u64 << 53) as f64;
+    (v.fract() == 0.0 && v.abs() <= EXACT).then_some(v as i64)
 }
 
 /// Why a call's keys cannot be trusted, once the whole object is read: a
@@ -467,6 +483,14 @@ impl<'de> Visitor<'de> for TextVisitor {
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
         Ok(Cow::Owned(v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // Written back, `27.0` would be `27` and a number past 64 bits
+        // rounded: no longer the id or tag that was sent.
+        Err(E::custom(format_args!(
+            "`{v:?}` cannot be kept exactly (a number with a decimal point or an exponent, or past 64 bits); send it as a string or a whole number"
+        )))
     }
 }
 

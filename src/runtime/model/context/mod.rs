@@ -217,19 +217,22 @@ pub fn describe_yaml_error(error: &serde_yaml::Error, text: &str) -> String {
 
 /// ``users[0]: `id` is given on line 3 and again on line 5``, for
 /// serde's ``users[0]: duplicate field `id` at line 3 column 5``; `None`
-/// for another error, or a key not found where it should be (in a flow
-/// mapping `{…}`, whose position serde_yaml already gives).
+/// for another error. A key not found where it should be (in a flow
+/// mapping `{…}`) keeps the position serde_yaml gives, if any (none for a
+/// flow mapping at the top).
 fn describe_duplicate_key(error: &serde_yaml::Error, message: &str, text: &str) -> Option<String> {
     let (path, rest) = message.split_once("duplicate field `")?;
-    let (key, _) = rest.split_once('`')?;
-    let location = error.location()?;
-    let lines = block_key_lines(text, location.line(), location.column(), key);
-    let [first, again, ..] = lines[..] else {
-        return None;
-    };
-    Some(format!(
-        "{path}`{key}` is given on line {first} and again on line {again}; keep one"
-    ))
+    let (key, position) = rest.split_once('`')?;
+    let lines = error
+        .location()
+        .map(|location| block_key_lines(text, location.line(), location.column(), key))
+        .unwrap_or_default();
+    Some(match lines[..] {
+        [first, again, ..] => {
+            format!("{path}`{key}` is given on line {first} and again on line {again}; keep one")
+        }
+        _ => format!("{path}`{key}` is given twice{position}; keep one"),
+    })
 }
 
 /// The (1-based) lines on which the block mapping that starts at
@@ -529,7 +532,20 @@ impl Context {
             }
         }
         let mut numbers: HashMap<String, &str> = HashMap::new();
+        // `default` has no digits to key it by: a second one would
+        // silently replace the first.
+        let mut default: Option<&str> = None;
         for (number, email) in &self.voicemail_email {
+            if number.trim() == "default" {
+                if let Some(first) = default.replace(email) {
+                    problems.push(ContextProblem::new(
+                        format!(
+                            "`voicemail_email` gives `default` twice (`{first}`, then `{email}`)"
+                        ),
+                        "keep one `default`: the address for voicemail steps of every other number",
+                    ));
+                }
+            }
             let key = directory::number_key(number);
             if let Some(first) = numbers.get(&key).filter(|_| !key.is_empty()) {
                 problems.push(ContextProblem::new(

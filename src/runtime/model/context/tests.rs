@@ -259,9 +259,13 @@ fn a_key_given_twice_is_located_in_its_own_mapping() {
         described("integration: a\nuser_map:\n  integration: '1'\nintegration: c\n"),
         "`integration` is given on line 1 and again on line 4; keep one"
     );
-    // A flow mapping keeps serde_yaml's own position.
+    // A flow mapping keeps serde_yaml's own position, when it gives one.
     assert_eq!(
         described("users:\n  - {id: a, id: b}\n"),
-        "users[0]: duplicate field `id` at line 2 column 5"
+        "users[0]: `id` is given twice at line 2 column 5; keep one"
+    );
+    assert_eq!(
+        described("{integration: a, integration: b, users: [{id: a, email: a@x.com}]}\n"),
+        "`integration` is given twice; keep one"
     );
 }
