@@ -188,6 +188,9 @@ impl PartialEq for KeyCounts {
 impl Eq for KeyCounts {}
 
 impl Summary {
+    /// The most keys [`Summary::render_unknown_keys`] names.
+    pub const KEYS_SHOWN: usize = 20;
+
     fn record(&mut self, call: &Call<'_>, decision: &Decision<'_>) {
         self.note_unknown_keys(call);
         self.calls += 1;
@@ -262,20 +265,31 @@ impl Summary {
     }
 
     /// `keys not read: `recording` (3 calls)`, or nothing when every key
-    /// was read.
+    /// was read. Past [`Summary::KEYS_SHOWN`] keys, the most frequent are
+    /// named and the rest counted: a batch of ever new keys must not
+    /// print a line of megabytes.
     pub fn render_unknown_keys(&self) -> String {
         if self.unknown_keys.is_empty() {
             return String::new();
         }
-        let keys: Vec<String> = self
-            .unknown_keys
-            .sorted()
+        let mut keys = self.unknown_keys.sorted();
+        let hidden = keys.len().saturating_sub(Self::KEYS_SHOWN);
+        if hidden > 0 {
+            keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            keys.truncate(Self::KEYS_SHOWN);
+            keys.sort_unstable();
+        }
+        let mut shown: Vec<String> = keys
             .into_iter()
             .map(|(key, count)| {
                 format!("`{}` ({})", printable(key), counted(count, "call", "calls"))
             })
             .collect();
-        format!("keys not read: {}\n", keys.join(", "))
+        if hidden > 0 {
+            let keys = if hidden == 1 { "key" } else { "keys" };
+            shown.push(format!("and {hidden} more {keys}"));
+        }
+        format!("keys not read: {}\n", shown.join(", "))
     }
 }
 

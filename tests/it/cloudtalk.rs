@@ -456,6 +456,14 @@ fn bad_records_get_located_clear_errors() {
             json!({"Cdr": {"id": 1, "type": "incoming", "talking_time": 21.5}}),
             "`Cdr.talking_time` should be a whole number, found `21.5`",
         ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "talking_time": "-3"}}),
+            "`Cdr.talking_time` is `-3`, below zero; a count is 0 or more",
+        ),
+        (
+            json!({"cdr_id": 1, "direction": "incoming", "status": "missed", "call_times": {"talking_time": -5}}),
+            "`call_times.talking_time` is `-5`, below zero; a count is 0 or more",
+        ),
         // A time no `started_at` condition can compare is refused, not
         // passed on to make both `started_at == null` and `>` false.
         (

@@ -45,7 +45,7 @@ pub(super) fn read_record<'a>(
     context: &Context,
     facts: cloudtalk::Facts,
 ) -> Result<CallRecord<'a>, String> {
-    let text = utf8(line.ok_or_else(too_long)?)?;
+    let text = without_byte_order_mark(utf8(line.ok_or_else(too_long)?)?);
     if text.trim().is_empty() {
         return Err("empty line, expected a CloudTalk call record".to_string());
     }
@@ -55,6 +55,13 @@ pub(super) fn read_record<'a>(
 pub(super) fn utf8(bytes: &[u8]) -> Result<&str, String> {
     std::str::from_utf8(bytes)
         .map_err(|error| format!("line is not valid UTF-8 (byte {})", error.valid_up_to() + 1))
+}
+
+/// A line without the byte-order mark it starts with, if any. A batch
+/// skips one at its start; `cat` of two files saved on Windows puts the
+/// second file's mark at the start of a line in the middle.
+fn without_byte_order_mark(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// The error of a line longer than [`MAX_LINE_BYTES`].
@@ -181,10 +188,11 @@ pub fn read_line(bytes: &[u8]) -> Line<'_> {
 // Inlined: it is the start of every line of a batch.
 #[inline(always)]
 pub(super) fn read_call_into<'a>(bytes: &'a [u8], call: &mut Call<'a>) -> Result<(), String> {
-    let text = utf8(bytes)?;
+    let mut text = utf8(bytes)?;
     // Most lines start with the call's brace: only the others can be blank
     // or a list's first line, and only they are trimmed to tell.
     if !text.starts_with('{') {
+        text = without_byte_order_mark(text);
         match text.trim() {
             "" => return Err("empty line, expected a call object".to_string()),
             "[" => return Err(one_call_per_line("[")),

@@ -185,3 +185,41 @@ fn text_after_a_call_on_its_line_says_one_call_per_line() {
         "more after the end of the object; a batch holds one call per line (column 52)"
     );
 }
+
+#[test]
+fn a_byte_order_mark_starting_a_line_mid_batch_is_skipped_like_the_first() {
+    // `cat a.jsonl b.jsonl` of two files saved with a mark.
+    let line = "\u{feff}{\"id\":\"c-2\",\"direction\":\"incoming\",\"status\":\"missed\"}";
+    let Line::Call(call) = read_line(line.as_bytes()) else {
+        panic!("{line}")
+    };
+    assert_eq!(call.id, "c-2");
+    let Line::Unreadable(error) = read_line("\u{feff}".as_bytes()) else {
+        panic!("a mark alone is an empty line")
+    };
+    assert_eq!(error, "empty line, expected a call object");
+}
+
+#[test]
+fn the_keys_not_read_line_names_the_most_frequent_keys_and_counts_the_rest() {
+    let mut summary = Summary::default();
+    for call in 0..30 {
+        // `common` in every call, `k00`…`k29` in one each.
+        summary
+            .unknown_keys
+            .note(["common".to_string(), format!("k{call:02}")].into_iter());
+    }
+    let line = summary.render_unknown_keys();
+    assert!(
+        line.starts_with("keys not read: `common` (30 calls), `k00` (1 call)"),
+        "{line}"
+    );
+    assert!(line.ends_with(", and 11 more keys\n"), "{line}");
+    assert_eq!(line.matches("` (").count(), Summary::KEYS_SHOWN, "{line}");
+    let mut few = Summary::default();
+    few.unknown_keys.note(["b", "a"].into_iter());
+    assert_eq!(
+        few.render_unknown_keys(),
+        "keys not read: `a` (1 call), `b` (1 call)\n"
+    );
+}

@@ -263,8 +263,19 @@ fn timestamp<'a>(value: Option<&Json<'a>>, at: &str) -> Result<Option<Cow<'a, st
     Err(format!("`{at}`: {message}"))
 }
 
-/// A whole count that may be a number or a numeric string.
+/// A whole count that may be a number or a numeric string; never below
+/// zero (a talking time below zero would make `duration_s < 10` hold).
 fn count(value: Option<&Json>, at: &str) -> Result<Option<i64>, String> {
+    let count = whole_count(value, at)?;
+    if let Some(negative) = count.filter(|count| *count < 0) {
+        return Err(format!(
+            "`{at}` is `{negative}`, below zero; a count is 0 or more"
+        ));
+    }
+    Ok(count)
+}
+
+fn whole_count(value: Option<&Json>, at: &str) -> Result<Option<i64>, String> {
     match value {
         None | Some(Json::Null) => Ok(None),
         Some(Json::Number(number)) => number

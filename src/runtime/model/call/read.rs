@@ -221,6 +221,13 @@ impl<'de> Deserialize<'de> for WholeSeconds {
             }
 
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+                // A talking time below zero is a broken export, and would
+                // make `duration_s < 10` hold for it.
+                if v < 0 {
+                    return Err(E::custom(format_args!(
+                        "`{v}` seconds is negative; a talking time is 0 or more"
+                    )));
+                }
                 Ok(v)
             }
 
@@ -233,7 +240,7 @@ impl<'de> Deserialize<'de> for WholeSeconds {
                 // serde_json reads `184.0`, `1e3` and `-0` as floats; they
                 // are whole seconds all the same (Python writes `184.0`).
                 if let Some(seconds) = whole_number(v) {
-                    return Ok(seconds);
+                    return self.visit_i64(seconds);
                 }
                 // `1e23`, not twenty-four digits.
                 let shown = if v.abs() >= 1e15 {

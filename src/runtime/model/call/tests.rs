@@ -147,3 +147,24 @@ fn yaml_calls_are_read_too() {
     let call = Call::from_yaml("id: c-9\ndirection: incoming\nstatus: voicemail\nflow:\n  - type: voicemail\n    email: x@y.z\n").unwrap();
     assert_eq!(call.last_step.unwrap().email.as_deref(), Some("x@y.z"));
 }
+
+#[test]
+fn a_talking_time_below_zero_is_refused_and_whole_floats_are_seconds() {
+    let read = |duration: &str| {
+        Call::from_json(&format!(
+            r#"{{"id":"c","direction":"incoming","status":"missed","duration_s":{duration}}}"#
+        ))
+        .map(|call| call.duration_s)
+        .map_err(|error| error.to_string())
+    };
+    assert_eq!(read("184"), Ok(Some(184)));
+    assert_eq!(read("184.0"), Ok(Some(184)));
+    assert_eq!(read("0"), Ok(Some(0)));
+    for negative in ["-5", "-5.0"] {
+        let error = read(negative).unwrap_err();
+        assert!(
+            error.starts_with("duration_s: `-5` seconds is negative; a talking time is 0 or more"),
+            "{negative}: {error}"
+        );
+    }
+}
