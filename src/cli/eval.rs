@@ -204,7 +204,7 @@ pub fn run(args: Args) -> CliResult {
                 Ok(call) => {
                     batch::write_decision(&evaluator, &call, &mut output, options, &mut scratch)
                         .map_err(write_failed)?;
-                    if !args.quiet && !call.unknown_keys.is_empty() {
+                    if !args.quiet && call.has_unknown_keys() {
                         let mut keys = batch::Summary::default();
                         keys.note_unknown_keys(&call);
                         note!("{}", keys.render_unknown_keys());

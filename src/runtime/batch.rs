@@ -88,9 +88,10 @@ pub struct Summary {
 pub struct KeyCounts {
     /// Each key with its count, in the order first seen.
     entries: Vec<KeyCount>,
-    /// Where each key is in `entries`.
-    index: FxHashMap<String, usize>,
-    /// The entry the key at each of a call's first positions matched last.
+    /// Where each key is in `entries`, one map per place.
+    index: [FxHashMap<String, usize>; KeyCounts::PLACES.len()],
+    /// The entry the key at each of a call's first positions in each
+    /// place matched last.
     recent: [usize; KeyCounts::RECENT],
     /// The calls noted so far: the number of the call being noted.
     calls: u64,
@@ -99,6 +100,8 @@ pub struct KeyCounts {
 /// One key of [`KeyCounts`].
 #[derive(Debug, Clone)]
 struct KeyCount {
+    /// Where the key is: an index of [`KeyCounts::PLACES`].
+    place: usize,
     key: String,
     calls: u64,
     /// The last call noted with this key (1-based; 0: none), so a key
@@ -108,28 +111,63 @@ struct KeyCount {
 }
 
 impl KeyCounts {
-    const RECENT: usize = 4;
+    /// Where a key can be, as the summary names it: in the call itself,
+    /// in its flow steps (`flow[].ring_s`) or in its contact
+    /// (`contact.name`).
+    const PLACES: [&'static str; 3] = ["", "flow[].", "contact."];
+    /// Hinted positions per place.
+    const HINTED: usize = 4;
+    const RECENT: usize = KeyCounts::PLACES.len() * KeyCounts::HINTED;
 
-    /// Counts one call's unknown keys.
+    /// Counts one call's unknown keys (keys of the call itself).
     pub fn note(&mut self, keys: impl Iterator<Item = impl AsRef<str>>) {
         self.calls += 1;
-        for (position, key) in keys.enumerate() {
-            self.add(position, key.as_ref(), 1);
+        self.add_all(0, keys);
+    }
+
+    /// Counts one call's unknown keys: its own, then those inside its flow
+    /// steps and inside its contact.
+    pub fn note_call(&mut self, call: &Call<'_>) {
+        self.calls += 1;
+        // Most calls have keys at one place at most.
+        if !call.unknown_keys.is_empty() {
+            self.add_all(0, call.unknown_keys.iter());
+        }
+        if !call.unknown_flow_keys.is_empty() {
+            self.add_all(1, call.unknown_flow_keys.iter());
+        }
+        if !call.unknown_contact_keys.is_empty() {
+            self.add_all(2, call.unknown_contact_keys.iter());
         }
     }
 
-    /// Adds `count` calls with `key`, found at `position` among a call's
-    /// unknown keys (`usize::MAX`: counts merged from elsewhere, which are
-    /// already per call).
-    fn add(&mut self, position: usize, key: &str, count: u64) {
-        let hint = self.recent.get(position).copied();
+    fn add_all(&mut self, place: usize, keys: impl Iterator<Item = impl AsRef<str>>) {
+        for (position, key) in keys.enumerate() {
+            let slot = (position < Self::HINTED).then_some(place * Self::HINTED + position);
+            self.add(slot, place, key.as_ref(), 1, true);
+        }
+    }
+
+    /// Adds `count` calls with `key` at `place`, whose hint is at `slot` of
+    /// `recent`; `per_call` counts the call being noted once however often
+    /// it has the key (counts merged from elsewhere are per call already).
+    fn add(&mut self, slot: Option<usize>, place: usize, key: &str, count: u64, per_call: bool) {
+        let hint = slot.and_then(|slot| self.recent.get(slot).copied());
         let found = match hint {
-            Some(at) if self.entries.get(at).is_some_and(|entry| entry.key == key) => at,
-            _ => match self.index.get(key) {
+            Some(at)
+                if self
+                    .entries
+                    .get(at)
+                    .is_some_and(|entry| entry.place == place && entry.key == key) =>
+            {
+                at
+            }
+            _ => match self.index[place].get(key) {
                 Some(&at) => at,
                 None => {
-                    self.index.insert(key.to_string(), self.entries.len());
+                    self.index[place].insert(key.to_string(), self.entries.len());
                     self.entries.push(KeyCount {
+                        place,
                         key: key.to_string(),
                         calls: 0,
                         last_call: 0,
@@ -138,11 +176,11 @@ impl KeyCounts {
                 }
             },
         };
-        if let Some(slot) = self.recent.get_mut(position) {
-            *slot = found;
+        if let Some(recent) = slot.and_then(|slot| self.recent.get_mut(slot)) {
+            *recent = found;
         }
         let entry = &mut self.entries[found];
-        if position != usize::MAX {
+        if per_call {
             if entry.last_call == self.calls {
                 return;
             }
@@ -151,21 +189,32 @@ impl KeyCounts {
         entry.calls += count;
     }
 
-    /// The calls that had `key`.
+    /// The calls that had `key`, named as the summary names it
+    /// (`recording`, `flow[].ring_s`, `contact.name`).
     pub fn get(&self, key: &str) -> Option<u64> {
-        self.index.get(key).map(|&at| self.entries[at].calls)
+        let (place, key) = Self::PLACES
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(place, prefix)| Some((place, key.strip_prefix(prefix)?)))?;
+        self.index[place].get(key).map(|&at| self.entries[at].calls)
     }
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    /// Each key with its count, sorted by key.
-    pub fn sorted(&self) -> Vec<(&str, u64)> {
-        let mut sorted: Vec<(&str, u64)> = self
+    /// Each key, named as the summary names it, with its count, sorted.
+    pub fn sorted(&self) -> Vec<(String, u64)> {
+        let mut sorted: Vec<(String, u64)> = self
             .entries
             .iter()
-            .map(|entry| (entry.key.as_str(), entry.calls))
+            .map(|entry| {
+                (
+                    format!("{}{}", Self::PLACES[entry.place], entry.key),
+                    entry.calls,
+                )
+            })
             .collect();
         sorted.sort_unstable();
         sorted
@@ -174,7 +223,7 @@ impl KeyCounts {
     /// Adds another count's keys (from a parallel worker).
     fn merge(&mut self, other: &KeyCounts) {
         for entry in &other.entries {
-            self.add(usize::MAX, &entry.key, entry.calls);
+            self.add(None, entry.place, &entry.key, entry.calls, false);
         }
     }
 }
@@ -211,7 +260,7 @@ impl Summary {
 
     /// Counts the keys of `call` that callassign does not read.
     pub fn note_unknown_keys(&mut self, call: &Call<'_>) {
-        self.unknown_keys.note(call.unknown_keys.iter());
+        self.unknown_keys.note_call(call);
     }
 
     /// Adds another summary's counts (from a parallel worker).
@@ -275,14 +324,18 @@ impl Summary {
         let mut keys = self.unknown_keys.sorted();
         let hidden = keys.len().saturating_sub(Self::KEYS_SHOWN);
         if hidden > 0 {
-            keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             keys.truncate(Self::KEYS_SHOWN);
             keys.sort_unstable();
         }
         let mut shown: Vec<String> = keys
             .into_iter()
             .map(|(key, count)| {
-                format!("`{}` ({})", printable(key), counted(count, "call", "calls"))
+                format!(
+                    "`{}` ({})",
+                    printable(&key),
+                    counted(count, "call", "calls")
+                )
             })
             .collect();
         if hidden > 0 {

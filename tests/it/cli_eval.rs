@@ -338,6 +338,39 @@ fn keys_callassign_does_not_read_are_named_with_counts() {
 }
 
 #[test]
+fn keys_inside_flow_steps_and_contacts_are_named_by_where_they_are() {
+    let batch = concat!(
+        r#"{"id":"c-1","direction":"incoming","status":"missed","flow":[{"type":"ivr","choice":"1","ring_s":3},{"type":"call_to_agent","agent":"bob@acme.com","ring_s":9}],"contact":{"id":"7","name":"Ann"}}"#,
+        "\n",
+        r#"{"id":"c-2","direction":"incoming","status":"missed","flow":[{"type":"call_to_group","group":"Sales","ring_s":2}]}"#,
+        "\n",
+        r#"{"id":"c-3","direction":"incoming","status":"missed","contact":{"favourite_agent":"bob@acme.com"}}"#,
+        "\n",
+    );
+    for jobs in ["1", "2"] {
+        let mut args = eval_args(&["--jobs", jobs]);
+        args.push("-");
+        let run = callassign_in(&repo(), &args, batch.as_bytes());
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        // `ring_s` in two steps of one call counts that call once; the
+        // contract's own `choice` and `group` are not unknown.
+        assert!(
+            run.stderr
+                .ends_with("keys not read: `contact.name` (1 call), `flow[].ring_s` (2 calls)\n"),
+            "{}",
+            run.stderr
+        );
+        let third = run.stdout.lines().nth(2).unwrap();
+        assert!(
+            third.contains(
+                "contact: `favourite_agent` is not a contact key; did you mean `favorite_agent`?"
+            ),
+            "{third}"
+        );
+    }
+}
+
+#[test]
 fn a_key_given_twice_in_one_call_counts_that_call_once() {
     // `x` twice in the first call, in other positions after: the summary
     // counts calls that had a key, not the times it was written.

@@ -163,7 +163,7 @@ fn a_key_given_twice_is_named_with_how_to_fix_it() {
         ),
         (
             br#"{"id":"c","direction":"incoming","status":"missed","contact":{"owner":"1","owner":"2"}}"#,
-            "contact: `owner` is given twice; keep one (column 81)",
+            "contact: `owner` is given twice; keep one (column 87)",
         ),
     ] {
         let Line::Unreadable(error) = read_line(line) else {

@@ -25,7 +25,7 @@ use std::fmt::Display;
 use serde::de::Deserialize;
 
 use crate::runtime::directory::number_key;
-use crate::runtime::model::call::{whole_number, UnknownKeys};
+use crate::runtime::model::call::{whole_number, NestedKeys, UnknownKeys};
 use crate::runtime::model::{Call, Contact, Context, Direction, Fact, FlowStep, Status};
 
 mod detail;
@@ -387,6 +387,8 @@ impl<'c> Builder<'c> {
                 last_step: fields.last_step,
                 contact: fields.contact,
                 unknown_keys: UnknownKeys::default(),
+                unknown_flow_keys: NestedKeys::default(),
+                unknown_contact_keys: NestedKeys::default(),
             },
             facts: self.facts,
         }

@@ -5,6 +5,7 @@
 //! the only one any step or condition looks at, and keeping one step instead
 //! of a list keeps memory flat however long a call flow is.
 
+mod parts;
 mod read;
 
 use std::borrow::Cow;
@@ -13,6 +14,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use parts::*;
+pub use parts::{CONTACT_KEYS, STEP_KEYS};
 pub use read::strip_position;
 pub(crate) use read::whole_number;
 use read::*;
@@ -106,6 +109,12 @@ pub struct Call<'a> {
     /// batch summary (exporters add their own; none are silently dropped).
     #[cfg_attr(feature = "schema", schemars(skip))]
     pub unknown_keys: UnknownKeys<'a>,
+    /// Keys inside the flow's steps that callassign does not read, each once.
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub unknown_flow_keys: NestedKeys<'a>,
+    /// Keys inside the contact that callassign does not read.
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub unknown_contact_keys: NestedKeys<'a>,
 }
 
 /// A short list of texts whose first `INLINE` items live in the list
@@ -124,6 +133,10 @@ pub type Tags<'a> = InlineTexts<'a, 3>;
 
 /// The keys of a call that callassign does not read.
 pub type UnknownKeys<'a> = InlineTexts<'a, 4>;
+
+/// The keys inside a call's flow steps, or inside its contact, that
+/// callassign does not read, each once.
+pub type NestedKeys<'a> = InlineTexts<'a, 3>;
 
 impl<const INLINE: usize> Default for InlineTexts<'_, INLINE> {
     fn default() -> Self {
@@ -345,7 +358,17 @@ impl<'a> Call<'a> {
             last_step: None,
             contact: None,
             unknown_keys: UnknownKeys::default(),
+            unknown_flow_keys: NestedKeys::default(),
+            unknown_contact_keys: NestedKeys::default(),
         }
+    }
+
+    /// Whether the call, its flow steps or its contact have keys
+    /// callassign does not read.
+    pub fn has_unknown_keys(&self) -> bool {
+        !(self.unknown_keys.is_empty()
+            && self.unknown_flow_keys.is_empty()
+            && self.unknown_contact_keys.is_empty())
     }
 
     /// A copy that borrows nothing.
@@ -373,6 +396,8 @@ impl<'a> Call<'a> {
                 favorite_agent: contact.favorite_agent.map(own),
             }),
             unknown_keys: self.unknown_keys.into_owned(),
+            unknown_flow_keys: self.unknown_flow_keys.into_owned(),
+            unknown_contact_keys: self.unknown_contact_keys.into_owned(),
         }
     }
 }

@@ -124,18 +124,10 @@ impl<'de> Deserialize<'de> for Key<'de> {
 pub(super) struct TextValue<'a>(#[serde(borrow, deserialize_with = "text")] Cow<'a, str>);
 #[derive(Deserialize)]
 pub(super) struct OptionalTextValue<'a>(
-    #[serde(borrow, deserialize_with = "optional_text")] Option<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "optional_text")] pub(super) Option<Cow<'a, str>>,
 );
 #[derive(Deserialize)]
 pub(super) struct TagsValue<'a>(#[serde(borrow, deserialize_with = "tags")] Tags<'a>);
-#[derive(Deserialize)]
-pub(super) struct FlowValue<'a>(
-    #[serde(borrow, deserialize_with = "last_flow_step")] Option<FlowStep<'a>>,
-);
-#[derive(Deserialize)]
-pub(super) struct ContactValue<'a>(
-    #[serde(borrow, deserialize_with = "contact")] Option<Contact<'a>>,
-);
 
 /// serde's errors do not say which field they are about; a batch error
 /// line must. A field read with its name in front of its errors: nested
@@ -309,31 +301,43 @@ impl SuspiciousKeys {
 }
 
 thread_local! {
-    /// Unknown keys already found not to be near misses. An export adds
-    /// the same key or two to every call; the edit distances are worked out
+    /// Unknown keys already found not to be near misses, each with the
+    /// keys it was held against. An export adds the same key or two to
+    /// every call (and every flow step); the edit distances are worked out
     /// once per key instead of once per call. Bounded, so a batch of ever
     /// new keys costs memory no more than this.
-    static NOT_NEAR_MISSES: std::cell::RefCell<Vec<Box<str>>> =
+    static NOT_NEAR_MISSES: std::cell::RefCell<Vec<(usize, Box<str>)>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// The known key an unknown one is a slip away from, if any.
+/// The call key an unknown one is a slip away from, if any.
 pub(super) fn near_miss(key: &str) -> Option<&'static str> {
+    near_miss_of(key, &CALL_KEYS)
+}
+
+/// The key of `known` an unknown one is a slip away from, if any.
+pub(super) fn near_miss_of(key: &str, known: &'static [&'static str]) -> Option<&'static str> {
     const REMEMBERED: usize = 64;
-    let remembered = NOT_NEAR_MISSES.with(|keys| keys.borrow().iter().any(|own| **own == *key));
+    // The key set, told apart by where it lives.
+    let set = known.as_ptr() as usize;
+    let remembered = NOT_NEAR_MISSES.with(|keys| {
+        keys.borrow()
+            .iter()
+            .any(|(against, own)| *against == set && **own == *key)
+    });
     if remembered {
         return None;
     }
-    let known = crate::diagnostics::suggest::did_you_mean(key, CALL_KEYS);
-    if known.is_none() {
+    let found = crate::diagnostics::suggest::did_you_mean(key, known.iter().copied());
+    if found.is_none() {
         NOT_NEAR_MISSES.with(|keys| {
             let mut keys = keys.borrow_mut();
             if keys.len() < REMEMBERED {
-                keys.push(key.into());
+                keys.push((set, key.into()));
             }
         });
     }
-    known
+    found
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Call<'a> {
@@ -439,12 +443,16 @@ impl<'de: 'a, 'a> Visitor<'de> for CallSeed<'_, 'a> {
                     call.tags = tags;
                 }
                 8 => {
-                    let last_step = map.next_value::<FlowValue>().map_err(named)?.0;
+                    let last_step = map
+                        .next_value_seed(FlowSeed(&mut call.unknown_flow_keys))
+                        .map_err(named)?;
                     once(&mut seen)?;
                     call.last_step = last_step;
                 }
                 _ => {
-                    let contact = map.next_value::<ContactValue>().map_err(named)?.0;
+                    let contact = map
+                        .next_value_seed(ContactSeed(&mut call.unknown_contact_keys))
+                        .map_err(named)?;
                     once(&mut seen)?;
                     call.contact = contact;
                 }
@@ -570,90 +578,4 @@ pub(super) fn tags<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Tags<'d
     }
 
     deserializer.deserialize_option(TagsVisitor)
-}
-
-/// Reads the `flow` array keeping only its last element.
-pub(super) fn last_flow_step<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<FlowStep<'de>>, D::Error> {
-    struct LastStep;
-
-    impl<'de> Visitor<'de> for LastStep {
-        type Value = Option<FlowStep<'de>>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a list of call-flow steps or null")
-        }
-
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_some<D: Deserializer<'de>>(
-            self,
-            deserializer: D,
-        ) -> Result<Self::Value, D::Error> {
-            deserializer.deserialize_seq(LastStep)
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut last = None;
-            while let Some(ObjectOnly(step)) = seq.next_element::<ObjectOnly<FlowStep<'de>>>()? {
-                last = Some(step);
-            }
-            Ok(last)
-        }
-    }
-
-    deserializer.deserialize_option(LastStep)
-}
-
-/// A struct read only from an object. serde's derived structs also accept
-/// a positional array (`["42", "hs-7"]` as a contact), which no export
-/// means; this refuses it.
-pub(super) struct ObjectOnly<T>(T);
-
-impl<'de, T: Deserialize<'de> + Named> Deserialize<'de> for ObjectOnly<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MapOnly<T>(std::marker::PhantomData<T>);
-
-        impl<'de, T: Deserialize<'de> + Named> Visitor<'de> for MapOnly<T> {
-            type Value = T;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(T::NAME)
-            }
-
-            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map))
-            }
-        }
-
-        deserializer
-            .deserialize_map(MapOnly(std::marker::PhantomData))
-            .map(ObjectOnly)
-    }
-}
-
-/// What error messages call a kind of object.
-trait Named {
-    const NAME: &'static str;
-}
-
-impl Named for FlowStep<'_> {
-    const NAME: &'static str = "a flow step object";
-}
-
-impl Named for Contact<'_> {
-    const NAME: &'static str = "a contact object";
-}
-
-pub(super) fn contact<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Contact<'de>>, D::Error> {
-    Ok(Option::<ObjectOnly<Contact<'de>>>::deserialize(deserializer)?.map(|object| object.0))
 }

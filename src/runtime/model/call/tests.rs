@@ -168,3 +168,53 @@ fn a_talking_time_below_zero_is_refused_and_whole_floats_are_seconds() {
         );
     }
 }
+
+#[test]
+fn keys_inside_flow_steps_and_the_contact_are_kept_once_or_refused_when_a_slip() {
+    let call = Call::from_json(
+        r#"{"id":"c","direction":"incoming","status":"missed",
+            "flow":[{"type":"ivr","choice":"2","ring_s":3},{"type":"call_to_group","group":"Support","ring_s":4,"queue":"q"}],
+            "contact":{"id":"1","name":"Ann","owner":"hs-1"}}"#,
+    )
+    .unwrap();
+    // `group` and `choice` are in the data contract: not unknown.
+    assert_eq!(call.unknown_flow_keys, ["ring_s", "queue"]);
+    assert_eq!(call.unknown_contact_keys, ["name"]);
+    assert!(call.unknown_keys.is_empty() && call.has_unknown_keys());
+    assert_eq!(call.contact.unwrap().owner.as_deref(), Some("hs-1"));
+
+    for (part, expected) in [
+        (
+            r#""flow":[{"type":"voicemail","emial":"x@y.z"}]"#,
+            "flow: `emial` is not a flow step key; did you mean `email`?",
+        ),
+        (
+            r#""flow":[{"Type":"voicemail"}]"#,
+            "flow: `Type` is not a flow step key; did you mean `type`?",
+        ),
+        (
+            r#""contact":{"favourite_agent":"a@b.c"}"#,
+            "contact: `favourite_agent` is not a contact key; did you mean `favorite_agent`?",
+        ),
+        (
+            r#""contact":{"Owner":"hs-1"}"#,
+            "contact: `Owner` is not a contact key; did you mean `owner`?",
+        ),
+        (
+            r#""flow":[{"agent":"a@b.c"}]"#,
+            "flow: missing field `type`",
+        ),
+        (
+            r#""flow":[["voicemail"]]"#,
+            "flow: invalid type: sequence, expected a flow step object",
+        ),
+        (
+            r#""contact":["42"]"#,
+            "contact: invalid type: sequence, expected a contact object",
+        ),
+    ] {
+        let json = format!(r#"{{"id":"c","direction":"incoming","status":"missed",{part}}}"#);
+        let error = Call::from_json(&json).unwrap_err().to_string();
+        assert!(error.starts_with(expected), "{part}: {error}");
+    }
+}

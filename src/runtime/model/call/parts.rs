@@ -1,0 +1,241 @@
+//! Reading a call's nested objects, its flow steps and its contact, the
+//! way the call itself is read: the keys inside them that callassign does
+//! not read are kept for the batch summary (`flow[].group`,
+//! `contact.name`), and one a slip away from a known key (`emial`,
+//! `favourite_agent`) is refused with a did-you-mean, since a misspelt
+//! `favorite_agent` silently ignored would misroute calls.
+
+use super::read::*;
+use super::*;
+
+/// The keys of a flow step callassign reads.
+pub const STEP_KEYS: [&str; 3] = ["type", "agent", "email"];
+
+/// The keys of a contact callassign reads.
+pub const CONTACT_KEYS: [&str; 3] = ["id", "owner", "favorite_agent"];
+
+/// Reads `flow` (a list of steps, or null), keeping only its last step:
+/// the only one any step or condition looks at. The steps' unknown keys
+/// go to the list it holds, each once.
+pub(super) struct FlowSeed<'s, 'a>(pub(super) &'s mut NestedKeys<'a>);
+
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for FlowSeed<'_, 'a> {
+    type Value = Option<FlowStep<'a>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for FlowSeed<'_, 'a> {
+    type Value = Option<FlowStep<'a>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of call-flow steps or null")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut last = None;
+        while let Some(step) = seq.next_element_seed(StepSeed(&mut *self.0))? {
+            last = Some(step);
+        }
+        Ok(last)
+    }
+}
+
+/// Reads one flow step, from an object only (serde's derived structs also
+/// take a positional array, which no export means).
+struct StepSeed<'s, 'a>(&'s mut NestedKeys<'a>);
+
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for StepSeed<'_, 'a> {
+    type Value = FlowStep<'a>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for StepSeed<'_, 'a> {
+    type Value = FlowStep<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a flow step object")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields: [Option<Option<Cow<'a, str>>>; 3] = [None, None, None];
+        let mut slip = None;
+        while let Some(KeyName(key)) = map.next_key::<KeyName<'de>>()? {
+            // A `match`, like the call's own keys: every step of a batch
+            // goes through it.
+            let index = match &*key {
+                "type" => 0,
+                "agent" => 1,
+                "email" => 2,
+                // In the data contract (DESIGN.md section 2) but not read:
+                // not unknown, so not in the summary.
+                "group" | "choice" => {
+                    map.next_value::<de::IgnoredAny>()?;
+                    continue;
+                }
+                _ => {
+                    unknown(&mut map, key, &STEP_KEYS, &mut slip, self.0)?;
+                    continue;
+                }
+            };
+            read_once(&mut map, &mut fields[index], STEP_KEYS[index])?;
+        }
+        if let Some((key, known)) = slip {
+            return Err(de::Error::custom(format_args!(
+                "`{key}` is not a flow step key; did you mean `{known}`?"
+            )));
+        }
+        let [kind, agent, email] = fields;
+        Ok(FlowStep {
+            kind: kind
+                .flatten()
+                .ok_or_else(|| de::Error::missing_field("type"))?,
+            agent: agent.flatten(),
+            email: email.flatten(),
+        })
+    }
+}
+
+/// Reads `contact` (an object, or null). Its unknown keys go to the list
+/// it holds.
+pub(super) struct ContactSeed<'s, 'a>(pub(super) &'s mut NestedKeys<'a>);
+
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for ContactSeed<'_, 'a> {
+    type Value = Option<Contact<'a>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for ContactSeed<'_, 'a> {
+    type Value = Option<Contact<'a>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a contact object")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields: [Option<Option<Cow<'a, str>>>; 3] = [None, None, None];
+        let mut slip = None;
+        while let Some(KeyName(key)) = map.next_key::<KeyName<'de>>()? {
+            let index = match &*key {
+                "id" => 0,
+                "owner" => 1,
+                "favorite_agent" => 2,
+                _ => {
+                    unknown(&mut map, key, &CONTACT_KEYS, &mut slip, self.0)?;
+                    continue;
+                }
+            };
+            read_once(&mut map, &mut fields[index], CONTACT_KEYS[index])?;
+        }
+        if let Some((key, known)) = slip {
+            return Err(de::Error::custom(format_args!(
+                "`{key}` is not a contact key; did you mean `{known}`?"
+            )));
+        }
+        let [id, owner, favorite_agent] = fields;
+        Ok(Some(Contact {
+            id: id.flatten(),
+            owner: owner.flatten(),
+            favorite_agent: favorite_agent.flatten(),
+        }))
+    }
+}
+
+/// Reads a known key's value (text, a number or null) into its slot,
+/// naming the key in errors; a key given twice is refused.
+fn read_once<'de: 'a, 'a, A: de::MapAccess<'de>>(
+    map: &mut A,
+    slot: &mut Option<Option<Cow<'a, str>>>,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    let value = map
+        .next_value::<OptionalTextValue<'de>>()
+        .map_err(|error| named_error(name, error))?
+        .0;
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(name));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// Skips an unknown key's value, keeps the key for the summary (once per
+/// call) and remembers the first that is a slip away from a known key.
+fn unknown<'de: 'a, 'a, A: de::MapAccess<'de>>(
+    map: &mut A,
+    key: Cow<'de, str>,
+    known: &'static [&'static str],
+    slip: &mut Option<(String, &'static str)>,
+    keys: &mut NestedKeys<'a>,
+) -> Result<(), A::Error> {
+    map.next_value::<de::IgnoredAny>()?;
+    // A key already kept for this call (`ring_s` in every step) was
+    // looked at when first seen.
+    if keys.iter().any(|seen| seen == key) {
+        return Ok(());
+    }
+    if slip.is_none() {
+        *slip = near_miss_of(&key, known).map(|found| (key.to_string(), found));
+    }
+    keys.push(key);
+    Ok(())
+}
+
+/// A key, borrowed from the input when it has no escapes.
+struct KeyName<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for KeyName<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyNameVisitor;
+
+        impl<'de> Visitor<'de> for KeyNameVisitor {
+            type Value = KeyName<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<KeyName<'de>, E> {
+                Ok(KeyName(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyName<'de>, E> {
+                Ok(KeyName(Cow::Owned(v.to_owned())))
+            }
+        }
+
+        deserializer.deserialize_identifier(KeyNameVisitor)
+    }
+}
