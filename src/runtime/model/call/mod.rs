@@ -242,50 +242,46 @@ pub struct Fact {
 
 /// A reached call-flow step. `type` is open: unknown types are kept and
 /// never carry an assignee.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+// Read as a call reads its steps, in `parts.rs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FlowStep<'a> {
-    #[serde(borrow, rename = "type", deserialize_with = "step_type")]
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "crate::runtime::model::schema::TextOrNumber")
+        schemars(rename = "type", with = "crate::runtime::model::schema::TextOrNumber")
     )]
     pub kind: Cow<'a, str>,
-    #[serde(borrow, default, deserialize_with = "agent")]
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+        schemars(default, with = "Option<crate::runtime::model::schema::TextOrNumber>")
     )]
     pub agent: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "email")]
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+        schemars(default, with = "Option<crate::runtime::model::schema::TextOrNumber>")
     )]
     pub email: Option<Cow<'a, str>>,
 }
 
 /// The contact the call was with, as the integrated app knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+// Read as a call reads its contact, in `parts.rs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Contact<'a> {
-    #[serde(borrow, default, deserialize_with = "contact_id")]
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+        schemars(default, with = "Option<crate::runtime::model::schema::TextOrNumber>")
     )]
     pub id: Option<Cow<'a, str>>,
     /// An integration user **id**, not an e-mail.
-    #[serde(borrow, default, deserialize_with = "owner")]
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+        schemars(default, with = "Option<crate::runtime::model::schema::TextOrNumber>")
     )]
     pub owner: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "favorite_agent")]
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+        schemars(default, with = "Option<crate::runtime::model::schema::TextOrNumber>")
     )]
     pub favorite_agent: Option<Cow<'a, str>>,
 }

@@ -74,42 +74,32 @@ impl<'de: 'a, 'a> Visitor<'de> for StepSeed<'_, 'a> {
         f.write_str("a flow step object")
     }
 
-    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut fields: [Option<Option<Cow<'a, str>>>; 3] = [None, None, None];
-        let mut slip = None;
-        while let Some(KeyName(key)) = map.next_key::<KeyName<'de>>()? {
-            // A `match`, like the call's own keys: every step of a batch
-            // goes through it.
-            let index = match &*key {
-                "type" => 0,
-                "agent" => 1,
-                "email" => 2,
-                // In the data contract (DESIGN.md section 2) but not read:
-                // not unknown, so not in the summary.
-                "group" | "choice" => {
-                    map.next_value::<de::IgnoredAny>()?;
-                    continue;
-                }
-                _ => {
-                    unknown(&mut map, key, &STEP_KEYS, &mut slip, self.0)?;
-                    continue;
-                }
-            };
-            read_once(&mut map, &mut fields[index], STEP_KEYS[index])?;
-        }
-        if let Some((key, known)) = slip {
-            return Err(de::Error::custom(format_args!(
-                "`{key}` is not a flow step key; did you mean `{known}`?"
-            )));
-        }
-        let [kind, agent, email] = fields;
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        // A `match`, like the call's own keys: every step of a batch goes
+        // through it.
+        let role = |key: &str| match key {
+            "type" => Role::Read(0),
+            "agent" => Role::Read(1),
+            "email" => Role::Read(2),
+            // In the data contract (DESIGN.md section 2) but not read: not
+            // unknown, so not in the summary.
+            "group" | "choice" => Role::NotRead,
+            _ => Role::Unknown,
+        };
+        let [kind, agent, email] = read_object(map, &STEP_KEYS, role, "flow step", self.0)?;
         Ok(FlowStep {
-            kind: kind
-                .flatten()
-                .ok_or_else(|| de::Error::missing_field("type"))?,
-            agent: agent.flatten(),
-            email: email.flatten(),
+            kind: kind.ok_or_else(|| de::Error::missing_field("type"))?,
+            agent,
+            email,
         })
+    }
+}
+
+/// A flow step read on its own: as a call reads its steps, its unknown
+/// keys dropped (there is no summary to name them in).
+impl<'de: 'a, 'a> Deserialize<'de> for FlowStep<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        de::DeserializeSeed::deserialize(StepSeed(&mut NestedKeys::default()), deserializer)
     }
 }
 
@@ -141,36 +131,83 @@ impl<'de: 'a, 'a> Visitor<'de> for ContactSeed<'_, 'a> {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_map(self)
+        deserializer
+            .deserialize_map(ContactFields(self.0))
+            .map(Some)
+    }
+}
+
+/// Reads a contact object.
+struct ContactFields<'s, 'a>(&'s mut NestedKeys<'a>);
+
+impl<'de: 'a, 'a> Visitor<'de> for ContactFields<'_, 'a> {
+    type Value = Contact<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a contact object")
     }
 
-    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut fields: [Option<Option<Cow<'a, str>>>; 3] = [None, None, None];
-        let mut slip = None;
-        while let Some(KeyName(key)) = map.next_key::<KeyName<'de>>()? {
-            let index = match &*key {
-                "id" => 0,
-                "owner" => 1,
-                "favorite_agent" => 2,
-                _ => {
-                    unknown(&mut map, key, &CONTACT_KEYS, &mut slip, self.0)?;
-                    continue;
-                }
-            };
-            read_once(&mut map, &mut fields[index], CONTACT_KEYS[index])?;
-        }
-        if let Some((key, known)) = slip {
-            return Err(de::Error::custom(format_args!(
-                "`{key}` is not a contact key; did you mean `{known}`?"
-            )));
-        }
-        let [id, owner, favorite_agent] = fields;
-        Ok(Some(Contact {
-            id: id.flatten(),
-            owner: owner.flatten(),
-            favorite_agent: favorite_agent.flatten(),
-        }))
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let role = |key: &str| match key {
+            "id" => Role::Read(0),
+            "owner" => Role::Read(1),
+            "favorite_agent" => Role::Read(2),
+            _ => Role::Unknown,
+        };
+        let [id, owner, favorite_agent] = read_object(map, &CONTACT_KEYS, role, "contact", self.0)?;
+        Ok(Contact {
+            id,
+            owner,
+            favorite_agent,
+        })
     }
+}
+
+/// A contact read on its own: as a call reads its contact, its unknown
+/// keys dropped (there is no summary to name them in).
+impl<'de: 'a, 'a> Deserialize<'de> for Contact<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ContactFields(&mut NestedKeys::default()))
+    }
+}
+
+/// What a key of a nested object is to its reader.
+enum Role {
+    /// A key callassign reads: the index of its slot.
+    Read(usize),
+    /// A key of the data contract that callassign does not read.
+    NotRead,
+    Unknown,
+}
+
+/// Reads a nested object whose read keys (`keys`) all hold text: each
+/// into its slot, null and absent alike `None`, a key given twice refused.
+/// `role` sorts the keys; unknown ones go to `unknown_keys`, and the first
+/// that is a slip of a read key is refused, naming `what` the object is.
+fn read_object<'de: 'a, 'a, A: de::MapAccess<'de>, const N: usize>(
+    mut map: A,
+    keys: &'static [&'static str; N],
+    role: impl Fn(&str) -> Role,
+    what: &str,
+    unknown_keys: &mut NestedKeys<'a>,
+) -> Result<[Option<Cow<'a, str>>; N], A::Error> {
+    let mut fields: [Option<Option<Cow<'a, str>>>; N] = std::array::from_fn(|_| None);
+    let mut slip = None;
+    while let Some(KeyName(key)) = map.next_key::<KeyName<'de>>()? {
+        match role(&key) {
+            Role::Read(index) => read_once(&mut map, &mut fields[index], keys[index])?,
+            Role::NotRead => {
+                map.next_value::<de::IgnoredAny>()?;
+            }
+            Role::Unknown => unknown(&mut map, key, keys, &mut slip, unknown_keys)?,
+        }
+    }
+    if let Some((key, known)) = slip {
+        return Err(de::Error::custom(format_args!(
+            "`{key}` is not a {what} key; did you mean `{known}`?"
+        )));
+    }
+    Ok(fields.map(Option::flatten))
 }
 
 /// Reads a known key's value (text, a number or null) into its slot,

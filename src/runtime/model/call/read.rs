@@ -129,18 +129,9 @@ pub(super) struct OptionalTextValue<'a>(
 #[derive(Deserialize)]
 pub(super) struct TagsValue<'a>(#[serde(borrow, deserialize_with = "tags")] Tags<'a>);
 
-/// serde's errors do not say which field they are about; a batch error
-/// line must. A field read with its name in front of its errors: nested
-/// fields read `contact.owner: …`.
-pub(super) fn named<'de, D: Deserializer<'de>, T>(
-    field: &'static str,
-    read: impl FnOnce(D) -> Result<T, D::Error>,
-    deserializer: D,
-) -> Result<T, D::Error> {
-    read(deserializer).map_err(|error| named_error(field, error))
-}
-
-/// `error` with the field's name in front.
+/// `error` with the field's name in front: serde's errors do not say
+/// which field they are about, and a batch error line must. Nested fields
+/// read `contact.owner: …`.
 pub(super) fn named_error<E: de::Error>(field: &str, error: E) -> E {
     if std::any::type_name::<E>().starts_with("serde_yaml::") {
         // serde_yaml puts the field's path in front of its errors itself.
@@ -177,25 +168,6 @@ pub fn strip_position(message: &str) -> &str {
         }
         _ => message,
     }
-}
-
-/// One function per field, each naming its field in errors (serde's
-/// `deserialize_with` takes a function path, not a closure).
-macro_rules! named_fields {
-    ($($name:ident: $field:literal => $read:expr, $value:ty;)*) => {$(
-        pub(super) fn $name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<$value, D::Error> {
-            named($field, $read, deserializer)
-        }
-    )*};
-}
-
-named_fields! {
-    step_type: "type" => text, Cow<'de, str>;
-    agent: "agent" => optional_text, Option<Cow<'de, str>>;
-    email: "email" => optional_text, Option<Cow<'de, str>>;
-    contact_id: "id" => optional_text, Option<Cow<'de, str>>;
-    owner: "owner" => optional_text, Option<Cow<'de, str>>;
-    favorite_agent: "favorite_agent" => optional_text, Option<Cow<'de, str>>;
 }
 
 /// A whole number of seconds. serde would say "expected i64".
