@@ -16,6 +16,7 @@ use serde::Serialize;
 pub(crate) use crate::diagnostics::terminal::Align;
 use crate::diagnostics::terminal::{printable, push_padded};
 use crate::runtime::batch::{for_each_line, read_input, InputFormat, Line};
+use crate::runtime::cloudtalk;
 use crate::runtime::evaluate::{Decision, Evaluator, FallbackMiss, Miss, Tracer};
 use crate::runtime::model::{Call, Context, User};
 use crate::semantics::plan::{Plan, PlanStep};
@@ -141,7 +142,9 @@ pub fn for_each_call<R: BufRead>(
     mut visit: impl FnMut(&Call<'_>),
 ) -> io::Result<()> {
     for_each_line(lines, |line_number, line| {
-        match read_input(line, input, context) {
+        // Only the calls are compared: where their fields came from is
+        // not shown.
+        match read_input(line, input, context, cloudtalk::Facts::Skip) {
             Line::Unreadable(error) => unreadable.record(line_number, || error),
             read => visit(read.call().expect("a readable line holds a call")),
         }

@@ -410,11 +410,7 @@ fn process_line<W: Write>(
             }
         }
         InputFormat::CloudTalk => {
-            let facts = if options.explain {
-                cloudtalk::Facts::Collect
-            } else {
-                cloudtalk::Facts::Skip
-            };
+            let facts = cloudtalk::Facts::when(options.explain);
             match read_record(line, evaluator.context(), facts) {
                 Ok(record) => {
                     let decision = write_explained_decision(

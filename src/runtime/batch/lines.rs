@@ -25,11 +25,17 @@ impl<'a> Line<'a> {
 
 /// Reads a batch line in the given input format, as [`for_each_line`]
 /// hands it over; `context` supplies what CloudTalk records lack (agent
-/// e-mails, voicemail addresses, contact owners).
-pub fn read_input<'a>(line: Option<&'a [u8]>, input: InputFormat, context: &Context) -> Line<'a> {
+/// e-mails, voicemail addresses, contact owners), and `facts` says whether
+/// a record's call comes with where each field came from.
+pub fn read_input<'a>(
+    line: Option<&'a [u8]>,
+    input: InputFormat,
+    context: &Context,
+    facts: cloudtalk::Facts,
+) -> Line<'a> {
     match input {
         InputFormat::Native => read_bounded(line),
-        InputFormat::CloudTalk => match read_record(line, context, cloudtalk::Facts::Collect) {
+        InputFormat::CloudTalk => match read_record(line, context, facts) {
             Ok(record) => Line::Record(record),
             Err(error) => Line::Unreadable(error),
         },

@@ -84,6 +84,17 @@ pub enum Facts {
     Skip,
 }
 
+impl Facts {
+    /// Collect them only when they are `wanted` (`--explain`).
+    pub fn when(wanted: bool) -> Facts {
+        if wanted {
+            Facts::Collect
+        } else {
+            Facts::Skip
+        }
+    }
+}
+
 /// [`read_line`], collecting the facts or not.
 pub fn read_line_with<'a>(
     text: &'a str,
