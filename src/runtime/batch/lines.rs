@@ -43,9 +43,8 @@ pub fn read_input<'a>(
 }
 
 /// Reads a batch line as a CloudTalk record (`None`: the line was longer
-/// than [`MAX_LINE_BYTES`]).
-/// Only `--explain` shows where the call's fields came from: `facts` says
-/// whether to collect them.
+/// than [`MAX_LINE_BYTES`]); `facts` says whether to collect where the
+/// call's fields came from (only `--explain` shows them).
 pub(super) fn read_record<'a>(
     line: Option<&'a [u8]>,
     context: &Context,
@@ -221,17 +220,17 @@ fn one_call_per_line(opening: &str) -> String {
 
 /// serde's message for a batch line, in the words of the data: its
 /// position ends as a column (the line is the batch line's, reported
-/// beside it, not serde's `line 1`), and Rust type names become what the
-/// data should be. Only serde's own words are rewritten, never user data.
+/// beside it, not serde's `line 1`), and serde's wording of some errors
+/// becomes the product's. Only serde's own words are rewritten, never user
+/// data.
 pub fn friendly_json_error(message: &str) -> String {
     let text = crate::runtime::model::call::strip_position(message);
     let column = message[text.len()..]
         .rsplit_once(" column ")
         .map(|(_, column)| column);
+    // (The readers of a call and its parts say what they expect
+    // themselves, so no Rust type name reaches here.)
     let mut friendly = text
-        .replace("expected struct Call", "expected a call object")
-        .replace("expected struct FlowStep", "expected a flow step object")
-        .replace("expected struct Contact", "expected a contact object")
         // Two calls on one line, or a stray byte (a NUL) after one.
         .replace(
             "trailing characters",

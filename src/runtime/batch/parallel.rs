@@ -116,6 +116,16 @@ struct Reader<R> {
 }
 
 impl<R: BufRead> Reader<R> {
+    /// A reader at the first line of `input`.
+    fn new(input: R) -> Reader<R> {
+        Reader {
+            input,
+            sequence: 0,
+            next_line: 1,
+            failed: None,
+        }
+    }
+
     /// Fills `block` with the next lines; false at the end of the input
     /// (or after a read error, kept in `failed`).
     fn fill(&mut self, block: &mut Block) -> bool {
@@ -243,12 +253,7 @@ pub fn run_parallel<R: BufRead + Send, W: Write>(
         return run(evaluator, input, output, options, progress);
     }
     super::skip_byte_order_mark(&mut input)?;
-    let reader = Mutex::new(Reader {
-        input,
-        sequence: 0,
-        next_line: 1,
-        failed: None,
-    });
+    let reader = Mutex::new(Reader::new(input));
     let (free_sender, free) = channel::<Block>();
     let (done_sender, done) = channel::<Block>();
     let free = Mutex::new(free);
@@ -333,12 +338,7 @@ fn write_in_order<W: Write>(
 /// after block (for tests: the blocks must hold the lines [`run`] reads).
 #[cfg(test)]
 pub(super) fn lines_of_blocks<R: BufRead>(input: R) -> Vec<(u64, Option<Vec<u8>>)> {
-    let mut reader = Reader {
-        input,
-        sequence: 0,
-        next_line: 1,
-        failed: None,
-    };
+    let mut reader = Reader::new(input);
     let mut block = Block::new();
     let mut lines = Vec::new();
     while reader.fill(&mut block) {
