@@ -76,7 +76,13 @@ pub fn run(args: Args) -> CliResult {
         input: args.deciding.input_format.into(),
     };
     let stdout = io::stdout();
-    let mut output = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let mut output = BufWriter::with_capacity(
+        64 * 1024,
+        WatchedOutput {
+            stdout: stdout.lock(),
+            failed: false,
+        },
+    );
     let write_failed = |error: io::Error| CliError::new(format!("cannot write output: {error}"));
 
     match kind {
@@ -104,9 +110,11 @@ pub fn run(args: Args) -> CliResult {
                 Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {
                     return Ok(ExitCode::from(EXIT_OK))
                 }
+                // A full disk is the output's fault, not the input's.
+                Err(error) if output.get_ref().failed => return Err(write_failed(error)),
                 Err(error) => {
                     return Err(CliError::new(format!(
-                        "cannot read `{}` or write output: {error}",
+                        "cannot read `{}`: {error}",
                         args.input.display()
                     )))
                 }
@@ -224,6 +232,28 @@ pub fn run(args: Args) -> CliResult {
             output.flush().map_err(write_failed)?;
             Ok(ExitCode::from(code))
         }
+    }
+}
+
+/// Standard output that remembers whether a write to it failed: a batch
+/// returns one error for its input and its output alike, and the message
+/// must say which it was.
+struct WatchedOutput<'a> {
+    stdout: io::StdoutLock<'a>,
+    failed: bool,
+}
+
+impl Write for WatchedOutput<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let written = self.stdout.write(bytes);
+        self.failed |= written.is_err();
+        written
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let flushed = self.stdout.flush();
+        self.failed |= flushed.is_err();
+        flushed
     }
 }
 

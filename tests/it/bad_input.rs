@@ -1105,3 +1105,31 @@ fn help_or_version_that_cannot_be_written_is_not_a_success() {
         assert_eq!(run.code, code, "{script}: {}", run.stderr);
     }
 }
+
+#[test]
+fn a_batch_that_fails_says_whether_its_input_or_its_output_failed() {
+    let dir = folder(&[
+        (
+            "good.rules",
+            "ruleset good\nstep call_agent\nfallback unassigned\n",
+        ),
+        ("context.yaml", CONTEXT),
+        ("calls.jsonl", &format!("{MISSED}\n").repeat(2000)),
+    ]);
+    std::fs::create_dir(dir.path().join("folder.jsonl")).unwrap();
+    for (script, says) in [
+        (
+            "$CALLASSIGN eval -q --rules good.rules --context context.yaml calls.jsonl >/dev/full",
+            "error: cannot write output: No space left on device",
+        ),
+        (
+            "$CALLASSIGN eval -q --rules good.rules --context context.yaml folder.jsonl",
+            "error: cannot read `folder.jsonl`: Is a directory",
+        ),
+    ] {
+        let run = shell(dir.path(), script);
+        no_panic(&run);
+        assert_eq!(run.code, 2, "{script}: {}", run.stderr);
+        assert!(run.stderr.starts_with(says), "{script}: {}", run.stderr);
+    }
+}
