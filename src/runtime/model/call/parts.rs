@@ -191,7 +191,7 @@ fn read_object<'de: 'a, 'a, A: de::MapAccess<'de>, const N: usize>(
     what: &str,
     unknown_keys: &mut NestedKeys<'a>,
 ) -> Result<[Option<Cow<'a, str>>; N], A::Error> {
-    let mut fields: [Option<Option<Cow<'a, str>>>; N] = std::array::from_fn(|_| None);
+    let mut fields: [Option<Option<Cow<'a, str>>>; N] = [const { None }; N];
     let mut slip = None;
     while let Some(KeyName(key)) = map.next_key::<KeyName<'de>>()? {
         match role(&key) {
