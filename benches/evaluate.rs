@@ -9,7 +9,7 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use callassign::runtime::batch::{self, Line};
-use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::evaluate::Engine;
 use callassign::runtime::model::{Call, Context, Status};
 
 #[path = "common/corpus.rs"]
@@ -48,7 +48,7 @@ fn default_plan() -> callassign::semantics::plan::Plan {
 fn benches(c: &mut Criterion) {
     let plan = default_plan();
     let context = Context::from_yaml(&corpus::context_yaml()).expect("generated context");
-    let evaluator = Evaluator::new(&plan, &context);
+    let evaluator = Engine::new(plan.clone(), context.clone());
     let baseline = corpus::baseline();
     let text = corpus::calls_jsonl(42, CALLS);
     let calls: Vec<Call<'_>> = text

@@ -17,8 +17,18 @@
 //! of calls (diff, stats), and [`rule_test`] runs the YAML rule tests teams
 //! keep beside their rules. [`scaffold`] is the project a team starts from.
 //!
+//! # The facade
+//!
+//! What a program embedding callassign needs is at the root: compile rules
+//! ([`compile_file`], [`compile_text`]) or load a whole [`Ruleset`] (rules,
+//! context and the hash of both); decide with an [`Engine`] (owned,
+//! `Send + Sync`, cloned by reference count); read calls from bytes one
+//! document or one line at a time ([`Engine::assign_document`],
+//! [`Engine::assign_line`], [`LineSplitter`]) with the bytes `eval` writes;
+//! and one [`Error`] for what the library refuses.
+//!
 //! ```
-//! use callassign::{compile_text, runtime::evaluate::Evaluator, runtime::model::{Call, Context}};
+//! use callassign::{compile_text, Call, Context, Engine};
 //!
 //! let rules = "ruleset demo\nstep call_agent unless direction == incoming and status in [missed, voicemail]\nstep last_step_agent\nfallback integration\n";
 //! let compiled = compile_text("demo.rules", rules);
@@ -26,13 +36,48 @@
 //! let plan = compiled.plan.unwrap();
 //!
 //! let context = Context::from_yaml("integration: hubspot\nfallback: installer\ninstaller: hs-1\nusers:\n  - {id: hs-1, email: admin@acme.com}\n  - {id: hs-3, email: bob@acme.com}\n").unwrap();
-//! let evaluator = Evaluator::new(&plan, &context);
+//! let engine = Engine::new(plan, context);
 //!
 //! let call = Call::from_json(r#"{"id":"c-7","direction":"incoming","status":"missed","agent":"alice@acme.com",
 //!     "flow":[{"type":"call_to_agent","agent":"Bob@Acme.com"}]}"#).unwrap();
-//! let decision = evaluator.decide(&call);
+//! let decision = engine.decide(&call);
 //! assert_eq!(decision.assignee.map(|user| user.id.as_str()), Some("hs-3"));
 //! assert_eq!(decision.step.name(), "last_step_agent");
+//! ```
+//!
+//! A service keeps one engine per ruleset and shares it across threads,
+//! answering each request with the line `eval` would write:
+//!
+//! ```
+//! use std::sync::{Arc, RwLock};
+//! use callassign::{DocumentFormat, Options, Ruleset};
+//!
+//! let ruleset = Ruleset::load("rules/hubspot.rules".as_ref(), "examples/hubspot.context.yaml".as_ref()).unwrap();
+//! // What a reload swaps: requests in flight keep the engine they cloned.
+//! let served = Arc::new(RwLock::new(ruleset));
+//!
+//! let workers: Vec<_> = (0..2).map(|n| {
+//!     let served = Arc::clone(&served);
+//!     std::thread::spawn(move || {
+//!         let (engine, hash) = {
+//!             let current = served.read().unwrap();
+//!             (current.engine.clone(), current.hash.clone())
+//!         };
+//!         let body = format!(r#"{{"id":"c-{n}","direction":"outgoing","status":"answered","agent":"alice@acme.com"}}"#);
+//!         let mut answer = Vec::new();
+//!         let written = engine
+//!             .assign_document(&body, DocumentFormat::Json, Options::default(), &mut answer, &mut ())
+//!             .expect("one call")
+//!             .expect("a Vec takes every write");
+//!         assert_eq!(written.unreadable, 0);
+//!         (hash, String::from_utf8(answer).unwrap())
+//!     })
+//! }).collect();
+//! for worker in workers {
+//!     let (hash, answer) = worker.join().unwrap();
+//!     assert_eq!(hash.len(), 64);
+//!     assert!(answer.ends_with("\"step\":\"call_agent\"}\n"), "{answer}");
+//! }
 //! ```
 
 /// A closed set of words: an enum whose values each have one spelling in
@@ -73,11 +118,13 @@ macro_rules! words {
 }
 
 pub mod diagnostics;
+mod error;
 pub mod files;
 pub mod impact;
 #[cfg(feature = "cli")]
 pub mod lsp;
 pub mod rule_test;
+mod ruleset;
 pub mod runtime;
 pub mod scaffold;
 pub mod semantics;
@@ -86,8 +133,20 @@ pub mod syntax;
 use std::io;
 use std::path::Path;
 
-use crate::semantics::compile::{self, Compiled};
 use crate::semantics::load::{Loader, Overlay};
+
+pub use crate::diagnostics::finding::{Code, Finding, Severity};
+pub use crate::error::Error;
+pub use crate::ruleset::Ruleset;
+pub use crate::runtime::batch::{
+    DocumentFormat, InputFormat, LineSplitter, NotOneCall, Observer, Options, OutputFormat,
+    Summary, Written, MAX_LINE_BYTES,
+};
+pub use crate::runtime::evaluate::{DecidedBy, Decision, Engine, Outcome, TraceEntry};
+pub use crate::runtime::model::{Call, Context, User};
+use crate::semantics::compile;
+pub use crate::semantics::compile::Compiled;
+pub use crate::semantics::plan::Plan;
 
 /// Loads a rule file with its `extends` chain and compiles it: what
 /// `callassign check` does. An error only when the file itself cannot be

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use callassign::runtime::batch::{self, Options, OutputFormat};
-use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::evaluate::Engine;
 use callassign::runtime::model::Context;
 use callassign::semantics::plan::Plan;
 use libfuzzer_sys::fuzz_target;
@@ -32,7 +32,7 @@ fn setup() -> &'static (Plan, Context) {
 
 fuzz_target!(|data: &[u8]| {
     let (plan, context) = setup();
-    let evaluator = Evaluator::new(plan, context);
+    let evaluator = Engine::new(plan, context);
     let lines = data.split(|&byte| byte == b'\n').count()
         - usize::from(data.is_empty() || data.ends_with(b"\n"));
     for (format, explain) in [(OutputFormat::Json, false), (OutputFormat::Human, true)] {

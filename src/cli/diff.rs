@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use callassign::impact::diff::{self, Names};
-use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::evaluate::Engine;
 use callassign::semantics::compile::compile;
 use callassign::semantics::load::{GitRevision, Loader, RULE_EXTENSION};
 use callassign::semantics::plan::Plan;
@@ -60,8 +60,10 @@ pub fn run(args: Args) -> CliResult {
         }
     };
     let new_plan = load_plan(&new_path)?;
-    let old = Evaluator::new(&old_plan, &context);
-    let new = Evaluator::new(&new_plan, &context);
+    // Both plans decide with one context, shared rather than copied.
+    let context = std::sync::Arc::new(context);
+    let old = Engine::new(old_plan, context.clone());
+    let new = Engine::new(new_plan, context);
     let names = Names {
         old: old_name,
         new: new_path.display().to_string(),

@@ -7,11 +7,9 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 
-use callassign::runtime::batch::{self, InputFormat, Options, OutputFormat};
-use callassign::runtime::cloudtalk;
-use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::batch::{self, DocumentFormat, NotOneCall, Options, OutputFormat};
+use callassign::runtime::evaluate::Engine;
 use callassign::runtime::model::context::MAX_CONTEXT_BYTES;
-use callassign::runtime::model::Call;
 
 use super::shared::Deciding;
 use super::{CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
@@ -66,7 +64,7 @@ fn input_kind(path: &Path) -> Result<Input, CliError> {
 pub fn run(args: Args) -> CliResult {
     let kind = input_kind(&args.input)?;
     let (context, plan) = args.deciding.load()?;
-    let evaluator = Evaluator::new(&plan, &context);
+    let evaluator = Engine::new(plan, context);
     let options = Options {
         format: match args.format {
             Format::Json => OutputFormat::Json,
@@ -131,106 +129,43 @@ pub fn run(args: Args) -> CliResult {
                 EXIT_OK
             }))
         }
-        Input::YamlCall if options.input == InputFormat::CloudTalk => Err(CliError::new(format!(
-            "`{}` is YAML, but CloudTalk records are JSON",
-            args.input.display()
-        ))
-        .help("save the API response as `.json`, or its items one per line as `.jsonl`")),
-        Input::JsonCall if options.input == InputFormat::CloudTalk => {
-            let text = read_limited(&args.input, MAX_CONTEXT_BYTES)?;
-            // A file that holds no records is one error line, as a single
-            // native call that cannot be read is.
-            let records = match cloudtalk::read_document(&text, &context) {
-                Ok(records) => records,
-                Err(error) => {
-                    batch::write_error(
-                        &mut output,
-                        error.line,
-                        None,
-                        &error.message,
-                        options.format,
-                    )
-                    .map_err(write_failed)?;
-                    output.flush().map_err(write_failed)?;
-                    return Ok(ExitCode::from(EXIT_PROBLEMS));
-                }
-            };
-            let mut scratch = String::new();
-            let mut code = EXIT_OK;
-            for record in &records {
-                match record {
-                    Ok(record) => {
-                        batch::write_explained_decision(
-                            &evaluator,
-                            &record.call,
-                            &record.facts,
-                            &mut output,
-                            options,
-                            &mut scratch,
-                        )
-                        .map_err(write_failed)?;
-                    }
-                    Err(error) => {
-                        // The items of one document share its first line.
-                        batch::write_error(&mut output, 1, None, error, options.format)
-                            .map_err(write_failed)?;
-                        code = EXIT_PROBLEMS;
-                    }
-                }
-            }
-            output.flush().map_err(write_failed)?;
-            Ok(ExitCode::from(code))
-        }
         Input::JsonCall | Input::YamlCall => {
             let text = read_limited(&args.input, MAX_CONTEXT_BYTES)?;
-            let parsed = match kind {
-                Input::JsonCall => Call::from_json(&text)
-                    .map(Call::into_owned)
-                    .map_err(|error| {
-                        if let Some(refusal) = not_one_call(&args.input, &text, &error) {
-                            return Err(refusal);
-                        }
-                        Ok((
-                            error.line() as u64,
-                            batch::friendly_json_error(&error.to_string()),
-                        ))
-                    }),
-                _ => Call::from_yaml(&text).map_err(|error| {
-                    Ok((
-                        error.location().map_or(1, |at| at.line() as u64),
-                        batch::friendly_json_error(&error.to_string()),
-                    ))
-                }),
+            let format = match kind {
+                Input::YamlCall => DocumentFormat::Yaml,
+                _ => DocumentFormat::Json,
             };
-            let parsed = match parsed {
-                Ok(call) => Ok(call),
-                Err(Ok(unreadable)) => Err(unreadable),
-                Err(Err(refusal)) => return Err(refusal),
-            };
-            let mut scratch = String::new();
-            let code = match parsed {
-                Ok(call) => {
-                    batch::write_decision(&evaluator, &call, &mut output, options, &mut scratch)
-                        .map_err(write_failed)?;
-                    if !args.quiet && call.has_unknown_keys() {
-                        let mut keys = batch::Summary::default();
-                        keys.note_unknown_keys(&call);
-                        note!("{}", keys.render_unknown_keys());
-                    }
-                    EXIT_OK
-                }
-                Err((line, error)) => {
-                    let call = match kind {
-                        Input::JsonCall => batch::call_id_of(text.as_bytes()),
-                        _ => None,
-                    };
-                    batch::write_error(&mut output, line, call.as_deref(), &error, options.format)
-                        .map_err(write_failed)?;
-                    EXIT_PROBLEMS
-                }
-            };
+            let mut keys = UnknownKeys::default();
+            let written = evaluator
+                .assign_document(&text, format, options, &mut output, &mut keys)
+                .map_err(|refusal| not_one_call(&args.input, refusal))?
+                .map_err(write_failed)?;
             output.flush().map_err(write_failed)?;
-            Ok(ExitCode::from(code))
+            if !args.quiet && !keys.0.unknown_keys.is_empty() {
+                note!("{}", keys.0.render_unknown_keys());
+            }
+            Ok(ExitCode::from(if written.unreadable > 0 {
+                EXIT_PROBLEMS
+            } else {
+                EXIT_OK
+            }))
+        }
+    }
+}
+
+/// Counts the keys a single call does not read, for the note after it.
+#[derive(Default)]
+struct UnknownKeys(batch::Summary);
+
+impl batch::Observer for UnknownKeys {
+    fn decided(
+        &mut self,
+        call: &callassign::runtime::model::Call<'_>,
+        _: &callassign::runtime::evaluate::Decision<'_>,
+        _: Option<&[callassign::runtime::evaluate::TraceEntry]>,
+    ) {
+        if call.has_unknown_keys() {
+            self.0.note_unknown_keys(call);
         }
     }
 }
@@ -266,27 +201,20 @@ fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |cores| cores.get().min(8))
 }
 
-/// A `.json` file that holds a list of calls or JSON Lines rather than one
-/// call: a usage mistake, said as such rather than as a parse error.
-fn not_one_call(path: &Path, text: &str, error: &serde_json::Error) -> Option<CliError> {
-    let (found, help) = if text.trim_start().starts_with('[') {
-        (
-            "a list",
-            format!(
-                "a `.json` file holds one call; for many, write one call per line in a `.jsonl` file: `jq -c '.[]' {} > calls.jsonl`",
-                path.display()
-            ),
-        )
-    } else if error.to_string().starts_with("trailing characters") {
-        (
-            "more than one JSON value",
-            "a `.json` file holds one call; one call per line is JSON Lines: name the file `.jsonl`"
-                .to_string(),
-        )
-    } else {
-        return None;
-    };
-    Some(CliError::new(format!("`{}` holds {found}, not one call", path.display())).help(help))
+/// A file that holds a list of calls, JSON Lines, or YAML where CloudTalk
+/// records are JSON: a usage mistake, said as such rather than as a parse
+/// error, with the command that fixes it.
+fn not_one_call(path: &Path, refusal: NotOneCall) -> CliError {
+    let shown = path.display();
+    match refusal {
+        NotOneCall::List => CliError::new(format!("`{shown}` holds a list, not one call")).help(format!(
+            "a `.json` file holds one call; for many, write one call per line in a `.jsonl` file: `jq -c '.[]' {shown} > calls.jsonl`"
+        )),
+        NotOneCall::SeveralValues => CliError::new(format!("`{shown}` holds more than one JSON value, not one call"))
+            .help("a `.json` file holds one call; one call per line is JSON Lines: name the file `.jsonl`"),
+        NotOneCall::CloudTalkYaml => CliError::new(format!("`{shown}` is YAML, but CloudTalk records are JSON"))
+            .help(refusal.help()),
+    }
 }
 
 /// Reads a whole file, refusing one larger than `limit` or that is not a

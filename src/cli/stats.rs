@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::evaluate::Engine;
 
 use super::shared::{note_unreadable, open_history, print_report, require_some_call, Deciding};
 use super::{CliError, CliResult, ReportFormat, EXIT_OK};
@@ -22,7 +22,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> CliResult {
     let (context, plan) = args.deciding.load()?;
-    let evaluator = Evaluator::new(&plan, &context);
+    let evaluator = Engine::new(plan, context);
     let input = open_history(&args.input)?;
     let report =
         callassign::impact::stats::tally(&evaluator, input, args.deciding.input_format.into())

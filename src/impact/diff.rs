@@ -10,7 +10,7 @@
 //! [`SAMPLE_SIZE`](crate::impact::history::SAMPLE_SIZE) ids: it does not grow with the history.
 //!
 //! ```
-//! use callassign::{compile_text, impact::diff, runtime::evaluate::Evaluator, runtime::model::Context};
+//! use callassign::{compile_text, impact::diff, runtime::evaluate::Engine, runtime::model::Context};
 //!
 //! let old = compile_text("old.rules", "ruleset old\nstep contact_owner\nstep favorite_agent\nfallback integration\n").plan.unwrap();
 //! let new = compile_text("new.rules", "ruleset new\nstep favorite_agent\nstep contact_owner\nfallback integration\n").plan.unwrap();
@@ -18,8 +18,8 @@
 //! let history = r#"{"id":"c-1","direction":"incoming","status":"missed","contact":{"owner":"hs-1","favorite_agent":"bob@acme.com"}}"#;
 //!
 //! let report = diff::compare(
-//!     &Evaluator::new(&old, &context),
-//!     &Evaluator::new(&new, &context),
+//!     &Engine::new(old.clone(), context.clone()),
+//!     &Engine::new(new.clone(), context.clone()),
 //!     history.as_bytes(),
 //!     callassign::runtime::batch::InputFormat::Native,
 //!     diff::Names { old: "old.rules".into(), new: "new.rules".into() },
@@ -40,7 +40,7 @@ use crate::impact::history::{
     Sample, Unreadable,
 };
 use crate::runtime::batch::InputFormat;
-use crate::runtime::evaluate::{Decision, Evaluator};
+use crate::runtime::evaluate::{Decision, Engine};
 use crate::runtime::model::{Call, User};
 use crate::semantics::plan::Plan;
 
@@ -135,8 +135,8 @@ pub struct Report {
 
 /// Decides calls under two rule sets and counts the differences.
 pub struct Comparison<'a> {
-    old: &'a Evaluator<'a>,
-    new: &'a Evaluator<'a>,
+    old: &'a Engine,
+    new: &'a Engine,
     /// What reports call each entry of the old and the new plan.
     old_labels: Labels,
     new_labels: Labels,
@@ -154,7 +154,7 @@ pub struct Comparison<'a> {
 
 impl<'a> Comparison<'a> {
     /// Both evaluators should be bound to the same context.
-    pub fn new(old: &'a Evaluator<'a>, new: &'a Evaluator<'a>) -> Comparison<'a> {
+    pub fn new(old: &'a Engine, new: &'a Engine) -> Comparison<'a> {
         Comparison {
             old,
             new,
@@ -292,8 +292,8 @@ fn same_assignee(before: &Decision<'_>, after: &Decision<'_>) -> bool {
 /// Reads a JSON Lines history and compares the two rule sets on every
 /// call. An error only when reading fails; unreadable lines are counted.
 pub fn compare<R: BufRead>(
-    old: &Evaluator<'_>,
-    new: &Evaluator<'_>,
+    old: &Engine,
+    new: &Engine,
     lines: R,
     input: InputFormat,
     names: Names,

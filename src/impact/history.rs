@@ -17,7 +17,7 @@ pub(crate) use crate::diagnostics::terminal::Align;
 use crate::diagnostics::terminal::{printable, push_padded};
 use crate::runtime::batch::{for_each_line, read_input, InputFormat, Line};
 use crate::runtime::cloudtalk;
-use crate::runtime::evaluate::{Decision, Evaluator, FallbackMiss, Miss, Tracer};
+use crate::runtime::evaluate::{Decision, Engine, FallbackMiss, Miss, Tracer};
 use crate::runtime::model::{Call, Context, User};
 use crate::semantics::plan::{Plan, PlanStep};
 
@@ -190,7 +190,7 @@ impl PlanEntry {
 /// Decides a call and says which plan entry decided: two `user "…"`
 /// steps both decide as step `user`, but they are different rules.
 pub fn decide_with_entry<'e>(
-    evaluator: &'e Evaluator<'_>,
+    evaluator: &'e Engine,
     call: &'e Call<'_>,
 ) -> (Decision<'e>, PlanEntry) {
     let mut finder = EntryFinder {

@@ -10,7 +10,7 @@
 //! Memory holds one count per plan entry: it does not grow with the history.
 //!
 //! ```
-//! use callassign::{compile_text, impact::stats, runtime::evaluate::Evaluator, runtime::model::Context};
+//! use callassign::{compile_text, impact::stats, runtime::evaluate::Engine, runtime::model::Context};
 //!
 //! let plan = compile_text("demo.rules", "ruleset demo\nstep favorite_agent\nstep contact_owner\nfallback unassigned\n").plan.unwrap();
 //! let context = Context::from_yaml("integration: zendesk\ncontact_owner: false\nusers:\n  - {id: z-1, email: ann@acme.com}\n").unwrap();
@@ -18,7 +18,7 @@
 //!     r#"{"id":"c-1","direction":"incoming","status":"missed","contact":{"favorite_agent":"ann@acme.com"}}"#, "\n",
 //!     r#"{"id":"c-2","direction":"incoming","status":"missed"}"#, "\n",
 //! );
-//! let report = stats::tally(&Evaluator::new(&plan, &context), history.as_bytes(), callassign::runtime::batch::InputFormat::Native).unwrap();
+//! let report = stats::tally(&Engine::new(plan.clone(), context.clone()), history.as_bytes(), callassign::runtime::batch::InputFormat::Native).unwrap();
 //! assert_eq!(report.calls, 2);
 //! assert_eq!(report.unassigned, 1);
 //! assert_eq!(report.steps[0].decided, 1);
@@ -36,7 +36,7 @@ use crate::impact::history::{
     Sample, Unreadable,
 };
 use crate::runtime::batch::InputFormat;
-use crate::runtime::evaluate::Evaluator;
+use crate::runtime::evaluate::Engine;
 use crate::runtime::model::Call;
 
 /// How often one plan entry decided.
@@ -87,7 +87,7 @@ pub struct Report {
 
 /// Counts, call by call, which plan entry decides.
 pub struct Tally<'a> {
-    evaluator: &'a Evaluator<'a>,
+    evaluator: &'a Engine,
     calls: u64,
     unassigned: u64,
     /// Indexed like [`PlanEntry::all`]: the steps, then the fallback.
@@ -96,7 +96,7 @@ pub struct Tally<'a> {
 }
 
 impl<'a> Tally<'a> {
-    pub fn new(evaluator: &'a Evaluator<'a>) -> Tally<'a> {
+    pub fn new(evaluator: &'a Engine) -> Tally<'a> {
         let entries = evaluator.plan().steps.len() + 1;
         Tally {
             evaluator,
@@ -163,11 +163,7 @@ impl<'a> Tally<'a> {
 
 /// Reads a JSON Lines history and counts which step decides each call.
 /// An error only when reading fails; unreadable lines are counted.
-pub fn tally<R: BufRead>(
-    evaluator: &Evaluator<'_>,
-    lines: R,
-    input: InputFormat,
-) -> io::Result<Report> {
+pub fn tally<R: BufRead>(evaluator: &Engine, lines: R, input: InputFormat) -> io::Result<Report> {
     let mut tally = Tally::new(evaluator);
     let mut unreadable = Unreadable::default();
     for_each_call(lines, input, evaluator.context(), &mut unreadable, |call| {

@@ -16,7 +16,7 @@
 //! inline call without `id` gets the case's name. A case may carry its own
 //! `context` (a path or inline), which replaces the file's for that case. [`load`] reads a file and
 //! [`run`] compiles its rules (with their `extends` chain) and decides every
-//! case with an [`Evaluator`], explaining each one so a failure can show why.
+//! case with an [`Engine`], explaining each one so a failure can show why.
 //!
 //! ```
 //! use callassign::{semantics::load::Loader, rule_test};
@@ -37,7 +37,7 @@ use crate::diagnostics::suggest::did_you_mean;
 use crate::files::TextError;
 use crate::runtime::batch::InputFormat;
 use crate::runtime::cloudtalk;
-use crate::runtime::evaluate::{DecidedBy, Evaluator, Outcome, TraceEntry};
+use crate::runtime::evaluate::{DecidedBy, Engine, Outcome, TraceEntry};
 use crate::runtime::model::context::{self, MAX_CONTEXT_BYTES};
 use crate::runtime::model::{Call, Context, Fact};
 use crate::semantics::load::Loader;

@@ -150,7 +150,8 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
         );
         return Err(Box::new(Unrunnable { problem, findings }));
     };
-    let evaluator = Evaluator::new(&plan, &file.context);
+    let plan = std::sync::Arc::new(plan);
+    let evaluator = Engine::new(plan.clone(), file.context.clone());
     let mut decided: Vec<(String, String)> = Vec::new();
     let results = file
         .cases
@@ -170,7 +171,7 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
                     let own_evaluator;
                     let evaluator = match &case.context {
                         Some(context) => {
-                            own_evaluator = Evaluator::new(&plan, context);
+                            own_evaluator = Engine::new(plan.clone(), context.clone());
                             &own_evaluator
                         }
                         None => &evaluator,

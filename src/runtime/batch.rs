@@ -14,14 +14,16 @@ use rustc_hash::FxHashMap;
 
 use crate::diagnostics::terminal::{counted, printable, push_padded, Align};
 use crate::runtime::cloudtalk::{self, CallRecord};
-use crate::runtime::evaluate::{DecidedBy, Decision, Evaluator, TraceEntry};
+use crate::runtime::evaluate::{DecidedBy, Decision, Engine, TraceEntry};
 use crate::runtime::model::assignment::ErrorLine;
 use crate::runtime::model::{Call, Context, Direction, Fact, Status};
 
+mod assign;
 mod lines;
 mod output;
 mod parallel;
 
+pub use assign::*;
 pub use lines::*;
 pub use output::*;
 pub use parallel::run_parallel;
@@ -30,9 +32,10 @@ pub use parallel::run_parallel;
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 
 /// How assignment lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OutputFormat {
     /// One JSON object per line.
+    #[default]
     Json,
     /// Readable text; the trace as an indented list.
     Human,
@@ -50,7 +53,9 @@ pub enum InputFormat {
     CloudTalk,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// How calls are read and their lines written: JSON Lines of native calls,
+/// without explanations, by default.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
     pub format: OutputFormat,
     pub explain: bool,
@@ -353,7 +358,7 @@ impl Summary {
 ///
 /// `progress` is called now and then with the number of lines done.
 pub fn run<R: BufRead, W: Write>(
-    evaluator: &Evaluator<'_>,
+    evaluator: &Engine,
     input: R,
     output: &mut W,
     options: Options,
@@ -370,6 +375,7 @@ pub fn run<R: BufRead, W: Write>(
             options,
             &mut scratch,
             &mut summary,
+            &mut (),
         )?;
         if line_number % 65_536 == 0 {
             progress(line_number);
@@ -381,16 +387,19 @@ pub fn run<R: BufRead, W: Write>(
 }
 
 /// Evaluates one batch line (`None`: it was longer than [`MAX_LINE_BYTES`])
-/// and writes its output line. Shared by [`run`] and [`run_parallel`], so
-/// both write the same bytes.
+/// and writes its output line. Shared by [`run`], [`run_parallel`] and
+/// [`Engine::assign_line`], so all write the same bytes; `observer` hears
+/// what became of the line.
+#[allow(clippy::too_many_arguments)]
 fn process_line<W: Write>(
-    evaluator: &Evaluator<'_>,
+    evaluator: &Engine,
     line_number: u64,
     line: Option<&[u8]>,
     output: &mut W,
     options: Options,
     scratch: &mut String,
     summary: &mut Summary,
+    observer: &mut impl Observer,
 ) -> io::Result<()> {
     let unreadable = match options.input {
         InputFormat::Native => {
@@ -402,7 +411,15 @@ fn process_line<W: Write>(
                 .and_then(|bytes| read_call_into(bytes, &mut call))
             {
                 Ok(()) => {
-                    let decision = write_decision(evaluator, &call, output, options, scratch)?;
+                    let decision = write_explained_decision(
+                        evaluator,
+                        &call,
+                        &[],
+                        output,
+                        options,
+                        scratch,
+                        observer,
+                    )?;
                     summary.record(&call, &decision);
                     return Ok(());
                 }
@@ -420,6 +437,7 @@ fn process_line<W: Write>(
                         output,
                         options,
                         scratch,
+                        observer,
                     )?;
                     summary.record(&record.call, &decision);
                     return Ok(());
@@ -430,6 +448,7 @@ fn process_line<W: Write>(
     };
     let (error, call) = unreadable;
     summary.unreadable += 1;
+    observer.unreadable(line_number, call.as_deref(), &error);
     write_error(output, line_number, call.as_deref(), &error, options.format)
 }
 

@@ -290,12 +290,41 @@ fn resolve(folder: &Path, path: &str) -> PathBuf {
     folder.join(path)
 }
 
-/// Reads a whole file a context names, bounded like the context itself.
-pub fn read_file(path: &Path) -> Result<String, ContextProblem> {
-    read_file_with_help(
+/// Every file a context was read from, in the order read, each with the
+/// SHA-256 of its bytes: what a service names the version it serves by,
+/// and the files it watches for a change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileLog {
+    pub files: Vec<ReadFile>,
+}
+
+/// One file of a [`FileLog`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadFile {
+    pub path: PathBuf,
+    pub sha256: [u8; 32],
+}
+
+impl FileLog {
+    /// Notes that `text` was read from `path`.
+    pub fn note(&mut self, path: &Path, text: &str) {
+        use sha2::Digest;
+        self.files.push(ReadFile {
+            path: path.to_path_buf(),
+            sha256: sha2::Sha256::digest(text.as_bytes()).into(),
+        });
+    }
+}
+
+/// Reads a whole file a context names, bounded like the context itself,
+/// and notes it in `log`.
+pub fn read_file(path: &Path, log: &mut FileLog) -> Result<String, ContextProblem> {
+    let text = read_file_with_help(
         path,
         "paths in a context are relative to the context file's folder",
-    )
+    )?;
+    log.note(path, &text);
+    Ok(text)
 }
 
 /// [`read_file`], with the help line for a file that cannot be read
@@ -312,8 +341,8 @@ pub fn read_file_with_help(path: &Path, help: &str) -> Result<String, ContextPro
     })
 }
 
-fn read_json(path: &Path) -> Result<Value, ContextProblem> {
-    let text = read_file(path)?;
+fn read_json(path: &Path, log: &mut FileLog) -> Result<Value, ContextProblem> {
+    let text = read_file(path, log)?;
     serde_json::from_str(&text).map_err(|error| {
         ContextProblem::new(
             format!("`{}` is not valid JSON: {error}", path.display()),
@@ -374,13 +403,14 @@ fn user_entry(
 pub fn read_users(
     folder: &Path,
     source: &Source<UserListFormat>,
+    log: &mut FileLog,
 ) -> Result<Vec<(User, String)>, ContextProblem> {
     let mut users = Vec::new();
     let mut pages = Vec::new();
     for path in source.path.files(folder, "users_from")? {
         let (entries, more) = match source.format {
-            UserListFormat::Csv => (read_user_csv(&path)?, None),
-            format => read_user_json(&path, format)?,
+            UserListFormat::Csv => (read_user_csv(&path, log)?, None),
+            format => read_user_json(&path, format, log)?,
         };
         users.extend(entries);
         pages.push((path, more));
@@ -393,8 +423,9 @@ pub fn read_users(
 fn read_user_json(
     path: &Path,
     format: UserListFormat,
+    log: &mut FileLog,
 ) -> Result<(Vec<(User, String)>, MorePages), ContextProblem> {
-    let document = read_json(path)?;
+    let document = read_json(path, log)?;
     let shown = path.display();
     let wrong_format = |what: String| {
         let help = match UserListFormat::guess(&document) {
@@ -504,13 +535,14 @@ fn read_user_json(
 pub fn read_telephony(
     folder: &Path,
     source: &Source<TelephonyFormat>,
+    log: &mut FileLog,
 ) -> Result<HashMap<String, String>, ContextProblem> {
     let mut agents: HashMap<String, String> = HashMap::new();
     // Where each agent was first read, to name both entries of a conflict.
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut pages = Vec::new();
     for path in source.path.files(folder, "telephony_users_from")? {
-        let document = read_json(&path)?;
+        let document = read_json(&path, log)?;
         let shown = path.display();
         let Some(entries) = document
             .get("responseData")
@@ -598,6 +630,7 @@ fn agents_more_pages(document: &Value) -> MorePages {
 pub fn read_owners(
     folder: &Path,
     source: &Source<OwnersFormat>,
+    log: &mut FileLog,
 ) -> Result<ContactOwners, ContextProblem> {
     let mut owners = ContactOwners {
         source: source.path.iter().collect::<Vec<_>>().join(", "),
@@ -606,7 +639,7 @@ pub fn read_owners(
     let help = "a contact owners CSV has the header `contact,owner` or `number,owner`";
     let mut first_seen: HashMap<(String, String), String> = HashMap::new();
     for path in source.path.files(folder, "contact_owners_from")? {
-        let csv = read_csv(&path)?;
+        let csv = read_csv(&path, log)?;
         let owner = csv.column(&path, "owner", help)?;
         let contact = csv.header.iter().position(|column| column == "contact");
         let number = csv.header.iter().position(|column| column == "number");

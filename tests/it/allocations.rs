@@ -7,7 +7,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use callassign::runtime::batch::{self, Line, Summary};
-use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::evaluate::Engine;
 use callassign::runtime::model::Context;
 
 thread_local! {
@@ -51,7 +51,7 @@ fn reading_and_deciding_a_native_call_does_not_allocate() {
         .plan
         .unwrap();
     let context = Context::load(&repo.join("examples/hubspot.context.yaml")).unwrap();
-    let evaluator = Evaluator::new(&plan, &context);
+    let evaluator = Engine::new(plan.clone(), context.clone());
     let lines = [
         r#"{"id":"c-1","direction":"incoming","status":"missed","agent":"Alice@Acme.com","started_at":"2026-11-23T10:00:00Z","duration_s":0,"number":"+442071234567","tags":["vip","emea","renewal"],"flow":[{"type":"ivr","choice":"2"},{"type":"call_to_agent","agent":"bob@acme.com"}],"contact":{"id":"42","owner":"hs-7","favorite_agent":"dave@acme.com"},"recording":{"url":"https://rec.example/x","size":123456},"uuid":"u-1"}"#,
         r#"{"id":"c-2","direction":"internal","status":"answered","agent":"nobody@acme.com","flow":[],"recording":null}"#,

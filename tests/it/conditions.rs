@@ -137,7 +137,7 @@ fn unless_skips_the_step_when_the_condition_holds() {
     let context =
         callassign::runtime::model::Context::from_yaml("users:\n  - {id: u1, email: a@x.com}\n")
             .unwrap();
-    let evaluator = callassign::runtime::evaluate::Evaluator::new(&plan, &context);
+    let evaluator = callassign::runtime::evaluate::Engine::new(plan.clone(), context.clone());
     let missed =
         Call::from_json(r#"{"id":"m","direction":"incoming","status":"missed","agent":"a@x.com"}"#)
             .unwrap();

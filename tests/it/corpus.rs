@@ -3,7 +3,7 @@
 //! calls. The reference below is written from the documentation, not from
 //! the evaluator: if the two disagree, one of them misreads the product.
 
-use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::evaluate::Engine;
 use callassign::runtime::model::{Call, Context};
 use serde_json::Value;
 
@@ -140,7 +140,7 @@ fn default_rules_follow_the_documented_priority() {
         [(true, true), (false, true), (true, false), (false, false)]
     {
         let context = Context::from_yaml(&context_yaml(contact_owner, installer_fallback)).unwrap();
-        let evaluator = Evaluator::new(&plan, &context);
+        let evaluator = Engine::new(plan.clone(), context.clone());
         let reference = reference_integration(contact_owner, installer_fallback);
         for index in 0..5_000 {
             let json = generate_call(&mut random, index);

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use callassign::impact::diff::{self, Names, Report};
 use callassign::impact::history::SAMPLE_SIZE;
-use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::evaluate::Engine;
 use callassign::runtime::model::Context;
 use serde_json::Value;
 
@@ -121,8 +121,8 @@ fn library_diff(folder: &Path, old: &str, new: &str, history: &str) -> Report {
         .plan
         .unwrap();
     diff::compare(
-        &Evaluator::new(&old_plan, &context),
-        &Evaluator::new(&new_plan, &context),
+        &Engine::new(old_plan.clone(), context.clone()),
+        &Engine::new(new_plan.clone(), context.clone()),
         history.as_bytes(),
         callassign::runtime::batch::InputFormat::Native,
         Names {

@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use callassign::diagnostics::finding::Code;
 use callassign::diagnostics::report::{self, Style};
 use callassign::runtime::batch::{self, Options, OutputFormat, MAX_LINE_BYTES};
-use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::evaluate::Engine;
 use callassign::runtime::model::context::MAX_CONTEXT_BYTES;
 use callassign::runtime::model::Context;
 use callassign::semantics::load::{MAX_EXTENDS_DEPTH, MAX_RULE_FILE_BYTES};
@@ -261,7 +261,7 @@ proptest! {
         human in any::<bool>(),
     ) {
         let (plan, context) = plan_and_context();
-        let evaluator = Evaluator::new(&plan, &context);
+        let evaluator = Engine::new(plan.clone(), context.clone());
         let mut input = lines.join(&b'\n');
         if final_newline {
             input.push(b'\n');

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use callassign::diagnostics::report::{self, Style};
 use callassign::runtime::batch::{self, Options, OutputFormat};
-use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::evaluate::Engine;
 use callassign::runtime::model::Context;
 
 fn files(kind: &str, extension: &str) -> Vec<PathBuf> {
@@ -51,7 +51,7 @@ fn rule_regressions_are_checked_without_panicking() {
             callassign::semantics::plan::render_human(plan);
             // The explanation pads step names into a column, as `plan` does.
             let context = Context::from_yaml("users:\n  - {id: a, email: a@x.com}\n").unwrap();
-            let evaluator = Evaluator::new(plan, &context);
+            let evaluator = Engine::new(plan.clone(), context.clone());
             let call = callassign::runtime::model::Call::bare(
                 callassign::runtime::model::Direction::Incoming,
                 callassign::runtime::model::Status::Missed,
@@ -79,7 +79,7 @@ fn batch_regressions_account_for_every_line() {
         &fs::read_to_string(root.join("examples/hubspot.context.yaml")).unwrap(),
     )
     .unwrap();
-    let evaluator = Evaluator::new(&plan, &context);
+    let evaluator = Engine::new(plan.clone(), context.clone());
     for path in files("batch", "jsonl") {
         let data = fs::read(&path).unwrap();
         let lines = data.split(|&byte| byte == b'\n').count()

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use callassign::impact::history::SAMPLE_SIZE;
 use callassign::impact::stats::{self, DeadBecause, DeadStep, Report};
-use callassign::runtime::evaluate::Evaluator;
+use callassign::runtime::evaluate::Engine;
 use callassign::runtime::model::Context;
 use serde_json::Value;
 
@@ -21,7 +21,7 @@ fn library_stats(folder: &Path, rules: &str, history: &str) -> Report {
         .plan
         .unwrap();
     stats::tally(
-        &Evaluator::new(&plan, &context),
+        &Engine::new(plan.clone(), context.clone()),
         history.as_bytes(),
         callassign::runtime::batch::InputFormat::Native,
     )

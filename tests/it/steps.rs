@@ -2,7 +2,7 @@
 //! per step. Each row is a call, the assignee expected (or `-` for none)
 //! and, for rows where the step does not decide, the reason the trace gives.
 
-use callassign::runtime::evaluate::{Evaluator, Outcome};
+use callassign::runtime::evaluate::{Engine, Outcome};
 use callassign::runtime::model::{Call, Context};
 
 const CONTEXT: &str = "
@@ -28,7 +28,7 @@ fn run(step: &str, context: &str, call: &str) -> (String, String, String) {
         .plan
         .unwrap_or_else(|| panic!("{:?}", compiled.findings));
     let context = Context::from_yaml(context).unwrap();
-    let evaluator = Evaluator::new(&plan, &context);
+    let evaluator = Engine::new(plan.clone(), context.clone());
     let call = Call::from_json(call).unwrap_or_else(|error| panic!("{call}: {error}"));
     let (decision, trace) = evaluator.explain(&call);
     let assignee = decision
@@ -333,7 +333,7 @@ fn fallback(fallback: &str, context: &str) -> (String, String, String) {
         callassign::compile_text("t.rules", &format!("ruleset t\nfallback {fallback}\n"));
     let plan = compiled.plan.unwrap();
     let context = Context::from_yaml(context).unwrap();
-    let evaluator = Evaluator::new(&plan, &context);
+    let evaluator = Engine::new(plan.clone(), context.clone());
     let call = Call::from_json(r#"{"id":"c","direction":"incoming","status":"missed"}"#).unwrap();
     let (decision, trace) = evaluator.explain(&call);
     (

@@ -5,24 +5,25 @@ use super::*;
 
 /// Decides one call and writes its line.
 pub fn write_decision<'e, W: Write>(
-    evaluator: &'e Evaluator<'_>,
+    evaluator: &'e Engine,
     call: &'e Call<'_>,
     output: &mut W,
     options: Options,
     scratch: &mut String,
 ) -> io::Result<Decision<'e>> {
-    write_explained_decision(evaluator, call, &[], output, options, scratch)
+    write_explained_decision(evaluator, call, &[], output, options, scratch, &mut ())
 }
 
 /// Like [`write_decision`], for a call read from another system's record:
 /// `--explain` also shows where each of its fields came from.
 pub fn write_explained_decision<'e, W: Write>(
-    evaluator: &'e Evaluator<'_>,
+    evaluator: &'e Engine,
     call: &'e Call<'_>,
     facts: &[Fact],
     output: &mut W,
     options: Options,
     scratch: &mut String,
+    observer: &mut impl Observer,
 ) -> io::Result<Decision<'e>> {
     if options.explain {
         let (decision, trace) = evaluator.explain(call);
@@ -39,6 +40,7 @@ pub fn write_explained_decision<'e, W: Write>(
             options.format,
             scratch,
         )?;
+        observer.decided(call, &decision, Some(&trace));
         Ok(decision)
     } else {
         let decision = evaluator.decide(call);
@@ -51,6 +53,7 @@ pub fn write_explained_decision<'e, W: Write>(
             options.format,
             scratch,
         )?;
+        observer.decided(call, &decision, None);
         Ok(decision)
     }
 }
@@ -64,7 +67,7 @@ pub struct Explained<'a> {
 }
 
 pub fn write_assignment<W: Write>(
-    evaluator: &Evaluator<'_>,
+    evaluator: &Engine,
     output: &mut W,
     call: &Call<'_>,
     decision: &Decision<'_>,

@@ -19,7 +19,7 @@ use std::thread;
 
 use super::lines::{bounded, has_more};
 use super::{process_line, run, Options, Summary, MAX_LINE_BYTES};
-use crate::runtime::evaluate::Evaluator;
+use crate::runtime::evaluate::Engine;
 
 /// A block ends at the first line break past this many bytes: large
 /// enough that handing a block between threads is rare next to evaluating
@@ -86,7 +86,7 @@ impl Block {
         Ok(())
     }
 
-    fn evaluate(&mut self, evaluator: &Evaluator<'_>, options: Options, scratch: &mut String) {
+    fn evaluate(&mut self, evaluator: &Engine, options: Options, scratch: &mut String) {
         let mut output = std::mem::take(&mut self.output);
         let mut summary = std::mem::take(&mut self.summary);
         let evaluated = self.for_each_line(|line_number, line| {
@@ -98,6 +98,7 @@ impl Block {
                 options,
                 scratch,
                 &mut summary,
+                &mut (),
             )
         });
         self.output = output;
@@ -229,11 +230,11 @@ fn read_lines<R: BufRead>(input: &mut R, block: &mut Block) -> io::Result<()> {
 /// byte for byte. `jobs` of 0 or 1 is [`run`] itself.
 ///
 /// ```
-/// use callassign::{runtime::batch, compile_text, runtime::evaluate::Evaluator, runtime::model::Context};
+/// use callassign::{runtime::batch, compile_text, runtime::evaluate::Engine, runtime::model::Context};
 ///
 /// let plan = compile_text("demo.rules", "ruleset demo\nstep call_agent\nfallback unassigned\n").plan.unwrap();
 /// let context = Context::from_yaml("users:\n  - {id: u-1, email: a@b.c}\n").unwrap();
-/// let evaluator = Evaluator::new(&plan, &context);
+/// let evaluator = Engine::new(plan.clone(), context.clone());
 /// let options = batch::Options { format: batch::OutputFormat::Json, explain: false, input: batch::InputFormat::Native };
 /// let input: &[u8] = b"{\"id\":\"1\",\"direction\":\"incoming\",\"status\":\"answered\",\"agent\":\"A@b.c\"}\nnot json\n";
 /// let mut output = Vec::new();
@@ -242,7 +243,7 @@ fn read_lines<R: BufRead>(input: &mut R, block: &mut Block) -> io::Result<()> {
 /// assert_eq!(String::from_utf8(output).unwrap().lines().count(), 2);
 /// ```
 pub fn run_parallel<R: BufRead + Send, W: Write>(
-    evaluator: &Evaluator<'_>,
+    evaluator: &Engine,
     mut input: R,
     output: &mut W,
     options: Options,

@@ -83,7 +83,7 @@ fn json_lines_are_the_bytes_serde_writes() {
     )
     .plan
     .unwrap();
-    let evaluator = Evaluator::new(&plan, &context);
+    let evaluator = Engine::new(plan.clone(), context.clone());
     let lines = [
         r#"{"id":"c-1","direction":"outgoing","status":"answered","agent":"A@x.com"}"#,
         r#"{"id":"c\"2\\\u0001é","direction":"incoming","status":"missed","contact":{"favorite_agent":"nobody\t@x.com"}}"#,

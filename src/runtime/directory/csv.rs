@@ -11,8 +11,8 @@ pub(super) struct Csv {
     pub(super) rows: Vec<(usize, Vec<String>)>,
 }
 
-pub(super) fn read_csv(path: &Path) -> Result<Csv, ContextProblem> {
-    let text = read_file(path)?;
+pub(super) fn read_csv(path: &Path, log: &mut FileLog) -> Result<Csv, ContextProblem> {
+    let text = read_file(path, log)?;
     let shown = path.display();
     let mut lines = text
         .lines()
@@ -121,8 +121,11 @@ impl Csv {
     }
 }
 
-pub(super) fn read_user_csv(path: &Path) -> Result<Vec<(User, String)>, ContextProblem> {
-    let csv = read_csv(path)?;
+pub(super) fn read_user_csv(
+    path: &Path,
+    log: &mut FileLog,
+) -> Result<Vec<(User, String)>, ContextProblem> {
+    let csv = read_csv(path, log)?;
     let help = "a user CSV has the header `id,email,active` (`active` may be left out)";
     let id = csv.column(path, "id", help)?;
     let email = csv.column(path, "email", help)?;

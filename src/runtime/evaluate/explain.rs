@@ -89,12 +89,12 @@ pub(super) fn fallback_label(fallback: &Fallback) -> String {
     format!("fallback {fallback}")
 }
 
-pub(super) struct TraceBuilder<'e, 'p> {
-    pub(super) evaluator: &'e Evaluator<'p>,
+pub(super) struct TraceBuilder<'e> {
+    pub(super) engine: &'e Engine,
     pub(super) entries: Vec<TraceEntry>,
 }
 
-impl TraceBuilder<'_, '_> {
+impl TraceBuilder<'_> {
     /// The entry for the step being reported: steps report in plan order,
     /// one entry each, and the fallback last, so the entries so far say
     /// which step it is.
@@ -108,12 +108,17 @@ impl TraceBuilder<'_, '_> {
     ) -> TraceEntry {
         let at = self.entries.len();
         debug_assert!(match step {
-            Some(step) => std::ptr::eq(step, &self.evaluator.plan.steps[at]),
-            None => at <= self.evaluator.plan.steps.len(),
+            Some(step) => std::ptr::eq(step, &self.engine.plan().steps[at]),
+            None => at <= self.engine.plan().steps.len(),
         });
         let label = match step {
-            Some(_) => &self.evaluator.labels[at],
-            None => self.evaluator.labels.last().expect("the fallback's label"),
+            Some(_) => &self.engine.prepared.labels[at],
+            None => self
+                .engine
+                .prepared
+                .labels
+                .last()
+                .expect("the fallback's label"),
         };
         TraceEntry {
             step: label.step.clone(),
@@ -125,7 +130,7 @@ impl TraceBuilder<'_, '_> {
     }
 
     pub(super) fn integration(&self) -> &str {
-        &self.evaluator.context.integration
+        &self.engine.context().integration
     }
 
     pub(super) fn miss(&self, miss: Miss<'_>) -> String {
@@ -151,7 +156,7 @@ impl TraceBuilder<'_, '_> {
             Miss::UnknownEmail { email } if email.trim().is_empty() => {
                 "the e-mail address is empty".to_string()
             }
-            Miss::UnknownEmail { email } => match self.evaluator.directory.link(email) {
+            Miss::UnknownEmail { email } => match self.engine.link(email) {
                 Some(linked) => format!(
                     "`{}` is linked by `user_map` to `{linked}`, who is not a user of {integration}",
                     email.trim()
@@ -159,7 +164,7 @@ impl TraceBuilder<'_, '_> {
                 None => format!("`{}` is not a user of {integration}", email.trim()),
             },
             Miss::InactiveEmail { email, id } => {
-                let how = if self.evaluator.directory.link(email).is_some() {
+                let how = if self.engine.link(email).is_some() {
                     "is linked by `user_map` to"
                 } else {
                     "is"
@@ -175,7 +180,7 @@ impl TraceBuilder<'_, '_> {
     }
 }
 
-impl<'c> Tracer<'c> for TraceBuilder<'_, '_> {
+impl<'c> Tracer<'c> for TraceBuilder<'_> {
     fn skipped(&mut self, step: &PlanStep) {
         let guard = step.guard.as_ref().expect("only guarded steps are skipped");
         let verdict = if guard.unless {
@@ -201,7 +206,7 @@ impl<'c> Tracer<'c> for TraceBuilder<'_, '_> {
                 user.id,
                 self.integration()
             )
-        } else if self.evaluator.directory.link(matched).is_some() {
+        } else if self.engine.link(matched).is_some() {
             format!(
                 "`{}` is linked by `user_map` to {} user `{}`",
                 matched.trim(),
@@ -228,7 +233,7 @@ impl<'c> Tracer<'c> for TraceBuilder<'_, '_> {
         let integration = self.integration().to_string();
         let reason = match (user, miss) {
             (Some(user), _)
-                if matches!(self.evaluator.plan.fallback.fallback, Fallback::User(_)) =>
+                if matches!(self.engine.plan().fallback.fallback, Fallback::User(_)) =>
             {
                 format!(
                     "`{}` is an active user of {integration}",

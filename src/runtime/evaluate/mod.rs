@@ -1,10 +1,15 @@
 //! Evaluate: plan × integration context × call → who owns the call, and
 //! (on request) why.
 //!
-//! An [`Evaluator`] binds a [`Plan`] to a [`Context`] once: the e-mail index
+//! An [`Engine`] binds a [`Plan`] to a [`Context`] once: the e-mail index
 //! is built and fixed users are looked up before the first call. Deciding a
 //! call then walks the plan's steps in order; the first step that finds an
 //! active integration user decides, and the fallback ends the walk.
+//!
+//! An engine owns what it was built from and is shared, not copied: a
+//! clone is a reference count, and one engine decides on any number of
+//! threads at once (a service keeps one per ruleset version and swaps it
+//! on reload while requests in flight finish on theirs).
 //!
 //! The walk reports to a [`Tracer`]. Plain evaluation uses [`NoTrace`],
 //! whose methods are empty, so explaining costs nothing when not asked for.
@@ -24,9 +29,8 @@ use explain::*;
 pub use explain::{Outcome, TraceEntry, TracedUser};
 
 use crate::runtime::model::assignment::Assignee;
-use crate::runtime::model::{
-    Call, Context, Direction, Directory, FallbackMode, Lookup, Status, User,
-};
+use crate::runtime::model::context::{lookup, UserIndex};
+use crate::runtime::model::{Call, Context, Direction, FallbackMode, Lookup, Status, User};
 use crate::runtime::time::parse_rfc3339;
 use crate::semantics::plan::{
     Builtin, Condition, Fallback, Field, Plan, PlanStep, StepId, TextField,
@@ -167,39 +171,54 @@ impl<'c> Tracer<'c> for NoTrace {
 
 /// A step bound to a context.
 #[derive(Debug)]
-enum Bound<'p> {
+enum Bound {
     Builtin(Builtin),
-    /// A fixed user, looked up once when the evaluator is made.
+    /// A fixed user, looked up once when the engine is made: where it is
+    /// among the context's users.
     User {
         email: String,
-        found: Lookup<'p>,
+        found: Option<u32>,
     },
 }
 
 /// A plan bound to an integration context, ready to decide calls.
 ///
+/// Owned, `Send + Sync`, and cheap to clone (the clones share one
+/// prepared plan): build it once, then decide on as many threads as needed.
+///
 /// ```
-/// use callassign::{compile_text, runtime::evaluate::Evaluator, runtime::model::{Call, Context}};
+/// use callassign::{compile_text, Call, Context, Engine};
 ///
 /// let plan = compile_text("demo.rules", "ruleset demo\nstep favorite_agent\nfallback integration\n").plan.unwrap();
 /// let context = Context::from_yaml("integration: hubspot\nusers:\n  - {id: hs-2, email: Alice@Acme.com}\n").unwrap();
-/// let evaluator = Evaluator::new(&plan, &context);
+/// let engine = Engine::new(plan, context);
 /// let call = Call::from_json(r#"{"id":"c-1","direction":"incoming","status":"missed","contact":{"favorite_agent":" alice@acme.com"}}"#).unwrap();
-/// let decision = evaluator.decide(&call);
-/// assert_eq!(decision.assignee.unwrap().id, "hs-2");
-/// assert_eq!(decision.step.name(), "favorite_agent");
+///
+/// // Clones share the engine: decide on another thread.
+/// let shared = engine.clone();
+/// let decided = std::thread::spawn(move || {
+///     let decision = shared.decide(&call);
+///     (decision.assignee.unwrap().id.clone(), decision.step.name())
+/// });
+/// assert_eq!(decided.join().unwrap(), ("hs-2".to_string(), "favorite_agent"));
 /// ```
+#[derive(Debug, Clone)]
+pub struct Engine {
+    prepared: Arc<Prepared>,
+}
+
+/// What an engine prepares once and then only reads.
 #[derive(Debug)]
-pub struct Evaluator<'p> {
-    plan: &'p Plan,
-    context: &'p Context,
-    directory: Directory<'p>,
-    bound: Vec<Bound<'p>>,
+struct Prepared {
+    plan: Arc<Plan>,
+    context: Arc<Context>,
+    users: UserIndex,
+    bound: Vec<Bound>,
     guards: Vec<PreparedGuard>,
     /// A `fallback user "…"`'s user, looked up once.
-    fallback_user: Option<Lookup<'p>>,
+    fallback_user: Option<Option<u32>>,
     /// The context's installer, looked up once; `None` when it names none.
-    installer: Option<Lookup<'p>>,
+    installer: Option<Option<u32>>,
     /// Each plan step's name and origin as explanations show them, then the
     /// fallback's: rendered once per plan, not once per call (formatting
     /// them per call made `--explain` cost three times plain evaluation).
@@ -210,14 +229,19 @@ pub struct Evaluator<'p> {
     assignees: Vec<Box<[u8]>>,
 }
 
-impl<'p> Evaluator<'p> {
-    pub fn new(plan: &'p Plan, context: &'p Context) -> Evaluator<'p> {
-        let directory = Directory::for_context(context);
+impl Engine {
+    /// Binds a plan to a context. Either may be shared with other engines
+    /// (`Arc<Plan>`, `Arc<Context>`): two plans compared on one history
+    /// share one context.
+    pub fn new(plan: impl Into<Arc<Plan>>, context: impl Into<Arc<Context>>) -> Engine {
+        let plan = plan.into();
+        let context = context.into();
+        let users = UserIndex::for_context(&context);
         let bind = |step: &StepId| match step {
             StepId::Builtin(builtin) => Bound::Builtin(*builtin),
             StepId::User(email) => Bound::User {
                 email: email.clone(),
-                found: directory.by_email(email),
+                found: users.find_email(email),
             },
         };
         let bound = plan.steps.iter().map(|step| bind(&step.step)).collect();
@@ -227,10 +251,10 @@ impl<'p> Evaluator<'p> {
             .map(|step| PreparedGuard::new(step.guard.as_ref()))
             .collect();
         let fallback_user = match &plan.fallback.fallback {
-            Fallback::User(email) => Some(directory.by_email(email)),
+            Fallback::User(email) => Some(users.find_email(email)),
             Fallback::Integration | Fallback::Unassigned => None,
         };
-        let installer = context.installer.as_deref().map(|id| directory.by_id(id));
+        let installer = context.installer.as_deref().map(|id| users.find_id(id));
         let assignees = context.users.iter().map(render_assignee).collect();
         let labels = plan
             .steps
@@ -241,23 +265,25 @@ impl<'p> Evaluator<'p> {
                 plan.fallback.origin.short(),
             )])
             .collect();
-        Evaluator {
-            plan,
-            context,
-            directory,
-            bound,
-            guards,
-            fallback_user,
-            installer,
-            labels,
-            assignees,
+        Engine {
+            prepared: Arc::new(Prepared {
+                plan,
+                context,
+                users,
+                bound,
+                guards,
+                fallback_user,
+                installer,
+                labels,
+                assignees,
+            }),
         }
     }
 
     /// `{"id":…,"email":…}` for an assignee, as assignment lines write it.
     pub fn assignee_json(&self, user: &User) -> Cow<'_, [u8]> {
         match self.user_index(user) {
-            Some(index) => Cow::Borrowed(&self.assignees[index]),
+            Some(index) => Cow::Borrowed(&self.prepared.assignees[index]),
             None => Cow::Owned(render_assignee(user).into_vec()),
         }
     }
@@ -266,7 +292,7 @@ impl<'p> Evaluator<'p> {
     /// from the context's list, so its address says which one it is; the
     /// `ptr::eq` check keeps this exact for any other `User` too.
     fn user_index(&self, user: &User) -> Option<usize> {
-        let users = &self.context.users;
+        let users = &self.prepared.context.users;
         let offset = (user as *const User as usize).checked_sub(users.as_ptr() as usize)?;
         let index = offset / std::mem::size_of::<User>().max(1);
         users
@@ -275,12 +301,31 @@ impl<'p> Evaluator<'p> {
             .map(|_| index)
     }
 
+    /// The plan this engine runs.
     pub fn plan(&self) -> &Plan {
-        self.plan
+        &self.prepared.plan
     }
 
+    /// The context this engine decides with.
     pub fn context(&self) -> &Context {
-        self.context
+        &self.prepared.context
+    }
+
+    /// Whether `other` is a clone of this engine (the same prepared plan).
+    pub fn same_as(&self, other: &Engine) -> bool {
+        Arc::ptr_eq(&self.prepared, &other.prepared)
+    }
+
+    /// What a place found by the engine's index is among the users.
+    #[inline(always)]
+    fn user_at(&self, found: Option<u32>) -> Lookup<'_> {
+        lookup(&self.prepared.context.users, found)
+    }
+
+    /// The integration user id `user_map` links a telephony e-mail or agent
+    /// id to, if it does.
+    pub fn link(&self, email: &str) -> Option<&str> {
+        self.prepared.users.link(email)
     }
 
     /// Decides who owns a call.
@@ -292,11 +337,11 @@ impl<'p> Evaluator<'p> {
     /// an operations engineer reads when a call went to the wrong person.
     ///
     /// ```
-    /// use callassign::{compile_text, runtime::evaluate::{Evaluator, Outcome}, runtime::model::{Call, Context}};
+    /// use callassign::{compile_text, Call, Context, Engine, Outcome};
     ///
     /// let plan = compile_text("demo.rules", "ruleset demo extends default\n").plan.unwrap();
     /// let context = Context::from_yaml("integration: zendesk\ncontact_owner: false\nusers:\n  - {id: z-1, email: bob@acme.com}\n").unwrap();
-    /// let evaluator = Evaluator::new(&plan, &context);
+    /// let evaluator = Engine::new(plan, context);
     /// let call = Call::from_json(r#"{"id":"c-1","direction":"incoming","status":"missed","contact":{"favorite_agent":"bob@acme.com"}}"#).unwrap();
     /// let (decision, trace) = evaluator.explain(&call);
     /// assert_eq!(decision.step.name(), "favorite_agent");
@@ -307,19 +352,19 @@ impl<'p> Evaluator<'p> {
     /// ```
     pub fn explain<'e>(&'e self, call: &'e Call<'_>) -> (Decision<'e>, Vec<TraceEntry>) {
         let mut trace = TraceBuilder {
-            evaluator: self,
-            entries: Vec::with_capacity(self.plan.steps.len() + 1),
+            engine: self,
+            entries: Vec::with_capacity(self.prepared.plan.steps.len() + 1),
         };
         let decision = self.run(call, &mut trace);
         let mut entries = trace.entries;
         // One entry per step tried, then one for the fallback if it ran.
-        let fallback_ran = entries.len() > self.plan.steps.len();
+        let fallback_ran = entries.len() > self.prepared.plan.steps.len();
         // Steps after the deciding one were not reached.
-        let reached = entries.len().min(self.plan.steps.len());
+        let reached = entries.len().min(self.prepared.plan.steps.len());
         let not_reached = if fallback_ran {
             &[][..]
         } else {
-            &self.labels[reached..]
+            &self.prepared.labels[reached..]
         };
         entries.extend(not_reached.iter().map(|label| TraceEntry {
             step: label.step.clone(),
@@ -333,7 +378,14 @@ impl<'p> Evaluator<'p> {
 
     /// Walks the plan, reporting each step to `tracer`.
     pub fn run<'e, T: Tracer<'e>>(&'e self, call: &'e Call<'_>, tracer: &mut T) -> Decision<'e> {
-        for ((step, bound), guard) in self.plan.steps.iter().zip(&self.bound).zip(&self.guards) {
+        for ((step, bound), guard) in self
+            .prepared
+            .plan
+            .steps
+            .iter()
+            .zip(&self.prepared.bound)
+            .zip(&self.prepared.guards)
+        {
             let runs = match (guard, &step.guard) {
                 (PreparedGuard::Table(table), _) => {
                     table >> table_bit(call.direction, call.status) & 1 != 0
@@ -347,7 +399,7 @@ impl<'p> Evaluator<'p> {
             }
             let found = match bound {
                 Bound::Builtin(builtin) => self.builtin(*builtin, call),
-                Bound::User { email, found } => match *found {
+                Bound::User { email, found } => match self.user_at(*found) {
                     Lookup::Active(user) => Ok((user, user.email.as_deref().unwrap_or(email))),
                     Lookup::Inactive(user) => Err(Miss::InactiveEmail {
                         email: user.email.as_deref().unwrap_or(email),
@@ -375,13 +427,13 @@ impl<'p> Evaluator<'p> {
     }
 
     fn fallback<'e, T: Tracer<'e>>(&'e self, tracer: &mut T) -> Decision<'e> {
-        let (assignee, miss, step) = match &self.plan.fallback.fallback {
+        let (assignee, miss, step) = match &self.prepared.plan.fallback.fallback {
             Fallback::Unassigned => (None, Some(FallbackMiss::Unassigned), DecidedBy::Unassigned),
             Fallback::Integration => {
                 let (user, miss) = match (
-                    self.context.fallback,
-                    self.installer,
-                    &self.context.installer,
+                    self.prepared.context.fallback,
+                    self.prepared.installer.map(|found| self.user_at(found)),
+                    &self.prepared.context.installer,
                 ) {
                     (FallbackMode::Unassigned, _, _) => {
                         (None, Some(FallbackMiss::IntegrationUnassigned))
@@ -401,10 +453,11 @@ impl<'p> Evaluator<'p> {
                 (user, miss, DecidedBy::IntegrationFallback)
             }
             Fallback::User(email) => {
-                match self
-                    .fallback_user
-                    .expect("a user fallback is looked up in new()")
-                {
+                match self.user_at(
+                    self.prepared
+                        .fallback_user
+                        .expect("a user fallback is looked up in new()"),
+                ) {
                     Lookup::Active(user) => (Some(user), None, DecidedBy::User(email)),
                     Lookup::Inactive(user) => (
                         None,
@@ -462,12 +515,12 @@ impl<'p> Evaluator<'p> {
                 self.by_email(last.email.as_deref().ok_or(Miss::NoEmailOnVoicemail)?)
             }
             Builtin::ContactOwner => {
-                if !self.context.contact_owner {
+                if !self.prepared.context.contact_owner {
                     return Err(Miss::NoContactOwners);
                 }
                 let contact = call.contact.as_ref().ok_or(Miss::NoContact)?;
                 let owner = contact.owner.as_deref().ok_or(Miss::NoOwner)?;
-                match self.directory.by_id(owner) {
+                match self.user_at(self.prepared.users.find_id(owner)) {
                     Lookup::Active(user) => Ok((user, &user.id)),
                     Lookup::Inactive(_) => Err(Miss::InactiveId { id: owner }),
                     Lookup::Unknown => Err(Miss::UnknownId { id: owner }),
@@ -487,7 +540,7 @@ impl<'p> Evaluator<'p> {
 
     #[inline(always)]
     fn by_email<'e>(&'e self, email: &'e str) -> Result<(&'e User, &'e str), Miss<'e>> {
-        match self.directory.by_email(email) {
+        match self.user_at(self.prepared.users.find_email(email)) {
             Lookup::Active(user) => Ok((user, email)),
             Lookup::Inactive(user) => Err(Miss::InactiveEmail {
                 email,
@@ -516,18 +569,19 @@ mod tests {
         let plan = crate::compile_text("t.rules", "ruleset t\nfallback integration\n")
             .plan
             .unwrap();
-        let evaluator = Evaluator::new(&plan, &context);
+        let evaluator = Engine::new(plan, context.clone());
         let serde = |user: &User| serde_json::to_vec(&Assignee::from(user)).unwrap();
-        for user in &context.users {
+        for user in &evaluator.context().users {
             let json = evaluator.assignee_json(user);
             assert!(matches!(json, Cow::Borrowed(_)));
             assert_eq!(json.as_ref(), serde(user));
         }
-        // A copy of a context user is not one of them: rendered on the spot.
-        let copy = context.users[0].clone();
-        let json = evaluator.assignee_json(&copy);
+        // A user of another copy of the context is not one of the engine's:
+        // rendered on the spot.
+        let copy = &context.users[0];
+        let json = evaluator.assignee_json(copy);
         assert!(matches!(json, Cow::Owned(_)));
-        assert_eq!(json.as_ref(), serde(&copy));
+        assert_eq!(json.as_ref(), serde(copy));
     }
 
     #[test]

@@ -41,11 +41,11 @@ impl<'u> Lookup<'u> {
     }
 }
 
-/// The users of a context, indexed once by normalized e-mail and by id.
-/// It borrows the users, so a lookup's result lives as long as the context.
-#[derive(Debug, Clone)]
-pub struct Directory<'u> {
-    users: &'u [User],
+/// The users of a context, indexed once by normalized e-mail and by id,
+/// and its `user_map` links. It owns no user: its lookups take the users
+/// it was built from, so an engine that owns its context can keep one.
+#[derive(Debug, Clone, Default)]
+pub struct UserIndex {
     // FxHash, not SipHash: a lookup per step per call made SipHash a visible
     // share of a batch, and the keys come from the context (trusted
     // configuration), so there is no flooding to defend against; a call's
@@ -54,13 +54,13 @@ pub struct Directory<'u> {
     by_id: FxHashMap<Box<str>, u32>,
     /// `user_map`: a normalized telephony e-mail or agent id → the linked
     /// integration user id. Empty for most contexts, and then never looked in.
-    links: FxHashMap<Box<str>, &'u str>,
+    links: FxHashMap<Box<str>, Box<str>>,
 }
 
-impl<'u> Directory<'u> {
+impl UserIndex {
     /// Indexes the users. Where an active and an inactive user share an
     /// address or id, the active one wins.
-    pub fn new(users: &'u [User]) -> Directory<'u> {
+    pub fn new(users: &[User]) -> UserIndex {
         let mut by_email = FxHashMap::with_capacity_and_hasher(users.len(), Default::default());
         let mut by_id = FxHashMap::with_capacity_and_hasher(users.len(), Default::default());
         for (index, user) in users.iter().enumerate() {
@@ -84,8 +84,7 @@ impl<'u> Directory<'u> {
                 .and_modify(prefer)
                 .or_insert(index);
         }
-        Directory {
-            users,
+        UserIndex {
             by_email,
             by_id,
             links: FxHashMap::default(),
@@ -95,56 +94,105 @@ impl<'u> Directory<'u> {
     /// Indexes a context's users and its `user_map` links. A link keyed by
     /// a CloudTalk agent id also links that agent's e-mail, when the
     /// telephony directory knows it.
-    pub fn for_context(context: &'u Context) -> Directory<'u> {
-        let mut directory = Directory::new(&context.users);
+    pub fn for_context(context: &Context) -> UserIndex {
+        let mut index = UserIndex::new(&context.users);
         for (from, to) in &context.user_map {
-            directory
+            index
                 .links
-                .insert(normalize_email(from).into(), to.as_str());
+                .insert(normalize_email(from).into(), to.as_str().into());
         }
         for (from, to) in &context.user_map {
             if let Some(email) = context.telephony.get(from.trim()) {
-                directory
+                index
                     .links
                     .entry(normalize_email(email).into())
-                    .or_insert(to.as_str());
+                    .or_insert_with(|| to.as_str().into());
             }
         }
-        directory
+        index
+    }
+
+    /// Where the user a telephony e-mail (or agent id) matches is in the
+    /// users: a `user_map` link first, then the users' e-mails, trimmed and
+    /// case-insensitive.
+    #[inline]
+    pub fn find_email(&self, email: &str) -> Option<u32> {
+        with_lowercase(email.trim(), |key| {
+            if !self.links.is_empty() {
+                if let Some(id) = self.links.get(key) {
+                    return self.find_id(id);
+                }
+            }
+            self.by_email.get(key).copied()
+        })
+    }
+
+    /// Where the user with an integration user id is in the users.
+    #[inline]
+    pub fn find_id(&self, id: &str) -> Option<u32> {
+        self.by_id.get(id.trim()).copied()
+    }
+
+    /// The integration user id `user_map` links a telephony e-mail or agent
+    /// id to, if it does.
+    pub fn link(&self, email: &str) -> Option<&str> {
+        if self.links.is_empty() {
+            return None;
+        }
+        with_lowercase(email.trim(), |key| self.links.get(key).map(|id| &**id))
+    }
+}
+
+/// What a place found by a [`UserIndex`] is among `users`.
+#[inline]
+pub fn lookup(users: &[User], found: Option<u32>) -> Lookup<'_> {
+    match found.and_then(|index| users.get(index as usize)) {
+        Some(user) if user.active => Lookup::Active(user),
+        Some(user) => Lookup::Inactive(user),
+        None => Lookup::Unknown,
+    }
+}
+
+/// A [`UserIndex`] with the users it indexes: lookups that answer with
+/// the users themselves.
+#[derive(Debug, Clone)]
+pub struct Directory<'u> {
+    users: &'u [User],
+    index: UserIndex,
+}
+
+impl<'u> Directory<'u> {
+    /// Indexes the users. Where an active and an inactive user share an
+    /// address or id, the active one wins.
+    pub fn new(users: &'u [User]) -> Directory<'u> {
+        Directory {
+            users,
+            index: UserIndex::new(users),
+        }
+    }
+
+    /// Indexes a context's users and its `user_map` links.
+    pub fn for_context(context: &'u Context) -> Directory<'u> {
+        Directory {
+            users: &context.users,
+            index: UserIndex::for_context(context),
+        }
     }
 
     /// Matches a telephony e-mail (or agent id): a `user_map` link first,
     /// then the users' e-mails, trimmed and case-insensitive.
     pub fn by_email(&self, email: &str) -> Lookup<'u> {
-        with_lowercase(email.trim(), |key| {
-            if !self.links.is_empty() {
-                if let Some(id) = self.links.get(key) {
-                    return self.by_id(id);
-                }
-            }
-            self.lookup(self.by_email.get(key))
-        })
+        lookup(self.users, self.index.find_email(email))
     }
 
     /// The integration user id `user_map` links a telephony e-mail or agent
     /// id to, if it does.
-    pub fn link(&self, email: &str) -> Option<&'u str> {
-        if self.links.is_empty() {
-            return None;
-        }
-        with_lowercase(email.trim(), |key| self.links.get(key).copied())
+    pub fn link(&self, email: &str) -> Option<&str> {
+        self.index.link(email)
     }
 
     /// Matches an integration user id (as `contact.owner` holds it).
     pub fn by_id(&self, id: &str) -> Lookup<'u> {
-        self.lookup(self.by_id.get(id.trim()))
-    }
-
-    fn lookup(&self, index: Option<&u32>) -> Lookup<'u> {
-        match index.map(|&index| &self.users[index as usize]) {
-            Some(user) if user.active => Lookup::Active(user),
-            Some(user) => Lookup::Inactive(user),
-            None => Lookup::Unknown,
-        }
+        lookup(self.users, self.index.find_id(id))
     }
 }

@@ -12,12 +12,12 @@ use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use crate::runtime::directory::{
-    self, ContactOwners, OwnersFormat, Source, TelephonyFormat, UserListFormat,
+    self, ContactOwners, FileLog, OwnersFormat, Source, TelephonyFormat, UserListFormat,
 };
 
 /// Largest context file callassign reads (a directory of many thousands of
 /// users fits easily).
-pub use matching::{normalize_email, Directory, Lookup};
+pub use matching::{lookup, normalize_email, Directory, Lookup, UserIndex};
 
 pub const MAX_CONTEXT_BYTES: usize = 64 * 1024 * 1024;
 
@@ -92,6 +92,10 @@ pub struct Context {
     /// From `contact_owners_from`.
     #[serde(skip)]
     pub contact_owners: Option<ContactOwners>,
+    /// The files the context was read from: the context file itself (when
+    /// read by [`Context::load`]), then each directory file it names.
+    #[serde(skip)]
+    pub files: FileLog,
 }
 
 fn default_integration() -> String {
@@ -333,6 +337,7 @@ impl Context {
                 SHAPE_HELP,
             )]
         })?;
+        context.files.note(path, &text);
         context
             .resolve(path.parent().unwrap_or(Path::new("")))
             .map_err(|problems| {
@@ -354,19 +359,22 @@ impl Context {
             .map(|index| format!("users[{index}]"))
             .collect();
         if let Some(source) = &self.users_from {
-            let read = directory::read_users(folder, source).map_err(|problem| vec![problem])?;
+            let read = directory::read_users(folder, source, &mut self.files)
+                .map_err(|problem| vec![problem])?;
             for (user, origin) in read {
                 self.users.push(user);
                 self.user_origins.push(origin);
             }
         }
         if let Some(source) = &self.telephony_users_from {
-            self.telephony =
-                directory::read_telephony(folder, source).map_err(|problem| vec![problem])?;
+            self.telephony = directory::read_telephony(folder, source, &mut self.files)
+                .map_err(|problem| vec![problem])?;
         }
         if let Some(source) = &self.contact_owners_from {
-            self.contact_owners =
-                Some(directory::read_owners(folder, source).map_err(|problem| vec![problem])?);
+            self.contact_owners = Some(
+                directory::read_owners(folder, source, &mut self.files)
+                    .map_err(|problem| vec![problem])?,
+            );
         }
         let problems = self.problems();
         if problems.is_empty() {
