@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::diagnostics::finding::Finding;
 use crate::diagnostics::report;
-use crate::runtime::model::ContextProblem;
+use crate::model::ContextProblem;
 
 /// What the library refuses. Each kind has a stable [`Error::code`], which
 /// services put in their error bodies and scripts match on.

@@ -123,12 +123,16 @@ pub mod files;
 pub mod impact;
 #[cfg(feature = "cli")]
 pub mod lsp;
+pub mod model;
 pub mod rule_test;
 mod ruleset;
 pub mod runtime;
 pub mod scaffold;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod semantics;
 pub mod syntax;
+pub mod vocabulary;
 
 use std::io;
 use std::path::Path;
@@ -137,13 +141,13 @@ use crate::semantics::load::{Loader, Overlay};
 
 pub use crate::diagnostics::finding::{Code, Finding, Severity};
 pub use crate::error::Error;
+pub use crate::model::{Call, Context, User};
 pub use crate::ruleset::Ruleset;
 pub use crate::runtime::batch::{
     DocumentFormat, InputFormat, LineSplitter, NotOneCall, Observer, Options, OutputFormat,
     Summary, Written, MAX_LINE_BYTES,
 };
 pub use crate::runtime::evaluate::{DecidedBy, Decision, Engine, Outcome, TraceEntry};
-pub use crate::runtime::model::{Call, Context, User};
 use crate::semantics::compile;
 pub use crate::semantics::compile::Compiled;
 pub use crate::semantics::plan::Plan;

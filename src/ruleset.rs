@@ -12,14 +12,14 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostics::finding::{sort_and_dedup, Finding};
+use crate::diagnostics::source::Source;
 use crate::error::Error;
+use crate::model::context::ContextWarning;
+use crate::model::Context;
 use crate::runtime::evaluate::Engine;
-use crate::runtime::fit::{context_file_findings, context_findings};
-use crate::runtime::model::context::ContextWarning;
-use crate::runtime::model::Context;
 use crate::semantics::compile::compile;
+use crate::semantics::fit::{context_file_findings, context_findings};
 use crate::semantics::load::Loader;
-use crate::syntax::source::Source;
 
 /// A rule file and its context, checked and bound into an engine.
 #[derive(Debug, Clone)]
@@ -98,10 +98,9 @@ impl Ruleset {
         if let Some(first) = context.files.files.first() {
             // `user_map` links that match nothing are reported in the
             // context file, as `check --context` does.
-            if let Ok(text) = crate::files::read_text(
-                &first.path,
-                crate::runtime::model::context::MAX_CONTEXT_BYTES,
-            ) {
+            if let Ok(text) =
+                crate::files::read_text(&first.path, crate::model::context::MAX_CONTEXT_BYTES)
+            {
                 findings.extend(context_file_findings(
                     &context,
                     &Arc::new(Source::from_path(&first.path, text)),

@@ -10,7 +10,7 @@ use std::marker::PhantomData;
 use schemars::generate::SchemaSettings;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 
-use super::{Call, Context, Direction, Status};
+use crate::model::{Call, Context, Direction, Status};
 
 /// Text that may also arrive as a whole number: ids, tags, e-mails that
 /// exporters write as numbers. What `deserialize_with = "text"` reads.

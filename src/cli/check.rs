@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use callassign::diagnostics::finding::{sort_and_dedup, Severity};
 use callassign::diagnostics::report::{self, Style};
+use callassign::diagnostics::source::Source;
 use callassign::diagnostics::terminal::counted;
-use callassign::runtime::fit::{context_file_findings, context_findings};
-use callassign::runtime::model::context::ContextWarning;
+use callassign::model::context::ContextWarning;
 use callassign::semantics::compile::compile;
+use callassign::semantics::fit::{context_file_findings, context_findings};
 use callassign::semantics::load::Loader;
-use callassign::syntax::source::Source;
 
 use super::shared::read_context;
 

@@ -1,7 +1,6 @@
 //! Command-line parsing and the shared plumbing of the subcommands. Each
 //! subcommand lives in its own file and calls into the library.
 
-use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -38,7 +37,7 @@ mod check;
 mod completions;
 mod diff;
 mod eval;
-mod format;
+mod fmt;
 mod init;
 mod lsp;
 mod plan;
@@ -76,7 +75,7 @@ enum Command {
     /// Decide who owns calls: one call (.json/.yaml) or a JSON Lines batch
     Eval(eval::Args),
     /// Rewrite rule files in canonical layout (default: the `rules` folder)
-    Fmt(format::Args),
+    Fmt(fmt::Args),
     /// Show the resolved, flattened steps of a rule file
     Plan(plan::Args),
     /// What a rule change does to a history of calls: who gets which calls now
@@ -143,8 +142,8 @@ impl CliError {
     }
 }
 
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "error: {}", self.message)?;
         if let Some(help) = &self.help {
             write!(f, "\n  help: {help}")?;
@@ -195,7 +194,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
-        Command::Fmt(args) => format::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Stats(args) => stats::run(args),
@@ -227,7 +226,7 @@ static READER_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 /// command runs to its end: its exit status must still say whether there
 /// were findings or failures (a `pipefail` CI gate reads it). Any other
 /// write error exits 2 with a message.
-pub fn write_stdout(args: fmt::Arguments<'_>) {
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
     use std::sync::atomic::Ordering;
     if READER_GONE.load(Ordering::Relaxed) {
@@ -275,7 +274,7 @@ mod closed_stdout {
 }
 
 /// Writes a message to stderr; see [`note!`].
-pub fn write_stderr(args: fmt::Arguments<'_>) {
+pub fn write_stderr(args: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
     let _ = std::io::stderr().write_fmt(args);
 }

@@ -26,8 +26,8 @@ pub fn run(args: Args) -> CliResult {
     out!(
         "{}",
         match args.file {
-            SchemaFile::Call => callassign::runtime::model::schema::call(),
-            SchemaFile::Context => callassign::runtime::model::schema::context(),
+            SchemaFile::Call => callassign::schema::call(),
+            SchemaFile::Context => callassign::schema::context(),
             SchemaFile::Test => callassign::rule_test::schema(),
         }
     );

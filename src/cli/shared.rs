@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use callassign::diagnostics::report;
-use callassign::runtime::model::Context;
+use callassign::model::Context;
 use callassign::semantics::plan::Plan;
 
 use super::{print_findings_to_stderr, CliError, InputArg, ReportFormat};

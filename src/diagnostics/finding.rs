@@ -11,7 +11,7 @@ use std::sync::Arc;
 use miette::{Diagnostic, LabeledSpan, SourceCode};
 
 use crate::diagnostics::kind::{FindingKind, Words};
-use crate::syntax::source::{Source, Span};
+use crate::diagnostics::source::{Source, Span};
 
 words! {
     /// Every kind of finding has a stable code that tests, docs and CI

@@ -8,5 +8,6 @@
 pub mod finding;
 pub mod kind;
 pub mod report;
+pub mod source;
 pub mod suggest;
 pub mod terminal;

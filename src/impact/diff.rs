@@ -10,7 +10,7 @@
 //! [`SAMPLE_SIZE`](crate::impact::history::SAMPLE_SIZE) ids: it does not grow with the history.
 //!
 //! ```
-//! use callassign::{compile_text, impact::diff, runtime::evaluate::Engine, runtime::model::Context};
+//! use callassign::{compile_text, impact::diff, runtime::evaluate::Engine, model::Context};
 //!
 //! let old = compile_text("old.rules", "ruleset old\nstep contact_owner\nstep favorite_agent\nfallback integration\n").plan.unwrap();
 //! let new = compile_text("new.rules", "ruleset new\nstep favorite_agent\nstep contact_owner\nfallback integration\n").plan.unwrap();
@@ -39,9 +39,9 @@ use crate::impact::history::{
     decide_with_entry, for_each_call, markdown_code, percent, table, thousands, Align, PlanEntry,
     Sample, Unreadable,
 };
+use crate::model::{Call, User};
 use crate::runtime::batch::InputFormat;
 use crate::runtime::evaluate::{Decision, Engine};
-use crate::runtime::model::{Call, User};
 use crate::semantics::plan::Plan;
 
 /// What the reports call the two rule sets.

@@ -15,10 +15,10 @@ use serde::Serialize;
 
 pub(crate) use crate::diagnostics::terminal::Align;
 use crate::diagnostics::terminal::{printable, push_padded};
+use crate::model::cloudtalk;
+use crate::model::{Call, Context, User};
 use crate::runtime::batch::{for_each_line, read_input, InputFormat, Line};
-use crate::runtime::cloudtalk;
 use crate::runtime::evaluate::{Decision, Engine, FallbackMiss, Miss, Tracer};
-use crate::runtime::model::{Call, Context, User};
 use crate::semantics::plan::{Plan, PlanStep};
 
 /// How many examples a report keeps of each kind of outcome.
@@ -123,7 +123,7 @@ impl Unreadable {
 ///
 /// ```
 /// use callassign::impact::history::{for_each_call, Unreadable};
-/// use callassign::runtime::{batch::InputFormat, model::Context};
+/// use callassign::{runtime::batch::InputFormat, model::Context};
 ///
 /// let context = Context::from_yaml("users: [{id: u-1, email: a@b.c}]").unwrap();
 /// let history = "{\"id\":\"c-1\",\"direction\":\"incoming\",\"status\":\"missed\"}\nnot json\n";

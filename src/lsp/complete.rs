@@ -6,7 +6,7 @@
 //! the last few of them say what comes next. Scanning is one loop over the
 //! text: no recursion, whatever the input.
 
-use crate::runtime::model::{Direction, Status};
+use crate::model::{Direction, Status};
 use crate::semantics::check::KNOWN_FLOW_STEP_TYPES;
 use crate::semantics::plan::{Builtin, Field, FieldType};
 

@@ -9,6 +9,7 @@ use lsp_types::{
     MarkupContent, MarkupKind, Position, Range, SymbolKind, TextEdit,
 };
 
+use crate::diagnostics::source::{Source, Span, Spanned};
 use crate::lsp::complete::{complete, Kind, Known};
 use crate::lsp::docs;
 use crate::lsp::position::path_to_uri;
@@ -17,7 +18,6 @@ use crate::semantics::load::{builtin_default, BUILTIN_DEFAULT_TEXT};
 use crate::semantics::plan::{render_human, Builtin, Field, Origin, Plan, StepId};
 use crate::syntax::ast::{Anchor, Placement, StatementKind, StepName};
 use crate::syntax::format::format_source;
-use crate::syntax::source::{Source, Span, Spanned};
 
 /// What is under the cursor, as far as hover and definition care.
 enum Target<'t> {

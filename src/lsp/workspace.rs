@@ -15,17 +15,17 @@ use lsp_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 
 use crate::diagnostics::finding::Finding;
 use crate::diagnostics::kind::FindingKind;
+use crate::diagnostics::source::{Source, Span};
 use crate::files::TextError;
 use crate::lsp::position::{has_scheme, path_to_uri, uri_to_path, LineIndex};
-use crate::runtime::model::context::ContextProblem;
-use crate::runtime::model::Context;
+use crate::model::context::ContextProblem;
+use crate::model::Context;
 use crate::semantics::check::is_plain_name;
 use crate::semantics::compile::{compile, Compiled};
 use crate::semantics::load::{Chain, FileSystem, Loader, Overlay, RuleSource, RULE_EXTENSION};
 use crate::semantics::plan::Plan;
 use crate::syntax::ast::RuleFile;
 use crate::syntax::parse::parse;
-use crate::syntax::source::{Source, Span};
 
 /// The settings file looked for in a rule file's folder. JSON, and not
 /// `.yaml`: `callassign test FOLDER` takes every `.yaml` file for a test.

@@ -35,11 +35,11 @@ use serde::Deserialize;
 use crate::diagnostics::finding::{sort_and_dedup, Finding};
 use crate::diagnostics::suggest::did_you_mean;
 use crate::files::TextError;
+use crate::model::cloudtalk;
+use crate::model::context::{self, MAX_CONTEXT_BYTES};
+use crate::model::{Call, Context, Fact};
 use crate::runtime::batch::InputFormat;
-use crate::runtime::cloudtalk;
 use crate::runtime::evaluate::{DecidedBy, Engine, Outcome, TraceEntry};
-use crate::runtime::model::context::{self, MAX_CONTEXT_BYTES};
-use crate::runtime::model::{Call, Context, Fact};
 use crate::semantics::load::Loader;
 use crate::semantics::plan::{Builtin, Fallback, Plan, StepId};
 

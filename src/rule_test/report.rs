@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::{CaseOutcome, FileReport, Problem};
+use crate::model::Fact;
 use crate::runtime::batch::Explained;
 use crate::runtime::evaluate::{DecidedBy, Decision, TraceEntry};
-use crate::runtime::model::Fact;
 
 /// One test file's run: its report, or why it could not be run.
 #[derive(Debug)]

@@ -16,8 +16,8 @@ pub(super) fn expectation_problem(
         if !ids().any(|id| id.trim() == assignee.trim()) {
             let by_email = context.users.iter().find(|user| {
                 user.email.as_deref().is_some_and(|email| {
-                    crate::runtime::model::context::normalize_email(email)
-                        == crate::runtime::model::context::normalize_email(assignee)
+                    crate::model::context::normalize_email(email)
+                        == crate::model::context::normalize_email(assignee)
                 })
             });
             return Some(match by_email {
@@ -50,8 +50,8 @@ pub(super) fn expectation_problem(
     };
     let in_plan = match fixed_user(step) {
         Some(address) => user_steps().any(|email| {
-            crate::runtime::model::context::normalize_email(email)
-                == crate::runtime::model::context::normalize_email(address)
+            crate::model::context::normalize_email(email)
+                == crate::model::context::normalize_email(address)
         }),
         None => match step {
             "user" => user_steps().next().is_some(),
@@ -85,8 +85,8 @@ pub(super) fn fixed_user(step: &str) -> Option<&str> {
 pub(super) fn step_matches(expected: &str, actual: DecidedBy<'_>) -> bool {
     match (fixed_user(expected), actual.user()) {
         (Some(expected), Some(actual)) => {
-            crate::runtime::model::context::normalize_email(expected)
-                == crate::runtime::model::context::normalize_email(actual)
+            crate::model::context::normalize_email(expected)
+                == crate::model::context::normalize_email(actual)
         }
         (Some(_), None) => false,
         (None, _) => expected == actual.name(),

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::runtime::model::User;
+use crate::model::User;
 
 /// Who owns a call and which step decided it.
 #[derive(Debug, Clone, Serialize)]
@@ -17,7 +17,7 @@ pub struct Assignment<'a> {
     /// Where the call's fields came from, for a call read from another
     /// system's record (`--explain` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub facts: Option<&'a [crate::runtime::model::Fact]>,
+    pub facts: Option<&'a [crate::model::Fact]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<&'a [crate::runtime::evaluate::TraceEntry]>,
 }

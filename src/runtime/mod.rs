@@ -6,10 +6,6 @@
 //! the timestamps that conditions compare; and [`fit`] checks a plan
 //! against one context before any call is decided.
 
+pub mod assignment;
 pub mod batch;
-pub mod cloudtalk;
-pub mod directory;
 pub mod evaluate;
-pub mod fit;
-pub mod model;
-pub mod time;

@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use crate::diagnostics::finding::Finding;
 use crate::diagnostics::kind::FindingKind;
-use crate::runtime::model::context::{ContextWarning, Directory, Lookup};
-use crate::runtime::model::Context;
+use crate::diagnostics::source::{Source, Span};
+use crate::model::context::{ContextWarning, Directory, Lookup};
+use crate::model::Context;
 use crate::semantics::load::Chain;
 use crate::semantics::plan::{Fallback, Plan, StepId};
-use crate::syntax::source::{Source, Span};
 
 /// Rule files meant to be extended rather than run for one integration.
 const SHARED_BASE: &str = "default";

@@ -4,5 +4,6 @@
 
 pub mod check;
 pub mod compile;
+pub mod fit;
 pub mod load;
 pub mod plan;

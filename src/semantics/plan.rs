@@ -8,7 +8,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::syntax::source::{Source, Span};
+use crate::diagnostics::source::{Source, Span};
 
 words! {
     /// The built-in step kinds of the documented priority.
@@ -191,9 +191,9 @@ pub enum Condition {
     All(Box<[Condition]>),
     Any(Box<[Condition]>),
     Not(Box<Condition>),
-    /// Bit set of [`crate::runtime::model::Direction`] values.
+    /// Bit set of [`crate::model::Direction`] values.
     Direction(u8),
-    /// Bit set of [`crate::runtime::model::Status`] values.
+    /// Bit set of [`crate::model::Status`] values.
     Status(u8),
     /// The field equals one of the values. E-mail values are stored
     /// lowercased and trimmed, and compared that way.

@@ -5,7 +5,7 @@
 //! strings here: `check.rs` decides which step kinds, fields and values they
 //! mean.
 
-use crate::syntax::source::{Span, Spanned};
+use crate::diagnostics::source::{Span, Spanned};
 
 /// One parsed rule file.
 #[derive(Debug, Clone, PartialEq)]

@@ -35,9 +35,9 @@
 use std::sync::Arc;
 
 use crate::diagnostics::finding::Finding;
+use crate::diagnostics::source::{Source, Span};
 use crate::syntax::ast::{Anchor, Comment, Expr, Placement, RuleFile, Statement, StatementKind};
 use crate::syntax::parse::parse;
-use crate::syntax::source::{Source, Span};
 
 /// Statements longer than this (in characters) have their condition wrapped.
 pub const MAX_WIDTH: usize = 100;

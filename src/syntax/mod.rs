@@ -8,4 +8,3 @@
 pub mod ast;
 pub mod format;
 pub mod parse;
-pub mod source;

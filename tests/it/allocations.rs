@@ -6,9 +6,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use callassign::model::Context;
 use callassign::runtime::batch::{self, Line, Summary};
 use callassign::runtime::evaluate::Engine;
-use callassign::runtime::model::Context;
 
 thread_local! {
     /// Allocations made by this thread: tests run in parallel, and only

@@ -2,8 +2,8 @@
 //! mapping row and per call-step type, the context's directories, and the
 //! command line over `examples/cloudtalk`.
 
-use callassign::runtime::cloudtalk::{self, Record};
-use callassign::runtime::model::{Context, Direction, Status};
+use callassign::model::cloudtalk::{self, Record};
+use callassign::model::{Context, Direction, Status};
 use serde_json::{json, Value};
 
 use crate::common::{callassign, eval_hubspot_in, folder};
@@ -20,7 +20,7 @@ fn context() -> Context {
         .telephony
         .insert("1234".into(), "max@acme.com".into());
     context.telephony.insert("11".into(), "ola@acme.com".into());
-    let mut owners = callassign::runtime::directory::ContactOwners {
+    let mut owners = callassign::model::context::lists::ContactOwners {
         source: "owners.csv".into(),
         ..Default::default()
     };
@@ -600,7 +600,7 @@ fn each_user_list_format_reads_ids_e_mails_and_activity() {
             ],
             "{format}"
         );
-        let directory = callassign::runtime::model::Directory::for_context(&context);
+        let directory = callassign::model::Directory::for_context(&context);
         assert!(
             directory.by_email(" ann@ACME.com").active().is_some(),
             "{format}: odd case"

@@ -11,8 +11,8 @@ use std::process::Command;
 
 use callassign::impact::diff::{self, Names, Report};
 use callassign::impact::history::SAMPLE_SIZE;
+use callassign::model::Context;
 use callassign::runtime::evaluate::Engine;
-use callassign::runtime::model::Context;
 use serde_json::Value;
 
 use support::*;

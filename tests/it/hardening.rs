@@ -12,10 +12,10 @@ use proptest::prelude::*;
 
 use callassign::diagnostics::finding::Code;
 use callassign::diagnostics::report::{self, Style};
+use callassign::model::context::MAX_CONTEXT_BYTES;
+use callassign::model::Context;
 use callassign::runtime::batch::{self, Options, OutputFormat, MAX_LINE_BYTES};
 use callassign::runtime::evaluate::Engine;
-use callassign::runtime::model::context::MAX_CONTEXT_BYTES;
-use callassign::runtime::model::Context;
 use callassign::semantics::load::{MAX_EXTENDS_DEPTH, MAX_RULE_FILE_BYTES};
 use callassign::syntax::parse::MAX_NESTING;
 

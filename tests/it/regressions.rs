@@ -10,9 +10,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use callassign::diagnostics::report::{self, Style};
+use callassign::model::Context;
 use callassign::runtime::batch::{self, Options, OutputFormat};
 use callassign::runtime::evaluate::Engine;
-use callassign::runtime::model::Context;
 
 fn files(kind: &str, extension: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -52,9 +52,9 @@ fn rule_regressions_are_checked_without_panicking() {
             // The explanation pads step names into a column, as `plan` does.
             let context = Context::from_yaml("users:\n  - {id: a, email: a@x.com}\n").unwrap();
             let evaluator = Engine::new(plan.clone(), context.clone());
-            let call = callassign::runtime::model::Call::bare(
-                callassign::runtime::model::Direction::Incoming,
-                callassign::runtime::model::Status::Missed,
+            let call = callassign::model::Call::bare(
+                callassign::model::Direction::Incoming,
+                callassign::model::Status::Missed,
             );
             let (decision, trace) = evaluator.explain(&call);
             let mut text = String::new();

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use callassign::impact::history::SAMPLE_SIZE;
 use callassign::impact::stats::{self, DeadBecause, DeadStep, Report};
+use callassign::model::Context;
 use callassign::runtime::evaluate::Engine;
-use callassign::runtime::model::Context;
 use serde_json::Value;
 
 use support::*;

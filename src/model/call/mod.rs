@@ -62,23 +62,20 @@ impl Status {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Call<'a> {
     /// The call's id in the telephony system.
-    #[cfg_attr(
-        feature = "schema",
-        schemars(with = "crate::runtime::model::schema::TextOrNumber")
-    )]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::TextOrNumber"))]
     pub id: Cow<'a, str>,
     pub direction: Direction,
     pub status: Status,
     /// The e-mail of the telephony user (agent) who had the call.
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+        schemars(with = "Option<crate::schema::TextOrNumber>")
     )]
     pub agent: Option<Cow<'a, str>>,
     /// When the call started, RFC 3339 (`2026-11-23T10:00:00Z`).
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+        schemars(with = "Option<crate::schema::TextOrNumber>")
     )]
     pub started_at: Option<Cow<'a, str>>,
     /// Talking time in seconds.
@@ -86,12 +83,12 @@ pub struct Call<'a> {
     /// The other party's number, E.164 (`+442071234567`).
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+        schemars(with = "Option<crate::schema::TextOrNumber>")
     )]
     pub number: Option<Cow<'a, str>>,
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<Vec<crate::runtime::model::schema::TextOrNumber>>")
+        schemars(with = "Option<Vec<crate::schema::TextOrNumber>>")
     )]
     pub tags: Tags<'a>,
     /// The last reached step of the call flow (`flow` in the input).
@@ -248,17 +245,17 @@ pub struct Fact {
 pub struct FlowStep<'a> {
     #[cfg_attr(
         feature = "schema",
-        schemars(rename = "type", with = "crate::runtime::model::schema::TextOrNumber")
+        schemars(rename = "type", with = "crate::schema::TextOrNumber")
     )]
     pub kind: Cow<'a, str>,
     #[cfg_attr(
         feature = "schema",
-        schemars(default, with = "Option<crate::runtime::model::schema::TextOrNumber>")
+        schemars(default, with = "Option<crate::schema::TextOrNumber>")
     )]
     pub agent: Option<Cow<'a, str>>,
     #[cfg_attr(
         feature = "schema",
-        schemars(default, with = "Option<crate::runtime::model::schema::TextOrNumber>")
+        schemars(default, with = "Option<crate::schema::TextOrNumber>")
     )]
     pub email: Option<Cow<'a, str>>,
 }
@@ -270,18 +267,18 @@ pub struct FlowStep<'a> {
 pub struct Contact<'a> {
     #[cfg_attr(
         feature = "schema",
-        schemars(default, with = "Option<crate::runtime::model::schema::TextOrNumber>")
+        schemars(default, with = "Option<crate::schema::TextOrNumber>")
     )]
     pub id: Option<Cow<'a, str>>,
     /// An integration user **id**, not an e-mail.
     #[cfg_attr(
         feature = "schema",
-        schemars(default, with = "Option<crate::runtime::model::schema::TextOrNumber>")
+        schemars(default, with = "Option<crate::schema::TextOrNumber>")
     )]
     pub owner: Option<Cow<'a, str>>,
     #[cfg_attr(
         feature = "schema",
-        schemars(default, with = "Option<crate::runtime::model::schema::TextOrNumber>")
+        schemars(default, with = "Option<crate::schema::TextOrNumber>")
     )]
     pub favorite_agent: Option<Cow<'a, str>>,
 }
@@ -303,7 +300,7 @@ impl<'a> Call<'a> {
     /// Reads one call from JSON.
     ///
     /// ```
-    /// let call = callassign::runtime::model::Call::from_json(r#"{"id":"c-1","direction":"incoming","status":"missed"}"#).unwrap();
+    /// let call = callassign::model::Call::from_json(r#"{"id":"c-1","direction":"incoming","status":"missed"}"#).unwrap();
     /// assert_eq!(call.id, "c-1");
     /// assert!(call.last_step.is_none());
     /// ```

@@ -393,7 +393,7 @@ impl<'de: 'a, 'a> Visitor<'de> for CallSeed<'_, 'a> {
                 4 => {
                     let text = map.next_value::<OptionalTextValue>().map_err(named)?.0;
                     if let Some(text) = &text {
-                        crate::runtime::time::check_started_at(text)
+                        crate::vocabulary::time::check_started_at(text)
                             .map_err(|message| named(de::Error::custom(message)))?;
                     }
                     once(&mut seen)?;

@@ -24,9 +24,9 @@ use std::fmt::Display;
 
 use serde::de::Deserialize;
 
-use crate::runtime::directory::number_key;
-use crate::runtime::model::call::{whole_number, NestedKeys, UnknownKeys};
-use crate::runtime::model::{Call, Contact, Context, Direction, Fact, FlowStep, Status};
+use crate::model::call::{whole_number, NestedKeys, UnknownKeys};
+use crate::model::context::lists::number_key;
+use crate::model::{Call, Contact, Context, Direction, Fact, FlowStep, Status};
 
 mod detail;
 mod history;
@@ -63,7 +63,7 @@ impl CallRecord<'_> {
 /// whole list response is refused, since a batch writes one line per line.
 ///
 /// ```
-/// use callassign::runtime::{cloudtalk, model::{Context, Status}};
+/// use callassign::model::{cloudtalk, Context, Status};
 ///
 /// let context = Context::from_yaml("users: [{id: hs-4, email: support@acme.com}]\nvoicemail_email: {default: support@acme.com}\n").unwrap();
 /// let record = cloudtalk::read_line(r#"{"Cdr":{"id":27,"type":"incoming","is_voicemail":true}}"#, &context).unwrap();
@@ -261,12 +261,12 @@ fn timestamp<'a>(value: Option<&Json<'a>>, at: &str) -> Result<Option<Cow<'a, st
     let Some(written) = text(value, at)? else {
         return Ok(None);
     };
-    let Err(message) = crate::runtime::time::check_started_at(&written) else {
+    let Err(message) = crate::vocabulary::time::check_started_at(&written) else {
         return Ok(Some(written));
     };
     let trimmed = written.trim();
     let utc = format!("{}Z", trimmed.replacen(' ', "T", 1));
-    if crate::runtime::time::check_started_at(&utc).is_ok() {
+    if crate::vocabulary::time::check_started_at(&utc).is_ok() {
         return Err(format!(
             "`{at}` is `{trimmed}`, which has no time zone offset, and callassign does not guess one; if it is UTC (as CloudTalk's API documents), write `{utc}`, else add its offset (`+01:00`)"
         ));

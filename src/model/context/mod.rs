@@ -2,6 +2,7 @@
 //! time (its users, whether it has contact owners, its own fallback), and
 //! the [`Directory`] that matches telephony e-mails to its users.
 
+pub mod lists;
 mod matching;
 
 use std::collections::HashMap;
@@ -11,9 +12,7 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
-use crate::runtime::directory::{
-    self, ContactOwners, FileLog, OwnersFormat, Source, TelephonyFormat, UserListFormat,
-};
+use lists::{ContactOwners, FileLog, OwnersFormat, Source, TelephonyFormat, UserListFormat};
 
 /// Largest context file callassign reads (a directory of many thousands of
 /// users fits easily).
@@ -48,7 +47,7 @@ pub struct Context {
     #[serde(default, deserialize_with = "optional_id")]
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::TextOrNumber>")
+        schemars(with = "Option<crate::schema::TextOrNumber>")
     )]
     pub installer: Option<String>,
     #[serde(default)]
@@ -64,9 +63,7 @@ pub struct Context {
     #[serde(default, deserialize_with = "pairs")]
     #[cfg_attr(
         feature = "schema",
-        schemars(
-            with = "std::collections::BTreeMap<String, crate::runtime::model::schema::TextOrNumber>"
-        )
+        schemars(with = "std::collections::BTreeMap<String, crate::schema::TextOrNumber>")
     )]
     pub user_map: Vec<(String, String)>,
     /// The e-mail for voicemail steps that carry none: by internal number,
@@ -74,9 +71,7 @@ pub struct Context {
     #[serde(default, deserialize_with = "pairs")]
     #[cfg_attr(
         feature = "schema",
-        schemars(
-            with = "std::collections::BTreeMap<String, crate::runtime::model::schema::TextOrNumber>"
-        )
+        schemars(with = "std::collections::BTreeMap<String, crate::schema::TextOrNumber>")
     )]
     pub voicemail_email: Vec<(String, String)>,
     /// Contact owners by CloudTalk contact id or number.
@@ -111,10 +106,7 @@ fn default_integration() -> String {
 #[serde(deny_unknown_fields)]
 pub struct User {
     #[serde(deserialize_with = "id")]
-    #[cfg_attr(
-        feature = "schema",
-        schemars(with = "crate::runtime::model::schema::TextOrNumber")
-    )]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::TextOrNumber"))]
     pub id: String,
     #[serde(default)]
     pub email: Option<String>,
@@ -311,7 +303,7 @@ impl Context {
     /// Reads a context from YAML or JSON text.
     ///
     /// ```
-    /// let context = callassign::runtime::model::Context::from_yaml("integration: hubspot\nusers:\n  - {id: hs-1, email: a@acme.com}\n").unwrap();
+    /// let context = callassign::model::Context::from_yaml("integration: hubspot\nusers:\n  - {id: hs-1, email: a@acme.com}\n").unwrap();
     /// assert_eq!(context.users[0].id, "hs-1");
     /// ```
     pub fn from_yaml(text: &str) -> Result<Context, serde_yaml::Error> {
@@ -322,7 +314,7 @@ impl Context {
     /// directories it names relative to its folder, and checks it. Every
     /// problem found is returned, so all can be fixed at once.
     pub fn load(path: &Path) -> Result<Context, Vec<ContextProblem>> {
-        let text = directory::read_file_with_help(path, "").map_err(|problem| vec![problem])?;
+        let text = lists::read_file_with_help(path, "").map_err(|problem| vec![problem])?;
         let is_json = path
             .extension()
             .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
@@ -359,7 +351,7 @@ impl Context {
             .map(|index| format!("users[{index}]"))
             .collect();
         if let Some(source) = &self.users_from {
-            let read = directory::read_users(folder, source, &mut self.files)
+            let read = lists::read_users(folder, source, &mut self.files)
                 .map_err(|problem| vec![problem])?;
             for (user, origin) in read {
                 self.users.push(user);
@@ -367,12 +359,12 @@ impl Context {
             }
         }
         if let Some(source) = &self.telephony_users_from {
-            self.telephony = directory::read_telephony(folder, source, &mut self.files)
+            self.telephony = lists::read_telephony(folder, source, &mut self.files)
                 .map_err(|problem| vec![problem])?;
         }
         if let Some(source) = &self.contact_owners_from {
             self.contact_owners = Some(
-                directory::read_owners(folder, source, &mut self.files)
+                lists::read_owners(folder, source, &mut self.files)
                     .map_err(|problem| vec![problem])?,
             );
         }
@@ -397,13 +389,13 @@ impl Context {
     /// The e-mail configured for a voicemail on `internal_number` (digits
     /// compared), else the `default` one; with the key that matched.
     pub fn voicemail_email_for(&self, internal_number: Option<&str>) -> Option<(&str, &str)> {
-        let wanted = internal_number.map(directory::number_key);
+        let wanted = internal_number.map(lists::number_key);
         self.voicemail_email
             .iter()
             .find(|(number, _)| {
-                wanted.as_deref().is_some_and(|wanted| {
-                    !wanted.is_empty() && directory::number_key(number) == wanted
-                })
+                wanted
+                    .as_deref()
+                    .is_some_and(|wanted| !wanted.is_empty() && lists::number_key(number) == wanted)
             })
             .or_else(|| {
                 self.voicemail_email
@@ -554,7 +546,7 @@ impl Context {
                     ));
                 }
             }
-            let key = directory::number_key(number);
+            let key = lists::number_key(number);
             if let Some(first) = numbers.get(&key).filter(|_| !key.is_empty()) {
                 problems.push(ContextProblem::new(
                     format!("`voicemail_email` has the keys `{first}` and `{number}`, which are one number"),
@@ -562,7 +554,7 @@ impl Context {
                 ));
             }
             numbers.entry(key).or_insert(number);
-            if number.trim() != "default" && directory::number_key(number).is_empty() {
+            if number.trim() != "default" && lists::number_key(number).is_empty() {
                 problems.push(ContextProblem::new(
                     format!("`voicemail_email` has the key `{number}`, which is neither a phone number nor `default`"),
                     "key each address by the internal number it answers (`\"+421221291400\"`), or `default`",

@@ -6,7 +6,7 @@
 
 use super::*;
 
-use crate::runtime::model::Call;
+use crate::model::Call;
 
 /// Hears what became of each call a batch line or document held: a
 /// service counts decisions by step, logs them, and names unknown keys.

@@ -224,7 +224,7 @@ fn one_call_per_line(opening: &str) -> String {
 /// becomes the product's. Only serde's own words are rewritten, never user
 /// data.
 pub fn friendly_json_error(message: &str) -> String {
-    let text = crate::runtime::model::call::strip_position(message);
+    let text = crate::model::call::strip_position(message);
     let column = message[text.len()..]
         .rsplit_once(" column ")
         .map(|(_, column)| column);

@@ -13,10 +13,10 @@ use std::io::{self, BufRead, Write};
 use rustc_hash::FxHashMap;
 
 use crate::diagnostics::terminal::{counted, printable, push_padded, Align};
-use crate::runtime::cloudtalk::{self, CallRecord};
+use crate::model::cloudtalk::{self, CallRecord};
+use crate::model::{Call, Context, Direction, Fact, Status};
+use crate::runtime::assignment::ErrorLine;
 use crate::runtime::evaluate::{DecidedBy, Decision, Engine, TraceEntry};
-use crate::runtime::model::assignment::ErrorLine;
-use crate::runtime::model::{Call, Context, Direction, Fact, Status};
 
 mod assign;
 mod lines;
@@ -49,7 +49,7 @@ pub enum InputFormat {
     /// Calls in callassign's own shape (DESIGN.md section 2).
     #[default]
     Native,
-    /// CloudTalk API records, read by [`crate::runtime::cloudtalk`].
+    /// CloudTalk API records: call-history items or call-detail records.
     CloudTalk,
 }
 

@@ -73,7 +73,7 @@ fn parallel_blocks_hold_the_same_lines_wherever_the_reader_buffer_cuts_them() {
 
 #[test]
 fn json_lines_are_the_bytes_serde_writes() {
-    let context = crate::runtime::model::Context::from_yaml(
+    let context = crate::model::Context::from_yaml(
         "integration: hubspot\nusers:\n  - {id: hs-1, email: a@x.com}\n  - {id: \"q\\\"1\"}\n",
     )
     .unwrap();
@@ -116,11 +116,11 @@ fn json_lines_are_the_bytes_serde_writes() {
                 &mut scratch,
             )
             .unwrap();
-            let mut serde = serde_json::to_vec(&crate::runtime::model::Assignment {
+            let mut serde = serde_json::to_vec(&crate::runtime::assignment::Assignment {
                 call: &call.id,
                 assignee: decision
                     .assignee
-                    .map(crate::runtime::model::assignment::Assignee::from),
+                    .map(crate::runtime::assignment::Assignee::from),
                 step: decision.step.name(),
                 user: decision.step.user(),
                 facts: explained

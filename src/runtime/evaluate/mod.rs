@@ -28,13 +28,13 @@ use condition::*;
 use explain::*;
 pub use explain::{Outcome, TraceEntry, TracedUser};
 
-use crate::runtime::model::assignment::Assignee;
-use crate::runtime::model::context::{lookup, UserIndex};
-use crate::runtime::model::{Call, Context, Direction, FallbackMode, Lookup, Status, User};
-use crate::runtime::time::parse_rfc3339;
+use crate::model::context::{lookup, UserIndex};
+use crate::model::{Call, Context, Direction, FallbackMode, Lookup, Status, User};
+use crate::runtime::assignment::Assignee;
 use crate::semantics::plan::{
     Builtin, Condition, Fallback, Field, Plan, PlanStep, StepId, TextField,
 };
+use crate::vocabulary::time::parse_rfc3339;
 
 /// Which step decided a call, named as assignment lines name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

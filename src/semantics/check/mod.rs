@@ -14,10 +14,10 @@ use std::sync::Arc;
 
 use crate::diagnostics::finding::Finding;
 use crate::diagnostics::kind::FindingKind;
+use crate::diagnostics::source::{Source, Span, Spanned};
 use crate::diagnostics::suggest::did_you_mean;
 use crate::semantics::plan::{Builtin, Fallback, Guard, StepId};
 use crate::syntax::ast::{Anchor, Placement, RuleFile, StatementKind, StepName};
-use crate::syntax::source::{Source, Span, Spanned};
 
 /// Flow step types the telephony system is known to export. The set is
 /// open; these only serve to catch typos (`voicemial`).
@@ -271,7 +271,7 @@ impl Checker<'_> {
                 span,
             );
         }
-        if crate::runtime::model::context::looks_like_email(email) {
+        if crate::model::context::looks_like_email(email) {
             Some(email.trim().to_string())
         } else {
             self.finding(

@@ -21,8 +21,8 @@ use pest::Parser as _;
 
 use crate::diagnostics::finding::Finding;
 use crate::diagnostics::kind::FindingKind;
+use crate::diagnostics::source::{Source, Span};
 use crate::syntax::ast::*;
-use crate::syntax::source::{Source, Span};
 
 use errors::syntax_finding;
 use lower::Lowering;
@@ -47,7 +47,7 @@ pub struct Parsed {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use callassign::syntax::{parse::parse, source::Source};
+/// use callassign::{syntax::parse::parse, diagnostics::source::Source};
 ///
 /// let source = Arc::new(Source::new("demo.rules", "ruleset demo\nstep call_agent\nfallback unassigned\n"));
 /// let parsed = parse(&source);

@@ -1,0 +1,3 @@
+//! The words rule files, calls and reports share.
+
+pub mod time;
