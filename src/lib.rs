@@ -9,13 +9,11 @@
 //! 3. [`runtime`]: plan × integration context × call → assignee and trace,
 //!    one call or a stream of JSON Lines.
 //!
-//! [`lsp`] (with the `cli` feature) serves the same pipeline to editors.
-//!
 //! [`files`] reads every input with a bound and rewrites files atomically.
 //! [`diagnostics`] holds the findings every stage reports, with stable
 //! codes, and renders them. [`impact`] reports what rules do to a history
 //! of calls (diff, stats), and [`rule_test`] runs the YAML rule tests teams
-//! keep beside their rules. [`scaffold`] is the project a team starts from.
+//! keep beside their rules.
 //!
 //! # The facade
 //!
@@ -121,13 +119,10 @@ pub mod diagnostics;
 mod error;
 pub mod files;
 pub mod impact;
-#[cfg(feature = "cli")]
-pub mod lsp;
 pub mod model;
 pub mod rule_test;
 mod ruleset;
 pub mod runtime;
-pub mod scaffold;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod semantics;

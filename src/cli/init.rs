@@ -1,10 +1,10 @@
 //! `callassign init [--integration NAME] [DIR]`: write the starting project
-//! of `callassign::scaffold`, refusing to overwrite anything.
+//! of `crate::scaffold`, refusing to overwrite anything.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use callassign::scaffold::{self, DEFAULT_INTEGRATION};
+use crate::scaffold::{self, DEFAULT_INTEGRATION};
 
 use super::{CliError, CliResult, EXIT_OK};
 

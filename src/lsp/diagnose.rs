@@ -7,9 +7,9 @@ use lsp_types::{
     NumberOrString, Range, TextEdit, Uri, WorkspaceEdit,
 };
 
-use crate::diagnostics::finding::{sort_and_dedup, Finding, Severity};
 use crate::lsp::position::LineIndex;
 use crate::lsp::workspace::{Analysis, Workspace};
+use callassign::diagnostics::finding::{sort_and_dedup, Finding, Severity};
 
 /// What diagnostics name as their source.
 const SOURCE: &str = "callassign";

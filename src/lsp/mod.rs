@@ -43,7 +43,6 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use workspace::Workspace;
-pub use workspace::SETTINGS_FILE;
 
 /// How long diagnostics wait after an edit for the next one, so that
 /// typing a word checks the file once, not once per key.

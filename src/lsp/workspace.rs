@@ -13,19 +13,19 @@ use std::sync::Arc;
 
 use lsp_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 
-use crate::diagnostics::finding::Finding;
-use crate::diagnostics::kind::FindingKind;
-use crate::diagnostics::source::{Source, Span};
-use crate::files::TextError;
 use crate::lsp::position::{has_scheme, path_to_uri, uri_to_path, LineIndex};
-use crate::model::context::ContextProblem;
-use crate::model::Context;
-use crate::semantics::check::is_plain_name;
-use crate::semantics::compile::{compile, Compiled};
-use crate::semantics::load::{Chain, FileSystem, Loader, Overlay, RuleSource, RULE_EXTENSION};
-use crate::semantics::plan::Plan;
-use crate::syntax::ast::RuleFile;
-use crate::syntax::parse::parse;
+use callassign::diagnostics::finding::Finding;
+use callassign::diagnostics::kind::FindingKind;
+use callassign::diagnostics::source::{Source, Span};
+use callassign::files::TextError;
+use callassign::model::context::ContextProblem;
+use callassign::model::Context;
+use callassign::semantics::check::is_plain_name;
+use callassign::semantics::compile::{compile, Compiled};
+use callassign::semantics::load::{Chain, FileSystem, Loader, Overlay, RuleSource, RULE_EXTENSION};
+use callassign::semantics::plan::Plan;
+use callassign::syntax::ast::RuleFile;
+use callassign::syntax::parse::parse;
 
 /// The settings file looked for in a rule file's folder. JSON, and not
 /// `.yaml`: `callassign test FOLDER` takes every `.yaml` file for a test.
@@ -339,7 +339,7 @@ impl Workspace {
         }
         let folder = folder_of(path);
         let settings = folder.join(SETTINGS_FILE);
-        let text = match crate::files::read_text(&settings, MAX_SETTINGS_BYTES) {
+        let text = match callassign::files::read_text(&settings, MAX_SETTINGS_BYTES) {
             Ok(text) => text,
             Err(TextError::Io(error)) if error.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(None)

@@ -70,7 +70,7 @@ pub fn project(integration: &str) -> Result<Vec<ScaffoldFile>, BadName> {
 }
 
 fn has_errors(integration: &str, rules: &str) -> bool {
-    crate::compile_text(&format!("{integration}.rules"), rules).has_errors()
+    callassign::compile_text(&format!("{integration}.rules"), rules).has_errors()
 }
 
 /// A ruleset name: a letter, then letters, digits, `_` and `-` (the
