@@ -86,7 +86,7 @@ pub fn run(args: Args) -> CliResult {
             1 => "1 call changes".to_string(),
             many => format!(
                 "{} calls change",
-                callassign::impact::history::thousands(many)
+                callassign::diagnostics::terminal::thousands(many)
             ),
         };
         noteln!("{calls} assignee (--fail-on-change)");

@@ -28,7 +28,7 @@ pub fn run(args: Args) -> CliResult {
         match args.file {
             SchemaFile::Call => callassign::schema::call(),
             SchemaFile::Context => callassign::schema::context(),
-            SchemaFile::Test => callassign::rule_test::schema(),
+            SchemaFile::Test => callassign::schema::test(),
         }
     );
     Ok(ExitCode::from(EXIT_OK))

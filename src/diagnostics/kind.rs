@@ -6,9 +6,9 @@
 //! Words follow one style: lowercase, no final period, user input in
 //! backticks, never a Rust type name; anything long goes in the help.
 
-use crate::diagnostics::finding::Code;
+use crate::diagnostics::code::Code;
 use crate::diagnostics::terminal::printable;
-use crate::semantics::plan::{Builtin, FieldType};
+use crate::vocabulary::{Builtin, FieldType};
 
 /// What a finding is about, with the facts its words need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -527,8 +527,8 @@ impl FindingKind {
                 } else if *is_value {
                     format!("`{path}` is a value; compare a field with it: `status == {path}`")
                 } else {
-                    let names = crate::semantics::plan::Field::ALL
-                        .map(crate::semantics::plan::Field::name);
+                    let names = crate::vocabulary::Field::ALL
+                        .map(crate::vocabulary::Field::name);
                     format!("the fields are {}", listing(&names))
                 },
             ),

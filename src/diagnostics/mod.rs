@@ -5,6 +5,7 @@
 //! people, programs and CI. [`terminal`] escapes and pads user text for
 //! every human report.
 
+pub mod code;
 pub mod finding;
 pub mod kind;
 pub mod report;

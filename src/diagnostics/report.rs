@@ -67,7 +67,7 @@ pub fn human_capped(findings: &[Finding], style: Style) -> Vec<String> {
 
     use crate::diagnostics::finding::Code;
     use crate::diagnostics::terminal::printable;
-    use crate::impact::history::thousands;
+    use crate::diagnostics::terminal::thousands;
 
     let mut seen: HashMap<(&str, Code), u64> = HashMap::new();
     let mut blocks = Vec::new();

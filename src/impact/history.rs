@@ -14,7 +14,7 @@ use std::io::{self, BufRead};
 use serde::Serialize;
 
 pub(crate) use crate::diagnostics::terminal::Align;
-use crate::diagnostics::terminal::{printable, push_padded};
+use crate::diagnostics::terminal::{printable, push_padded, thousands};
 use crate::model::cloudtalk;
 use crate::model::{Call, Context, User};
 use crate::runtime::batch::{for_each_line, read_input, InputFormat, Line};
@@ -221,19 +221,6 @@ impl<'c> Tracer<'c> for EntryFinder<'_> {
     }
 }
 
-/// `1204567` → `1,204,567`: counts in reports read at a glance.
-pub fn thousands(count: u64) -> String {
-    let digits = count.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
 /// `part` of `whole` as a percentage with one decimal: `12.5%`.
 pub fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
@@ -288,14 +275,6 @@ pub(crate) fn table(out: &mut String, aligns: &[Align], rows: &[Vec<String>]) {
 mod tests {
     use super::*;
     use crate::runtime::batch::MAX_LINE_BYTES;
-
-    #[test]
-    fn thousands_groups_digits_by_three() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1_204_567), "1,204,567");
-    }
 
     #[test]
     fn percent_has_one_decimal_and_survives_zero() {

@@ -31,9 +31,10 @@ use std::io::{self, BufRead};
 
 use serde::Serialize;
 
+use crate::diagnostics::terminal::thousands;
 use crate::impact::history::{
-    decide_with_entry, for_each_call, markdown_code, percent, table, thousands, Align, PlanEntry,
-    Sample, Unreadable,
+    decide_with_entry, for_each_call, markdown_code, percent, table, Align, PlanEntry, Sample,
+    Unreadable,
 };
 use crate::model::Call;
 use crate::runtime::batch::InputFormat;

@@ -6,9 +6,9 @@
 //! the last few of them say what comes next. Scanning is one loop over the
 //! text: no recursion, whatever the input.
 
-use callassign::model::{Direction, Status};
 use callassign::semantics::check::KNOWN_FLOW_STEP_TYPES;
-use callassign::semantics::plan::{Builtin, Field, FieldType};
+use callassign::vocabulary::{Builtin, Field, FieldType};
+use callassign::vocabulary::{Direction, Status};
 
 /// What the server knows beyond the text.
 #[derive(Debug, Default)]

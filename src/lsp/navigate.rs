@@ -15,9 +15,10 @@ use crate::lsp::position::path_to_uri;
 use crate::lsp::workspace::{Analysis, Workspace};
 use callassign::diagnostics::source::{Source, Span, Spanned};
 use callassign::semantics::load::{builtin_default, BUILTIN_DEFAULT_TEXT};
-use callassign::semantics::plan::{render_human, Builtin, Field, Origin, Plan, StepId};
+use callassign::semantics::plan::{render_human, Origin, Plan, StepId};
 use callassign::syntax::ast::{Anchor, Placement, StatementKind, StepName};
 use callassign::syntax::format::format_source;
+use callassign::vocabulary::{Builtin, Field};
 
 /// What is under the cursor, as far as hover and definition care.
 enum Target<'t> {

@@ -7,6 +7,8 @@
 pub mod call;
 pub mod cloudtalk;
 pub mod context;
+#[cfg(feature = "schema")]
+pub(crate) mod schema;
 
-pub use call::{Call, Contact, Direction, Fact, FlowStep, Status};
+pub use call::{Call, Contact, Fact, FlowStep};
 pub use context::{Context, ContextProblem, Directory, FallbackMode, Lookup, User};

@@ -12,7 +12,10 @@ pub(super) struct RawFile {
     /// The rule file under test, relative to this file.
     rules: String,
     /// The integration context: a path (relative to this file) or the context itself.
-    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::PathOr<Context>"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "crate::model::schema::PathOr<Context>")
+    )]
     context: serde_yaml::Value,
     /// What the calls are: `native` (the default) or `cloudtalk` records;
     /// a case may say otherwise.
@@ -36,14 +39,14 @@ pub(super) struct RawCase {
     /// The call: written inline, or a `.json`/`.yaml` file relative to this file.
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "crate::schema::PathOr<Call<'static>>")
+        schemars(with = "crate::model::schema::PathOr<Call<'static>>")
     )]
     call: serde_yaml::Value,
     /// A context for this case only, replacing the file's.
     #[serde(default)]
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::schema::PathOr<Context>>")
+        schemars(with = "Option<crate::model::schema::PathOr<Context>>")
     )]
     context: Option<serde_yaml::Value>,
     /// `native` or `cloudtalk`: what this case's call is, when not the file's.
@@ -79,8 +82,8 @@ pub(super) fn step_names() -> Vec<&'static str> {
 
 /// The schema of a rule-test file (see [`crate::schema`]).
 #[cfg(feature = "schema")]
-pub fn schema() -> String {
-    use crate::schema::{document, text};
+pub(crate) fn schema() -> String {
+    use crate::model::schema::{document, text};
     let mut schema = document::<RawFile>("callassign rule tests");
     // An inline call without `id` gets the case's name.
     if let Some(required) = schema

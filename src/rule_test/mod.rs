@@ -41,7 +41,8 @@ use crate::model::{Call, Context, Fact};
 use crate::runtime::batch::InputFormat;
 use crate::runtime::evaluate::{DecidedBy, Engine, Outcome, TraceEntry};
 use crate::semantics::load::Loader;
-use crate::semantics::plan::{Builtin, Fallback, Plan, StepId};
+use crate::semantics::plan::{Fallback, Plan, StepId};
+use crate::vocabulary::Builtin;
 
 mod file;
 pub mod report;

@@ -16,8 +16,8 @@ pub(super) fn expectation_problem(
         if !ids().any(|id| id.trim() == assignee.trim()) {
             let by_email = context.users.iter().find(|user| {
                 user.email.as_deref().is_some_and(|email| {
-                    crate::model::context::normalize_email(email)
-                        == crate::model::context::normalize_email(assignee)
+                    crate::vocabulary::email::normalize_email(email)
+                        == crate::vocabulary::email::normalize_email(assignee)
                 })
             });
             return Some(match by_email {
@@ -50,8 +50,8 @@ pub(super) fn expectation_problem(
     };
     let in_plan = match fixed_user(step) {
         Some(address) => user_steps().any(|email| {
-            crate::model::context::normalize_email(email)
-                == crate::model::context::normalize_email(address)
+            crate::vocabulary::email::normalize_email(email)
+                == crate::vocabulary::email::normalize_email(address)
         }),
         None => match step {
             "user" => user_steps().next().is_some(),
@@ -85,8 +85,8 @@ pub(super) fn fixed_user(step: &str) -> Option<&str> {
 pub(super) fn step_matches(expected: &str, actual: DecidedBy<'_>) -> bool {
     match (fixed_user(expected), actual.user()) {
         (Some(expected), Some(actual)) => {
-            crate::model::context::normalize_email(expected)
-                == crate::model::context::normalize_email(actual)
+            crate::vocabulary::email::normalize_email(expected)
+                == crate::vocabulary::email::normalize_email(actual)
         }
         (Some(_), None) => false,
         (None, _) => expected == actual.name(),
@@ -114,25 +114,28 @@ pub struct Unrunnable {
 
 /// Compiles the rules of a test file and runs its cases.
 pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrunnable>> {
-    let compiled = crate::compile_with(loader, &file.rules).map_err(|error| {
-        let message = match error.kind() {
-            std::io::ErrorKind::NotFound => {
-                format!("the rule file `{}` does not exist", file.rules.display())
-            }
-            _ => format!(
-                "cannot read the rule file `{}`: {error}",
-                file.rules.display()
-            ),
-        };
-        Box::new(Unrunnable {
-            problem: Problem::new(
-                &file.path,
-                message,
-                "`rules` is relative to the test file's folder",
-            ),
-            findings: Vec::new(),
-        })
-    })?;
+    let compiled = loader
+        .load_chain(&file.rules)
+        .map(|chain| crate::semantics::compile::compile(&chain))
+        .map_err(|error| {
+            let message = match error.kind() {
+                std::io::ErrorKind::NotFound => {
+                    format!("the rule file `{}` does not exist", file.rules.display())
+                }
+                _ => format!(
+                    "cannot read the rule file `{}`: {error}",
+                    file.rules.display()
+                ),
+            };
+            Box::new(Unrunnable {
+                problem: Problem::new(
+                    &file.path,
+                    message,
+                    "`rules` is relative to the test file's folder",
+                ),
+                findings: Vec::new(),
+            })
+        })?;
     let mut findings = compiled.findings;
     sort_and_dedup(&mut findings);
     let Some(plan) = compiled.plan else {

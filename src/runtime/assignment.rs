@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::model::User;
+use crate::runtime::evaluate::Assignee;
 
 /// Who owns a call and which step decided it.
 #[derive(Debug, Clone, Serialize)]
@@ -20,21 +20,6 @@ pub struct Assignment<'a> {
     pub facts: Option<&'a [crate::model::Fact]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<&'a [crate::runtime::evaluate::TraceEntry]>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Assignee<'a> {
-    pub id: &'a str,
-    pub email: Option<&'a str>,
-}
-
-impl<'a> From<&'a User> for Assignee<'a> {
-    fn from(user: &'a User) -> Self {
-        Assignee {
-            id: &user.id,
-            email: user.email.as_deref(),
-        }
-    }
 }
 
 /// A batch line that could not be read.

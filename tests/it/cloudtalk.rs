@@ -3,7 +3,8 @@
 //! command line over `examples/cloudtalk`.
 
 use callassign::model::cloudtalk::{self, Record};
-use callassign::model::{Context, Direction, Status};
+use callassign::model::Context;
+use callassign::vocabulary::{Direction, Status};
 use serde_json::{json, Value};
 
 use crate::common::{callassign, eval_hubspot_in, folder};

@@ -25,6 +25,7 @@ mod engine;
 mod findings;
 mod fmt_properties;
 mod hardening;
+mod layers;
 mod lsp;
 mod quick_fixes;
 mod regressions;

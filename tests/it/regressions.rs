@@ -53,8 +53,8 @@ fn rule_regressions_are_checked_without_panicking() {
             let context = Context::from_yaml("users:\n  - {id: a, email: a@x.com}\n").unwrap();
             let evaluator = Engine::new(plan.clone(), context.clone());
             let call = callassign::model::Call::bare(
-                callassign::model::Direction::Incoming,
-                callassign::model::Status::Missed,
+                callassign::vocabulary::Direction::Incoming,
+                callassign::vocabulary::Status::Missed,
             );
             let (decision, trace) = evaluator.explain(&call);
             let mut text = String::new();

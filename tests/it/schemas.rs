@@ -14,7 +14,7 @@ fn generated(kind: &str) -> String {
     match kind {
         "call" => callassign::schema::call(),
         "context" => callassign::schema::context(),
-        "test" => callassign::rule_test::schema(),
+        "test" => callassign::schema::test(),
         other => unreachable!("{other}"),
     }
 }

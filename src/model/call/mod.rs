@@ -14,45 +14,12 @@ use std::fmt;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use crate::vocabulary::{Direction, Status};
 use parts::*;
 pub use parts::{CONTACT_KEYS, STEP_KEYS};
 pub use read::strip_position;
-pub(crate) use read::whole_number;
 use read::*;
-
-words! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum Direction {
-        Incoming = "incoming",
-        Outgoing = "outgoing",
-        /// Between two telephony users of the same company (CloudTalk's
-        /// `internal` calls).
-        Internal = "internal",
-    }
-}
-
-impl Direction {
-    /// This direction's bit in a [`crate::semantics::plan::Condition::Direction`] set.
-    pub fn bit(self) -> u8 {
-        1 << self as u8
-    }
-}
-
-words! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum Status {
-        Answered = "answered",
-        Missed = "missed",
-        Voicemail = "voicemail",
-    }
-}
-
-impl Status {
-    /// This status's bit in a [`crate::semantics::plan::Condition::Status`] set.
-    pub fn bit(self) -> u8 {
-        1 << self as u8
-    }
-}
+pub(crate) use read::{friendly_json_error, whole_number};
 
 /// One exported call.
 // Read by hand (`impl Deserialize` below), so that unknown keys are
@@ -62,20 +29,23 @@ impl Status {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Call<'a> {
     /// The call's id in the telephony system.
-    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::TextOrNumber"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "crate::model::schema::TextOrNumber")
+    )]
     pub id: Cow<'a, str>,
     pub direction: Direction,
     pub status: Status,
     /// The e-mail of the telephony user (agent) who had the call.
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::schema::TextOrNumber>")
+        schemars(with = "Option<crate::model::schema::TextOrNumber>")
     )]
     pub agent: Option<Cow<'a, str>>,
     /// When the call started, RFC 3339 (`2026-11-23T10:00:00Z`).
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::schema::TextOrNumber>")
+        schemars(with = "Option<crate::model::schema::TextOrNumber>")
     )]
     pub started_at: Option<Cow<'a, str>>,
     /// Talking time in seconds.
@@ -83,12 +53,12 @@ pub struct Call<'a> {
     /// The other party's number, E.164 (`+442071234567`).
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::schema::TextOrNumber>")
+        schemars(with = "Option<crate::model::schema::TextOrNumber>")
     )]
     pub number: Option<Cow<'a, str>>,
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<Vec<crate::schema::TextOrNumber>>")
+        schemars(with = "Option<Vec<crate::model::schema::TextOrNumber>>")
     )]
     pub tags: Tags<'a>,
     /// The last reached step of the call flow (`flow` in the input).
@@ -245,17 +215,17 @@ pub struct Fact {
 pub struct FlowStep<'a> {
     #[cfg_attr(
         feature = "schema",
-        schemars(rename = "type", with = "crate::schema::TextOrNumber")
+        schemars(rename = "type", with = "crate::model::schema::TextOrNumber")
     )]
     pub kind: Cow<'a, str>,
     #[cfg_attr(
         feature = "schema",
-        schemars(default, with = "Option<crate::schema::TextOrNumber>")
+        schemars(default, with = "Option<crate::model::schema::TextOrNumber>")
     )]
     pub agent: Option<Cow<'a, str>>,
     #[cfg_attr(
         feature = "schema",
-        schemars(default, with = "Option<crate::schema::TextOrNumber>")
+        schemars(default, with = "Option<crate::model::schema::TextOrNumber>")
     )]
     pub email: Option<Cow<'a, str>>,
 }
@@ -267,18 +237,18 @@ pub struct FlowStep<'a> {
 pub struct Contact<'a> {
     #[cfg_attr(
         feature = "schema",
-        schemars(default, with = "Option<crate::schema::TextOrNumber>")
+        schemars(default, with = "Option<crate::model::schema::TextOrNumber>")
     )]
     pub id: Option<Cow<'a, str>>,
     /// An integration user **id**, not an e-mail.
     #[cfg_attr(
         feature = "schema",
-        schemars(default, with = "Option<crate::schema::TextOrNumber>")
+        schemars(default, with = "Option<crate::model::schema::TextOrNumber>")
     )]
     pub owner: Option<Cow<'a, str>>,
     #[cfg_attr(
         feature = "schema",
-        schemars(default, with = "Option<crate::schema::TextOrNumber>")
+        schemars(default, with = "Option<crate::model::schema::TextOrNumber>")
     )]
     pub favorite_agent: Option<Cow<'a, str>>,
 }

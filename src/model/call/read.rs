@@ -551,3 +551,43 @@ pub(super) fn tags<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Tags<'d
 
     deserializer.deserialize_option(TagsVisitor)
 }
+
+/// serde's message for a batch line, in the words of the data: its
+/// position ends as a column (the line is the batch line's, reported
+/// beside it, not serde's `line 1`), and serde's wording of some errors
+/// becomes the product's. Only serde's own words are rewritten, never user
+/// data.
+pub(crate) fn friendly_json_error(message: &str) -> String {
+    let text = strip_position(message);
+    let column = message[text.len()..]
+        .rsplit_once(" column ")
+        .map(|(_, column)| column);
+    // (The readers of a call and its parts say what they expect
+    // themselves, so no Rust type name reaches here.)
+    let mut friendly = text
+        // Two calls on one line, or a stray byte (a NUL) after one.
+        .replace(
+            "trailing characters",
+            "more after the end of the object; a batch holds one call per line",
+        )
+        // serde_json's words for a `\ud800` without its second half.
+        .replace(
+            "lone leading surrogate in hex escape",
+            "a `\\u` escape holds half a character (a lone surrogate), which is not text",
+        )
+        .replace(
+            "unexpected end of hex escape",
+            "a `\\u` escape is cut short or holds half a character (a lone surrogate) without its second half",
+        );
+    // serde's `duplicate field `id``, said as the product says it of a
+    // context's keys, with how to fix it.
+    if let Some((head, rest)) = friendly.split_once("duplicate field `") {
+        if let Some((key, tail)) = rest.split_once('`') {
+            friendly = format!("{head}`{key}` is given twice; keep one{tail}");
+        }
+    }
+    if let Some(column) = column {
+        friendly.push_str(&format!(" (column {column})"));
+    }
+    friendly
+}

@@ -26,7 +26,8 @@ use serde::de::Deserialize;
 
 use crate::model::call::{whole_number, NestedKeys, UnknownKeys};
 use crate::model::context::lists::number_key;
-use crate::model::{Call, Contact, Context, Direction, Fact, FlowStep, Status};
+use crate::model::{Call, Contact, Context, Fact, FlowStep};
+use crate::vocabulary::{Direction, Status};
 
 mod detail;
 mod history;
@@ -104,7 +105,7 @@ pub fn read_line_with<'a>(
     // serde's position names the line as `line 1`: a batch line is
     // reported with its own number, so only the column is kept.
     let value: Json<'a, shape::Record<'a>> = serde_json::from_str(text)
-        .map_err(|error| crate::runtime::batch::friendly_json_error(&error.to_string()))?;
+        .map_err(|error| crate::model::call::friendly_json_error(&error.to_string()))?;
     let list_response = match &value {
         Json::Object(record) => record.response_data.is_some(),
         Json::List(_) => true,

@@ -4,11 +4,6 @@
 
 use super::*;
 
-/// Trimmed and lowercased: the form in which e-mails are compared.
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
 /// Runs `f` on `text` lowercased; most addresses are short ASCII, and are
 /// lowercased on the stack.
 fn with_lowercase<R>(text: &str, f: impl FnOnce(&str) -> R) -> R {

@@ -14,9 +14,10 @@ use serde::Deserialize;
 
 use lists::{ContactOwners, FileLog, OwnersFormat, Source, TelephonyFormat, UserListFormat};
 
+use crate::vocabulary::email::{looks_like_email, normalize_email};
 /// Largest context file callassign reads (a directory of many thousands of
 /// users fits easily).
-pub use matching::{lookup, normalize_email, Directory, Lookup, UserIndex};
+pub use matching::{lookup, Directory, Lookup, UserIndex};
 
 pub const MAX_CONTEXT_BYTES: usize = 64 * 1024 * 1024;
 
@@ -47,7 +48,7 @@ pub struct Context {
     #[serde(default, deserialize_with = "optional_id")]
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::schema::TextOrNumber>")
+        schemars(with = "Option<crate::model::schema::TextOrNumber>")
     )]
     pub installer: Option<String>,
     #[serde(default)]
@@ -63,7 +64,7 @@ pub struct Context {
     #[serde(default, deserialize_with = "pairs")]
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "std::collections::BTreeMap<String, crate::schema::TextOrNumber>")
+        schemars(with = "std::collections::BTreeMap<String, crate::model::schema::TextOrNumber>")
     )]
     pub user_map: Vec<(String, String)>,
     /// The e-mail for voicemail steps that carry none: by internal number,
@@ -71,7 +72,7 @@ pub struct Context {
     #[serde(default, deserialize_with = "pairs")]
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "std::collections::BTreeMap<String, crate::schema::TextOrNumber>")
+        schemars(with = "std::collections::BTreeMap<String, crate::model::schema::TextOrNumber>")
     )]
     pub voicemail_email: Vec<(String, String)>,
     /// Contact owners by CloudTalk contact id or number.
@@ -106,7 +107,10 @@ fn default_integration() -> String {
 #[serde(deny_unknown_fields)]
 pub struct User {
     #[serde(deserialize_with = "id")]
-    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::TextOrNumber"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "crate::model::schema::TextOrNumber")
+    )]
     pub id: String,
     #[serde(default)]
     pub email: Option<String>,
@@ -288,15 +292,6 @@ impl ContextProblem {
             help: help.into(),
         }
     }
-}
-
-/// Whether text can be an e-mail address: one `@` with text on both sides,
-/// no spaces. Rule files and contexts hold addresses to the same rule.
-pub fn looks_like_email(text: &str) -> bool {
-    let trimmed = text.trim();
-    trimmed.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-    }) && !trimmed.contains(char::is_whitespace)
 }
 
 impl Context {

@@ -6,6 +6,7 @@
 
 use super::*;
 
+use crate::model::call::friendly_json_error;
 use crate::model::Call;
 
 /// Hears what became of each call a batch line or document held: a

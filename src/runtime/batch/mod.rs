@@ -14,9 +14,10 @@ use rustc_hash::FxHashMap;
 
 use crate::diagnostics::terminal::{counted, printable, push_padded, Align};
 use crate::model::cloudtalk::{self, CallRecord};
-use crate::model::{Call, Context, Direction, Fact, Status};
+use crate::model::{Call, Context, Fact};
 use crate::runtime::assignment::ErrorLine;
 use crate::runtime::evaluate::{DecidedBy, Decision, Engine, TraceEntry};
+use crate::vocabulary::{Direction, Status};
 
 mod assign;
 mod lines;

@@ -120,7 +120,7 @@ fn json_lines_are_the_bytes_serde_writes() {
                 call: &call.id,
                 assignee: decision
                     .assignee
-                    .map(crate::runtime::assignment::Assignee::from),
+                    .map(crate::runtime::evaluate::Assignee::from),
                 step: decision.step.name(),
                 user: decision.step.user(),
                 facts: explained

@@ -29,12 +29,29 @@ use explain::*;
 pub use explain::{Outcome, TraceEntry, TracedUser};
 
 use crate::model::context::{lookup, UserIndex};
-use crate::model::{Call, Context, Direction, FallbackMode, Lookup, Status, User};
-use crate::runtime::assignment::Assignee;
-use crate::semantics::plan::{
-    Builtin, Condition, Fallback, Field, Plan, PlanStep, StepId, TextField,
-};
+use crate::model::{Call, Context, FallbackMode, Lookup, User};
+use crate::semantics::plan::{Condition, Fallback, Plan, PlanStep, StepId, TextField};
 use crate::vocabulary::time::parse_rfc3339;
+use crate::vocabulary::{Builtin, Field};
+use crate::vocabulary::{Direction, Status};
+
+/// A user as assignment lines write it: `{"id":…,"email":…}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Assignee<'a> {
+    /// The user's id in the integrated app.
+    pub id: &'a str,
+    /// The user's e-mail, when the context has one.
+    pub email: Option<&'a str>,
+}
+
+impl<'a> From<&'a User> for Assignee<'a> {
+    fn from(user: &'a User) -> Self {
+        Assignee {
+            id: &user.id,
+            email: user.email.as_deref(),
+        }
+    }
+}
 
 /// Which step decided a call, named as assignment lines name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

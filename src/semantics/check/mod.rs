@@ -16,8 +16,9 @@ use crate::diagnostics::finding::Finding;
 use crate::diagnostics::kind::FindingKind;
 use crate::diagnostics::source::{Source, Span, Spanned};
 use crate::diagnostics::suggest::did_you_mean;
-use crate::semantics::plan::{Builtin, Fallback, Guard, StepId};
+use crate::semantics::plan::{Fallback, Guard, StepId};
 use crate::syntax::ast::{Anchor, Placement, RuleFile, StatementKind, StepName};
+use crate::vocabulary::Builtin;
 
 /// Flow step types the telephony system is known to export. The set is
 /// open; these only serve to catch typos (`voicemial`).
@@ -271,7 +272,7 @@ impl Checker<'_> {
                 span,
             );
         }
-        if crate::model::context::looks_like_email(email) {
+        if crate::vocabulary::email::looks_like_email(email) {
             Some(email.trim().to_string())
         } else {
             self.finding(

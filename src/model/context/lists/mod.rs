@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::model::context::{looks_like_email, ContextProblem, User, MAX_CONTEXT_BYTES};
+use crate::model::context::{ContextProblem, User, MAX_CONTEXT_BYTES};
+
+use crate::vocabulary::email::looks_like_email;
 use csv::{read_csv, read_user_csv};
 
 /// A saved user list: its format and one file or a list of pages.
