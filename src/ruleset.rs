@@ -26,6 +26,7 @@ use crate::semantics::load::Loader;
 pub struct Ruleset {
     /// The name its `ruleset` line gives.
     pub name: String,
+    /// The engine deciding with these rules and this context.
     pub engine: Engine,
     /// Hex SHA-256 over the rule file, every file it extends, the context
     /// and every file the context reads: see [`Ruleset::load`].
@@ -73,7 +74,10 @@ impl Ruleset {
     /// [`Ruleset::load`] with a context already read by [`Context::load`]
     /// (whose files it counts in the hash): several rule files served with
     /// one context read it once.
-    pub fn with_context(rules: &Path, context: impl Into<Arc<Context>>) -> Result<Ruleset, Error> {
+    pub(crate) fn with_context(
+        rules: &Path,
+        context: impl Into<Arc<Context>>,
+    ) -> Result<Ruleset, Error> {
         let context: Arc<Context> = context.into();
         let chain = Loader::new()
             .load_chain(rules)

@@ -97,7 +97,7 @@ pub fn run(args: Args) -> CliResult {
 
     let failing = findings
         .iter()
-        .any(|finding| finding.severity == Severity::Error || args.deny_warnings);
+        .any(|finding| finding.severity() == Severity::Error || args.deny_warnings);
     Ok(ExitCode::from(if failing {
         EXIT_PROBLEMS
     } else {

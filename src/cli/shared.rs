@@ -106,9 +106,9 @@ pub fn read_context(path: &Path) -> Result<Context, CliError> {
             message.push_str(&format!("\n  also: {rest}"));
         }
         let error = CliError::new(message);
-        match problems[0].help.as_str() {
-            "" => error,
-            help => error.help(help),
+        match &problems[0].help {
+            None => error,
+            Some(help) => error.help(help),
         }
     })
 }

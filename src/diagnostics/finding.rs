@@ -19,27 +19,26 @@ use crate::diagnostics::source::{Source, Span};
 /// rendered once when the finding is made.
 #[derive(Debug, Clone)]
 pub struct Finding {
-    pub kind: FindingKind,
-    pub code: Code,
-    pub severity: Severity,
-    pub source: Arc<Source>,
-    pub span: Span,
-    /// One line, lowercase, user input in backticks.
-    pub message: String,
-    /// What the span is, shown under it.
-    pub label: String,
-    /// How to fix it.
-    pub help: Option<String>,
-    /// Edits that apply the help, for tools that can (an editor's quick
-    /// fix): did-you-mean replacements, `=` to `==`, a line to remove.
-    pub suggestions: Vec<Suggestion>,
+    // Private, so that the code, severity and words cannot disagree with
+    // the kind they are made from: read them through the methods.
+    kind: FindingKind,
+    code: Code,
+    severity: Severity,
+    source: Arc<Source>,
+    span: Span,
+    message: String,
+    label: String,
+    help: Option<String>,
+    suggestions: Vec<Suggestion>,
 }
 
 /// One edit that fixes a finding: replace `span` of the finding's source
 /// with `replacement` (empty to delete).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suggestion {
+    /// What to replace.
     pub span: Span,
+    /// The new text (empty to delete).
     pub replacement: String,
     /// What the edit does, as a quick fix's title: "replace with `==`".
     pub title: String,
@@ -82,6 +81,65 @@ impl Finding {
         self
     }
 
+    /// What was found, with its facts.
+    pub fn kind(&self) -> &FindingKind {
+        &self.kind
+    }
+
+    /// The stable code of the finding's kind.
+    pub fn code(&self) -> Code {
+        self.code
+    }
+
+    /// How serious it is (the code's severity).
+    pub fn severity(&self) -> Severity {
+        self.severity
+    }
+
+    /// The source text it points into.
+    pub fn source(&self) -> &Arc<Source> {
+        &self.source
+    }
+
+    /// Where in the source.
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
+    /// One line, lowercase, user input in backticks.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// What the span is, shown under it (may be empty).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// How to fix it.
+    pub fn help(&self) -> Option<&str> {
+        self.help.as_deref()
+    }
+
+    /// Edits that apply the help, for tools that can (an editor's quick
+    /// fix): did-you-mean replacements, `=` to `==`, a line to remove.
+    pub fn suggestions(&self) -> &[Suggestion] {
+        &self.suggestions
+    }
+
+    /// Says the label in a tool's own words, where the tool knows more
+    /// than the kind does (an editor's unsaved document). The code and the
+    /// message stay the kind's.
+    pub fn set_label(&mut self, label: impl Into<String>) {
+        self.label = label.into();
+    }
+
+    /// Says how to fix it in a tool's own words; see [`Finding::set_label`].
+    pub fn set_help(&mut self, help: impl Into<String>) {
+        self.help = Some(help.into());
+    }
+
+    /// Whether it is an error (not a warning).
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -108,12 +166,12 @@ impl std::error::Error for Finding {}
 /// Longest line shown under a finding, in characters. miette cannot draw a
 /// label past column 65,535 (it panics), and nobody reads such a line on a
 /// terminal anyway; such a finding is reported without its source.
-pub const MAX_SHOWN_LINE: usize = 4096;
+pub(crate) const MAX_SHOWN_LINE: usize = 4096;
 
 impl Finding {
     /// Whether the lines miette would draw around the span (the one before
     /// to the one after) are short enough to show.
-    pub fn source_is_showable(&self) -> bool {
+    pub(crate) fn source_is_showable(&self) -> bool {
         let source = &self.source;
         let first = source.line(self.span.start).saturating_sub(1).max(1);
         let last = source.line(self.span.end) + 1;

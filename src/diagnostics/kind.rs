@@ -258,7 +258,7 @@ pub enum TextHint {
 
 impl TextHint {
     /// The word that only lacks its quotes, if that is the problem.
-    pub fn bare_word(&self) -> Option<&str> {
+    pub(crate) fn bare_word(&self) -> Option<&str> {
         match self {
             TextHint::BareEmail { word } | TextHint::BareText { word } => Some(word),
             TextHint::TwoFields | TextHint::Other => None,

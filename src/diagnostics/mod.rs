@@ -5,9 +5,11 @@
 //! people, programs and CI. [`terminal`] escapes and pads user text for
 //! every human report.
 
-pub mod code;
+pub(crate) mod code;
 pub mod finding;
+#[doc(hidden)]
 pub mod kind;
+pub mod problem;
 pub mod report;
 pub mod source;
 pub mod suggest;

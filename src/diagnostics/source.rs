@@ -11,23 +11,29 @@ use std::sync::Arc;
 /// A byte range in a [`Source`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
+    /// The first byte.
     pub start: usize,
+    /// The byte after the last.
     pub end: usize,
 }
 
 impl Span {
+    /// The bytes from `start` up to (not including) `end`.
     pub fn new(start: usize, end: usize) -> Span {
         Span { start, end }
     }
 
+    /// How many bytes.
     pub fn len(self) -> usize {
         self.end - self.start
     }
 
+    /// Whether it covers no byte (a position).
     pub fn is_empty(self) -> bool {
         self.start == self.end
     }
 
+    /// The same bytes as a range, to slice text with.
     pub fn range(self) -> Range<usize> {
         self.start..self.end
     }
@@ -43,11 +49,14 @@ impl From<Span> for miette::SourceSpan {
 /// equality so that trees parsed from differently laid out text compare equal.
 #[derive(Debug, Clone, Copy)]
 pub struct Spanned<T> {
+    /// The node.
     pub node: T,
+    /// Where it was written.
     pub span: Span,
 }
 
 impl<T> Spanned<T> {
+    /// `node`, written at `span`.
     pub fn new(node: T, span: Span) -> Spanned<T> {
         Spanned { node, span }
     }
@@ -68,6 +77,7 @@ pub struct Source {
     pub name: String,
     /// The path on disk, if the text came from a file.
     pub path: Option<PathBuf>,
+    /// The whole text.
     pub text: Arc<str>,
     line_starts: Vec<usize>,
     /// The text as reports draw it: control characters (an escape
@@ -78,6 +88,7 @@ pub struct Source {
 }
 
 impl Source {
+    /// A source named `name` (as reports show it) holding `text`.
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Source {
         let text: Arc<str> = text.into();
         let line_starts = std::iter::once(0)
@@ -92,6 +103,7 @@ impl Source {
         }
     }
 
+    /// A source read from `path`, named by it.
     pub fn from_path(path: &Path, text: impl Into<Arc<str>>) -> Source {
         let mut source = Source::new(path.display().to_string(), text);
         source.path = Some(path.to_path_buf());
@@ -122,7 +134,7 @@ impl Source {
 
     /// The whole lines a span touches, with the line break after them:
     /// what to delete to remove a statement.
-    pub fn line_span(&self, span: Span) -> Span {
+    pub(crate) fn line_span(&self, span: Span) -> Span {
         let first = self.line(span.start) - 1;
         let last = self.line(span.end.max(span.start + 1) - 1);
         let start = self.line_starts[first];

@@ -16,7 +16,7 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 
 /// Which side of a column the padding goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Align {
+pub(crate) enum Align {
     Left,
     Right,
 }
@@ -24,7 +24,7 @@ pub enum Align {
 /// Appends `text` padded with spaces to `width` characters. A rule file
 /// may hold a condition of a million characters; `format!("{:<width$}")`
 /// panics on such a width, this does not.
-pub fn push_padded(out: &mut String, text: &str, width: usize, align: Align) {
+pub(crate) fn push_padded(out: &mut String, text: &str, width: usize, align: Align) {
     let pad = width.saturating_sub(text.chars().count());
     if align == Align::Right {
         out.extend(std::iter::repeat_n(' ', pad));

@@ -135,7 +135,7 @@ pub struct Report {
 }
 
 /// Decides calls under two rule sets and counts the differences.
-pub struct Comparison<'a> {
+pub(crate) struct Comparison<'a> {
     old: &'a Engine,
     new: &'a Engine,
     /// What reports call each entry of the old and the new plan.

@@ -189,7 +189,7 @@ impl PlanEntry {
 
 /// Decides a call and says which plan entry decided: two `user "…"`
 /// steps both decide as step `user`, but they are different rules.
-pub fn decide_with_entry<'e>(
+pub(crate) fn decide_with_entry<'e>(
     evaluator: &'e Engine,
     call: &'e Call<'_>,
 ) -> (Decision<'e>, PlanEntry) {
@@ -230,7 +230,7 @@ pub fn percent(part: u64, whole: u64) -> String {
 }
 
 /// Text as inline code in a Markdown table cell, whatever it holds.
-pub fn markdown_code(text: &str) -> String {
+pub(crate) fn markdown_code(text: &str) -> String {
     let text = text.replace(['\n', '\r'], " ").replace('|', "\\|");
     // A code span's fence must be longer than any backtick run inside it.
     let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);

@@ -87,7 +87,7 @@ pub struct Report {
 }
 
 /// Counts, call by call, which plan entry decides.
-pub struct Tally<'a> {
+pub(crate) struct Tally<'a> {
     evaluator: &'a Engine,
     calls: u64,
     unassigned: u64,

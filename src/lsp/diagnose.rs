@@ -29,7 +29,7 @@ pub fn by_file<'a>(
     sort_and_dedup(&mut findings);
     let mut grouped: BTreeMap<String, (Uri, Vec<Finding>)> = BTreeMap::new();
     for finding in findings {
-        if let Some(uri) = workspace.address(&finding.source) {
+        if let Some(uri) = workspace.address(finding.source()) {
             grouped
                 .entry(uri.as_str().to_string())
                 .or_insert_with(|| (uri, Vec::new()))
@@ -43,19 +43,19 @@ pub fn by_file<'a>(
 /// One finding as the protocol shows it: the message, then the help line,
 /// as `check` prints them; the code is the finding's code.
 pub fn diagnostic(finding: &Finding) -> Diagnostic {
-    let index = LineIndex::new(&finding.source.text);
-    let mut message = finding.message.clone();
-    if let Some(help) = &finding.help {
+    let index = LineIndex::new(&finding.source().text);
+    let mut message = finding.message().to_string();
+    if let Some(help) = finding.help() {
         message.push_str("\nhelp: ");
         message.push_str(help);
     }
     Diagnostic {
-        range: index.range(&finding.source.text, finding.span),
-        severity: Some(match finding.severity {
+        range: index.range(&finding.source().text, finding.span()),
+        severity: Some(match finding.severity() {
             Severity::Error => DiagnosticSeverity::ERROR,
             Severity::Warning => DiagnosticSeverity::WARNING,
         }),
-        code: Some(NumberOrString::String(finding.code.as_str().to_string())),
+        code: Some(NumberOrString::String(finding.code().as_str().to_string())),
         source: Some(SOURCE.to_string()),
         message,
         ..Diagnostic::default()
@@ -68,12 +68,12 @@ pub fn quick_fixes(analysis: &Analysis, range: Range) -> Vec<CodeActionOrCommand
     let wanted = analysis.index.span(analysis.text(), range);
     let mut actions = Vec::new();
     for finding in &analysis.compiled.findings {
-        let own = std::sync::Arc::ptr_eq(&finding.source, &analysis.source);
-        let meets = finding.span.start <= wanted.end && wanted.start <= finding.span.end;
+        let own = std::sync::Arc::ptr_eq(finding.source(), &analysis.source);
+        let meets = finding.span().start <= wanted.end && wanted.start <= finding.span().end;
         if !own || !meets {
             continue;
         }
-        for suggestion in &finding.suggestions {
+        for suggestion in finding.suggestions() {
             let edit = TextEdit {
                 range: analysis.range(suggestion.span),
                 new_text: suggestion.replacement.clone(),
@@ -86,7 +86,7 @@ pub fn quick_fixes(analysis: &Analysis, range: Range) -> Vec<CodeActionOrCommand
                     changes: Some(HashMap::from([(analysis.uri.clone(), vec![edit])])),
                     ..WorkspaceEdit::default()
                 }),
-                is_preferred: Some(finding.suggestions.len() == 1),
+                is_preferred: Some(finding.suggestions().len() == 1),
                 ..CodeAction::default()
             }));
         }

@@ -382,9 +382,9 @@ impl Server<'_> {
     fn tell_problems(&self) -> Result<(), String> {
         for problem in self.workspace.take_problems() {
             let mut message = problem.message;
-            if !problem.help.is_empty() {
+            if let Some(help) = &problem.help {
                 message.push_str("\nhelp: ");
-                message.push_str(&problem.help);
+                message.push_str(help);
             }
             let params = ShowMessageParams {
                 typ: MessageType::WARNING,

@@ -16,9 +16,9 @@ use lsp_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 use crate::lsp::position::{has_scheme, path_to_uri, uri_to_path, LineIndex};
 use callassign::diagnostics::finding::Finding;
 use callassign::diagnostics::kind::FindingKind;
+use callassign::diagnostics::problem::Problem;
 use callassign::diagnostics::source::{Source, Span};
 use callassign::files::TextError;
-use callassign::model::context::ContextProblem;
 use callassign::model::Context;
 use callassign::semantics::check::is_plain_name;
 use callassign::semantics::compile::{compile, Compiled};
@@ -63,7 +63,7 @@ pub struct Workspace {
     /// Problems with settings files and contexts met while answering, not
     /// yet handed to the editor (met on the way to an answer, which they
     /// must not stop).
-    problems: RefCell<Vec<ContextProblem>>,
+    problems: RefCell<Vec<Problem>>,
     /// Problems already handed over, as their text: a broken settings file
     /// is met on every completion, and said once.
     told: RefCell<BTreeSet<String>>,
@@ -273,7 +273,7 @@ impl Workspace {
 
     /// What was wrong with the configuration since last asked: each
     /// problem once a session, for the editor to show.
-    pub fn take_problems(&self) -> Vec<ContextProblem> {
+    pub fn take_problems(&self) -> Vec<Problem> {
         let mut met = self.problems.borrow_mut();
         let mut told = self.told.borrow_mut();
         met.drain(..)
@@ -333,7 +333,7 @@ impl Workspace {
 
     /// The settings file beside `path` and the context it names, if there
     /// is a settings file; an error when there is one that cannot be used.
-    fn settings_beside(&self, path: &Path) -> Result<Option<(PathBuf, PathBuf)>, ContextProblem> {
+    fn settings_beside(&self, path: &Path) -> Result<Option<(PathBuf, PathBuf)>, Problem> {
         if !path.is_absolute() {
             return Ok(None);
         }
@@ -345,14 +345,14 @@ impl Workspace {
                 return Ok(None)
             }
             Err(error) => {
-                return Err(ContextProblem::new(
+                return Err(Problem::context(
                     error.describe(&settings),
                     error.help().unwrap_or(SETTINGS_HELP),
                 ))
             }
         };
         let named: Settings = serde_json::from_str(&text).map_err(|error| {
-            ContextProblem::new(
+            Problem::context(
                 format!(
                     "`{}` is not a valid settings file: {error}",
                     settings.display()
@@ -419,8 +419,8 @@ fn point_at_cycle(chain: &Chain, findings: &mut Vec<Finding>) {
     else {
         return;
     };
-    let Some(cycle) = findings.iter().find_map(|finding| match &finding.kind {
-        FindingKind::ExtendsCycle { cycle } if !Arc::ptr_eq(&finding.source, &leaf.source) => {
+    let Some(cycle) = findings.iter().find_map(|finding| match &finding.kind() {
+        FindingKind::ExtendsCycle { cycle } if !Arc::ptr_eq(finding.source(), &leaf.source) => {
             Some(cycle.clone())
         }
         _ => None,
@@ -462,7 +462,7 @@ fn point_at_cycle(chain: &Chain, findings: &mut Vec<Finding>) {
         extends.span,
     );
     if let Some(label) = label {
-        finding.label = label.to_string();
+        finding.set_label(label);
     }
     findings.push(finding);
 }
@@ -476,12 +476,13 @@ fn explain_unreachable_bases(findings: &mut [Finding]) {
             name,
             suggestion: None,
             ..
-        } = &finding.kind
+        } = finding.kind().clone()
         {
-            finding.label = "not reachable from an unsaved document".to_string();
-            finding.help = Some(format!(
+            finding.set_label("not reachable from an unsaved document");
+            let help = format!(
                 "an unsaved document reaches only the built-in `default`: save the document beside `{name}.rules` to extend it"
-            ));
+            );
+            finding.set_help(help);
         }
     }
 }

@@ -4,11 +4,11 @@
 //! fields, unknown step types and unknown fields, so real export payloads
 //! can be fed in as they are.
 
-pub mod call;
+pub(crate) mod call;
 pub mod cloudtalk;
 pub mod context;
 #[cfg(feature = "schema")]
 pub(crate) mod schema;
 
 pub use call::{Call, Contact, Fact, FlowStep};
-pub use context::{Context, ContextProblem, Directory, FallbackMode, Lookup, User};
+pub use context::{Context, Directory, FallbackMode, Lookup, User};

@@ -149,7 +149,7 @@ pub(super) fn step_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema
 }
 
 /// Reads a test file and everything it names except the rules, which
-/// [`run`] compiles.
+/// `run` compiles.
 pub fn load(path: &Path) -> Result<TestFile, Problem> {
     let text = read_text(path, path, "test file")?;
     from_text(path, &text)
@@ -256,12 +256,12 @@ pub(super) fn load_context(
     value: serde_yaml::Value,
 ) -> Result<Context, Problem> {
     let context_help = context::SHAPE_HELP;
-    let first_problem = |problems: Vec<context::ContextProblem>| {
+    let first_problem = |problems: Vec<crate::diagnostics::problem::Problem>| {
         let problem = problems.into_iter().next().expect("at least one problem");
         Problem::new(
             path,
             format!("the context is not usable: {}", problem.message),
-            problem.help,
+            problem.help_text(),
         )
     };
     match value {

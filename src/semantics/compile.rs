@@ -121,7 +121,7 @@ fn resolve(files: &[Arc<LoadedFile>]) -> (Option<Plan>, Vec<Finding>) {
         let unparsed_line = files.iter().any(|file| {
             file.findings
                 .iter()
-                .any(|finding| finding.code == Code::Syntax)
+                .any(|finding| finding.code() == Code::Syntax)
         });
         if unparsed_line {
             return (None, resolver.findings);

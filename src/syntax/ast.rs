@@ -228,7 +228,7 @@ impl fmt::Display for Operand {
 }
 
 /// A string literal as the rule language writes it.
-pub struct Quoted<'a>(pub &'a str);
+pub(crate) struct Quoted<'a>(pub &'a str);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

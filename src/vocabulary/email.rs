@@ -3,7 +3,7 @@
 
 /// Whether text can be an e-mail address: one `@` with text on both sides,
 /// no spaces. Rule files and contexts hold addresses to the same rule.
-pub fn looks_like_email(text: &str) -> bool {
+pub(crate) fn looks_like_email(text: &str) -> bool {
     let trimmed = text.trim();
     trimmed.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty() && !domain.is_empty() && !domain.contains('@')
@@ -11,6 +11,6 @@ pub fn looks_like_email(text: &str) -> bool {
 }
 
 /// Trimmed and lowercased: the form in which e-mails are compared.
-pub fn normalize_email(email: &str) -> String {
+pub(crate) fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }

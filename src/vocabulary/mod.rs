@@ -1,11 +1,11 @@
 //! The vocabulary rule files, calls and reports share: directions and
 //! statuses of a call, the fields a condition tests and their types, the
-//! built-in step kinds, e-mail addresses ([`email`]) and timestamps
-//! ([`time`]). The checker and the runtime both use these words, so they
+//! built-in step kinds, e-mail addresses (`email.rs`) and timestamps
+//! (`time.rs`). The checker and the runtime both use these words, so they
 //! sit below both: nothing here imports anything of the crate.
 
-pub mod email;
-pub mod time;
+pub(crate) mod email;
+pub(crate) mod time;
 
 words! {
     /// Which way a call went.
@@ -83,7 +83,9 @@ words! {
 /// What kind of values a field holds, which decides the operators it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
+    /// A call direction (`incoming`, …).
     Direction,
+    /// A call status (`missed`, …).
     Status,
     /// An e-mail address: compared trimmed and case-insensitively.
     Email,
@@ -91,14 +93,18 @@ pub enum FieldType {
     Text,
     /// A flow step type: open-ended text, written bare (`voicemail`).
     FlowStepType,
+    /// A list of tags, tested one at a time (`"vip" in tags`).
     Tags,
+    /// Whole seconds.
     Integer,
+    /// An RFC 3339 timestamp.
     Timestamp,
     /// Only presence can be tested (`contact == null`).
     Object,
 }
 
 impl Field {
+    /// What kind of values the field holds.
     pub fn field_type(self) -> FieldType {
         match self {
             Field::Direction => FieldType::Direction,

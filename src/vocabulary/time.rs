@@ -126,7 +126,7 @@ fn read_stamp(text: &str) -> Option<Stamp> {
 /// What a call's `started_at` must be, said once for every reader of
 /// calls: a malformed timestamp would make both `started_at == null` and
 /// `started_at > "…"` false, and so route the call silently.
-pub fn check_started_at(text: &str) -> Result<(), String> {
+pub(crate) fn check_started_at(text: &str) -> Result<(), String> {
     read_stamp(text).map(|_| ()).ok_or_else(|| {
         format!(
             "`{text}` is not an RFC 3339 timestamp; write it as `2026-11-23T10:00:00Z` (or with an offset, `+01:00`)"

@@ -719,7 +719,10 @@ fn bad_directories_get_located_clear_errors() {
     let problem = Context::load(&dir.path().join("context.yaml"))
         .unwrap_err()
         .remove(0);
-    assert_eq!(problem.help, "it looks like `format: pipedrive_users`");
+    assert_eq!(
+        problem.help_text(),
+        "it looks like `format: pipedrive_users`"
+    );
     let dir = folder(&[
         ("context.yaml", &context("users_from", "csv", "users.csv")),
         ("users.csv", "id,email,active\n2,b@acme.com,maybe\n"),
@@ -729,7 +732,7 @@ fn bad_directories_get_located_clear_errors() {
         .remove(0);
     assert!(problem.message.ends_with("line 2: `active` is `maybe`"));
     assert_eq!(
-        problem.help,
+        problem.help_text(),
         "write `true`, `1` or `yes` (or leave it empty) for an active user, `false`, `0` or `no` for an inactive one"
     );
 }
@@ -817,7 +820,7 @@ fn a_paginated_list_whose_every_page_says_more_follow_is_refused() {
     let problem = Context::load(&dir.path().join("context.yaml"))
         .unwrap_err()
         .remove(0);
-    assert_eq!(problem.help, "fetch `GET /crm/v3/owners?limit=500&after=…` with each page's `paging.next.after` until a page has no `paging.next`, and list every page: `path: [page-1.json, page-2.json]`");
+    assert_eq!(problem.help_text(), "fetch `GET /crm/v3/owners?limit=500&after=…` with each page's `paging.next.after` until a page has no `paging.next`, and list every page: `path: [page-1.json, page-2.json]`");
 }
 
 // ---- The command line ----

@@ -17,7 +17,7 @@ fn holds_for(condition: &str, call: &str) -> bool {
         loaded
             .findings
             .iter()
-            .map(|f| &f.message)
+            .map(|f| f.message())
             .collect::<Vec<_>>()
     );
     let checked = loaded.checked.unwrap();

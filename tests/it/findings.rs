@@ -63,11 +63,11 @@ macro_rules! finding_cases {
                 let owned: Vec<(&str, Vec<u8>)> = vec![$(($name, AsRef::<[u8]>::as_ref(&$text).to_vec())),+];
                 let files: Vec<(&str, &[u8])> = owned.iter().map(|(name, text)| (*name, text.as_slice())).collect();
                 let (findings, prefix) = findings_for(&files, $target);
-                let matching: Vec<Finding> = findings.iter().filter(|f| f.code == $code).cloned().collect();
-                assert!(!matching.is_empty(), "{} did not fire; got {:?}", $code, findings.iter().map(|f| f.code).collect::<Vec<_>>());
+                let matching: Vec<Finding> = findings.iter().filter(|f| f.code() == $code).cloned().collect();
+                assert!(!matching.is_empty(), "{} did not fire; got {:?}", $code, findings.iter().map(|f| f.code()).collect::<Vec<_>>());
                 insta::assert_snapshot!(render(&matching, &prefix));
                 assert!(
-                    !shipped_findings().iter().any(|f| f.code == $code),
+                    !shipped_findings().iter().any(|f| f.code() == $code),
                     "the shipped rules raise {}", $code
                 );
             }
@@ -154,7 +154,7 @@ fn a_file_shows_all_its_problems_at_once() {
         &[("a.rules", b"ruleset a\nstep favourite_agent\nstep contact_owner when stauts == missed\nstep voicemail_email when\nfallback integration\n")],
         "a.rules",
     );
-    let codes: Vec<Code> = findings.iter().map(|f| f.code).collect();
+    let codes: Vec<Code> = findings.iter().map(|f| f.code()).collect();
     assert_eq!(codes, [Code::UnknownStep, Code::UnknownField, Code::Syntax]);
 }
 
@@ -175,7 +175,11 @@ fn a_link_out_of_the_folder_cannot_be_extended() {
     let compiled = callassign::compile_file(&rules.join("a.rules")).unwrap();
     assert!(compiled.plan.is_none());
     assert_eq!(
-        compiled.findings.iter().map(|f| f.code).collect::<Vec<_>>(),
+        compiled
+            .findings
+            .iter()
+            .map(|f| f.code())
+            .collect::<Vec<_>>(),
         [Code::ExtendsOutsideFolder]
     );
 }
@@ -195,7 +199,7 @@ fn a_broken_base_is_reported_once_and_not_echoed_in_what_extends_it() {
         ],
         "a.rules",
     );
-    let codes: Vec<Code> = findings.iter().map(|f| f.code).collect();
+    let codes: Vec<Code> = findings.iter().map(|f| f.code()).collect();
     assert_eq!(codes, [Code::UnknownStep]);
     assert!(findings[0].file().ends_with("default.rules"));
 }
@@ -257,10 +261,10 @@ fn common_slips_get_a_message_and_help_that_fit() {
             findings.len(),
             1,
             "{statement}: {:?}",
-            findings.iter().map(|f| &f.message).collect::<Vec<_>>()
+            findings.iter().map(|f| f.message()).collect::<Vec<_>>()
         );
-        assert_eq!(findings[0].message, message, "{statement}");
-        let got_help = findings[0].help.as_deref().unwrap_or("");
+        assert_eq!(findings[0].message(), message, "{statement}");
+        let got_help = findings[0].help().unwrap_or("");
         assert!(
             got_help.starts_with(help),
             "{statement}: help was {got_help}"
@@ -293,9 +297,9 @@ fn extends_with_the_file_extension_is_told_to_drop_it() {
 #[test]
 fn a_missing_base_is_never_answered_with_the_file_itself() {
     let (findings, _) = findings_for(&[("a.rules", b"ruleset a extends zzz\n")], "a.rules");
-    assert_eq!(findings[0].code, Code::MissingExtends);
+    assert_eq!(findings[0].code(), Code::MissingExtends);
     assert_eq!(
-        findings[0].help.as_deref(),
+        findings[0].help(),
         Some("create `zzz.rules` beside this file, or extend one of: (no rule files here)")
     );
 }
@@ -303,7 +307,7 @@ fn a_missing_base_is_never_answered_with_the_file_itself() {
 #[test]
 fn an_e_mail_field_compared_with_a_non_address_is_an_invalid_value() {
     let (findings, _) = findings_for(&[("a.rules", b"ruleset a\nstep favorite_agent when agent == \"bob\" or contact.favorite_agent in [\"x@y.z\", \"ops\"] or agent starts_with \"bob\"\nfallback integration\n")], "a.rules");
-    let messages: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+    let messages: Vec<&str> = findings.iter().map(|f| f.message()).collect();
     assert_eq!(
         messages,
         [
@@ -311,7 +315,7 @@ fn an_e_mail_field_compared_with_a_non_address_is_an_invalid_value() {
             "`ops` is not an e-mail address"
         ]
     );
-    assert!(findings.iter().all(|f| f.code == Code::InvalidValue));
+    assert!(findings.iter().all(|f| f.code() == Code::InvalidValue));
 }
 
 #[test]
@@ -321,7 +325,7 @@ fn a_base_that_is_there_but_cannot_be_read_is_not_called_missing() {
     // A folder where the base file should be: it exists, but is no file.
     fs::create_dir(dir.path().join("base.rules")).unwrap();
     let compiled = callassign::compile_file(&dir.path().join("a.rules")).unwrap();
-    let codes: Vec<Code> = compiled.findings.iter().map(|f| f.code).collect();
+    let codes: Vec<Code> = compiled.findings.iter().map(|f| f.code()).collect();
     assert_eq!(codes, [Code::UnreadableExtends]);
     let prefix = format!("{}/", dir.path().display());
     insta::assert_snapshot!(render(&compiled.findings, &prefix));

@@ -324,7 +324,7 @@ fn codes(text: &str) -> Vec<Code> {
     let mut codes: Vec<Code> = compile_text("demo.rules", text)
         .findings
         .iter()
-        .map(|finding| finding.code)
+        .map(|finding| finding.code())
         .collect();
     codes.sort();
     codes

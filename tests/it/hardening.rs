@@ -130,7 +130,7 @@ fn check_survives(rules: &str) {
     let compiled = callassign::compile_text("demo.rules", rules);
     for finding in &compiled.findings {
         assert!(
-            finding.span.end <= finding.source.text.len(),
+            finding.span().end <= finding.source().text.len(),
             "{finding:?} points past the end of the text"
         );
         let (line, column) = finding.line_col();
@@ -139,7 +139,7 @@ fn check_survives(rules: &str) {
             color: false,
             width: 80,
         };
-        assert!(report::human(finding, style).contains(finding.code.as_str()));
+        assert!(report::human(finding, style).contains(finding.code().as_str()));
         report::github(finding);
     }
     report::json(&compiled.findings);
@@ -313,7 +313,7 @@ fn finding_codes(rules: &str) -> Vec<Code> {
     callassign::compile_text("demo.rules", rules)
         .findings
         .iter()
-        .map(|finding| finding.code)
+        .map(|finding| finding.code())
         .collect()
 }
 

@@ -43,7 +43,7 @@ fn rule_regressions_are_checked_without_panicking() {
                 color: false,
                 width: 80,
             };
-            assert!(report::human(finding, style).contains(finding.code.as_str()));
+            assert!(report::human(finding, style).contains(finding.code().as_str()));
             report::github(finding);
         }
         report::json(&compiled.findings);

@@ -213,7 +213,7 @@ fn a_git_revision_keeps_the_folder_boundary_and_reports_missing_files() {
     let mut loader = Loader::with_source(&source);
 
     let linked = compile(&loader.load_chain(Path::new("rules/linked.rules")).unwrap());
-    let codes: Vec<&str> = linked.findings.iter().map(|f| f.code.as_str()).collect();
+    let codes: Vec<&str> = linked.findings.iter().map(|f| f.code().as_str()).collect();
     assert_eq!(codes, ["callassign::extends_outside_folder"]);
     assert_eq!(linked.findings[0].file(), "HEAD:rules/linked.rules");
 
@@ -255,6 +255,10 @@ fn a_huge_file_at_a_git_revision_is_refused_by_size_without_being_read_whole() {
             .load_chain(Path::new("rules/huge.rules"))
             .unwrap(),
     );
-    let codes: Vec<&str> = compiled.findings.iter().map(|f| f.code.as_str()).collect();
+    let codes: Vec<&str> = compiled
+        .findings
+        .iter()
+        .map(|f| f.code().as_str())
+        .collect();
     assert_eq!(codes, ["callassign::file_too_large"]);
 }

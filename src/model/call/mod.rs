@@ -16,8 +16,6 @@ use serde::Deserialize;
 
 use crate::vocabulary::{Direction, Status};
 use parts::*;
-pub use parts::{CONTACT_KEYS, STEP_KEYS};
-pub use read::strip_position;
 use read::*;
 pub(crate) use read::{friendly_json_error, whole_number};
 
@@ -34,7 +32,9 @@ pub struct Call<'a> {
         schemars(with = "crate::model::schema::TextOrNumber")
     )]
     pub id: Cow<'a, str>,
+    /// Which way the call went.
     pub direction: Direction,
+    /// How it ended.
     pub status: Status,
     /// The e-mail of the telephony user (agent) who had the call.
     #[cfg_attr(
@@ -56,6 +56,7 @@ pub struct Call<'a> {
         schemars(with = "Option<crate::model::schema::TextOrNumber>")
     )]
     pub number: Option<Cow<'a, str>>,
+    /// Its tags, as the telephony system exports them.
     #[cfg_attr(
         feature = "schema",
         schemars(with = "Option<Vec<crate::model::schema::TextOrNumber>>")
@@ -71,6 +72,7 @@ pub struct Call<'a> {
         )
     )]
     pub last_step: Option<FlowStep<'a>>,
+    /// The contact called or calling, when known.
     pub contact: Option<Contact<'a>>,
     /// Top-level keys callassign does not read, in input order, for the
     /// batch summary (exporters add their own; none are silently dropped).
@@ -103,7 +105,7 @@ pub type UnknownKeys<'a> = InlineTexts<'a, 4>;
 
 /// The keys inside a call's flow steps, or inside its contact, that
 /// callassign does not read, each once.
-pub type NestedKeys<'a> = InlineTexts<'a, 3>;
+pub(crate) type NestedKeys<'a> = InlineTexts<'a, 3>;
 
 impl<const INLINE: usize> Default for InlineTexts<'_, INLINE> {
     fn default() -> Self {
@@ -213,16 +215,19 @@ pub struct Fact {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FlowStep<'a> {
+    /// The step's `type` (`call_to_agent`, `voicemail`, …), kept even when unknown.
     #[cfg_attr(
         feature = "schema",
         schemars(rename = "type", with = "crate::model::schema::TextOrNumber")
     )]
     pub kind: Cow<'a, str>,
+    /// The agent the step rang, by e-mail.
     #[cfg_attr(
         feature = "schema",
         schemars(default, with = "Option<crate::model::schema::TextOrNumber>")
     )]
     pub agent: Option<Cow<'a, str>>,
+    /// The e-mail a voicemail step sends to.
     #[cfg_attr(
         feature = "schema",
         schemars(default, with = "Option<crate::model::schema::TextOrNumber>")
@@ -235,6 +240,7 @@ pub struct FlowStep<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Contact<'a> {
+    /// The contact's id in the integrated app.
     #[cfg_attr(
         feature = "schema",
         schemars(default, with = "Option<crate::model::schema::TextOrNumber>")
@@ -246,6 +252,7 @@ pub struct Contact<'a> {
         schemars(default, with = "Option<crate::model::schema::TextOrNumber>")
     )]
     pub owner: Option<Cow<'a, str>>,
+    /// The contact's favorite agent, by e-mail.
     #[cfg_attr(
         feature = "schema",
         schemars(default, with = "Option<crate::model::schema::TextOrNumber>")

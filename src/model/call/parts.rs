@@ -9,10 +9,10 @@ use super::read::*;
 use super::*;
 
 /// The keys of a flow step callassign reads.
-pub const STEP_KEYS: [&str; 3] = ["type", "agent", "email"];
+pub(crate) const STEP_KEYS: [&str; 3] = ["type", "agent", "email"];
 
 /// The keys of a contact callassign reads.
-pub const CONTACT_KEYS: [&str; 3] = ["id", "owner", "favorite_agent"];
+pub(crate) const CONTACT_KEYS: [&str; 3] = ["id", "owner", "favorite_agent"];
 
 /// Reads `flow` (a list of steps, or null), keeping only its last step:
 /// the only one any step or condition looks at. The steps' unknown keys

@@ -157,7 +157,7 @@ pub(super) fn named_error<E: de::Error>(field: &str, error: E) -> E {
 }
 
 /// A message without serde_json's ` at line L column C` suffix.
-pub fn strip_position(message: &str) -> &str {
+pub(crate) fn strip_position(message: &str) -> &str {
     match message.rfind(" at line ") {
         Some(at)
             if message[at + " at line ".len()..]

@@ -16,7 +16,7 @@
 //! vendor adds fields.
 
 //!
-//! Records are read by [`shape`] into typed structs that borrow their text
+//! Records are read by `shape` into typed structs that borrow their text
 //! from the input, so a batch line costs no tree of allocated values.
 
 use std::borrow::Cow;
@@ -42,6 +42,7 @@ use shape::{Json, ListOf};
 /// line where it can.
 #[derive(Debug, Clone)]
 pub struct CallRecord<'a> {
+    /// The call the record reads as.
     pub call: Call<'a>,
     /// Where each field of the call came from, in the order they were read.
     pub facts: Vec<Fact>,
@@ -64,7 +65,8 @@ impl CallRecord<'_> {
 /// whole list response is refused, since a batch writes one line per line.
 ///
 /// ```
-/// use callassign::model::{cloudtalk, Context, Status};
+/// use callassign::model::{cloudtalk, Context};
+/// use callassign::Status;
 ///
 /// let context = Context::from_yaml("users: [{id: hs-4, email: support@acme.com}]\nvoicemail_email: {default: support@acme.com}\n").unwrap();
 /// let record = cloudtalk::read_line(r#"{"Cdr":{"id":27,"type":"incoming","is_voicemail":true}}"#, &context).unwrap();
@@ -81,7 +83,9 @@ pub fn read_line<'a>(text: &'a str, context: &Context) -> Result<CallRecord<'a>,
 /// field) was a third of the cost of reading a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Facts {
+    /// Keep where each field came from (`--explain`).
     Collect,
+    /// Read the call only.
     Skip,
 }
 
@@ -97,7 +101,7 @@ impl Facts {
 }
 
 /// [`read_line`], collecting the facts or not.
-pub fn read_line_with<'a>(
+pub(crate) fn read_line_with<'a>(
     text: &'a str,
     context: &Context,
     facts: Facts,
@@ -123,6 +127,7 @@ pub fn read_line_with<'a>(
 pub struct DocumentError {
     /// The line of the file the problem is on.
     pub line: u64,
+    /// What is wrong.
     pub message: String,
 }
 

@@ -21,13 +21,16 @@ fn with_lowercase<R>(text: &str, f: impl FnOnce(&str) -> R) -> R {
 /// How a telephony e-mail or an owner id matched the integration's users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup<'u> {
+    /// An active user.
     Active(&'u User),
     /// A user with that address or id exists but is not active.
     Inactive(&'u User),
+    /// No user has that address or id.
     Unknown,
 }
 
 impl<'u> Lookup<'u> {
+    /// The user, when active.
     pub fn active(self) -> Option<&'u User> {
         match self {
             Lookup::Active(user) => Some(user),
@@ -111,7 +114,7 @@ impl UserIndex {
     /// users: a `user_map` link first, then the users' e-mails, trimmed and
     /// case-insensitive.
     #[inline]
-    pub fn find_email(&self, email: &str) -> Option<u32> {
+    pub(crate) fn find_email(&self, email: &str) -> Option<u32> {
         with_lowercase(email.trim(), |key| {
             if !self.links.is_empty() {
                 if let Some(id) = self.links.get(key) {
@@ -124,7 +127,7 @@ impl UserIndex {
 
     /// Where the user with an integration user id is in the users.
     #[inline]
-    pub fn find_id(&self, id: &str) -> Option<u32> {
+    pub(crate) fn find_id(&self, id: &str) -> Option<u32> {
         self.by_id.get(id.trim()).copied()
     }
 

@@ -12,15 +12,18 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
-use lists::{ContactOwners, FileLog, OwnersFormat, Source, TelephonyFormat, UserListFormat};
+use lists::{ContactOwners, FileLog, ListFile, OwnersFormat, TelephonyFormat, UserListFormat};
 
+use crate::diagnostics::problem::{offset_of, Problem};
+use crate::diagnostics::source::Span;
 use crate::vocabulary::email::{looks_like_email, normalize_email};
-/// Largest context file callassign reads (a directory of many thousands of
-/// users fits easily).
 pub use matching::{lookup, Directory, Lookup, UserIndex};
 
+/// Largest context file callassign reads (a directory of many thousands of
+/// users fits easily).
 pub const MAX_CONTEXT_BYTES: usize = 64 * 1024 * 1024;
 
+/// What a context falls back to when no step decides (`fallback:`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
@@ -32,6 +35,7 @@ pub enum FallbackMode {
     Unassigned,
 }
 
+/// An integration context: the integrated app's users at export time, whether it has contact owners, and its own fallback.
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
@@ -42,6 +46,7 @@ pub struct Context {
     /// Whether the integrated app has contact owners.
     #[serde(default)]
     pub contact_owner: bool,
+    /// What `fallback integration` means for this integration.
     #[serde(default)]
     pub fallback: FallbackMode,
     /// The id of the user who installed the integration.
@@ -51,14 +56,15 @@ pub struct Context {
         schemars(with = "Option<crate::model::schema::TextOrNumber>")
     )]
     pub installer: Option<String>,
+    /// The integration's users.
     #[serde(default)]
     pub users: Vec<User>,
     /// More users, from a user list saved from the integrated app's API.
     #[serde(default)]
-    pub users_from: Option<Source<UserListFormat>>,
+    pub users_from: Option<ListFile<UserListFormat>>,
     /// CloudTalk's agents list, to turn agent ids into e-mails.
     #[serde(default)]
-    pub telephony_users_from: Option<Source<TelephonyFormat>>,
+    pub telephony_users_from: Option<ListFile<TelephonyFormat>>,
     /// Manual links: a telephony e-mail or CloudTalk agent id → an
     /// integration user id. Checked before e-mail matching.
     #[serde(default, deserialize_with = "pairs")]
@@ -77,7 +83,7 @@ pub struct Context {
     pub voicemail_email: Vec<(String, String)>,
     /// Contact owners by CloudTalk contact id or number.
     #[serde(default)]
-    pub contact_owners_from: Option<Source<OwnersFormat>>,
+    pub contact_owners_from: Option<ListFile<OwnersFormat>>,
     /// Where each user came from, for messages (`users[2]`, or a file and
     /// entry); filled by [`Context::resolve`].
     #[serde(skip)]
@@ -106,14 +112,17 @@ fn default_integration() -> String {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct User {
+    /// The user's id in the integrated app.
     #[serde(deserialize_with = "id")]
     #[cfg_attr(
         feature = "schema",
         schemars(with = "crate::model::schema::TextOrNumber")
     )]
     pub id: String,
+    /// The user's e-mail, which telephony users are matched by.
     #[serde(default)]
     pub email: Option<String>,
+    /// Whether the user can be assigned calls.
     #[serde(default = "active_by_default")]
     pub active: bool,
     /// A display name, for the people reading the context; not used.
@@ -197,14 +206,14 @@ fn optional_id<'de, D: serde::Deserializer<'de>>(
 }
 
 /// What a context holds, for the help line of a context that cannot be read.
-pub const SHAPE_HELP: &str =
+pub(crate) const SHAPE_HELP: &str =
     "a context has `integration`, `contact_owner`, `fallback`, `installer`, `users` and optionally `users_from`, `telephony_users_from`, `user_map`, `voicemail_email` and `contact_owners_from`; see README.md";
 
 /// serde_yaml's wording for its safety limits does not say what in the file
 /// tripped them, and for a key given twice it says neither line: it points
 /// at the start of the mapping, and not at all for the top level.
 /// `text` is the YAML the error came from.
-pub fn describe_yaml_error(error: &serde_yaml::Error, text: &str) -> String {
+pub(crate) fn describe_yaml_error(error: &serde_yaml::Error, text: &str) -> String {
     let message = error.to_string();
     if message.starts_with("repetition limit exceeded") {
         "its aliases (`*name`) expand to too much data (repetition limit exceeded)".to_string()
@@ -275,25 +284,6 @@ fn block_key_lines(text: &str, line: usize, column: usize, key: &str) -> Vec<usi
     found
 }
 
-/// Something wrong with a context: it cannot be read, or matching with it
-/// would be ambiguous or wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}\n  help: {help}")]
-pub struct ContextProblem {
-    pub message: String,
-    /// How to fix it; empty when the message says it all.
-    pub help: String,
-}
-
-impl ContextProblem {
-    pub fn new(message: impl Into<String>, help: impl Into<String>) -> ContextProblem {
-        ContextProblem {
-            message: message.into(),
-            help: help.into(),
-        }
-    }
-}
-
 impl Context {
     /// Reads a context from YAML or JSON text.
     ///
@@ -308,21 +298,33 @@ impl Context {
     /// Reads a context file (YAML, or JSON by its `.json` name), reads the
     /// directories it names relative to its folder, and checks it. Every
     /// problem found is returned, so all can be fixed at once.
-    pub fn load(path: &Path) -> Result<Context, Vec<ContextProblem>> {
+    pub fn load(path: &Path) -> Result<Context, Vec<Problem>> {
         let text = lists::read_file_with_help(path, "").map_err(|problem| vec![problem])?;
         let is_json = path
             .extension()
             .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+        // The error, and where in the text it is when the parser says.
         let parsed = if is_json {
-            serde_json::from_str::<Context>(&text).map_err(|error| error.to_string())
+            serde_json::from_str::<Context>(&text).map_err(|error| {
+                let at = offset_of(&text, error.line(), error.column());
+                (error.to_string(), at)
+            })
         } else {
-            Context::from_yaml(&text).map_err(|error| describe_yaml_error(&error, &text))
+            Context::from_yaml(&text).map_err(|error| {
+                let at = error.location().map(|location| location.index());
+                (describe_yaml_error(&error, &text), at)
+            })
         };
-        let mut context = parsed.map_err(|error| {
-            vec![ContextProblem::new(
+        let mut context = parsed.map_err(|(error, at)| {
+            let problem = Problem::context(
                 format!("`{}` is not a valid context: {error}", path.display()),
                 SHAPE_HELP,
-            )]
+            )
+            .in_file(path);
+            vec![match at {
+                Some(at) => problem.at(Span::new(at, at)),
+                None => problem,
+            }]
         })?;
         context.files.note(path, &text);
         context
@@ -330,9 +332,12 @@ impl Context {
             .map_err(|problems| {
                 problems
                     .into_iter()
-                    .map(|problem| ContextProblem {
-                        message: format!("`{}`: {}", path.display(), problem.message),
-                        ..problem
+                    .map(|problem| {
+                        Problem {
+                            message: format!("`{}`: {}", path.display(), problem.message),
+                            ..problem
+                        }
+                        .in_file(path)
                     })
                     .collect::<Vec<_>>()
             })?;
@@ -341,7 +346,7 @@ impl Context {
 
     /// Reads the directories the context names (paths relative to
     /// `folder`), then checks the whole context.
-    pub fn resolve(&mut self, folder: &Path) -> Result<(), Vec<ContextProblem>> {
+    pub fn resolve(&mut self, folder: &Path) -> Result<(), Vec<Problem>> {
         self.user_origins = (0..self.users.len())
             .map(|index| format!("users[{index}]"))
             .collect();
@@ -383,7 +388,10 @@ impl Context {
 
     /// The e-mail configured for a voicemail on `internal_number` (digits
     /// compared), else the `default` one; with the key that matched.
-    pub fn voicemail_email_for(&self, internal_number: Option<&str>) -> Option<(&str, &str)> {
+    pub(crate) fn voicemail_email_for(
+        &self,
+        internal_number: Option<&str>,
+    ) -> Option<(&str, &str)> {
         let wanted = internal_number.map(lists::number_key);
         self.voicemail_email
             .iter()
@@ -430,28 +438,26 @@ impl Context {
     /// Duplicate or empty ids, malformed e-mails, and e-mails shared by two
     /// active users: each makes "which user is this?" ambiguous or
     /// unanswerable, so it is refused rather than resolved by picking one.
-    pub fn problems(&self) -> Vec<ContextProblem> {
+    pub fn problems(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         if self.users.is_empty() {
-            problems.push(ContextProblem {
-                message: "the context lists no users, so no call can ever be assigned".into(),
-                help:
-                    "list the integration's users under `users:`, each with an `id` and an `email`"
-                        .into(),
-            });
+            problems.push(Problem::context(
+                "the context lists no users, so no call can ever be assigned",
+                "list the integration's users under `users:`, each with an `id` and an `email`",
+            ));
         }
         if self.fallback == FallbackMode::Installer && self.installer.is_none() {
-            problems.push(ContextProblem {
-                message: "`fallback: installer` but no `installer` is given".into(),
-                help: "add `installer: ID` (the user who installed the integration), or write `fallback: unassigned`".into(),
-            });
+            problems.push(Problem::context(
+                "`fallback: installer` but no `installer` is given",
+                "add `installer: ID` (the user who installed the integration), or write `fallback: unassigned`",
+            ));
         }
         if self
             .installer
             .as_deref()
             .is_some_and(|id| id.trim().is_empty())
         {
-            problems.push(ContextProblem::new(
+            problems.push(Problem::context(
                 "`installer` is empty",
                 "write the id of the user who installed the integration, or remove `installer`",
             ));
@@ -460,14 +466,14 @@ impl Context {
         let mut emails: HashMap<String, usize> = HashMap::new();
         for (index, user) in self.users.iter().enumerate() {
             if user.id.trim().is_empty() {
-                problems.push(ContextProblem::new(
+                problems.push(Problem::context(
                     format!("{} has an empty id", self.user_label(index)),
                     "every user needs its integration id",
                 ));
                 continue;
             }
             if let Some(first) = ids.insert(user.id.trim(), index) {
-                problems.push(ContextProblem::new(
+                problems.push(Problem::context(
                     format!(
                         "{} has the id of {}",
                         self.user_label(index),
@@ -485,7 +491,7 @@ impl Context {
                 continue;
             };
             if !looks_like_email(email) {
-                problems.push(ContextProblem::new(
+                problems.push(Problem::context(
                     format!(
                         "{} has the e-mail `{email}`, which is not an e-mail address",
                         self.user_label(index)
@@ -499,7 +505,7 @@ impl Context {
             }
             let key = normalize_email(email);
             if let Some(&first) = emails.get(&key) {
-                problems.push(ContextProblem::new(
+                problems.push(Problem::context(
                     format!(
                         "{} and {} are both active with the e-mail `{}`",
                         self.user_label(index),
@@ -515,12 +521,12 @@ impl Context {
         let mut linked: HashMap<String, &str> = HashMap::new();
         for (from, to) in &self.user_map {
             if from.trim().is_empty() || to.trim().is_empty() {
-                problems.push(ContextProblem::new(
+                problems.push(Problem::context(
                     format!("`user_map` has an empty side in `{from}: {to}`"),
                     "link a telephony e-mail or CloudTalk agent id to an integration user id",
                 ));
             } else if let Some(first) = linked.insert(normalize_email(from), from) {
-                problems.push(ContextProblem::new(
+                problems.push(Problem::context(
                     format!("`user_map` links `{first}` and `{from}`, which are one address"),
                     "keep one link per telephony user (e-mails are compared trimmed and in any case)",
                 ));
@@ -533,7 +539,7 @@ impl Context {
         for (number, email) in &self.voicemail_email {
             if number.trim() == "default" {
                 if let Some(first) = default.replace(email) {
-                    problems.push(ContextProblem::new(
+                    problems.push(Problem::context(
                         format!(
                             "`voicemail_email` gives `default` twice (`{first}`, then `{email}`)"
                         ),
@@ -543,20 +549,20 @@ impl Context {
             }
             let key = lists::number_key(number);
             if let Some(first) = numbers.get(&key).filter(|_| !key.is_empty()) {
-                problems.push(ContextProblem::new(
+                problems.push(Problem::context(
                     format!("`voicemail_email` has the keys `{first}` and `{number}`, which are one number"),
                     "numbers are compared by their digits: keep one key per internal number",
                 ));
             }
             numbers.entry(key).or_insert(number);
             if number.trim() != "default" && lists::number_key(number).is_empty() {
-                problems.push(ContextProblem::new(
+                problems.push(Problem::context(
                     format!("`voicemail_email` has the key `{number}`, which is neither a phone number nor `default`"),
                     "key each address by the internal number it answers (`\"+421221291400\"`), or `default`",
                 ));
             }
             if !looks_like_email(email) {
-                problems.push(ContextProblem::new(
+                problems.push(Problem::context(
                     format!("`voicemail_email` gives `{number}` the address `{email}`, which is not an e-mail address"),
                     "write the voicemail's e-mail address: `support@acme.com`",
                 ));
@@ -580,12 +586,21 @@ fn matches_nothing(lookup: Lookup<'_>) -> Option<bool> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContextWarning {
     /// `installer` names a user who is not among the users, or inactive.
-    Installer { id: String, inactive: bool },
+    Installer {
+        /// The `installer` id.
+        id: String,
+        /// Whether the user exists but is inactive.
+        inactive: bool,
+    },
     /// A `user_map` link to a user who is not among the users, or inactive.
     UserMapTarget {
+        /// The telephony e-mail linked.
         from: String,
+        /// The user it is linked to.
         to: String,
+        /// The integration's name.
         integration: String,
+        /// Whether the user exists but is inactive.
         inactive: bool,
     },
 }

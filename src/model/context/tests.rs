@@ -269,3 +269,41 @@ fn a_key_given_twice_is_located_in_its_own_mapping() {
         "`integration` is given twice; keep one"
     );
 }
+
+#[test]
+fn a_context_that_does_not_parse_is_a_problem_located_in_its_file() {
+    use crate::diagnostics::problem::ProblemCode;
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, at) in [
+        // YAML: serde_yaml's position, the unclosed flow sequence's end.
+        (
+            "a.yaml",
+            "integration: a\nusers: [\n",
+            "integration: a\nusers: [\n".len(),
+        ),
+        // JSON: serde_json's line and column, as a byte offset.
+        ("b.json", "{\"integration\": \"a\",\n \"users\": 7}\n", 31),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let problems = Context::load(&path).unwrap_err();
+        let problem = &problems[0];
+        assert_eq!(problem.code, ProblemCode::InvalidContext);
+        assert_eq!(problem.file.as_deref(), Some(path.as_path()), "{name}");
+        assert_eq!(
+            problem.span.map(|span| span.start),
+            Some(at),
+            "{name}: {problem:?}"
+        );
+        assert!(problem
+            .help
+            .as_deref()
+            .is_some_and(|help| help.contains("`users`")));
+    }
+    // A problem found after parsing names the file, without a span.
+    let path = dir.path().join("c.yaml");
+    std::fs::write(&path, "integration: a\nusers: []\n").unwrap();
+    let problem = &Context::load(&path).unwrap_err()[0];
+    assert_eq!(problem.file.as_deref(), Some(path.as_path()));
+    assert_eq!(problem.span, None);
+}

@@ -28,7 +28,7 @@ impl<'a> Line<'a> {
 /// hands it over; `context` supplies what CloudTalk records lack (agent
 /// e-mails, voicemail addresses, contact owners), and `facts` says whether
 /// a record's call comes with where each field came from.
-pub fn read_input<'a>(
+pub(crate) fn read_input<'a>(
     line: Option<&'a [u8]>,
     input: InputFormat,
     context: &Context,
@@ -173,7 +173,7 @@ pub(super) const UTF8_BOM: &[u8] = "\u{feff}".as_bytes();
 /// Skips a UTF-8 byte-order mark at the start of `input`: editors on
 /// Windows add one, and it is not part of the first call. Every batch
 /// reader (one thread or many) starts with this.
-pub fn skip_byte_order_mark<R: BufRead>(input: &mut R) -> io::Result<()> {
+pub(crate) fn skip_byte_order_mark<R: BufRead>(input: &mut R) -> io::Result<()> {
     if input.fill_buf()?.starts_with(UTF8_BOM) {
         input.consume(UTF8_BOM.len());
     }

@@ -15,7 +15,6 @@ use rustc_hash::FxHashMap;
 use crate::diagnostics::terminal::{counted, printable, push_padded, Align};
 use crate::model::cloudtalk::{self, CallRecord};
 use crate::model::{Call, Context, Fact};
-use crate::runtime::assignment::ErrorLine;
 use crate::runtime::evaluate::{DecidedBy, Decision, Engine, TraceEntry};
 use crate::vocabulary::{Direction, Status};
 
@@ -133,7 +132,7 @@ impl KeyCounts {
 
     /// Counts one call's unknown keys: its own, then those inside its flow
     /// steps and inside its contact.
-    pub fn note_call(&mut self, call: &Call<'_>) {
+    pub(crate) fn note_call(&mut self, call: &Call<'_>) {
         self.calls += 1;
         // Most calls have keys at one place at most.
         if !call.unknown_keys.is_empty() {
@@ -270,7 +269,7 @@ impl Summary {
     }
 
     /// Adds another summary's counts (from a parallel worker).
-    pub fn merge(&mut self, other: &Summary) {
+    pub(crate) fn merge(&mut self, other: &Summary) {
         self.unknown_keys.merge(&other.unknown_keys);
         self.calls += other.calls;
         self.unassigned += other.unassigned;
@@ -286,7 +285,7 @@ impl Summary {
     /// Decided calls per deciding step, as rule files name it (each fixed
     /// user on its own: `user "ops@acme.com"`); steps that decided nothing
     /// are left out.
-    pub fn by_step(&self) -> BTreeMap<String, u64> {
+    pub(crate) fn by_step(&self) -> BTreeMap<String, u64> {
         let mut steps: BTreeMap<String, u64> = DecidedBy::all()
             .filter(|step| step.user().is_none())
             .map(|step| (step.name().to_string(), self.by_step[step.index()]))

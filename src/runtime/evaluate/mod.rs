@@ -67,7 +67,7 @@ pub enum DecidedBy<'e> {
 
 /// The step name of every fixed-user step, which JSON consumers match on;
 /// the address goes beside it.
-pub const USER_STEP: &str = "user";
+pub(crate) const USER_STEP: &str = "user";
 
 impl<'e> DecidedBy<'e> {
     /// How many ways a call can be decided: each built-in step, then
@@ -298,7 +298,7 @@ impl Engine {
     }
 
     /// `{"id":…,"email":…}` for an assignee, as assignment lines write it.
-    pub fn assignee_json(&self, user: &User) -> Cow<'_, [u8]> {
+    pub(crate) fn assignee_json(&self, user: &User) -> Cow<'_, [u8]> {
         match self.user_index(user) {
             Some(index) => Cow::Borrowed(&self.prepared.assignees[index]),
             None => Cow::Owned(render_assignee(user).into_vec()),

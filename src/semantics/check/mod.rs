@@ -1,7 +1,7 @@
 //! Check: one file's syntax tree → typed statements, plus every finding.
 //!
 //! This is where names get their meaning: step words become [`StepId`]s,
-//! condition paths become [`Field`]s and values are typed against their
+//! condition paths become [`Field`](crate::vocabulary::Field)s and values are typed against their
 //! field. Nothing stops at the first problem: a statement with an error is
 //! dropped from the result and checking goes on, so a file shows all its
 //! problems at once. Findings that need the whole `extends` chain (steps
@@ -80,7 +80,7 @@ pub enum Target {
 }
 
 /// Checks one parsed file on its own.
-pub fn check_file(source: &Arc<Source>, file: &RuleFile) -> (CheckedFile, Vec<Finding>) {
+pub(crate) fn check_file(source: &Arc<Source>, file: &RuleFile) -> (CheckedFile, Vec<Finding>) {
     let mut checker = Checker {
         source,
         findings: Vec::new(),

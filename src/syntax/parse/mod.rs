@@ -172,7 +172,7 @@ mod tests {
         let parsed = parse_text(&text);
         assert_eq!(parsed.findings.len(), 1);
         assert_eq!(
-            parsed.findings[0].code,
+            parsed.findings[0].code(),
             crate::diagnostics::finding::Code::NestingTooDeep
         );
         assert_eq!(parsed.file.unwrap().statements.len(), 1);

@@ -11,7 +11,7 @@ pub(super) struct Csv {
     pub(super) rows: Vec<(usize, Vec<String>)>,
 }
 
-pub(super) fn read_csv(path: &Path, log: &mut FileLog) -> Result<Csv, ContextProblem> {
+pub(super) fn read_csv(path: &Path, log: &mut FileLog) -> Result<Csv, Problem> {
     let text = read_file(path, log)?;
     let shown = path.display();
     let mut lines = text
@@ -20,14 +20,14 @@ pub(super) fn read_csv(path: &Path, log: &mut FileLog) -> Result<Csv, ContextPro
         .map(|(index, line)| (index + 1, line))
         .filter(|(_, line)| !line.trim().is_empty());
     let Some((header_line, header)) = lines.next() else {
-        return Err(ContextProblem::new(
+        return Err(Problem::context(
             format!("`{shown}` is empty"),
             "a CSV starts with a header row",
         ));
     };
     let header: Vec<String> = split_csv_line(header)
         .map_err(|message| {
-            ContextProblem::new(
+            Problem::context(
                 format!("`{shown}` line {header_line}: {message}"),
                 "close the quote",
             )
@@ -39,7 +39,7 @@ pub(super) fn read_csv(path: &Path, log: &mut FileLog) -> Result<Csv, ContextPro
     // no choice a user made.
     for (index, column) in header.iter().enumerate() {
         if header[..index].contains(column) {
-            return Err(ContextProblem::new(
+            return Err(Problem::context(
                 format!(
                     "`{shown}` line {header_line}: the header names the column `{column}` twice (`{}`)",
                     header.join(",")
@@ -51,13 +51,13 @@ pub(super) fn read_csv(path: &Path, log: &mut FileLog) -> Result<Csv, ContextPro
     let mut rows = Vec::new();
     for (line, text) in lines {
         let fields = split_csv_line(text).map_err(|message| {
-            ContextProblem::new(
+            Problem::context(
                 format!("`{shown}` line {line}: {message}"),
                 "close the quote",
             )
         })?;
         if fields.len() != header.len() {
-            return Err(ContextProblem::new(
+            return Err(Problem::context(
                 format!(
                     "`{shown}` line {line} has {} fields, the header has {}",
                     fields.len(),
@@ -99,17 +99,12 @@ pub(super) fn split_csv_line(line: &str) -> Result<Vec<String>, &'static str> {
 }
 
 impl Csv {
-    pub(super) fn column(
-        &self,
-        path: &Path,
-        name: &str,
-        help: &str,
-    ) -> Result<usize, ContextProblem> {
+    pub(super) fn column(&self, path: &Path, name: &str, help: &str) -> Result<usize, Problem> {
         self.header
             .iter()
             .position(|column| column == name)
             .ok_or_else(|| {
-                ContextProblem::new(
+                Problem::context(
                     format!(
                         "`{}` has no `{name}` column (its header is `{}`)",
                         path.display(),
@@ -124,7 +119,7 @@ impl Csv {
 pub(super) fn read_user_csv(
     path: &Path,
     log: &mut FileLog,
-) -> Result<Vec<(User, String)>, ContextProblem> {
+) -> Result<Vec<(User, String)>, Problem> {
     let csv = read_csv(path, log)?;
     let help = "a user CSV has the header `id,email,active` (`active` may be left out)";
     let id = csv.column(path, "id", help)?;
@@ -136,7 +131,7 @@ pub(super) fn read_user_csv(
         .map(|(line, fields)| {
             let id_value = fields[id].trim();
             if id_value.is_empty() {
-                return Err(ContextProblem::new(
+                return Err(Problem::context(
                     format!("`{shown}` line {line} has an empty `id`"),
                     "every user needs its integration id",
                 ));
@@ -147,7 +142,7 @@ pub(super) fn read_user_csv(
                     "" | "true" | "1" | "yes" => true,
                     "false" | "0" | "no" => false,
                     _ => {
-                        return Err(ContextProblem::new(
+                        return Err(Problem::context(
                             format!("`{shown}` line {line}: `active` is `{value}`"),
                             "write `true`, `1` or `yes` (or leave it empty) for an active user, `false`, `0` or `no` for an inactive one",
                         ))

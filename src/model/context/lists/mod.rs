@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::model::context::{ContextProblem, User, MAX_CONTEXT_BYTES};
+use crate::diagnostics::problem::Problem;
+use crate::model::context::{User, MAX_CONTEXT_BYTES};
 
 use crate::vocabulary::email::looks_like_email;
 use csv::{read_csv, read_user_csv};
@@ -28,7 +29,8 @@ use csv::{read_csv, read_user_csv};
     deny_unknown_fields,
     expecting = "a format and its file: `{format: …, path: …}`"
 )]
-pub struct Source<F> {
+pub struct ListFile<F> {
+    /// The shape of the file (which API it was saved from).
     pub format: F,
     /// Relative to the context file.
     pub path: Paths,
@@ -38,7 +40,9 @@ pub struct Source<F> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema), serde(untagged))]
 pub enum Paths {
+    /// One file.
     One(String),
+    /// Several files, read in order (the pages of an export).
     Many(#[cfg_attr(feature = "schema", schemars(length(min = 1)))] Vec<String>),
 }
 
@@ -67,6 +71,7 @@ impl<'de> Deserialize<'de> for Paths {
 }
 
 impl Paths {
+    /// The paths, in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         let (one, many) = match self {
             Paths::One(path) => (Some(path.as_str()), &[][..]),
@@ -79,7 +84,7 @@ impl Paths {
     /// twice (also as `./a.json`, or through a link) is refused: its
     /// entries would be read twice and reported as clashing with
     /// themselves.
-    fn files(&self, folder: &Path, key: &str) -> Result<Vec<PathBuf>, ContextProblem> {
+    fn files(&self, folder: &Path, key: &str) -> Result<Vec<PathBuf>, Problem> {
         let mut files: Vec<(PathBuf, &str)> = Vec::new();
         let mut seen: HashMap<PathBuf, &str> = HashMap::new();
         for written in self.iter() {
@@ -92,7 +97,7 @@ impl Paths {
                 } else {
                     format!(" (as `{first}` and `{written}`)")
                 };
-                return Err(ContextProblem::new(
+                return Err(Problem::context(
                     format!("`{key}` lists the file `{first}` twice{also}"),
                     "list each file once: each page of a paginated export once, in any order",
                 ));
@@ -112,11 +117,7 @@ type MorePages = Option<String>;
 /// their calls to the fallback without a word. The order of the pages does
 /// not matter (only the last page of a whole export says nothing more
 /// follows); `how` says how to fetch the rest.
-fn check_last_page(
-    key: &str,
-    pages: &[(PathBuf, MorePages)],
-    how: &str,
-) -> Result<(), ContextProblem> {
+fn check_last_page(key: &str, pages: &[(PathBuf, MorePages)], how: &str) -> Result<(), Problem> {
     let Some((path, Some(marker))) = pages.last() else {
         return Ok(());
     };
@@ -134,7 +135,7 @@ fn check_last_page(
             path.display()
         )
     };
-    Err(ContextProblem::new(
+    Err(Problem::context(
         message,
         format!("{how}, and list every page: `path: [page-1.json, page-2.json]`"),
     ))
@@ -169,6 +170,7 @@ pub enum UserListFormat {
 }
 
 impl UserListFormat {
+    /// The format as contexts write it.
     pub fn name(self) -> &'static str {
         match self {
             UserListFormat::HubspotOwners => "hubspot_owners",
@@ -275,6 +277,7 @@ pub enum OwnersFormat {
 pub struct ContactOwners {
     /// The file(s) they came from, for explanations.
     pub source: String,
+    /// Contact id → owner id.
     pub by_contact: HashMap<String, String>,
     /// Keyed by [`number_key`].
     pub by_number: HashMap<String, String>,
@@ -297,13 +300,16 @@ fn resolve(folder: &Path, path: &str) -> PathBuf {
 /// and the files it watches for a change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileLog {
+    /// The files, in the order read.
     pub files: Vec<ReadFile>,
 }
 
 /// One file of a [`FileLog`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadFile {
+    /// The file, as the context named it (relative to the working folder).
     pub path: PathBuf,
+    /// The SHA-256 of its bytes.
     pub sha256: [u8; 32],
 }
 
@@ -320,7 +326,7 @@ impl FileLog {
 
 /// Reads a whole file a context names, bounded like the context itself,
 /// and notes it in `log`.
-pub fn read_file(path: &Path, log: &mut FileLog) -> Result<String, ContextProblem> {
+pub fn read_file(path: &Path, log: &mut FileLog) -> Result<String, Problem> {
     let text = read_file_with_help(
         path,
         "paths in a context are relative to the context file's folder",
@@ -331,7 +337,7 @@ pub fn read_file(path: &Path, log: &mut FileLog) -> Result<String, ContextProble
 
 /// [`read_file`], with the help line for a file that cannot be read
 /// (empty for none).
-pub fn read_file_with_help(path: &Path, help: &str) -> Result<String, ContextProblem> {
+pub(crate) fn read_file_with_help(path: &Path, help: &str) -> Result<String, Problem> {
     // Bounded, a FIFO or device refused by name, a byte-order mark skipped:
     // as every file callassign reads.
     crate::files::read_text(path, MAX_CONTEXT_BYTES).map_err(|error| {
@@ -339,14 +345,14 @@ pub fn read_file_with_help(path: &Path, help: &str) -> Result<String, ContextPro
             crate::files::TextError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => help,
             _ => error.help().unwrap_or(help),
         };
-        ContextProblem::new(error.describe(path), help)
+        Problem::context(error.describe(path), help)
     })
 }
 
-fn read_json(path: &Path, log: &mut FileLog) -> Result<Value, ContextProblem> {
+fn read_json(path: &Path, log: &mut FileLog) -> Result<Value, Problem> {
     let text = read_file(path, log)?;
     serde_json::from_str(&text).map_err(|error| {
-        ContextProblem::new(
+        Problem::context(
             format!("`{}` is not valid JSON: {error}", path.display()),
             "save the API response as it came, one JSON document per file",
         )
@@ -402,11 +408,11 @@ fn user_entry(
 }
 
 /// Reads the users of a `users_from` source: every page, in order.
-pub fn read_users(
+pub(crate) fn read_users(
     folder: &Path,
-    source: &Source<UserListFormat>,
+    source: &ListFile<UserListFormat>,
     log: &mut FileLog,
-) -> Result<Vec<(User, String)>, ContextProblem> {
+) -> Result<Vec<(User, String)>, Problem> {
     let mut users = Vec::new();
     let mut pages = Vec::new();
     for path in source.path.files(folder, "users_from")? {
@@ -426,7 +432,7 @@ fn read_user_json(
     path: &Path,
     format: UserListFormat,
     log: &mut FileLog,
-) -> Result<(Vec<(User, String)>, MorePages), ContextProblem> {
+) -> Result<(Vec<(User, String)>, MorePages), Problem> {
     let document = read_json(path, log)?;
     let shown = path.display();
     let wrong_format = |what: String| {
@@ -439,7 +445,7 @@ fn read_user_json(
                 format.name()
             ),
         };
-        ContextProblem::new(
+        Problem::context(
             format!("`{shown}` is not a `{}` list: {what}", format.name()),
             help,
         )
@@ -458,7 +464,7 @@ fn read_user_json(
     for (index, entry) in entries.iter().enumerate() {
         let at = format!("{prefix}[{index}]");
         if !entry.is_object() {
-            return Err(ContextProblem::new(
+            return Err(Problem::context(
                 format!("`{shown}`: {at} is not an object"),
                 "each entry of the list is one user",
             ));
@@ -520,7 +526,7 @@ fn read_user_json(
             UserListFormat::Csv => unreachable!("CSV lists are read by read_user_csv"),
         };
         let user = read.map_err(|message| {
-            ContextProblem::new(
+            Problem::context(
                 format!("`{shown}`: {message}"),
                 format!(
                     "a `{}` entry needs an id; see README.md for the fields read",
@@ -534,11 +540,11 @@ fn read_user_json(
 }
 
 /// Reads CloudTalk's agents list into agent id → e-mail.
-pub fn read_telephony(
+pub(crate) fn read_telephony(
     folder: &Path,
-    source: &Source<TelephonyFormat>,
+    source: &ListFile<TelephonyFormat>,
     log: &mut FileLog,
-) -> Result<HashMap<String, String>, ContextProblem> {
+) -> Result<HashMap<String, String>, Problem> {
     let mut agents: HashMap<String, String> = HashMap::new();
     // Where each agent was first read, to name both entries of a conflict.
     let mut seen: HashMap<String, String> = HashMap::new();
@@ -551,7 +557,7 @@ pub fn read_telephony(
             .and_then(|data| data.get("data"))
             .and_then(Value::as_array)
         else {
-            return Err(ContextProblem::new(
+            return Err(Problem::context(
                 format!(
                     "`{shown}` is not a CloudTalk agents list: it has no `responseData.data` list"
                 ),
@@ -561,7 +567,7 @@ pub fn read_telephony(
         for (index, entry) in entries.iter().enumerate() {
             let at = format!("responseData.data[{index}].Agent");
             let problem = |what: String| {
-                ContextProblem::new(
+                Problem::context(
                     format!("`{shown}`: {what}"),
                     "each entry is `{\"Agent\": {\"id\": …, \"email\": …}}`",
                 )
@@ -588,7 +594,7 @@ pub fn read_telephony(
                     (Some(earlier), Some(first))
                         if !earlier.trim().eq_ignore_ascii_case(email.trim()) =>
                     {
-                        return Err(ContextProblem::new(
+                        return Err(Problem::context(
                             format!(
                                 "`{shown}`: {at} gives agent `{id}` the e-mail `{email}`, but {first} gave it `{earlier}`"
                             ),
@@ -629,11 +635,11 @@ fn agents_more_pages(document: &Value) -> MorePages {
 }
 
 /// Reads contact owners from a CSV by contact id or by number.
-pub fn read_owners(
+pub(crate) fn read_owners(
     folder: &Path,
-    source: &Source<OwnersFormat>,
+    source: &ListFile<OwnersFormat>,
     log: &mut FileLog,
-) -> Result<ContactOwners, ContextProblem> {
+) -> Result<ContactOwners, Problem> {
     let mut owners = ContactOwners {
         source: source.path.iter().collect::<Vec<_>>().join(", "),
         ..ContactOwners::default()
@@ -646,7 +652,7 @@ pub fn read_owners(
         let contact = csv.header.iter().position(|column| column == "contact");
         let number = csv.header.iter().position(|column| column == "number");
         if contact.is_none() && number.is_none() {
-            return Err(ContextProblem::new(
+            return Err(Problem::context(
                 format!(
                     "`{}` has neither a `contact` nor a `number` column (its header is `{}`)",
                     path.display(),
@@ -658,7 +664,7 @@ pub fn read_owners(
         for (line, fields) in &csv.rows {
             let owner_id = fields[owner].trim();
             if owner_id.is_empty() {
-                return Err(ContextProblem::new(
+                return Err(Problem::context(
                     format!("`{}` line {line} has an empty `owner`", path.display()),
                     "write the integration user id that owns the contact",
                 ));
@@ -670,7 +676,7 @@ pub fn read_owners(
                         .get(&(what.to_string(), key.clone()))
                         .cloned()
                         .unwrap_or_default();
-                    return Err(ContextProblem::new(
+                    return Err(Problem::context(
                         format!("{here} gives {what} `{key}` the owner `{owner_id}`, but {first} gave it `{earlier}`"),
                         "a contact has one owner: fix or remove one of the two rows",
                     ));
@@ -689,7 +695,7 @@ pub fn read_owners(
             if let Some(written) = number.map(|column| fields[column].trim()) {
                 let key = number_key(written);
                 if key.is_empty() && !written.is_empty() {
-                    return Err(ContextProblem::new(
+                    return Err(Problem::context(
                         format!("{here}: the number `{written}` has no digits"),
                         "write the caller's number in E.164, as in `+421905111222`",
                     ));
