@@ -150,7 +150,7 @@ pub fn calls_jsonl(seed: u64, count: u64) -> String {
     out
 }
 
-/// The hand-written default priority: steps 0–5 of DESIGN.md §1 in plain
+/// The hand-written default priority: steps 0–5 of docs/contract.md section 1 in plain
 /// Rust, with the same e-mail matching (trimmed, case-insensitive). It is
 /// what callassign's evaluator is measured against.
 pub struct Baseline {

@@ -100,7 +100,7 @@ enum Command {
     Man(completions::ManArgs),
 }
 
-/// Exit statuses, as documented in README.md.
+/// Exit statuses, as documented in docs/commands.md.
 pub const EXIT_OK: u8 = 0;
 /// Findings, unreadable input lines, failing rule tests.
 pub const EXIT_PROBLEMS: u8 = 1;

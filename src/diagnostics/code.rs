@@ -44,6 +44,39 @@ impl Code {
         self.name()
     }
 
+    /// What a finding of this code is about, in one line: the table of
+    /// codes in the documentation is generated from these.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Code::Syntax => "the text does not parse; says what was expected",
+            Code::NestingTooDeep => "parentheses nest more than 32 deep",
+            Code::FileTooLarge => "a rule file over 1 MiB",
+            Code::NotUtf8 => "a rule file that is not UTF-8",
+            Code::RulesetNameMismatch => "`ruleset NAME` differs from the file name",
+            Code::UnknownStep => "a step or fallback kind that does not exist (with a did-you-mean)",
+            Code::DuplicateStep => "the same step added twice, here or in what the file extends",
+            Code::DuplicateFallback => "two `fallback` lines in one file",
+            Code::MissingFallback => "no fallback in the file or what it extends",
+            Code::UnknownStepReference => "`disable`/`move` names a step the plan does not have",
+            Code::InvalidMove => "a step moved relative to itself",
+            Code::UnreachableStep => "a step placed after the fallback",
+            Code::MissingExtends => "`extends` names a file that is not in the folder",
+            Code::UnreadableExtends => "the file `extends` names is there but cannot be read (a folder, a pipe, no permission)",
+            Code::ExtendsCycle => "files extend each other in a circle",
+            Code::ExtendsOutsideFolder => "`extends` with a path, or a link leading out of the folder",
+            Code::ExtendsTooDeep => "an `extends` chain of more than 16 files",
+            Code::UnknownField => "a condition names a field that does not exist",
+            Code::UnknownValue => "`status == mised`: not a value of the field",
+            Code::UnknownFlowStepType => "`last_step == voicemial`: looks like a typo of a known flow step type",
+            Code::TypeMismatch => "a field compared with a value of the wrong type",
+            Code::InvalidOperator => "an operator the field does not take (`=`, `<` on `status`, …)",
+            Code::InvalidValue => "a malformed e-mail, timestamp or number; a `user` address holding a control, zero-width or direction character",
+            Code::UserNotInContext => "with `--context`: a fixed user, or a `user_map` link, to a user the context lacks or has inactive",
+            Code::IntegrationMismatch => "with `--context`: the rules are for another integration than the context",
+            Code::MixedScriptAddress => "a `user` address mixing look-alike scripts (`pаypal@acme.com` with a Cyrillic `а`), which matches no telephony user",
+        }
+    }
+
     /// How serious a finding of this code is. Warnings do not fail `check`
     /// unless `--deny-warnings` is given, and do not stop a file from compiling.
     pub fn severity(self) -> Severity {

@@ -370,7 +370,7 @@ impl FindingKind {
             K::Syntax { expected, found, help } => words(
                 format!("expected {expected}, found {found}"),
                 format!("expected {expected}"),
-                help.clone().unwrap_or_else(|| "see the rule language in README.md: `ruleset NAME`, then `step`, `disable`, `move` and `fallback` statements".to_string()),
+                help.clone().unwrap_or_else(|| "a rule file is `ruleset NAME`, then `step`, `disable`, `move` and `fallback` statements; `callassign print-default` prints one, commented".to_string()),
             ),
             K::UnsupportedEscape { escaped } => words(
                 format!("unsupported escape `\\{escaped}` in a string"),

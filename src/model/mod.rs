@@ -1,6 +1,6 @@
 //! The data contract: calls and integration contexts in, assignments out.
 //!
-//! Shapes follow DESIGN.md section 2. Inputs accept absent and `null`
+//! Shapes follow docs/contract.md section 2. Inputs accept absent and `null`
 //! fields, unknown step types and unknown fields, so real export payloads
 //! can be fed in as they are.
 

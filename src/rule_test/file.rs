@@ -357,7 +357,7 @@ pub(super) fn load_call(
     value: serde_yaml::Value,
     name: &str,
 ) -> Result<Call<'static>, Problem> {
-    let call_help = "a call has `direction`, `status` and optionally `agent`, `flow`, `contact`, `tags` and the other fields of README.md";
+    let call_help = "a call has `direction`, `status` and optionally `agent`, `flow`, `contact`, `tags` and the other fields `callassign schema call` describes";
     match value {
         serde_yaml::Value::String(relative) => {
             let call_path = clean_path(&folder.join(&relative));

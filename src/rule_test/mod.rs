@@ -52,7 +52,7 @@ pub use file::*;
 pub use run::*;
 
 /// What a test file looks like, in one line, for help texts.
-const SHAPE: &str = "a test file has `rules` (a path), `context` (a path or the context itself), optionally `input` (`native` or `cloudtalk`) and `cases`, each with `call`, `assignee` and optionally `name`, `step`, `context` and `input`; see README.md";
+const SHAPE: &str = "a test file has `rules` (a path), `context` (a path or the context itself), optionally `input` (`native` or `cloudtalk`) and `cases`, each with `call`, `assignee` and optionally `name`, `step`, `context` and `input`; `callassign schema test` describes each";
 
 /// A loaded test file.
 #[derive(Debug)]

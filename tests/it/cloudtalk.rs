@@ -1,4 +1,4 @@
-//! CloudTalk records as calls (DESIGN.md section 5): one table row per
+//! CloudTalk records as calls (docs/contract.md section 3): one table row per
 //! mapping row and per call-step type, the context's directories, and the
 //! command line over `examples/cloudtalk`.
 

@@ -1,5 +1,5 @@
 //! The shipped default rules against an independent reading of the
-//! documented priority (DESIGN.md section 1), over thousands of generated
+//! documented priority (docs/contract.md section 1), over thousands of generated
 //! calls. The reference below is written from the documentation, not from
 //! the evaluator: if the two disagree, one of them misreads the product.
 

@@ -21,6 +21,7 @@ mod compile;
 mod conditions;
 mod corpus;
 mod diff;
+mod docs;
 mod engine;
 mod findings;
 mod fmt_properties;

@@ -81,7 +81,7 @@ impl<'de: 'a, 'a> Visitor<'de> for StepSeed<'_, 'a> {
             "type" => Role::Read(0),
             "agent" => Role::Read(1),
             "email" => Role::Read(2),
-            // In the data contract (DESIGN.md section 2) but not read: not
+            // In the data contract (docs/contract.md section 2) but not read: not
             // unknown, so not in the summary.
             "group" | "choice" => Role::NotRead,
             _ => Role::Unknown,

@@ -8,7 +8,7 @@
 //! - a **call-detail record** of the analytics API `GET /api/calls/{id}`:
 //!   an object with `cdr_id` and `call_steps`.
 //!
-//! The mapping is DESIGN.md section 5's table. CloudTalk records carry no
+//! The mapping is table in docs/cloudtalk.md ("How a record becomes a call"). CloudTalk records carry no
 //! contact owner, no e-mail on flow steps and (in the detail record) agents
 //! only by id, so the context fills those in: its agents list, its
 //! `voicemail_email` and its contact owners. Every field set says where it

@@ -207,7 +207,7 @@ fn optional_id<'de, D: serde::Deserializer<'de>>(
 
 /// What a context holds, for the help line of a context that cannot be read.
 pub(crate) const SHAPE_HELP: &str =
-    "a context has `integration`, `contact_owner`, `fallback`, `installer`, `users` and optionally `users_from`, `telephony_users_from`, `user_map`, `voicemail_email` and `contact_owners_from`; see README.md";
+    "a context has `integration`, `contact_owner`, `fallback`, `installer`, `users` and optionally `users_from`, `telephony_users_from`, `user_map`, `voicemail_email` and `contact_owners_from`; `callassign schema context` describes each";
 
 /// serde_yaml's wording for its safety limits does not say what in the file
 /// tripped them, and for a key given twice it says neither line: it points

@@ -1,7 +1,7 @@
 //! What the tests share: the seeded generator of calls and histories (one
 //! [`Rng`]), and [`reference`], the one independent reading of the
 //! documented priority that tests check the library against. [`cloudtalk`]
-//! generates CloudTalk records and reads them by DESIGN.md section 5.
+//! generates CloudTalk records and reads them by docs/contract.md section 3.
 
 #![allow(dead_code)]
 

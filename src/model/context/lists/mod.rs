@@ -4,7 +4,7 @@
 //!
 //! Each reader turns one saved API response (or a CSV) into plain entries,
 //! and says which file and which entry is wrong when one is. The shapes and
-//! the endpoints they come from are listed in README.md ("From CloudTalk").
+//! the endpoints they come from are listed in docs/cloudtalk.md.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -441,7 +441,7 @@ fn read_user_json(
                 format!("it looks like `format: {}`", guess.name())
             }
             _ => format!(
-                "save the response of the {} endpoint named in README.md, or pick the `format` it has",
+                "save the response of the {} endpoint (docs/cloudtalk.md in callassign's repository names it), or pick the `format` it has",
                 format.name()
             ),
         };
@@ -529,7 +529,7 @@ fn read_user_json(
             Problem::context(
                 format!("`{shown}`: {message}"),
                 format!(
-                    "a `{}` entry needs an id; see README.md for the fields read",
+                    "a `{}` entry needs an id; docs/cloudtalk.md in callassign's repository lists the fields read",
                     format.name()
                 ),
             )
