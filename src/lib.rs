@@ -129,6 +129,11 @@ pub mod vocabulary;
 mod error;
 mod ruleset;
 
+// The library guide's examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/library.md")]
+struct LibraryGuide;
+
 // The stages behind the facade. Public for the `callassign` binary (the
 // command line, the language server), which is a crate of its own; hidden
 // from the documentation and outside the compatibility promise: a program

@@ -268,7 +268,7 @@ pub(super) fn load_context(
         serde_yaml::Value::String(relative) => {
             let context_path = clean_path(&folder.join(&relative));
             let text = read_text(path, &context_path, "context")?;
-            let mut context = Context::from_yaml(&text).map_err(|error| {
+            let mut context = Context::read_yaml(&text).map_err(|error| {
                 Problem::new(
                     path,
                     format!(
@@ -285,7 +285,7 @@ pub(super) fn load_context(
             Ok(context)
         }
         value @ serde_yaml::Value::Mapping(_) => {
-            let mut context = reread(&value, Context::from_yaml).map_err(|error| {
+            let mut context = reread(&value, Context::read_yaml).map_err(|error| {
                 Problem::new(
                     path,
                     format!("`context` is not valid: {error}"),
@@ -385,7 +385,7 @@ pub(super) fn load_call(
             if !mapping.contains_key(&id) {
                 mapping.insert(id, serde_yaml::Value::String(name.to_string()));
             }
-            reread(&serde_yaml::Value::Mapping(mapping), Call::from_yaml).map_err(|error| {
+            reread(&serde_yaml::Value::Mapping(mapping), Call::read_yaml).map_err(|error| {
                 Problem::new(path, format!("`call` is not valid: {error}"), call_help)
             })
         }

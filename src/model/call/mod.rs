@@ -14,6 +14,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use crate::diagnostics::problem::{Problem, ProblemCode};
+use crate::diagnostics::source::Span;
 use crate::vocabulary::{Direction, Status};
 use parts::*;
 use read::*;
@@ -308,8 +310,21 @@ impl<'a> Call<'a> {
         deserializer.end()
     }
 
-    /// Reads one call from YAML (or JSON, which is YAML too).
-    pub fn from_yaml(yaml: &str) -> Result<Call<'static>, serde_yaml::Error> {
+    /// Reads one call from YAML (or JSON, which is YAML too). A call that
+    /// cannot be read is a [`Problem`] that points where the reader stopped.
+    pub fn from_yaml(yaml: &str) -> Result<Call<'static>, Problem> {
+        Call::read_yaml(yaml).map_err(|error| {
+            let problem = Problem::new(ProblemCode::InvalidInput, error.to_string(), "");
+            match error.location() {
+                Some(at) => problem.at(Span::new(at.index(), at.index())),
+                None => problem,
+            }
+        })
+    }
+
+    /// [`Call::from_yaml`] with the YAML reader's own error, for the
+    /// readers that say where in a batch it is.
+    pub(crate) fn read_yaml(yaml: &str) -> Result<Call<'static>, serde_yaml::Error> {
         let call: Call<'_> = crate::files::yaml::from_str(yaml)?;
         Ok(call.into_owned())
     }

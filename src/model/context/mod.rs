@@ -291,7 +291,21 @@ impl Context {
     /// let context = callassign::model::Context::from_yaml("integration: hubspot\nusers:\n  - {id: hs-1, email: a@acme.com}\n").unwrap();
     /// assert_eq!(context.users[0].id, "hs-1");
     /// ```
-    pub fn from_yaml(text: &str) -> Result<Context, serde_yaml::Error> {
+    ///
+    /// Text that is not a context is a [`Problem`] that says why (a key
+    /// given twice names both lines) and points where the reader stopped.
+    pub fn from_yaml(text: &str) -> Result<Context, Problem> {
+        Context::read_yaml(text).map_err(|error| {
+            let problem = Problem::context(describe_yaml_error(&error, text), "");
+            match error.location() {
+                Some(at) => problem.at(Span::new(at.index(), at.index())),
+                None => problem,
+            }
+        })
+    }
+
+    /// [`Context::from_yaml`] with the YAML reader's own error.
+    pub(crate) fn read_yaml(text: &str) -> Result<Context, serde_yaml::Error> {
         crate::files::yaml::from_str(text)
     }
 
@@ -310,7 +324,7 @@ impl Context {
                 (error.to_string(), at)
             })
         } else {
-            Context::from_yaml(&text).map_err(|error| {
+            Context::read_yaml(&text).map_err(|error| {
                 let at = error.location().map(|location| location.index());
                 (describe_yaml_error(&error, &text), at)
             })

@@ -244,7 +244,7 @@ fn a_context_that_can_never_assign_is_a_problem() {
 #[test]
 fn a_key_given_twice_is_located_in_its_own_mapping() {
     let described = |text: &str| {
-        let error = Context::from_yaml(text).unwrap_err();
+        let error = Context::read_yaml(text).unwrap_err();
         describe_yaml_error(&error, text)
     };
     // Deeper lines, comments and blank lines inside the mapping are not

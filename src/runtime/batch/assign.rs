@@ -144,7 +144,7 @@ impl Engine {
                         }
                         Ok((error.line() as u64, friendly_json_error(&error.to_string())))
                     }),
-                    DocumentFormat::Yaml => Call::from_yaml(text).map_err(|error| {
+                    DocumentFormat::Yaml => Call::read_yaml(text).map_err(|error| {
                         Ok((
                             error.location().map_or(1, |at| at.line() as u64),
                             friendly_json_error(&error.to_string()),

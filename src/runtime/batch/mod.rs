@@ -46,7 +46,8 @@ pub enum OutputFormat {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum InputFormat {
-    /// Calls in callassign's own shape (docs/contract.md section 2).
+    /// Calls in callassign's own shape.
+    // (docs/contract.md section 2)
     #[default]
     Native,
     /// CloudTalk API records: call-history items or call-detail records.
