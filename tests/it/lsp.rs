@@ -1042,6 +1042,11 @@ fn untitled_documents_are_checked_on_their_own() {
         message.contains("save the document beside `base.rules`"),
         "{message}"
     );
+
+    // The address the Neovim configuration gives a buffer with no file.
+    let neovim = "untitled://callassign/7";
+    client.open_uri(neovim, text);
+    assert_eq!(client.codes(neovim), ["callassign::unknown_value"]);
     assert_eq!(client.shut_down(), 0);
 }
 
