@@ -722,10 +722,32 @@ mod tests {
     }
 
     #[test]
-    fn cursor_anywhere_in_any_text_is_answered() {
-        let text = "ruleset é\nstep \"unterminated\n((((( [ , ] == \\\" #\u{1F600}";
-        for offset in 0..=text.len() + 2 {
-            complete(text, offset, &Known::default());
+    fn cursor_anywhere_in_any_text_is_answered_with_a_range_around_it() {
+        let emails = ["é@x.y".to_string()];
+        let known = Known {
+            user_emails: &emails,
+            ..Known::default()
+        };
+        let texts = [
+            "ruleset é\nstep \"unterminated\n((((( [ , ] == \\\" #\u{1F600}",
+            "ruleset x\r\nstep user \"é@x.y\"\r\nstep call_agent when agent in [\"a\", \"é\"] # ☎\r\n",
+        ];
+        for text in texts {
+            for offset in 0..=text.len() + 2 {
+                let replace = complete(text, offset, &known).replace;
+                // The cursor (clamped, on a character) is inside the range,
+                // which is on one line: what the protocol asks of an edit.
+                let mut cursor = offset.min(text.len());
+                while !text.is_char_boundary(cursor) {
+                    cursor -= 1;
+                }
+                assert!(
+                    replace.start <= cursor && cursor <= replace.end,
+                    "{replace:?} around {cursor} in {text:?}"
+                );
+                let replaced = text.get(replace.range()).expect("on characters");
+                assert!(!replaced.contains(['\n', '\r']), "{replaced:?}");
+            }
         }
     }
 }
