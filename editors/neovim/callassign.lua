@@ -97,10 +97,14 @@ vim.api.nvim_create_autocmd('FileType', {
     local bufnr = args.buf
     vim.bo[bufnr].commentstring = '# %s'
     local file = vim.api.nvim_buf_get_name(bufnr)
+    local untitled = vim.startswith(file, 'untitled://callassign/')
+    if vim.bo[bufnr].buftype ~= '' and not untitled then
+      return -- a plugin's scratch buffer (a preview, a prompt): no document
+    end
     if file == '' then
       give_an_address(bufnr)
     end
-    local folder = file ~= '' and vim.fs.dirname(file) or vim.fn.getcwd()
+    local folder = (file == '' or untitled) and vim.fn.getcwd() or vim.fs.dirname(file)
     vim.lsp.start({
       name = 'callassign',
       cmd = { vim.g.callassign_cmd or 'callassign', 'lsp' },

@@ -233,6 +233,17 @@ check(
   'a buffer with no file gets diagnostics',
   vim.inspect(found)
 )
+-- A plugin's scratch buffer (a preview) with the filetype is left alone.
+lua([[
+  local scratch = vim.api.nvim_create_buf(false, true)
+  vim.bo[scratch].filetype = 'callassign'
+  vim.g.scratch = scratch
+]])
+local preview = lua('return vim.g.scratch')
+check(
+  lua('return vim.api.nvim_buf_get_name(...)', preview) == '' and clients(preview) == 0,
+  'a scratch buffer keeps no name and gets no language server'
+)
 local refused = pcall(lua, 'vim.cmd.write()')
 check(not refused, '`:w` without a name is refused')
 local scratch = vim.fs.joinpath(root, 'rules/scratch.rules')
