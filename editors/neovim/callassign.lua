@@ -85,7 +85,8 @@ local function give_an_address(bufnr)
       vim.api.nvim_del_autocmd(saving)
       vim.bo[bufnr].buftype = ''
       vim.api.nvim_buf_set_name(bufnr, vim.fn.fnamemodify(args.file, ':p'))
-      vim.cmd.write()
+      -- As `:w NAME` would: an existing file is overwritten with `:w!` only.
+      vim.cmd.write({ bang = vim.v.cmdbang == 1 })
     end,
   })
 end

@@ -246,6 +246,10 @@ check(
 )
 local refused = pcall(lua, 'vim.cmd.write()')
 check(not refused, '`:w` without a name is refused')
+local base = vim.fs.joinpath(root, 'rules/base.rules')
+local kept = not pcall(lua, 'vim.cmd.write(vim.fn.fnameescape(...))', base)
+  and vim.fn.readfile(base)[1] == 'ruleset base'
+check(kept, '`:w NAME` of an existing file is refused without `!`')
 local scratch = vim.fs.joinpath(root, 'rules/scratch.rules')
 local saved, why = pcall(lua, 'vim.cmd.write(vim.fn.fnameescape(...))', scratch)
 check(saved, '`:w NAME` saves it', why)
