@@ -28,6 +28,8 @@
   (error "callassign-mode needs Emacs 28.1 or later (this is %s)" emacs-version))
 (unless (require 'eglot nil t)
   (error "callassign-mode needs eglot: M-x package-install RET eglot RET (or Debian's elpa-eglot)"))
+(defvar eglot-server-programs)
+(declare-function eglot-ensure "eglot")
 
 (defgroup callassign nil
   "callassign rule files."
@@ -100,7 +102,6 @@ and `callassign check' looks."
 
 ;; By content and place, before the file name is looked at: a `.rules'
 ;; file that is not callassign's goes on to `auto-mode-alist'.
-;;;###autoload
 (add-to-list 'magic-mode-alist '(callassign-rule-file-p . callassign-mode))
 
 (add-to-list 'eglot-server-programs
