@@ -144,7 +144,7 @@ pub fn for_each_call<R: BufRead>(
     for_each_line(lines, |line_number, line| {
         // Only the calls are compared: where their fields came from is
         // not shown.
-        match read_input(line, input, context, cloudtalk::Facts::Skip) {
+        match read_input(line, input, context, cloudtalk::Provenance::Skip) {
             Line::Unreadable(error) => unreadable.record(line_number, || error),
             read => visit(read.call().expect("a readable line holds a call")),
         }

@@ -75,27 +75,27 @@ impl CallRecord<'_> {
 /// assert_eq!(record.facts[2].from, "`Cdr.is_voicemail`");
 /// ```
 pub fn read_line<'a>(text: &'a str, context: &Context) -> Result<CallRecord<'a>, String> {
-    read_line_with(text, context, Facts::Collect)
+    read_line_with(text, context, Provenance::Collect)
 }
 
 /// Whether reading a record also collects where each call field came
 /// from. Only `--explain` shows them, and collecting them (a text per
 /// field) was a third of the cost of reading a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Facts {
+pub enum Provenance {
     /// Keep where each field came from (`--explain`).
     Collect,
     /// Read the call only.
     Skip,
 }
 
-impl Facts {
+impl Provenance {
     /// Collect them only when they are `wanted` (`--explain`).
-    pub fn when(wanted: bool) -> Facts {
+    pub fn when(wanted: bool) -> Provenance {
         if wanted {
-            Facts::Collect
+            Provenance::Collect
         } else {
-            Facts::Skip
+            Provenance::Skip
         }
     }
 }
@@ -104,7 +104,7 @@ impl Facts {
 pub(crate) fn read_line_with<'a>(
     text: &'a str,
     context: &Context,
-    facts: Facts,
+    facts: Provenance,
 ) -> Result<CallRecord<'a>, String> {
     // serde's position names the line as `line 1`: a batch line is
     // reported with its own number, so only the column is kept.
@@ -165,7 +165,7 @@ pub fn read_document(
         }
         _ => {
             return Ok(vec![
-                read_json(&value, context, Facts::Collect).map(CallRecord::into_owned)
+                read_json(&value, context, Provenance::Collect).map(CallRecord::into_owned)
             ])
         }
     };
@@ -173,7 +173,7 @@ pub fn read_document(
         .iter()
         .enumerate()
         .map(
-            |(index, item)| match read_json(item, context, Facts::Collect) {
+            |(index, item)| match read_json(item, context, Provenance::Collect) {
                 Ok(record) => Ok(record.into_owned()),
                 Err(error) => Err(format!("{prefix}[{index}]: {error}")),
             },
@@ -184,13 +184,13 @@ pub fn read_document(
 /// Reads one record, whichever of the two shapes it has.
 pub fn read_value(value: &serde_json::Value, context: &Context) -> Result<Record, String> {
     let value: Json<shape::Record> = Json::deserialize(value).map_err(|error| error.to_string())?;
-    read_json(&value, context, Facts::Collect).map(CallRecord::into_owned)
+    read_json(&value, context, Provenance::Collect).map(CallRecord::into_owned)
 }
 
 fn read_json<'a, L>(
     value: &Json<'a, shape::Record<'a>, L>,
     context: &Context,
-    facts: Facts,
+    facts: Provenance,
 ) -> Result<CallRecord<'a>, String> {
     let Json::Object(record) = value else {
         return Err(format!(
@@ -378,11 +378,11 @@ struct Fields<'a> {
 struct Builder<'c> {
     context: &'c Context,
     facts: Vec<Fact>,
-    collect: Facts,
+    collect: Provenance,
 }
 
 impl<'c> Builder<'c> {
-    fn new(context: &'c Context, collect: Facts) -> Builder<'c> {
+    fn new(context: &'c Context, collect: Provenance) -> Builder<'c> {
         Builder {
             context,
             facts: Vec::new(),
@@ -414,7 +414,7 @@ impl<'c> Builder<'c> {
     /// Notes where a field came from; `from` is only written out when the
     /// facts are collected (callers pass `format_args!`, not `format!`).
     fn fact(&mut self, field: &'static str, value: Option<&str>, from: impl Display) {
-        if self.collect == Facts::Skip {
+        if self.collect == Provenance::Skip {
             return;
         }
         self.facts.push(Fact {

@@ -32,7 +32,7 @@ pub(crate) fn read_input<'a>(
     line: Option<&'a [u8]>,
     input: InputFormat,
     context: &Context,
-    facts: cloudtalk::Facts,
+    facts: cloudtalk::Provenance,
 ) -> Line<'a> {
     match input {
         InputFormat::Native => read_bounded(line),
@@ -49,7 +49,7 @@ pub(crate) fn read_input<'a>(
 pub(super) fn read_record<'a>(
     line: Option<&'a [u8]>,
     context: &Context,
-    facts: cloudtalk::Facts,
+    facts: cloudtalk::Provenance,
 ) -> Result<CallRecord<'a>, String> {
     let text = without_byte_order_mark(utf8(line.ok_or_else(too_long)?)?);
     if text.trim().is_empty() {

@@ -428,7 +428,7 @@ fn process_line<W: Write>(
             }
         }
         InputFormat::CloudTalk => {
-            let facts = cloudtalk::Facts::when(options.explain);
+            let facts = cloudtalk::Provenance::when(options.explain);
             match read_record(line, evaluator.context(), facts) {
                 Ok(record) => {
                     let decision = write_explained_decision(
