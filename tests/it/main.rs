@@ -4,7 +4,6 @@
 mod common;
 mod support;
 
-mod allocations;
 mod bad_input;
 mod check_context;
 mod ci_formats;

@@ -2,6 +2,7 @@
 //! documented priority, dead rules named with their origin, the reports
 //! as snapshots.
 
+use crate::common::callassign_in;
 use crate::support;
 
 use std::path::Path;
@@ -146,13 +147,13 @@ const STATS: &[&str] = &[
 fn human_report() {
     let (history, _) = history(&generate(19, 400), 90);
     let folder = workspace(&history);
-    let stale = run(folder.path(), STATS);
+    let stale = callassign_in(folder.path(), STATS, b"");
     assert_eq!(
-        stale.status.code(),
+        Some(stale.code),
         Some(0),
         "unreadable lines are listed, not failed"
     );
-    let reworked = run(
+    let reworked = callassign_in(
         folder.path(),
         &[
             "stats",
@@ -162,17 +163,26 @@ fn human_report() {
             "context.yaml",
             "calls.jsonl",
         ],
+        b"",
     );
-    insta::assert_snapshot!(format!("{}\n---\n\n{}", stdout(&stale), stdout(&reworked)));
+    insta::assert_snapshot!(format!(
+        "{}\n---\n\n{}",
+        stale.stdout.clone(),
+        reworked.stdout.clone()
+    ));
 }
 
 #[test]
 fn markdown_report() {
     let (history, _) = history(&generate(19, 400), 0);
     let folder = workspace(&history);
-    let output = run(folder.path(), &[STATS, &["--format", "markdown"]].concat());
-    assert_eq!(output.status.code(), Some(0));
-    insta::assert_snapshot!(stdout(&output));
+    let output = callassign_in(
+        folder.path(),
+        &[STATS, &["--format", "markdown"]].concat(),
+        b"",
+    );
+    assert_eq!(Some(output.code), Some(0));
+    insta::assert_snapshot!(output.stdout.clone());
 }
 
 #[test]
@@ -180,8 +190,8 @@ fn json_report_lists_dead_rules() {
     let calls = generate(19, 400);
     let (history, _) = history(&calls, 0);
     let folder = workspace(&history);
-    let output = run(folder.path(), &[STATS, &["--format", "json"]].concat());
-    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let output = callassign_in(folder.path(), &[STATS, &["--format", "json"]].concat(), b"");
+    let json: Value = serde_json::from_str(&output.stdout.clone()).unwrap();
     assert_eq!(json["calls"], 400);
     assert_eq!(json["dead"][0]["step"], "user \"carol@acme.com\"");
     assert_eq!(json["dead"][1]["because"], "after_fallback");
@@ -220,9 +230,9 @@ fn errors_exit_2() {
             "`gone.jsonl` does not exist",
         ),
     ] {
-        let output = run(folder.path(), args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8(output.stderr).unwrap();
+        let output = callassign_in(folder.path(), args, b"");
+        assert_eq!(Some(output.code), Some(2), "{args:?}");
+        let stderr = output.stderr;
         assert!(stderr.contains(message), "{stderr}");
     }
 }

@@ -45,7 +45,7 @@ fn allocations() -> u64 {
 
 #[test]
 fn reading_and_deciding_a_native_call_does_not_allocate() {
-    let repo = crate::common::repo();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let plan = callassign::compile_file(&repo.join("rules/hubspot.rules"))
         .unwrap()
         .plan
