@@ -61,7 +61,10 @@ fn fixtures() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/findings")
 }
 
-fn fixture(code: Code) -> Option<(Vec<(String, Vec<u8>)>, String)> {
+/// A case: its rule files (name, bytes) and the one checked.
+type Case = (Vec<(String, Vec<u8>)>, String);
+
+fn fixture(code: Code) -> Option<Case> {
     let name = code.as_str().trim_start_matches("callassign::");
     let folder = fixtures().join(name);
     if !folder.is_dir() {
