@@ -1,9 +1,7 @@
 //! `callassign diff`: what a rule change does to a history of calls.
 
-use std::fs;
-
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use callassign::impact::diff::{self, Names};
 use callassign::runtime::evaluate::Engine;
@@ -128,96 +126,12 @@ fn split_files(args: &Args) -> Result<(Option<PathBuf>, PathBuf, PathBuf), CliEr
     Ok((old, new, calls))
 }
 
-/// Runs git in `folder`: its standard output, or its error message when
-/// it ran and failed. A [`CliError`] only when git cannot be run at all.
-fn git(folder: &Path, args: &[&str]) -> Result<Result<Vec<u8>, String>, CliError> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(folder)
-        .args(args)
-        .output()
-        .map_err(|error| {
-            CliError::new(format!("cannot run git: {error}"))
-                .help("`--base` reads the old rules from git; install git, or give the old rule file as a path")
-        })?;
-    if output.status.success() {
-        Ok(Ok(output.stdout))
-    } else {
-        Ok(Err(String::from_utf8_lossy(&output.stderr)
-            .trim()
-            .to_string()))
-    }
-}
-
-/// Where a rule file sits in its git repository.
-struct InRepository {
-    root: PathBuf,
-    /// The file's folder relative to the root, `/`-separated, empty at the root.
-    folder: String,
-    file_name: String,
-}
-
-impl InRepository {
-    fn locate(path: &Path) -> Result<InRepository, CliError> {
-        let canonical = fs::canonicalize(path).map_err(|error| CliError::io(path, &error))?;
-        let folder = canonical.parent().unwrap_or(Path::new("/"));
-        let root = match git(folder, &["rev-parse", "--show-toplevel"])? {
-            Ok(stdout) => {
-                PathBuf::from(String::from_utf8_lossy(&stdout).trim_end_matches(['\n', '\r']))
-            }
-            Err(_) => return Err(CliError::new(format!(
-                "`{}` is not inside a git repository",
-                path.display()
-            ))
-            .help(
-                "`--base` reads the old rules from git; give the old rule file as a path instead",
-            )),
-        };
-        let root = fs::canonicalize(&root).map_err(|error| CliError::io(&root, &error))?;
-        let relative = canonical.strip_prefix(&root).map_err(|_| {
-            CliError::new(format!(
-                "`{}` is outside the git repository at `{}`",
-                path.display(),
-                root.display()
-            ))
-        })?;
-        let parts: Vec<String> = relative
-            .components()
-            .map(|part| part.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        let (file_name, folder) = parts.split_last().expect("a file path has a name");
-        Ok(InRepository {
-            root,
-            folder: folder.join("/"),
-            file_name: file_name.clone(),
-        })
-    }
-
-    /// A file of this folder, relative to the repository root.
-    fn relative(&self, file_name: &str) -> String {
-        if self.folder.is_empty() {
-            file_name.to_string()
-        } else {
-            format!("{}/{file_name}", self.folder)
-        }
-    }
-}
-
 /// Compiles a rule file as it was at a git revision, with the files it
 /// extends as they were then, read from git's object store by the same
 /// loader as files on disk. Returns the plan and what reports call it:
 /// `origin/main:rules/hubspot.rules`.
 fn plan_at_revision(path: &Path, revision: &str) -> Result<(Plan, String), CliError> {
-    let found = InRepository::locate(path)?;
-    let commit = format!("{revision}^{{commit}}");
-    if git(&found.root, &["rev-parse", "--verify", "--quiet", &commit])?.is_err() {
-        return Err(
-            CliError::new(format!("no git revision `{revision}` in `{}`", found.root.display()))
-                .help("check the name, or fetch it first (in CI: `git fetch origin main`, or check out with `fetch-depth: 0`)"),
-        );
-    }
-    let source = GitRevision::new(&found.root, revision);
-    let relative = PathBuf::from(found.relative(&found.file_name));
+    let (source, relative) = GitRevision::of_file(path, revision)?;
     let name = source.spec(&relative);
     let compiled = match Loader::with_source(&source).load_chain(&relative) {
         Ok(chain) => compile(&chain),

@@ -142,6 +142,17 @@ impl CliError {
     }
 }
 
+/// A problem the library found with a command's input, said as every
+/// command error is said.
+impl From<callassign::Problem> for CliError {
+    fn from(problem: callassign::Problem) -> CliError {
+        CliError {
+            message: problem.message,
+            help: problem.help,
+        }
+    }
+}
+
 impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "error: {}", self.message)?;
