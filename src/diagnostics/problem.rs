@@ -46,6 +46,9 @@ pub struct Problem {
     pub file: Option<PathBuf>,
     /// Where in that file's text (bytes), when the reader knows.
     pub span: Option<Span>,
+    /// Where in the file, in its own terms (``case 3 (`typo`)``), when
+    /// that says more than a span would.
+    pub place: Option<Box<str>>,
 }
 
 impl Problem {
@@ -58,6 +61,7 @@ impl Problem {
             help: (!help.is_empty()).then_some(help),
             file: None,
             span: None,
+            place: None,
         }
     }
 
@@ -76,6 +80,23 @@ impl Problem {
     pub fn at(mut self, span: Span) -> Problem {
         self.span = Some(span);
         self
+    }
+
+    /// The problem, at `place` of its file (see [`Problem::place`]).
+    pub fn at_place(mut self, place: impl Into<String>) -> Problem {
+        self.place = Some(place.into().into_boxed_str());
+        self
+    }
+
+    /// The message after the file and the place it is about:
+    /// ``\`tests/a.yaml\`, case 3 (`typo`): no `assignee` ``.
+    pub fn located(&self) -> String {
+        match (&self.file, &self.place) {
+            (Some(file), Some(place)) => format!("`{}`, {place}: {}", file.display(), self.message),
+            (Some(file), None) => format!("`{}`: {}", file.display(), self.message),
+            (None, Some(place)) => format!("{place}: {}", self.message),
+            (None, None) => self.message.clone(),
+        }
     }
 
     /// How to fix it, or nothing.
@@ -125,6 +146,19 @@ mod tests {
         assert_eq!(problem.file.as_deref(), Some(Path::new("a.yaml")));
         assert_eq!(problem.code.name(), "callassign::invalid_context");
         assert_eq!(problem.to_string(), "`users` is empty");
+    }
+
+    #[test]
+    fn a_problem_is_located_by_its_file_and_its_place() {
+        let problem = Problem::new(ProblemCode::InvalidRuleTest, "no `assignee`", "write one");
+        assert_eq!(problem.located(), "no `assignee`");
+        let problem = problem.in_file(Path::new("tests/a.yaml"));
+        assert_eq!(problem.located(), "`tests/a.yaml`: no `assignee`");
+        let problem = problem.at_place("case 3 (`typo`)");
+        assert_eq!(
+            problem.located(),
+            "`tests/a.yaml`, case 3 (`typo`): no `assignee`"
+        );
     }
 
     #[test]

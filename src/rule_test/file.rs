@@ -159,13 +159,13 @@ pub fn load(path: &Path) -> Result<TestFile, Problem> {
 /// relative to), and everything it names except the rules.
 pub fn from_text(path: &Path, text: &str) -> Result<TestFile, Problem> {
     let raw: RawFile = crate::files::yaml::from_str(text)
-        .map_err(|error| Problem::new(path, format!("not a valid test file: {error}"), SHAPE))?;
+        .map_err(|error| problem(path, format!("not a valid test file: {error}"), SHAPE))?;
     let folder = path.parent().unwrap_or(Path::new(""));
     let rules = clean_path(&folder.join(&raw.rules));
     let context = load_context(path, folder, raw.context)?;
     let context_of_file = &context;
     if raw.cases.is_empty() {
-        return Err(Problem::new(
+        return Err(problem(
             path,
             "`cases` is empty",
             "add at least one case: a `call` and the `assignee` it must get",
@@ -208,7 +208,7 @@ pub fn from_text(path: &Path, text: &str) -> Result<TestFile, Problem> {
                 })
                 .and_then(|call| {
                     if raw_case.assignee.is_none() {
-                        return Err(Problem::new(
+                        return Err(problem(
                             path,
                             "no `assignee`",
                             "write the integration user id the call must go to, or `assignee: null` for a call that must stay unassigned",
@@ -223,7 +223,7 @@ pub fn from_text(path: &Path, text: &str) -> Result<TestFile, Problem> {
                                 Some(suggestion) => format!("did you mean `{suggestion}`?"),
                                 None => format!("a step is one of `{}`, or a fixed user: `user \"ops@acme.com\"`", known_steps.join("`, `")),
                             };
-                            Err(Problem::new(path, format!("`step: {step}` is not a step name"), help))
+                            Err(problem(path, format!("`step: {step}` is not a step name"), help))
                         }
                         _ => Ok(call),
                     }
@@ -256,12 +256,12 @@ pub(super) fn load_context(
     value: serde_yaml::Value,
 ) -> Result<Context, Problem> {
     let context_help = context::SHAPE_HELP;
-    let first_problem = |problems: Vec<crate::diagnostics::problem::Problem>| {
-        let problem = problems.into_iter().next().expect("at least one problem");
-        Problem::new(
+    let first_problem = |problems: Vec<Problem>| {
+        let first = problems.into_iter().next().expect("at least one problem");
+        problem(
             path,
-            format!("the context is not usable: {}", problem.message),
-            problem.help_text(),
+            format!("the context is not usable: {}", first.message),
+            first.help_text(),
         )
     };
     match value {
@@ -269,7 +269,7 @@ pub(super) fn load_context(
             let context_path = clean_path(&folder.join(&relative));
             let text = read_text(path, &context_path, "context")?;
             let mut context = Context::read_yaml(&text).map_err(|error| {
-                Problem::new(
+                problem(
                     path,
                     format!(
                         "the context `{}` is not valid: {}",
@@ -286,7 +286,7 @@ pub(super) fn load_context(
         }
         value @ serde_yaml::Value::Mapping(_) => {
             let mut context = reread(&value, Context::read_yaml).map_err(|error| {
-                Problem::new(
+                problem(
                     path,
                     format!("`context` is not valid: {error}"),
                     context_help,
@@ -295,7 +295,7 @@ pub(super) fn load_context(
             context.resolve(folder).map_err(first_problem)?;
             Ok(context)
         }
-        _ => Err(Problem::new(
+        _ => Err(problem(
             path,
             "`context` is neither a path nor a mapping",
             "name a context file (`context: hubspot.context.yaml`) or write it inline",
@@ -316,7 +316,7 @@ pub(super) fn load_record(
             let record_path = clean_path(&folder.join(&relative));
             let text = read_text(path, &record_path, "call")?;
             let invalid = |error: String| {
-                Problem::new(
+                problem(
                     path,
                     format!("the call `{}` is not valid: {error}", record_path.display()),
                     help,
@@ -333,15 +333,13 @@ pub(super) fn load_record(
             records.remove(0).map_err(invalid)?
         }
         value @ serde_yaml::Value::Mapping(_) => {
-            let json = serde_json::to_value(&value).map_err(|error| {
-                Problem::new(path, format!("`call` is not valid: {error}"), help)
-            })?;
-            cloudtalk::read_value(&json, context).map_err(|error| {
-                Problem::new(path, format!("`call` is not valid: {error}"), help)
-            })?
+            let json = serde_json::to_value(&value)
+                .map_err(|error| problem(path, format!("`call` is not valid: {error}"), help))?;
+            cloudtalk::read_value(&json, context)
+                .map_err(|error| problem(path, format!("`call` is not valid: {error}"), help))?
         }
         _ => {
-            return Err(Problem::new(
+            return Err(problem(
                 path,
                 "`call` is neither a path nor a mapping",
                 help,
@@ -373,7 +371,7 @@ pub(super) fn load_call(
                 Call::from_yaml(&text).map_err(|error| error.to_string())
             };
             call.map_err(|error| {
-                Problem::new(
+                problem(
                     path,
                     format!("the call `{}` is not valid: {error}", call_path.display()),
                     call_help,
@@ -386,10 +384,10 @@ pub(super) fn load_call(
                 mapping.insert(id, serde_yaml::Value::String(name.to_string()));
             }
             reread(&serde_yaml::Value::Mapping(mapping), Call::read_yaml).map_err(|error| {
-                Problem::new(path, format!("`call` is not valid: {error}"), call_help)
+                problem(path, format!("`call` is not valid: {error}"), call_help)
             })
         }
-        _ => Err(Problem::new(
+        _ => Err(problem(
             path,
             "`call` is neither a path nor a mapping",
             "write the call inline (`call: {direction: incoming, status: missed}`) or name a `.json` or `.yaml` file",
@@ -436,7 +434,7 @@ pub(super) fn read_text(test_file: &Path, path: &Path, what: &str) -> Result<Str
                 .unwrap_or("check the file's permissions")
                 .to_string(),
         };
-        Problem::new(
+        problem(
             test_file,
             format!("the {what} {}", error.describe(path)),
             help,

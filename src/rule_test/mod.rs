@@ -33,6 +33,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::Deserialize;
 
 use crate::diagnostics::finding::{sort_and_dedup, Finding};
+use crate::diagnostics::problem::{Problem, ProblemCode};
 use crate::diagnostics::suggest::did_you_mean;
 use crate::files::TextError;
 use crate::model::cloudtalk;
@@ -101,44 +102,22 @@ impl fmt::Display for Expected {
     }
 }
 
-/// Something wrong with a test file: which file and case, what, and how to
-/// fix it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub file: PathBuf,
-    /// The case's number and name, for a problem with one case.
-    pub case: Option<(usize, String)>,
-    pub message: String,
-    pub help: String,
+/// Something wrong with a test file: a [`Problem`] of code
+/// `invalid_rule_test` naming the file, and the case when it is about one.
+fn problem(file: &Path, message: impl Into<String>, help: impl Into<String>) -> Problem {
+    Problem::new(ProblemCode::InvalidRuleTest, message, help).in_file(file)
 }
 
-impl Problem {
-    fn new(file: &Path, message: impl Into<String>, help: impl Into<String>) -> Problem {
-        Problem {
-            file: file.to_path_buf(),
-            case: None,
-            message: message.into(),
-            help: help.into(),
-        }
-    }
-
-    fn in_case(mut self, number: usize, name: &str) -> Problem {
-        self.case = Some((number, name.to_string()));
-        self
-    }
+/// A problem about one case of a test file.
+trait InCase {
+    fn in_case(self, number: usize, name: &str) -> Problem;
 }
 
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}`", self.file.display())?;
-        if let Some((number, name)) = &self.case {
-            write!(f, ", case {number} (`{name}`)")?;
-        }
-        write!(f, ": {}", self.message)
+impl InCase for Problem {
+    fn in_case(self, number: usize, name: &str) -> Problem {
+        self.at_place(format!("case {number} (`{name}`)"))
     }
 }
-
-impl std::error::Error for Problem {}
 
 /// What running a test file gives.
 #[derive(Debug)]
@@ -263,9 +242,9 @@ mod tests {
             let problem = load(&path).unwrap_err();
             assert!(problem.message.contains(expected), "{text:?}: {problem}");
             assert!(problem
-                .to_string()
+                .located()
                 .starts_with(&format!("`{}`", path.display())));
-            assert!(!problem.help.is_empty());
+            assert!(problem.help.is_some());
         }
 
         let path = write(
@@ -285,7 +264,7 @@ mod tests {
             .iter()
             .map(|case| {
                 let problem = case.call.as_ref().unwrap_err();
-                format!("{problem} / {}", problem.help)
+                format!("{} / {}", problem.located(), problem.help_text())
             })
             .collect();
         let shown = problems.join("\n");

@@ -48,7 +48,11 @@ impl Totals {
 
 /// A problem as commands print it: `error: …` and a help line.
 pub fn problem_text(problem: &Problem) -> String {
-    format!("error: {problem}\n  help: {}", problem.help)
+    format!(
+        "error: {}\n  help: {}",
+        problem.located(),
+        problem.help_text()
+    )
 }
 
 /// What went wrong with a case that did not pass: expected, actual and
@@ -260,8 +264,8 @@ pub fn json(runs: &[FileRun]) -> String {
             let (error, cases, undecided_steps) = match &run.outcome {
                 Err(problem) => (
                     Some(JsonProblem {
-                        message: problem.to_string(),
-                        help: &problem.help,
+                        message: problem.located(),
+                        help: problem.help_text(),
                     }),
                     Vec::new(),
                     Vec::new(),

@@ -128,7 +128,7 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
                 ),
             };
             Box::new(Unrunnable {
-                problem: Problem::new(
+                problem: problem(
                     &file.path,
                     message,
                     "`rules` is relative to the test file's folder",
@@ -139,7 +139,7 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
     let mut findings = compiled.findings;
     sort_and_dedup(&mut findings);
     let Some(plan) = compiled.plan else {
-        let problem = Problem::new(
+        let problem = problem(
             &file.path,
             format!(
                 "the rule file `{}` has errors ({})",
@@ -163,7 +163,7 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
             let context = case.context.as_ref().unwrap_or(&file.context);
             let expectation =
                 expectation_problem(&case.expected, context, &plan).map(|(message, help)| {
-                    Problem::new(&file.path, message, help).in_case(case.number, &case.name)
+                    problem(&file.path, message, help).in_case(case.number, &case.name)
                 });
             let outcome = match (&case.call, expectation) {
                 (Err(problem), _) => CaseOutcome::Broken(problem.clone()),
