@@ -19,7 +19,7 @@ use crate::runtime::batch::{for_each_line, read_input, InputFormat, Line};
 use crate::runtime::cloudtalk;
 use crate::runtime::evaluate::{Decision, Engine, FallbackMiss, Miss, Tracer};
 use crate::runtime::model::{Call, Context, User};
-use crate::semantics::plan::{Plan, PlanStep};
+use crate::semantics::plan::{EntryName, Plan, PlanStep};
 
 /// How many examples a report keeps of each kind of outcome.
 pub const SAMPLE_SIZE: usize = 5;
@@ -162,12 +162,12 @@ pub enum PlanEntry {
 }
 
 impl PlanEntry {
-    /// How reports name the entry: the step as `plan` shows it
-    /// (`contact_owner`, `user "ops@acme.com"`, `fallback integration`).
-    pub fn label(self, plan: &Plan) -> String {
+    /// How reports name the entry: the assignment line's `step` (and
+    /// `user`), and the rule file's words; see [`EntryName`].
+    pub fn name(self, plan: &Plan) -> EntryName {
         match self {
-            PlanEntry::Step(index) => plan.steps[index].step.to_string(),
-            PlanEntry::Fallback => format!("fallback {}", plan.fallback.fallback),
+            PlanEntry::Step(index) => plan.steps[index].step.name(),
+            PlanEntry::Fallback => plan.fallback.fallback.name(),
         }
     }
 

@@ -828,7 +828,8 @@ fn check_and_fmt_given_a_yaml_file_say_they_read_rule_files() {
 #[test]
 fn a_fixed_user_step_is_identified_by_its_address() {
     let rules = "ruleset a\nstep user \"bob@acme.com\" when \"vip\" in tags\nstep user \"admin@acme.com\" when \"new\" in tags\nfallback unassigned\n";
-    let tests = "rules: a.rules\ncontext: context.yaml\ncases:\n  - call: {direction: incoming, status: missed, tags: [vip]}\n    assignee: hs-3\n    step: user \"Bob@acme.com\"\n  - call: {direction: incoming, status: missed, tags: [new]}\n    assignee: hs-1\n    step: user\n  - name: the wrong fixed user\n    call: {direction: incoming, status: missed, tags: [new]}\n    assignee: hs-1\n    step: user \"bob@acme.com\"\n";
+    // As the assignment line writes it: `step: user`, the address in `user`.
+    let tests = "rules: a.rules\ncontext: context.yaml\ncases:\n  - call: {direction: incoming, status: missed, tags: [vip]}\n    assignee: hs-3\n    step: user\n    user: Bob@acme.com\n  - call: {direction: incoming, status: missed, tags: [new]}\n    assignee: hs-1\n    step: user\n  - name: the wrong fixed user\n    call: {direction: incoming, status: missed, tags: [new]}\n    assignee: hs-1\n    step: user\n    user: bob@acme.com\n  - name: the rule file's spelling\n    call: {direction: incoming, status: missed, tags: [new]}\n    assignee: hs-1\n    step: user \"admin@acme.com\"\n";
     let dir = folder(&[
         ("a.rules", rules),
         ("context.yaml", CONTEXT),
@@ -865,6 +866,11 @@ fn a_fixed_user_step_is_identified_by_its_address() {
         &test.stdout,
         "expected: hs-1 by user \"bob@acme.com\"\n  actual: hs-1 (admin@acme.com) by user \"admin@acme.com\"",
     );
+    // `step` takes exactly the names assignment lines carry.
+    assert_contains(
+        &test.stdout,
+        "case 4 (`the rule file's spelling`): `step: user \"admin@acme.com\"` is not a step name\n  help: a fixed user is `step: user`, its address in `user`, as assignment lines write it: `step: user` and `user: admin@acme.com`",
+    );
 }
 
 #[test]
@@ -876,13 +882,26 @@ fn a_rule_test_that_can_never_pass_is_a_problem_of_the_test_file() {
     for problem in [
         "error: `tests.yaml`, case 1 (`no such user`): `assignee: hs-33` is no user of the context\n  help: did you mean `hs-3`?",
         "error: `tests.yaml`, case 2 (`an e-mail for an id`): `assignee: Bob@acme.com` is an e-mail; `assignee` takes the integration user's id\n  help: write `assignee: hs-3`",
-        "error: `tests.yaml`, case 3 (`a step the plan lacks`): `step: contact_owner` is not a step of the plan `a`\n  help: run `callassign plan` on the rules to see its steps",
     ] {
         assert_contains(&run.stdout, problem);
     }
     assert_contains(&run.stdout, "test fine ... ok\n");
-    // Reported as problems, without a trace of the rules that ran.
-    assert!(!run.stdout.contains("trace:"), "{}", run.stdout);
+    // A step the plan lacks fails as any case does: expected, actual and
+    // the trace, with why it can never pass.
+    assert_contains(
+        &run.stdout,
+        "---- tests.yaml: a step the plan lacks ----\nexpected: unassigned by contact_owner\n  actual: unassigned by unassigned\n    note: `step: contact_owner` is not a step of the plan `a`, so this case can never pass\n    help: the plan's steps are `call_agent`, `unassigned (fallback unassigned)`; `callassign plan a.rules` shows them\n   trace:\n",
+    );
+    // Every case was decided, and counts for the coverage note.
+    assert_contains(
+        &run.stdout,
+        "note: no case is decided by `call_agent` (a.rules:2)\n",
+    );
+    assert!(
+        !run.stdout.contains("no case is decided by `unassigned"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -494,8 +494,8 @@ fn explain_says_when_a_user_map_link_matches_nothing() {
         &["--quiet", "--explain", "--format", "human", "-"],
         batch.as_bytes(),
     );
-    assert!(run.stdout.contains("failed      call_agent            default.rules:13  `Max@acme.sk` is linked by `user_map` to hubspot user `hs-2`, who is not active"), "{}", run.stdout);
-    assert!(run.stdout.contains("failed      call_agent            default.rules:13  `eve@acme.sk` is linked by `user_map` to `hs-404`, who is not a user of hubspot"), "{}", run.stdout);
+    assert!(run.stdout.contains("failed      call_agent                                   default.rules:13  `Max@acme.sk` is linked by `user_map` to hubspot user `hs-2`, who is not active"), "{}", run.stdout);
+    assert!(run.stdout.contains("failed      call_agent                                   default.rules:13  `eve@acme.sk` is linked by `user_map` to `hs-404`, who is not a user of hubspot"), "{}", run.stdout);
     assert!(run.stderr.contains("`user_map` links `eve@acme.sk` to `hs-404`, who is not a user of hubspot: the link matches nothing"), "{}", run.stderr);
 }
 

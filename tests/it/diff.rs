@@ -89,7 +89,7 @@ fn observed(report: &Report) -> Expected {
             .iter()
             .map(|m| {
                 (
-                    (m.from.clone(), m.to.clone()),
+                    (m.from.label.clone(), m.to.label.clone()),
                     (m.calls, m.sample.items().to_vec()),
                 )
             })
@@ -249,8 +249,8 @@ fn json_output_carries_the_counts() {
     assert_eq!(json["became_unassigned"]["calls"], want.became_unassigned.0);
     let first = &json["step_moves"][0];
     let key = (
-        first["from"].as_str().unwrap().to_string(),
-        first["to"].as_str().unwrap().to_string(),
+        first["from"]["label"].as_str().unwrap().to_string(),
+        first["to"]["label"].as_str().unwrap().to_string(),
     );
     assert_eq!(first["calls"], want.step_moves[&key].0);
     // The default `--top` is 10.

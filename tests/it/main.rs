@@ -32,3 +32,4 @@ mod schemas;
 mod sources;
 mod stats;
 mod steps;
+mod vocabulary;
