@@ -253,6 +253,20 @@ fn json_output_carries_the_counts() {
         first["to"]["label"].as_str().unwrap().to_string(),
     );
     assert_eq!(first["calls"], want.step_moves[&key].0);
+    // Calls that keep their assignee are listed by step move too, and
+    // add up to their count.
+    let same: u64 = json["same_assignee_step_moves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|moved| {
+            assert_ne!(moved["from"], moved["to"]);
+            moved["calls"].as_u64().unwrap()
+        })
+        .sum();
+    assert!(same > 0);
+    assert_eq!(same, want.same_assignee_other_step.0);
+    assert_eq!(json["same_assignee_other_step"]["calls"], same);
     // The default `--top` is 10.
     assert_eq!(json["assignee_moves"].as_array().unwrap().len(), 10);
     assert_eq!(
