@@ -5,7 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use callassign::impact::diff::{self, Names};
+use callassign::impact::diff::{Comparison, Names};
+use callassign::impact::history::Unreadable;
 use callassign::runtime::evaluate::Engine;
 use callassign::semantics::compile::compile;
 use callassign::semantics::load::{GitRevision, Loader, RULE_EXTENSION};
@@ -25,7 +26,8 @@ pub const USAGE: &str =
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// OLD.rules NEW.rules, then the calls (JSON Lines; `-` or nothing for stdin).
+    /// OLD.rules NEW.rules, then the calls (JSON Lines, `-` or nothing for stdin;
+    /// with `--input cloudtalk`, also a `.json` response).
     /// With --base, only NEW.rules and the calls
     #[arg(value_name = "FILE", required = true, num_args = 1..=3)]
     files: Vec<PathBuf>,
@@ -68,11 +70,18 @@ pub fn run(args: Args) -> CliResult {
         old: old_name,
         new: new_path.display().to_string(),
     };
-    let input = open_history(&calls_path)?;
-    let mut report =
-        diff::compare(&old, &new, input, args.input.into(), names).map_err(|error| {
-            CliError::new(format!("cannot read `{}`: {error}", calls_path.display()))
-        })?;
+    let history = open_history(&calls_path, args.input)?;
+    let mut comparison = Comparison::new(&old, &new);
+    let mut unreadable = Unreadable::default();
+    // Both engines see one context: a history is read once.
+    history.for_each_call(
+        &calls_path,
+        args.input,
+        new.context(),
+        &mut unreadable,
+        |call| comparison.add(call),
+    )?;
+    let mut report = comparison.finish(names, unreadable);
     report.keep_top_assignee_moves(args.top);
     print_report(
         args.format,

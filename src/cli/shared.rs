@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use callassign::diagnostics::report;
-use callassign::runtime::model::Context;
+use callassign::impact::history::{for_each_call, for_each_call_in_document, Unreadable};
+use callassign::runtime::model::context::MAX_CONTEXT_BYTES;
+use callassign::runtime::model::{Call, Context};
 use callassign::semantics::plan::Plan;
 
 use super::{print_findings_to_stderr, CliError, InputArg, ReportFormat};
@@ -113,28 +115,80 @@ pub fn read_context(path: &Path) -> Result<Context, CliError> {
     })
 }
 
-/// A history of calls: a file, or `-` for stdin.
-pub fn open_history(path: &Path) -> Result<Box<dyn BufRead>, CliError> {
+/// A history of calls: JSON Lines (a file, or `-` for stdin), or a
+/// CloudTalk `.json` document read whole.
+pub enum History {
+    Lines(Box<dyn BufRead>),
+    CloudTalkDocument(String),
+}
+
+impl History {
+    /// Hands every call of the history to `visit`; unreadable lines or
+    /// items go to `unreadable`. `path` names the history in messages.
+    pub fn for_each_call(
+        self,
+        path: &Path,
+        input: InputArg,
+        context: &Context,
+        unreadable: &mut Unreadable,
+        visit: impl FnMut(&Call<'_>),
+    ) -> Result<(), CliError> {
+        match self {
+            History::Lines(lines) => {
+                for_each_call(lines, input.into(), context, unreadable, visit).map_err(|error| {
+                    CliError::new(format!("cannot read `{}`: {error}", path.display()))
+                })
+            }
+            History::CloudTalkDocument(text) => {
+                for_each_call_in_document(&text, context, unreadable, visit).map_err(|error| {
+                    CliError::new(format!("`{}` {error}", path.display())).help(
+                        "a CloudTalk `.json` holds a list response of `/api/calls/index.json`, a list of records, or one record",
+                    )
+                })
+            }
+        }
+    }
+}
+
+/// A history of calls: a file, or `-` for stdin. With `--input
+/// cloudtalk`, a `.json` file is one document (a list response), read as
+/// `eval` reads it.
+pub fn open_history(path: &Path, input: InputArg) -> Result<History, CliError> {
     // A history is JSON Lines, native or CloudTalk. A `.json` or YAML file
     // holds one document (a CloudTalk list response, one call): read line
     // by line it would give nothing but unreadable lines.
     let extension = path.extension().and_then(|ext| ext.to_str());
-    if let Some(ext @ ("json" | "yaml" | "yml")) = extension.map(str::to_ascii_lowercase).as_deref()
-    {
-        return Err(CliError::new(format!(
-            "`{}` is a `.{ext}` file: a history of calls is JSON Lines, one call or record per line",
-            path.display()
-        ))
-        .help("for a CloudTalk list response: `jq -c '.responseData.data[]' calls.json > calls.jsonl`; `eval` reads a `.json` response as it is"));
+    match (extension.map(str::to_ascii_lowercase).as_deref(), input) {
+        (Some("json"), InputArg::Cloudtalk) => {
+            let text = callassign::files::read_text(path, MAX_CONTEXT_BYTES).map_err(|error| {
+                let cli_error = CliError::new(error.describe(path));
+                match error.help() {
+                    Some(help) => cli_error.help(help),
+                    None => cli_error,
+                }
+            })?;
+            return Ok(History::CloudTalkDocument(text));
+        }
+        (Some(ext @ ("json" | "yaml" | "yml")), _) => {
+            return Err(CliError::new(format!(
+                "`{}` is a `.{ext}` file: a history of calls is JSON Lines, one call or record per line",
+                path.display()
+            ))
+            .help("a CloudTalk `.json` response is read as it is with `--input cloudtalk`; native calls go one per line: `jq -c '.[]' calls.json > calls.jsonl`"));
+        }
+        _ => {}
     }
     if path.as_os_str() == "-" {
-        return Ok(Box::new(BufReader::with_capacity(
+        return Ok(History::Lines(Box::new(BufReader::with_capacity(
             256 * 1024,
             io::stdin().lock(),
-        )));
+        ))));
     }
     let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
-    Ok(Box::new(BufReader::with_capacity(256 * 1024, file)))
+    Ok(History::Lines(Box::new(BufReader::with_capacity(
+        256 * 1024,
+        file,
+    ))))
 }
 
 /// A history in which not one call could be read is an error, not an

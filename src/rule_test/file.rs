@@ -379,7 +379,7 @@ pub(super) fn load_record(
                     records.len()
                 )));
             }
-            records.remove(0).map_err(invalid)?
+            records.remove(0).map_err(|error| invalid(error.message))?
         }
         value @ serde_yaml::Value::Mapping(_) => {
             let json = serde_json::to_value(&value).map_err(|error| {

@@ -245,7 +245,9 @@ impl Summary {
     /// The most keys [`Summary::render_unknown_keys`] names.
     pub const KEYS_SHOWN: usize = 20;
 
-    fn record(&mut self, call: &Call<'_>, decision: &Decision<'_>) {
+    /// Counts one decided call: its step, whether it stays unassigned,
+    /// and the keys it has that callassign does not read.
+    pub fn record(&mut self, call: &Call<'_>, decision: &Decision<'_>) {
         self.note_unknown_keys(call);
         self.calls += 1;
         self.by_step[decision.step.index()] += 1;
@@ -442,7 +444,12 @@ fn process_line<W: Write>(
                     summary.record(&record.call, &decision);
                     return Ok(());
                 }
-                Err(error) => (error, None),
+                Err(error) => (
+                    error,
+                    line.and_then(|bytes| std::str::from_utf8(bytes).ok())
+                        .map(|text| text.trim_start_matches('\u{feff}'))
+                        .and_then(cloudtalk::call_id_of),
+                ),
             }
         }
     };

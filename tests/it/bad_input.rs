@@ -989,30 +989,27 @@ fn a_report_draws_control_characters_of_the_rule_file_as_question_marks() {
 
 #[test]
 fn a_history_that_is_one_json_document_or_holds_no_readable_call_is_an_error_not_an_empty_report() {
-    let ct = "examples/cloudtalk";
-    let context = format!("{ct}/hubspot.context.yaml");
-    let calls = format!("{ct}/calls.json");
+    // A native `.json` holds one call (a CloudTalk `.json` response is
+    // read whole with `--input cloudtalk`: tests/it/cloudtalk.rs).
+    let context = "examples/hubspot.context.yaml";
+    let calls = "examples/call.json";
     for args in [
         vec![
             "stats",
             "--rules",
             "rules/hubspot.rules",
             "--context",
-            &context,
-            "--input",
-            "cloudtalk",
-            &calls,
+            context,
+            calls,
         ],
         vec![
             "diff",
             "--fail-on-change",
             "--context",
-            &context,
-            "--input",
-            "cloudtalk",
+            context,
             "rules/hubspot.rules",
             "rules/zendesk.rules",
-            &calls,
+            calls,
         ],
     ] {
         let run = crate::common::callassign(&args);
