@@ -14,7 +14,7 @@ use callassign::semantics::compile::compile;
 use callassign::semantics::load::Loader;
 use callassign::syntax::source::Source;
 
-use super::shared::read_context;
+use super::shared::{read_context, read_stdin_rules, RulesFrom};
 
 use super::{
     expand_rule_paths, use_color, CliError, CliResult, FindingFormat, EXIT_OK, EXIT_PROBLEMS,
@@ -22,8 +22,12 @@ use super::{
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Rule files or folders of rule files [default: rules]
+    /// Rule files or folders of rule files, or - for one rule file on stdin [default: rules]
     paths: Vec<PathBuf>,
+    /// With -: check stdin as the rule file at this path (`extends`
+    /// beside it, named after it) [default: on its own, as `<stdin>`]
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
     /// How to print findings
     #[arg(long, value_enum, default_value_t = FindingFormat::Human)]
     format: FindingFormat,
@@ -37,13 +41,17 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let files = expand_rule_paths(&args.paths)?;
+    let stdin = read_stdin_rules(&args.paths, args.stdin_filename.as_deref())?;
+    let files = match &stdin {
+        Some(stdin) => vec![stdin.path.clone()],
+        None => expand_rule_paths(&args.paths)?,
+    };
     let context = args
         .context
         .as_deref()
         .map(|path| read_context(path).map(|context| (context, path.display().to_string())))
         .transpose()?;
-    let mut loader = Loader::new();
+    let mut loader = Loader::with_source(stdin.as_ref().map_or(RulesFrom::Disk, RulesFrom::Stdin));
     let mut findings = Vec::new();
     if let (Some(path), Some((context, _))) = (&args.context, &context) {
         // `user_map` links are reported in the context file, like any
@@ -70,6 +78,13 @@ pub fn run(args: Args) -> CliResult {
         findings.extend(compiled.findings);
     }
     sort_and_dedup(&mut findings);
+    if stdin.as_ref().is_some_and(|stdin| stdin.shown == "<stdin>")
+        && findings
+            .iter()
+            .any(|finding| finding.code == callassign::diagnostics::finding::Code::MissingExtends)
+    {
+        noteln!("note: stdin is checked on its own; `--stdin-filename rules/NAME.rules` checks it beside the files it extends");
+    }
 
     match args.format {
         FindingFormat::Human => {

@@ -11,6 +11,7 @@ use callassign::diagnostics::report;
 use callassign::impact::history::{for_each_call, for_each_call_in_document, Unreadable};
 use callassign::runtime::model::context::MAX_CONTEXT_BYTES;
 use callassign::runtime::model::{Call, Context};
+use callassign::semantics::load::{folder_of, FileSystem, Nothing, RuleSource, RULE_EXTENSION};
 use callassign::semantics::plan::Plan;
 
 use super::{print_findings_to_stderr, CliError, InputArg, ReportFormat};
@@ -214,5 +215,202 @@ pub fn note_unreadable(lines: u64) {
         many => {
             noteln!("note: {many} history lines could not be read; the report lists the first ones")
         }
+    }
+}
+
+/// A rule file read from standard input (`check -`, `fmt --stdout -`),
+/// bounded as a rule file on disk is. With `--stdin-filename PATH` it is
+/// read as the file at PATH would be (`extends` beside it, the ruleset
+/// named after it); without, on its own, as an editor's unsaved buffer:
+/// named after its `ruleset`, reaching only the built-in default.
+pub struct StdinRules {
+    /// Where the text is read as being.
+    pub path: PathBuf,
+    /// What reports call it: the file name given, or `<stdin>`.
+    pub shown: String,
+    text: String,
+    /// Whether files beside it on disk are seen (`--stdin-filename`).
+    on_disk: bool,
+}
+
+impl StdinRules {
+    pub fn read(filename: Option<&Path>) -> Result<StdinRules, CliError> {
+        use callassign::files::{read_text_from, TextError};
+        use callassign::semantics::load::MAX_RULE_FILE_BYTES;
+        let text =
+            read_text_from(io::stdin().lock(), MAX_RULE_FILE_BYTES).map_err(
+                |error| match error {
+                    TextError::TooLarge { limit } => CliError::new(format!(
+                    "standard input is larger than {limit} bytes, the most a rule file may have"
+                )),
+                    TextError::NotUtf8 { byte } => {
+                        CliError::new(format!("standard input is not valid UTF-8 (byte {byte})"))
+                            .help("rule files are UTF-8 text")
+                    }
+                    TextError::Io(error) => {
+                        CliError::new(format!("cannot read standard input: {error}"))
+                    }
+                },
+            )?;
+        Ok(match filename {
+            Some(path) => StdinRules {
+                path: path.to_path_buf(),
+                shown: path.display().to_string(),
+                text,
+                on_disk: true,
+            },
+            None => {
+                let name = callassign::syntax::parse::parse(&std::sync::Arc::new(
+                    callassign::syntax::source::Source::new("", text.as_str()),
+                ))
+                .file
+                .map(|file| file.name.node)
+                .filter(|name| callassign::semantics::check::is_plain_name(name))
+                .unwrap_or_else(|| "stdin".to_string());
+                StdinRules {
+                    path: PathBuf::from(format!("{name}.{RULE_EXTENSION}")),
+                    shown: "<stdin>".to_string(),
+                    text,
+                    on_disk: false,
+                }
+            }
+        })
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn is_it(&self, path: &Path) -> bool {
+        callassign::semantics::load::normalize(path)
+            == callassign::semantics::load::normalize(&self.path)
+    }
+}
+
+/// The rules a command reads: from disk, with a rule file from standard
+/// input over it when there is one.
+impl RuleSource for StdinRules {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        if self.is_it(path) {
+            Ok(self.text.clone().into_bytes())
+        } else if self.on_disk {
+            FileSystem.read(path)
+        } else {
+            Nothing.read(path)
+        }
+    }
+
+    fn identity(&self, path: &Path) -> io::Result<PathBuf> {
+        if self.is_it(path) {
+            // Where the file would be, whether or not it exists on disk.
+            return match FileSystem.identity(path) {
+                Ok(identity) if self.on_disk => Ok(identity),
+                _ => {
+                    let folder = folder_of(&self.path);
+                    let folder = match FileSystem.identity(&folder) {
+                        Ok(identity) if self.on_disk => identity,
+                        _ => folder,
+                    };
+                    Ok(folder.join(self.path.file_name().unwrap_or_default()))
+                }
+            };
+        }
+        if !self.on_disk {
+            let folder = folder_of(&self.path);
+            if callassign::semantics::load::normalize(path) == folder {
+                return Ok(folder);
+            }
+            return Nothing.identity(path);
+        }
+        FileSystem.identity(path)
+    }
+
+    fn rule_names(&self, folder: &Path) -> Vec<String> {
+        let mut names = if self.on_disk {
+            FileSystem.rule_names(folder)
+        } else {
+            Vec::new()
+        };
+        if let Some(stem) = self.path.file_stem().and_then(|stem| stem.to_str()) {
+            names.push(stem.to_string());
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    fn display_name(&self, path: &Path) -> String {
+        if self.is_it(path) {
+            self.shown.clone()
+        } else {
+            path.display().to_string()
+        }
+    }
+}
+
+/// Rule files from disk, or a rule file from standard input over it.
+pub enum RulesFrom<'a> {
+    Disk,
+    Stdin(&'a StdinRules),
+}
+
+impl RuleSource for RulesFrom<'_> {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        match self {
+            RulesFrom::Disk => FileSystem.read(path),
+            RulesFrom::Stdin(stdin) => stdin.read(path),
+        }
+    }
+
+    fn identity(&self, path: &Path) -> io::Result<PathBuf> {
+        match self {
+            RulesFrom::Disk => FileSystem.identity(path),
+            RulesFrom::Stdin(stdin) => stdin.identity(path),
+        }
+    }
+
+    fn rule_names(&self, folder: &Path) -> Vec<String> {
+        match self {
+            RulesFrom::Disk => FileSystem.rule_names(folder),
+            RulesFrom::Stdin(stdin) => stdin.rule_names(folder),
+        }
+    }
+
+    fn display_name(&self, path: &Path) -> String {
+        match self {
+            RulesFrom::Disk => FileSystem.display_name(path),
+            RulesFrom::Stdin(stdin) => stdin.display_name(path),
+        }
+    }
+}
+
+/// The rule file on standard input when `paths` is `-`; `-` among other
+/// paths is refused, as is `--stdin-filename` without `-`.
+pub fn read_stdin_rules(
+    paths: &[PathBuf],
+    filename: Option<&Path>,
+) -> Result<Option<StdinRules>, CliError> {
+    let dash = paths.iter().any(|path| path.as_os_str() == "-");
+    match (dash, paths.len(), filename) {
+        (false, _, None) => Ok(None),
+        (false, _, Some(_)) => Err(CliError::new(
+            "`--stdin-filename` names the rule file read from stdin, but no `-` reads it",
+        )
+        .help("give `-` as the path to read a rule file from stdin")),
+        (true, 1, filename) => {
+            if filename.is_some_and(|path| {
+                path.extension().and_then(|ext| ext.to_str()) != Some(RULE_EXTENSION)
+            }) {
+                return Err(
+                    CliError::new("`--stdin-filename` must name a `.rules` file")
+                        .help("as in `--stdin-filename rules/hubspot.rules`"),
+                );
+            }
+            StdinRules::read(filename).map(Some)
+        }
+        (true, _, _) => Err(
+            CliError::new("`-` reads one rule file from stdin; give it alone")
+                .help("check the files on disk in another run"),
+        ),
     }
 }
