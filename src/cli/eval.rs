@@ -93,12 +93,19 @@ pub fn run(args: Args) -> CliResult {
                     File::open(&args.input).map_err(|error| CliError::io(&args.input, &error))?,
                 ))
             };
-            let show_progress = io::stderr().is_terminal() && !args.quiet;
+            // Progress goes to a terminal that shows nothing else: when the
+            // output goes to the same terminal, the counter would be written
+            // in the middle of its lines.
+            let show_progress =
+                !args.quiet && io::stderr().is_terminal() && !io::stdout().is_terminal();
             let jobs = args.jobs.map_or_else(default_jobs, usize::from);
+            let mut shown = 0;
             let result =
                 batch::run_parallel(&evaluator, reader, &mut output, options, jobs, |done| {
                     if show_progress {
-                        note!("\r{done} lines…");
+                        let text = format!("{done} lines…");
+                        shown = text.chars().count();
+                        note!("\r{text}");
                     }
                 });
             let summary = match result {
@@ -117,8 +124,9 @@ pub fn run(args: Args) -> CliResult {
                     )))
                 }
             };
-            if show_progress {
-                note!("\r");
+            if shown > 0 {
+                // The counter is wiped, so the summary starts on a clean line.
+                note!("\r{}\r", " ".repeat(shown));
             }
             if !args.quiet {
                 note!("{}", summary.render());

@@ -366,8 +366,17 @@ pub fn expand_rule_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
             ))
             .help(format!("{hint}for calls and contexts, `callassign eval`")));
         }
-        let found = callassign::semantics::load::rule_files(path)
+        let callassign::semantics::load::RuleFiles {
+            files: found,
+            skipped,
+        } = callassign::semantics::load::find_rule_files(path)
             .map_err(|error| CliError::io(path, &error))?;
+        for skipped in &skipped {
+            noteln!(
+                "note: `{}` is skipped: rule files end in `.rules`, in lower case; rename it to read it",
+                skipped.display()
+            );
+        }
         if found.is_empty() {
             return Err(CliError::new(format!(
                 "no `.rules` files in `{}`",

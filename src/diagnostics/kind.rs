@@ -397,10 +397,18 @@ impl FindingKind {
                 "not an operator",
                 "try using `==` instead",
             ),
-            K::RulesetNameMismatch { name, stem } => words(
+            K::RulesetNameMismatch { name, stem } if crate::syntax::parse::is_name(stem) => words(
                 format!("ruleset `{name}` is in a file named `{stem}.rules`"),
                 "the ruleset name",
                 format!("rename the ruleset to `{stem}` (other files extend it by its file name)"),
+            ),
+            // `hubspot.v2.rules`: no ruleset can be named after the file.
+            K::RulesetNameMismatch { name, stem } => words(
+                format!("ruleset `{name}` is in a file named `{stem}.rules`"),
+                "the ruleset name",
+                format!(
+                    "rename the file to `{name}.rules`: `{stem}` cannot name a ruleset (a letter, then letters, digits, `_` and `-`; no keyword)"
+                ),
             ),
             K::ExtendsFileName { written, base } => words(
                 format!("`extends {written}` names a file; `extends` takes a ruleset name"),
@@ -522,7 +530,10 @@ impl FindingKind {
             K::UnknownField { path, suggestion, is_value } => words(
                 format!("unknown field `{path}`"),
                 "not a call field",
-                if let Some(suggestion) = suggestion {
+                if path == "duration_s" {
+                    // The call's key is `duration_s`; rules say `duration`.
+                    "rules test the talking time as `duration` (whole seconds); `duration_s` is the key calls carry it in".to_string()
+                } else if let Some(suggestion) = suggestion {
                     format!("did you mean `{suggestion}`?")
                 } else if *is_value {
                     format!("`{path}` is a value; compare a field with it: `status == {path}`")
@@ -562,13 +573,13 @@ impl FindingKind {
                     FieldType::Tags => "test for one tag with `\"vip\" in tags` (or `not in`)".to_string(),
                     FieldType::Object => "test a contact field such as `contact.owner`, or presence with `contact == null`".to_string(),
                     FieldType::Integer | FieldType::Timestamp => {
-                        format!("`{field}` takes `==`, `!=`, `<`, `<=`, `>`, `>=` and `in`")
+                        format!("`{field}` takes `==`, `!=`, `<`, `<=`, `>`, `>=`, `in` and `not in`")
                     }
                     FieldType::Email | FieldType::Text | FieldType::FlowStepType => {
-                        format!("`{field}` takes `==`, `!=`, `in` and `starts_with`")
+                        format!("`{field}` takes `==`, `!=`, `in`, `not in` and `starts_with`")
                     }
                     FieldType::Direction | FieldType::Status => {
-                        format!("`{field}` takes `==`, `!=` and `in`")
+                        format!("`{field}` takes `==`, `!=`, `in` and `not in`")
                     }
                 },
             ),

@@ -71,6 +71,23 @@ fn text_of(bytes: Vec<u8>, limit: usize) -> Result<String, TextError> {
     Ok(text)
 }
 
+/// A JSON reader's message in the product's words: serde_json says
+/// `expected ident` of a bare word that is not `true`, `false` or `null`
+/// (`not json`, `nul`), which reads as a message for programmers.
+///
+/// ```
+/// assert_eq!(
+///     callassign::files::plain_json_message("expected ident at line 1 column 2"),
+///     "not JSON: a bare word where a value goes (only `true`, `false` and `null` are written without quotes) at line 1 column 2"
+/// );
+/// ```
+pub fn plain_json_message(message: &str) -> String {
+    message.replace(
+        "expected ident",
+        "not JSON: a bare word where a value goes (only `true`, `false` and `null` are written without quotes)",
+    )
+}
+
 /// The UTF-8 byte-order mark, skipped at the start of every text input.
 pub const BYTE_ORDER_MARK: char = '\u{feff}';
 

@@ -7,7 +7,10 @@ use super::*;
 /// A rule-test file: calls, each with the assignee a rule file must give it.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a test file: a mapping with `rules`, `context` and `cases`"
+)]
 pub(super) struct RawFile {
     /// The rule file under test, relative to this file.
     rules: String,
@@ -31,7 +34,10 @@ pub(super) struct RawFile {
     derive(schemars::JsonSchema),
     schemars(rename = "Case")
 )]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a case: a mapping with `call` and `assignee`"
+)]
 pub(super) struct RawCase {
     /// What the case proves; `--filter` matches it.
     #[serde(default)]

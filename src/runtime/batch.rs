@@ -44,7 +44,7 @@ pub enum OutputFormat {
 /// What the input lines hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", expecting = "`native` or `cloudtalk`")]
 pub enum InputFormat {
     /// Calls in callassign's own shape (DESIGN.md section 2).
     #[default]

@@ -1149,3 +1149,94 @@ fn a_batch_that_fails_says_whether_its_input_or_its_output_failed() {
         assert!(run.stderr.starts_with(says), "{script}: {}", run.stderr);
     }
 }
+
+/// Messages speak the user's words: no Rust type names, no parser jargon,
+/// no suggestion the grammar would refuse, the operators a field takes
+/// (`not in` too), and characters that do not show are named.
+#[test]
+fn messages_say_what_users_wrote_in_their_words() {
+    let rules = "ruleset a\nstep call_agent\nfallback unassigned\n";
+    let dir = folder(&[
+        ("a.rules", rules),
+        ("context.yaml", CONTEXT),
+        ("list.yaml", "[]\n"),
+        ("users.yaml", "integration: hubspot\nusers: [5]\n"),
+        ("test.yaml", "5\n"),
+        (
+            "case.yaml",
+            "rules: a.rules\ncontext: context.yaml\ncases: [5]\n",
+        ),
+        ("v/hubspot.v2.rules", "ruleset hubspot extends default\n"),
+        ("v/b.rules", "ruleset b extends hubspot\n"),
+    ]);
+    let eval = |context: &str, stdin: &str| {
+        callassign_in(
+            dir.path(),
+            &["eval", "--rules", "a.rules", "--context", context, "-"],
+            stdin.as_bytes(),
+        )
+    };
+    let call = "{\"id\":\"c-1\",\"direction\":\"incoming\",\"status\":\"missed\"}\n";
+    let check = |text: &str| callassign_in(dir.path(), &["check", "-"], text.as_bytes());
+    let test = |file: &str| callassign_in(dir.path(), &["test", file], b"");
+    let rows: Vec<(Run, &str)> = vec![
+        (eval("list.yaml", call), "expected a context: a mapping with `integration` and `users`"),
+        (eval("users.yaml", call), "users[0]: invalid type: integer `5`, expected a user: `{id: …, email: …}`"),
+        (test("test.yaml"), "expected a test file: a mapping with `rules`, `context` and `cases`"),
+        (test("case.yaml"), "cases[0]: invalid type: integer `5`, expected a case: a mapping with `call` and `assignee`"),
+        (eval("context.yaml", "not json\n"), "not JSON: a bare word where a value goes (only `true`, `false` and `null` are written without quotes) (column 2)"),
+        (callassign_in(dir.path(), &["check", "v"], b""), "help: rename the file to `hubspot.rules`: `hubspot.v2` cannot name a ruleset"),
+        (check("ruleset x extends default\nstep user \"a@b.c\" when duration_s > 3\n"), "rules test the talking time as `duration` (whole seconds); `duration_s` is the key calls carry it in"),
+        (eval("context.yaml", "{\"id\":\"c-1\",\"direction\":\"incoming\",\"status\":\"missed\",\"duration\":5}\n"), "a call carries the talking time in seconds as `duration_s`; rules test it as `duration`"),
+        (check("ruleset x extends default\nstep user \"a@b.c\" when status < missed\n"), "`status` takes `==`, `!=`, `in` and `not in`"),
+        (check("ruleset x extends default\nstep user \"a@b.c\" when duration starts_with \"1\"\n"), "`duration` takes `==`, `!=`, `<`, `<=`, `>`, `>=`, `in` and `not in`"),
+        (check("ruleset x extends default\nstep\u{a0}call_agent\n"), "found a no-break space (U+00A0), which looks like a space"),
+        (check("ruleset x extends default\nstep call_agent\u{200b}\n"), "found the invisible character U+200B (zero-width space)"),
+        (check("ruleset x extends default\nstep call\u{1}agent\n"), "found the control character U+0001"),
+        (check("ruleset x extends default\nstep call_agent when \u{201c}vip\u{201d} in tags\n"), "strings are written in straight double quotes"),
+        (eval("context.yaml", "{\"id\":\" \",\"direction\":\"incoming\",\"status\":\"missed\"}\n"), "{\"line\":1,\"error\":\"id: the call id is empty; every call needs the id it has in the exporting system (column 9)\"}"),
+    ];
+    for (run, expected) in rows {
+        let shown = format!("{}{}", run.stdout, run.stderr);
+        // Long lines are wrapped by the report renderer.
+        let flat = shown
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let want = expected.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(&want), "{expected}\n---\n{shown}");
+        for jargon in [
+            "expected struct",
+            "expected enum",
+            "expected ident",
+            "RawFile",
+            "RawCase",
+        ] {
+            assert!(!shown.contains(jargon), "{jargon}: {shown}");
+        }
+    }
+    // `b.rules` extends `hubspot`, and `hubspot.v2.rules` is never offered
+    // as a name to extend.
+    let run = callassign_in(dir.path(), &["check", "v/b.rules"], b"");
+    assert!(!run.stdout.contains("hubspot.v2`"), "{}", run.stdout);
+}
+
+#[test]
+fn rule_files_skipped_for_the_case_of_their_extension_are_named() {
+    let dir = folder(&[
+        ("rules/a.rules", "ruleset a extends default\n"),
+        ("rules/B.RULES", "ruleset B extends default\n"),
+        ("rules/c.Rules", "ruleset c extends default\n"),
+    ]);
+    for args in [&["check", "rules"][..], &["fmt", "--check", "rules"]] {
+        let run = callassign_in(dir.path(), args, b"");
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+        for name in ["rules/B.RULES", "rules/c.Rules"] {
+            assert_contains(
+                &run.stderr,
+                format!("note: `{name}` is skipped: rule files end in `.rules`, in lower case"),
+            );
+        }
+    }
+}

@@ -908,7 +908,7 @@ fn bad_cloudtalk_lines_are_error_lines_and_the_batch_goes_on() {
     {"call":"1","assignee":{"id":"101","email":"max.yellow@acme.com"},"step":"call_agent"}
     {"line":2,"error":"`Cdr.id` is missing: a call-history item needs its call id"}
     {"line":3,"error":"a whole list response on one line; save it as a `.json` file, or write one call-history item per line"}
-    {"line":4,"error":"expected ident (column 2)"}
+    {"line":4,"error":"not JSON: a bare word where a value goes (only `true`, `false` and `null` are written without quotes) (column 2)"}
     {"line":5,"error":"empty line, expected a CloudTalk call record"}
     {"call":"1","assignee":{"id":"101","email":"max.yellow@acme.com"},"step":"call_agent"}
     {"line":7,"call":"2","error":"`Cdr.started_at` is `2026-11-23 10:00:00`, which has no time zone offset, and callassign does not guess one; if it is UTC (as CloudTalk's API documents), write `2026-11-23T10:00:00Z`, else add its offset (`+01:00`)"}

@@ -631,7 +631,8 @@ fn base_errors_say_what_is_missing() {
         ),
         (
             &["--base", "HEAD", loose.to_str().unwrap()],
-            "is not inside a git repository",
+            // With git's own reason.
+            "is not inside a git repository git can use: git says `fatal: not a git repository",
         ),
     ];
     for (args, message) in cases {

@@ -253,6 +253,8 @@ pub fn call_id_of(line: &[u8]) -> Option<String> {
         id: Option<serde_json::Value>,
     }
     match serde_json::from_slice::<IdOnly>(line).ok()?.id? {
+        // An empty id names no call.
+        serde_json::Value::String(id) if id.trim().is_empty() => None,
         serde_json::Value::String(id) => Some(id),
         // A float is not the id as sent (`27.0`, a rounded 30-digit id).
         serde_json::Value::Number(id) if !id.is_f64() => Some(id.to_string()),

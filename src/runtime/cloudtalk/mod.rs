@@ -172,7 +172,7 @@ pub fn read_document(
     let value: Json<shape::Record, Vec<Json<shape::Record>>> =
         serde_json::from_str(text).map_err(|error| DocumentError {
             line: error.line() as u64,
-            message: error.to_string(),
+            message: crate::files::plain_json_message(&error.to_string()),
         })?;
     let (items, prefix) = match &value {
         Json::List(items) => (items, ""),
