@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use callassign::diagnostics::finding::{sort_and_dedup, Severity};
+use callassign::diagnostics::fix;
 use callassign::diagnostics::report::{self, Style};
 use callassign::diagnostics::terminal::counted;
 use callassign::runtime::fit::{context_file_findings, context_findings};
@@ -38,6 +39,11 @@ pub struct Args {
     /// it lacks, and rules for another integration
     #[arg(long, value_name = "FILE")]
     context: Option<PathBuf>,
+    /// Apply the quick fixes an editor offers (those with one fix: a
+    /// did-you-mean, `=` → `==`, a duplicate step removed), rewriting the
+    /// files, then report what is left
+    #[arg(long)]
+    fix: bool,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -51,6 +57,15 @@ pub fn run(args: Args) -> CliResult {
         .as_deref()
         .map(|path| read_context(path).map(|context| (context, path.display().to_string())))
         .transpose()?;
+    if args.fix && stdin.is_some() {
+        return Err(
+            CliError::new("`--fix` rewrites rule files, and stdin is none")
+                .help("save the text to a file and run `check --fix FILE`"),
+        );
+    }
+    if args.fix {
+        fix_files(&files)?;
+    }
     let mut loader = Loader::with_source(stdin.as_ref().map_or(RulesFrom::Disk, RulesFrom::Stdin));
     let mut findings = Vec::new();
     if let (Some(path), Some((context, _))) = (&args.context, &context) {
@@ -118,4 +133,70 @@ pub fn run(args: Args) -> CliResult {
     } else {
         EXIT_OK
     }))
+}
+
+/// Applies the quick fixes of the files' findings, rewriting each file
+/// whole (a temporary file renamed over it), in rounds until none is left
+/// to apply: a fix can uncover another (a misspelt step, then a duplicate).
+fn fix_files(files: &[PathBuf]) -> Result<(), CliError> {
+    const ROUNDS: usize = 8;
+    let mut fixed: Vec<(PathBuf, usize)> = Vec::new();
+    for _ in 0..ROUNDS {
+        let mut loader = Loader::new();
+        let mut findings = Vec::new();
+        for file in files {
+            let chain = loader
+                .load_chain(file)
+                .map_err(|error| CliError::io(file, &error))?;
+            findings.extend(compile(&chain).findings);
+        }
+        let mut any = false;
+        for file in files {
+            let Ok(loaded) = loader.load_chain(file) else {
+                continue;
+            };
+            let Some(leaf) = loaded.files.last() else {
+                continue;
+            };
+            let source = &leaf.source;
+            let (text, count) = fix::apply(&source.text, &source.name, &findings);
+            if count == 0 || text == *source.text {
+                continue;
+            }
+            // Only text that still reads as rules is written back.
+            if callassign::syntax::parse::parse(&Arc::new(Source::new(
+                source.name.as_str(),
+                text.as_str(),
+            )))
+            .file
+            .is_none()
+            {
+                continue;
+            }
+            // A link is fixed where it points, as `fmt` writes it.
+            let target = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone());
+            callassign::files::write_atomically(&target, text.as_bytes()).map_err(|error| {
+                CliError::new(format!(
+                    "cannot write `{}`: {error}; the file is unchanged",
+                    file.display()
+                ))
+            })?;
+            match fixed.iter_mut().find(|(path, _)| path == file) {
+                Some((_, total)) => *total += count,
+                None => fixed.push((file.clone(), count)),
+            }
+            any = true;
+        }
+        if !any {
+            break;
+        }
+    }
+    for (file, count) in &fixed {
+        noteln!(
+            "fixed {} in `{}`",
+            counted(*count as u64, "problem", "problems"),
+            file.display()
+        );
+    }
+    Ok(())
 }

@@ -38,6 +38,7 @@ mod check;
 mod completions;
 mod diff;
 mod eval;
+mod explain;
 mod format;
 mod init;
 mod lsp;
@@ -86,6 +87,9 @@ enum Command {
     Stats(stats::Args),
     /// Run rule tests: calls with the assignee each must get
     Test(test::Args),
+    /// Explain a finding code: what it means, how to fix it, an example
+    /// (without a code: list every code)
+    Explain(explain::Args),
     /// Print the built-in default rules that `extends default` uses when
     /// the folder has no default.rules of its own
     PrintDefault,
@@ -200,6 +204,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Test(args) => test::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::PrintDefault => {
             out!("{}", callassign::semantics::load::BUILTIN_DEFAULT_TEXT);
             Ok(ExitCode::from(EXIT_OK))

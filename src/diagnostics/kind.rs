@@ -115,6 +115,21 @@ pub enum FindingKind {
         odd_letter: char,
     },
 
+    // ---- allow comments ----
+    /// `# callassign: allow CODE` naming no warning: an unknown code, an
+    /// error (which cannot be accepted), or not `allow` at all.
+    UnknownAllow {
+        written: String,
+        /// A warning code it is one slip away from.
+        suggestion: Option<&'static str>,
+        /// It names an error code.
+        error: bool,
+    },
+    /// An allow comment that accepts no finding on its line.
+    UnusedAllow {
+        code: &'static str,
+    },
+
     // ---- conditions ----
     UnknownField {
         path: String,
@@ -349,6 +364,8 @@ impl FindingKind {
             }
             K::IntegrationMismatch { .. } => Code::IntegrationMismatch,
             K::MixedScriptAddress { .. } => Code::MixedScriptAddress,
+            K::UnknownAllow { .. } => Code::UnknownAllow,
+            K::UnusedAllow { .. } => Code::UnusedAllow,
         }
     }
 
@@ -513,6 +530,33 @@ impl FindingKind {
                 ),
                 "a user is named by e-mail",
                 "retype the address: control, zero-width and direction characters are never part of one",
+            ),
+            K::UnknownAllow {
+                written,
+                suggestion,
+                error,
+            } => words(
+                if *error {
+                    format!("`{written}` is an error, which an allow comment cannot accept")
+                } else {
+                    format!("`{written}` names no warning to allow")
+                },
+                "not a warning code",
+                if *error {
+                    "fix what the error says: a rule file with errors has no plan".to_string()
+                } else if let Some(suggestion) = suggestion {
+                    format!("did you mean `{suggestion}`?")
+                } else {
+                    format!(
+                        "write `# callassign: allow CODE`, CODE one of {}",
+                        listing(&crate::diagnostics::finding::Code::allowable().map(|code| code.short()).collect::<Vec<_>>())
+                    )
+                },
+            ),
+            K::UnusedAllow { code } => words(
+                format!("nothing to allow: no `{code}` on the line it is about"),
+                "allows nothing",
+                "remove the comment (or move it to the line whose warning it accepts)",
             ),
             K::MixedScriptAddress {
                 written,

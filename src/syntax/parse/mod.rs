@@ -52,6 +52,12 @@ pub fn is_name(text: &str) -> bool {
         .is_some_and(|pair| pair.as_str().len() == text.len())
 }
 
+/// Every `#` comment of a rule file's text that is outside a string, in
+/// file order, whether or not the rest of the file parses.
+pub fn comments_of(text: &str) -> Vec<crate::syntax::ast::Comment> {
+    comments(text)
+}
+
 /// How deeply parentheses may nest in a condition.
 pub const MAX_NESTING: usize = 32;
 
