@@ -11,6 +11,7 @@ use callassign::diagnostics::report::{self, Style};
 use callassign::diagnostics::terminal::counted;
 use callassign::runtime::fit::{context_file_findings, context_findings};
 use callassign::runtime::model::context::ContextWarning;
+use callassign::runtime::model::Context;
 use callassign::semantics::compile::compile;
 use callassign::semantics::load::Loader;
 use callassign::syntax::source::Source;
@@ -36,7 +37,8 @@ pub struct Args {
     #[arg(long)]
     deny_warnings: bool,
     /// Also check the rules against this integration context: fixed users
-    /// it lacks, and rules for another integration
+    /// it lacks, and rules for another integration [default: each rule
+    /// file against its context in the project (`callassign.toml`)]
     #[arg(long, value_name = "FILE")]
     context: Option<PathBuf>,
     /// Apply the quick fixes an editor offers (those with one fix: a
@@ -52,11 +54,6 @@ pub fn run(args: Args) -> CliResult {
         Some(stdin) => vec![stdin.path.clone()],
         None => expand_rule_paths(&args.paths)?,
     };
-    let context = args
-        .context
-        .as_deref()
-        .map(|path| read_context(path).map(|context| (context, path.display().to_string())))
-        .transpose()?;
     if args.fix && stdin.is_some() {
         return Err(
             CliError::new("`--fix` rewrites rule files, and stdin is none")
@@ -68,27 +65,55 @@ pub fn run(args: Args) -> CliResult {
     }
     let mut loader = Loader::with_source(stdin.as_ref().map_or(RulesFrom::Disk, RulesFrom::Stdin));
     let mut findings = Vec::new();
-    if let (Some(path), Some((context, _))) = (&args.context, &context) {
-        // `user_map` links are reported in the context file, like any
-        // finding; the other warnings as `eval` gives them.
-        let text = std::fs::read_to_string(path).map_err(|error| CliError::io(path, &error))?;
-        findings.extend(context_file_findings(
-            context,
-            &Arc::new(Source::from_path(path, text)),
-        ));
-        for warning in context.warnings() {
-            if !matches!(warning, ContextWarning::UserMapTarget { .. }) {
-                noteln!("warning: {}: {warning}", path.display());
-            }
-        }
-    }
+    // Each rule file is checked against `--context`, or else against its
+    // own context in the project (`contexts/NAME.yaml`), read once each.
+    let project = if args.context.is_none() {
+        super::project()?
+    } else {
+        None
+    };
+    let mut contexts: Vec<(PathBuf, Context)> = Vec::new();
     for file in &files {
+        let context_path = match (&args.context, project) {
+            (Some(path), _) => Some(path.clone()),
+            (None, Some(project)) => project.context_of(file),
+            (None, None) => None,
+        };
+        let context = match context_path {
+            Some(path) => {
+                if !contexts.iter().any(|(known, _)| *known == path) {
+                    let context = read_context(&path)?;
+                    // `user_map` links are reported in the context file,
+                    // like any finding; the other warnings as `eval`
+                    // gives them.
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|error| CliError::io(&path, &error))?;
+                    findings.extend(context_file_findings(
+                        &context,
+                        &Arc::new(Source::from_path(&path, text)),
+                    ));
+                    for warning in context.warnings() {
+                        if !matches!(warning, ContextWarning::UserMapTarget { .. }) {
+                            noteln!("warning: {}: {warning}", path.display());
+                        }
+                    }
+                    contexts.push((path.clone(), context));
+                }
+                contexts.iter().find(|(known, _)| *known == path)
+            }
+            None => None,
+        };
         let chain = loader
             .load_chain(file)
             .map_err(|error| CliError::io(file, &error))?;
         let compiled = compile(&chain);
-        if let (Some(plan), Some((context, context_name))) = (&compiled.plan, &context) {
-            findings.extend(context_findings(&chain, plan, context, context_name));
+        if let (Some(plan), Some((path, context))) = (&compiled.plan, context) {
+            findings.extend(context_findings(
+                &chain,
+                plan,
+                context,
+                &path.display().to_string(),
+            ));
         }
         findings.extend(compiled.findings);
     }

@@ -71,7 +71,7 @@ pub fn run(args: Args) -> CliResult {
             Format::Human => OutputFormat::Human,
         },
         explain: args.explain,
-        input: args.deciding.input_format.into(),
+        input: args.deciding.input_format().into(),
     };
     let stdout = io::stdout();
     let mut output = BufWriter::with_capacity(

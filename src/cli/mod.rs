@@ -42,6 +42,7 @@ mod explain;
 mod format;
 mod init;
 mod lsp;
+mod man;
 mod plan;
 mod schema;
 mod shared;
@@ -346,9 +347,23 @@ pub fn print_findings_to_stderr(findings: &[Finding]) {
     }
 }
 
-/// The rule files `check`/`fmt` arguments stand for; the default is `rules/`.
+/// The project file found from the working folder (`callassign.toml`),
+/// read once; an error when one is found that cannot be used.
+pub fn project() -> Result<Option<&'static callassign::project::Project>, CliError> {
+    static PROJECT: std::sync::OnceLock<
+        Result<Option<callassign::project::Project>, callassign::project::ProjectError>,
+    > = std::sync::OnceLock::new();
+    match PROJECT.get_or_init(callassign::project::Project::discover) {
+        Ok(project) => Ok(project.as_ref()),
+        Err(error) => Err(CliError::new(error.to_string()).help(error.help.clone())),
+    }
+}
+
+/// The rule files `check`/`fmt` arguments stand for; the default is the
+/// project's rules folder, else `rules/`.
 pub fn expand_rule_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
-    let defaults = [PathBuf::from("rules")];
+    let defaults =
+        [project()?.map_or_else(|| PathBuf::from("rules"), |project| project.rules.clone())];
     let paths = if paths.is_empty() {
         &defaults[..]
     } else {

@@ -17,26 +17,92 @@ use callassign::semantics::plan::Plan;
 use super::{print_findings_to_stderr, CliError, InputArg, ReportFormat};
 
 /// `--rules`, `--context` and `--input`: what `eval` and `stats` decide
-/// calls with.
+/// calls with. Each defaults to what the project file (`callassign.toml`)
+/// says.
 #[derive(Debug, clap::Args)]
 pub struct Deciding {
-    /// The rule file
+    /// The rule file [default: the project's `ruleset`]
     #[arg(long)]
-    pub rules: PathBuf,
-    /// The integration context (YAML or JSON)
+    pub rules: Option<PathBuf>,
+    /// The integration context (YAML or JSON) [default: the project's context of the rule file]
     #[arg(long)]
-    pub context: PathBuf,
-    /// What the calls are
-    #[arg(long = "input", value_name = "FORMAT", value_enum, default_value_t = InputArg::Native)]
-    pub input_format: InputArg,
+    pub context: Option<PathBuf>,
+    /// What the calls are [default: the project's `input`, else native]
+    #[arg(long = "input", value_name = "FORMAT", value_enum)]
+    input_format: Option<InputArg>,
 }
 
 impl Deciding {
     /// The context (its warnings noted on stderr) and the compiled plan.
     pub fn load(&self) -> Result<(Context, Plan), CliError> {
-        let context = load_context(&self.context)?;
-        let plan = load_plan(&self.rules)?;
+        let rules = self.rules()?;
+        let context = load_context(&context_for(self.context.as_deref(), &rules)?)?;
+        let plan = load_plan(&rules)?;
         Ok((context, plan))
+    }
+
+    /// The rule file: `--rules`, else the project's `ruleset`.
+    pub fn rules(&self) -> Result<PathBuf, CliError> {
+        if let Some(rules) = &self.rules {
+            return Ok(rules.clone());
+        }
+        match super::project()? {
+            Some(project) => project.default_rules().ok_or_else(|| {
+                CliError::new(format!(
+                    "no `--rules`, and `{}` names no `ruleset`",
+                    project.file.display()
+                ))
+                .help("give `--rules FILE`, or add `ruleset = \"NAME\"` to the project file")
+            }),
+            None => Err(CliError::new(
+                "no `--rules`, and no project file (`callassign.toml`) names a ruleset",
+            )
+            .help("give `--rules FILE`; `callassign init` writes a project file")),
+        }
+    }
+
+    /// `--input`, else the project's `input`, else native calls.
+    pub fn input_format(&self) -> InputArg {
+        input_or_project(self.input_format)
+    }
+}
+
+/// `--input` when given, else the project's `input`, else native calls.
+pub fn input_or_project(given: Option<InputArg>) -> InputArg {
+    given
+        .or_else(|| {
+            super::project().ok().flatten().and_then(|project| {
+                project.input.map(|input| match input {
+                    callassign::runtime::batch::InputFormat::Native => InputArg::Native,
+                    callassign::runtime::batch::InputFormat::CloudTalk => InputArg::Cloudtalk,
+                })
+            })
+        })
+        .unwrap_or(InputArg::Native)
+}
+
+/// `--context` when given, else the project's context of `rules`.
+pub fn context_for(given: Option<&Path>, rules: &Path) -> Result<PathBuf, CliError> {
+    if let Some(context) = given {
+        return Ok(context.to_path_buf());
+    }
+    match super::project()? {
+        Some(project) => project.context_of(rules).ok_or_else(|| {
+            let name = rules
+                .file_stem()
+                .map_or_else(String::new, |stem| stem.to_string_lossy().into_owned());
+            CliError::new(format!(
+                "no `--context`, and no `{}` for `{}` (from `{}`)",
+                project.contexts.join(format!("{name}.yaml")).display(),
+                rules.display(),
+                project.file.display()
+            ))
+            .help("give `--context FILE`, or save the integration's context there")
+        }),
+        None => Err(CliError::new(
+            "no `--context`, and no project file (`callassign.toml`) says where contexts are",
+        )
+        .help("give `--context FILE`; `callassign init` writes a project file")),
     }
 }
 

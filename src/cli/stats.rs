@@ -25,12 +25,12 @@ pub struct Args {
 pub fn run(args: Args) -> CliResult {
     let (context, plan) = args.deciding.load()?;
     let evaluator = Engine::new(plan, context);
-    let history = open_history(&args.input, args.deciding.input_format)?;
+    let history = open_history(&args.input, args.deciding.input_format())?;
     let mut tally = Tally::new(&evaluator);
     let mut unreadable = Unreadable::default();
     history.for_each_call(
         &args.input,
-        args.deciding.input_format,
+        args.deciding.input_format(),
         evaluator.context(),
         &mut unreadable,
         |call| tally.add(call),

@@ -187,8 +187,10 @@ impl DeadBecause {
 
 impl Report {
     fn headline(&self) -> String {
+        // One call is `1 call`.
+        let noun = if self.calls == 1 { "call" } else { "calls" };
         format!(
-            "{} calls, {} unassigned ({})",
+            "{} {noun}, {} unassigned ({})",
             thousands(self.calls),
             thousands(self.unassigned),
             percent(self.unassigned, self.calls)
