@@ -230,6 +230,13 @@ impl Metrics {
                 })
             })
             .collect();
+        for result in ["applied", "refused"] {
+            // Present from the start, so that a rate over them works.
+            drop(self.reloads.get_or_create(&RulesetResult {
+                ruleset: name.to_string(),
+                result: result.to_string(),
+            }));
+        }
         let label = RulesetLabel {
             ruleset: name.to_string(),
         };

@@ -80,6 +80,10 @@ pub struct Args {
     /// at a line boundary
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     shutdown_grace: Duration,
+    /// How often the files of every ruleset are looked at; a change is
+    /// applied once it held still for one look
+    #[arg(long, value_name = "DURATION", default_value = "250ms", value_parser = parse_duration)]
+    watch_interval: Duration,
     /// Threads answering requests [default: the available cores]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     workers: Option<u16>,
@@ -93,11 +97,10 @@ pub struct Limits {
     pub idle_timeout: Duration,
     pub max_connections: u32,
     pub shutdown_grace: Duration,
+    /// How often the files of every ruleset are looked at. A change is
+    /// applied once it has held still for one look, so within two.
+    pub watch_interval: Duration,
 }
-
-/// How often the files of every ruleset are looked at. A change is
-/// applied once it has held still for one look, so within two.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
 pub fn run(args: Args) -> CliResult {
     raise_open_files_limit();
@@ -139,6 +142,7 @@ pub fn run(args: Args) -> CliResult {
         idle_timeout: args.idle_timeout,
         max_connections: args.max_connections,
         shutdown_grace: args.shutdown_grace,
+        watch_interval: args.watch_interval,
     };
     let state = Arc::new(app::State::new(
         source.clone(),
@@ -212,7 +216,7 @@ fn raise_open_files_limit() {
     }
 }
 
-/// `10s`, `500ms`, `2m`, or a number of seconds.
+/// `10s`, `500ms`, `2m`, `1h`, or a number of seconds.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, scale) = if let Some(number) = text.strip_suffix("ms") {
@@ -221,6 +225,8 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         (number, 1.0)
     } else if let Some(number) = text.strip_suffix('m') {
         (number, 60.0)
+    } else if let Some(number) = text.strip_suffix('h') {
+        (number, 3600.0)
     } else {
         (text, 1.0)
     };
@@ -245,6 +251,7 @@ mod tests {
         assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("ten").unwrap_err().contains("`10s`"));

@@ -1,5 +1,5 @@
 //! Hot reload: every file a ruleset reads is looked at every
-//! [`POLL_INTERVAL`](super::POLL_INTERVAL) (its rule file, the whole
+//! `--watch-interval` (its rule file, the whole
 //! `extends` chain, the context and the directory files it names), and
 //! the folders for new rule files. A change is loaded once it has held
 //! still for one look (an editor half-way through writing is not
@@ -213,10 +213,11 @@ impl Reloader {
     /// Starts the reload thread.
     pub fn spawn(mut self) -> Handle {
         let (orders, inbox) = mpsc::channel();
+        let interval = self.state.limits.watch_interval;
         let spawned = std::thread::Builder::new()
             .name("reload".into())
             .spawn(move || loop {
-                match inbox.recv_timeout(super::POLL_INTERVAL) {
+                match inbox.recv_timeout(interval) {
                     Ok(Order::Now) => {
                         tracing::info!("SIGHUP: reloading every ruleset");
                         self.tick(true);
@@ -387,17 +388,22 @@ impl Reloader {
     /// Serves a loaded version (unless it is the one served).
     fn apply(&self, name: &str, watched: &Watched, ruleset: Ruleset, context: &Path) {
         let previous = self.state.store.get(&ruleset.name).ok();
-        let findings = ruleset
-            .findings
-            .iter()
-            .map(to_json)
-            .collect();
+        let findings = ruleset.findings.iter().map(to_json).collect();
         let at = super::clock::now();
         if previous
             .as_ref()
             .is_some_and(|previous| previous.hash == ruleset.hash)
         {
-            // The same content (a file touched, saved unchanged).
+            // The same content (a file touched, saved unchanged, or put
+            // back after a refused change): nothing to swap.
+            self.state.book().last_reload.insert(
+                ruleset.name,
+                LastReload {
+                    at,
+                    result: "applied",
+                    findings,
+                },
+            );
             return;
         }
         let hash = ruleset.hash.clone();
@@ -524,8 +530,13 @@ impl Reloader {
             Err(error) => {
                 self.state.metrics.token_reloads_refused.inc();
                 tracing::error!(
-                    "{}; the previous token stays in force",
-                    error.to_string().trim_start_matches("error: ")
+                    "{}; the previous token stays in force{}",
+                    error.message,
+                    error
+                        .help
+                        .as_deref()
+                        .map(|help| format!(" (help: {help})"))
+                        .unwrap_or_default()
                 );
                 self.state.book().token = Some(LastReload {
                     at: super::clock::now(),

@@ -84,9 +84,11 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, Problem> {
                 String::from_utf8_lossy(value.as_bytes())
             ),
         )
-        .help(
-            "send one call as `application/json`, or one call per line as `application/x-ndjson`",
-        )),
+        .help(if media == "application/x-www-form-urlencoded" {
+            "curl's `-d` sends this type: add `-H 'Content-Type: application/json'` (one call) or `-H 'Content-Type: application/x-ndjson'` (one call per line)"
+        } else {
+            "send one call as `application/json`, or one call per line as `application/x-ndjson`"
+        })),
     }
 }
 
@@ -619,14 +621,24 @@ pub async fn status(Shared(state): App, headers: HeaderMap) -> Response {
             "last_refused": book.token,
         })
     });
-    json_answer(&serde_json::json!({
-        "rulesets": rulesets,
-        "not_served": not_served,
-        "started_at": state.started_at,
-        "version": env!("CARGO_PKG_VERSION"),
-        "decision_log": log,
-        "token_file": token,
-    }))
+    json_answer(&StatusAnswer {
+        rulesets,
+        not_served,
+        started_at: &state.started_at,
+        version: env!("CARGO_PKG_VERSION"),
+        decision_log: log,
+        token_file: token,
+    })
+}
+
+#[derive(Serialize)]
+struct StatusAnswer<'a> {
+    rulesets: Vec<StatusEntry<'a>>,
+    not_served: Vec<&'a super::app::NotServed>,
+    started_at: &'a str,
+    version: &'a str,
+    decision_log: Option<serde_json::Value>,
+    token_file: Option<serde_json::Value>,
 }
 
 /// `GET /healthz`: the process answers.
