@@ -75,10 +75,13 @@ impl<'a> Observing<'a> {
     }
 
     /// The `callassign-unknown-keys` value: the keys named (at most
-    /// [`KEYS_NAMED`]), comma-separated, bytes a header cannot carry
-    /// percent-encoded.
+    /// [`KEYS_NAMED`]), sorted, comma-separated, bytes a header cannot
+    /// carry percent-encoded.
     pub fn keys_header(&self) -> Option<String> {
-        header_value(self.keys.iter().map(String::as_str), self.keys.len())
+        let mut keys: Vec<&str> = self.keys.iter().map(String::as_str).collect();
+        // Sorted, as a batch summary names them.
+        keys.sort_unstable();
+        header_value(keys.into_iter(), self.keys.len())
     }
 }
 
