@@ -34,3 +34,4 @@ mod serve;
 mod sources;
 mod stats;
 mod steps;
+mod workbench;
