@@ -1,7 +1,7 @@
 //! The history the workbench measures edits against (`--history FILE`):
 //! past calls, native JSON Lines or CloudTalk records, read whole into
 //! memory at start and read again when the file changes (looked at every
-//! [`POLL_INTERVAL`](super::POLL_INTERVAL), read once a change has held
+//! `--watch-interval`, as the rule files are; read once a change has held
 //! still for one look). A file that cannot be read keeps the last version
 //! that could; `/v1/history` says what went wrong.
 //!
@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use callassign::InputFormat;
 
@@ -89,7 +90,7 @@ impl History {
 
     /// Watches the file on a thread of its own and reads it again when it
     /// changes. The thread ends with the process.
-    pub fn watch(self: &Arc<History>) {
+    pub fn watch(self: &Arc<History>, interval: Duration) {
         let history = Arc::clone(self);
         let spawned = std::thread::Builder::new()
             .name("history".into())
@@ -97,7 +98,7 @@ impl History {
                 let mut seen = fingerprint(&history.path);
                 let mut pending: Option<Option<Fingerprint>> = None;
                 loop {
-                    std::thread::sleep(super::POLL_INTERVAL);
+                    std::thread::sleep(interval);
                     let now = fingerprint(&history.path);
                     if now == seen {
                         pending = None;

@@ -172,7 +172,7 @@ pub fn run(args: Args) -> CliResult {
         history.clone(),
     ));
     if let Some(history) = &history {
-        history.watch();
+        history.watch(limits.watch_interval);
     }
 
     // The first load, reported as `check` reports; nothing to serve is
