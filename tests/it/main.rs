@@ -34,4 +34,3 @@ mod serve;
 mod sources;
 mod stats;
 mod steps;
-mod workbench;

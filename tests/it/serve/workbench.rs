@@ -2,169 +2,26 @@
 //! each answer is compared with what the command line prints for the same
 //! rules, calls and history (`plan`, `eval --explain`, `diff`).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::{request, Answer, Server};
 use crate::common::{callassign, repo};
 
-/// A running `callassign serve`, stopped when dropped.
-struct Server {
-    child: Child,
-    address: String,
+/// `serve --rules ROOT/rules --contexts ROOT/contexts` and `extra`.
+fn start(root: &Path, extra: &[&str]) -> Server {
+    let rules = root.join("rules").display().to_string();
+    let contexts = root.join("contexts").display().to_string();
+    let mut args = vec!["--rules", &rules, "--contexts", &contexts];
+    args.extend(extra);
+    Server::start_in(root, &args)
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// An answer: status, headers (names lower-case) and body.
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
-            panic!(
-                "not JSON ({error}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    fn text(&self) -> &str {
-        std::str::from_utf8(&self.body).expect("UTF-8")
-    }
-}
-
-impl Server {
-    /// `serve --rules ROOT/rules --contexts ROOT/contexts` and `extra`.
-    fn start(root: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_callassign"))
-            .arg("serve")
-            .arg("--rules")
-            .arg(root.join("rules"))
-            .arg("--contexts")
-            .arg(root.join("contexts"))
-            .args(["--listen", "127.0.0.1:0"])
-            .args(extra)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("serve starts");
-        let mut stderr = BufReader::new(child.stderr.take().expect("stderr is piped"));
-        let mut said = String::new();
-        let address = loop {
-            let mut line = String::new();
-            if stderr.read_line(&mut line).expect("stderr reads") == 0 {
-                panic!("serve stopped before listening: {said}");
-            }
-            said.push_str(&line);
-            if let Some(address) = line.trim().strip_prefix("listening on http://") {
-                break address.to_string();
-            }
-        };
-        // Keep draining stderr so the server never blocks on it.
-        std::thread::spawn(move || {
-            let mut sink = Vec::new();
-            let _ = stderr.read_to_end(&mut sink);
-        });
-        Server { child, address }
-    }
-
-    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
-        let mut stream = TcpStream::connect(&self.address).expect("connects");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .expect("timeout");
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.address,
-            body.len()
-        );
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        stream.write_all(request.as_bytes()).expect("writes");
-        stream.write_all(body).expect("writes");
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).expect("reads");
-        let split = raw
-            .windows(4)
-            .position(|window| window == b"\r\n\r\n")
-            .expect("a head");
-        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-        let mut lines = head.split("\r\n");
-        let status = lines.next().expect("a status line")[9..12]
-            .parse()
-            .expect("a status");
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|line| line.split_once(':'))
-            .map(|(name, value)| (name.to_ascii_lowercase(), value.trim().to_string()))
-            .collect();
-        let mut body = raw[split + 4..].to_vec();
-        if headers
-            .iter()
-            .any(|(name, value)| name == "transfer-encoding" && value == "chunked")
-        {
-            body = dechunk(&body);
-        }
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    fn get(&self, path: &str) -> Answer {
-        self.request("GET", path, &[], b"")
-    }
-
-    fn post(&self, path: &str, body: &Value) -> Answer {
-        self.request(
-            "POST",
-            path,
-            &[("Content-Type", "application/json")],
-            body.to_string().as_bytes(),
-        )
-    }
-}
-
-fn dechunk(mut body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body.windows(2).position(|w| w == b"\r\n").expect("a size");
-        let size = usize::from_str_radix(
-            std::str::from_utf8(&body[..line_end]).expect("hex").trim(),
-            16,
-        )
-        .expect("a size");
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&body[line_end + 2..line_end + 2 + size]);
-        body = &body[line_end + 2 + size + 2..];
-    }
+/// `POST path` with a JSON value.
+fn post(server: &Server, path: &str, body: &Value) -> Answer {
+    server.post_json(path, body.to_string().as_bytes())
 }
 
 /// A served folder: the shipped `default`, `hubspot` and `pipedrive`
@@ -221,7 +78,7 @@ const MOVED: &str = "ruleset hubspot extends default\nmove favorite_agent first\
 #[test]
 fn the_page_and_its_files_are_served_with_a_policy_that_allows_only_this_origin() {
     let root = served_folder();
-    let server = Server::start(root.path(), &[]);
+    let server = start(root.path(), &[]);
     for (path, file, kind) in [
         ("/", "index.html", "text/html; charset=utf-8"),
         (
@@ -269,7 +126,7 @@ fn source_is_the_served_file_byte_for_byte() {
     // A file with CRLF line breaks and non-ASCII text stays as it is.
     let text = "# Équipe 😀\r\nruleset pipedrive extends default\r\ndisable favorite_agent\r\n";
     std::fs::write(root.path().join("rules/pipedrive.rules"), text).unwrap();
-    let server = Server::start(root.path(), &[]);
+    let server = start(root.path(), &[]);
     let answer = server.get("/v1/rulesets/pipedrive/source");
     assert_eq!(answer.status, 200);
     assert_eq!(answer.text(), text);
@@ -288,10 +145,8 @@ fn source_is_the_served_file_byte_for_byte() {
     assert_eq!(answer.header("callassign-ruleset-hash"), hash.as_str());
 
     let unknown = server.get("/v1/rulesets/hubspt/source");
-    assert_eq!(unknown.status, 404);
-    let error = unknown.json();
-    assert_eq!(error["error"]["code"], "callassign::unknown_ruleset");
-    assert!(error["error"]["help"]
+    let error = unknown.error(404, "callassign::unknown_ruleset");
+    assert!(error["help"]
         .as_str()
         .unwrap()
         .contains("did you mean `hubspot`?"));
@@ -300,13 +155,17 @@ fn source_is_the_served_file_byte_for_byte() {
 #[test]
 fn plan_gives_findings_with_browser_offsets_and_fixes_and_the_plan_as_plan_prints_it() {
     let root = served_folder();
-    let server = Server::start(root.path(), &[]);
+    let server = start(root.path(), &[]);
 
     // A misspelt step after text whose characters take one and two
     // UTF-16 units: `from` counts what a browser counts.
     let text =
         "# é😀\nruleset hubspot extends default\nmove contact_owner before last_step_agnet\n";
-    let answer = server.post("/v1/plan", &json!({"ruleset": "hubspot", "text": text}));
+    let answer = post(
+        &server,
+        "/v1/plan",
+        &json!({"ruleset": "hubspot", "text": text}),
+    );
     assert_eq!(answer.status, 200, "{}", answer.text());
     let body = answer.json();
     assert_eq!(body["plan"], Value::Null);
@@ -345,7 +204,11 @@ fn plan_gives_findings_with_browser_offsets_and_fixes_and_the_plan_as_plan_print
     assert_eq!(without, expected);
 
     // A clean text: no findings, and the plan `plan --format json` prints.
-    let answer = server.post("/v1/plan", &json!({"ruleset": "hubspot", "text": MOVED}));
+    let answer = post(
+        &server,
+        "/v1/plan",
+        &json!({"ruleset": "hubspot", "text": MOVED}),
+    );
     let body = answer.json();
     assert_eq!(body["findings"], json!([]));
     let path = saved(root.path(), "plan", "hubspot", MOVED);
@@ -358,7 +221,8 @@ fn plan_gives_findings_with_browser_offsets_and_fixes_and_the_plan_as_plan_print
     assert_eq!(body["plan"]["steps"][0]["step"], "favorite_agent");
 
     // Sent text sees the served folder: it may extend any file there.
-    let answer = server.post(
+    let answer = post(
+        &server,
         "/v1/plan",
         &json!({"ruleset": "team", "text": "ruleset team extends pipedrive\ndisable voicemail_email\n"}),
     );
@@ -380,19 +244,24 @@ fn plan_gives_findings_with_browser_offsets_and_fixes_and_the_plan_as_plan_print
             "callassign::bad_request",
         ),
     ] {
-        let answer = server.post("/v1/plan", &sent);
-        assert_eq!(answer.status, 400, "{sent}");
-        assert_eq!(answer.json()["error"]["code"], code);
+        let answer = post(&server, "/v1/plan", &sent);
+        answer.error(400, code);
     }
-    let answer = server.request("POST", "/v1/plan", &[("Content-Type", "text/plain")], b"x");
-    assert_eq!(answer.status, 415);
+    let answer = request(
+        server.addr,
+        "POST",
+        "/v1/plan",
+        &[("Content-Type", "text/plain")],
+        b"x",
+    );
+    answer.error(415, "callassign::unsupported_media_type");
     assert_eq!(server.get("/v1/plan").status, 405);
 }
 
 #[test]
 fn decide_writes_what_eval_explain_writes_with_the_sent_rules() {
     let root = served_folder();
-    let server = Server::start(root.path(), &[]);
+    let server = start(root.path(), &[]);
     let call = std::fs::read_to_string(repo().join("examples/call.json")).unwrap();
     let path = saved(root.path(), "eval", "hubspot", MOVED);
     let context = root.path().join("contexts/hubspot.yaml");
@@ -411,7 +280,8 @@ fn decide_writes_what_eval_explain_writes_with_the_sent_rules() {
         .stdout
     };
 
-    let answer = server.post(
+    let answer = post(
+        &server,
         "/v1/decide",
         &json!({"ruleset": "hubspot", "text": MOVED, "call": call}),
     );
@@ -427,7 +297,11 @@ fn decide_writes_what_eval_explain_writes_with_the_sent_rules() {
     assert_eq!(answer.json()["assignment"]["step"], "favorite_agent");
 
     // Without text: the served version, which decides otherwise.
-    let served = server.post("/v1/decide", &json!({"ruleset": "hubspot", "call": call}));
+    let served = post(
+        &server,
+        "/v1/decide",
+        &json!({"ruleset": "hubspot", "call": call}),
+    );
     assert_eq!(served.json()["assignment"]["step"], "voicemail_email");
 
     // A CloudTalk record needs no format choice.
@@ -439,7 +313,8 @@ fn decide_writes_what_eval_explain_writes_with_the_sent_rules() {
         .to_string();
     let record_file = root.path().join("record.json");
     std::fs::write(&record_file, &record).unwrap();
-    let answer = server.post(
+    let answer = post(
+        &server,
         "/v1/decide",
         &json!({"ruleset": "hubspot", "text": MOVED, "call": record}),
     );
@@ -454,47 +329,48 @@ fn decide_writes_what_eval_explain_writes_with_the_sent_rules() {
 
     // Refusals: rules with errors, a call that cannot be read (in eval's
     // words), a list of calls.
-    let answer = server.post(
+    let answer = post(
+        &server,
         "/v1/decide",
         &json!({"ruleset": "hubspot", "text": "ruleset hubspot extends default\nstep favorite_agnet\n", "call": call}),
     );
-    assert_eq!(answer.status, 422);
-    let error = answer.json();
-    assert_eq!(error["error"]["code"], "callassign::rules_have_errors");
-    assert!(error["error"]["message"]
+    let error = answer.error(422, "callassign::rules_have_errors");
+    assert!(error["message"]
         .as_str()
         .unwrap()
         .contains("unknown step `favorite_agnet`"));
-    let answer = server.post(
+    let answer = post(
+        &server,
         "/v1/decide",
         &json!({"ruleset": "hubspot", "text": MOVED, "call": "{\"id\":\"x\"}"}),
     );
-    assert_eq!(answer.status, 422);
-    assert_eq!(
-        answer.json()["error"]["code"],
-        "callassign::unreadable_call"
-    );
-    assert_eq!(
-        answer.json()["error"]["message"],
-        "missing field `direction` (column 10)"
-    );
-    let answer = server.post(
+    let error = answer.error(422, "callassign::unreadable_call");
+    assert_eq!(error["message"], "missing field `direction` (column 10)");
+    let answer = post(
+        &server,
         "/v1/decide",
         &json!({"ruleset": "hubspot", "call": format!("[{call}, {call}]")}),
     );
-    assert_eq!(answer.status, 422);
-    assert_eq!(answer.json()["error"]["code"], "callassign::not_one_call");
-    let answer = server.post("/v1/decide", &json!({"ruleset": "zendesk", "call": call}));
-    assert_eq!(answer.status, 404);
+    answer.error(422, "callassign::not_one_call");
+    let answer = post(
+        &server,
+        "/v1/decide",
+        &json!({"ruleset": "zendesk", "call": call}),
+    );
+    answer.error(404, "callassign::unknown_ruleset");
 }
 
 #[test]
 fn diff_reports_what_callassign_diff_reports_and_history_lists_calls() {
     let root = served_folder();
     let history = history_arg(root.path());
-    let server = Server::start(root.path(), &["--history", &history]);
+    let server = start(root.path(), &["--history", &history]);
 
-    let answer = server.post("/v1/diff", &json!({"ruleset": "hubspot", "text": MOVED}));
+    let answer = post(
+        &server,
+        "/v1/diff",
+        &json!({"ruleset": "hubspot", "text": MOVED}),
+    );
     assert_eq!(answer.status, 200, "{}", answer.text());
     let mut report = answer.json();
     let old = saved(
@@ -555,21 +431,27 @@ fn diff_reports_what_callassign_diff_reports_and_history_lists_calls() {
     assert_eq!(server.get("/v1/history").status, 400);
 
     // Without --history, Impact has nothing to measure on.
-    let bare = Server::start(root.path(), &[]);
-    let answer = bare.post("/v1/diff", &json!({"ruleset": "hubspot", "text": MOVED}));
-    assert_eq!(answer.status, 404);
-    assert_eq!(answer.json()["error"]["code"], "callassign::no_history");
+    let bare = start(root.path(), &[]);
+    let answer = post(
+        &bare,
+        "/v1/diff",
+        &json!({"ruleset": "hubspot", "text": MOVED}),
+    );
+    answer.error(404, "callassign::no_history");
 }
 
 #[test]
 fn a_changed_history_is_read_again_and_cloudtalk_histories_use_the_context() {
     let root = served_folder();
     let history = history_arg(root.path());
-    let server = Server::start(root.path(), &["--history", &history]);
+    let server = start(root.path(), &["--history", &history]);
     let calls = |server: &Server| {
-        server
-            .post("/v1/diff", &json!({"ruleset": "hubspot", "text": MOVED}))
-            .json()["calls"]
+        post(
+            &server,
+            "/v1/diff",
+            &json!({"ruleset": "hubspot", "text": MOVED}),
+        )
+        .json()["calls"]
             .as_u64()
             .unwrap()
     };
@@ -607,7 +489,7 @@ fn a_changed_history_is_read_again_and_cloudtalk_histories_use_the_context() {
         )
         .unwrap();
     }
-    let cloudtalk = Server::start(
+    let cloudtalk = start(
         root.path(),
         &[
             "--history",
@@ -619,9 +501,12 @@ fn a_changed_history_is_read_again_and_cloudtalk_histories_use_the_context() {
     let listed = cloudtalk.get("/v1/history?ruleset=hubspot&limit=1").json();
     assert_eq!(listed["input"], "cloudtalk", "{listed}");
     assert_eq!(listed["calls"][0]["id"], "27");
-    let report = cloudtalk
-        .post("/v1/diff", &json!({"ruleset": "hubspot", "text": MOVED}))
-        .json();
+    let report = post(
+        &cloudtalk,
+        "/v1/diff",
+        &json!({"ruleset": "hubspot", "text": MOVED}),
+    )
+    .json();
     assert_eq!(report["unreadable"]["lines"], 0, "{report}");
 }
 
@@ -630,7 +515,7 @@ fn with_a_token_the_routes_need_it_and_the_page_does_not() {
     let root = served_folder();
     std::fs::write(root.path().join("token"), "s3cret\n").unwrap();
     let token = root.path().join("token").display().to_string();
-    let server = Server::start(root.path(), &["--token-file", &token]);
+    let server = start(root.path(), &["--token-file", &token]);
     assert_eq!(server.get("/").status, 200);
     assert_eq!(server.get("/workbench.js").status, 200);
     let sent = json!({"ruleset": "hubspot", "text": MOVED}).to_string();
@@ -641,7 +526,8 @@ fn with_a_token_the_routes_need_it_and_the_page_does_not() {
         ("/v1/rulesets/hubspot/source", "GET"),
         ("/v1/history?ruleset=hubspot", "GET"),
     ] {
-        let answer = server.request(
+        let answer = request(
+            server.addr,
             method,
             path,
             &[("Content-Type", "application/json")],
@@ -649,7 +535,8 @@ fn with_a_token_the_routes_need_it_and_the_page_does_not() {
         );
         assert_eq!(answer.status, 401, "{path}");
     }
-    let answer = server.request(
+    let answer = request(
+        server.addr,
         "POST",
         "/v1/plan",
         &[
@@ -677,24 +564,22 @@ fn nothing_the_page_sends_writes_into_the_rules_folder() {
         files
     };
     let before = listing(&root.path().join("rules"));
-    let server = Server::start(root.path(), &["--history", &history]);
+    let server = start(root.path(), &["--history", &history]);
     let text = "ruleset hubspot extends default\ndisable contact_owner\n";
     for path in ["/v1/plan", "/v1/diff"] {
         assert_eq!(
-            server
-                .post(path, &json!({"ruleset": "hubspot", "text": text}))
-                .status,
+            post(&server, path, &json!({"ruleset": "hubspot", "text": text})).status,
             200
         );
     }
     let call = std::fs::read_to_string(repo().join("examples/call.json")).unwrap();
     assert_eq!(
-        server
-            .post(
-                "/v1/decide",
-                &json!({"ruleset": "hubspot", "text": text, "call": call})
-            )
-            .status,
+        post(
+            &server,
+            "/v1/decide",
+            &json!({"ruleset": "hubspot", "text": text, "call": call})
+        )
+        .status,
         200
     );
     assert_eq!(listing(&root.path().join("rules")), before);
