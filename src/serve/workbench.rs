@@ -13,7 +13,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State as Shared};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use callassign::diagnostics::finding::{sort_and_dedup, Finding};
 use callassign::diagnostics::report::JsonFinding;
@@ -22,7 +22,7 @@ use callassign::runtime::batch::{for_each_line, read_input};
 use callassign::runtime::cloudtalk::Facts;
 use callassign::semantics::compile::{compile, Compiled};
 use callassign::semantics::load::{FileSystem, Loader, Overlay};
-use callassign::semantics::plan::render_json;
+use callassign::semantics::plan::{render_json, JsonPlan};
 use callassign::syntax::source::Source;
 use callassign::{DocumentFormat, Engine, InputFormat, NotOneCall, Options};
 
@@ -201,23 +201,55 @@ pub async fn plan(Shared(state): App, request: Request) -> Response {
         let path = rule_path(&state.source.rules_folder(), &sent.ruleset)?;
         let body = blocking(move || {
             let edited = compile_text_at(&path, &sent.text)?;
-            let findings = findings_json(&edited, &sent.text);
-            let plan = edited.compiled.plan.as_ref().map(render_json);
-            Ok(serde_json::json!({
-                "ruleset": sent.ruleset,
-                "findings": findings,
-                "plan": plan,
-            }))
+            let answer = PlanAnswer {
+                ruleset: &sent.ruleset,
+                findings: plan_findings(&edited, &sent.text),
+                plan: edited.compiled.plan.as_ref().map(render_json),
+            };
+            let mut body = serde_json::to_vec(&answer).expect("an answer serializes");
+            body.push(b'\n');
+            Ok(body)
         })
         .await?;
-        Ok::<_, Problem>(json_answer(&body))
+        let mut response = Response::new(Body::from(body));
+        response.headers_mut().insert(header::CONTENT_TYPE, JSON);
+        Ok::<_, Problem>(response)
     };
     answer.await.unwrap_or_else(IntoResponse::into_response)
 }
 
-/// The findings as `check --format json` writes them, with `from`, `to`
-/// and `fixes` for those in the sent text.
-fn findings_json(edited: &Edited, text: &str) -> Vec<serde_json::Value> {
+/// The answer of `/v1/plan`.
+#[derive(Serialize)]
+struct PlanAnswer<'a> {
+    ruleset: &'a str,
+    findings: Vec<PlanFinding<'a>>,
+    plan: Option<JsonPlan>,
+}
+
+/// A finding as `check --format json` writes it, and for a finding in the
+/// sent text, its span in UTF-16 offsets and its quick fixes.
+#[derive(Serialize)]
+struct PlanFinding<'a> {
+    #[serde(flatten)]
+    finding: JsonFinding<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fixes: Option<Vec<Fix<'a>>>,
+}
+
+/// An edit that applies a finding's help.
+#[derive(Serialize)]
+struct Fix<'a> {
+    title: &'a str,
+    from: usize,
+    to: usize,
+    replacement: &'a str,
+}
+
+fn plan_findings<'a>(edited: &'a Edited, text: &str) -> Vec<PlanFinding<'a>> {
     let own = |finding: &Finding| {
         edited
             .source
@@ -237,27 +269,29 @@ fn findings_json(edited: &Edited, text: &str) -> Vec<serde_json::Value> {
         .findings
         .iter()
         .map(|finding| {
-            let mut value =
-                serde_json::to_value(JsonFinding::from(finding)).expect("a finding serializes");
+            let mut shown = PlanFinding {
+                finding: JsonFinding::from(finding),
+                from: None,
+                to: None,
+                fixes: None,
+            };
             if own(finding) {
-                let object = value.as_object_mut().expect("a finding is an object");
-                object.insert("from".into(), utf16[&finding.span.start].into());
-                object.insert("to".into(), utf16[&finding.span.end].into());
-                let fixes: Vec<serde_json::Value> = finding
-                    .suggestions
-                    .iter()
-                    .map(|suggestion| {
-                        serde_json::json!({
-                            "title": suggestion.title,
-                            "from": utf16[&suggestion.span.start],
-                            "to": utf16[&suggestion.span.end],
-                            "replacement": suggestion.replacement,
+                shown.from = Some(utf16[&finding.span.start]);
+                shown.to = Some(utf16[&finding.span.end]);
+                shown.fixes = Some(
+                    finding
+                        .suggestions
+                        .iter()
+                        .map(|suggestion| Fix {
+                            title: &suggestion.title,
+                            from: utf16[&suggestion.span.start],
+                            to: utf16[&suggestion.span.end],
+                            replacement: &suggestion.replacement,
                         })
-                    })
-                    .collect();
-                object.insert("fixes".into(), fixes.into());
+                        .collect(),
+                );
             }
-            value
+            shown
         })
         .collect()
 }

@@ -447,7 +447,7 @@ fn a_changed_history_is_read_again_and_cloudtalk_histories_use_the_context() {
     let server = start(root.path(), &["--history", &history]);
     let calls = |server: &Server| {
         post(
-            &server,
+            server,
             "/v1/diff",
             &json!({"ruleset": "hubspot", "text": MOVED}),
         )
