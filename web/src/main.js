@@ -63,6 +63,8 @@ const state = {
   version: 0,
   lastPlan: null,
   lastImpact: null,
+  /** The newest version found to compile: what Impact may be asked about. */
+  compiled: null,
   history: null,
 };
 
@@ -178,8 +180,12 @@ const analysis = new Latest(async (signal, superseded) => {
   showPlan(answer.plan);
   // Impact needs a text that compiles: asking for it otherwise would
   // only be refused.
-  if (answer.plan) impact.schedule();
-  else staleImpact();
+  if (answer.plan) {
+    state.compiled = {version, text};
+    impact.schedule();
+  } else {
+    staleImpact();
+  }
 });
 
 function staleImpact() {
@@ -300,8 +306,10 @@ function showPlan(plan) {
 // ---------------------------------------------------------------- impact
 
 const impact = new Latest(async (signal, superseded) => {
-  const text = editorText();
-  const version = state.version;
+  // The text last found to compile, if it is still the editor's: after a
+  // newer edit, that edit's analysis asks for Impact again if it compiles.
+  const {version, text} = state.compiled || {};
+  if (version !== state.version) return;
   const body = $('impact-body');
   let report;
   try {

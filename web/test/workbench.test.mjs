@@ -9,7 +9,7 @@
 // Screenshots go to $WEB_SCREENSHOTS (default target/web-screenshots).
 import {test, before, after, beforeEach} from 'node:test';
 import assert from 'node:assert/strict';
-import {mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {chromium} from 'playwright-core';
@@ -33,14 +33,14 @@ async function shot(name) {
 }
 
 /** Watches a page for console errors, uncaught exceptions and requests elsewhere. */
-function watch(watched) {
+function watch(watched, origin = server.origin) {
   watched.on('console', (message) => {
     if (message.type() === 'error') problems.push(`${current}: console: ${message.text()}`);
   });
   watched.on('pageerror', (error) => problems.push(`${current}: uncaught: ${error.message}`));
   watched.on('request', (request) => {
     const url = request.url();
-    if (!url.startsWith(`${server.origin}/`) && !url.startsWith('blob:')) foreign.push(url);
+    if (!url.startsWith(`${origin}/`) && !url.startsWith('blob:')) foreign.push(url);
   });
 }
 
@@ -208,6 +208,12 @@ test('moving a step changes the plan, and Impact shows what `callassign diff` re
   assert.deepEqual(await plan().locator('li .step').allTextContents(),
     ['call_agent', 'contact_owner', 'last_step_agent', 'voicemail_email', 'fallback integration']);
   await shot('3-impact');
+
+  // An example call of a step move is one click from its decision.
+  const example = again.step_moves[0].sample[0];
+  await impact().locator('table.step-moves').getByRole('button', {name: example, exact: true}).click();
+  await decision().locator('.call-id', {hasText: example}).waitFor();
+  assert.equal(await decision().locator('.deciding-step').textContent(), again.step_moves[0].to);
 });
 
 const CALL = JSON.stringify({
@@ -298,6 +304,32 @@ test('reads at 1280×800 and on a narrow screen without sideways scrolling', asy
     await shot(`5-${name}`);
   }
   await page.setViewportSize({width: 1280, height: 800});
+});
+
+test('with --token-file, the page asks for the token and then works', async () => {
+  const token = join(root, 'token');
+  writeFileSync(token, 'workbench-token\n');
+  const guarded = await serve(root, ['--token-file', token]);
+  const tab = await context.newPage();
+  watch(tab, guarded.origin);
+  try {
+    await tab.goto(`${guarded.origin}/`);
+    const field = tab.getByLabel('Service token');
+    await field.waitFor();
+    await field.fill('workbench-token');
+    await field.press('Enter');
+    await tab.getByRole('region', {name: 'Plan'}).locator('li .step', {hasText: 'fallback integration'}).waitFor();
+    assert.equal(await tab.getByRole('combobox', {name: 'Ruleset'}).inputValue(), 'hubspot');
+    assert.equal(await tab.locator('#token-row').isHidden(), true);
+  } finally {
+    await tab.close();
+    guarded.child.kill('SIGTERM');
+  }
+  // The 401 answers the page got before the token are what asking for it
+  // looks like in a console, not errors of the page.
+  for (let at = problems.length - 1; at >= 0; at--) {
+    if (problems[at].includes('401 (Unauthorized)')) problems.splice(at, 1);
+  }
 });
 
 test('no console errors, no request to another host', () => {
