@@ -529,6 +529,7 @@ async function selectRuleset(name, text) {
   const entry = state.rulesets.find((ruleset) => ruleset.name === name);
   setStatus(entry ? `Serving ${name}.rules, version ${entry.hash.slice(0, 12)}, loaded ${entry.loaded_at}.` : '');
   $('plan-steps').replaceChildren();
+  $('decision-body').replaceChildren(h('p', {class: 'muted'}, `Decide a call with ${name}.rules.`));
   $('impact-body').replaceChildren(h('p', {class: 'muted'}, 'Comparing with the served version…'));
   edited();
   await loadHistory();

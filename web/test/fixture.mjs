@@ -90,7 +90,8 @@ export function serve(root, extra = []) {
     const timer = setTimeout(() => reject(new Error(`serve did not start: ${said}`)), 30_000);
     child.stderr.on('data', (chunk) => {
       said += chunk;
-      const match = said.match(/listening on (http:\/\/[0-9.:]+)/);
+      // A whole line only: a chunk may end in the middle of the port.
+      const match = said.match(/listening on (http:\/\/[0-9.:]+)\n/);
       if (match) {
         clearTimeout(timer);
         resolvePromise({origin: match[1], child, log: () => said});
