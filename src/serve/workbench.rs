@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path as FilePath, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
@@ -501,6 +501,12 @@ pub async fn diff(Shared(state): App, request: Request) -> Response {
         let history = state.history.clone().ok_or_else(no_history)?;
         let path = rule_path(&state.source.rules_folder(), &sent.ruleset)?;
         let hash = entry.hash_header.clone();
+        // A diff keeps a core busy for a while: as many at once as there
+        // are cores, the others wait their turn instead of sharing them.
+        let _turn = diff_turns()
+            .acquire()
+            .await
+            .map_err(|_| Problem::internal("the diff queue closed"))?;
         let body = blocking(move || {
             let edited = edited_engine(&entry, &path, &sent.text)?;
             let version = history.current();
@@ -528,6 +534,16 @@ pub async fn diff(Shared(state): App, request: Request) -> Response {
         Ok::<_, Problem>(response)
     };
     answer.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Turns to run a diff: one per core.
+fn diff_turns() -> &'static tokio::sync::Semaphore {
+    static TURNS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    TURNS.get_or_init(|| {
+        tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |cores| cores.get()),
+        )
+    })
 }
 
 /// `GET /v1/history?ruleset=NAME[&limit=N][&id=ID]`: a few calls of the
