@@ -302,6 +302,10 @@ test('reads at 1280×800 and on a narrow screen without sideways scrolling', asy
     assert.ok(overflow <= 0, `${name}: the page is ${overflow}px wider than the screen`);
     for (const region of [plan(), impact(), decision()]) assert.ok(await region.isVisible());
     await shot(`5-${name}`);
+    if (name === 'narrow') {
+      await decision().screenshot({path: join(SHOTS, '6-narrow-decision.png')});
+      await impact().screenshot({path: join(SHOTS, '6-narrow-impact.png')});
+    }
   }
   await page.setViewportSize({width: 1280, height: 800});
 });
