@@ -253,6 +253,14 @@ test('a pasted call is decided with the edited text: owner and trace as `eval --
   await shot('4-decision');
 });
 
+test('a call picked from the history is decided at once', async () => {
+  const pick = page.getByRole('combobox', {name: 'From history'});
+  const first = JSON.parse(readFileSync(join(root, 'history.jsonl'), 'utf8').split('\n')[0]);
+  await pick.selectOption({index: 1});
+  await decision().locator('.call-id', {hasText: first.id}).waitFor();
+  assert.deepEqual(JSON.parse(await page.getByRole('textbox', {name: 'Call', exact: true}).inputValue()), first);
+});
+
 test('a CloudTalk record is detected without choosing a format', async () => {
   const record = readFileSync(join(repository, 'examples', 'cloudtalk', 'records.jsonl'), 'utf8').split('\n')[0];
   await page.getByRole('textbox', {name: 'Call', exact: true}).fill(record);
