@@ -49,7 +49,7 @@ pub async fn assign(
             assign_options(request.uri().query()).map_err(|p| p.hash(&entry.hash_header))?;
         match body_kind(request.headers()).map_err(|p| p.hash(&entry.hash_header))? {
             BodyKind::One => assign_one(&state, entry, options, request).await,
-            BodyKind::Stream => Ok(assign_stream(&state, entry, options, request, timer)),
+            BodyKind::Stream => assign_stream(&state, entry, options, request, timer).await,
         }
     };
     answer.await.unwrap_or_else(IntoResponse::into_response)
@@ -319,13 +319,18 @@ fn not_one_call(refusal: NotOneCall) -> Problem {
 }
 
 /// A stream: answers flow as the lines arrive.
-fn assign_stream(
+///
+/// The head is sent once the first piece of the body is in: a client that
+/// sent `Expect: 100-continue` (curl does, for large bodies) is asked for
+/// the body first, instead of waiting for a `100 Continue` that would
+/// never come after a final status.
+async fn assign_stream(
     state: &State,
     entry: Arc<Entry>,
     options: Options,
     request: Request,
     timer: super::metrics::Timer,
-) -> Response {
+) -> Result<Response, Problem> {
     let trailers = request.headers().get_all(header::TE).iter().any(|value| {
         value
             .to_str()
@@ -338,8 +343,34 @@ fn assign_stream(
         let _ = stop.wait_for(|stop| *stop).await;
     });
     let hash = entry.hash_header.clone();
+    let mut body = request.into_body();
+    let first = match tokio::time::timeout(state.limits.request_timeout, body.frame()).await {
+        Err(_) => {
+            return Err(Problem::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "callassign::request_timeout",
+                format!(
+                    "no call arrived within {} s",
+                    state.limits.request_timeout.as_secs_f64()
+                ),
+            )
+            .help("send the calls with the request")
+            .hash(&hash))
+        }
+        Ok(Some(Err(error))) => {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "callassign::unreadable_body",
+                format!("the body could not be read: {error}"),
+            )
+            .hash(&hash))
+        }
+        Ok(Some(Ok(frame))) => frame.into_data().unwrap_or_default(),
+        Ok(None) => Bytes::new(),
+    };
     let stream = AssignStream::new(
-        request.into_body(),
+        body,
+        first,
         entry,
         options,
         state.log.clone(),
@@ -357,7 +388,7 @@ fn assign_stream(
             HeaderValue::from_static("callassign-unknown-keys"),
         );
     }
-    response
+    Ok(response)
 }
 
 /// A JSON answer, pretty-printed as the command line prints it.
