@@ -52,12 +52,19 @@ pub enum Route {
     Healthz,
     Readyz,
     Metrics,
+    /// The workbench: its page and files, and its routes.
+    Page,
+    Source,
+    PlanText,
+    Decide,
+    Diff,
+    History,
     /// Anything else: unknown paths, wrong methods.
     Other,
 }
 
 impl Route {
-    const ALL: [Route; 9] = [
+    const ALL: [Route; 15] = [
         Route::Assign,
         Route::Rulesets,
         Route::Plan,
@@ -66,6 +73,12 @@ impl Route {
         Route::Healthz,
         Route::Readyz,
         Route::Metrics,
+        Route::Page,
+        Route::Source,
+        Route::PlanText,
+        Route::Decide,
+        Route::Diff,
+        Route::History,
         Route::Other,
     ];
 
@@ -80,6 +93,12 @@ impl Route {
             Route::Healthz => "/healthz",
             Route::Readyz => "/readyz",
             Route::Metrics => "/metrics",
+            Route::Page => "/",
+            Route::Source => "/v1/rulesets/{name}/source",
+            Route::PlanText => "/v1/plan",
+            Route::Decide => "/v1/decide",
+            Route::Diff => "/v1/diff",
+            Route::History => "/v1/history",
             Route::Other => "other",
         }
     }

@@ -11,6 +11,9 @@
 //!   [`stream`] the NDJSON route's streaming body;
 //! - [`server`]: accepting connections, their timeouts, the connection
 //!   cap, graceful shutdown;
+//! - [`page`]: the workbench page at `/`, built from `web/`; [`workbench`]
+//!   its routes (plan, decide and diff of rule text the page sends),
+//!   [`history`] the `--history` file they measure edits on;
 //! - [`auth`], [`metrics`], [`decision_log`], [`problem`] (JSON errors),
 //!   [`observe`] (what each decision tells metrics and the log),
 //!   [`clock`] (timestamps).
@@ -20,14 +23,17 @@ mod auth;
 mod catalog;
 mod clock;
 mod decision_log;
+mod history;
 mod metrics;
 mod observe;
+mod page;
 mod problem;
 mod reload;
 mod routes;
 mod server;
 mod store;
 mod stream;
+mod workbench;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -36,7 +42,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
+use crate::cli::{CliError, CliResult, InputArg, EXIT_OK, EXIT_PROBLEMS};
 
 /// `callassign serve`.
 #[derive(Debug, clap::Args)]
@@ -60,6 +66,13 @@ pub struct Args {
     /// being this file's content (re-read when it changes)
     #[arg(long, value_name = "FILE")]
     token_file: Option<PathBuf>,
+    /// Past calls the workbench (at /) measures rule edits against, as
+    /// `diff` does; read again when the file changes
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
+    /// What the --history lines are
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = InputArg::Native, requires = "history")]
+    history_input: InputArg,
     /// Append one JSON line per decision to this file
     #[arg(long, value_name = "FILE")]
     decision_log: Option<PathBuf>,
@@ -136,6 +149,12 @@ pub fn run(args: Args) -> CliResult {
         .map(|path| decision_log::DecisionLog::open(path, Arc::clone(&metrics)))
         .transpose()?;
 
+    let history = args
+        .history
+        .as_deref()
+        .map(|path| history::History::open(path, args.history_input.into()).map(Arc::new))
+        .transpose()?;
+
     let limits = Limits {
         header_timeout: args.header_timeout,
         request_timeout: args.request_timeout,
@@ -150,7 +169,11 @@ pub fn run(args: Args) -> CliResult {
         Arc::clone(&metrics),
         log.as_ref().map(decision_log::DecisionLog::writer),
         limits,
+        history.clone(),
     ));
+    if let Some(history) = &history {
+        history.watch(limits.watch_interval);
+    }
 
     // The first load, reported as `check` reports; nothing to serve is
     // the only reason not to start.

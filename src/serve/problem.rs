@@ -81,11 +81,13 @@ impl Problem {
             "callassign::not_found",
             format!("no route `{path}`"),
         )
-        .help("the routes are /v1/rulesets, /v1/rulesets/NAME/assign, /v1/rulesets/NAME/plan, /v1/check, /v1/status, /healthz, /readyz and /metrics")
+        .help("the routes are /v1/rulesets, /v1/rulesets/NAME/assign, /v1/rulesets/NAME/plan, /v1/rulesets/NAME/source, /v1/check, /v1/plan, /v1/decide, /v1/diff, /v1/history, /v1/status, /healthz, /readyz and /metrics; the workbench is at /")
     }
 
     pub fn method_not_allowed(method: &str, path: &str) -> Problem {
-        let allowed = if path.ends_with("/assign") || path == "/v1/check" {
+        let allowed = if path.ends_with("/assign")
+            || matches!(path, "/v1/check" | "/v1/plan" | "/v1/decide" | "/v1/diff")
+        {
             "POST"
         } else {
             "GET"

@@ -33,7 +33,7 @@ const MAX_BODY_BYTES: usize = MAX_LINE_BYTES;
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const NDJSON: HeaderValue = HeaderValue::from_static("application/x-ndjson");
 
-fn bad_path(rejection: PathRejection) -> Problem {
+pub(super) fn bad_path(rejection: PathRejection) -> Problem {
     Problem::new(
         StatusCode::BAD_REQUEST,
         "callassign::bad_path",
@@ -42,7 +42,7 @@ fn bad_path(rejection: PathRejection) -> Problem {
 }
 
 /// `key=value` pairs of a query, percent-decoded.
-fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+pub(super) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     query
         .unwrap_or("")
         .split('&')
@@ -90,7 +90,7 @@ fn percent_decode(text: &str) -> String {
 
 /// Reads a whole body of at most [`MAX_BODY_BYTES`] within the request
 /// timeout.
-async fn read_body(
+pub(super) async fn read_body(
     state: &State,
     request: Request,
     hash: Option<&HeaderValue>,
