@@ -31,6 +31,7 @@ mod project;
 mod quick_fixes;
 mod regressions;
 mod schemas;
+mod serve;
 mod sources;
 mod stats;
 mod steps;
