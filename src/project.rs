@@ -17,10 +17,8 @@
 //! always wins over the file; every key may be left out (the defaults are
 //! those above, without `ruleset`).
 //!
-//! `check`, `fmt`, `test`, `eval`, `stats` and `diff` read it (see
-//! docs/project-file.md). The service (`serve`) is the hook left open: it
-//! should take its rules folder and contexts from [`Project::discover`] in
-//! the same way, its own flags winning.
+//! `check`, `fmt`, `test`, `eval`, `stats`, `diff` and `serve` read it
+//! (see docs/project-file.md).
 
 use std::path::{Path, PathBuf};
 

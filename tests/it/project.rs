@@ -188,3 +188,31 @@ fn discovery_stops_at_the_repository_root() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("no project file"), "{}", run.stderr);
 }
+
+#[test]
+fn serve_finds_its_rules_and_contexts_from_the_project_file() {
+    let dir = repository();
+    let below = dir.path().join("somewhere/below");
+    let server = crate::serve::Server::start_in(&below, &[]);
+    let stderr = server.stderr();
+    assert!(
+        stderr.contains("serving hubspot from ../../team/rules/hubspot.rules and ../../team/contexts/hubspot.yaml"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("serving zendesk from"), "{stderr}");
+    drop(server);
+    // Without a project, the flags are needed, and said so.
+    let alone = folder(&[]);
+    std::fs::create_dir(alone.path().join(".git")).unwrap();
+    let failed = crate::serve::Server::try_start_in(alone.path(), &[])
+        .err()
+        .expect("it does not start");
+    assert_eq!(failed.0, Some(2));
+    assert!(
+        failed
+            .1
+            .contains("no project file (`callassign.toml`) says where rules are"),
+        "{}",
+        failed.1
+    );
+}
