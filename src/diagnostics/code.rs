@@ -35,6 +35,8 @@ words! {
         UserNotInContext = "callassign::user_not_in_context",
         IntegrationMismatch = "callassign::integration_mismatch",
         MixedScriptAddress = "callassign::mixed_script_address",
+        UnknownAllow = "callassign::unknown_allow",
+        UnusedAllow = "callassign::unused_allow",
     }
 }
 
@@ -73,6 +75,8 @@ impl Code {
             Code::InvalidValue => "a malformed e-mail, timestamp or number; a `user` address holding a control, zero-width or direction character",
             Code::UserNotInContext => "with `--context`: a fixed user, or a `user_map` link, to a user the context lacks or has inactive",
             Code::IntegrationMismatch => "with `--context`: the rules are for another integration than the context",
+            Code::UnknownAllow => "`# callassign: allow CODE` naming no warning (unknown, misspelt, or an error)",
+            Code::UnusedAllow => "an allow comment that accepts nothing on its line",
             Code::MixedScriptAddress => "a `user` address mixing look-alike scripts (`pаypal@acme.com` with a Cyrillic `а`), which matches no telephony user",
         }
     }
@@ -88,9 +92,35 @@ impl Code {
             | Code::UnknownFlowStepType
             | Code::UserNotInContext
             | Code::IntegrationMismatch
-            | Code::MixedScriptAddress => Severity::Warning,
+            | Code::MixedScriptAddress
+            | Code::UnknownAllow
+            | Code::UnusedAllow => Severity::Warning,
             _ => Severity::Error,
         }
+    }
+}
+
+impl Code {
+    /// The code without `callassign::`, as allow comments may write it.
+    pub fn short(self) -> &'static str {
+        self.as_str()
+            .strip_prefix("callassign::")
+            .unwrap_or(self.as_str())
+    }
+
+    /// The code written `callassign::NAME` or `NAME`.
+    pub fn from_written(name: &str) -> Option<Code> {
+        let short = name.strip_prefix("callassign::").unwrap_or(name);
+        Code::ALL.into_iter().find(|code| code.short() == short)
+    }
+
+    /// The codes an allow comment can accept: warnings, except those
+    /// about allow comments themselves.
+    pub fn allowable() -> impl Iterator<Item = Code> {
+        Code::ALL.into_iter().filter(|code| {
+            code.severity() == Severity::Warning
+                && !matches!(code, Code::UnknownAllow | Code::UnusedAllow)
+        })
     }
 }
 

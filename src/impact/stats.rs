@@ -22,7 +22,7 @@
 //! assert_eq!(report.calls, 2);
 //! assert_eq!(report.unassigned, 1);
 //! assert_eq!(report.steps[0].decided, 1);
-//! assert_eq!(report.dead[0].step, "contact_owner");
+//! assert_eq!(report.dead[0].name.step, "contact_owner");
 //! assert_eq!(report.dead[0].from, "demo.rules:3");
 //! ```
 
@@ -39,12 +39,15 @@ use crate::impact::history::{
 use crate::model::Call;
 use crate::runtime::batch::InputFormat;
 use crate::runtime::evaluate::Engine;
+use crate::semantics::plan::EntryName;
 
 /// How often one plan entry decided.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepStats {
-    /// The step as `plan` shows it; the fallback as `fallback …`.
-    pub step: String,
+    /// The step as assignment lines name it (`step`, `user`), and as the
+    /// rule file writes it (`label`).
+    #[serde(flatten)]
+    pub name: EntryName,
     /// Where it was written: `default.rules:17`.
     pub from: String,
     pub decided: u64,
@@ -66,7 +69,8 @@ pub enum DeadBecause {
 /// A rule that decided no call of the history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadStep {
-    pub step: String,
+    #[serde(flatten)]
+    pub name: EntryName,
     pub from: String,
     pub because: DeadBecause,
 }
@@ -87,7 +91,7 @@ pub struct Report {
 }
 
 /// Counts, call by call, which plan entry decides.
-pub(crate) struct Tally<'a> {
+pub struct Tally<'a> {
     evaluator: &'a Engine,
     calls: u64,
     unassigned: u64,
@@ -130,7 +134,7 @@ impl<'a> Tally<'a> {
             .zip(self.decided)
             .zip(self.unassigned_by_entry)
             .map(|((entry, (decided, sample)), unassigned)| StepStats {
-                step: entry.label(plan),
+                name: entry.name(plan),
                 from: entry.origin(plan),
                 decided,
                 unassigned,
@@ -141,12 +145,12 @@ impl<'a> Tally<'a> {
             .iter()
             .filter(|step| step.decided == 0)
             .map(|step| DeadStep {
-                step: step.step.clone(),
+                name: step.name.clone(),
                 from: step.from.clone(),
                 because: DeadBecause::NeverDecided,
             })
             .chain(plan.unreachable.iter().map(|step| DeadStep {
-                step: step.step.to_string(),
+                name: step.step.name(),
                 from: step.origin.short(),
                 because: DeadBecause::AfterFallback,
             }))
@@ -184,8 +188,10 @@ impl DeadBecause {
 
 impl Report {
     fn headline(&self) -> String {
+        // One call is `1 call`.
+        let noun = if self.calls == 1 { "call" } else { "calls" };
         format!(
-            "{} calls, {} unassigned ({})",
+            "{} {noun}, {} unassigned ({})",
             thousands(self.calls),
             thousands(self.unassigned),
             percent(self.unassigned, self.calls)
@@ -203,9 +209,9 @@ impl Report {
             "sample".to_string(),
         ]];
         for step in &self.steps {
-            let mut name = step.step.clone();
+            let mut name = step.name.to_string();
             if step.unassigned > 0 {
-                name = format!("{name} ({} unassigned)", thousands(step.unassigned));
+                name = format!("{name}, {} unassigned", thousands(step.unassigned));
             }
             rows.push(vec![
                 name,
@@ -235,7 +241,7 @@ impl Report {
                 .iter()
                 .map(|dead| {
                     vec![
-                        dead.step.clone(),
+                        dead.name.to_string(),
                         dead.from.clone(),
                         dead.because.describe().to_string(),
                     ]
@@ -258,7 +264,7 @@ impl Report {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} |",
-                markdown_code(&step.step),
+                markdown_code(&step.name.to_string()),
                 markdown_code(&step.from),
                 thousands(step.decided),
                 percent(step.decided, self.calls),
@@ -271,7 +277,7 @@ impl Report {
                 let _ = writeln!(
                     out,
                     "- {} ({}): {}",
-                    markdown_code(&dead.step),
+                    markdown_code(&dead.name.to_string()),
                     markdown_code(&dead.from),
                     dead.because.describe()
                 );

@@ -15,7 +15,7 @@
 //! A call is written inline or named by a path (`.json` or `.yaml`); an
 //! inline call without `id` gets the case's name. A case may carry its own
 //! `context` (a path or inline), which replaces the file's for that case. [`load`] reads a file and
-//! `run` compiles its rules (with their `extends` chain) and decides every
+//! [`run`] compiles its rules (with their `extends` chain) and decides every
 //! case with an [`Engine`], explaining each one so a failure can show why.
 //!
 //! ```
@@ -42,7 +42,7 @@ use crate::model::{Call, Context, Fact};
 use crate::runtime::batch::InputFormat;
 use crate::runtime::evaluate::{DecidedBy, Engine, Outcome, TraceEntry};
 use crate::semantics::load::Loader;
-use crate::semantics::plan::{Fallback, Plan, StepId};
+use crate::semantics::plan::{EntryName, Plan};
 use crate::vocabulary::Builtin;
 
 mod file;
@@ -88,15 +88,20 @@ pub struct Case {
 pub struct Expected {
     /// An integration user id; `None` for a call left unassigned.
     pub assignee: Option<String>,
-    /// The step that must decide, when the case says.
+    /// The step that must decide, when the case says, as assignment
+    /// lines name it.
     pub step: Option<String>,
+    /// With `step: user`, the fixed user's address, when the case says.
+    pub user: Option<String>,
 }
 
 impl fmt::Display for Expected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.assignee.as_deref().unwrap_or("unassigned"))?;
-        if let Some(step) = &self.step {
-            write!(f, " by {step}")?;
+        match (&self.step, &self.user) {
+            (Some(step), Some(user)) => write!(f, " by {step} \"{user}\"")?,
+            (Some(step), None) => write!(f, " by {step}")?,
+            (None, _) => {}
         }
         Ok(())
     }
@@ -128,7 +133,7 @@ pub struct FileReport {
     pub results: Vec<CaseResult>,
     /// Plan steps (and the fallback) that decided none of the cases, as
     /// `(step, where it is written)`.
-    pub undecided_steps: Vec<(String, String)>,
+    pub undecided_steps: Vec<(EntryName, String)>,
 }
 
 #[derive(Debug)]
@@ -161,8 +166,15 @@ pub struct Mismatch {
     pub actual_assignee: String,
     /// The id alone, `None` for unassigned: what reports for programs show.
     pub actual_id: Option<String>,
-    /// As rule files name it: `contact_owner`, `user "ops@acme.com"`.
+    /// As text output shows it: `contact_owner`, `user "ops@acme.com"`.
     pub actual_step: String,
+    /// As assignment lines name it: `contact_owner`, `user`.
+    pub actual_step_name: &'static str,
+    /// The fixed user that decided, beside `actual_step_name` `user`.
+    pub actual_user: Option<String>,
+    /// Why the expectation can never be met (`step:` names a step the
+    /// plan lacks): `(message, help)`.
+    pub note: Option<(String, String)>,
     /// Where the call's fields came from (CloudTalk records only).
     pub facts: Vec<Fact>,
     pub trace: Vec<TraceEntry>,

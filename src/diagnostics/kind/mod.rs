@@ -45,6 +45,8 @@ pub enum FindingKind {
     RulesetNameMismatch {
         name: String,
         stem: String,
+        /// Whether the file's stem can name a ruleset (`hubspot.v2` cannot).
+        stem_is_name: bool,
     },
     /// `extends base.rules`: the right file, named the wrong way.
     ExtendsFileName {
@@ -113,6 +115,21 @@ pub enum FindingKind {
         main: &'static str,
         odd: &'static str,
         odd_letter: char,
+    },
+
+    // ---- allow comments ----
+    /// `# callassign: allow CODE` naming no warning: an unknown code, an
+    /// error (which cannot be accepted), or not `allow` at all.
+    UnknownAllow {
+        written: String,
+        /// A warning code it is one slip away from.
+        suggestion: Option<&'static str>,
+        /// It names an error code.
+        error: bool,
+    },
+    /// An allow comment that accepts no finding on its line.
+    UnusedAllow {
+        code: &'static str,
     },
 
     // ---- conditions ----

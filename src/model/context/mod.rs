@@ -28,7 +28,7 @@ pub const MAX_CONTEXT_BYTES: usize = 64 * 1024 * 1024;
 /// What a context falls back to when no step decides (`fallback:`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", expecting = "`installer` or `unassigned`")]
 pub enum FallbackMode {
     /// The user who installed the integration, when configured and active.
     Installer,
@@ -40,7 +40,10 @@ pub enum FallbackMode {
 /// An integration context: the integrated app's users at export time, whether it has contact owners, and its own fallback.
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a context: a mapping with `integration` and `users`"
+)]
 pub struct Context {
     /// The integration's name, used in explanations (`hubspot`).
     #[serde(default = "default_integration")]
@@ -112,7 +115,7 @@ fn default_integration() -> String {
 /// would keep a deactivated user receiving calls.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a user: `{id: …, email: …}`")]
 pub struct User {
     /// The user's id in the integrated app.
     #[serde(deserialize_with = "id")]
@@ -248,7 +251,7 @@ impl Context {
         let parsed = if is_json {
             serde_json::from_str::<Context>(&text).map_err(|error| {
                 let at = offset_of(&text, error.line(), error.column());
-                (error.to_string(), at)
+                (crate::files::plain_json_message(&error.to_string()), at)
             })
         } else {
             Context::read_yaml(&text).map_err(|error| {

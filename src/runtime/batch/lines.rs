@@ -28,7 +28,7 @@ impl<'a> Line<'a> {
 /// hands it over; `context` supplies what CloudTalk records lack (agent
 /// e-mails, voicemail addresses, contact owners), and `facts` says whether
 /// a record's call comes with where each field came from.
-pub(crate) fn read_input<'a>(
+pub fn read_input<'a>(
     line: Option<&'a [u8]>,
     input: InputFormat,
     context: &Context,

@@ -47,6 +47,21 @@ fn run_git(folder: &Path, args: &[&str]) -> Result<Result<Vec<u8>, String>, Prob
     }
 }
 
+/// Git's own message, on one line: `fatal: not a git repository (or any
+/// of the parent directories): .git`, `detected dubious ownership …`.
+fn git_reason(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    if lines.is_empty() {
+        "git gave no reason".to_string()
+    } else {
+        format!("git says `{}`", lines.join(" "))
+    }
+}
+
 /// What a path names in a git tree.
 enum Entry {
     File,
@@ -89,8 +104,14 @@ impl GitRevision {
             Ok(stdout) => {
                 PathBuf::from(String::from_utf8_lossy(&stdout).trim_end_matches(['\n', '\r']))
             }
-            Err(_) => return Err(problem(
-                format!("`{}` is not inside a git repository", path.display()),
+            // Git says why: no repository, or one it refuses to use (a
+            // repository owned by another user, a broken `.git`).
+            Err(reason) => return Err(problem(
+                format!(
+                    "`{}` is not inside a git repository git can use: {}",
+                    path.display(),
+                    git_reason(&reason)
+                ),
                 "`--base` reads the old rules from git; give the old rule file as a path instead",
             )),
         };
