@@ -212,7 +212,7 @@ pub(super) fn step_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema
 }
 
 /// Reads a test file and everything it names except the rules, which
-/// [`run`] compiles.
+/// `run` compiles.
 pub fn load(path: &Path) -> Result<TestFile, Problem> {
     let text = read_text(path, path, "test file")?;
     from_text(path, &text)

@@ -15,7 +15,7 @@
 //! A call is written inline or named by a path (`.json` or `.yaml`); an
 //! inline call without `id` gets the case's name. A case may carry its own
 //! `context` (a path or inline), which replaces the file's for that case. [`load`] reads a file and
-//! [`run`] compiles its rules (with their `extends` chain) and decides every
+//! `run` compiles its rules (with their `extends` chain) and decides every
 //! case with an [`Engine`], explaining each one so a failure can show why.
 //!
 //! ```
