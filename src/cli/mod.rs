@@ -36,6 +36,8 @@ macro_rules! outln {
 
 mod check;
 mod completions;
+#[cfg(feature = "live")]
+mod decisions;
 mod diff;
 mod eval;
 mod format;
@@ -93,6 +95,9 @@ enum Command {
     Lsp(lsp::Args),
     /// Start a project: rules extending the default, rule tests, a context and a CI job
     Init(init::Args),
+    /// What the live loop's store holds: calls pending or failed, one call; replay a failed delivery
+    #[cfg(feature = "live")]
+    Decisions(decisions::Args),
     /// Print the JSON Schema of a call, a context or a rule-test file
     Schema(schema::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
@@ -206,6 +211,8 @@ pub fn main() -> ExitCode {
         }
         Command::Lsp(args) => lsp::run(args),
         Command::Init(args) => init::run(args),
+        #[cfg(feature = "live")]
+        Command::Decisions(args) => decisions::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
