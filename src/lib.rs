@@ -133,7 +133,7 @@ pub mod syntax;
 use std::io;
 use std::path::Path;
 
-use crate::semantics::load::{Loader, Overlay};
+use crate::semantics::load::{Loader, Overlay, RuleSource};
 
 pub use crate::diagnostics::finding::{Code, Finding, Severity};
 pub use crate::error::Error;
@@ -168,8 +168,22 @@ pub fn compile_file(path: &Path) -> io::Result<Compiled> {
     compile_with(&mut Loader::new(), path)
 }
 
-/// Like [`compile_file`], sharing already loaded files with earlier calls.
-pub fn compile_with(loader: &mut Loader, path: &Path) -> io::Result<Compiled> {
+/// Like [`compile_file`], sharing already loaded files with earlier calls,
+/// and reading them from the loader's source: the disk, or in-memory
+/// documents over it ([`Overlay`]), as a service checking rule text sent
+/// to it beside the files it serves does.
+///
+/// ```
+/// use std::path::Path;
+/// use callassign::semantics::load::{FileSystem, Loader, Overlay};
+///
+/// // `team.rules` is not on disk: it extends the `hubspot.rules` that is.
+/// let mut documents = Overlay::new(FileSystem);
+/// documents.open("rules/team.rules", "ruleset team extends hubspot\ndisable favorite_agnet\n");
+/// let compiled = callassign::compile_with(&mut Loader::with_source(documents), Path::new("rules/team.rules")).unwrap();
+/// assert_eq!(compiled.findings[0].help.as_deref(), Some("did you mean `favorite_agent`?"));
+/// ```
+pub fn compile_with<S: RuleSource>(loader: &mut Loader<S>, path: &Path) -> io::Result<Compiled> {
     let chain = loader.load_chain(path)?;
     Ok(compile::compile(&chain))
 }
