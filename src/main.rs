@@ -2,10 +2,10 @@
 
 #[macro_use]
 mod cli;
-#[cfg(feature = "serve")]
-mod serve;
 #[cfg(feature = "live")]
 mod live;
+#[cfg(feature = "serve")]
+mod serve;
 
 fn main() -> std::process::ExitCode {
     cli::main()

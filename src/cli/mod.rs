@@ -97,7 +97,7 @@ enum Command {
     Init(init::Args),
     /// Serve decisions over HTTP: every ruleset of a folder, reloaded when its files change
     #[cfg(feature = "serve")]
-    Serve(crate::serve::Args),
+    Serve(Box<crate::serve::Args>),
     /// What the live loop's store holds: calls pending or failed, one call; replay a failed delivery
     #[cfg(feature = "live")]
     Decisions(decisions::Args),
@@ -215,7 +215,7 @@ pub fn main() -> ExitCode {
         Command::Lsp(args) => lsp::run(args),
         Command::Init(args) => init::run(args),
         #[cfg(feature = "serve")]
-        Command::Serve(args) => crate::serve::run(args),
+        Command::Serve(args) => crate::serve::run(*args),
         #[cfg(feature = "live")]
         Command::Decisions(args) => decisions::run(args),
         Command::Schema(args) => schema::run(args),

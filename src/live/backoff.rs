@@ -28,9 +28,10 @@ pub const NOT_YET: Backoff = Backoff {
     max: Duration::from_secs(600),
 };
 
-/// CloudTalk refused the API key: it will not change by itself soon.
+/// CloudTalk refused the API key: fixed by an operator, or a passing
+/// fault of theirs; either way not worth asking every second.
 pub const REFUSED: Backoff = Backoff {
-    first: Duration::from_secs(60),
+    first: Duration::from_secs(5),
     factor: 2.0,
     max: Duration::from_secs(900),
 };

@@ -1,49 +1,11 @@
-//! Timestamps as the service writes them: RFC 3339 in UTC, to the
-//! millisecond (`2026-12-02T03:15:36.123Z`).
+//! Times as the service writes them (RFC 3339 in UTC, to the
+//! millisecond), from the store's milliseconds.
+
+use std::time::{Duration, UNIX_EPOCH};
 
 use super::store::Millis;
 
-/// `millis` after the Unix epoch, in UTC.
+/// `millis` after the Unix epoch, as `serve` writes times.
 pub fn rfc3339(millis: Millis) -> String {
-    let (days, in_day) = (millis.div_euclid(86_400_000), millis.rem_euclid(86_400_000));
-    let (year, month, day) = civil_from_days(days);
-    let seconds = in_day / 1000;
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60,
-        in_day % 1000
-    )
-}
-
-/// The date `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_read_as_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
-        assert_eq!(rfc3339(1_795_922_136_123), "2026-11-29T03:15:36.123Z");
-    }
+    crate::serve::clock::rfc3339(UNIX_EPOCH + Duration::from_millis(millis.max(0) as u64))
 }

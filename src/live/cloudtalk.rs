@@ -15,6 +15,8 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::{StatusCode, Url};
 use serde_json::Value;
 
+use super::metrics::LiveMetrics;
+
 /// The API key's environment variables.
 pub const KEY_ID_VAR: &str = "CLOUDTALK_API_KEY_ID";
 pub const KEY_SECRET_VAR: &str = "CLOUDTALK_API_KEY_SECRET";
@@ -148,12 +150,12 @@ impl CloudTalk {
     }
 
     /// Both records of `call`, combined; `NotYet` while either is missing.
-    pub async fn records(&self, call: &str) -> Result<Fetched, FetchError> {
-        let history = match self.history(call).await? {
+    pub async fn records(&self, call: &str, metrics: &LiveMetrics) -> Result<Fetched, FetchError> {
+        let history = match self.history(call, metrics).await? {
             Fetched::Found(item) => item,
             not_yet => return Ok(not_yet),
         };
-        let detail = match self.detail(call).await? {
+        let detail = match self.detail(call, metrics).await? {
             Fetched::Found(record) => record,
             not_yet => return Ok(not_yet),
         };
@@ -163,14 +165,14 @@ impl CloudTalk {
     }
 
     /// The call-history item of `call`.
-    pub async fn history(&self, call: &str) -> Result<Fetched, FetchError> {
+    pub async fn history(&self, call: &str, metrics: &LiveMetrics) -> Result<Fetched, FetchError> {
         let mut url = self.api.clone();
         url.path_segments_mut()
             .expect("a base URL")
             .pop_if_empty()
             .extend(["calls", "index.json"]);
         url.query_pairs_mut().append_pair("call_id", call);
-        let Some(body) = self.get(Api::History, url).await? else {
+        let Some(body) = self.get(Api::History, url, metrics).await? else {
             return Err(FetchError::Transient(
                 "the call history answered 404: is `--cloudtalk-api` CloudTalk's API address with its `/api`?".to_string(),
             ));
@@ -196,13 +198,13 @@ impl CloudTalk {
     }
 
     /// The call-detail record of `call`.
-    pub async fn detail(&self, call: &str) -> Result<Fetched, FetchError> {
+    pub async fn detail(&self, call: &str, metrics: &LiveMetrics) -> Result<Fetched, FetchError> {
         let mut url = self.analytics.clone();
         url.path_segments_mut()
             .expect("a base URL")
             .pop_if_empty()
             .extend(["calls", call]);
-        let Some(record) = self.get(Api::Detail, url).await? else {
+        let Some(record) = self.get(Api::Detail, url, metrics).await? else {
             return Ok(Fetched::NotYet(format!(
                 "call `{call}` is not in CloudTalk's analytics yet"
             )));
@@ -218,8 +220,24 @@ impl CloudTalk {
         }
     }
 
-    /// GETs `url`: its JSON, or `None` for a 404.
-    async fn get(&self, api: Api, url: Url) -> Result<Option<Value>, FetchError> {
+    /// GETs `url`: its JSON, or `None` for a 404; each answer counted.
+    async fn get(
+        &self,
+        api: Api,
+        url: Url,
+        metrics: &LiveMetrics,
+    ) -> Result<Option<Value>, FetchError> {
+        let answer = self.get_uncounted(api, url).await;
+        let outcome = match &answer {
+            Ok(Some(_)) => "answered",
+            Ok(None) => "not_found",
+            Err(error) => error.outcome(),
+        };
+        metrics.fetch(api.name(), outcome);
+        answer
+    }
+
+    async fn get_uncounted(&self, api: Api, url: Url) -> Result<Option<Value>, FetchError> {
         let what = match api {
             Api::History => "the call history",
             Api::Detail => "the analytics API",

@@ -128,14 +128,12 @@ async fn work(live: &Live, event: Claimed) {
         let message = format!("ruleset `{}` is not served now", key.ruleset);
         return retry("not_served", NOT_SERVED.delay(event.attempts), message).await;
     };
-    let record = match live.cloudtalk.records(&key.call).await {
+    let record = match live.cloudtalk.records(&key.call, &live.metrics).await {
         Ok(Fetched::Found(record)) => record,
         Ok(Fetched::NotYet(message)) => {
-            live.metrics.fetch("records", "not_found");
             return retry("not_yet", backoff::NOT_YET.delay(event.attempts), message).await;
         }
         Err(error) => {
-            live.metrics.fetch("records", error.outcome());
             let wait = match &error {
                 FetchError::RateLimited { wait, .. } => *wait + jitter(),
                 FetchError::Refused(_) => backoff::REFUSED.delay(event.attempts),
@@ -147,7 +145,6 @@ async fn work(live: &Live, event: Claimed) {
             return retry(error.outcome(), wait, error.message().to_string()).await;
         }
     };
-    live.metrics.fetch("records", "found");
     let record = record.to_string();
     let decided_at = now();
     match super::decide::decide(

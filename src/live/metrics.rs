@@ -69,7 +69,7 @@ impl LiveMetrics {
         );
         registry.register(
             "callassign_cloudtalk_fetches",
-            "Requests to CloudTalk's APIs, by API (history, detail) and outcome (found, not_found, rate_limited, refused, error)",
+            "Requests to CloudTalk's APIs, by API (history, detail) and outcome (answered, not_found: a 404, rate_limited: a 429, refused: a 401 or 403, error)",
             metrics.fetches.clone(),
         );
         registry.register(

@@ -15,9 +15,6 @@
 //! - [`view`]: decisions as `GET /v1/decisions/{call}` and `callassign
 //!   decisions` show them; [`metrics`]; [`clock`].
 
-// Until `callassign serve` starts the loop (its branch has not landed yet).
-#![allow(dead_code)]
-
 pub mod backoff;
 pub mod clock;
 pub mod cloudtalk;
@@ -26,6 +23,7 @@ pub mod deliver;
 pub mod event;
 pub mod fetch;
 pub mod metrics;
+pub mod routes;
 pub mod store;
 pub mod view;
 
@@ -44,6 +42,7 @@ use self::store::Store;
 /// The live loop's options of `callassign serve`.
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Live from CloudTalk")]
+#[group(id = "live_loop")]
 pub struct Args {
     /// Keep CloudTalk events, decisions and deliveries here, and serve
     /// POST /v1/cloudtalk/{ruleset}/events: `sqlite:PATH` (one file, one
@@ -197,6 +196,46 @@ impl Live {
         for task in tasks {
             let _ = task.await;
         }
+    }
+}
+
+/// Starts the loop beside `serve` when `--store` is given: opens the
+/// store, makes the routes answer, and starts the workers.
+pub async fn start(
+    args: &Args,
+    state: &Arc<crate::serve::app::State>,
+    metrics: LiveMetrics,
+) -> Result<Option<(Arc<Live>, Vec<tokio::task::JoinHandle<()>>)>, crate::cli::CliError> {
+    let rulesets = Arc::new(Served(Arc::downgrade(state)));
+    let live = Live::open(args, rulesets, metrics)
+        .await
+        .map_err(crate::cli::CliError::new)?;
+    let Some(live) = live else {
+        return Ok(None);
+    };
+    let _ = state.live.set(Arc::clone(&live));
+    tracing::info!(
+        "live from CloudTalk: store `{}`, {} delivery {}",
+        store::redact(args.store.as_deref().unwrap_or_default()),
+        live.config.targets.len(),
+        if live.config.targets.len() == 1 {
+            "target"
+        } else {
+            "targets"
+        }
+    );
+    let tasks = live.spawn();
+    Ok(Some((live, tasks)))
+}
+
+/// The rulesets `serve` serves now.
+struct Served(std::sync::Weak<crate::serve::app::State>);
+
+impl Rulesets for Served {
+    fn current(&self, name: &str) -> Option<(Engine, String)> {
+        let state = self.0.upgrade()?;
+        let entry = state.store.get(name).ok()?;
+        Some((entry.engine.clone(), entry.hash.clone()))
     }
 }
 

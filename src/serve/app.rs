@@ -40,6 +40,9 @@ pub struct State {
     /// Set when the shutdown grace is over: streams end.
     pub stop_streams: watch::Sender<bool>,
     pub started_at: String,
+    /// The live loop from CloudTalk, with `--store`.
+    #[cfg(feature = "live")]
+    pub live: std::sync::OnceLock<Arc<crate::live::Live>>,
 }
 
 /// What `/v1/status` reports besides the versions served.
@@ -92,6 +95,8 @@ impl State {
             ready: AtomicBool::new(true),
             stop_streams: watch::channel(false).0,
             started_at: super::clock::now(),
+            #[cfg(feature = "live")]
+            live: std::sync::OnceLock::new(),
         }
     }
 
@@ -103,7 +108,7 @@ impl State {
 /// Every route. Handlers are thin: they resolve the ruleset, call the
 /// library, and shape the answer.
 pub fn router(state: Arc<State>) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/v1/rulesets/{name}/assign", post(routes::assign))
         .route("/v1/rulesets", get(routes::rulesets))
         .route("/v1/rulesets/{name}/plan", get(routes::plan))
@@ -111,7 +116,11 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/v1/status", get(routes::status))
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
-        .route("/metrics", get(routes::metrics))
+        .route("/metrics", get(routes::metrics));
+    // The live loop's routes (they answer 404 without `--store`).
+    #[cfg(feature = "live")]
+    let router = crate::live::routes::add(router);
+    router
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(CatchPanicLayer::custom(|_| {

@@ -52,12 +52,15 @@ pub enum Route {
     Healthz,
     Readyz,
     Metrics,
+    /// The live loop's: CloudTalk's events, and the decisions stored.
+    Events,
+    Decisions,
     /// Anything else: unknown paths, wrong methods.
     Other,
 }
 
 impl Route {
-    const ALL: [Route; 9] = [
+    const ALL: [Route; 11] = [
         Route::Assign,
         Route::Rulesets,
         Route::Plan,
@@ -66,6 +69,8 @@ impl Route {
         Route::Healthz,
         Route::Readyz,
         Route::Metrics,
+        Route::Events,
+        Route::Decisions,
         Route::Other,
     ];
 
@@ -80,6 +85,8 @@ impl Route {
             Route::Healthz => "/healthz",
             Route::Readyz => "/readyz",
             Route::Metrics => "/metrics",
+            Route::Events => "/v1/cloudtalk/{ruleset}/events",
+            Route::Decisions => "/v1/decisions/{call_id}",
             Route::Other => "other",
         }
     }
@@ -125,6 +132,13 @@ impl RulesetMetrics {
 }
 
 impl Metrics {
+    /// The registry, for metrics registered beside the service's (the
+    /// live loop's) before the service starts.
+    #[cfg(feature = "live")]
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
     pub fn new() -> Metrics {
         let mut registry = Registry::default();
         let decisions = Family::<RulesetStep, Counter>::default();

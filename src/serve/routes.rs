@@ -150,7 +150,7 @@ fn bad_path(rejection: PathRejection) -> Problem {
 }
 
 /// `key=value` pairs of a query, percent-decoded.
-fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     query
         .unwrap_or("")
         .split('&')
@@ -198,7 +198,7 @@ fn percent_decode(text: &str) -> String {
 
 /// Reads a whole body of at most [`MAX_BODY_BYTES`] within the request
 /// timeout.
-async fn read_body(
+pub(crate) async fn read_body(
     state: &State,
     request: Request,
     hash: Option<&HeaderValue>,

@@ -26,6 +26,7 @@ mod engine;
 mod findings;
 mod fmt_properties;
 mod hardening;
+mod live;
 mod lsp;
 mod quick_fixes;
 mod regressions;

@@ -1,0 +1,1 @@
+//! Two replicas on one PostgreSQL store.
