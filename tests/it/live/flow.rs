@@ -71,11 +71,12 @@ fn every_accepted_event_ends_delivered_with_the_owner_eval_gives() {
         "callassign_deliveries_total{{target=\"{}\",outcome=\"delivered\"}}",
         target.url()
     );
-    assert_eq!(server.metric(&delivered), Some(24.0));
-    assert_eq!(
-        server.metric("callassign_live_oldest_pending_seconds{kind=\"event\"}"),
-        Some(0.0)
-    );
+    // The gauges are set every two seconds.
+    wait_until("the metrics caught up", Duration::from_secs(10), || {
+        server.metric(&delivered) == Some(24.0)
+            && server.metric("callassign_live_oldest_pending_seconds{kind=\"event\"}") == Some(0.0)
+            && server.metric("callassign_live_pending{kind=\"delivery\"}") == Some(0.0)
+    });
     let listed = decisions(folder.path(), &["--store", &sqlite(folder.path())]);
     assert_eq!(
         (listed.code, listed.stdout.as_str()),
@@ -343,4 +344,34 @@ fn serve_refuses_to_start_a_loop_it_cannot_run() {
     plain
         .post_json("/v1/cloudtalk/hubspot/events", &event(1))
         .error(404, "callassign::live_off");
+}
+
+/// The schema of the delivered decision refuses what is not one (so a
+/// delivery that passes it says something).
+#[test]
+fn the_decision_schema_refuses_what_is_not_a_decision() {
+    let schema = std::fs::read_to_string(repo().join("schema/decision.schema.json")).unwrap();
+    let schema = jsonschema::validator_for(&serde_json::from_str(&schema).unwrap()).unwrap();
+    let good = json!({"call": "1", "ruleset": "hubspot", "hash": "a".repeat(64), "assignee": null,
+        "step": "unassigned", "decided_at": "2026-12-02T03:15:36.123Z"});
+    assert!(schema.is_valid(&good));
+    let mut user = good.clone();
+    user["step"] = json!("user");
+    user["user"] = json!("ops@acme.com");
+    user["assignee"] = json!({"id": "7", "email": "ops@acme.com"});
+    assert!(schema.is_valid(&user));
+    for (key, value) in [
+        ("hash", json!("abc")),
+        ("decided_at", json!("2026-12-02 03:15:36")),
+        ("assignee", json!({"id": "7"})),
+        ("call", json!(1)),
+        ("trace", json!([])),
+    ] {
+        let mut bad = good.clone();
+        bad[key] = value;
+        assert!(!schema.is_valid(&bad), "{bad}");
+    }
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("ruleset");
+    assert!(!schema.is_valid(&missing));
 }

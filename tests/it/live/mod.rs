@@ -379,6 +379,9 @@ pub fn check_deliveries(
     calls: impl IntoIterator<Item = u64> + Clone,
 ) {
     let eval = eval_lines(folder, calls.clone());
+    let schema = std::fs::read_to_string(repo().join("schema/decision.schema.json")).unwrap();
+    let schema: Value = serde_json::from_str(&schema).unwrap();
+    let schema = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
     let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for received in target.received() {
         by_key
@@ -403,6 +406,14 @@ pub fn check_deliveries(
             "call {call} was delivered with different decisions: {bodies:?}"
         );
         let body = &received.body;
+        let errors: Vec<String> = schema
+            .iter_errors(body)
+            .map(|error| error.to_string())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{body} against schema/decision.schema.json: {errors:?}"
+        );
         let line = &eval[&call];
         assert_eq!(body["call"], call.as_str());
         assert_eq!(body["ruleset"], "hubspot");
