@@ -49,15 +49,29 @@ pub async fn run(live: Arc<Live>, target: String) {
     let shown = super::shown_target(&target);
     let mut stop = live.stop.subscribe();
     let lease = LEASE.as_millis() as i64;
+    // Until when this replica holds the target, as far as it knows: the
+    // lease is renewed once a quarter of it has passed, not per delivery.
+    let mut held_until = 0;
     loop {
         if *stop.borrow() {
             break;
         }
-        let wait = match live
-            .store
-            .hold_target(&target, &live.replica, now(), lease)
-            .await
-        {
+        let held = if held_until - now() > lease * 3 / 4 {
+            Ok(true)
+        } else {
+            let asked = now();
+            let held = live
+                .store
+                .hold_target(&target, &live.replica, asked, lease)
+                .await;
+            held_until = if matches!(held, Ok(true)) {
+                asked + lease
+            } else {
+                0
+            };
+            held
+        };
+        let wait = match held {
             Ok(false) => POLL * 4,
             Ok(true) => match live.store.head(&target).await {
                 Ok(None) => POLL,
@@ -110,7 +124,7 @@ async fn deliver(live: &Live, http: &reqwest::Client, shown: &str, delivery: Del
     let (error, wait) = match request.send().await {
         Ok(response) if response.status().is_success() => {
             live.metrics.delivery(shown, "delivered");
-            tracing::info!(call = %delivery.key.call, ruleset = %delivery.key.ruleset, target = %shown, "delivered");
+            tracing::debug!(call = %delivery.key.call, ruleset = %delivery.key.ruleset, target = %shown, "delivered");
             if let Err(error) = live.store.delivered(delivery.id, now()).await {
                 // Sent again after the lease: the key makes it harmless.
                 store_failed(live, &error);

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use crate::common::repo;
 use crate::serve::{request, Answer};
 
-pub use fakes::{FakeCloudTalk, FakeTarget, Records};
+pub use fakes::{call_id, event, expected, records, FakeCloudTalk, FakeTarget};
 
 /// A folder with `rules/` (the shipped rule files) and `contexts/`
 /// (`hubspot.yaml`: the CloudTalk example context, with its files).
@@ -51,68 +51,6 @@ pub fn served_folder() -> tempfile::TempDir {
     )
     .unwrap();
     dir
-}
-
-/// Call `n`'s two records: one of four kinds of call, by `n % 4`.
-pub fn records(n: u64) -> Records {
-    let id = 1_000_000 + n;
-    // Ids come as numbers and as strings, as in CloudTalk's examples.
-    let cdr_id = if n % 2 == 0 {
-        json!(id)
-    } else {
-        json!(id.to_string())
-    };
-    let (history, detail) = match n % 4 {
-        // Missed after the IVR sent it to Ola (agent 1237, linked to 104).
-        0 => (
-            json!({"Cdr": {"id": cdr_id, "type": "incoming", "started_at": "2026-11-23T10:00:00Z", "talking_time": 0,
-                    "public_external": "+421905111222", "public_internal": "+442012345678"}}),
-            json!({"cdr_id": id, "direction": "incoming", "status": "missed",
-                   "call_steps": [{"type": "ivr", "id": 1, "option": "2"}, {"type": "agent", "id": 1237, "status": "missed", "reason": "not_picked_up"}]}),
-        ),
-        // A voicemail on the Bratislava number: support@acme.com (103).
-        1 => (
-            json!({"Cdr": {"id": cdr_id, "type": "incoming", "is_voicemail": true, "started_at": "2026-11-23T10:00:00Z",
-                    "public_internal": "+421221291400"}}),
-            json!({"cdr_id": id, "direction": "incoming", "status": "missed",
-                   "call_steps": [{"type": "queue", "id": 10, "status": "missed", "agent_calls": []}]}),
-        ),
-        // Answered by Max (max.yellow@acme.sk, linked to 101).
-        2 => (
-            json!({"Cdr": {"id": cdr_id, "type": "outgoing", "answered_at": "2026-11-23T10:00:05Z", "started_at": "2026-11-23T10:00:00Z",
-                    "talking_time": "42"}, "Agent": {"id": "1234", "email": "max.yellow@acme.sk"}}),
-            json!({"cdr_id": id, "direction": "outgoing", "status": "answered", "call_steps": []}),
-        ),
-        // Missed with no flow, from contact 1234 (owned by 102).
-        _ => (
-            json!({"Cdr": {"id": cdr_id, "type": "incoming", "started_at": "2026-11-23T10:00:00Z"}, "Contact": {"id": 1234}}),
-            json!({"cdr_id": id, "direction": "incoming", "status": "missed", "call_steps": [{"type": "playback", "id": 3}]}),
-        ),
-    };
-    Records { history, detail }
-}
-
-/// The owner and step call `n` must get, as the tests know it.
-pub fn expected(n: u64) -> (&'static str, &'static str) {
-    match n % 4 {
-        0 => ("104", "last_step_agent"),
-        1 => ("103", "voicemail_email"),
-        2 => ("101", "call_agent"),
-        _ => ("102", "contact_owner"),
-    }
-}
-
-pub fn call_id(n: u64) -> String {
-    (1_000_000 + n).to_string()
-}
-
-/// The body CloudTalk's *Call ended → API Request* sends (real captures
-/// hold numbers without `+`, and keys the admin chose).
-pub fn event(n: u64) -> Vec<u8> {
-    json!({"call_id": 1_000_000 + n, "call_uuid": format!("44fe27cd-{n}"), "internal_number": 40312296109u64,
-           "external_number": 393513416607u64, "agent_id": null})
-    .to_string()
-    .into_bytes()
 }
 
 /// A running `callassign serve --store …`, killed when dropped.

@@ -141,3 +141,42 @@ fn a_dead_replicas_work_is_taken_over_within_30_seconds() {
     check_deliveries(folder.path(), &target, calls);
     drop(survivor);
 }
+
+#[test]
+fn replicas_killed_at_random_moments_lose_nothing_and_never_change_a_decision() {
+    let Some(store) = postgres_store() else {
+        return;
+    };
+    let folder = served_folder();
+    let cloudtalk = FakeCloudTalk::start();
+    let target = FakeTarget::start();
+    let calls = 0..32u64;
+    for n in calls.clone() {
+        cloudtalk.add(&call_id(n), records(n));
+    }
+    cloudtalk.slow(Duration::from_millis(30));
+    target.slow(Duration::from_millis(30));
+    let start = Start::new(folder.path(), store, &cloudtalk).deliver(&target);
+    let mut rng = crate::support::Rng::new(1919);
+    let mut replicas = vec![start.start(), start.start()];
+    for round in 0..4u64 {
+        for n in round * 8..round * 8 + 8 {
+            let replica = &replicas[(n % 2) as usize];
+            assert_eq!(replica.post_event("hubspot", &event(n)).status, 202);
+        }
+        std::thread::sleep(Duration::from_millis(rng.next() % 400));
+        // One replica dies mid-work; a new one joins.
+        let victim = replicas.remove((rng.next() % 2) as usize);
+        victim.kill();
+        replicas.push(start.start());
+    }
+    wait_until("every call delivered", Duration::from_secs(90), || {
+        calls.clone().all(|n| {
+            target
+                .accepted()
+                .iter()
+                .any(|r| r.key == format!("hubspot:{}", call_id(n)))
+        })
+    });
+    check_deliveries(folder.path(), &target, calls);
+}
