@@ -24,19 +24,21 @@ pub struct Observing<'a> {
     /// For a single call's header: the unknown keys, as named in a batch
     /// summary (`recording`, `flow[].ring_s`, `contact.name`).
     pub keys: Vec<String>,
-    naming_keys: bool,
-    /// What the last unreadable call's error line says.
+    /// Whether this is one call (not a stream): then its unknown keys
+    /// and its error are kept for the answer.
+    single: bool,
+    /// What the last unreadable call's error line says (one call only).
     pub unreadable: Option<String>,
 }
 
 impl<'a> Observing<'a> {
-    pub fn new(entry: &'a Entry, logging: bool, naming_keys: bool) -> Observing<'a> {
+    pub fn new(entry: &'a Entry, logging: bool, single: bool) -> Observing<'a> {
         Observing {
             entry,
             logging,
             events: Vec::new(),
             keys: Vec::new(),
-            naming_keys,
+            single,
             unreadable: None,
         }
     }
@@ -73,10 +75,13 @@ impl<'a> Observing<'a> {
     }
 
     /// The `callassign-unknown-keys` value: the keys named (at most
-    /// [`KEYS_NAMED`]), comma-separated, bytes a header cannot carry
-    /// percent-encoded.
+    /// [`KEYS_NAMED`]), sorted, comma-separated, bytes a header cannot
+    /// carry percent-encoded.
     pub fn keys_header(&self) -> Option<String> {
-        header_value(self.keys.iter().map(String::as_str), self.keys.len())
+        let mut keys: Vec<&str> = self.keys.iter().map(String::as_str).collect();
+        // Sorted, as a batch summary names them.
+        keys.sort_unstable();
+        header_value(keys.into_iter(), self.keys.len())
     }
 }
 
@@ -124,7 +129,7 @@ impl Observer for Observing<'_> {
         let has_unknown = call.has_unknown_keys();
         if has_unknown {
             self.entry.metrics.unknown_keys.inc();
-            if self.naming_keys {
+            if self.single {
                 for (place, key) in unknown_keys(call) {
                     let named = format!("{place}{key}");
                     if !self.keys.contains(&named) {
@@ -148,7 +153,9 @@ impl Observer for Observing<'_> {
 
     fn unreadable(&mut self, _line: u64, _call: Option<&str>, message: &str) {
         self.entry.metrics.refused.inc();
-        self.unreadable = Some(message.to_string());
+        if self.single {
+            self.unreadable = Some(message.to_string());
+        }
         if self.logging {
             self.events.push(None);
         }

@@ -217,13 +217,21 @@ impl Reloader {
         let spawned = std::thread::Builder::new()
             .name("reload".into())
             .spawn(move || loop {
-                match inbox.recv_timeout(interval) {
+                let force = match inbox.recv_timeout(interval) {
                     Ok(Order::Now) => {
                         tracing::info!("SIGHUP: reloading every ruleset");
-                        self.tick(true);
+                        true
                     }
-                    Err(RecvTimeoutError::Timeout) => self.tick(false),
+                    Err(RecvTimeoutError::Timeout) => false,
                     Ok(Order::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+                };
+                // A bug while loading must not end reloading for good: what
+                // is served keeps serving, and the next look tries again.
+                let looked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.tick(force);
+                }));
+                if looked.is_err() {
+                    tracing::error!("reloading failed (a bug in callassign: please report it); what is served keeps serving");
                 }
             });
         if let Err(error) = spawned {

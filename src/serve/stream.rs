@@ -65,8 +65,11 @@ enum Phase {
 }
 
 impl AssignStream {
+    /// `first`: the start of the body, already read.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         request: Body,
+        first: Bytes,
         entry: Arc<Entry>,
         options: Options,
         log: Option<decision_log::Writer>,
@@ -79,7 +82,7 @@ impl AssignStream {
             entry,
             options,
             splitter: LineSplitter::default(),
-            pending: Bytes::new(),
+            pending: first,
             out: Vec::with_capacity(FLUSH + 4096),
             log: log.map(|writer| (writer, Vec::new())),
             keys: Vec::new(),

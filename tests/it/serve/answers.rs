@@ -448,3 +448,37 @@ fn a_call_that_cannot_be_read_is_refused_in_the_words_of_eval() {
         }
     }
 }
+
+#[test]
+fn a_client_that_expects_100_continue_is_asked_for_its_body() {
+    let server = Server::start(&[
+        "--rules",
+        "rules/hubspot.rules",
+        "--context",
+        "examples/hubspot.context.yaml",
+    ]);
+    let call =
+        r#"{"id":"e-1","direction":"outgoing","status":"answered","agent":"alice@acme.com"}"#;
+    for content_type in ["application/json", "application/x-ndjson"] {
+        let mut stream = connect(server.addr);
+        write!(
+            stream,
+            "POST /v1/rulesets/hubspot/assign HTTP/1.1\r\nHost: t\r\nContent-Type: {content_type}\r\nExpect: 100-continue\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            call.len() + 1
+        )
+        .unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert_eq!(line, "HTTP/1.1 100 Continue\r\n", "{content_type}");
+        reader.read_line(&mut line).unwrap();
+        stream.write_all(format!("{call}\n").as_bytes()).unwrap();
+        let answer = read_answer(&mut reader, "POST");
+        assert_eq!(answer.status, 200);
+        assert!(
+            answer.text().starts_with("{\"call\":\"e-1\""),
+            "{}",
+            answer.text()
+        );
+    }
+}

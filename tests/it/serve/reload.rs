@@ -378,3 +378,63 @@ fn a_stream_finishes_on_the_version_it_started_with() {
         );
     }
 }
+
+/// Lays out `files` as the kubelet mounts a ConfigMap: each file a link
+/// into `..data`, itself a link to a timestamped folder, swapped whole.
+fn configmap(folder: &Path, version: &str, files: &[(&str, String)]) {
+    use std::os::unix::fs::symlink;
+    let target = folder.join(format!("..{version}"));
+    std::fs::create_dir_all(&target).unwrap();
+    for (name, text) in files {
+        std::fs::write(target.join(name), text).unwrap();
+        let link = folder.join(name);
+        if std::fs::symlink_metadata(&link).is_err() {
+            symlink(format!("..data/{name}"), &link).unwrap();
+        }
+    }
+    let staged = folder.join("..data_tmp");
+    symlink(format!("..{version}"), &staged).unwrap();
+    std::fs::rename(&staged, folder.join("..data")).unwrap();
+}
+
+#[test]
+fn a_configmap_swap_is_reloaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rules, contexts) = (dir.path().join("rules"), dir.path().join("contexts"));
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::create_dir_all(&contexts).unwrap();
+    let shipped = |name: &str| std::fs::read_to_string(crate::common::repo().join(name)).unwrap();
+    let rule_files = |hubspot: &str| {
+        vec![
+            ("default.rules", shipped("rules/default.rules")),
+            ("hubspot.rules", hubspot.to_string()),
+        ]
+    };
+    configmap(
+        &rules,
+        "v1",
+        &rule_files("ruleset hubspot extends default\n"),
+    );
+    configmap(
+        &contexts,
+        "v1",
+        &[("hubspot.yaml", shipped("examples/hubspot.context.yaml"))],
+    );
+    let server = serve_folder(dir.path(), &[]);
+    let old = server.hash("hubspot").unwrap();
+    assert!(assignee(&server, "hubspot").contains("hs-1"));
+
+    configmap(
+        &rules,
+        "v2",
+        &rule_files("ruleset hubspot extends default\nfallback unassigned\n"),
+    );
+    let new = server.wait_for_new_hash("hubspot", Some(&old), WITHIN);
+    assert_eq!(assignee(&server, "hubspot"), "null");
+    configmap(
+        &contexts,
+        "v2",
+        &[("hubspot.yaml", context_with_installer("hs-2"))],
+    );
+    server.wait_for_new_hash("hubspot", Some(&new), WITHIN);
+}
