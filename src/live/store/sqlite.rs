@@ -1,10 +1,14 @@
 //! The embedded store: one SQLite file in WAL mode, one server at a time.
 //!
 //! One thread owns the connection and runs every statement, so the async
-//! runtime never blocks on the disk. Events arriving together are stored
-//! in one transaction (group commit): each waits for the commit that made
-//! it durable (`synchronous=FULL`: on disk, not just in the OS), and a
-//! burst costs one sync per batch instead of one per event.
+//! runtime never blocks on the disk. Events arriving together, and
+//! decisions made together, are stored in one transaction (group commit):
+//! each waits for the commit that made it durable (`synchronous=FULL`: on
+//! disk, not just in the OS), so a burst costs one sync per batch instead
+//! of one per event. The other writes (claims, retries, delivery marks)
+//! are committed without a sync of their own (`synchronous=NORMAL`: safe
+//! from a crash, and on disk with the next synced commit): losing one to a
+//! power cut only repeats a fetch or a delivery, with the same decision.
 //!
 //! A server holds an advisory lock (`flock`) on the database file, so a
 //! second server on the same file is refused while the first runs; on
@@ -30,13 +34,26 @@ const QUEUE: usize = 4096;
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
-enum Work {
+/// A write that must be on disk before it is answered: an event before
+/// its 202, a decision before it is delivered.
+enum Durable {
     Accept {
         key: Key,
         body: String,
         now: Millis,
         reply: oneshot::Sender<Result<Accepted>>,
     },
+    Decide {
+        key: Key,
+        replica: String,
+        decided: Decided,
+        targets: Vec<String>,
+        reply: oneshot::Sender<Result<bool>>,
+    },
+}
+
+enum Work {
+    Durable(Durable),
     Run(Job),
 }
 
@@ -64,25 +81,27 @@ impl SqliteStore {
         std::thread::Builder::new()
             .name("callassign-store".to_string())
             .spawn(move || {
+                let mut synced = true;
+                let mut sync = |conn: &mut Connection, full: bool| {
+                    if synced != full {
+                        let mode = if full { "FULL" } else { "NORMAL" };
+                        if conn.pragma_update(None, "synchronous", mode).is_ok() {
+                            synced = full;
+                        }
+                    }
+                };
                 while let Some(work) = queue.blocking_recv() {
                     match work {
-                        Work::Run(job) => job(&mut conn),
-                        Work::Accept {
-                            key,
-                            body,
-                            now,
-                            reply,
-                        } => {
-                            let mut batch = vec![(key, body, now, reply)];
+                        Work::Run(job) => {
+                            sync(&mut conn, false);
+                            job(&mut conn);
+                        }
+                        Work::Durable(first) => {
+                            let mut batch = vec![first];
                             let mut after = None;
                             while batch.len() < BATCH {
                                 match queue.try_recv() {
-                                    Ok(Work::Accept {
-                                        key,
-                                        body,
-                                        now,
-                                        reply,
-                                    }) => batch.push((key, body, now, reply)),
+                                    Ok(Work::Durable(next)) => batch.push(next),
                                     Ok(Work::Run(job)) => {
                                         after = Some(job);
                                         break;
@@ -90,8 +109,10 @@ impl SqliteStore {
                                     Err(_) => break,
                                 }
                             }
-                            accept_batch(&mut conn, batch);
+                            sync(&mut conn, true);
+                            durable_batch(&mut conn, batch);
                             if let Some(job) = after {
+                                sync(&mut conn, false);
                                 job(&mut conn);
                             }
                         }
@@ -241,34 +262,100 @@ fn migrate(conn: &mut Connection) -> std::result::Result<(), Migrate> {
     Ok(())
 }
 
-type AcceptJob = (Key, String, Millis, oneshot::Sender<Result<Accepted>>);
+/// What a durable write answers.
+enum Answer {
+    Accepted(Accepted),
+    Decided(bool),
+}
 
-/// Stores a batch of events in one transaction; each hears once the
-/// commit made it durable, or that it was not stored.
-fn accept_batch(conn: &mut Connection, batch: Vec<AcceptJob>) {
+/// Stores a batch of events and decisions in one transaction; each hears
+/// once the commit made it durable, or that it was not stored.
+fn durable_batch(conn: &mut Connection, batch: Vec<Durable>) {
     let mut answers = Vec::with_capacity(batch.len());
     let outcome = (|| -> rusqlite::Result<()> {
         let tx = conn.transaction()?;
-        for (key, body, now, _) in &batch {
-            answers.push(accept_one(&tx, key, body, *now)?);
+        for work in &batch {
+            answers.push(match work {
+                Durable::Accept { key, body, now, .. } => {
+                    Answer::Accepted(accept_one(&tx, key, body, *now)?)
+                }
+                Durable::Decide {
+                    key,
+                    replica,
+                    decided,
+                    targets,
+                    ..
+                } => Answer::Decided(decide_one(&tx, key, replica, decided, targets)?),
+            });
         }
         tx.commit()
     })();
     match outcome {
         Ok(()) => {
-            for ((_, _, _, reply), answer) in batch.into_iter().zip(answers) {
-                let _ = reply.send(Ok(answer));
+            for (work, answer) in batch.into_iter().zip(answers) {
+                match (work, answer) {
+                    (Durable::Accept { reply, .. }, Answer::Accepted(accepted)) => {
+                        let _ = reply.send(Ok(accepted));
+                    }
+                    (Durable::Decide { reply, .. }, Answer::Decided(stored)) => {
+                        let _ = reply.send(Ok(stored));
+                    }
+                    _ => unreachable!("answers are in the order of the batch"),
+                }
             }
         }
         Err(error) => {
-            // Nothing of the batch was stored: every event hears so.
+            // Nothing of the batch was stored: each hears so.
             let path = conn.path().map(PathBuf::from).unwrap_or_default();
             let error = describe(&path, &error);
-            for (_, _, _, reply) in batch {
-                let _ = reply.send(Err(error.clone()));
+            for work in batch {
+                match work {
+                    Durable::Accept { reply, .. } => {
+                        let _ = reply.send(Err(error.clone()));
+                    }
+                    Durable::Decide { reply, .. } => {
+                        let _ = reply.send(Err(error.clone()));
+                    }
+                }
             }
         }
     }
+}
+
+fn decide_one(
+    tx: &Transaction,
+    key: &Key,
+    replica: &str,
+    decided: &Decided,
+    targets: &[String],
+) -> rusqlite::Result<bool> {
+    let updated = tx.execute(
+        "UPDATE events SET state = 'decided', attempts = attempts + 1, last_error = NULL,
+             record = ?4, hash = ?5, decision = ?6, trace = ?7, decided_at = ?8,
+             lease_owner = NULL, lease_until = NULL
+         WHERE ruleset = ?1 AND call_id = ?2 AND state = 'pending' AND lease_owner = ?3",
+        params![
+            key.ruleset,
+            key.call,
+            replica,
+            decided.record,
+            decided.hash,
+            decided.decision,
+            decided.trace,
+            decided.decided_at
+        ],
+    )?;
+    if updated == 0 {
+        return Ok(false);
+    }
+    for target in targets {
+        tx.execute(
+            "INSERT INTO deliveries (ruleset, call_id, target, next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO NOTHING",
+            params![key.ruleset, key.call, target, decided.decided_at],
+        )?;
+    }
+    Ok(true)
 }
 
 fn accept_one(tx: &Transaction, key: &Key, body: &str, now: Millis) -> rusqlite::Result<Accepted> {
@@ -359,12 +446,12 @@ impl Store for SqliteStore {
     async fn accept(&self, key: &Key, body: &str, now: Millis) -> Result<Accepted> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Work::Accept {
+            .send(Work::Durable(Durable::Accept {
                 key: key.clone(),
                 body: body.to_string(),
                 now,
                 reply,
-            })
+            }))
             .await
             .map_err(|_| self.gone())?;
         answer.await.map_err(|_| self.gone())?
@@ -441,44 +528,18 @@ impl Store for SqliteStore {
         decided: &Decided,
         targets: &[String],
     ) -> Result<bool> {
-        let (key, replica, decided, targets) = (
-            key.clone(),
-            replica.to_string(),
-            decided.clone(),
-            targets.to_vec(),
-        );
-        self.call(move |conn| {
-            let tx = conn.transaction()?;
-            let updated = tx.execute(
-                "UPDATE events SET state = 'decided', attempts = attempts + 1, last_error = NULL,
-                     record = ?4, hash = ?5, decision = ?6, trace = ?7, decided_at = ?8,
-                     lease_owner = NULL, lease_until = NULL
-                 WHERE ruleset = ?1 AND call_id = ?2 AND state = 'pending' AND lease_owner = ?3",
-                params![
-                    key.ruleset,
-                    key.call,
-                    replica,
-                    decided.record,
-                    decided.hash,
-                    decided.decision,
-                    decided.trace,
-                    decided.decided_at
-                ],
-            )?;
-            if updated == 0 {
-                return Ok(false);
-            }
-            for target in &targets {
-                tx.execute(
-                    "INSERT INTO deliveries (ruleset, call_id, target, next_attempt_at, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO NOTHING",
-                    params![key.ruleset, key.call, target, decided.decided_at],
-                )?;
-            }
-            tx.commit()?;
-            Ok(true)
-        })
-        .await
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Work::Durable(Durable::Decide {
+                key: key.clone(),
+                replica: replica.to_string(),
+                decided: decided.clone(),
+                targets: targets.to_vec(),
+                reply,
+            }))
+            .await
+            .map_err(|_| self.gone())?;
+        answer.await.map_err(|_| self.gone())?
     }
 
     async fn hold_target(
