@@ -6,7 +6,11 @@
 //! run out.
 //!
 //! A few connections are kept, each used by one statement or transaction
-//! at a time, and opened again when the server dropped them.
+//! at a time, and opened again when the server dropped them. Events and
+//! decisions are committed durably; claims, retries and delivery marks go
+//! through connections with `synchronous_commit = off` (the server may
+//! lose the last of them if it crashes, which only repeats a fetch or a
+//! delivery with the same decision, and never corrupts anything).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -17,8 +21,10 @@ use tokio_postgres::{Client, NoTls, Row};
 use super::migrations;
 use super::*;
 
-/// Connections kept open.
-const CONNECTIONS: usize = 4;
+/// Connections kept open for events and decisions (concurrent commits
+/// share the server's disk syncs), and for the rest.
+const CONNECTIONS: usize = 12;
+const RELAXED_CONNECTIONS: usize = 4;
 
 /// The key of the advisory lock that lets one replica migrate at a time.
 const MIGRATION_LOCK: i64 = 0x6361_6c6c_6173_7367; // "callassg"
@@ -26,6 +32,7 @@ const MIGRATION_LOCK: i64 = 0x6361_6c6c_6173_7367; // "callassg"
 pub struct PostgresStore {
     url: String,
     clients: Vec<Mutex<Option<Client>>>,
+    relaxed: Vec<Mutex<Option<Client>>>,
     next: AtomicUsize,
 }
 
@@ -65,13 +72,14 @@ impl PostgresStore {
         let store = PostgresStore {
             url: url.to_string(),
             clients: (0..CONNECTIONS).map(|_| Mutex::new(None)).collect(),
+            relaxed: (0..RELAXED_CONNECTIONS).map(|_| Mutex::new(None)).collect(),
             next: AtomicUsize::new(0),
         };
         store.migrate().await?;
         Ok(store)
     }
 
-    async fn open(&self) -> Result<Client> {
+    async fn open(&self, relaxed: bool) -> Result<Client> {
         let (client, connection) =
             tokio_postgres::connect(&self.url, NoTls)
                 .await
@@ -87,15 +95,34 @@ impl PostgresStore {
                 tracing::warn!("the store's connection ended: {problem}");
             }
         });
+        if relaxed {
+            client
+                .batch_execute("SET synchronous_commit = off")
+                .await
+                .map_err(error)?;
+        }
         Ok(client)
     }
 
     /// A connection: the next in turn, opened again if it was dropped.
     async fn conn(&self) -> Result<Conn<'_>> {
-        let index = self.next.fetch_add(1, Ordering::Relaxed) % self.clients.len();
-        let mut slot = self.clients[index].lock().await;
+        self.take(&self.clients, false).await
+    }
+
+    /// A connection whose commits are not waited for on disk.
+    async fn relaxed(&self) -> Result<Conn<'_>> {
+        self.take(&self.relaxed, true).await
+    }
+
+    async fn take<'a>(
+        &'a self,
+        pool: &'a [Mutex<Option<Client>>],
+        relaxed: bool,
+    ) -> Result<Conn<'a>> {
+        let index = self.next.fetch_add(1, Ordering::Relaxed) % pool.len();
+        let mut slot = pool[index].lock().await;
         if slot.as_ref().is_none_or(Client::is_closed) {
-            *slot = Some(self.open().await?);
+            *slot = Some(self.open(relaxed).await?);
         }
         Ok(Conn(slot))
     }
@@ -252,7 +279,7 @@ impl Store for PostgresStore {
         lease: Millis,
         limit: usize,
     ) -> Result<Vec<Claimed>> {
-        let conn = self.conn().await?;
+        let conn = self.relaxed().await?;
         let rows = conn
             .query(
                 "UPDATE events SET lease_owner = $1, lease_until = $2
@@ -282,7 +309,7 @@ impl Store for PostgresStore {
     }
 
     async fn retry(&self, key: &Key, replica: &str, next_at: Millis, message: &str) -> Result<()> {
-        let conn = self.conn().await?;
+        let conn = self.relaxed().await?;
         conn.execute(
             "UPDATE events SET attempts = attempts + 1, next_attempt_at = $4, last_error = $5,
                  lease_owner = NULL, lease_until = NULL
@@ -301,7 +328,7 @@ impl Store for PostgresStore {
         state: EventState,
         message: &str,
     ) -> Result<()> {
-        let conn = self.conn().await?;
+        let conn = self.relaxed().await?;
         conn.execute(
             "UPDATE events SET state = $4, attempts = attempts + 1, last_error = $5,
                  lease_owner = NULL, lease_until = NULL
@@ -364,7 +391,7 @@ impl Store for PostgresStore {
         now: Millis,
         lease: Millis,
     ) -> Result<bool> {
-        let conn = self.conn().await?;
+        let conn = self.relaxed().await?;
         let held = conn
             .query_opt(
                 "INSERT INTO target_leases (target, owner, until) VALUES ($1, $2, $3)
@@ -379,7 +406,7 @@ impl Store for PostgresStore {
     }
 
     async fn release_target(&self, target: &str, replica: &str) -> Result<()> {
-        let conn = self.conn().await?;
+        let conn = self.relaxed().await?;
         conn.execute(
             "DELETE FROM target_leases WHERE target = $1 AND owner = $2",
             &[&target, &replica],
@@ -415,7 +442,7 @@ impl Store for PostgresStore {
     }
 
     async fn delivered(&self, id: i64, now: Millis) -> Result<()> {
-        let conn = self.conn().await?;
+        let conn = self.relaxed().await?;
         conn.execute(
             "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = NULL,
                  delivered_at = $2 WHERE id = $1",
@@ -427,7 +454,7 @@ impl Store for PostgresStore {
     }
 
     async fn delivery_retry(&self, id: i64, next_at: Millis, message: &str) -> Result<()> {
-        let conn = self.conn().await?;
+        let conn = self.relaxed().await?;
         conn.execute(
             "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3
              WHERE id = $1 AND state = 'pending'",
@@ -439,7 +466,7 @@ impl Store for PostgresStore {
     }
 
     async fn delivery_failed(&self, id: i64, message: &str) -> Result<()> {
-        let conn = self.conn().await?;
+        let conn = self.relaxed().await?;
         conn.execute(
             "UPDATE deliveries SET state = 'failed', last_error = $2 WHERE id = $1 AND state = 'pending'",
             &[&id, &message],
