@@ -253,6 +253,34 @@ fn a_delivery_refused_past_the_give_up_time_fails_and_is_replayed_from_the_comma
         (Some(call_id(3).as_str()), Some("failed"))
     );
 
+    let human = decisions(folder.path(), &["--store", &store, "--call", &call_id(3)]);
+    assert_eq!(human.code, 0, "{}", human.stderr);
+    let lines: Vec<&str> = human.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with(&format!("hubspot:{}  decided  received 20", call_id(3))),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        lines[1].starts_with("  decided   102 (Eva.Green@acme.com) by contact_owner at 20"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        lines[2].starts_with(&format!("  deliver   {}  failed  ", target.url())),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        lines[2].ends_with("(gave up after 2s: answered 500)"),
+        "{}",
+        human.stdout
+    );
+    let unknown = decisions(folder.path(), &["--store", &store, "--call", "999"]);
+    assert_eq!(
+        (unknown.code, unknown.stderr.as_str()),
+        (2, "error: the store holds no call `999`\n")
+    );
     let replayed = decisions(folder.path(), &["--store", &store, "--replay", &call_id(3)]);
     assert_eq!(
         (replayed.code, replayed.stdout.trim()),
