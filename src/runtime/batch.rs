@@ -44,13 +44,52 @@ pub enum OutputFormat {
 /// What the input lines hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", expecting = "`native` or `cloudtalk`")]
 pub enum InputFormat {
     /// Calls in callassign's own shape (DESIGN.md section 2).
     #[default]
     Native,
     /// CloudTalk API records, read by [`crate::runtime::cloudtalk`].
     CloudTalk,
+}
+
+impl InputFormat {
+    /// What one pasted document most likely holds: a CloudTalk record when
+    /// it is a JSON object with a key only CloudTalk's records have at its
+    /// top level (`Cdr`, `cdr_id`, `call_steps`, `responseData`), or a list
+    /// whose first item is one; a native call otherwise, whose reading then
+    /// says what is wrong with it.
+    ///
+    /// ```
+    /// use callassign::InputFormat;
+    ///
+    /// assert_eq!(InputFormat::detect(r#"{"id":"c-1","direction":"incoming","status":"missed"}"#), InputFormat::Native);
+    /// assert_eq!(InputFormat::detect(r#"{"Cdr":{"id":"27","type":"incoming"}}"#), InputFormat::CloudTalk);
+    /// assert_eq!(InputFormat::detect(r#"{"cdr_id":27,"call_steps":[]}"#), InputFormat::CloudTalk);
+    /// assert_eq!(InputFormat::detect("not json"), InputFormat::Native);
+    /// ```
+    pub fn detect(text: &str) -> InputFormat {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let cloudtalk = match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(object)) => has_cloudtalk_key(&object),
+            Ok(serde_json::Value::Array(items)) => matches!(
+                items.first(),
+                Some(serde_json::Value::Object(object)) if has_cloudtalk_key(object)
+            ),
+            _ => false,
+        };
+        if cloudtalk {
+            InputFormat::CloudTalk
+        } else {
+            InputFormat::Native
+        }
+    }
+}
+
+fn has_cloudtalk_key(object: &serde_json::Map<String, serde_json::Value>) -> bool {
+    object
+        .keys()
+        .any(|key| crate::runtime::model::call::is_cloudtalk_key(key))
 }
 
 /// How calls are read and their lines written: JSON Lines of native calls,
@@ -245,7 +284,9 @@ impl Summary {
     /// The most keys [`Summary::render_unknown_keys`] names.
     pub const KEYS_SHOWN: usize = 20;
 
-    fn record(&mut self, call: &Call<'_>, decision: &Decision<'_>) {
+    /// Counts one decided call: its step, whether it stays unassigned,
+    /// and the keys it has that callassign does not read.
+    pub fn record(&mut self, call: &Call<'_>, decision: &Decision<'_>) {
         self.note_unknown_keys(call);
         self.calls += 1;
         self.by_step[decision.step.index()] += 1;
@@ -442,7 +483,12 @@ fn process_line<W: Write>(
                     summary.record(&record.call, &decision);
                     return Ok(());
                 }
-                Err(error) => (error, None),
+                Err(error) => (
+                    error,
+                    line.and_then(|bytes| std::str::from_utf8(bytes).ok())
+                        .map(|text| text.trim_start_matches('\u{feff}'))
+                        .and_then(cloudtalk::call_id_of),
+                ),
             }
         }
     };

@@ -16,11 +16,13 @@ use tower_http::catch_panic::CatchPanicLayer;
 use super::auth::Auth;
 use super::catalog::Source;
 use super::decision_log;
+use super::history::History;
 use super::metrics::Metrics;
 use super::problem::Problem;
 use super::routes;
 use super::store::Store;
 use super::Limits;
+use super::{page, workbench};
 
 /// The header naming the ruleset version that answered.
 pub const HASH_HEADER: HeaderName = HeaderName::from_static("callassign-ruleset-hash");
@@ -33,6 +35,8 @@ pub struct State {
     pub metrics: Arc<Metrics>,
     pub log: Option<decision_log::Writer>,
     pub limits: Limits,
+    /// `--history FILE`, what the workbench's impact is measured on.
+    pub history: Option<Arc<History>>,
     /// Reload outcomes, for `/v1/status`.
     pub book: Mutex<Book>,
     /// False once shutting down: `/readyz` then says 503.
@@ -83,6 +87,7 @@ impl State {
         metrics: Arc<Metrics>,
         log: Option<decision_log::Writer>,
         limits: Limits,
+        history: Option<Arc<History>>,
     ) -> State {
         State {
             source,
@@ -91,6 +96,7 @@ impl State {
             metrics,
             log,
             limits,
+            history,
             book: Mutex::new(Book::default()),
             ready: AtomicBool::new(true),
             stop_streams: watch::channel(false).0,
@@ -108,7 +114,16 @@ impl State {
 /// Every route. Handlers are thin: they resolve the ruleset, call the
 /// library, and shape the answer.
 pub fn router(state: Arc<State>) -> Router {
-    let router = Router::new()
+    let mut router = Router::new();
+    for path in page::paths() {
+        router = router.route(path, get(page::file));
+    }
+    let router = router
+        .route("/v1/rulesets/{name}/source", get(workbench::source))
+        .route("/v1/plan", post(workbench::plan))
+        .route("/v1/decide", post(workbench::decide))
+        .route("/v1/diff", post(workbench::diff))
+        .route("/v1/history", get(workbench::history))
         .route("/v1/rulesets/{name}/assign", post(routes::assign))
         .route("/v1/rulesets", get(routes::rulesets))
         .route("/v1/rulesets/{name}/plan", get(routes::plan))

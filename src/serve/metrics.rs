@@ -52,6 +52,13 @@ pub enum Route {
     Healthz,
     Readyz,
     Metrics,
+    /// The workbench: its page and files, and its routes.
+    Page,
+    Source,
+    PlanText,
+    Decide,
+    Diff,
+    History,
     /// The live loop's: CloudTalk's events, and the decisions stored.
     Events,
     Decisions,
@@ -60,7 +67,7 @@ pub enum Route {
 }
 
 impl Route {
-    const ALL: [Route; 11] = [
+    const ALL: [Route; 17] = [
         Route::Assign,
         Route::Rulesets,
         Route::Plan,
@@ -69,6 +76,12 @@ impl Route {
         Route::Healthz,
         Route::Readyz,
         Route::Metrics,
+        Route::Page,
+        Route::Source,
+        Route::PlanText,
+        Route::Decide,
+        Route::Diff,
+        Route::History,
         Route::Events,
         Route::Decisions,
         Route::Other,
@@ -85,6 +98,12 @@ impl Route {
             Route::Healthz => "/healthz",
             Route::Readyz => "/readyz",
             Route::Metrics => "/metrics",
+            Route::Page => "/",
+            Route::Source => "/v1/rulesets/{name}/source",
+            Route::PlanText => "/v1/plan",
+            Route::Decide => "/v1/decide",
+            Route::Diff => "/v1/diff",
+            Route::History => "/v1/history",
             Route::Events => "/v1/cloudtalk/{ruleset}/events",
             Route::Decisions => "/v1/decisions/{call_id}",
             Route::Other => "other",

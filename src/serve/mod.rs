@@ -11,6 +11,9 @@
 //!   [`stream`] the NDJSON route's streaming body;
 //! - [`server`]: accepting connections, their timeouts, the connection
 //!   cap, graceful shutdown;
+//! - [`page`]: the workbench page at `/`, built from `web/`; [`workbench`]
+//!   its routes (plan, decide and diff of rule text the page sends),
+//!   [`history`] the `--history` file they measure edits on;
 //! - [`auth`], [`metrics`], [`decision_log`], [`problem`] (JSON errors),
 //!   [`observe`] (what each decision tells metrics and the log),
 //!   [`clock`] (timestamps).
@@ -20,14 +23,17 @@ mod auth;
 mod catalog;
 pub(crate) mod clock;
 mod decision_log;
+mod history;
 pub(crate) mod metrics;
 mod observe;
+mod page;
 pub(crate) mod problem;
 mod reload;
 pub(crate) mod routes;
 mod server;
 pub(crate) mod store;
 mod stream;
+mod workbench;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -36,7 +42,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
+use crate::cli::{CliError, CliResult, InputArg, EXIT_OK, EXIT_PROBLEMS};
 
 /// `callassign serve`.
 #[derive(Debug, clap::Args)]
@@ -44,10 +50,10 @@ use crate::cli::{CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
     after_help = "Every `NAME.rules` directly in the --rules folder is served under its name when --contexts holds `NAME.yaml` (or `.yml`, `.json`). Rule files and contexts are watched: a change is served within 2 seconds if it passes `check`, and at once on SIGHUP."
 )]
 pub struct Args {
-    /// A folder of rule files, or one rule file (with --context)
+    /// A folder of rule files, or one rule file (with --context) [default: the project's `rules`]
     #[arg(long, value_name = "DIR|FILE")]
-    rules: PathBuf,
-    /// The folder of contexts: `NAME.yaml` for `NAME.rules`
+    rules: Option<PathBuf>,
+    /// The folder of contexts: `NAME.yaml` for `NAME.rules` [default: the project's `contexts`]
     #[arg(long, value_name = "DIR", conflicts_with = "context")]
     contexts: Option<PathBuf>,
     /// The context of the one rule file given as --rules
@@ -60,6 +66,13 @@ pub struct Args {
     /// being this file's content (re-read when it changes)
     #[arg(long, value_name = "FILE")]
     token_file: Option<PathBuf>,
+    /// Past calls the workbench (at /) measures rule edits against, as
+    /// `diff` does; read again when the file changes
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
+    /// What the --history lines are
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = InputArg::Native, requires = "history")]
+    history_input: InputArg,
     /// Append one JSON line per decision to this file
     #[arg(long, value_name = "FILE")]
     decision_log: Option<PathBuf>,
@@ -110,13 +123,33 @@ pub fn run(args: Args) -> CliResult {
     let color = crate::cli::use_color(std::io::stderr().is_terminal());
     init_logs(color);
 
-    let source = match (&args.contexts, &args.context) {
+    // What the flags do not say, the project file (`callassign.toml`) may.
+    let project = if args.rules.is_none() || (args.contexts.is_none() && args.context.is_none()) {
+        crate::cli::project()?
+    } else {
+        None
+    };
+    let rules = match (&args.rules, project) {
+        (Some(rules), _) => rules.clone(),
+        (None, Some(project)) => project.rules.clone(),
+        (None, None) => {
+            return Err(CliError::new(
+                "no `--rules`, and no project file (`callassign.toml`) says where rules are",
+            )
+            .help("give `--rules DIR --contexts DIR`; `callassign init` writes a project file"))
+        }
+    };
+    let contexts = match (&args.contexts, &args.context, project) {
+        (None, None, Some(project)) if rules.is_dir() => Some(project.contexts.clone()),
+        (contexts, _, _) => contexts.clone(),
+    };
+    let source = match (&contexts, &args.context) {
         (Some(contexts), None) => catalog::Source::Folder {
-            rules: args.rules.clone(),
+            rules: rules.clone(),
             contexts: contexts.clone(),
         },
         (None, Some(context)) => catalog::Source::File {
-            rules: args.rules.clone(),
+            rules: rules.clone(),
             context: context.clone(),
         },
         _ => {
@@ -143,6 +176,12 @@ pub fn run(args: Args) -> CliResult {
         .map(|path| decision_log::DecisionLog::open(path, Arc::clone(&metrics)))
         .transpose()?;
 
+    let history = args
+        .history
+        .as_deref()
+        .map(|path| history::History::open(path, args.history_input.into()).map(Arc::new))
+        .transpose()?;
+
     let limits = Limits {
         header_timeout: args.header_timeout,
         request_timeout: args.request_timeout,
@@ -157,7 +196,11 @@ pub fn run(args: Args) -> CliResult {
         Arc::clone(&metrics),
         log.as_ref().map(decision_log::DecisionLog::writer),
         limits,
+        history.clone(),
     ));
+    if let Some(history) = &history {
+        history.watch(limits.watch_interval);
+    }
 
     // The first load, reported as `check` reports; nothing to serve is
     // the only reason not to start.

@@ -20,6 +20,8 @@ pub struct Entry {
     pub name: String,
     pub engine: Engine,
     pub hash: String,
+    /// The rule file's own text in this version (the workbench shows it).
+    pub text: Arc<str>,
     /// `hash`, ready to put in a header.
     pub hash_header: HeaderValue,
     /// When this version started serving.
@@ -53,6 +55,7 @@ impl Entry {
             name: ruleset.name,
             engine: ruleset.engine,
             hash: ruleset.hash,
+            text: ruleset.text,
             hash_header,
             loaded_at,
             rules,

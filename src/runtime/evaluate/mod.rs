@@ -33,7 +33,7 @@ use crate::runtime::model::context::{lookup, UserIndex};
 use crate::runtime::model::{Call, Context, Direction, FallbackMode, Lookup, Status, User};
 use crate::runtime::time::parse_rfc3339;
 use crate::semantics::plan::{
-    Builtin, Condition, Fallback, Field, Plan, PlanStep, StepId, TextField,
+    Builtin, Condition, EntryName, Fallback, Field, Plan, PlanStep, StepId, TextField,
 };
 
 /// Which step decided a call, named as assignment lines name it.
@@ -50,7 +50,8 @@ pub enum DecidedBy<'e> {
 
 /// The step name of every fixed-user step, which JSON consumers match on;
 /// the address goes beside it.
-pub const USER_STEP: &str = "user";
+pub use crate::semantics::plan::USER_STEP;
+use crate::semantics::plan::{INTEGRATION_FALLBACK_STEP, UNASSIGNED_STEP};
 
 impl<'e> DecidedBy<'e> {
     /// How many ways a call can be decided: each built-in step, then
@@ -82,8 +83,8 @@ impl<'e> DecidedBy<'e> {
         match self {
             DecidedBy::Step(builtin) => builtin.name(),
             DecidedBy::User(_) => USER_STEP,
-            DecidedBy::IntegrationFallback => "integration_fallback",
-            DecidedBy::Unassigned => "unassigned",
+            DecidedBy::IntegrationFallback => INTEGRATION_FALLBACK_STEP,
+            DecidedBy::Unassigned => UNASSIGNED_STEP,
         }
     }
 
@@ -259,9 +260,9 @@ impl Engine {
         let labels = plan
             .steps
             .iter()
-            .map(|step| Label::new(step.step.to_string(), step.origin.short()))
+            .map(|step| Label::new(step.step.name(), step.origin.short()))
             .chain([Label::new(
-                fallback_label(&plan.fallback.fallback),
+                plan.fallback.fallback.name(),
                 plan.fallback.origin.short(),
             )])
             .collect();
@@ -278,6 +279,28 @@ impl Engine {
                 assignees,
             }),
         }
+    }
+
+    /// Another plan bound to this engine's context, which the two share
+    /// (not copied): a service trying edited rules with a served ruleset's
+    /// context, or comparing them over a history.
+    ///
+    /// ```
+    /// use callassign::{compile_text, Call, Context, Engine};
+    ///
+    /// let served = compile_text("team.rules", "ruleset team\nstep contact_owner\nfallback unassigned\n").plan.unwrap();
+    /// let context = Context::from_yaml("contact_owner: true\nusers: [{id: u-1, email: ann@acme.com}]").unwrap();
+    /// let engine = Engine::new(served, context);
+    ///
+    /// let edited = compile_text("team.rules", "ruleset team\nfallback user \"ann@acme.com\"\n").plan.unwrap();
+    /// let trying = engine.with_plan(edited);
+    /// let call = Call::from_json(r#"{"id":"c-1","direction":"incoming","status":"missed"}"#).unwrap();
+    /// assert_eq!(engine.decide(&call).assignee.map(|user| user.id.as_str()), None);
+    /// assert_eq!(trying.decide(&call).assignee.map(|user| user.id.as_str()), Some("u-1"));
+    /// assert!(std::ptr::eq(engine.context(), trying.context()));
+    /// ```
+    pub fn with_plan(&self, plan: impl Into<Arc<Plan>>) -> Engine {
+        Engine::new(plan, Arc::clone(&self.prepared.context))
     }
 
     /// `{"id":…,"email":…}` for an assignee, as assignment lines write it.
@@ -346,7 +369,7 @@ impl Engine {
     /// let (decision, trace) = evaluator.explain(&call);
     /// assert_eq!(decision.step.name(), "favorite_agent");
     /// let decided = trace.iter().find(|entry| entry.result == Outcome::Decided).unwrap();
-    /// assert_eq!(&*decided.step, "favorite_agent");
+    /// assert_eq!(decided.step, "favorite_agent");
     /// assert_eq!(&*decided.from, "built-in default.rules:28");
     /// assert_eq!(trace[0].result, Outcome::Skipped); // call_agent: an incoming missed call
     /// ```
@@ -366,13 +389,11 @@ impl Engine {
         } else {
             &self.prepared.labels[reached..]
         };
-        entries.extend(not_reached.iter().map(|label| TraceEntry {
-            step: label.step.clone(),
-            from: label.from.clone(),
-            result: Outcome::NotReached,
-            reason: None,
-            assignee: None,
-        }));
+        entries.extend(
+            not_reached
+                .iter()
+                .map(|label| label.entry(Outcome::NotReached, None, None)),
+        );
         (decision, entries)
     }
 

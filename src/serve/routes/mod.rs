@@ -33,7 +33,7 @@ const MAX_BODY_BYTES: usize = MAX_LINE_BYTES;
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const NDJSON: HeaderValue = HeaderValue::from_static("application/x-ndjson");
 
-fn bad_path(rejection: PathRejection) -> Problem {
+pub(super) fn bad_path(rejection: PathRejection) -> Problem {
     Problem::new(
         StatusCode::BAD_REQUEST,
         "callassign::bad_path",

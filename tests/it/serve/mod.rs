@@ -7,6 +7,7 @@ mod faults;
 mod reload;
 mod routes;
 mod shutdown;
+mod workbench;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
