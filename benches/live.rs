@@ -84,6 +84,7 @@ fn main() {
         .spawn()
         .unwrap();
     let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let server = Killed(server);
     let mut line = String::new();
     let addr = loop {
         line.clear();
@@ -158,8 +159,22 @@ fn main() {
         cpu_all * 1e6 / delivered.max(1) as f64,
         2.0 * delivered as f64 / cpu_all.max(1e-9)
     );
-    let _ = server.kill();
-    let _ = server.wait();
+}
+
+/// A child process killed when dropped, even when the bench panics.
+struct Killed(std::process::Child);
+
+impl Killed {
+    fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// User and system CPU time of a process, all threads, in seconds.
