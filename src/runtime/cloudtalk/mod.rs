@@ -6,7 +6,9 @@
 //!   `Cdr` and, when present, `Contact`, `Agent`, `CallNumber`, `Tags`; a
 //!   whole list response (`{"responseData": {"data": [items]}}`) holds many;
 //! - a **call-detail record** of the analytics API `GET /api/calls/{id}`:
-//!   an object with `cdr_id` and `call_steps`.
+//!   an object with `cdr_id` and `call_steps`;
+//! - both of one call in one object (`Cdr` and `cdr_id`): the history item
+//!   with the detail record's call steps as its flow, see [`combine`].
 //!
 //! The mapping is DESIGN.md section 5's table. CloudTalk records carry no
 //! contact owner, no e-mail on flow steps and (in the detail record) agents
@@ -28,10 +30,13 @@ use crate::runtime::directory::number_key;
 use crate::runtime::model::call::{whole_number, NestedKeys, UnknownKeys};
 use crate::runtime::model::{Call, Contact, Context, Direction, Fact, FlowStep, Status};
 
+mod combined;
 mod detail;
 mod history;
 mod shape;
 
+pub use combined::combine;
+use combined::Combined;
 use detail::DetailRecord;
 use history::HistoryItem;
 
@@ -235,7 +240,15 @@ fn read_json<'a, L>(
             value.kind()
         ));
     };
-    if let Some(cdr) = &record.cdr {
+    if let Some(cdr) = record.cdr.as_ref().filter(|_| record.cdr_id.is_some()) {
+        Combined {
+            record,
+            cdr,
+            context,
+            facts,
+        }
+        .read()
+    } else if let Some(cdr) = &record.cdr {
         HistoryItem {
             record,
             cdr,
