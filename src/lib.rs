@@ -204,6 +204,11 @@ use crate::semantics::load::{Overlay, RuleSource};
 pub use crate::diagnostics::finding::{Code, Finding, Severity};
 pub use crate::diagnostics::problem::{Problem, ProblemCode};
 pub use crate::error::Error;
+/// A CloudTalk call-history item and the call-detail record of the same
+/// call joined into the one record `eval --input cloudtalk` reads as that
+/// call (the history item, with the detail's `call_steps` as its flow):
+/// see [`model::cloudtalk::combine`].
+pub use crate::model::cloudtalk::combine as cloudtalk_combined;
 pub use crate::model::{Call, Context, User};
 pub use crate::ruleset::Ruleset;
 pub use crate::runtime::batch::{

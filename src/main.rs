@@ -2,6 +2,8 @@
 
 #[macro_use]
 mod cli;
+#[cfg(feature = "live")]
+mod live;
 mod lsp;
 mod project;
 mod scaffold;

@@ -1240,3 +1240,38 @@ fn a_json_file_that_holds_no_records_is_one_located_error_line() {
         assert_eq!((run.code, run.stdout.trim_end()), (1, expected), "{file}");
     }
 }
+
+/// A line holding a history item and the detail record of the same call
+/// (what the live loop fetches) is read as one call: the history item,
+/// with the detail's call steps as its flow.
+#[test]
+fn eval_reads_a_history_item_and_its_detail_record_combined_on_one_line() {
+    let dir = folder(&[]);
+    let history = json!({"Cdr": {"id": 900, "type": "incoming", "public_external": "+447700900123",
+        "started_at": "2026-11-24T13:00:00Z", "talking_time": 0}, "Contact": {"id": "77"}});
+    let detail = json!({"cdr_id": 900, "direction": "incoming", "status": "missed",
+        "call_steps": [{"type": "ivr"}, {"type": "agent", "id": 1237, "status": "missed"}]});
+    let voicemail = json!({"Cdr": {"id": 901, "type": "incoming", "is_voicemail": true,
+        "public_internal": "+421221291400"}});
+    let voicemail_detail = json!({"cdr_id": 901, "direction": "incoming", "status": "missed",
+        "call_steps": [{"type": "agent", "id": 1237, "status": "missed"}]});
+    let input = format!(
+        "{}\n{}\n",
+        callassign::cloudtalk_combined(&history, &detail).unwrap(),
+        callassign::cloudtalk_combined(&voicemail, &voicemail_detail).unwrap(),
+    );
+    let context = crate::common::repo().join("examples/cloudtalk/hubspot.context.yaml");
+    let run = eval_hubspot_in(
+        dir.path(),
+        context.to_str().unwrap(),
+        &["--input", "cloudtalk", "--quiet", "-"],
+        input.as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The last call step's agent (1237, linked by `user_map`) for the
+    // first; `Cdr.is_voicemail` overrides the agent step for the second.
+    insta::assert_snapshot!(run.stdout, @r#"
+    {"call":"900","assignee":{"id":"104","email":"sales@acme.com"},"step":"last_step_agent"}
+    {"call":"901","assignee":{"id":"103","email":"support@acme.com"},"step":"voicemail_email"}
+    "#);
+}

@@ -27,6 +27,7 @@ mod findings;
 mod fmt_properties;
 mod hardening;
 mod layers;
+mod live;
 mod lsp;
 mod project;
 mod quick_fixes;

@@ -6,7 +6,9 @@
 //!   `Cdr` and, when present, `Contact`, `Agent`, `CallNumber`, `Tags`; a
 //!   whole list response (`{"responseData": {"data": [items]}}`) holds many;
 //! - a **call-detail record** of the analytics API `GET /api/calls/{id}`:
-//!   an object with `cdr_id` and `call_steps`.
+//!   an object with `cdr_id` and `call_steps`;
+//! - both of one call in one object (`Cdr` and `cdr_id`): the history item
+//!   with the detail record's call steps as its flow, see [`combine`].
 //!
 //! The mapping is table in docs/cloudtalk.md ("How a record becomes a call"). CloudTalk records carry no
 //! contact owner, no e-mail on flow steps and (in the detail record) agents
@@ -29,10 +31,13 @@ use crate::model::context::lists::number_key;
 use crate::model::{Call, Contact, Context, Fact, FlowStep};
 use crate::vocabulary::{Direction, Status};
 
+mod combined;
 mod detail;
 mod history;
 mod shape;
 
+pub use combined::combine;
+use combined::Combined;
 use detail::DetailRecord;
 use history::HistoryItem;
 
@@ -241,7 +246,15 @@ fn read_json<'a, L>(
             value.kind()
         ));
     };
-    if let Some(cdr) = &record.cdr {
+    if let Some(cdr) = record.cdr.as_ref().filter(|_| record.cdr_id.is_some()) {
+        Combined {
+            record,
+            cdr,
+            context,
+            facts,
+        }
+        .read()
+    } else if let Some(cdr) = &record.cdr {
         HistoryItem {
             record,
             cdr,
