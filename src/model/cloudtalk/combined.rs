@@ -31,7 +31,8 @@ use serde_json::{Map, Value};
 ///
 /// ```
 /// use serde_json::json;
-/// use callassign::runtime::{cloudtalk, model::{Context, Status}};
+/// use callassign::model::{cloudtalk, Context};
+/// use callassign::Status;
 ///
 /// let history = json!({"Cdr": {"id": 27, "type": "incoming", "started_at": "2026-11-23T10:00:00Z"}, "Agent": {"email": "ola@acme.com"}});
 /// let detail = json!({"cdr_id": 27, "direction": "incoming", "status": "missed",
