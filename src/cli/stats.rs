@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use callassign::runtime::evaluate::Engine;
 
-use super::shared::{note_unreadable, open_history, print_report, require_some_call, Deciding};
+use super::shared::{
+    note_unreadable, open_history, print_report, require_some_call, require_some_line, Deciding,
+};
 use super::{CliError, CliResult, ReportFormat, EXIT_OK};
 
 #[derive(Debug, clap::Args)]
@@ -29,6 +31,7 @@ pub fn run(args: Args) -> CliResult {
             .map_err(|error| {
                 CliError::new(format!("cannot read `{}`: {error}", args.input.display()))
             })?;
+    require_some_line(&args.input, report.calls + report.unreadable.lines)?;
     print_report(
         args.format,
         &report,
