@@ -308,19 +308,79 @@ fn whole_count(value: Option<&Json>, at: &str) -> Result<Option<i64>, String> {
     }
 }
 
-/// A flag that may be a boolean, `0`/`1` or `"0"`/`"1"`/`"true"`/`"false"`.
-fn flag(value: Option<&Json>) -> bool {
+/// A value as messages quote it: text and numbers as written, other
+/// kinds by name.
+fn shown<O, L>(value: &Json<'_, O, L>) -> String {
     match value {
-        Some(Json::Bool(flag)) => *flag,
-        Some(Json::Number(number)) => number.as_f64().is_some_and(|n| n != 0.0),
-        Some(Json::Text(text)) => matches!(text.trim(), "1" | "true"),
-        _ => false,
+        Json::Text(text) => format!("`{text:?}`"),
+        Json::Number(number) => format!("`{number}`"),
+        Json::Bool(flag) => format!("`{flag}`"),
+        other => other.kind().to_string(),
     }
 }
 
-/// Whether a call step or an agent call has status `answered`.
-fn answered(status: Option<&Json>) -> bool {
-    matches!(status, Some(Json::Text(status)) if status == "answered")
+/// A flag: a boolean, `0`/`1`, or `"0"`/`"1"`/`"true"`/`"false"`; absent,
+/// null or empty is false. Anything else (`"True"`, `"yes"`, `0.4`) is
+/// refused rather than guessed: read as false, a voicemail would be
+/// routed as a missed call.
+fn flag(value: Option<&Json>, at: &str) -> Result<bool, String> {
+    match value {
+        None | Some(Json::Null) => Ok(false),
+        Some(Json::Bool(flag)) => Ok(*flag),
+        Some(Json::Number(number)) if number.as_u64() == Some(0) => Ok(false),
+        Some(Json::Number(number)) if number.as_u64() == Some(1) => Ok(true),
+        Some(Json::Text(text)) if matches!(text.trim(), "" | "0" | "false") => Ok(false),
+        Some(Json::Text(text)) if matches!(text.trim(), "1" | "true") => Ok(true),
+        Some(other) => Err(format!(
+            "`{at}` is {}, which is not a flag; write `true` or `false` (or `1` or `0`)",
+            shown(other)
+        )),
+    }
+}
+
+/// Whether `Cdr.answered_at` is set: absent, null or empty is not; a date
+/// and time is (with or without an offset: only its presence counts).
+/// Anything else (`"0000-00-00 00:00:00"`, `"no"`, a number) is refused:
+/// read as set, a missed call would count as answered.
+fn answered_at(value: Option<&Json>, at: &str) -> Result<bool, String> {
+    match value {
+        None | Some(Json::Null) => Ok(false),
+        Some(Json::Text(text)) if text.trim().is_empty() => Ok(false),
+        Some(Json::Text(text)) if crate::runtime::time::is_date_time(text) => Ok(true),
+        Some(other) => Err(format!(
+            "`{at}` is {}, which is not a date and time; leave it out (or null) for a call nobody answered, or write it as `2026-11-23T10:00:00Z`",
+            shown(other)
+        )),
+    }
+}
+
+/// Whether a call step or an agent call has status `answered`; a status
+/// that is not text is refused.
+fn answered(status: Option<&Json>, at: impl Display) -> Result<bool, String> {
+    match status {
+        None | Some(Json::Null) => Ok(false),
+        Some(Json::Text(status)) => Ok(status == "answered"),
+        Some(other) => Err(format!(
+            "`{at}` should be a status such as `answered`, found {}",
+            shown(other)
+        )),
+    }
+}
+
+/// An object that may be absent or null; any other value there is
+/// refused, never read as absent.
+fn object_at<'r, O, L>(
+    value: Option<&'r Json<'_, O, L>>,
+    at: &str,
+) -> Result<Option<&'r O>, String> {
+    match value {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Object(object)) => Ok(Some(object)),
+        Some(other) => Err(format!(
+            "`{at}` should be an object, found {}",
+            shown(other)
+        )),
+    }
 }
 
 fn direction(value: Option<&Json>, at: &str) -> Result<Direction, String> {
@@ -332,23 +392,51 @@ fn direction(value: Option<&Json>, at: &str) -> Result<Direction, String> {
 }
 
 /// The tags of a record: `key` of each item of the list `at`, which
-/// `field` picks from the item.
+/// `field` picks from the item; `other` is the key the other record shape
+/// names its tags by. An item that is not an object with `key` is
+/// refused: a tag dropped silently would make `"vip" in tags` false.
 fn tags<'a>(
     value: Option<&ListOf<'a, shape::Tag<'a>>>,
     (key, field): (&str, for<'t> fn(&'t shape::Tag<'a>) -> Option<&'t Json<'a>>),
+    other: &str,
     at: &str,
 ) -> Result<Vec<Cow<'a, str>>, String> {
     let Some(list) = value.filter(|value| !matches!(value, Json::Null)) else {
         return Ok(Vec::new());
     };
     let Some(list) = list.list() else {
-        return Err(format!("`{at}` should be a list of tags"));
+        return Err(format!(
+            "`{at}` should be a list of tags (`[{{\"{key}\": \"vip\"}}]`), found {}",
+            list.kind()
+        ));
     };
     let mut tags = Vec::with_capacity(list.len());
     for (index, tag) in list.iter().enumerate() {
-        let name = tag.object().and_then(field);
-        if let Some(name) = text(name, format_args!("{at}[{index}].{key}"))? {
-            tags.push(name);
+        let Some(object) = tag.object() else {
+            return Err(format!(
+                "`{at}[{index}]` should be a tag object with `{key}` (`{{\"{key}\": \"vip\"}}`), found {}",
+                shown(tag)
+            ));
+        };
+        let name = field(object).filter(|name| !matches!(name, Json::Null));
+        match text(name, format_args!("{at}[{index}].{key}"))? {
+            Some(name) => tags.push(name),
+            None if name.is_some() => {} // an empty name: no tag to match
+            None => {
+                let has_other = if other == "label" {
+                    object.label.is_some()
+                } else {
+                    object.name.is_some()
+                };
+                let help = if has_other {
+                    format!(
+                        " (it has `{other}`, which is how the other record shape names its tags)"
+                    )
+                } else {
+                    String::new()
+                };
+                return Err(format!("`{at}[{index}].{key}` is missing{help}"));
+            }
         }
     }
     Ok(tags)
