@@ -219,6 +219,66 @@ fn yaml_anchors_and_aliases_are_refused_in_every_yaml_read() {
 }
 
 #[test]
+fn yaml_numbers_written_otherwise_are_refused_in_every_yaml_read() {
+    // YAML reads `0x1F` as 31 and `+442071234567` as 442071234567: an id
+    // or a phone number that is no longer what was written.
+    let hex_context = "integration: hubspot\nusers:\n  - {id: hs-1, email: admin@acme.com}\n  - id: 0x1F\n    email: b@acme.com\n";
+    let plus_call = "id: c-1\ndirection: incoming\nstatus: missed\nnumber: +442071234567\n";
+    let plus_case = "rules: rules.rules\ncontext: context.yaml\ncases:\n  - call: {direction: incoming, status: missed, number: +442071234567}\n    assignee: null\n";
+    let quoted_call = "id: c-1\ndirection: incoming\nstatus: missed\nnumber: '+442071234567'\n";
+    let dir = folder(&[
+        (
+            "rules.rules",
+            "ruleset rules\nstep user \"admin@acme.com\" when number starts_with \"+44\"\nfallback unassigned\n",
+        ),
+        ("context.yaml", CONTEXT),
+        ("hex.yaml", hex_context),
+        ("call.yaml", plus_call),
+        ("quoted.yaml", quoted_call),
+        ("tests.yaml", plus_case),
+    ]);
+    let eval = |context: &str, input: &str| {
+        callassign_in(
+            dir.path(),
+            &[
+                "eval",
+                "--rules",
+                "rules.rules",
+                "--context",
+                context,
+                input,
+            ],
+            MISSED.as_bytes(),
+        )
+    };
+
+    let context = eval("hex.yaml", "-");
+    assert_eq!(context.code, 2, "{}", context.stdout);
+    assert!(
+        context.stderr.starts_with("error: `hex.yaml` is not a valid context: line 4: YAML reads `0x1F` as the number 31, not as written; quote it (`\"0x1F\"`) to keep it as written, or write the number as 31"),
+        "{}",
+        context.stderr
+    );
+
+    let call = eval("context.yaml", "call.yaml");
+    assert_eq!(call.code, 1);
+    assert_contains(
+        &call.stdout,
+        "line 4: YAML reads `+442071234567` as the number 442071234567, not as written",
+    );
+    let quoted = eval("context.yaml", "quoted.yaml");
+    assert_eq!(quoted.code, 0, "{}", quoted.stdout);
+    assert_contains(&quoted.stdout, "\"step\":\"user\"");
+
+    let test = callassign_in(dir.path(), &["test", "tests.yaml"], b"");
+    assert_eq!(test.code, 2, "{}", test.stdout);
+    assert_contains(
+        &test.stderr,
+        "line 4: YAML reads `+442071234567` as the number 442071234567",
+    );
+}
+
+#[test]
 fn an_alias_bomb_through_a_string_is_refused_before_it_expands() {
     // One 1 MB anchored string aliased 30,000 times: 30 GB once expanded.
     let mut bomb = format!(
