@@ -539,6 +539,7 @@ impl Context {
                 ));
             }
         }
+        problems.extend(self.contradicting_links());
         let mut numbers: HashMap<String, &str> = HashMap::new();
         // `default` has no digits to key it by: a second one would
         // silently replace the first.
@@ -573,6 +574,68 @@ impl Context {
                     format!("`voicemail_email` gives `{number}` the address `{email}`, which is not an e-mail address"),
                     "write the voicemail's e-mail address: `support@acme.com`",
                 ));
+            }
+        }
+        problems
+    }
+}
+
+impl Context {
+    /// `user_map` links that send one telephony user to two integration
+    /// users: a link by CloudTalk agent id also links that agent's e-mail
+    /// (through the agents list), so a link of that e-mail, or of another
+    /// agent id with that e-mail, to someone else contradicts it. Which
+    /// one a call follows would depend on how its record names the agent.
+    fn contradicting_links(&self) -> Vec<ContextProblem> {
+        let mut problems = Vec::new();
+        if self.telephony.is_empty() {
+            return problems;
+        }
+        // E-mail → the entry that links it, and to whom: the links by
+        // e-mail first, then those by agent id.
+        let mut by_email: HashMap<String, (&str, &str)> = HashMap::new();
+        for (from, to) in &self.user_map {
+            if looks_like_email(from) {
+                by_email
+                    .entry(normalize_email(from))
+                    .or_insert((from.as_str(), to.as_str()));
+            }
+        }
+        for (from, to) in &self.user_map {
+            let Some(email) = self.telephony.get(from.trim()) else {
+                continue;
+            };
+            match by_email.get(&normalize_email(email)) {
+                Some(&(first, first_to)) if first_to.trim() != to.trim() => {
+                    let why = if looks_like_email(first) {
+                        format!(
+                            "agent `{}` has the e-mail `{}` in the agents list",
+                            from.trim(),
+                            email.trim()
+                        )
+                    } else {
+                        format!(
+                            "agents `{}` and `{}` both have the e-mail `{}` in the agents list",
+                            first.trim(),
+                            from.trim(),
+                            email.trim()
+                        )
+                    };
+                    problems.push(ContextProblem::new(
+                        format!(
+                            "`user_map` links one telephony user to two users: `{}: {}` and `{}: {}` ({why})",
+                            first.trim(),
+                            first_to.trim(),
+                            from.trim(),
+                            to.trim(),
+                        ),
+                        "keep one link per telephony user: remove one of the two entries, or link both to the same user",
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    by_email.insert(normalize_email(email), (from.as_str(), to.as_str()));
+                }
             }
         }
         problems
