@@ -5,10 +5,18 @@
 //! is. Instead the text is split into words, strings and punctuation, and
 //! the last few of them say what comes next. Scanning is one loop over the
 //! text: no recursion, whatever the input.
+//!
+//! Each answer says which bytes a candidate replaces: the whole word the
+//! cursor is in (a dotted field is one word), or the whole address inside
+//! the quotes. Editors guess a word by their own rules (`bob@ac` is `ac` to
+//! most of them), and a guess that differs from the server's throws every
+//! candidate away; an explicit range makes every editor insert the same.
+//! Inside a comment, or a string that holds no address, nothing is offered.
 
 use crate::runtime::model::{Direction, Status};
 use crate::semantics::check::KNOWN_FLOW_STEP_TYPES;
 use crate::semantics::plan::{Builtin, Field, FieldType};
+use crate::syntax::source::Span;
 
 /// What the server knows beyond the text.
 #[derive(Debug, Default)]
@@ -23,11 +31,34 @@ pub struct Known<'a> {
     pub user_emails: &'a [String],
 }
 
-/// One suggestion; [`Kind`] tells the editor which icon to show.
+/// What may be written at the cursor, and what it replaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// The bytes a chosen candidate replaces: the part of the word (or of
+    /// the address inside quotes) before the cursor, and the rest of it
+    /// after the cursor. Empty at the cursor when nothing of a word is
+    /// before it: completing there inserts, it never eats the next word.
+    pub replace: Span,
+    pub candidates: Vec<Candidate>,
+}
+
+/// One suggestion, inserted as its label; [`Kind`] tells the editor which
+/// icon to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
     pub label: String,
     pub kind: Kind,
+}
+
+impl Candidate {
+    /// What the typed text is matched against: the label, without the
+    /// quotes of a quoted address (typing `ops` finds `"ops@acme.com"`).
+    pub fn filter_text(&self) -> &str {
+        match self.label.strip_prefix('"') {
+            Some(inside) => inside.strip_suffix('"').unwrap_or(inside),
+            None => &self.label,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,10 +77,15 @@ enum Token<'t> {
     Word(&'t str),
     /// A string literal; `closed` is false for one still being typed at
     /// the cursor (a line break ends one, since strings are one line).
+    /// `start` is the byte after its opening quote.
     Str {
         closed: bool,
+        start: usize,
     },
     Punct(&'t str),
+    /// A comment the cursor is in. (Comments before the cursor say
+    /// nothing about it and are dropped.)
+    Comment,
 }
 
 const STATEMENT_KEYWORDS: [&str; 4] = ["step", "disable", "move", "fallback"];
@@ -70,21 +106,37 @@ const OPERATORS: [&str; 10] = [
     "null",
 ];
 
-/// Candidates for the cursor at byte `offset` of `text`.
-pub fn complete(text: &str, offset: usize, known: &Known) -> Vec<Candidate> {
+/// Candidates for the cursor at byte `offset` of `text`, and the bytes
+/// they replace.
+pub fn complete(text: &str, offset: usize, known: &Known) -> Completion {
     let mut end = offset.min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;
     }
     let mut tokens = tokenize(&text[..end]);
+    let nothing = Completion {
+        replace: Span::new(end, end),
+        candidates: Vec::new(),
+    };
     match tokens.last() {
-        // Inside `user "…`: the context's addresses.
-        Some(Token::Str { closed: false }) => {
+        Some(Token::Comment) => return nothing,
+        // Inside a string: an address when the string holds one, the
+        // whole address inside the quotes replaced; else nothing.
+        Some(&Token::Str {
+            closed: false,
+            start,
+        }) => {
             tokens.pop();
-            return if matches!(tokens.last(), Some(Token::Word("user"))) {
-                emails(known)
-            } else {
-                Vec::new()
+            if !holds_address(&tokens) {
+                return nothing;
+            }
+            let rest = &text[end..];
+            let close = rest
+                .find(|c: char| c == '"' || c.is_whitespace())
+                .unwrap_or(rest.len());
+            return Completion {
+                replace: Span::new(start, end + close),
+                candidates: emails(known),
             };
         }
         // The word being typed is what is completed; the words before it
@@ -94,7 +146,32 @@ pub fn complete(text: &str, offset: usize, known: &Known) -> Vec<Candidate> {
         }
         _ => {}
     }
-    after(&tokens, known)
+    Completion {
+        replace: word_around(text, end),
+        candidates: after(&tokens, known),
+    }
+}
+
+/// The word the cursor at `end` is typing: from its start to its end
+/// (`contact.ow|ner` is all of `contact.owner`); empty at the cursor when
+/// no word is being typed.
+fn word_around(text: &str, end: usize) -> Span {
+    let start = text[..end].trim_end_matches(is_word_char).len();
+    if start == end {
+        return Span::new(end, end);
+    }
+    let rest = &text[end..];
+    let after = rest.find(|c: char| !is_word_char(c)).unwrap_or(rest.len());
+    Span::new(start, end + after)
+}
+
+/// Whether a string opened after `tokens` holds an address: the one of
+/// `user "…"`, or the value of a field that holds one (`agent == "…"`,
+/// `contact.favorite_agent in ["…", "…"]`).
+fn holds_address(tokens: &[Token]) -> bool {
+    matches!(tokens.last(), Some(Token::Word("user")))
+        || compared_field(tokens)
+            .is_some_and(|field| matches!(field.field_type(), FieldType::Email))
 }
 
 fn after(tokens: &[Token], known: &Known) -> Vec<Candidate> {
@@ -162,7 +239,7 @@ fn after(tokens: &[Token], known: &Known) -> Vec<Candidate> {
     // A complete step name: `move X` goes on with its placement, `step X`
     // with an optional guard.
     let named_step_back = match (token(0), token(1), token(2)) {
-        (Some(Token::Str { closed: true }), Some(Token::Word("user")), _) => Some(2),
+        (Some(Token::Str { closed: true, .. }), Some(Token::Word("user")), _) => Some(2),
         (Some(Token::Word(_)), _, _) => Some(1),
         _ => None,
     };
@@ -206,7 +283,7 @@ fn compared_field(tokens: &[Token]) -> Option<Field> {
     let is_operator = match tokens[index] {
         Token::Punct(op) => ["==", "!=", "<", "<=", ">", ">=", "="].contains(&op),
         Token::Word(op) => op == "in" || op == "starts_with",
-        Token::Str { .. } => false,
+        Token::Str { .. } | Token::Comment => false,
     };
     if !is_operator {
         return None;
@@ -297,10 +374,17 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
     let mut tokens = Vec::new();
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
+        let at = text.len() - rest.len();
         if c.is_whitespace() {
             rest = &rest[c.len_utf8()..];
         } else if c == '#' {
-            rest = rest.find('\n').map_or("", |end| &rest[end..]);
+            match rest.find('\n') {
+                Some(end) => rest = &rest[end..],
+                None => {
+                    tokens.push(Token::Comment);
+                    rest = "";
+                }
+            }
         } else if c == '"' {
             let mut escaped = false;
             let close = rest[1..].char_indices().find_map(|(index, c)| {
@@ -316,11 +400,17 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
             });
             match close {
                 Some(end) => {
-                    tokens.push(Token::Str { closed: true });
+                    tokens.push(Token::Str {
+                        closed: true,
+                        start: at + 1,
+                    });
                     rest = &rest[end + 1..];
                 }
                 None => {
-                    tokens.push(Token::Str { closed: false });
+                    tokens.push(Token::Str {
+                        closed: false,
+                        start: at + 1,
+                    });
                     rest = "";
                 }
             }
@@ -376,9 +466,25 @@ mod tests {
         let offset = text_with_cursor.find('|').expect("a cursor");
         let text = text_with_cursor.replace('|', "");
         complete(&text, offset, known)
+            .candidates
             .into_iter()
             .map(|candidate| candidate.label)
             .collect()
+    }
+
+    /// The text once the candidate `label` is chosen, as an editor applies
+    /// it: the replaced bytes give way to the label.
+    fn chosen(text_with_cursor: &str, label: &str, known: &Known) -> String {
+        let offset = text_with_cursor.find('|').expect("a cursor");
+        let mut text = text_with_cursor.replace('|', "");
+        let completion = complete(&text, offset, known);
+        assert!(
+            completion.candidates.iter().any(|c| c.label == label),
+            "`{label}` is not offered in {text_with_cursor:?}: {:?}",
+            completion.candidates
+        );
+        text.replace_range(completion.replace.range(), label);
+        text
     }
 
     #[test]
@@ -498,6 +604,114 @@ mod tests {
     }
 
     #[test]
+    fn a_candidate_replaces_the_whole_word_or_address_being_typed() {
+        let emails = ["bob@acme.com".to_string()];
+        let known = Known {
+            user_emails: &emails,
+            ..Known::default()
+        };
+        let cases = [
+            // An address is all that is inside the quotes, `@` and `.`
+            // included, whatever the editor takes for a word.
+            (
+                "ruleset x\nstep user \"bob@ac|",
+                "bob@acme.com",
+                "ruleset x\nstep user \"bob@acme.com",
+            ),
+            (
+                "ruleset x\nstep user \"bob@ac|\" when status == missed",
+                "bob@acme.com",
+                "ruleset x\nstep user \"bob@acme.com\" when status == missed",
+            ),
+            (
+                "ruleset x\nstep user \"|bob@old.example\"",
+                "bob@acme.com",
+                "ruleset x\nstep user \"bob@acme.com\"",
+            ),
+            (
+                "ruleset x\nstep call_agent when agent == \"b|\"",
+                "bob@acme.com",
+                "ruleset x\nstep call_agent when agent == \"bob@acme.com\"",
+            ),
+            (
+                "ruleset x\nstep call_agent when contact.favorite_agent in [\"a@b.c\", \"|",
+                "bob@acme.com",
+                "ruleset x\nstep call_agent when contact.favorite_agent in [\"a@b.c\", \"bob@acme.com",
+            ),
+            (
+                "ruleset x\nstep call_agent when agent == |",
+                "\"bob@acme.com\"",
+                "ruleset x\nstep call_agent when agent == \"bob@acme.com\"",
+            ),
+            // A dotted field is one word, before and after the cursor.
+            (
+                "ruleset x\nstep call_agent when contact.ow|",
+                "contact.owner",
+                "ruleset x\nstep call_agent when contact.owner",
+            ),
+            (
+                "ruleset x\nstep call_agent when contact.fav|_agent == null",
+                "contact.favorite_agent",
+                "ruleset x\nstep call_agent when contact.favorite_agent == null",
+            ),
+            (
+                "ruleset x\nstep call_agent when status no|",
+                "not in",
+                "ruleset x\nstep call_agent when status not in",
+            ),
+            // Nothing of a word before the cursor: inserted, the next
+            // word kept.
+            (
+                "ruleset x\nstep call_agent when |status == missed",
+                "not",
+                "ruleset x\nstep call_agent when notstatus == missed",
+            ),
+            ("ruleset é\nst|", "step", "ruleset é\nstep"),
+        ];
+        for (text, label, expected) in cases {
+            assert_eq!(
+                chosen(text, label, &known),
+                expected,
+                "choosing {label} in {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn nothing_is_offered_in_a_comment_or_a_string_that_holds_no_address() {
+        let emails = ["bob@acme.com".to_string()];
+        let known = Known {
+            user_emails: &emails,
+            ..Known::default()
+        };
+        for text in [
+            "# step |",
+            "ruleset x\n# step |",
+            "ruleset x\nstep call_agent # note: |",
+            "ruleset x\nstep call_agent # when status == |",
+            "ruleset x\nstep call_agent #|",
+            "ruleset x\nstep \"|",
+            "ruleset x\nstep call_agent when tags in [\"vi|",
+            "ruleset x\nstep call_agent when number starts_with \"+33|",
+            "ruleset x\nstep call_agent when status == \"|",
+            "ruleset x\nstep call_agent when \"|",
+            // The owner is the CRM's id, not an address.
+            "ruleset x\nstep call_agent when contact.owner == \"|",
+        ] {
+            assert_eq!(
+                labels(text, &known),
+                Vec::<String>::new(),
+                "completing {text:?}"
+            );
+        }
+        // A `#` inside a string starts no comment.
+        assert_eq!(
+            labels("ruleset x\nstep user \"a#b\" |", &known),
+            ["when", "unless", "step", "disable", "move", "fallback"]
+        );
+    }
+
+    #[test]
     fn plan_unknown_falls_back_to_step_kinds() {
         let known = Known::default();
         assert_eq!(
@@ -508,10 +722,32 @@ mod tests {
     }
 
     #[test]
-    fn cursor_anywhere_in_any_text_is_answered() {
-        let text = "ruleset é\nstep \"unterminated\n((((( [ , ] == \\\" #\u{1F600}";
-        for offset in 0..=text.len() + 2 {
-            complete(text, offset, &Known::default());
+    fn cursor_anywhere_in_any_text_is_answered_with_a_range_around_it() {
+        let emails = ["é@x.y".to_string()];
+        let known = Known {
+            user_emails: &emails,
+            ..Known::default()
+        };
+        let texts = [
+            "ruleset é\nstep \"unterminated\n((((( [ , ] == \\\" #\u{1F600}",
+            "ruleset x\r\nstep user \"é@x.y\"\r\nstep call_agent when agent in [\"a\", \"é\"] # ☎\r\n",
+        ];
+        for text in texts {
+            for offset in 0..=text.len() + 2 {
+                let replace = complete(text, offset, &known).replace;
+                // The cursor (clamped, on a character) is inside the range,
+                // which is on one line: what the protocol asks of an edit.
+                let mut cursor = offset.min(text.len());
+                while !text.is_char_boundary(cursor) {
+                    cursor -= 1;
+                }
+                assert!(
+                    replace.start <= cursor && cursor <= replace.end,
+                    "{replace:?} around {cursor} in {text:?}"
+                );
+                let replaced = text.get(replace.range()).expect("on characters");
+                assert!(!replaced.contains(['\n', '\r']), "{replaced:?}");
+            }
         }
     }
 }

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lsp_types::{
-    CompletionItem, CompletionItemKind, DocumentSymbol, Hover, HoverContents, Location,
-    MarkupContent, MarkupKind, Position, Range, SymbolKind, TextEdit,
+    CompletionItem, CompletionItemKind, CompletionTextEdit, DocumentSymbol, Hover, HoverContents,
+    Location, MarkupContent, MarkupKind, Position, Range, SymbolKind, TextEdit,
 };
 
 use crate::lsp::complete::{complete, Kind, Known};
@@ -328,7 +328,12 @@ pub fn completion(
         plan_steps: &plan_steps,
         user_emails: &user_emails,
     };
-    complete(analysis.text(), analysis.offset(position), &known)
+    let completion = complete(analysis.text(), analysis.offset(position), &known);
+    // Every item says what it replaces (one range for all): an editor's own
+    // idea of the word at the cursor differs from the language's.
+    let replace = analysis.range(completion.replace);
+    completion
+        .candidates
         .into_iter()
         .map(|candidate| {
             let documentation = match candidate.kind {
@@ -354,6 +359,11 @@ pub fn completion(
                         value,
                     })
                 }),
+                filter_text: Some(candidate.filter_text().to_string()),
+                text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(
+                    replace,
+                    candidate.label.clone(),
+                ))),
                 label: candidate.label,
                 ..CompletionItem::default()
             }

@@ -472,6 +472,62 @@ fn completion_offers_what_fits_the_cursor() {
     assert_eq!(client.shut_down(), 0);
 }
 
+/// Every item replaces exactly the address inside the quotes or the whole
+/// dotted field (an editor's own idea of the word, `ac` in `bob@ac`, would
+/// throw them all away); inside a comment nothing.
+#[test]
+fn completion_items_say_what_they_replace_and_comments_get_none() {
+    let dir = folder(&[(
+        "team.context.yaml",
+        "integration: hubspot\nfallback: unassigned\nusers:\n  - {id: u1, email: bob@acme.com}\n",
+    )]);
+    let options = json!({"context": dir.path().join("team.context.yaml")});
+    let mut client = Client::start(dir.path(), options);
+    let text = "ruleset team\nstep user \"bob@ac\"\nstep call_agent when contact.ow and é == 1\nstep call_agent # note: \n# step \n";
+    let uri = client.open(&dir.path().join("team.rules"), text);
+    let end_of = |needle: &str| {
+        let (line, character) = position_of(text, needle);
+        (line, character + needle.encode_utf16().count() as u32)
+    };
+
+    let (line, character) = end_of("bob@ac");
+    let items = client.at("textDocument/completion", &uri, line, character);
+    assert_eq!(labels(&items), ["bob@acme.com"]);
+    assert_eq!(
+        items[0]["textEdit"],
+        json!({"range": range_of(text, "bob@ac"), "newText": "bob@acme.com"})
+    );
+
+    let (line, character) = end_of("contact.ow");
+    let items = client.at("textDocument/completion", &uri, line, character);
+    let owner = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["label"] == "contact.owner")
+        .expect("contact.owner offered");
+    assert_eq!(
+        owner["textEdit"],
+        json!({"range": range_of(text, "contact.ow"), "newText": "contact.owner"})
+    );
+    assert_eq!(owner["filterText"], "contact.owner");
+    // Every item of one answer replaces the same text.
+    for item in items.as_array().unwrap() {
+        assert_eq!(
+            item["textEdit"]["range"],
+            range_of(text, "contact.ow"),
+            "{item}"
+        );
+    }
+
+    for comment in ["# note: ", "# step "] {
+        let (line, character) = end_of(comment);
+        let items = client.at("textDocument/completion", &uri, line, character);
+        assert_eq!(items, json!([]), "in `{comment}`");
+    }
+    assert_eq!(client.shut_down(), 0);
+}
+
 #[test]
 fn completion_takes_the_context_from_initialization_options() {
     let dir = folder(&[(
@@ -986,6 +1042,11 @@ fn untitled_documents_are_checked_on_their_own() {
         message.contains("save the document beside `base.rules`"),
         "{message}"
     );
+
+    // The address the Neovim configuration gives a buffer with no file.
+    let neovim = "untitled://callassign/7";
+    client.open_uri(neovim, text);
+    assert_eq!(client.codes(neovim), ["callassign::unknown_value"]);
     assert_eq!(client.shut_down(), 0);
 }
 

@@ -20,6 +20,7 @@ mod cloudtalk;
 mod compile;
 mod conditions;
 mod corpus;
+mod deploy;
 mod diff;
 mod engine;
 mod findings;

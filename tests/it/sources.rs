@@ -258,3 +258,50 @@ fn a_huge_file_at_a_git_revision_is_refused_by_size_without_being_read_whole() {
     let codes: Vec<&str> = compiled.findings.iter().map(|f| f.code.as_str()).collect();
     assert_eq!(codes, ["callassign::file_too_large"]);
 }
+
+/// Kubernetes mounts a ConfigMap as a folder of links into a hidden,
+/// versioned subfolder (`hubspot.rules -> ..data/hubspot.rules`, `..data ->
+/// ..2026_12_02_10_00_00.1`), swapped at once on an update. `extends`
+/// follows such links: the subfolder is inside the folder.
+#[test]
+fn extends_follows_links_into_a_subfolder_as_a_config_map_mounts_them() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    let version = rules.join("..2026_12_02_10_00_00.1");
+    std::fs::create_dir_all(&version).unwrap();
+    std::fs::write(
+        version.join("default.rules"),
+        "ruleset default\nstep favorite_agent\nfallback unassigned\n",
+    )
+    .unwrap();
+    std::fs::write(
+        version.join("hubspot.rules"),
+        "ruleset hubspot extends default\n",
+    )
+    .unwrap();
+    symlink("..2026_12_02_10_00_00.1", rules.join("..data")).unwrap();
+    for name in ["default.rules", "hubspot.rules"] {
+        symlink(format!("..data/{name}"), rules.join(name)).unwrap();
+    }
+    let compiled = callassign::compile_file(&rules.join("hubspot.rules")).unwrap();
+    assert!(compiled.findings.is_empty(), "{:?}", compiled.findings);
+    let plan = compiled.plan.unwrap();
+    // The folder's own default, not the built-in one.
+    assert_eq!(plan.steps.len(), 1);
+    assert_eq!(plan.steps[0].step.to_string(), "favorite_agent");
+
+    // A link out of the folder is still refused.
+    let outside = dir.path().join("elsewhere");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(
+        outside.join("base.rules"),
+        "ruleset base\nfallback unassigned\n",
+    )
+    .unwrap();
+    symlink(outside.join("base.rules"), rules.join("base.rules")).unwrap();
+    std::fs::write(rules.join("team.rules"), "ruleset team extends base\n").unwrap();
+    let compiled = callassign::compile_file(&rules.join("team.rules")).unwrap();
+    let codes: Vec<&str> = compiled.findings.iter().map(|f| f.code.as_str()).collect();
+    assert_eq!(codes, ["callassign::extends_outside_folder"]);
+}

@@ -209,7 +209,14 @@ impl<S: RuleSource> Loader<S> {
             let found = self.source.identity(&parent_path);
             let (parent, parent_identity) = match found {
                 Ok(identity) => {
-                    if folder_of(&identity) != folder {
+                    // Within the folder, subfolders included: Kubernetes
+                    // mounts a ConfigMap as links into a hidden subfolder
+                    // (`default.rules -> ..data/default.rules`).
+                    let inside = identity.starts_with(&folder)
+                        && !identity
+                            .components()
+                            .any(|part| part == std::path::Component::ParentDir);
+                    if !inside {
                         findings.push(finding(FindingKind::ExtendsLinkOutside {
                             name: target.node.clone(),
                         }));
