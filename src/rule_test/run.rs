@@ -81,7 +81,7 @@ pub(super) fn fixed_user(step: &str) -> Option<&str> {
 
 /// Whether the step a case expects is the one that decided: a bare `user`
 /// is any fixed user; `user "…"` that one (addresses compare as matching
-/// does, trimmed and in any case).
+/// does, trimmed, ASCII letters in any case).
 pub(super) fn step_matches(expected: &str, actual: DecidedBy<'_>) -> bool {
     match (fixed_user(expected), actual.user()) {
         (Some(expected), Some(actual)) => {

@@ -284,3 +284,50 @@ fn a_user_map_that_links_one_agent_to_two_users_is_refused_naming_both_entries()
     );
     assert_eq!(check.code, 0, "{}", check.stderr);
 }
+
+#[test]
+fn addresses_the_e_mail_rule_cannot_match_reliably_are_warned_about() {
+    let context = "integration: hubspot\nusers:\n  - {id: hs-1, email: admin@acme.com}\n  - {id: hs-2, email: strauß@acme.de}\n";
+    let dir = folder(&[
+        ("rules/hubspot.rules", "ruleset hubspot extends default\n"),
+        ("hubspot.context.yaml", context),
+    ]);
+    let check = callassign_in(
+        dir.path(),
+        &[
+            "check",
+            "--context",
+            "hubspot.context.yaml",
+            "rules/hubspot.rules",
+        ],
+        b"",
+    );
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(check.stderr.starts_with(
+        "warning: hubspot.context.yaml: 1 address has characters outside ASCII, which match only an e-mail written the same way in the other system (same case, same accents, same composition; `ß` is not `SS`): `strauß@acme.de` (users[1] (`hs-2`))"
+    ), "{}", check.stderr);
+    // `eval` says it too, and matches only what is written alike.
+    let eval = callassign_in(
+        dir.path(),
+        &["eval", "--rules", "rules/hubspot.rules", "--context", "hubspot.context.yaml", "-q", "-"],
+        "{\"id\":\"c-1\",\"direction\":\"outgoing\",\"status\":\"answered\",\"agent\":\"STRAUSS@acme.de\"}\n{\"id\":\"c-2\",\"direction\":\"outgoing\",\"status\":\"answered\",\"agent\":\"Strauß@ACME.de\"}\n".as_bytes(),
+    );
+    assert!(
+        eval.stderr
+            .contains("1 address has characters outside ASCII"),
+        "{}",
+        eval.stderr
+    );
+    let steps: Vec<&str> = eval
+        .stdout
+        .lines()
+        .map(|line| {
+            if line.contains("\"hs-2\"") {
+                "hs-2"
+            } else {
+                "other"
+            }
+        })
+        .collect();
+    assert_eq!(steps, ["other", "hs-2"], "{}", eval.stdout);
+}

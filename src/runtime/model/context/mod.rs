@@ -427,6 +427,16 @@ impl Context {
                 });
             }
         }
+        let unreliable = matching::unreliable_addresses(self);
+        if !unreliable.is_empty() {
+            warnings.push(ContextWarning::UnreliableAddresses {
+                count: unreliable.len(),
+                first: unreliable
+                    .into_iter()
+                    .take(ContextWarning::ADDRESSES_SHOWN)
+                    .collect(),
+            });
+        }
         for (from, to) in &self.user_map {
             if let Some(inactive) = matches_nothing(directory.by_id(to)) {
                 warnings.push(ContextWarning::UserMapTarget {
@@ -535,7 +545,7 @@ impl Context {
             } else if let Some(first) = linked.insert(normalize_email(from), from) {
                 problems.push(ContextProblem::new(
                     format!("`user_map` links `{first}` and `{from}`, which are one address"),
-                    "keep one link per telephony user (e-mails are compared trimmed and in any case)",
+                    "keep one link per telephony user (e-mails are compared trimmed, ASCII letters in any case)",
                 ));
             }
         }
@@ -664,6 +674,18 @@ pub enum ContextWarning {
         integration: String,
         inactive: bool,
     },
+    /// Addresses with characters outside ASCII, which the e-mail rule
+    /// matches only when written the same way: how many, and the first
+    /// few with where each is written.
+    UnreliableAddresses {
+        count: usize,
+        first: Vec<(String, String)>,
+    },
+}
+
+impl ContextWarning {
+    /// The most addresses [`ContextWarning::UnreliableAddresses`] names.
+    pub const ADDRESSES_SHOWN: usize = 5;
 }
 
 impl fmt::Display for ContextWarning {
@@ -673,6 +695,22 @@ impl fmt::Display for ContextWarning {
             ContextWarning::Installer { id, inactive: true } => write!(f, "the installer `{id}` is not active: calls that reach the integration fallback stay unassigned"),
             ContextWarning::UserMapTarget { from, to, integration, inactive: false } => write!(f, "`user_map` links `{from}` to `{to}`, who is not a user of {integration}: the link matches nothing"),
             ContextWarning::UserMapTarget { from, to, inactive: true, .. } => write!(f, "`user_map` links `{from}` to `{to}`, who is not active: the link matches nothing"),
+            ContextWarning::UnreliableAddresses { count, first } => {
+                let (addresses, them) = match count {
+                    1 => ("1 address has".to_string(), "it"),
+                    many => (format!("{many} addresses have"), "them"),
+                };
+                write!(f, "{addresses} characters outside ASCII, which match only an e-mail written the same way in the other system (same case, same accents, same composition; `ß` is not `SS`): ")?;
+                let shown: Vec<String> = first
+                    .iter()
+                    .map(|(origin, email)| format!("`{}` ({origin})", email.escape_debug()))
+                    .collect();
+                write!(f, "{}", shown.join(", "))?;
+                if *count > first.len() {
+                    write!(f, " and {} more", count - first.len())?;
+                }
+                write!(f, "; check that both systems write {them} alike, or link {them} by agent id in `user_map`")
+            }
         }
     }
 }
