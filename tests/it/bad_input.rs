@@ -338,6 +338,58 @@ fn a_full_or_closed_stderr_does_not_panic() {
 // --- Damaged files and unbounded reads ---
 
 #[test]
+fn fmt_refuses_a_file_it_may_not_write_and_says_so() {
+    // Renaming over a file needs only its folder to be writable: a
+    // read-only file, or (run as another user) a file of someone else,
+    // would be replaced and the run reported a success.
+    use std::os::unix::fs::PermissionsExt;
+    let ugly = "ruleset a\nstep   call_agent\nfallback integration\n";
+    let dir = folder(&[("rules/a.rules", ugly)]);
+    let file = dir.path().join("rules/a.rules");
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o444)).unwrap();
+    let run = shell(dir.path(), "$CALLASSIGN fmt rules/a.rules");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_contains(
+        &run.stderr,
+        "error: cannot write `rules/a.rules`: it is read-only (mode 444",
+    );
+    assert_contains(&run.stderr, "; the file is unchanged\n");
+    assert_eq!(fs::read_to_string(&file).unwrap(), ugly);
+    assert_eq!(
+        fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o444
+    );
+
+    // Another owner's file in a folder anyone may write: run as `nobody`
+    // (possible when the tests run as root, as CI does).
+    let is_root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    let setpriv = Command::new("setpriv").arg("--version").output().is_ok();
+    if !(is_root && setpriv) {
+        eprintln!("not run as root with setpriv: the other-owner half is skipped");
+        return;
+    }
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+    for folder in [dir.path().to_path_buf(), dir.path().join("rules")] {
+        fs::set_permissions(&folder, fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let run = shell(
+        dir.path(),
+        "setpriv --reuid=65534 --regid=65534 --clear-groups $CALLASSIGN fmt rules/a.rules",
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_contains(
+        &run.stderr,
+        "error: cannot write `rules/a.rules`: this user may not write it (mode 644, owner 0)",
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), ugly);
+    let names: Vec<String> = fs::read_dir(dir.path().join("rules"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["a.rules"]);
+}
+
+#[test]
 fn fmt_over_a_file_size_limit_leaves_the_file_whole_and_formats_the_others() {
     let mut big = "ruleset a\n".to_string();
     for index in 0..400 {
