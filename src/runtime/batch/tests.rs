@@ -223,3 +223,75 @@ fn the_keys_not_read_line_names_the_most_frequent_keys_and_counts_the_rest() {
         "keys not read: `a` (1 call), `b` (1 call)\n"
     );
 }
+
+/// Reads `good` (split into small reads), then fails.
+struct FailingAfter {
+    good: Vec<u8>,
+    at: usize,
+}
+
+impl io::Read for FailingAfter {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        if self.at == self.good.len() {
+            return Err(io::Error::other("the disk went away"));
+        }
+        let end = self
+            .good
+            .len()
+            .min(self.at + 4096)
+            .min(self.at + buffer.len());
+        let taken = end - self.at;
+        buffer[..taken].copy_from_slice(&self.good[self.at..end]);
+        self.at = end;
+        Ok(taken)
+    }
+}
+
+#[test]
+fn an_input_that_fails_mid_way_keeps_the_lines_read_before_at_every_jobs() {
+    let plan = crate::compile_text(
+        "demo.rules",
+        "ruleset demo\nstep call_agent\nfallback unassigned\n",
+    )
+    .plan
+    .unwrap();
+    let context = Context::from_yaml("users:\n  - {id: u-1, email: a@b.c}\n").unwrap();
+    let engine = Engine::new(plan, context);
+    let options = Options {
+        format: OutputFormat::Json,
+        explain: false,
+        input: InputFormat::Native,
+    };
+    // Whole lines, then half a line when the read fails; more than one
+    // parallel block, and less than one.
+    for count in [3usize, 20_000] {
+        let mut good = Vec::new();
+        for index in 0..count {
+            good.extend_from_slice(
+                format!("{{\"id\":\"c-{index}\",\"direction\":\"incoming\",\"status\":\"answered\",\"agent\":\"a@b.c\"}}\n").as_bytes(),
+            );
+        }
+        good.extend_from_slice(b"{\"id\":\"cut");
+        let mut outputs = Vec::new();
+        for jobs in [1, 2, 4] {
+            let input = io::BufReader::new(FailingAfter {
+                good: good.clone(),
+                at: 0,
+            });
+            let mut output = Vec::new();
+            let error =
+                run_parallel(&engine, input, &mut output, options, jobs, |_| {}).unwrap_err();
+            assert_eq!(error.to_string(), "the disk went away");
+            assert_eq!(
+                output.iter().filter(|&&b| b == b'\n').count(),
+                count,
+                "--jobs {jobs}"
+            );
+            outputs.push(output);
+        }
+        assert!(
+            outputs.windows(2).all(|pair| pair[0] == pair[1]),
+            "{count} calls"
+        );
+    }
+}
