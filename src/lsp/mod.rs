@@ -255,9 +255,10 @@ fn decode(body: &[u8]) -> Result<Message, Rejection> {
 /// Serves one session on a connection: the handshake, then messages
 /// until `exit`.
 fn serve(connection: &Connection) -> Result<Ending, String> {
-    let (id, params) = connection
-        .initialize_start()
-        .map_err(|error| error.to_string())?;
+    let Some((id, params)) = wait_for_initialize(connection)? else {
+        // `exit` before `initialize`: no `shutdown` came, so status 1.
+        return Ok(Ending::Abrupt);
+    };
     let params: InitializeParams = serde_json::from_value(params).unwrap_or_default();
     let options: Options = params
         .initialization_options
@@ -271,8 +272,11 @@ fn serve(connection: &Connection) -> Result<Ending, String> {
         },
     });
     connection
-        .initialize_finish(id, result)
-        .map_err(|error| error.to_string())?;
+        .sender
+        .send(Response::new_ok(id, result).into())
+        .map_err(|_| "the editor closed the connection".to_string())?;
+    // `initialized` is awaited in the main loop like any notification: a
+    // client that sends `didOpen` first is served, not dropped.
     let mut server = Server {
         connection,
         workspace: Workspace::new(options.context),
@@ -281,6 +285,44 @@ fn serve(connection: &Connection) -> Result<Ending, String> {
         shut_down: false,
     };
     server.run()
+}
+
+/// The handshake's first half, as LSP 3.17 says: a request before
+/// `initialize` gets error -32002 (server not initialized), a
+/// notification is dropped, and `exit` ends the session (`None`).
+fn wait_for_initialize(
+    connection: &Connection,
+) -> Result<Option<(lsp_server::RequestId, Value)>, String> {
+    loop {
+        let Ok(message) = connection.receiver.recv() else {
+            return Err("the editor closed the connection before `initialize`".to_string());
+        };
+        match message {
+            Message::Request(request) if request.method == request::Initialize::METHOD => {
+                return Ok(Some((request.id, request.params)));
+            }
+            Message::Request(request) => {
+                let response = Response::new_err(
+                    request.id,
+                    ErrorCode::ServerNotInitialized as i32,
+                    format!(
+                        "the server is not initialized yet: send `initialize` before `{}`",
+                        request.method
+                    ),
+                );
+                connection
+                    .sender
+                    .send(response.into())
+                    .map_err(|_| "the editor closed the connection".to_string())?;
+            }
+            Message::Notification(notification)
+                if notification.method == notification::Exit::METHOD =>
+            {
+                return Ok(None);
+            }
+            Message::Notification(_) | Message::Response(_) => {}
+        }
+    }
 }
 
 fn capabilities() -> ServerCapabilities {
@@ -416,6 +458,10 @@ impl Server<'_> {
         let method = method.as_str();
         let workspace = &self.workspace;
         match method {
+            request::Initialize::METHOD => Err((
+                ErrorCode::InvalidRequest,
+                "the server is initialized already: `initialize` is sent once a session".into(),
+            )),
             request::Shutdown::METHOD => {
                 self.shut_down = true;
                 Ok(Value::Null)

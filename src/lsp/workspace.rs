@@ -34,7 +34,13 @@ pub const SETTINGS_FILE: &str = "callassign-lsp.json";
 /// An open document.
 #[derive(Debug)]
 struct Document {
+    /// The address its findings are published at: the spelling opened
+    /// last of those still open.
     uri: Uri,
+    /// Every spelling of its address the editor has open (`a.rules` and
+    /// `%61.rules` are one file): its text is dropped only when the last
+    /// one closes.
+    spellings: Vec<Uri>,
     place: Place,
     version: i32,
 }
@@ -54,7 +60,8 @@ enum Place {
 /// The open documents and the server's settings.
 #[derive(Debug, Default)]
 pub struct Workspace {
-    /// By address (as text: a `Uri` is not a sound map key).
+    /// By [`document_key`]: a `file:` document by its path, so that two
+    /// spellings of one address are one document; others by address.
     documents: BTreeMap<String, Document>,
     overlay: Overlay<FileSystem>,
     /// The context named by the client's initialization options, used for
@@ -121,7 +128,9 @@ impl Workspace {
     }
 
     /// Opens a document; `false` for an address that is neither a file
-    /// nor `untitled:`, which this server does not serve.
+    /// nor `untitled:`, which this server does not serve. Another
+    /// spelling of an open file's address opens the same document, with
+    /// the text sent last.
     pub fn open(&mut self, uri: Uri, version: i32, text: String) -> bool {
         let place = if let Some(path) = uri_to_path(&uri) {
             self.overlay.open(&path, text);
@@ -131,14 +140,28 @@ impl Workspace {
         } else {
             return false;
         };
-        self.documents.insert(
-            uri.as_str().to_string(),
-            Document {
-                uri,
-                place,
-                version,
-            },
-        );
+        let key = document_key(&uri);
+        match self.documents.get_mut(&key) {
+            Some(document) => {
+                if !document.spellings.contains(&uri) {
+                    document.spellings.push(uri.clone());
+                }
+                document.uri = uri;
+                document.place = place;
+                document.version = version;
+            }
+            None => {
+                self.documents.insert(
+                    key,
+                    Document {
+                        uri: uri.clone(),
+                        spellings: vec![uri],
+                        place,
+                        version,
+                    },
+                );
+            }
+        }
         true
     }
 
@@ -150,7 +173,7 @@ impl Workspace {
         version: i32,
         changes: Vec<TextDocumentContentChangeEvent>,
     ) -> bool {
-        let Some(document) = self.documents.get_mut(uri.as_str()) else {
+        let Some(document) = self.documents.get_mut(&document_key(uri)) else {
             return false;
         };
         let mut text = match &document.place {
@@ -174,11 +197,22 @@ impl Workspace {
         true
     }
 
+    /// Closes one spelling of a document's address; the document (and
+    /// its text in the overlay) goes with the last one.
     pub fn close(&mut self, uri: &Uri) {
+        let key = document_key(uri);
+        let Some(document) = self.documents.get_mut(&key) else {
+            return;
+        };
+        document.spellings.retain(|spelling| spelling != uri);
+        if let Some(last) = document.spellings.last() {
+            document.uri = last.clone();
+            return;
+        }
         if let Some(Document {
             place: Place::File(path),
             ..
-        }) = self.documents.remove(uri.as_str())
+        }) = self.documents.remove(&key)
         {
             self.overlay.close(&path);
         }
@@ -193,7 +227,7 @@ impl Workspace {
 
     /// Loads and compiles an open document; `None` when it is not open.
     pub fn analyze(&self, uri: &Uri) -> Option<Analysis> {
-        let document = self.documents.get(uri.as_str())?;
+        let document = self.documents.get(&document_key(uri))?;
         // The document is in the overlay, so only a folder that cannot be
         // listed fails here; the document is then seen on its own.
         let (path, chain) = match &document.place {
@@ -217,7 +251,7 @@ impl Workspace {
             explain_unreachable_bases(&mut compiled.findings);
         }
         Some(Analysis {
-            uri: document.uri.clone(),
+            uri: uri.clone(),
             path,
             version: document.version,
             index: LineIndex::new(&source.text),
@@ -322,7 +356,7 @@ impl Workspace {
     /// is wrong with it is told when the document opens, not only when a
     /// completion comes up empty.
     pub fn check_configuration(&self, uri: &Uri) {
-        let Some(document) = self.documents.get(uri.as_str()) else {
+        let Some(document) = self.documents.get(&document_key(uri)) else {
             return;
         };
         match &document.place {
@@ -378,6 +412,16 @@ struct Settings {
     /// The integration context whose users complete `user "…"`, relative
     /// to the settings file.
     context: PathBuf,
+}
+
+/// How the open documents are keyed: a `file:` address by the path it
+/// names (its spellings differ: `%61` or `a`, `%c3%a9` or `%C3%A9`, a host
+/// of `localhost` or none), any other address as its text.
+fn document_key(uri: &Uri) -> String {
+    match uri_to_path(uri) {
+        Some(path) => format!("file:{}", path.display()),
+        None => uri.as_str().to_string(),
+    }
 }
 
 fn folder_of(path: &Path) -> &Path {
