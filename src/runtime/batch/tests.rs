@@ -224,6 +224,41 @@ fn the_keys_not_read_line_names_the_most_frequent_keys_and_counts_the_rest() {
     );
 }
 
+#[test]
+fn the_keys_not_read_are_kept_and_printed_within_bounds() {
+    // Ever new keys, each a kilobyte long: memory and the line stay
+    // bounded (100,000 distinct keys of 1 KB would be 100 MB otherwise).
+    let mut summary = Summary::default();
+    for call in 0..100_000u32 {
+        let key = format!("{call:06}{}", "k".repeat(1_000));
+        summary.unknown_keys.note([key].into_iter());
+    }
+    assert_eq!(summary.unknown_keys.sorted().len(), KeyCounts::MAX_KEYS);
+    assert_eq!(
+        summary.unknown_keys.not_kept(),
+        100_000 - KeyCounts::MAX_KEYS as u64
+    );
+    let line = summary.render_unknown_keys();
+    assert!(line.len() < 4_000, "{} bytes", line.len());
+    let cut = format!(
+        "`000000{}…` (1 call)",
+        "k".repeat(KeyCounts::MAX_KEY_BYTES - 6)
+    );
+    assert!(line.starts_with(&format!("keys not read: {cut}")), "{line}");
+    assert!(
+        line.ends_with(", and 980 more keys, and 99000 more uses of keys past the first 1000 (not counted one by one)\n"),
+        "{line}"
+    );
+    // A key cut to the same text is the same key, and keeps counting.
+    summary
+        .unknown_keys
+        .note([format!("000000{}", "k".repeat(2_000))].into_iter());
+    assert!(summary.render_unknown_keys().starts_with(&format!(
+        "keys not read: `000000{}…` (2 calls)",
+        "k".repeat(KeyCounts::MAX_KEY_BYTES - 6)
+    )));
+}
+
 /// Reads `good` (split into small reads), then fails.
 struct FailingAfter {
     good: Vec<u8>,
