@@ -63,6 +63,9 @@ pub struct Workspace {
     /// By [`document_key`]: a `file:` document by its path, so that two
     /// spellings of one address are one document; others by address.
     documents: BTreeMap<String, Document>,
+    /// The key of each open `file:` document by its path, so that a
+    /// finding's address is found without a scan of every document.
+    by_path: BTreeMap<PathBuf, String>,
     overlay: Overlay<FileSystem>,
     /// The context named by the client's initialization options, used for
     /// folders without a settings file of their own.
@@ -74,6 +77,8 @@ pub struct Workspace {
     /// Problems already handed over, as their text: a broken settings file
     /// is met on every completion, and said once.
     told: RefCell<BTreeSet<String>>,
+    /// Documents analyzed so far (for tests of what an edit costs).
+    analyses: std::cell::Cell<u64>,
 }
 
 /// One document, loaded with its `extends` chain and compiled.
@@ -81,7 +86,6 @@ pub struct Workspace {
 pub struct Analysis {
     pub uri: Uri,
     pub path: PathBuf,
-    pub version: i32,
     /// The document's text, as the findings' spans see it.
     pub source: Arc<Source>,
     pub index: LineIndex,
@@ -141,6 +145,9 @@ impl Workspace {
             return false;
         };
         let key = document_key(&uri);
+        if let Place::File(path) = &place {
+            self.by_path.insert(path.clone(), key.clone());
+        }
         match self.documents.get_mut(&key) {
             Some(document) => {
                 if !document.spellings.contains(&uri) {
@@ -214,20 +221,39 @@ impl Workspace {
             ..
         }) = self.documents.remove(&key)
         {
+            self.by_path.remove(&path);
             self.overlay.close(&path);
         }
     }
 
-    pub fn uris(&self) -> Vec<Uri> {
+    /// How many times a document was analyzed.
+    pub fn analyses(&self) -> u64 {
+        self.analyses.get()
+    }
+
+    /// The key of the document at `uri` (every spelling of one file's
+    /// address has one key), whether it is open or not.
+    pub fn key(uri: &Uri) -> String {
+        document_key(uri)
+    }
+
+    /// The address an open document's findings are published at, and its
+    /// version; `None` once it is closed.
+    pub fn opened(&self, key: &str) -> Option<(Uri, i32)> {
         self.documents
-            .values()
-            .map(|document| document.uri.clone())
-            .collect()
+            .get(key)
+            .map(|document| (document.uri.clone(), document.version))
+    }
+
+    /// The path of a `file:` document.
+    pub fn path_of(uri: &Uri) -> Option<PathBuf> {
+        uri_to_path(uri)
     }
 
     /// Loads and compiles an open document; `None` when it is not open.
     pub fn analyze(&self, uri: &Uri) -> Option<Analysis> {
         let document = self.documents.get(&document_key(uri))?;
+        self.analyses.set(self.analyses.get() + 1);
         // The document is in the overlay, so only a folder that cannot be
         // listed fails here; the document is then seen on its own.
         let (path, chain) = match &document.place {
@@ -253,7 +279,6 @@ impl Workspace {
         Some(Analysis {
             uri: uri.clone(),
             path,
-            version: document.version,
             index: LineIndex::new(&source.text),
             tree: parse(&source).file,
             source,
@@ -274,15 +299,15 @@ impl Workspace {
     /// built-in default has none: nobody can edit it.
     pub fn address(&self, source: &Source) -> Option<Uri> {
         let path = source.path.as_deref()?;
-        let open = self
-            .documents
-            .values()
-            .find(|document| match &document.place {
-                Place::File(open) => open == path,
-                Place::Untitled(_) => {
-                    path.parent() == Some(untitled_folder(&document.uri).as_path())
-                }
-            });
+        let open = match self.by_path.get(path) {
+            Some(key) => self.documents.get(key),
+            // An untitled document's sources are in a folder named after it.
+            None if !path.is_absolute() => self.documents.values().find(|document| {
+                matches!(document.place, Place::Untitled(_))
+                    && path.parent() == Some(untitled_folder(&document.uri).as_path())
+            }),
+            None => None,
+        };
         match open {
             Some(document) => Some(document.uri.clone()),
             None if path.is_absolute() => path_to_uri(path),
