@@ -227,6 +227,7 @@ impl Workspace {
     }
 
     /// How many times a document was analyzed.
+    #[cfg(test)]
     pub fn analyses(&self) -> u64 {
         self.analyses.get()
     }
