@@ -1412,3 +1412,38 @@ fn two_spellings_of_one_file_share_one_copy_until_both_are_closed() {
     assert!(shown.contains("last_step_agent"), "{hover}");
     assert_eq!(client.shut_down(), 0);
 }
+
+#[test]
+fn completion_of_a_large_context_is_filtered_by_what_is_typed_and_capped() {
+    // 5,000 users: every address on every keystroke was megabytes.
+    let mut context = String::from("integration: hubspot\nfallback: unassigned\nusers:\n");
+    for index in 0..5_000 {
+        context.push_str(&format!(
+            "  - {{id: u{index}, email: user{index}@acme.com}}\n"
+        ));
+    }
+    let dir = folder(&[("team.context.yaml", &context)]);
+    let options = json!({"context": dir.path().join("team.context.yaml")});
+    let mut client = Client::start(dir.path(), options);
+    let text = "ruleset team\nfallback user \"USER12";
+    let uri = client.open(&dir.path().join("team.rules"), text);
+    let answer = client.at("textDocument/completion", &uri, 1, 21);
+    assert_eq!(answer["isIncomplete"], true, "{answer}");
+    let shown = labels(&answer["items"]);
+    // user12, user120…user129, user1200…user1299: 111 hold `user12`.
+    assert_eq!(shown.len(), 111);
+    assert!(
+        shown.iter().all(|label| label.contains("user12")),
+        "{shown:?}"
+    );
+    // Nothing typed yet: at most the cap, and the editor asks again.
+    let text = "ruleset team\nfallback user \"";
+    let other = client.open(
+        &dir.path().join("other.rules"),
+        &text.replace("team", "other"),
+    );
+    let answer = client.at("textDocument/completion", &other, 1, 15);
+    assert_eq!(answer["isIncomplete"], true);
+    assert_eq!(labels(&answer["items"]).len(), 200);
+    assert_eq!(client.shut_down(), 0);
+}
