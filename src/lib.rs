@@ -79,6 +79,51 @@
 //!     assert!(answer.ends_with("\"step\":\"call_agent\"}\n"), "{answer}");
 //! }
 //! ```
+//!
+//! A stream of calls arriving in pieces (a request body) is split into
+//! the lines a batch reads, each answered as `eval` answers it; an
+//! [`Observer`] hears each decision, for metrics or a decision log:
+//!
+//! ```
+//! use callassign::{Call, Decision, LineSplitter, Observer, Options, Ruleset, Summary, TraceEntry};
+//!
+//! /// Counts decisions by step, as a service's metrics do.
+//! #[derive(Default)]
+//! struct Steps(std::collections::BTreeMap<&'static str, u64>, u64);
+//!
+//! impl Observer for Steps {
+//!     fn decided(&mut self, _: &Call<'_>, decision: &Decision<'_>, _: Option<&[TraceEntry]>) {
+//!         *self.0.entry(decision.step.name()).or_default() += 1;
+//!     }
+//!     fn unreadable(&mut self, _line: u64, _call: Option<&str>, _message: &str) {
+//!         self.1 += 1;
+//!     }
+//! }
+//!
+//! let ruleset = Ruleset::load("rules/hubspot.rules".as_ref(), "examples/hubspot.context.yaml".as_ref()).unwrap();
+//! let engine = ruleset.engine.clone();
+//! let (mut out, mut summary, mut steps) = (Vec::new(), Summary::default(), Steps::default());
+//! let mut splitter = LineSplitter::default();
+//! let pieces: [&[u8]; 3] = [
+//!     br#"{"id":"a","direction":"outgoing","status":"answered","agent":"bob@acme.com"}"#,
+//!     b"\n{\"id\":\"b\",\"direction\":\"incoming\",\"status\":\"missed\"}\n{",
+//!     b"\n",
+//! ];
+//! for piece in pieces {
+//!     splitter.push(piece, |number, line| {
+//!         engine.assign_line(number, line, Options::default(), &mut out, &mut summary, &mut steps).unwrap();
+//!     });
+//! }
+//! splitter.finish(|number, line| {
+//!     engine.assign_line(number, line, Options::default(), &mut out, &mut summary, &mut steps).unwrap();
+//! });
+//! let out = String::from_utf8(out).unwrap();
+//! assert_eq!(out.lines().count(), 3); // one line out per line in
+//! assert!(out.lines().nth(2).unwrap().starts_with("{\"line\":3,\"error\":"));
+//! assert_eq!(steps.0["call_agent"], 1);
+//! assert_eq!(steps.0["integration_fallback"], 1);
+//! assert_eq!(steps.1, 1);
+//! ```
 
 /// A closed set of words: an enum whose values each have one spelling in
 /// rule files, data and reports. Gives `ALL` (in the order written),
@@ -133,7 +178,7 @@ pub mod syntax;
 use std::io;
 use std::path::Path;
 
-use crate::semantics::load::{Loader, Overlay};
+use crate::semantics::load::{Loader, Overlay, RuleSource};
 
 pub use crate::diagnostics::finding::{Code, Finding, Severity};
 pub use crate::error::Error;
@@ -163,8 +208,22 @@ pub fn compile_file(path: &Path) -> io::Result<Compiled> {
     compile_with(&mut Loader::new(), path)
 }
 
-/// Like [`compile_file`], sharing already loaded files with earlier calls.
-pub fn compile_with(loader: &mut Loader, path: &Path) -> io::Result<Compiled> {
+/// Like [`compile_file`], sharing already loaded files with earlier calls,
+/// and reading them from the loader's source: the disk, or in-memory
+/// documents over it ([`Overlay`]), as a service checking rule text sent
+/// to it beside the files it serves does.
+///
+/// ```
+/// use std::path::Path;
+/// use callassign::semantics::load::{FileSystem, Loader, Overlay};
+///
+/// // `team.rules` is not on disk: it extends the `hubspot.rules` that is.
+/// let mut documents = Overlay::new(FileSystem);
+/// documents.open("rules/team.rules", "ruleset team extends hubspot\ndisable favorite_agnet\n");
+/// let compiled = callassign::compile_with(&mut Loader::with_source(documents), Path::new("rules/team.rules")).unwrap();
+/// assert_eq!(compiled.findings[0].help.as_deref(), Some("did you mean `favorite_agent`?"));
+/// ```
+pub fn compile_with<S: RuleSource>(loader: &mut Loader<S>, path: &Path) -> io::Result<Compiled> {
     let chain = loader.load_chain(path)?;
     Ok(compile::compile(&chain))
 }

@@ -30,6 +30,9 @@ pub struct Ruleset {
     /// Hex SHA-256 over the rule file, every file it extends, the context
     /// and every file the context reads: see [`Ruleset::load`].
     pub hash: String,
+    /// The rule file's own text as it was read (what the hash counts):
+    /// what a service shows as the version it serves.
+    pub text: Arc<str>,
     /// Every file read from disk, rule files first (base first, the
     /// file asked for last), then the context and the files it names.
     /// The built-in `default` is not among them.
@@ -61,6 +64,7 @@ impl Ruleset {
     /// assert_eq!(ruleset.name, "hubspot");
     /// assert_eq!(ruleset.hash.len(), 64);
     /// assert_eq!(ruleset.files.len(), 3); // default.rules, hubspot.rules, the context
+    /// assert_eq!(&*ruleset.text, std::fs::read_to_string("rules/hubspot.rules").unwrap());
     /// ```
     pub fn load(rules: &Path, context: &Path) -> Result<Ruleset, Error> {
         let context = Context::load(context).map_err(|problems| Error::Context {
@@ -127,6 +131,10 @@ impl Ruleset {
             files.push(file.path.clone());
         }
         let hash = hex(&hasher.finalize());
+        let text = chain
+            .files
+            .last()
+            .map_or_else(|| Arc::from(""), |file| Arc::clone(&file.source.text));
         let name = plan.name.clone();
         let context_warnings = context
             .warnings()
@@ -137,6 +145,7 @@ impl Ruleset {
             name,
             engine: Engine::new(plan, context),
             hash,
+            text,
             files,
             findings,
             context_warnings,

@@ -93,6 +93,9 @@ enum Command {
     Lsp(lsp::Args),
     /// Start a project: rules extending the default, rule tests, a context and a CI job
     Init(init::Args),
+    /// Serve decisions over HTTP: every ruleset of a folder, reloaded when its files change
+    #[cfg(feature = "serve")]
+    Serve(crate::serve::Args),
     /// Print the JSON Schema of a call, a context or a rule-test file
     Schema(schema::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
@@ -206,6 +209,8 @@ pub fn main() -> ExitCode {
         }
         Command::Lsp(args) => lsp::run(args),
         Command::Init(args) => init::run(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => crate::serve::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),

@@ -53,6 +53,45 @@ pub enum InputFormat {
     CloudTalk,
 }
 
+impl InputFormat {
+    /// What one pasted document most likely holds: a CloudTalk record when
+    /// it is a JSON object with a key only CloudTalk's records have at its
+    /// top level (`Cdr`, `cdr_id`, `call_steps`, `responseData`), or a list
+    /// whose first item is one; a native call otherwise, whose reading then
+    /// says what is wrong with it.
+    ///
+    /// ```
+    /// use callassign::InputFormat;
+    ///
+    /// assert_eq!(InputFormat::detect(r#"{"id":"c-1","direction":"incoming","status":"missed"}"#), InputFormat::Native);
+    /// assert_eq!(InputFormat::detect(r#"{"Cdr":{"id":"27","type":"incoming"}}"#), InputFormat::CloudTalk);
+    /// assert_eq!(InputFormat::detect(r#"{"cdr_id":27,"call_steps":[]}"#), InputFormat::CloudTalk);
+    /// assert_eq!(InputFormat::detect("not json"), InputFormat::Native);
+    /// ```
+    pub fn detect(text: &str) -> InputFormat {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let cloudtalk = match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(object)) => has_cloudtalk_key(&object),
+            Ok(serde_json::Value::Array(items)) => matches!(
+                items.first(),
+                Some(serde_json::Value::Object(object)) if has_cloudtalk_key(object)
+            ),
+            _ => false,
+        };
+        if cloudtalk {
+            InputFormat::CloudTalk
+        } else {
+            InputFormat::Native
+        }
+    }
+}
+
+fn has_cloudtalk_key(object: &serde_json::Map<String, serde_json::Value>) -> bool {
+    object
+        .keys()
+        .any(|key| crate::runtime::model::call::is_cloudtalk_key(key))
+}
+
 /// How calls are read and their lines written: JSON Lines of native calls,
 /// without explanations, by default.
 #[derive(Debug, Clone, Copy, Default)]

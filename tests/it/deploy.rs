@@ -111,3 +111,30 @@ fn the_container_runs_the_service_as_a_user_without_privileges() {
     );
     assert!(dockerfile.contains("cargo build --release --locked"));
 }
+
+/// Every flag the Deployment and the container pass is one `serve` takes.
+#[test]
+fn the_deployment_and_the_container_pass_flags_serve_takes() {
+    let help = crate::common::callassign(&["serve", "--help"]);
+    assert_eq!(help.code, 0, "{}", help.stderr);
+    let deployment = &manifest("deployment.yaml")[0];
+    let args: Vec<String> = serde_yaml::from_value(
+        deployment["spec"]["template"]["spec"]["containers"][0]["args"].clone(),
+    )
+    .unwrap();
+    let dockerfile = fs::read_to_string(repo().join("deploy/Dockerfile")).unwrap();
+    let cmd = dockerfile
+        .lines()
+        .find_map(|line| line.strip_prefix("CMD "))
+        .expect("a CMD line");
+    let cmd: Vec<String> = serde_json::from_str(cmd).unwrap();
+    for args in [&args, &cmd] {
+        assert_eq!(args[0], "serve");
+        for flag in args.iter().filter(|arg| arg.starts_with("--")) {
+            assert!(
+                help.stdout.contains(&format!("{flag} <")),
+                "`serve` takes no {flag}"
+            );
+        }
+    }
+}

@@ -30,6 +30,7 @@ mod lsp;
 mod quick_fixes;
 mod regressions;
 mod schemas;
+mod serve;
 mod sources;
 mod stats;
 mod steps;

@@ -280,6 +280,28 @@ impl Engine {
         }
     }
 
+    /// Another plan bound to this engine's context, which the two share
+    /// (not copied): a service trying edited rules with a served ruleset's
+    /// context, or comparing them over a history.
+    ///
+    /// ```
+    /// use callassign::{compile_text, Call, Context, Engine};
+    ///
+    /// let served = compile_text("team.rules", "ruleset team\nstep contact_owner\nfallback unassigned\n").plan.unwrap();
+    /// let context = Context::from_yaml("contact_owner: true\nusers: [{id: u-1, email: ann@acme.com}]").unwrap();
+    /// let engine = Engine::new(served, context);
+    ///
+    /// let edited = compile_text("team.rules", "ruleset team\nfallback user \"ann@acme.com\"\n").plan.unwrap();
+    /// let trying = engine.with_plan(edited);
+    /// let call = Call::from_json(r#"{"id":"c-1","direction":"incoming","status":"missed"}"#).unwrap();
+    /// assert_eq!(engine.decide(&call).assignee.map(|user| user.id.as_str()), None);
+    /// assert_eq!(trying.decide(&call).assignee.map(|user| user.id.as_str()), Some("u-1"));
+    /// assert!(std::ptr::eq(engine.context(), trying.context()));
+    /// ```
+    pub fn with_plan(&self, plan: impl Into<Arc<Plan>>) -> Engine {
+        Engine::new(plan, Arc::clone(&self.prepared.context))
+    }
+
     /// `{"id":…,"email":…}` for an assignee, as assignment lines write it.
     pub fn assignee_json(&self, user: &User) -> Cow<'_, [u8]> {
         match self.user_index(user) {

@@ -223,7 +223,7 @@ pub const REQUIRED_KEYS: usize = 3;
 /// Whether a key is one that only CloudTalk's API records have: a native
 /// read of such a record says to read it as one. A `match`, like
 /// [`known_key`]: every unknown key of a batch goes through it.
-fn is_cloudtalk_key(key: &str) -> bool {
+pub(crate) fn is_cloudtalk_key(key: &str) -> bool {
     matches!(key, "Cdr" | "cdr_id" | "call_steps" | "responseData")
 }
 

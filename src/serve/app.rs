@@ -1,0 +1,136 @@
+//! The router and the state every request shares, on one screen.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use axum::http::HeaderName;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Serialize;
+use tokio::sync::watch;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use super::auth::Auth;
+use super::catalog::Source;
+use super::decision_log;
+use super::history::History;
+use super::metrics::Metrics;
+use super::problem::Problem;
+use super::routes;
+use super::store::Store;
+use super::Limits;
+use super::{page, workbench};
+
+/// The header naming the ruleset version that answered.
+pub const HASH_HEADER: HeaderName = HeaderName::from_static("callassign-ruleset-hash");
+
+/// What every request shares.
+pub struct State {
+    pub source: Source,
+    pub store: Store,
+    pub auth: Auth,
+    pub metrics: Arc<Metrics>,
+    pub log: Option<decision_log::Writer>,
+    pub limits: Limits,
+    /// `--history FILE`, what the workbench's impact is measured on.
+    pub history: Option<Arc<History>>,
+    /// Reload outcomes, for `/v1/status`.
+    pub book: Mutex<Book>,
+    /// False once shutting down: `/readyz` then says 503.
+    pub ready: AtomicBool,
+    /// Set when the shutdown grace is over: streams end.
+    pub stop_streams: watch::Sender<bool>,
+    pub started_at: String,
+}
+
+/// What `/v1/status` reports besides the versions served.
+#[derive(Debug, Default)]
+pub struct Book {
+    /// The last reload attempt of each ruleset served.
+    pub last_reload: BTreeMap<String, LastReload>,
+    /// Rule files found that are not served, by name.
+    pub not_served: BTreeMap<String, NotServed>,
+    /// The last change of the token file that was refused, if any.
+    pub token: Option<LastReload>,
+}
+
+/// One reload attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastReload {
+    pub at: String,
+    /// `applied` or `refused`.
+    pub result: &'static str,
+    /// As `check --format json` writes them; a refused context or an
+    /// unreadable file in the same shape.
+    pub findings: Vec<serde_json::Value>,
+}
+
+/// A rule file that is not served, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotServed {
+    pub name: String,
+    pub rules: PathBuf,
+    pub reason: String,
+    pub findings: Vec<serde_json::Value>,
+}
+
+impl State {
+    pub fn new(
+        source: Source,
+        auth: Auth,
+        metrics: Arc<Metrics>,
+        log: Option<decision_log::Writer>,
+        limits: Limits,
+        history: Option<Arc<History>>,
+    ) -> State {
+        State {
+            source,
+            store: Store::default(),
+            auth,
+            metrics,
+            log,
+            limits,
+            history,
+            book: Mutex::new(Book::default()),
+            ready: AtomicBool::new(true),
+            stop_streams: watch::channel(false).0,
+            started_at: super::clock::now(),
+        }
+    }
+
+    pub fn book(&self) -> std::sync::MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Every route. Handlers are thin: they resolve the ruleset, call the
+/// library, and shape the answer.
+pub fn router(state: Arc<State>) -> Router {
+    let mut router = Router::new();
+    for path in page::paths() {
+        router = router.route(path, get(page::file));
+    }
+    router
+        .route("/v1/rulesets/{name}/source", get(workbench::source))
+        .route("/v1/plan", post(workbench::plan))
+        .route("/v1/decide", post(workbench::decide))
+        .route("/v1/diff", post(workbench::diff))
+        .route("/v1/history", get(workbench::history))
+        .route("/v1/rulesets/{name}/assign", post(routes::assign))
+        .route("/v1/rulesets", get(routes::rulesets))
+        .route("/v1/rulesets/{name}/plan", get(routes::plan))
+        .route("/v1/check", post(routes::check))
+        .route("/v1/status", get(routes::status))
+        .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .route("/metrics", get(routes::metrics))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(CatchPanicLayer::custom(|_| {
+            Problem::internal("the request could not be answered").into_response()
+        }))
+        .with_state(state)
+}

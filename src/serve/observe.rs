@@ -1,0 +1,181 @@
+//! What each decision tells the service besides its answer: the metrics
+//! count it, the decision log records it, and the keys a call had that
+//! callassign does not read are named (a header on a single call).
+
+use std::fmt::Write as _;
+
+use callassign::{Call, Decision, Observer, TraceEntry};
+
+use super::store::Entry;
+
+/// The most unknown keys a `callassign-unknown-keys` value names; the
+/// rest are counted (`+3 more`).
+pub const KEYS_NAMED: usize = 16;
+
+/// Hears the decisions of one request (or one piece of a stream).
+pub struct Observing<'a> {
+    entry: &'a Entry,
+    /// Whether the decision log is on: then each output line is matched
+    /// with what became of its call.
+    logging: bool,
+    /// Per output line, in order, when logging: the call's unknown keys
+    /// as a JSON array (empty: none), or `None` for an error line.
+    events: Vec<Option<String>>,
+    /// For a single call's header: the unknown keys, as named in a batch
+    /// summary (`recording`, `flow[].ring_s`, `contact.name`).
+    pub keys: Vec<String>,
+    /// Whether this is one call (not a stream): then its unknown keys
+    /// and its error are kept for the answer.
+    single: bool,
+    /// What the last unreadable call's error line says (one call only).
+    pub unreadable: Option<String>,
+}
+
+impl<'a> Observing<'a> {
+    pub fn new(entry: &'a Entry, logging: bool, single: bool) -> Observing<'a> {
+        Observing {
+            entry,
+            logging,
+            events: Vec::new(),
+            keys: Vec::new(),
+            single,
+            unreadable: None,
+        }
+    }
+
+    /// Appends to `log` one decision-log line per decision among the
+    /// output `lines` written since the last call, at time `at`.
+    pub fn log_lines(&mut self, lines: &[u8], at: &str, log: &mut Vec<u8>) {
+        if !self.logging {
+            return;
+        }
+        let mut events = self.events.drain(..);
+        for line in lines.split_inclusive(|&byte| byte == b'\n') {
+            let Some(event) = events.next() else { break };
+            let Some(keys) = event else { continue };
+            // `{"call":…,"step":…}\n` → `{"time":…,"ruleset":…,"hash":…,"call":…,"step":…}\n`
+            let Some(inner) = line
+                .strip_suffix(b"\n")
+                .and_then(|line| line.strip_prefix(b"{"))
+                .and_then(|line| line.strip_suffix(b"}"))
+            else {
+                continue;
+            };
+            log.extend_from_slice(b"{\"time\":\"");
+            log.extend_from_slice(at.as_bytes());
+            log.extend_from_slice(b"\",");
+            log.extend_from_slice(self.entry.log_fields.as_bytes());
+            log.extend_from_slice(inner);
+            if !keys.is_empty() {
+                log.extend_from_slice(b",\"unknown_keys\":");
+                log.extend_from_slice(keys.as_bytes());
+            }
+            log.extend_from_slice(b"}\n");
+        }
+    }
+
+    /// The `callassign-unknown-keys` value: the keys named (at most
+    /// [`KEYS_NAMED`]), sorted, comma-separated, bytes a header cannot
+    /// carry percent-encoded.
+    pub fn keys_header(&self) -> Option<String> {
+        let mut keys: Vec<&str> = self.keys.iter().map(String::as_str).collect();
+        // Sorted, as a batch summary names them.
+        keys.sort_unstable();
+        header_value(keys.into_iter(), self.keys.len())
+    }
+}
+
+/// `recording, flow[].ring_s, +3 more`: `total` keys, the first
+/// [`KEYS_NAMED`] of `keys` named.
+pub fn header_value<'k>(keys: impl Iterator<Item = &'k str>, total: usize) -> Option<String> {
+    if total == 0 {
+        return None;
+    }
+    let mut value = String::new();
+    for key in keys.take(KEYS_NAMED) {
+        if !value.is_empty() {
+            value.push_str(", ");
+        }
+        for byte in key.bytes() {
+            if (0x21..=0x7e).contains(&byte) && byte != b'%' && byte != b',' {
+                value.push(byte as char);
+            } else {
+                let _ = write!(value, "%{byte:02X}");
+            }
+        }
+    }
+    if total > KEYS_NAMED {
+        let _ = write!(value, ", +{} more", total - KEYS_NAMED);
+    }
+    Some(value)
+}
+
+/// A call's unknown keys, each as a batch summary names it.
+fn unknown_keys<'c>(call: &'c Call<'_>) -> impl Iterator<Item = (&'static str, &'c str)> {
+    call.unknown_keys
+        .iter()
+        .map(|key| ("", key))
+        .chain(call.unknown_flow_keys.iter().map(|key| ("flow[].", key)))
+        .chain(
+            call.unknown_contact_keys
+                .iter()
+                .map(|key| ("contact.", key)),
+        )
+}
+
+impl Observer for Observing<'_> {
+    fn decided(&mut self, call: &Call<'_>, decision: &Decision<'_>, _: Option<&[TraceEntry]>) {
+        self.entry.metrics.decided(decision.step);
+        let has_unknown = call.has_unknown_keys();
+        if has_unknown {
+            self.entry.metrics.unknown_keys.inc();
+            if self.single {
+                for (place, key) in unknown_keys(call) {
+                    let named = format!("{place}{key}");
+                    if !self.keys.contains(&named) {
+                        self.keys.push(named);
+                    }
+                }
+            }
+        }
+        if self.logging {
+            let keys = if has_unknown {
+                let named: Vec<String> = unknown_keys(call)
+                    .map(|(place, key)| format!("{place}{key}"))
+                    .collect();
+                serde_json::to_string(&named).expect("strings serialize")
+            } else {
+                String::new()
+            };
+            self.events.push(Some(keys));
+        }
+    }
+
+    fn unreadable(&mut self, _line: u64, _call: Option<&str>, message: &str) {
+        self.entry.metrics.refused.inc();
+        if self.single {
+            self.unreadable = Some(message.to_string());
+        }
+        if self.logging {
+            self.events.push(None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_are_capped_and_printable() {
+        assert_eq!(header_value(std::iter::empty(), 0), None);
+        assert_eq!(
+            header_value(["recording", "flow[].ring_s", "a b,ü"].into_iter(), 3).unwrap(),
+            "recording, flow[].ring_s, a%20b%2C%C3%BC"
+        );
+        let many: Vec<String> = (0..20).map(|n| format!("k{n}")).collect();
+        let value = header_value(many.iter().map(String::as_str), 20).unwrap();
+        assert!(value.starts_with("k0, k1, "), "{value}");
+        assert!(value.ends_with("k15, +4 more"), "{value}");
+    }
+}

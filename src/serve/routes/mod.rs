@@ -1,0 +1,159 @@
+//! The handlers, one file per group of routes. Each resolves what it
+//! needs, calls the library and shapes the answer; no decision logic
+//! lives here.
+
+mod assign;
+mod check;
+mod info;
+
+pub use assign::assign;
+pub use check::check;
+pub use info::{healthz, method_not_allowed, metrics, not_found, plan, readyz, rulesets, status};
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Request, State as Shared};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::Serialize;
+
+use callassign::MAX_LINE_BYTES;
+
+use super::app::State;
+use super::problem::Problem;
+
+type App = Shared<Arc<State>>;
+
+/// The largest body read: one call, or the rule files sent to `/v1/check`.
+const MAX_BODY_BYTES: usize = MAX_LINE_BYTES;
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+const NDJSON: HeaderValue = HeaderValue::from_static("application/x-ndjson");
+
+pub(super) fn bad_path(rejection: PathRejection) -> Problem {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "callassign::bad_path",
+        format!("the ruleset name cannot be read: {}", rejection.body_text()),
+    )
+}
+
+/// `key=value` pairs of a query, percent-decoded.
+pub(super) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(key), percent_decode(value))
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        let hex = |b: u8| (b as char).to_digit(16);
+        match byte {
+            b'%' => match (
+                bytes.get(at + 1).and_then(|&b| hex(b)),
+                bytes.get(at + 2).and_then(|&b| hex(b)),
+            ) {
+                (Some(high), Some(low)) => {
+                    out.push((high * 16 + low) as u8);
+                    at += 3;
+                }
+                _ => {
+                    out.push(byte);
+                    at += 1;
+                }
+            },
+            b'+' => {
+                out.push(b' ');
+                at += 1;
+            }
+            _ => {
+                out.push(byte);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads a whole body of at most [`MAX_BODY_BYTES`] within the request
+/// timeout.
+pub(super) async fn read_body(
+    state: &State,
+    request: Request,
+    hash: Option<&HeaderValue>,
+) -> Result<Bytes, Problem> {
+    let with_hash = |problem: Problem| match hash {
+        Some(hash) => problem.hash(hash),
+        None => problem,
+    };
+    let too_large = || {
+        with_hash(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "callassign::body_too_large",
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        ))
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let body = Limited::new(request.into_body(), MAX_BODY_BYTES);
+    match tokio::time::timeout(state.limits.request_timeout, body.collect()).await {
+        Err(_) => Err(with_hash(
+            Problem::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "callassign::request_timeout",
+                format!(
+                    "the body did not arrive within {} s",
+                    state.limits.request_timeout.as_secs_f64()
+                ),
+            )
+            .help("send the whole request at once; for many calls, stream them as `application/x-ndjson`"),
+        )),
+        Ok(Err(error)) if error.is::<LengthLimitError>() => Err(too_large()),
+        Ok(Err(error)) => Err(with_hash(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "callassign::unreadable_body",
+            format!("the body could not be read: {error}"),
+        ))),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+/// A JSON answer, pretty-printed as the command line prints it.
+fn json_answer(value: &impl Serialize) -> Response {
+    let mut body = serde_json::to_vec_pretty(value).expect("an answer serializes");
+    body.push(b'\n');
+    let mut response = Response::new(Body::from(body));
+    response.headers_mut().insert(header::CONTENT_TYPE, JSON);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_is_lenient() {
+        assert_eq!(percent_decode("a%20b+c"), "a b c");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+}

@@ -1,0 +1,697 @@
+//! The workbench's routes: a served ruleset's own text, and rule text the
+//! page sends, compiled in the served rules folder (so `extends` finds the
+//! served files), planned, decided with the ruleset's context and compared
+//! with the served version over the history. Each is one library call; the
+//! page never writes anything, here or in the folder.
+
+use std::collections::BTreeMap;
+use std::path::{Path as FilePath, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Request, State as Shared};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use callassign::diagnostics::finding::{sort_and_dedup, Finding};
+use callassign::diagnostics::report::JsonFinding;
+use callassign::impact::diff::{self, Names};
+use callassign::runtime::batch::{for_each_line, read_input};
+use callassign::runtime::cloudtalk::Facts;
+use callassign::semantics::compile::{compile, Compiled};
+use callassign::semantics::load::{FileSystem, Loader, Overlay};
+use callassign::semantics::plan::{render_json, JsonPlan};
+use callassign::syntax::source::Source;
+use callassign::{DocumentFormat, Engine, InputFormat, NotOneCall, Options};
+
+use super::app::{State, HASH_HEADER};
+use super::metrics::Route;
+use super::problem::Problem;
+use super::routes::{bad_path, query_pairs, read_body};
+use super::store::Entry;
+
+type App = Shared<Arc<State>>;
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// How many assignee moves a diff lists unless asked for another number,
+/// as `diff --top`.
+const DEFAULT_TOP: usize = 10;
+
+/// How many history calls `/v1/history` lists unless asked, and at most.
+const DEFAULT_HISTORY_CALLS: usize = 20;
+const MAX_HISTORY_CALLS: usize = 200;
+
+/// `GET /v1/rulesets/{name}/source`: the served version's rule file, byte
+/// for byte.
+pub async fn source(
+    Shared(state): App,
+    name: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let _timer = state.metrics.time(Route::Source);
+    let answer = || -> Result<Response, Problem> {
+        state.auth.check(&headers)?;
+        let Path(name) = name.map_err(bad_path)?;
+        let entry = state.store.get(&name)?;
+        let mut response = Response::new(Body::from(entry.text.to_string()));
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        headers.insert(HASH_HEADER, entry.hash_header.clone());
+        Ok(response)
+    };
+    answer().unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The body of `/v1/plan` and `/v1/diff`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextRequest {
+    /// The rule file the text stands for: `NAME.rules` in the rules folder.
+    ruleset: String,
+    text: String,
+    /// `/v1/diff` only: how many assignee moves to list.
+    #[serde(default)]
+    top: Option<usize>,
+}
+
+/// The body of `/v1/decide`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecideRequest {
+    ruleset: String,
+    /// The rule text to decide with; the served version when left out.
+    #[serde(default)]
+    text: Option<String>,
+    call: String,
+    #[serde(default)]
+    input: InputChoice,
+}
+
+/// What the sent call is.
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum InputChoice {
+    /// A CloudTalk record when it looks like one ([`InputFormat::detect`]).
+    #[default]
+    Auto,
+    Native,
+    #[serde(rename = "cloudtalk")]
+    CloudTalk,
+}
+
+/// Reads a JSON body of the shape `T`; `example` shows one in the help.
+async fn json_body<T: for<'de> Deserialize<'de>>(
+    state: &State,
+    request: Request,
+    example: &str,
+) -> Result<T, Problem> {
+    let bad = |message: String| {
+        Problem::new(StatusCode::BAD_REQUEST, "callassign::bad_request", message)
+            .help(format!("send JSON such as `{example}`"))
+    };
+    if let Some(value) = request.headers().get(header::CONTENT_TYPE) {
+        let media = value.to_str().unwrap_or("").split(';').next().unwrap_or("");
+        if !media.trim().eq_ignore_ascii_case("application/json") {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "callassign::unsupported_media_type",
+                format!(
+                    "a body of type `{}` cannot be read",
+                    String::from_utf8_lossy(value.as_bytes())
+                ),
+            )
+            .help(format!("send `application/json` such as `{example}`")));
+        }
+    }
+    let body: Bytes = read_body(state, request, None).await?;
+    serde_json::from_slice(&body).map_err(|error| bad(format!("the body cannot be read: {error}")))
+}
+
+/// A ruleset name the page may send: a plain file name in the rules folder.
+fn rule_path(folder: &FilePath, name: &str) -> Result<PathBuf, Problem> {
+    let plain = !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.');
+    if !plain {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "callassign::bad_request",
+            format!(
+                "`{}` is not a ruleset name",
+                callassign::diagnostics::terminal::printable(name)
+            ),
+        )
+        .help("name a ruleset of the served folder, as `/v1/rulesets` lists them: `hubspot`"));
+    }
+    Ok(folder.join(format!("{name}.rules")))
+}
+
+/// Sent rule text compiled as `path`, over the files of the rules folder.
+struct Edited {
+    compiled: Compiled,
+    /// The sent text as the loader read it: findings in it point into it.
+    source: Option<Arc<Source>>,
+}
+
+fn compile_text_at(path: &FilePath, text: &str) -> Result<Edited, Problem> {
+    let mut documents = Overlay::new(FileSystem);
+    documents.open(path, text);
+    let chain = Loader::with_source(documents)
+        .load_chain(path)
+        .map_err(|error| Problem::internal(format!("the rule text cannot be loaded: {error}")))?;
+    let source = chain.files.last().map(|file| Arc::clone(&file.source));
+    let mut compiled = compile(&chain);
+    sort_and_dedup(&mut compiled.findings);
+    Ok(Edited { compiled, source })
+}
+
+/// Runs blocking work (compiling, deciding a whole history) off the
+/// threads that answer requests.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| Problem::internal("the request could not be answered"))?
+}
+
+/// `POST /v1/plan`: the findings and the plan of sent rule text, as
+/// `check --format json` and `plan --format json` give them. Findings in
+/// the sent text also carry their place as UTF-16 offsets (`from`, `to`,
+/// what a browser's text counts) and their quick fixes (`fixes`).
+pub async fn plan(Shared(state): App, request: Request) -> Response {
+    let _timer = state.metrics.time(Route::PlanText);
+    let answer = async {
+        state.auth.check(request.headers())?;
+        let sent: TextRequest = json_body(
+            &state,
+            request,
+            r#"{"ruleset":"hubspot","text":"ruleset hubspot extends default\n"}"#,
+        )
+        .await?;
+        let path = rule_path(&state.source.rules_folder(), &sent.ruleset)?;
+        let body = blocking(move || {
+            let edited = compile_text_at(&path, &sent.text)?;
+            let answer = PlanAnswer {
+                ruleset: &sent.ruleset,
+                findings: plan_findings(&edited, &sent.text),
+                plan: edited.compiled.plan.as_ref().map(render_json),
+            };
+            let mut body = serde_json::to_vec(&answer).expect("an answer serializes");
+            body.push(b'\n');
+            Ok(body)
+        })
+        .await?;
+        let mut response = Response::new(Body::from(body));
+        response.headers_mut().insert(header::CONTENT_TYPE, JSON);
+        Ok::<_, Problem>(response)
+    };
+    answer.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The answer of `/v1/plan`.
+#[derive(Serialize)]
+struct PlanAnswer<'a> {
+    ruleset: &'a str,
+    findings: Vec<PlanFinding<'a>>,
+    plan: Option<JsonPlan>,
+}
+
+/// A finding as `check --format json` writes it, and for a finding in the
+/// sent text, its span in UTF-16 offsets and its quick fixes.
+#[derive(Serialize)]
+struct PlanFinding<'a> {
+    #[serde(flatten)]
+    finding: JsonFinding<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fixes: Option<Vec<Fix<'a>>>,
+}
+
+/// An edit that applies a finding's help.
+#[derive(Serialize)]
+struct Fix<'a> {
+    title: &'a str,
+    from: usize,
+    to: usize,
+    replacement: &'a str,
+}
+
+fn plan_findings<'a>(edited: &'a Edited, text: &str) -> Vec<PlanFinding<'a>> {
+    let own = |finding: &Finding| {
+        edited
+            .source
+            .as_ref()
+            .is_some_and(|source| Arc::ptr_eq(source, &finding.source) && *source.text == *text)
+    };
+    let mut offsets: Vec<usize> = Vec::new();
+    for finding in edited.compiled.findings.iter().filter(|f| own(f)) {
+        offsets.extend([finding.span.start, finding.span.end]);
+        for suggestion in &finding.suggestions {
+            offsets.extend([suggestion.span.start, suggestion.span.end]);
+        }
+    }
+    let utf16 = utf16_offsets(text, offsets);
+    edited
+        .compiled
+        .findings
+        .iter()
+        .map(|finding| {
+            let mut shown = PlanFinding {
+                finding: JsonFinding::from(finding),
+                from: None,
+                to: None,
+                fixes: None,
+            };
+            if own(finding) {
+                shown.from = Some(utf16[&finding.span.start]);
+                shown.to = Some(utf16[&finding.span.end]);
+                shown.fixes = Some(
+                    finding
+                        .suggestions
+                        .iter()
+                        .map(|suggestion| Fix {
+                            title: &suggestion.title,
+                            from: utf16[&suggestion.span.start],
+                            to: utf16[&suggestion.span.end],
+                            replacement: &suggestion.replacement,
+                        })
+                        .collect(),
+                );
+            }
+            shown
+        })
+        .collect()
+}
+
+/// Byte offsets of `text` as UTF-16 offsets, in one pass however many.
+fn utf16_offsets(text: &str, mut offsets: Vec<usize>) -> BTreeMap<usize, usize> {
+    offsets.sort_unstable();
+    offsets.dedup();
+    let mut found = BTreeMap::new();
+    let mut wanted = offsets.into_iter().peekable();
+    let mut units = 0;
+    for (at, char) in text.char_indices().chain([(text.len(), '\0')]) {
+        while let Some(&offset) = wanted.peek() {
+            if offset > at {
+                break;
+            }
+            // An offset inside a character (never made by the checker)
+            // counts as the next character's start.
+            found.insert(offset, units);
+            wanted.next();
+        }
+        units += char.len_utf16();
+    }
+    for offset in wanted {
+        found.insert(offset, units);
+    }
+    found
+}
+
+/// The text compiled into an engine with the served ruleset's context, or
+/// 422 when it has errors.
+fn edited_engine(entry: &Entry, path: &FilePath, text: &str) -> Result<Engine, Problem> {
+    let edited = compile_text_at(path, text)?;
+    match edited.compiled.plan {
+        Some(plan) => Ok(entry.engine.with_plan(plan)),
+        None => {
+            let errors: Vec<&Finding> = edited
+                .compiled
+                .findings
+                .iter()
+                .filter(|finding| finding.is_error())
+                .collect();
+            let first = errors.first().map_or_else(String::new, |finding| {
+                let (line, column) = finding.line_col();
+                format!(
+                    "; the first, at {}:{line}:{column}: {}",
+                    finding.file(),
+                    finding.message
+                )
+            });
+            Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "callassign::rules_have_errors",
+                format!(
+                    "the rule text has {} {}{first}",
+                    errors.len(),
+                    if errors.len() == 1 { "error" } else { "errors" }
+                ),
+            )
+            .help("fix the findings first (`POST /v1/plan` lists them)")
+            .hash(&entry.hash_header))
+        }
+    }
+}
+
+/// `POST /v1/decide`: one call decided with sent rule text (or the served
+/// version) and the ruleset's context, with the trace: the line `eval
+/// --explain` writes, under `assignment`.
+pub async fn decide(Shared(state): App, request: Request) -> Response {
+    let _timer = state.metrics.time(Route::Decide);
+    let answer = async {
+        state.auth.check(request.headers())?;
+        let sent: DecideRequest = json_body(
+            &state,
+            request,
+            r#"{"ruleset":"hubspot","text":"…","call":"{\"id\":\"c-1\",…}","input":"auto"}"#,
+        )
+        .await?;
+        let entry = state.store.get(&sent.ruleset)?;
+        let path = rule_path(&state.source.rules_folder(), &sent.ruleset)?;
+        let hash = entry.hash_header.clone();
+        let body = blocking(move || {
+            let engine = match &sent.text {
+                Some(text) => edited_engine(&entry, &path, text)?,
+                None => entry.engine.clone(),
+            };
+            decide_one(&engine, &sent.call, sent.input).map_err(|p| p.hash(&entry.hash_header))
+        })
+        .await?;
+        let mut response = Response::new(Body::from(body));
+        response.headers_mut().insert(header::CONTENT_TYPE, JSON);
+        response.headers_mut().insert(HASH_HEADER, hash);
+        Ok::<_, Problem>(response)
+    };
+    answer.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `{"input":…,"assignment":LINE}`, LINE being `eval --explain`'s bytes.
+fn decide_one(engine: &Engine, call: &str, choice: InputChoice) -> Result<Vec<u8>, Problem> {
+    let input = match choice {
+        InputChoice::Auto => InputFormat::detect(call),
+        InputChoice::Native => InputFormat::Native,
+        InputChoice::CloudTalk => InputFormat::CloudTalk,
+    };
+    let trimmed = call.trim_start_matches('\u{feff}').trim_start();
+    let format = if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        DocumentFormat::Json
+    } else {
+        DocumentFormat::Yaml
+    };
+    let options = Options {
+        explain: true,
+        input,
+        ..Options::default()
+    };
+    let mut line = Vec::with_capacity(1024);
+    let written = engine
+        .assign_document(call, format, options, &mut line, &mut ())
+        .map_err(not_one_call)?
+        .map_err(|error| Problem::internal(format!("cannot write the answer: {error}")))?;
+    if written.lines != 1 {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "callassign::not_one_call",
+            format!("the call holds {} records", written.lines),
+        )
+        .help("decide one record at a time"));
+    }
+    if written.unreadable == 1 {
+        let error: serde_json::Value = serde_json::from_slice(&line).unwrap_or_default();
+        let message = error
+            .get("error")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("the call cannot be read")
+            .to_string();
+        let help = match input {
+            InputFormat::Native if choice_is_auto(choice) => {
+                "a native call has `id`, `direction` and `status`; a CloudTalk record has `Cdr` (call history) or `cdr_id` (analytics)"
+            }
+            InputFormat::Native => "a native call has `id`, `direction` and `status`",
+            InputFormat::CloudTalk => {
+                "a CloudTalk record is a call-history item (`Cdr`, `Contact`, `Agent`, …) or an analytics call detail (`cdr_id`, `call_steps`)"
+            }
+        };
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "callassign::unreadable_call",
+            message,
+        )
+        .help(help));
+    }
+    while line.last() == Some(&b'\n') {
+        line.pop();
+    }
+    let mut body = format!(
+        "{{\"input\":\"{}\",\"assignment\":",
+        match input {
+            InputFormat::Native => "native",
+            InputFormat::CloudTalk => "cloudtalk",
+        }
+    )
+    .into_bytes();
+    body.extend_from_slice(&line);
+    body.extend_from_slice(b"}\n");
+    Ok(body)
+}
+
+fn choice_is_auto(choice: InputChoice) -> bool {
+    matches!(choice, InputChoice::Auto)
+}
+
+fn not_one_call(refusal: NotOneCall) -> Problem {
+    Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "callassign::not_one_call",
+        format!("the call box holds {refusal}"),
+    )
+    .help(match refusal {
+        NotOneCall::CloudTalkYaml => refusal.help(),
+        _ => "decide one call at a time",
+    })
+}
+
+fn no_history() -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "callassign::no_history",
+        "no history is served",
+    )
+    .help("start the service with `--history FILE` (JSON Lines of past calls; CloudTalk records with `--history-input cloudtalk`)")
+}
+
+/// `POST /v1/diff`: what the sent rule text changes against the served
+/// version over the history, as `callassign diff --format json` reports
+/// it (the same numbers, moves and examples).
+pub async fn diff(Shared(state): App, request: Request) -> Response {
+    let _timer = state.metrics.time(Route::Diff);
+    let answer = async {
+        state.auth.check(request.headers())?;
+        let sent: TextRequest = json_body(
+            &state,
+            request,
+            r#"{"ruleset":"hubspot","text":"ruleset hubspot extends default\n"}"#,
+        )
+        .await?;
+        let entry = state.store.get(&sent.ruleset)?;
+        let history = state.history.clone().ok_or_else(no_history)?;
+        let path = rule_path(&state.source.rules_folder(), &sent.ruleset)?;
+        let hash = entry.hash_header.clone();
+        // A diff keeps a core busy for a while: as many at once as there
+        // are cores, the others wait their turn instead of sharing them.
+        let _turn = diff_turns()
+            .acquire()
+            .await
+            .map_err(|_| Problem::internal("the diff queue closed"))?;
+        let body = blocking(move || {
+            let edited = edited_engine(&entry, &path, &sent.text)?;
+            let version = history.current();
+            let names = Names {
+                old: entry.rules.display().to_string(),
+                new: format!("{} (edited)", entry.rules.display()),
+            };
+            let mut report = diff::compare(
+                &entry.engine,
+                &edited,
+                version.bytes.as_slice(),
+                history.input,
+                names,
+            )
+            .map_err(|error| Problem::internal(format!("cannot read the history: {error}")))?;
+            report.keep_top_assignee_moves(sent.top.unwrap_or(DEFAULT_TOP));
+            let mut body = serde_json::to_vec(&report).expect("a report serializes");
+            body.push(b'\n');
+            Ok(body)
+        })
+        .await?;
+        let mut response = Response::new(Body::from(body));
+        response.headers_mut().insert(header::CONTENT_TYPE, JSON);
+        response.headers_mut().insert(HASH_HEADER, hash);
+        Ok::<_, Problem>(response)
+    };
+    answer.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Turns to run a diff: one per core.
+fn diff_turns() -> &'static tokio::sync::Semaphore {
+    static TURNS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    TURNS.get_or_init(|| {
+        tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |cores| cores.get()),
+        )
+    })
+}
+
+/// `GET /v1/history?ruleset=NAME[&limit=N][&id=ID]`: a few calls of the
+/// history to try, read with the ruleset's context, each with its line
+/// number and its text as it is in the file.
+pub async fn history(Shared(state): App, uri: Uri, headers: HeaderMap) -> Response {
+    let _timer = state.metrics.time(Route::History);
+    let answer = async {
+        state.auth.check(&headers)?;
+        let mut ruleset = None;
+        let mut limit = DEFAULT_HISTORY_CALLS;
+        let mut wanted_id = None;
+        for (key, value) in query_pairs(uri.query()) {
+            match key.as_str() {
+                "ruleset" => ruleset = Some(value),
+                "id" => wanted_id = Some(value),
+                "limit" => {
+                    limit = value
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=MAX_HISTORY_CALLS).contains(n))
+                        .ok_or_else(|| {
+                            Problem::new(
+                                StatusCode::BAD_REQUEST,
+                                "callassign::bad_query",
+                                format!(
+                                "`limit` is a number from 1 to {MAX_HISTORY_CALLS}, not `{value}`"
+                            ),
+                            )
+                        })?
+                }
+                other => {
+                    return Err(Problem::new(
+                        StatusCode::BAD_REQUEST,
+                        "callassign::bad_query",
+                        format!("unknown query parameter `{other}`"),
+                    )
+                    .help("the parameters are `ruleset`, `limit` and `id`"))
+                }
+            }
+        }
+        let ruleset = ruleset.ok_or_else(|| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "callassign::bad_query",
+                "which ruleset's context reads the history?",
+            )
+            .help("add `?ruleset=NAME`")
+        })?;
+        let entry = state.store.get(&ruleset)?;
+        let history = state.history.clone().ok_or_else(no_history)?;
+        let hash = entry.hash_header.clone();
+        let body = blocking(move || {
+            let version = history.current();
+            let context = entry.engine.context();
+            let mut calls = Vec::new();
+            let lines = for_each_line(version.bytes.as_slice(), |number, line| {
+                if calls.len() >= limit {
+                    return Ok(());
+                }
+                let read = read_input(line, history.input, context, Facts::Skip);
+                let Some(call) = read.call() else {
+                    return Ok(());
+                };
+                if wanted_id
+                    .as_deref()
+                    .is_some_and(|id| id != call.id.as_ref())
+                {
+                    return Ok(());
+                }
+                calls.push(serde_json::json!({
+                    "line": number,
+                    "id": call.id.as_ref(),
+                    "direction": call.direction.name(),
+                    "status": call.status.name(),
+                    "text": String::from_utf8_lossy(line.unwrap_or_default()),
+                }));
+                Ok(())
+            })
+            .map_err(|error| Problem::internal(format!("cannot read the history: {error}")))?;
+            if wanted_id.is_some() && calls.is_empty() {
+                return Err(Problem::new(
+                    StatusCode::NOT_FOUND,
+                    "callassign::unknown_call",
+                    format!(
+                        "no call `{}` in the history",
+                        callassign::diagnostics::terminal::printable(
+                            wanted_id.as_deref().unwrap_or("")
+                        )
+                    ),
+                ));
+            }
+            Ok(serde_json::json!({
+                "file": history.path,
+                "input": match history.input {
+                    InputFormat::Native => "native",
+                    InputFormat::CloudTalk => "cloudtalk",
+                },
+                "read_at": version.read_at,
+                "problem": history.problem(),
+                "lines": lines,
+                "calls": calls,
+            }))
+        })
+        .await
+        .map_err(|p| p.hash(&hash))?;
+        let mut response = json_answer(&body);
+        response.headers_mut().insert(HASH_HEADER, hash);
+        Ok::<_, Problem>(response)
+    };
+    answer.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+fn json_answer(value: &serde_json::Value) -> Response {
+    let mut body = serde_json::to_vec(value).expect("an answer serializes");
+    body.push(b'\n');
+    let mut response = Response::new(Body::from(body));
+    response.headers_mut().insert(header::CONTENT_TYPE, JSON);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_offsets_count_what_a_browser_counts() {
+        let text = "a é 😀 b";
+        // Bytes: a 0, é 2..4, 😀 5..9, b 10; UTF-16: é one unit, 😀 two.
+        let offsets = utf16_offsets(text, vec![0, 2, 3, 4, 5, 9, text.len()]);
+        assert_eq!(offsets[&0], 0);
+        assert_eq!(offsets[&2], 2);
+        assert_eq!(offsets[&4], 3);
+        assert_eq!(offsets[&5], 4);
+        assert_eq!(offsets[&9], 6);
+        assert_eq!(offsets[&text.len()], 8);
+        assert_eq!(offsets[&3], 3); // inside é: the next character's start
+    }
+
+    #[test]
+    fn rule_paths_stay_in_the_folder() {
+        let folder = FilePath::new("rules");
+        assert_eq!(
+            rule_path(folder, "hubspot").unwrap(),
+            folder.join("hubspot.rules")
+        );
+        for bad in ["", "../x", "a/b", ".hidden", "a\\b", "a b"] {
+            assert!(rule_path(folder, bad).is_err(), "{bad:?}");
+        }
+    }
+}
