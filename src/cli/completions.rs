@@ -33,12 +33,11 @@ pub fn completions(args: CompletionsArgs) -> CliResult {
 }
 
 pub fn man(args: ManArgs) -> CliResult {
-    let command = Cli::command();
     match args.out_dir {
         Some(dir) => {
-            std::fs::create_dir_all(&dir).map_err(|error| CliError::io(&dir, &error))?;
-            let pages = render_pages(command)
+            let pages = super::man::pages()
                 .map_err(|error| CliError::new(format!("cannot render the man pages: {error}")))?;
+            std::fs::create_dir_all(&dir).map_err(|error| CliError::io(&dir, &error))?;
             write_all_or_nothing(&dir, &pages).map_err(|error| {
                 CliError::new(format!(
                     "cannot write man pages to `{}`: {error}; no page was written",
@@ -48,38 +47,12 @@ pub fn man(args: ManArgs) -> CliResult {
             noteln!("wrote {} man pages to {}", pages.len(), dir.display());
         }
         None => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(command)
-                .render(&mut page)
+            let page = super::man::main_page()
                 .map_err(|error| CliError::new(format!("cannot render the man page: {error}")))?;
             out!("{}", String::from_utf8_lossy(&page));
         }
     }
     Ok(ExitCode::from(EXIT_OK))
-}
-
-/// Every page `man --out-dir` writes, rendered in memory: `callassign.1`
-/// and one per subcommand (`callassign-eval.1`), as clap_mangen names them.
-fn render_pages(command: clap::Command) -> std::io::Result<Vec<(String, Vec<u8>)>> {
-    fn render(command: clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
-        for subcommand in command
-            .get_subcommands()
-            .filter(|subcommand| !subcommand.is_hide_set())
-            .cloned()
-        {
-            render(subcommand, pages)?;
-        }
-        let man = clap_mangen::Man::new(command);
-        let mut page = Vec::new();
-        man.render(&mut page)?;
-        pages.push((man.get_filename(), page));
-        Ok(())
-    }
-    let mut command = command.disable_help_subcommand(true);
-    command.build();
-    let mut pages = Vec::new();
-    render(command, &mut pages)?;
-    Ok(pages)
 }
 
 /// Writes the pages into `dir` all or nothing: a page that cannot be

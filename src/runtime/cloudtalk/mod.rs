@@ -125,16 +125,53 @@ pub struct DocumentError {
     pub message: String,
 }
 
+/// An item of a `.json` file that could not be read as a call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ItemError {
+    /// What is wrong, naming the item (`responseData.data[3]: …`).
+    pub message: String,
+    /// The call's id (`Cdr.id`, `cdr_id`), when it could be read: which
+    /// call to fix.
+    pub call: Option<String>,
+}
+
+/// The call id of a batch line holding a CloudTalk record that could not
+/// be read, when the id itself reads (`Cdr.id` or `cdr_id`, text or a
+/// whole number): error lines name the call to fix.
+///
+/// ```
+/// use callassign::runtime::cloudtalk::call_id_of;
+///
+/// assert_eq!(call_id_of(r#"{"Cdr":{"id":27,"type":"sideways"}}"#).as_deref(), Some("27"));
+/// assert_eq!(call_id_of(r#"{"cdr_id":"12346","call_steps":7}"#).as_deref(), Some("12346"));
+/// assert_eq!(call_id_of(r#"{"Cdr":{"id":27.5}}"#), None);
+/// ```
+pub fn call_id_of(text: &str) -> Option<String> {
+    let value: Json<'_, shape::Record<'_>> = serde_json::from_str(text).ok()?;
+    record_id(&value)
+}
+
+fn record_id<L>(value: &Json<'_, shape::Record<'_>, L>) -> Option<String> {
+    let record = value.object()?;
+    let id = match &record.cdr {
+        Some(cdr) => text(cdr.object()?.id.as_ref(), "Cdr.id"),
+        None => text(record.cdr_id.as_ref(), "cdr_id"),
+    };
+    id.ok().flatten().map(Cow::into_owned)
+}
+
 /// Reads a `.json` file: a list response (one record per item, in order),
 /// a list of records, or one record. Each item is read on its own, so one
-/// bad item does not hide the others; its error names it.
+/// bad item does not hide the others; its error names it, and the call's
+/// id when that could be read.
 ///
 /// Holds every record at once: for a file of any size, use
 /// [`for_each_document_record`], which holds one item at a time.
 pub fn read_document(
     text: &str,
     context: &Context,
-) -> Result<Vec<Result<Record, String>>, DocumentError> {
+) -> Result<Vec<Result<Record, ItemError>>, DocumentError> {
     let mut records = Vec::new();
     for_each_document_record(text, context, Facts::Collect, |record| {
         records.push(record.map(CallRecord::into_owned));
@@ -158,14 +195,14 @@ pub fn for_each_document_record<E>(
     text: &str,
     context: &Context,
     facts: Facts,
-    mut visit: impl FnMut(Result<CallRecord<'_>, String>) -> Result<(), E>,
+    mut visit: impl FnMut(Result<CallRecord<'_>, ItemError>) -> Result<(), E>,
 ) -> Result<Result<u64, E>, DocumentError> {
     // The first pass checks the text and finds its shape, skipping every
     // value without keeping it.
     let probe: Json<shape::Probe, IgnoredAny> =
         serde_json::from_str(text).map_err(|error| DocumentError {
             line: error.line() as u64,
-            message: error.to_string(),
+            message: crate::files::plain_json_message(&error.to_string()),
         })?;
     let prefix = match &probe {
         Json::List(_) => "",
@@ -188,9 +225,13 @@ pub fn for_each_document_record<E>(
             let value: Json<shape::Record> =
                 serde_json::from_str(text).map_err(|error| DocumentError {
                     line: error.line() as u64,
-                    message: error.to_string(),
+                    message: crate::files::plain_json_message(&error.to_string()),
                 })?;
-            return Ok(visit(read_json(&value, context, facts)).map(|()| 1));
+            let record = read_json(&value, context, facts).map_err(|message| ItemError {
+                message,
+                call: record_id(&value),
+            });
+            return Ok(visit(record).map(|()| 1));
         }
     };
     let mut items = Items {
@@ -222,7 +263,7 @@ pub fn for_each_document_record<E>(
     // but by a bug, said as a document error rather than a panic.
     read.map_err(|error| DocumentError {
         line: error.line() as u64,
-        message: error.to_string(),
+        message: crate::files::plain_json_message(&error.to_string()),
     })?;
     Ok(Ok(items.count))
 }
@@ -241,7 +282,7 @@ struct Items<'v, 'c, F, E> {
 
 impl<'de, F, E> serde::de::DeserializeSeed<'de> for &mut Items<'_, '_, F, E>
 where
-    F: FnMut(Result<CallRecord<'_>, String>) -> Result<(), E>,
+    F: FnMut(Result<CallRecord<'_>, ItemError>) -> Result<(), E>,
 {
     type Value = ();
 
@@ -252,7 +293,7 @@ where
 
 impl<'de, F, E> serde::de::Visitor<'de> for &mut Items<'_, '_, F, E>
 where
-    F: FnMut(Result<CallRecord<'_>, String>) -> Result<(), E>,
+    F: FnMut(Result<CallRecord<'_>, ItemError>) -> Result<(), E>,
 {
     type Value = ();
 
@@ -264,12 +305,9 @@ where
         while let Some(item) = seq.next_element::<Json<'de, shape::Record<'de>>>()? {
             let index = self.count;
             self.count += 1;
-            let record = read_json(&item, self.context, self.facts).map_err(|error| {
-                if self.prefix.is_empty() {
-                    format!("[{index}]: {error}")
-                } else {
-                    format!("{}[{index}]: {error}", self.prefix)
-                }
+            let record = read_json(&item, self.context, self.facts).map_err(|error| ItemError {
+                message: format!("{}[{index}]: {error}", self.prefix),
+                call: record_id(&item),
             });
             if let Err(stopped) = (self.visit)(record) {
                 self.stopped = Some(stopped);
