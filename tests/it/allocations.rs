@@ -137,3 +137,25 @@ fn a_cloudtalk_document_is_decided_one_item_at_a_time() {
     assert_eq!((written.lines, written.unreadable), (items, items));
     assert!(peak < 1 << 20, "{peak} bytes held at the peak");
 }
+
+#[test]
+fn a_cloudtalk_document_is_read_as_a_history_one_item_at_a_time() {
+    // `stats` and `diff` read a `.json` response through the same
+    // reader: 200,000 empty items cost the memory of one.
+    use callassign::impact::history::{for_each_call_in_document, Unreadable};
+    let repo = crate::common::repo();
+    let context = Context::load(&repo.join("examples/hubspot.context.yaml")).unwrap();
+    let items = 200_000;
+    let mut text = String::from(r#"{"responseData":{"data":["#);
+    for index in 0..items {
+        text.push_str(if index == 0 { "{}" } else { ",{}" });
+    }
+    text.push_str("]}}");
+    let mut unreadable = Unreadable::default();
+    let mut calls = 0u64;
+    let start = reset_peak();
+    for_each_call_in_document(&text, &context, &mut unreadable, |_| calls += 1).unwrap();
+    let peak = PEAK.with(Cell::get) - start;
+    assert_eq!((calls, unreadable.lines), (0, items));
+    assert!(peak < 1 << 20, "{peak} bytes held at the peak");
+}

@@ -1232,6 +1232,75 @@ fn a_cloudtalk_json_response_gets_a_batch_summary_and_works_with_stats_and_diff(
     assert_eq!(yaml.code, 2, "{yaml:?}");
 }
 
+#[test]
+fn a_cloudtalk_json_response_without_a_call_fails_stats_and_diff() {
+    // A list response with no item saw no call; one whose every item is
+    // unreadable read none: either gate would pass having checked nothing.
+    let dir = folder(&[
+        ("empty.json", r#"{"responseData":{"data":[]}}"#),
+        (
+            "unreadable.json",
+            r#"{"responseData":{"data":[{"Cdr":{"id":7,"type":"sideways"}},{}]}}"#,
+        ),
+    ]);
+    for (file, error) in [
+        ("empty.json", "no call was seen in `"),
+        ("unreadable.json", "no call of `"),
+    ] {
+        let history = dir.path().join(file);
+        let history = history.to_str().unwrap();
+        let stats = callassign(&[
+            "stats",
+            "--rules",
+            "rules/hubspot.rules",
+            "--context",
+            "examples/cloudtalk/hubspot.context.yaml",
+            "--input",
+            "cloudtalk",
+            history,
+        ]);
+        let diff = callassign(&[
+            "diff",
+            "--context",
+            "examples/cloudtalk/hubspot.context.yaml",
+            "--input",
+            "cloudtalk",
+            "--fail-on-change",
+            "rules/hubspot.rules",
+            "rules/zendesk.rules",
+            history,
+        ]);
+        for run in [stats, diff] {
+            assert_eq!(run.code, 2, "{file}: {run:?}");
+            assert!(
+                run.stderr.contains(&format!("error: {error}{history}`")),
+                "{file}: {}",
+                run.stderr
+            );
+        }
+    }
+    // The unreadable items are listed by their place in the list.
+    let stats = callassign(&[
+        "stats",
+        "--rules",
+        "rules/hubspot.rules",
+        "--context",
+        "examples/cloudtalk/hubspot.context.yaml",
+        "--input",
+        "cloudtalk",
+        "--format",
+        "json",
+        dir.path().join("unreadable.json").to_str().unwrap(),
+    ]);
+    let report: Value = serde_json::from_str(&stats.stdout).unwrap();
+    assert_eq!(report["unreadable"]["lines"], 2, "{report}");
+    let text = report["unreadable"].to_string();
+    assert!(
+        text.contains("responseData.data[0]") && text.contains("responseData.data[1]"),
+        "{text}"
+    );
+}
+
 // ---- A generated corpus against a plain implementation ----
 
 #[test]
