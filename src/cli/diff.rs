@@ -12,7 +12,7 @@ use callassign::semantics::plan::Plan;
 
 use super::shared::{
     context_for, input_or_project, load_context, load_plan, note_unreadable, open_history,
-    print_report, require_some_call,
+    print_report, require_some_call, require_some_line,
 };
 use super::{
     print_findings_to_stderr, CliError, CliResult, InputArg, ReportFormat, EXIT_OK, EXIT_PROBLEMS,
@@ -79,6 +79,7 @@ pub fn run(args: Args) -> CliResult {
     })?;
     let mut report = comparison.finish(names, unreadable);
     report.keep_top_assignee_moves(args.top);
+    require_some_line(&calls_path, report.calls + report.unreadable.lines)?;
     print_report(
         args.format,
         &report,

@@ -10,7 +10,10 @@ pub(crate) fn looks_like_email(text: &str) -> bool {
     }) && !trimmed.contains(char::is_whitespace)
 }
 
-/// Trimmed and lowercased: the form in which e-mails are compared.
+/// Trimmed, ASCII letters lowercased: the form in which e-mails are
+/// compared. Unicode has no case rule that holds everywhere (`ß` and `SS`,
+/// a final `ς`, the Turkish `ı`): an address outside ASCII matches only
+/// when written the same way in both systems (see the context's matching).
 pub(crate) fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    email.trim().to_ascii_lowercase()
 }

@@ -87,7 +87,7 @@ pub enum FieldType {
     Direction,
     /// A call status (`missed`, …).
     Status,
-    /// An e-mail address: compared trimmed and case-insensitively.
+    /// An e-mail address: compared trimmed, ASCII letters in any case.
     Email,
     /// Text compared exactly.
     Text,

@@ -73,7 +73,11 @@ pub enum FindingKind {
     MissingExtends {
         name: String,
         suggestion: Option<String>,
+        /// A few rule files of the folder (those nearest the name), and
+        /// how many more it has: a folder of thousands of files is not
+        /// listed in each finding.
         siblings: Vec<String>,
+        more: usize,
     },
     UnreadableExtends {
         path: String,

@@ -150,7 +150,7 @@ impl FindingKind {
                 "leads outside this folder",
                 "copy the rules into this folder instead of linking to them",
             ),
-            K::MissingExtends { name, suggestion, siblings } => words(
+            K::MissingExtends { name, suggestion, siblings, more } => words(
                 format!("no rule file `{name}.rules` to extend"),
                 "not found in this folder",
                 match suggestion {
@@ -158,8 +158,12 @@ impl FindingKind {
                     None if siblings.is_empty() => format!(
                         "create `{name}.rules` beside this file, or extend one of: (no rule files here)"
                     ),
-                    None => format!(
+                    None if *more == 0 => format!(
                         "create `{name}.rules` beside this file, or extend one of: `{}`",
+                        siblings.join("`, `")
+                    ),
+                    None => format!(
+                        "create `{name}.rules` beside this file, or extend one of: `{}` and {more} more",
                         siblings.join("`, `")
                     ),
                 },

@@ -58,7 +58,7 @@ fn a_line_reads_as_the_same_record_from_text_and_from_a_value() {
 
 #[test]
 fn strings_without_escapes_are_borrowed_from_the_line() {
-    let line = r#"{"Cdr":{"id":"c-1","type":"incoming","answered_at":"x","started_at":"2026-11-23T10:00:00Z"},"Agent":{"email":"max@acme.com"},"Tags":[{"name":"vip"},{"name":"n\u00e9"}]}"#;
+    let line = r#"{"Cdr":{"id":"c-1","type":"incoming","answered_at":"2026-11-23 10:01:00","started_at":"2026-11-23T10:00:00Z"},"Agent":{"email":"max@acme.com"},"Tags":[{"name":"vip"},{"name":"n\u00e9"}]}"#;
     let call = read_line(line, &context()).unwrap().call;
     assert!(matches!(call.id, Cow::Borrowed("c-1")));
     assert!(matches!(call.agent, Some(Cow::Borrowed("max@acme.com"))));

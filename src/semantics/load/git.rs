@@ -98,8 +98,22 @@ impl GitRevision {
             )
             .in_file(path)
         };
-        let canonical = std::fs::canonicalize(path).map_err(|error| unreadable(path, error))?;
-        let folder = canonical.parent().unwrap_or(Path::new("/"));
+        // The path the user named is compared, not the file a link there
+        // leads to: only its folder is resolved. Reading the link's target
+        // at the revision would compare another file (the revision's own
+        // link, if any, is followed there as on disk).
+        let file_name = path
+            .file_name()
+            .ok_or_else(|| problem(format!("`{}` does not name a file", path.display()), ""))?;
+        let named_folder = match path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
+        std::fs::metadata(path).map_err(|error| unreadable(path, error))?;
+        let folder =
+            std::fs::canonicalize(named_folder).map_err(|error| unreadable(named_folder, error))?;
+        let canonical = folder.join(file_name);
+        let folder = folder.as_path();
         let root = match run_git(folder, &["rev-parse", "--show-toplevel"])? {
             Ok(stdout) => {
                 PathBuf::from(String::from_utf8_lossy(&stdout).trim_end_matches(['\n', '\r']))
