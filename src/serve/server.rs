@@ -195,7 +195,14 @@ async fn serve_connection(
     let io = TokioIo::new(Timed::new(tcp, Arc::clone(&activity), limits));
     let service = Tracker { router, activity };
     let mut builder = http1::Builder::new();
-    builder.keep_alive(true).header_read_timeout(None);
+    // A client may close its sending side once its request is out (`nc
+    // -N`, some proxies): it still waits for the answer, which hyper would
+    // otherwise drop on seeing the end of the input. A client that is gone
+    // altogether is noticed when writing the answer fails.
+    builder
+        .keep_alive(true)
+        .half_close(true)
+        .header_read_timeout(None);
     let connection = builder.serve_connection(io, service);
     tokio::pin!(connection);
     let closed = tokio::select! {

@@ -1,0 +1,60 @@
+//! What an attacker (or an unusual but honest client) sends, found by
+//! trying: each test failed before the fix beside it.
+
+use std::io::{BufReader, Write};
+use std::net::Shutdown;
+use std::time::Duration;
+
+use super::{connect, read_answer, write_request, Server};
+
+const CALL: &str =
+    r#"{"id":"c-1","direction":"outgoing","status":"answered","agent":"alice@acme.com"}"#;
+
+fn hubspot(extra: &[&str]) -> Server {
+    let mut args = vec![
+        "--rules",
+        "rules/hubspot.rules",
+        "--context",
+        "examples/hubspot.context.yaml",
+    ];
+    args.extend(extra);
+    Server::start(&args)
+}
+
+/// A client may close its sending side once the request is out (`nc -N`,
+/// `shutdown(SHUT_WR)`, some proxies): it still gets its answer, for one
+/// call, an error and a stream alike.
+#[test]
+fn a_client_that_closes_its_sending_side_still_gets_its_answer() {
+    let server = hubspot(&[]);
+    let cases: [(&str, &[u8], u16); 3] = [
+        ("application/json", CALL.as_bytes(), 200),
+        ("application/json", b"hello", 422),
+        ("application/x-ndjson", b"{\"id\":\"c-2\"\n", 200),
+    ];
+    for round in 0..10 {
+        for (content_type, body, status) in cases {
+            let mut stream = connect(server.addr);
+            write_request(
+                &mut stream,
+                "POST",
+                "/v1/rulesets/hubspot/assign",
+                &[("Content-Type", content_type)],
+                body,
+                true,
+            );
+            stream.flush().unwrap();
+            stream.shutdown(Shutdown::Write).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let answer = read_answer(&mut BufReader::new(stream), "POST");
+            assert_eq!(
+                answer.status,
+                status,
+                "round {round}, {content_type}: {}",
+                String::from_utf8_lossy(&answer.body)
+            );
+        }
+    }
+}
