@@ -224,20 +224,22 @@ async fn assign_stream(
         let _ = stop.wait_for(|stop| *stop).await;
     });
     let hash = entry.hash_header.clone();
+    let no_call = || {
+        Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "callassign::request_timeout",
+            format!(
+                "no call arrived within {} s",
+                state.limits.request_timeout.as_secs_f64()
+            ),
+        )
+        .help("send the calls with the request")
+        .hash(&hash)
+    };
     let mut body = request.into_body();
     let first = match tokio::time::timeout(state.limits.request_timeout, body.frame()).await {
-        Err(_) => {
-            return Err(Problem::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "callassign::request_timeout",
-                format!(
-                    "no call arrived within {} s",
-                    state.limits.request_timeout.as_secs_f64()
-                ),
-            )
-            .help("send the calls with the request")
-            .hash(&hash))
-        }
+        Ok(Some(Err(error))) if super::caused_by_timeout(&error) => return Err(no_call()),
+        Err(_) => return Err(no_call()),
         Ok(Some(Err(error))) => {
             return Err(Problem::new(
                 StatusCode::BAD_REQUEST,

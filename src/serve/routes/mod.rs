@@ -126,8 +126,14 @@ pub(super) async fn read_body(
                 ),
             )
             .help("send the whole request at once; for many calls, stream them as `application/x-ndjson`"),
-        )),
+        )
+    };
+    match tokio::time::timeout(state.limits.request_timeout, body.collect()).await {
+        Err(_) => Err(timed_out()),
         Ok(Err(error)) if error.is::<LengthLimitError>() => Err(too_large()),
+        // The connection's own clock ran out first (no byte for
+        // `--request-timeout`): the same 408.
+        Ok(Err(error)) if caused_by_timeout(&*error) => Err(timed_out()),
         Ok(Err(error)) => Err(with_hash(Problem::new(
             StatusCode::BAD_REQUEST,
             "callassign::unreadable_body",
@@ -135,6 +141,22 @@ pub(super) async fn read_body(
         ))),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
     }
+}
+
+/// Whether reading a body failed because the connection's clock ran out
+/// (see `server::Timed`), rather than because the bytes were wrong.
+pub(super) fn caused_by_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|error| error.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// A JSON answer, pretty-printed as the command line prints it.

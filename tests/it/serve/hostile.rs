@@ -58,3 +58,30 @@ fn a_client_that_closes_its_sending_side_still_gets_its_answer() {
         }
     }
 }
+
+/// A `Content-Length` larger than what comes: the body stops arriving.
+/// However the wait ends (the handler's clock or the connection's), the
+/// answer is the documented 408, for one call and for a stream.
+#[test]
+fn a_body_that_stops_arriving_gets_408_not_400() {
+    let server = hubspot(&["--request-timeout", "1s"]);
+    let half = &CALL.as_bytes()[..CALL.len() / 2];
+    for (content_type, sent) in [
+        ("application/json", half),
+        ("application/json", b"".as_slice()),
+        ("application/x-ndjson", b"".as_slice()),
+    ] {
+        let mut stream = connect(server.addr);
+        write!(
+            stream,
+            "POST /v1/rulesets/hubspot/assign HTTP/1.1\r\nHost: t\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            CALL.len()
+        )
+        .unwrap();
+        stream.write_all(sent).unwrap();
+        let started = std::time::Instant::now();
+        let answer = read_answer(&mut BufReader::new(stream), "POST");
+        answer.error(408, "callassign::request_timeout");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}
