@@ -29,7 +29,7 @@ use callassign::{DocumentFormat, Engine, InputFormat, NotOneCall, Options};
 use super::app::{State, HASH_HEADER};
 use super::metrics::Route;
 use super::problem::Problem;
-use super::routes::{bad_path, query_pairs, read_body};
+use super::routes::{bad_path, read_body, unique_query_pairs};
 use super::store::Entry;
 
 type App = Shared<Arc<State>>;
@@ -556,7 +556,7 @@ pub async fn history(Shared(state): App, uri: Uri, headers: HeaderMap) -> Respon
         let mut ruleset = None;
         let mut limit = DEFAULT_HISTORY_CALLS;
         let mut wanted_id = None;
-        for (key, value) in query_pairs(uri.query()) {
+        for (key, value) in unique_query_pairs(uri.query())? {
             match key.as_str() {
                 "ruleset" => ruleset = Some(value),
                 "id" => wanted_id = Some(value),

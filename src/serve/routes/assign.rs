@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 
 use callassign::{DocumentFormat, InputFormat, NotOneCall, Options};
 
-use super::{bad_path, query_pairs, read_body, App, Shared, JSON, NDJSON};
+use super::{bad_path, read_body, unique_query_pairs, App, Shared, JSON, NDJSON};
 use crate::serve::app::{State, HASH_HEADER};
 use crate::serve::metrics::Route;
 use crate::serve::observe::Observing;
@@ -80,7 +80,7 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, Problem> {
 /// `?explain=true`, `?input=cloudtalk`.
 fn assign_options(query: Option<&str>) -> Result<Options, Problem> {
     let mut options = Options::default();
-    for (key, value) in query_pairs(query) {
+    for (key, value) in unique_query_pairs(query)? {
         match key.as_str() {
             "explain" => {
                 options.explain = match value.as_str() {
@@ -288,5 +288,8 @@ mod tests {
         assert_eq!(problem.help.as_deref(), Some("did you mean `explain`?"));
         assert!(assign_options(Some("explain=yes")).is_err());
         assert!(assign_options(Some("input=CloudTalk")).is_err());
+        let twice = assign_options(Some("explain=true&explain=false")).unwrap_err();
+        assert_eq!(twice.message, "`explain` is given twice in the query");
+        assert!(assign_options(Some("input=cloudtalk&input=native")).is_err());
     }
 }

@@ -12,7 +12,7 @@ use callassign::diagnostics::finding::{sort_and_dedup, Finding};
 use callassign::diagnostics::report;
 use callassign::semantics::load::{FileSystem, Loader, Overlay};
 
-use super::{query_pairs, read_body, App, Shared, JSON};
+use super::{read_body, unique_query_pairs, App, Shared, JSON};
 use crate::serve::metrics::Route;
 use crate::serve::problem::Problem;
 
@@ -32,7 +32,7 @@ pub async fn check(Shared(state): App, request: Request) -> Response {
     let _timer = state.metrics.time(Route::Check);
     let answer = async {
         state.auth.check(request.headers())?;
-        let query = query_pairs(request.uri().query());
+        let query = unique_query_pairs(request.uri().query())?;
         let media = request
             .headers()
             .get(header::CONTENT_TYPE)

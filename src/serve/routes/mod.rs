@@ -41,8 +41,29 @@ pub(super) fn bad_path(rejection: PathRejection) -> Problem {
     )
 }
 
+/// `key=value` pairs of a query, percent-decoded, each key once: a key
+/// given twice (`?explain=true&explain=false`) is refused rather than one
+/// of its values picked in silence.
+pub(super) fn unique_query_pairs(query: Option<&str>) -> Result<Vec<(String, String)>, Problem> {
+    let pairs = query_pairs(query);
+    for (at, (key, _)) in pairs.iter().enumerate() {
+        if pairs[..at].iter().any(|(earlier, _)| earlier == key) {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "callassign::bad_query",
+                format!(
+                    "`{}` is given twice in the query",
+                    callassign::diagnostics::terminal::printable(key)
+                ),
+            )
+            .help("give each query parameter once"));
+        }
+    }
+    Ok(pairs)
+}
+
 /// `key=value` pairs of a query, percent-decoded.
-pub(super) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     query
         .unwrap_or("")
         .split('&')
@@ -115,8 +136,8 @@ pub(super) async fn read_body(
         return Err(too_large());
     }
     let body = Limited::new(request.into_body(), MAX_BODY_BYTES);
-    match tokio::time::timeout(state.limits.request_timeout, body.collect()).await {
-        Err(_) => Err(with_hash(
+    let timed_out = || {
+        with_hash(
             Problem::new(
                 StatusCode::REQUEST_TIMEOUT,
                 "callassign::request_timeout",

@@ -85,3 +85,35 @@ fn a_body_that_stops_arriving_gets_408_not_400() {
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 }
+
+/// `?explain=true&explain=false` means nothing clear: refused, never one
+/// of the two picked in silence.
+#[test]
+fn a_query_parameter_given_twice_is_refused() {
+    let server = hubspot(&[]);
+    for query in [
+        "explain=true&explain=false",
+        "explain=true&explain=true",
+        "input=cloudtalk&input=native",
+        "explain=false&%65xplain=true",
+    ] {
+        let answer = server.post_json(
+            &format!("/v1/rulesets/hubspot/assign?{query}"),
+            CALL.as_bytes(),
+        );
+        let error = answer.error(400, "callassign::bad_query");
+        assert!(
+            error["message"].as_str().unwrap().contains("given twice"),
+            "{query}: {error}"
+        );
+    }
+    server
+        .get("/v1/history?ruleset=hubspot&ruleset=zendesk")
+        .error(400, "callassign::bad_query");
+    // Once each is fine.
+    let answer = server.post_json(
+        "/v1/rulesets/hubspot/assign?explain=true&input=native",
+        CALL.as_bytes(),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text());
+}
