@@ -57,6 +57,21 @@ fn look(paths: &[PathBuf]) -> Look {
         .collect()
 }
 
+/// A look at `paths` that keeps what `before` saw of the paths it saw
+/// (a change since then is still a change) and looks at the others now.
+fn relook(paths: &[PathBuf], before: &Look) -> Look {
+    paths
+        .iter()
+        .map(|path| {
+            before
+                .iter()
+                .find(|(seen, _)| seen == path)
+                .cloned()
+                .unwrap_or_else(|| (path.clone(), fingerprint(path)))
+        })
+        .collect()
+}
+
 /// One rule file known to the reloader.
 #[derive(Debug)]
 struct Watched {
@@ -191,12 +206,9 @@ impl Reloader {
                             watched.failed = true;
                         }
                     }
-                    let paths = self.watch_paths(&watched);
-                    watched.seen = if paths.len() == before.len() {
-                        before
-                    } else {
-                        look(&paths)
-                    };
+                    // Served or not, it now depends on other files than
+                    // before loading: those are looked at now.
+                    watched.seen = relook(&self.watch_paths(&watched), &before);
                 }
             }
             self.known.insert(name, watched);
@@ -387,7 +399,10 @@ impl Reloader {
                 let served = watched.served;
                 watched.failed = true;
                 watched.pending = None;
-                watched.seen = now;
+                // Failed, it is watched with every rule file beside it.
+                let watched = self.known.get(name).expect("known");
+                let seen = relook(&self.watch_paths(watched), &now);
+                self.known.get_mut(name).expect("known").seen = seen;
                 self.refuse(name, &rules, served, &error);
             }
         }

@@ -117,3 +117,62 @@ fn a_query_parameter_given_twice_is_refused() {
     );
     assert_eq!(answer.status, 200, "{}", answer.text());
 }
+
+/// Loading a version changes which files are watched (a rule file not yet
+/// served is watched with every rule file beside it; a served one, with
+/// the files its version read). Those files are looked at once, as they
+/// were: no second load of the same files, no findings said twice.
+#[test]
+fn a_version_is_loaded_once_and_its_findings_said_once() {
+    // The documented CloudTalk example: its context reads four files, so
+    // the served version depends on as many files as the rules folder
+    // holds beside it.
+    let server = Server::start(&[
+        "--rules",
+        "rules/hubspot.rules",
+        "--context",
+        "examples/cloudtalk/hubspot.context.yaml",
+        "--watch-interval",
+        "50ms",
+    ]);
+    std::thread::sleep(Duration::from_millis(600));
+    let status = server.status();
+    let hubspot = &status["rulesets"][0];
+    assert_eq!(
+        hubspot["last_reload"]["at"], hubspot["loaded_at"],
+        "loaded again after start: {status:#}"
+    );
+    let stderr = server.stderr();
+    assert_eq!(
+        stderr.matches("is not active: calls that reach").count(),
+        1,
+        "{stderr}"
+    );
+
+    // A broken edit is refused once, however the watched files change.
+    let dir = super::served_folder();
+    let server = Server::start_in(
+        dir.path(),
+        &[
+            "--rules",
+            "rules",
+            "--contexts",
+            "contexts",
+            "--watch-interval",
+            "50ms",
+        ],
+    );
+    std::fs::write(
+        dir.path().join("rules/hubspot.rules"),
+        "ruleset hubspot extends default\nstep last_step_agnet\n",
+    )
+    .unwrap();
+    server.wait_for_stderr("not reloading hubspot", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(600));
+    let stderr = server.stderr();
+    assert_eq!(
+        stderr.matches("not reloading hubspot").count(),
+        1,
+        "{stderr}"
+    );
+}
