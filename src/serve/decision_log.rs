@@ -6,6 +6,10 @@
 //! where the batch began, so the file never holds half a line. Lines that
 //! could not be written are counted (status, metrics) and said on stderr
 //! when the trouble starts and when it ends; the service keeps deciding.
+//!
+//! The log is the file its path names: when the path names another file,
+//! or none (the log was rotated, or deleted), the next batch goes to a new
+//! file at the path, never on into a file nobody can find.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -49,16 +53,17 @@ pub struct State {
 impl DecisionLog {
     /// Opens `path` for appending (creating it) and starts the writer.
     pub fn open(path: &Path, metrics: Arc<Metrics>) -> Result<DecisionLog, CliError> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|error| {
-                CliError::new(format!(
-                    "cannot open the decision log `{}`: {error}",
-                    path.display()
-                ))
-            })?;
+        let file = open_for_appending(path).map_err(|error| {
+            let cli_error = CliError::new(format!(
+                "cannot open the decision log `{}`: {error}",
+                path.display()
+            ));
+            if error.raw_os_error() == Some(libc::ENXIO) {
+                cli_error.help("it is a named pipe nobody reads: start its reader first, or name a regular file")
+            } else {
+                cli_error
+            }
+        })?;
         let (sender, receiver) = mpsc::sync_channel(QUEUE);
         let state = Arc::new(State {
             path: path.to_path_buf(),
@@ -146,6 +151,52 @@ fn count_lines(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&byte| byte == b'\n').count() as u64
 }
 
+/// Opens `path` for appending, creating it. A named pipe that nobody reads
+/// is refused (`ENXIO`) rather than waited on: opening it for writing
+/// would block until a reader comes, before the service even listens.
+fn open_for_appending(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    // Writes wait for a slow reader as any write does: blocking again.
+    // SAFETY: fcntl only reads and sets the flags of a descriptor we own.
+    unsafe {
+        use std::os::fd::AsRawFd;
+        let fd = file.as_raw_fd();
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
+    }
+    Ok(file)
+}
+
+/// Which file a path names: a log moved away (rotated) or deleted no
+/// longer is the file the service writes to.
+fn identity(metadata: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (metadata.dev(), metadata.ino())
+}
+
+/// The file to write to: `file`, or a new one at the log's path when the
+/// path names another file now (a log rotated, or deleted): lines written
+/// to a file nobody can find are lines lost without a word.
+fn current(file: &mut File, state: &State) -> io::Result<()> {
+    let named = std::fs::metadata(&state.path).map(|metadata| identity(&metadata));
+    if named.is_ok() && named.ok() == file.metadata().ok().map(|metadata| identity(&metadata)) {
+        return Ok(());
+    }
+    *file = open_for_appending(&state.path)?;
+    tracing::info!(
+        "decision log `{}` was moved or deleted: writing to a new file there",
+        state.path.display()
+    );
+    Ok(())
+}
+
 /// The writer thread: batches written whole, until the empty batch that
 /// [`DecisionLog::close`] sends (or every sender is gone).
 fn write_all(mut file: File, receiver: &Receiver<Vec<u8>>, state: &State) {
@@ -167,6 +218,10 @@ fn write_all(mut file: File, receiver: &Receiver<Vec<u8>>, state: &State) {
             continue;
         }
         let lines = count_lines(&chunk);
+        if let Err(error) = current(&mut file, state) {
+            state.lost(lines, &format!("cannot open it again: {error}"));
+            continue;
+        }
         match append_whole(&mut file, &chunk) {
             Ok(()) => {
                 state.written.add(lines);

@@ -245,3 +245,82 @@ fn wait_with_peak_memory(child: &mut Killed) -> (i32, i64) {
     assert!(libc::WIFEXITED(status), "killed: {status}");
     (libc::WEXITSTATUS(status), usage.ru_maxrss)
 }
+
+/// Lines in `path` (none when it is not there).
+fn lines_in(path: &std::path::Path) -> usize {
+    std::fs::read_to_string(path).map_or(0, |text| text.lines().count())
+}
+
+/// Waits until `path` holds `lines` lines.
+fn wait_for_lines(path: &std::path::Path, lines: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while lines_in(path) != lines {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} holds {} lines, not {lines}",
+            path.display(),
+            lines_in(path)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A decision log rotated (moved away, as logrotate does) or deleted:
+/// the next decisions go to a new file at its path, not on into a file
+/// nobody can find while `/v1/status` counts them as written.
+#[test]
+fn a_decision_log_moved_or_deleted_is_written_again_at_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("decisions.jsonl");
+    let rotated = dir.path().join("decisions.jsonl.1");
+    let mut server = hubspot(&["--decision-log", log.to_str().unwrap()]);
+    let decide = || {
+        let answer = server.post_json("/v1/rulesets/hubspot/assign", CALL.as_bytes());
+        assert_eq!(answer.status, 200, "{}", answer.text());
+    };
+    decide();
+    wait_for_lines(&log, 1);
+
+    std::fs::rename(&log, &rotated).unwrap();
+    decide();
+    wait_for_lines(&log, 1);
+    assert_eq!(lines_in(&rotated), 1);
+
+    std::fs::remove_file(&log).unwrap();
+    decide();
+    decide();
+    wait_for_lines(&log, 2);
+
+    server.signal(libc::SIGTERM);
+    assert_eq!(server.wait_exit(Duration::from_secs(15)), 0);
+    assert_eq!(lines_in(&log), 2);
+    assert!(server.stderr().contains("was moved or deleted"));
+}
+
+/// A named pipe as the decision log, with nobody reading it: opening it
+/// for writing would wait for a reader for ever, before listening. It is
+/// refused at once, saying why.
+#[test]
+fn a_decision_log_that_is_a_pipe_nobody_reads_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("decisions.fifo");
+    let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo only creates the named pipe at the path given.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let refused = Server::try_start_in(
+        &crate::common::repo(),
+        &[
+            "--rules",
+            "rules/hubspot.rules",
+            "--context",
+            "examples/hubspot.context.yaml",
+            "--decision-log",
+            fifo.to_str().unwrap(),
+        ],
+    );
+    let Err((code, stderr)) = refused else {
+        panic!("serve started with a decision log nobody can read");
+    };
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("named pipe nobody reads"), "{stderr}");
+}
