@@ -14,6 +14,8 @@
 //! - [`page`]: the workbench page at `/`, built from `web/`; [`workbench`]
 //!   its routes (plan, decide and diff of rule text the page sends),
 //!   [`history`] the `--history` file they measure edits on;
+//! - [`work`]: rule-text work (compiling, deciding, diffing what the page
+//!   sends) kept apart from live decisions: turns, deadline, priority;
 //! - [`auth`], [`metrics`], [`decision_log`], [`problem`] (JSON errors),
 //!   [`observe`] (what each decision tells metrics and the log),
 //!   [`clock`] (timestamps).
@@ -33,6 +35,7 @@ mod routes;
 mod server;
 mod store;
 mod stream;
+mod work;
 mod workbench;
 
 use std::io::IsTerminal;

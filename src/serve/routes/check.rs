@@ -15,6 +15,7 @@ use callassign::semantics::load::{FileSystem, Loader, Overlay};
 use super::{read_body, unique_query_pairs, App, Shared, JSON};
 use crate::serve::metrics::Route;
 use crate::serve::problem::Problem;
+use crate::serve::work::Work;
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,9 +87,9 @@ pub async fn check(Shared(state): App, request: Request) -> Response {
         };
         check_names(&files)?;
         let folder = state.source.rules_folder();
-        let findings = tokio::task::spawn_blocking(move || check_files(&folder, &files))
-            .await
-            .map_err(|_| Problem::internal("the check did not finish"))?;
+        let findings = Work::new("the check", state.limits.request_timeout)
+            .run(move |_| Ok(check_files(&folder, &files)))
+            .await?;
         let mut body = report::json(&findings).into_bytes();
         body.push(b'\n');
         let mut response = Response::new(Body::from(body));

@@ -324,3 +324,110 @@ fn a_decision_log_that_is_a_pipe_nobody_reads_is_refused_at_start() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("named pipe nobody reads"), "{stderr}");
 }
+
+/// A rule file of `steps` fixed-user steps that never decide (no such
+/// users), each tried for every call: as slow as rule text gets.
+fn slow_rules(steps: usize) -> String {
+    let mut text = String::from("ruleset hubspot\n");
+    for n in 0..steps {
+        text.push_str(&format!("step user \"nobody-{n}@acme.com\"\n"));
+    }
+    text.push_str("fallback unassigned\n");
+    text
+}
+
+/// Many large rule texts sent to the workbench at once: they take their
+/// turns (one per core) instead of sharing the CPU until none finishes in
+/// time. Each is answered, with its plan or a 503 in JSON, never by a
+/// closed connection; live calls are answered meanwhile.
+#[test]
+fn a_flood_of_workbench_requests_is_answered_in_turns() {
+    let server = hubspot(&["--request-timeout", "3s"]);
+    let body = serde_json::json!({"ruleset": "hubspot", "text": slow_rules(6000)}).to_string();
+    let addr = server.addr;
+    let senders: Vec<_> = (0..20)
+        .map(|_| {
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let mut stream = connect(addr);
+                write_request(
+                    &mut stream,
+                    "POST",
+                    "/v1/plan",
+                    &[("Content-Type", "application/json")],
+                    body.as_bytes(),
+                    true,
+                );
+                let mut reader = BufReader::new(stream);
+                let mut status = String::new();
+                std::io::BufRead::read_line(&mut reader, &mut status).unwrap();
+                status
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let live = server.post_json("/v1/rulesets/hubspot/assign", CALL.as_bytes());
+    assert_eq!(live.status, 200);
+    let statuses: Vec<String> = senders.into_iter().map(|s| s.join().unwrap()).collect();
+    let planned = statuses.iter().filter(|s| s.contains(" 200 ")).count();
+    let busy = statuses.iter().filter(|s| s.contains(" 503 ")).count();
+    assert_eq!(planned + busy, statuses.len(), "{statuses:?}");
+    assert!(planned >= 1, "{statuses:?}");
+    // The refusals are the documented JSON.
+    if busy > 0 {
+        let flood: Vec<_> = (0..70)
+            .map(|_| {
+                let body = body.clone();
+                std::thread::spawn(move || {
+                    super::request(
+                        addr,
+                        "POST",
+                        "/v1/plan",
+                        &[("Content-Type", "application/json")],
+                        body.as_bytes(),
+                    )
+                })
+            })
+            .collect();
+        let answers: Vec<_> = flood.into_iter().map(|s| s.join().unwrap()).collect();
+        let refused = answers.iter().find(|answer| answer.status == 503).unwrap();
+        let error = refused.error(503, "callassign::busy");
+        assert!(error["help"].as_str().unwrap().contains("live decisions"));
+    }
+}
+
+/// A diff that cannot finish within the request timeout (a long history,
+/// rules that try thousands of steps per call) is given up and says so,
+/// instead of a connection closed without a word while the work goes on.
+#[test]
+fn a_diff_that_takes_too_long_is_given_up_with_a_503() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("calls.jsonl");
+    let calls: String = (0..20_000)
+        .map(|n| format!("{{\"id\":\"h-{n}\",\"direction\":\"incoming\",\"status\":\"missed\"}}\n"))
+        .collect();
+    std::fs::write(&history, calls).unwrap();
+    let server = hubspot(&[
+        "--request-timeout",
+        "2s",
+        "--history",
+        history.to_str().unwrap(),
+    ]);
+    let slow = serde_json::json!({"ruleset": "hubspot", "text": slow_rules(5000)});
+    let started = std::time::Instant::now();
+    let answer = server.post_json("/v1/diff", slow.to_string().as_bytes());
+    let error = answer.error(503, "callassign::too_long");
+    assert_eq!(
+        error["message"], "the diff did not finish within 1.8 s",
+        "{error}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(4));
+    // Its turn is free again: a quick diff is answered.
+    let quick = serde_json::json!({
+        "ruleset": "hubspot",
+        "text": "ruleset hubspot extends default\nmove favorite_agent first\n",
+    });
+    let answer = server.post_json("/v1/diff", quick.to_string().as_bytes());
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(answer.json()["calls"], 20_000);
+}
