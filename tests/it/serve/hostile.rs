@@ -431,3 +431,27 @@ fn a_diff_that_takes_too_long_is_given_up_with_a_503() {
     assert_eq!(answer.status, 200, "{}", answer.text());
     assert_eq!(answer.json()["calls"], 20_000);
 }
+
+/// A call of a megabyte holding eighty thousand keys callassign does
+/// not read is decided as fast as `eval` decides it (the keys are named
+/// with a set, not a list searched once per key), and the header naming
+/// them stays small enough for a proxy to pass on.
+#[test]
+fn a_call_with_eighty_thousand_unknown_keys_is_decided_at_once() {
+    let server = hubspot(&[]);
+    let mut call = String::from(r#"{"id":"c-1","direction":"incoming","status":"missed""#);
+    for n in 0..80_000 {
+        call.push_str(&format!(",\"k{n}\":1"));
+    }
+    call.push_str(&format!(",\"{}\":1}}", "long".repeat(10_000)));
+    assert!(call.len() < 1 << 20);
+    let answer = server.post_json("/v1/rulesets/hubspot/assign", call.as_bytes());
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let keys = answer.header("callassign-unknown-keys").unwrap();
+    assert!(keys.len() <= 1100, "{} bytes", keys.len());
+    assert!(keys.starts_with("k0, k1, k10, "), "{keys}");
+    assert!(keys.ends_with(" more"), "{keys}");
+    // And the service answered others meanwhile: another call, at once.
+    let other = server.post_json("/v1/rulesets/hubspot/assign", CALL.as_bytes());
+    assert_eq!(other.status, 200);
+}
