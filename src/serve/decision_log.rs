@@ -14,9 +14,11 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::cli::CliError;
 
@@ -25,6 +27,10 @@ use super::metrics::{Count, Metrics};
 /// Batches waiting to be written, at most; past that, a batch is lost
 /// (and counted) rather than holding its request.
 const QUEUE: usize = 4096;
+/// Bytes waiting to be written, at most: a batch of a stream asked for
+/// `?explain=true` is hundreds of KiB, and a log that stopped moving (a
+/// hung disk, a pipe whose reader stalled) must not take the memory.
+const QUEUED_BYTES: usize = 64 << 20;
 /// Bytes written at once, at most.
 const CHUNK: usize = 1 << 20;
 
@@ -47,6 +53,10 @@ pub struct State {
     pub written: Count,
     pub lost: Count,
     pub last_error: Mutex<Option<(String, String)>>,
+    /// Bytes sent and not yet taken by the writer thread.
+    queued: AtomicUsize,
+    /// Lines sent and neither written nor lost yet.
+    unwritten: AtomicU64,
     metrics: Arc<Metrics>,
 }
 
@@ -70,6 +80,8 @@ impl DecisionLog {
             written: Count::default(),
             lost: Count::default(),
             last_error: Mutex::new(None),
+            queued: AtomicUsize::new(0),
+            unwritten: AtomicU64::new(0),
             metrics,
         });
         let thread = {
@@ -91,12 +103,35 @@ impl DecisionLog {
 
     /// Writes what is queued, flushes the file and stops; returns the
     /// number of lines lost over the whole run. Lines sent after this are
-    /// lost (and counted).
-    pub fn close(self) -> u64 {
+    /// lost (and counted). A log that does not take its lines within
+    /// `within` (a hung disk, a pipe whose reader stalled) is left behind:
+    /// the lines it still holds are lost, and the service stops anyway.
+    pub fn close(self, within: Duration) -> u64 {
+        let deadline = Instant::now() + within;
+        let state = &self.writer.state;
         // An empty batch is the end: requests never send one.
-        let _ = self.writer.sender.send(Vec::new());
+        let mut ended = false;
+        while !self.thread.is_finished() && Instant::now() < deadline {
+            if !ended {
+                ended = match self.writer.sender.try_send(Vec::new()) {
+                    Err(TrySendError::Full(_)) => false,
+                    Ok(()) | Err(TrySendError::Disconnected(_)) => true,
+                };
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if !self.thread.is_finished() {
+            let stuck = state.unwritten.load(Ordering::Relaxed);
+            tracing::error!(
+                "decision log `{}`: still not written after {} s: {stuck} {} lost",
+                state.path.display(),
+                within.as_secs_f64(),
+                if stuck == 1 { "line" } else { "lines" }
+            );
+            return state.lost.get() + stuck;
+        }
         let _ = self.thread.join();
-        self.writer.state.lost.get()
+        state.lost.get()
     }
 }
 
@@ -106,12 +141,26 @@ impl Writer {
         if lines.is_empty() {
             return;
         }
+        let size = lines.len();
+        let behind = |lines: &[u8]| {
+            self.state.lost(
+                count_lines(lines),
+                "the decision log is behind: its disk is too slow",
+            );
+        };
+        if self.state.queued.fetch_add(size, Ordering::Relaxed) + size > QUEUED_BYTES {
+            self.state.queued.fetch_sub(size, Ordering::Relaxed);
+            behind(&lines);
+            return;
+        }
+        let count = count_lines(&lines);
+        self.state.unwritten.fetch_add(count, Ordering::Relaxed);
         if let Err(TrySendError::Full(lines) | TrySendError::Disconnected(lines)) =
             self.sender.try_send(lines)
         {
-            let count = count_lines(&lines);
-            self.state
-                .lost(count, "the decision log is behind: its disk is too slow");
+            self.state.queued.fetch_sub(size, Ordering::Relaxed);
+            self.state.unwritten.fetch_sub(count, Ordering::Relaxed);
+            behind(&lines);
         }
     }
 
@@ -148,7 +197,7 @@ impl State {
 }
 
 fn count_lines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&byte| byte == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 /// Opens `path` for appending, creating it. A named pipe that nobody reads
@@ -207,10 +256,14 @@ fn write_all(mut file: File, receiver: &Receiver<Vec<u8>>, state: &State) {
         open = !first.is_empty();
         chunk.clear();
         chunk.extend_from_slice(&first);
+        state.queued.fetch_sub(first.len(), Ordering::Relaxed);
         while chunk.len() < CHUNK {
             match receiver.try_recv() {
                 Ok(more) if more.is_empty() => open = false,
-                Ok(more) => chunk.extend_from_slice(&more),
+                Ok(more) => {
+                    chunk.extend_from_slice(&more);
+                    state.queued.fetch_sub(more.len(), Ordering::Relaxed);
+                }
                 Err(_) => break,
             }
         }
@@ -218,18 +271,21 @@ fn write_all(mut file: File, receiver: &Receiver<Vec<u8>>, state: &State) {
             continue;
         }
         let lines = count_lines(&chunk);
-        if let Err(error) = current(&mut file, state) {
-            state.lost(lines, &format!("cannot open it again: {error}"));
-            continue;
-        }
-        match append_whole(&mut file, &chunk) {
+        let written = match current(&mut file, state) {
+            Err(error) => Err(format!("cannot open it again: {error}")),
+            Ok(()) => {
+                append_whole(&mut file, &chunk).map_err(|error| format!("cannot write: {error}"))
+            }
+        };
+        match written {
             Ok(()) => {
                 state.written.add(lines);
                 state.metrics.log_lines.inc_by(lines);
                 state.recovered();
             }
-            Err(error) => state.lost(lines, &format!("cannot write: {error}")),
+            Err(why) => state.lost(lines, &why),
         }
+        state.unwritten.fetch_sub(lines, Ordering::Relaxed);
     }
     if let Err(error) = file.sync_data() {
         // A character device (`/dev/null`) has nothing to sync.
@@ -273,7 +329,7 @@ mod tests {
             writer.send(format!("{{\"n\":{n}}}\n").into_bytes());
         }
         drop(writer);
-        assert_eq!(log.close(), 0);
+        assert_eq!(log.close(Duration::from_secs(10)), 0);
         let text = std::fs::read_to_string(&path).unwrap();
         let expected: String = (0..100).map(|n| format!("{{\"n\":{n}}}\n")).collect();
         assert_eq!(text, expected);
@@ -286,6 +342,6 @@ mod tests {
         let writer = log.writer();
         writer.send(b"{}\n{}\n".to_vec());
         drop(writer);
-        assert_eq!(log.close(), 2);
+        assert_eq!(log.close(Duration::from_secs(10)), 2);
     }
 }

@@ -105,6 +105,9 @@ pub struct Args {
     workers: Option<u16>,
 }
 
+/// How long the decision log gets at shutdown to write what it holds.
+const LOG_FLUSH: Duration = Duration::from_secs(5);
+
 /// The limits of [`Args`], as the server applies them.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -205,7 +208,7 @@ pub fn run(args: Args) -> CliResult {
     runtime.shutdown_timeout(Duration::from_millis(100));
     let outcome = outcome?;
 
-    let lost = log.map_or(0, decision_log::DecisionLog::close);
+    let lost = log.map_or(0, |log| log.close(LOG_FLUSH));
     if lost > 0 {
         noteln!(
             "error: the decision log `{}` lost {lost} {} (see the errors above)",

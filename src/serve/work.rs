@@ -111,11 +111,13 @@ impl Work {
             match waited {
                 Ok(Ok(turn)) => turn,
                 Ok(Err(_)) => return Err(Problem::internal("the work queue closed")),
-                Err(_) => return Err(self.busy(format!(
+                Err(_) => {
+                    return Err(self.busy(format!(
                     "{} could not start within {} s: the workbench's other requests took the time",
                     self.what,
                     seconds(self.allowed)
-                ))),
+                )))
+                }
             }
         };
         let abandoned = Arc::new(AtomicBool::new(false));

@@ -455,3 +455,76 @@ fn a_call_with_eighty_thousand_unknown_keys_is_decided_at_once() {
     let other = server.post_json("/v1/rulesets/hubspot/assign", CALL.as_bytes());
     assert_eq!(other.status, 200);
 }
+
+/// The peak resident memory of a running process, in KiB.
+fn peak_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
+/// A decision log that stops taking lines (a hung disk; here a pipe whose
+/// reader never reads): the lines waiting for it are bounded in bytes,
+/// not only in batches (a batch of an explained stream is hundreds of
+/// KiB), the rest are lost and counted; and at shutdown the service
+/// stops after a few seconds instead of waiting for it for ever.
+#[test]
+fn a_decision_log_that_stops_taking_lines_holds_bounded_memory_and_no_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("decisions.fifo");
+    let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo creates the named pipe; open gives a reader that
+    // never reads, closed when the test ends.
+    let reader = unsafe {
+        assert_eq!(libc::mkfifo(name.as_ptr(), 0o600), 0);
+        libc::open(name.as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK)
+    };
+    assert!(reader >= 0);
+    let mut server = hubspot(&[
+        "--decision-log",
+        fifo.to_str().unwrap(),
+        "--shutdown-grace",
+        "1s",
+    ]);
+    let calls = format!("{CALL}\n").repeat(300_000);
+    let mut stream = connect(server.addr);
+    // Sent while the answers are read: a stream is answered as it comes.
+    let sending = {
+        let mut stream = stream.try_clone().unwrap();
+        std::thread::spawn(move || {
+            write_request(
+                &mut stream,
+                "POST",
+                "/v1/rulesets/hubspot/assign?explain=true",
+                &[("Content-Type", "application/x-ndjson")],
+                calls.as_bytes(),
+                true,
+            );
+        })
+    };
+    stream.flush().unwrap();
+    let answer = read_answer(&mut BufReader::new(stream), "POST");
+    sending.join().unwrap();
+    assert_eq!(answer.status, 200);
+    assert!(answer.body.ends_with(b"}\n"));
+    let peak = peak_kib(server.pid());
+    assert!(peak < 150 * 1024, "peak {peak} KiB");
+    let status = server.status();
+    assert!(
+        status["decision_log"]["lost"].as_u64().unwrap() > 0,
+        "{status:#}"
+    );
+
+    server.signal(libc::SIGTERM);
+    assert_eq!(server.wait_exit(Duration::from_secs(20)), 1);
+    assert!(
+        server.stderr().contains("still not written after 5 s"),
+        "{}",
+        server.stderr()
+    );
+    // SAFETY: closes the reader opened above.
+    unsafe { libc::close(reader) };
+}
