@@ -168,6 +168,8 @@ pub mod files;
 pub mod impact;
 #[cfg(feature = "cli")]
 pub mod lsp;
+#[cfg(feature = "cli")]
+pub mod project;
 pub mod rule_test;
 mod ruleset;
 pub mod runtime;

@@ -32,22 +32,24 @@ pub fn completions(args: CompletionsArgs) -> CliResult {
 }
 
 pub fn man(args: ManArgs) -> CliResult {
-    let command = Cli::command();
     match args.out_dir {
         Some(dir) => {
+            let pages = super::man::pages()
+                .map_err(|error| CliError::new(format!("cannot render the man pages: {error}")))?;
             std::fs::create_dir_all(&dir).map_err(|error| CliError::io(&dir, &error))?;
-            clap_mangen::generate_to(command, &dir).map_err(|error| {
-                CliError::new(format!(
-                    "cannot write man pages to `{}`: {error}",
-                    dir.display()
-                ))
-            })?;
+            for (name, page) in pages {
+                let path = dir.join(name);
+                std::fs::write(&path, page).map_err(|error| {
+                    CliError::new(format!(
+                        "cannot write man pages to `{}`: {error}",
+                        dir.display()
+                    ))
+                })?;
+            }
             noteln!("wrote man pages to {}", dir.display());
         }
         None => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(command)
-                .render(&mut page)
+            let page = super::man::main_page()
                 .map_err(|error| CliError::new(format!("cannot render the man page: {error}")))?;
             out!("{}", String::from_utf8_lossy(&page));
         }

@@ -38,9 +38,11 @@ mod check;
 mod completions;
 mod diff;
 mod eval;
+mod explain;
 mod format;
 mod init;
 mod lsp;
+mod man;
 mod plan;
 mod schema;
 mod shared;
@@ -86,6 +88,9 @@ enum Command {
     Stats(stats::Args),
     /// Run rule tests: calls with the assignee each must get
     Test(test::Args),
+    /// Explain a finding code: what it means, how to fix it, an example
+    /// (without a code: list every code)
+    Explain(explain::Args),
     /// Print the built-in default rules that `extends default` uses when
     /// the folder has no default.rules of its own
     PrintDefault,
@@ -203,6 +208,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Test(args) => test::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::PrintDefault => {
             out!("{}", callassign::semantics::load::BUILTIN_DEFAULT_TEXT);
             Ok(ExitCode::from(EXIT_OK))
@@ -346,9 +352,23 @@ pub fn print_findings_to_stderr(findings: &[Finding]) {
     }
 }
 
-/// The rule files `check`/`fmt` arguments stand for; the default is `rules/`.
+/// The project file found from the working folder (`callassign.toml`),
+/// read once; an error when one is found that cannot be used.
+pub fn project() -> Result<Option<&'static callassign::project::Project>, CliError> {
+    static PROJECT: std::sync::OnceLock<
+        Result<Option<callassign::project::Project>, callassign::project::ProjectError>,
+    > = std::sync::OnceLock::new();
+    match PROJECT.get_or_init(callassign::project::Project::discover) {
+        Ok(project) => Ok(project.as_ref()),
+        Err(error) => Err(CliError::new(error.to_string()).help(error.help.clone())),
+    }
+}
+
+/// The rule files `check`/`fmt` arguments stand for; the default is the
+/// project's rules folder, else `rules/`.
 pub fn expand_rule_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
-    let defaults = [PathBuf::from("rules")];
+    let defaults =
+        [project()?.map_or_else(|| PathBuf::from("rules"), |project| project.rules.clone())];
     let paths = if paths.is_empty() {
         &defaults[..]
     } else {
@@ -371,8 +391,17 @@ pub fn expand_rule_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
             ))
             .help(format!("{hint}for calls and contexts, `callassign eval`")));
         }
-        let found = callassign::semantics::load::rule_files(path)
+        let callassign::semantics::load::RuleFiles {
+            files: found,
+            skipped,
+        } = callassign::semantics::load::find_rule_files(path)
             .map_err(|error| CliError::io(path, &error))?;
+        for skipped in &skipped {
+            noteln!(
+                "note: `{}` is skipped: rule files end in `.rules`, in lower case; rename it to read it",
+                skipped.display()
+            );
+        }
         if found.is_empty() {
             return Err(CliError::new(format!(
                 "no `.rules` files in `{}`",

@@ -35,6 +35,30 @@ pub fn read_bounded(path: &Path, limit: usize) -> io::Result<Vec<u8>> {
 /// byte-order mark (editors on Windows add one; it is not part of the text).
 pub fn read_text(path: &Path, limit: usize) -> Result<String, TextError> {
     let bytes = read_bounded(path, limit).map_err(TextError::Io)?;
+    text_of(bytes, limit)
+}
+
+/// Reads text of at most `limit` bytes from a stream (standard input),
+/// holding at most one byte past the limit, without a leading byte-order
+/// mark.
+///
+/// ```
+/// use callassign::files::{read_text_from, TextError};
+///
+/// assert_eq!(read_text_from(&b"\xEF\xBB\xBFruleset a\n"[..], 64).unwrap(), "ruleset a\n");
+/// assert!(matches!(read_text_from(&[b'x'; 65][..], 64), Err(TextError::TooLarge { limit: 64 })));
+/// assert!(matches!(read_text_from(&b"a\xFF"[..], 64), Err(TextError::NotUtf8 { byte: 2 })));
+/// ```
+pub fn read_text_from(reader: impl Read, limit: usize) -> Result<String, TextError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(TextError::Io)?;
+    text_of(bytes, limit)
+}
+
+fn text_of(bytes: Vec<u8>, limit: usize) -> Result<String, TextError> {
     if bytes.len() > limit {
         return Err(TextError::TooLarge { limit });
     }
@@ -45,6 +69,23 @@ pub fn read_text(path: &Path, limit: usize) -> Result<String, TextError> {
         text.drain(..BYTE_ORDER_MARK.len_utf8());
     }
     Ok(text)
+}
+
+/// A JSON reader's message in the product's words: serde_json says
+/// `expected ident` of a bare word that is not `true`, `false` or `null`
+/// (`not json`, `nul`), which reads as a message for programmers.
+///
+/// ```
+/// assert_eq!(
+///     callassign::files::plain_json_message("expected ident at line 1 column 2"),
+///     "not JSON: a bare word where a value goes (only `true`, `false` and `null` are written without quotes) at line 1 column 2"
+/// );
+/// ```
+pub fn plain_json_message(message: &str) -> String {
+    message.replace(
+        "expected ident",
+        "not JSON: a bare word where a value goes (only `true`, `false` and `null` are written without quotes)",
+    )
 }
 
 /// The UTF-8 byte-order mark, skipped at the start of every text input.

@@ -60,7 +60,11 @@ pub enum Ending {
 
 /// What the client may say in `initializationOptions`.
 #[derive(Debug, Default, serde::Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(
+    default,
+    rename_all = "camelCase",
+    expecting = "initialization options: an object such as `{\"context\": \"/path/to/context.yaml\"}`"
+)]
 struct Options {
     /// An integration context whose users' e-mails complete `user "…"`,
     /// for folders without a `callassign-lsp.json`.

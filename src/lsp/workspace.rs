@@ -373,7 +373,10 @@ const MAX_SETTINGS_BYTES: usize = 64 * 1024;
 
 /// `callassign-lsp.json` in a rules folder.
 #[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "settings: an object such as `{\"context\": \"contexts/hubspot.yaml\"}`"
+)]
 struct Settings {
     /// The integration context whose users complete `user "…"`, relative
     /// to the settings file.

@@ -44,7 +44,7 @@ pub enum OutputFormat {
 /// What the input lines hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", expecting = "`native` or `cloudtalk`")]
 pub enum InputFormat {
     /// Calls in callassign's own shape (DESIGN.md section 2).
     #[default]
@@ -284,7 +284,9 @@ impl Summary {
     /// The most keys [`Summary::render_unknown_keys`] names.
     pub const KEYS_SHOWN: usize = 20;
 
-    fn record(&mut self, call: &Call<'_>, decision: &Decision<'_>) {
+    /// Counts one decided call: its step, whether it stays unassigned,
+    /// and the keys it has that callassign does not read.
+    pub fn record(&mut self, call: &Call<'_>, decision: &Decision<'_>) {
         self.note_unknown_keys(call);
         self.calls += 1;
         self.by_step[decision.step.index()] += 1;
@@ -481,7 +483,12 @@ fn process_line<W: Write>(
                     summary.record(&record.call, &decision);
                     return Ok(());
                 }
-                Err(error) => (error, None),
+                Err(error) => (
+                    error,
+                    line.and_then(|bytes| std::str::from_utf8(bytes).ok())
+                        .map(|text| text.trim_start_matches('\u{feff}'))
+                        .and_then(cloudtalk::call_id_of),
+                ),
             }
         }
     };

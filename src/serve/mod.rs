@@ -53,10 +53,10 @@ use crate::cli::{CliError, CliResult, InputArg, EXIT_OK, EXIT_PROBLEMS};
     after_help = "Every `NAME.rules` directly in the --rules folder is served under its name when --contexts holds `NAME.yaml` (or `.yml`, `.json`). Rule files and contexts are watched: a change is served within 2 seconds if it passes `check`, and at once on SIGHUP."
 )]
 pub struct Args {
-    /// A folder of rule files, or one rule file (with --context)
+    /// A folder of rule files, or one rule file (with --context) [default: the project's `rules`]
     #[arg(long, value_name = "DIR|FILE")]
-    rules: PathBuf,
-    /// The folder of contexts: `NAME.yaml` for `NAME.rules`
+    rules: Option<PathBuf>,
+    /// The folder of contexts: `NAME.yaml` for `NAME.rules` [default: the project's `contexts`]
     #[arg(long, value_name = "DIR", conflicts_with = "context")]
     contexts: Option<PathBuf>,
     /// The context of the one rule file given as --rules
@@ -126,13 +126,33 @@ pub fn run(args: Args) -> CliResult {
     let color = crate::cli::use_color(std::io::stderr().is_terminal());
     init_logs(color);
 
-    let source = match (&args.contexts, &args.context) {
+    // What the flags do not say, the project file (`callassign.toml`) may.
+    let project = if args.rules.is_none() || (args.contexts.is_none() && args.context.is_none()) {
+        crate::cli::project()?
+    } else {
+        None
+    };
+    let rules = match (&args.rules, project) {
+        (Some(rules), _) => rules.clone(),
+        (None, Some(project)) => project.rules.clone(),
+        (None, None) => {
+            return Err(CliError::new(
+                "no `--rules`, and no project file (`callassign.toml`) says where rules are",
+            )
+            .help("give `--rules DIR --contexts DIR`; `callassign init` writes a project file"))
+        }
+    };
+    let contexts = match (&args.contexts, &args.context, project) {
+        (None, None, Some(project)) if rules.is_dir() => Some(project.contexts.clone()),
+        (contexts, _, _) => contexts.clone(),
+    };
+    let source = match (&contexts, &args.context) {
         (Some(contexts), None) => catalog::Source::Folder {
-            rules: args.rules.clone(),
+            rules: rules.clone(),
             contexts: contexts.clone(),
         },
         (None, Some(context)) => catalog::Source::File {
-            rules: args.rules.clone(),
+            rules: rules.clone(),
             context: context.clone(),
         },
         _ => {

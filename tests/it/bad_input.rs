@@ -828,7 +828,8 @@ fn check_and_fmt_given_a_yaml_file_say_they_read_rule_files() {
 #[test]
 fn a_fixed_user_step_is_identified_by_its_address() {
     let rules = "ruleset a\nstep user \"bob@acme.com\" when \"vip\" in tags\nstep user \"admin@acme.com\" when \"new\" in tags\nfallback unassigned\n";
-    let tests = "rules: a.rules\ncontext: context.yaml\ncases:\n  - call: {direction: incoming, status: missed, tags: [vip]}\n    assignee: hs-3\n    step: user \"Bob@acme.com\"\n  - call: {direction: incoming, status: missed, tags: [new]}\n    assignee: hs-1\n    step: user\n  - name: the wrong fixed user\n    call: {direction: incoming, status: missed, tags: [new]}\n    assignee: hs-1\n    step: user \"bob@acme.com\"\n";
+    // As the assignment line writes it: `step: user`, the address in `user`.
+    let tests = "rules: a.rules\ncontext: context.yaml\ncases:\n  - call: {direction: incoming, status: missed, tags: [vip]}\n    assignee: hs-3\n    step: user\n    user: Bob@acme.com\n  - call: {direction: incoming, status: missed, tags: [new]}\n    assignee: hs-1\n    step: user\n  - name: the wrong fixed user\n    call: {direction: incoming, status: missed, tags: [new]}\n    assignee: hs-1\n    step: user\n    user: bob@acme.com\n  - name: the rule file's spelling\n    call: {direction: incoming, status: missed, tags: [new]}\n    assignee: hs-1\n    step: user \"admin@acme.com\"\n";
     let dir = folder(&[
         ("a.rules", rules),
         ("context.yaml", CONTEXT),
@@ -865,6 +866,11 @@ fn a_fixed_user_step_is_identified_by_its_address() {
         &test.stdout,
         "expected: hs-1 by user \"bob@acme.com\"\n  actual: hs-1 (admin@acme.com) by user \"admin@acme.com\"",
     );
+    // `step` takes exactly the names assignment lines carry.
+    assert_contains(
+        &test.stdout,
+        "case 4 (`the rule file's spelling`): `step: user \"admin@acme.com\"` is not a step name\n  help: a fixed user is `step: user`, its address in `user`, as assignment lines write it: `step: user` and `user: admin@acme.com`",
+    );
 }
 
 #[test]
@@ -876,13 +882,26 @@ fn a_rule_test_that_can_never_pass_is_a_problem_of_the_test_file() {
     for problem in [
         "error: `tests.yaml`, case 1 (`no such user`): `assignee: hs-33` is no user of the context\n  help: did you mean `hs-3`?",
         "error: `tests.yaml`, case 2 (`an e-mail for an id`): `assignee: Bob@acme.com` is an e-mail; `assignee` takes the integration user's id\n  help: write `assignee: hs-3`",
-        "error: `tests.yaml`, case 3 (`a step the plan lacks`): `step: contact_owner` is not a step of the plan `a`\n  help: run `callassign plan` on the rules to see its steps",
     ] {
         assert_contains(&run.stdout, problem);
     }
     assert_contains(&run.stdout, "test fine ... ok\n");
-    // Reported as problems, without a trace of the rules that ran.
-    assert!(!run.stdout.contains("trace:"), "{}", run.stdout);
+    // A step the plan lacks fails as any case does: expected, actual and
+    // the trace, with why it can never pass.
+    assert_contains(
+        &run.stdout,
+        "---- tests.yaml: a step the plan lacks ----\nexpected: unassigned by contact_owner\n  actual: unassigned by unassigned\n    note: `step: contact_owner` is not a step of the plan `a`, so this case can never pass\n    help: the plan's steps are `call_agent`, `unassigned (fallback unassigned)`; `callassign plan a.rules` shows them\n   trace:\n",
+    );
+    // Every case was decided, and counts for the coverage note.
+    assert_contains(
+        &run.stdout,
+        "note: no case is decided by `call_agent` (a.rules:2)\n",
+    );
+    assert!(
+        !run.stdout.contains("no case is decided by `unassigned"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -970,30 +989,27 @@ fn a_report_draws_control_characters_of_the_rule_file_as_question_marks() {
 
 #[test]
 fn a_history_that_is_one_json_document_or_holds_no_readable_call_is_an_error_not_an_empty_report() {
-    let ct = "examples/cloudtalk";
-    let context = format!("{ct}/hubspot.context.yaml");
-    let calls = format!("{ct}/calls.json");
+    // A native `.json` holds one call (a CloudTalk `.json` response is
+    // read whole with `--input cloudtalk`: tests/it/cloudtalk.rs).
+    let context = "examples/hubspot.context.yaml";
+    let calls = "examples/call.json";
     for args in [
         vec![
             "stats",
             "--rules",
             "rules/hubspot.rules",
             "--context",
-            &context,
-            "--input",
-            "cloudtalk",
-            &calls,
+            context,
+            calls,
         ],
         vec![
             "diff",
             "--fail-on-change",
             "--context",
-            &context,
-            "--input",
-            "cloudtalk",
+            context,
             "rules/hubspot.rules",
             "rules/zendesk.rules",
-            &calls,
+            calls,
         ],
     ] {
         let run = crate::common::callassign(&args);
@@ -1131,5 +1147,96 @@ fn a_batch_that_fails_says_whether_its_input_or_its_output_failed() {
         no_panic(&run);
         assert_eq!(run.code, 2, "{script}: {}", run.stderr);
         assert!(run.stderr.starts_with(says), "{script}: {}", run.stderr);
+    }
+}
+
+/// Messages speak the user's words: no Rust type names, no parser jargon,
+/// no suggestion the grammar would refuse, the operators a field takes
+/// (`not in` too), and characters that do not show are named.
+#[test]
+fn messages_say_what_users_wrote_in_their_words() {
+    let rules = "ruleset a\nstep call_agent\nfallback unassigned\n";
+    let dir = folder(&[
+        ("a.rules", rules),
+        ("context.yaml", CONTEXT),
+        ("list.yaml", "[]\n"),
+        ("users.yaml", "integration: hubspot\nusers: [5]\n"),
+        ("test.yaml", "5\n"),
+        (
+            "case.yaml",
+            "rules: a.rules\ncontext: context.yaml\ncases: [5]\n",
+        ),
+        ("v/hubspot.v2.rules", "ruleset hubspot extends default\n"),
+        ("v/b.rules", "ruleset b extends hubspot\n"),
+    ]);
+    let eval = |context: &str, stdin: &str| {
+        callassign_in(
+            dir.path(),
+            &["eval", "--rules", "a.rules", "--context", context, "-"],
+            stdin.as_bytes(),
+        )
+    };
+    let call = "{\"id\":\"c-1\",\"direction\":\"incoming\",\"status\":\"missed\"}\n";
+    let check = |text: &str| callassign_in(dir.path(), &["check", "-"], text.as_bytes());
+    let test = |file: &str| callassign_in(dir.path(), &["test", file], b"");
+    let rows: Vec<(Run, &str)> = vec![
+        (eval("list.yaml", call), "expected a context: a mapping with `integration` and `users`"),
+        (eval("users.yaml", call), "users[0]: invalid type: integer `5`, expected a user: `{id: …, email: …}`"),
+        (test("test.yaml"), "expected a test file: a mapping with `rules`, `context` and `cases`"),
+        (test("case.yaml"), "cases[0]: invalid type: integer `5`, expected a case: a mapping with `call` and `assignee`"),
+        (eval("context.yaml", "not json\n"), "not JSON: a bare word where a value goes (only `true`, `false` and `null` are written without quotes) (column 2)"),
+        (callassign_in(dir.path(), &["check", "v"], b""), "help: rename the file to `hubspot.rules`: `hubspot.v2` cannot name a ruleset"),
+        (check("ruleset x extends default\nstep user \"a@b.c\" when duration_s > 3\n"), "rules test the talking time as `duration` (whole seconds); `duration_s` is the key calls carry it in"),
+        (eval("context.yaml", "{\"id\":\"c-1\",\"direction\":\"incoming\",\"status\":\"missed\",\"duration\":5}\n"), "a call carries the talking time in seconds as `duration_s`; rules test it as `duration`"),
+        (check("ruleset x extends default\nstep user \"a@b.c\" when status < missed\n"), "`status` takes `==`, `!=`, `in` and `not in`"),
+        (check("ruleset x extends default\nstep user \"a@b.c\" when duration starts_with \"1\"\n"), "`duration` takes `==`, `!=`, `<`, `<=`, `>`, `>=`, `in` and `not in`"),
+        (check("ruleset x extends default\nstep\u{a0}call_agent\n"), "found a no-break space (U+00A0), which looks like a space"),
+        (check("ruleset x extends default\nstep call_agent\u{200b}\n"), "found the invisible character U+200B (zero-width space)"),
+        (check("ruleset x extends default\nstep call\u{1}agent\n"), "found the control character U+0001"),
+        (check("ruleset x extends default\nstep call_agent when \u{201c}vip\u{201d} in tags\n"), "strings are written in straight double quotes"),
+        (eval("context.yaml", "{\"id\":\" \",\"direction\":\"incoming\",\"status\":\"missed\"}\n"), "{\"line\":1,\"error\":\"id: the call id is empty; every call needs the id it has in the exporting system (column 9)\"}"),
+    ];
+    for (run, expected) in rows {
+        let shown = format!("{}{}", run.stdout, run.stderr);
+        // Long lines are wrapped by the report renderer.
+        let flat = shown
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let want = expected.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(&want), "{expected}\n---\n{shown}");
+        for jargon in [
+            "expected struct",
+            "expected enum",
+            "expected ident",
+            "RawFile",
+            "RawCase",
+        ] {
+            assert!(!shown.contains(jargon), "{jargon}: {shown}");
+        }
+    }
+    // `b.rules` extends `hubspot`, and `hubspot.v2.rules` is never offered
+    // as a name to extend.
+    let run = callassign_in(dir.path(), &["check", "v/b.rules"], b"");
+    assert!(!run.stdout.contains("hubspot.v2`"), "{}", run.stdout);
+}
+
+#[test]
+fn rule_files_skipped_for_the_case_of_their_extension_are_named() {
+    let dir = folder(&[
+        ("rules/a.rules", "ruleset a extends default\n"),
+        ("rules/B.RULES", "ruleset B extends default\n"),
+        ("rules/c.Rules", "ruleset c extends default\n"),
+    ]);
+    for args in [&["check", "rules"][..], &["fmt", "--check", "rules"]] {
+        let run = callassign_in(dir.path(), args, b"");
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+        for name in ["rules/B.RULES", "rules/c.Rules"] {
+            assert_contains(
+                &run.stderr,
+                format!("note: `{name}` is skipped: rule files end in `.rules`, in lower case"),
+            );
+        }
     }
 }

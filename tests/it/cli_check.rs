@@ -143,3 +143,54 @@ fn a_reader_that_stops_early_ends_the_report_quietly() {
     assert_eq!(run.code, 1);
     assert_eq!(run.stderr, "checked 1 file: 3000 errors\n");
 }
+
+#[test]
+fn check_dash_reads_one_rule_file_from_stdin() {
+    let dir = folder(&[(
+        "rules/base.rules",
+        "ruleset base\nstep call_agent\nfallback integration\n",
+    )]);
+    // On its own: named `<stdin>`, reaching only the built-in default.
+    let typo = callassign_in(
+        dir.path(),
+        &["check", "-"],
+        b"ruleset x extends default\nstep favourite_agent\n",
+    );
+    assert_eq!(typo.code, 1, "{typo:?}");
+    assert!(typo.stdout.contains("[<stdin>:2:6]"), "{}", typo.stdout);
+    assert!(typo.stdout.contains("did you mean `favorite_agent`?"));
+    let alone = callassign_in(dir.path(), &["check", "-"], b"ruleset x extends base\n");
+    assert_eq!(alone.code, 1, "{alone:?}");
+    assert!(
+        alone.stderr.contains("--stdin-filename"),
+        "{}",
+        alone.stderr
+    );
+    // As a file of the folder: `extends` beside it, the name checked.
+    let beside = ["check", "--stdin-filename", "rules/x.rules", "-"];
+    let ok = callassign_in(dir.path(), &beside, b"ruleset x extends base\n");
+    assert_eq!(ok.code, 0, "{ok:?}");
+    let named = callassign_in(dir.path(), &beside, b"ruleset y extends base\n");
+    assert_eq!(named.code, 1, "{named:?}");
+    assert!(
+        named.stdout.contains("callassign::ruleset_name_mismatch")
+            && named.stdout.contains("[rules/x.rules:1:9]"),
+        "{}",
+        named.stdout
+    );
+    // Bounded as a file is, and alone.
+    let huge = vec![b'#'; 1024 * 1024 + 1];
+    let run = callassign_in(dir.path(), &["check", "-"], &huge);
+    assert_eq!(run.code, 2);
+    assert!(run
+        .stderr
+        .contains("standard input is larger than 1048576 bytes"));
+    let run = callassign_in(dir.path(), &["check", "-"], b"\xff\n");
+    assert_eq!(run.code, 2);
+    assert!(run
+        .stderr
+        .contains("standard input is not valid UTF-8 (byte 1)"));
+    let run = callassign_in(dir.path(), &["check", "-", "rules"], b"");
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("give it alone"), "{}", run.stderr);
+}

@@ -2,8 +2,11 @@
 
 use crate::common::{callassign, callassign_in, folder};
 
-const SUBCOMMANDS: [&str; 11] = [
+const SUBCOMMANDS: [&str; 14] = [
     "check",
+    "explain",
+    "init",
+    "schema",
     "eval",
     "fmt",
     "plan",
@@ -97,4 +100,39 @@ fn man_out_dir_writes_a_page_per_subcommand() {
         assert!(page.contains(".SH SYNOPSIS"));
     }
     assert!(pages.join("callassign.1").is_file());
+}
+
+#[test]
+fn every_man_page_says_its_exit_status_and_gives_examples() {
+    let dir = folder(&[]);
+    let run = callassign_in(dir.path(), &["man", "--out-dir", "man"], b"");
+    assert_eq!(run.code, 0, "{run:?}");
+    let mut pages = vec!["callassign".to_string()];
+    pages.extend(
+        SUBCOMMANDS
+            .iter()
+            .map(|command| format!("callassign-{command}")),
+    );
+    for page in pages {
+        let text = std::fs::read_to_string(dir.path().join(format!("man/{page}.1")))
+            .unwrap_or_else(|_| panic!("no page {page}"));
+        let exit = text
+            .split_once(".SH \"EXIT STATUS\"\n")
+            .unwrap_or_else(|| panic!("{page}: no EXIT STATUS"))
+            .1;
+        assert!(exit.starts_with(".TP\n\\fB0\\fR\n"), "{page}: {exit}");
+        let examples = text
+            .split_once(".SH EXAMPLES\n")
+            .unwrap_or_else(|| panic!("{page}: no EXAMPLES"))
+            .1;
+        // Each example is a callassign command line (after a pipe, maybe).
+        let first = examples.lines().nth(1).unwrap();
+        assert!(
+            first.starts_with("\\fB") && first.contains("callassign"),
+            "{page}: {first}"
+        );
+    }
+    // The main page printed by `man` has them too.
+    let main = callassign(&["man"]);
+    assert!(main.stdout.contains(".SH \"EXIT STATUS\"") && main.stdout.contains(".SH EXAMPLES"));
 }

@@ -525,7 +525,7 @@ fn bad_records_get_located_clear_errors() {
     let read = cloudtalk::read_document(&list.to_string(), &context).unwrap();
     assert!(read[0].is_ok());
     assert_eq!(
-        read[1].as_ref().unwrap_err(),
+        read[1].as_ref().unwrap_err().message,
         "responseData.data[1]: `Cdr.id` is missing: a call-history item needs its call id"
     );
 }
@@ -908,10 +908,10 @@ fn bad_cloudtalk_lines_are_error_lines_and_the_batch_goes_on() {
     {"call":"1","assignee":{"id":"101","email":"max.yellow@acme.com"},"step":"call_agent"}
     {"line":2,"error":"`Cdr.id` is missing: a call-history item needs its call id"}
     {"line":3,"error":"a whole list response on one line; save it as a `.json` file, or write one call-history item per line"}
-    {"line":4,"error":"expected ident (column 2)"}
+    {"line":4,"error":"not JSON: a bare word where a value goes (only `true`, `false` and `null` are written without quotes) (column 2)"}
     {"line":5,"error":"empty line, expected a CloudTalk call record"}
     {"call":"1","assignee":{"id":"101","email":"max.yellow@acme.com"},"step":"call_agent"}
-    {"line":7,"error":"`Cdr.started_at` is `2026-11-23 10:00:00`, which has no time zone offset, and callassign does not guess one; if it is UTC (as CloudTalk's API documents), write `2026-11-23T10:00:00Z`, else add its offset (`+01:00`)"}
+    {"line":7,"call":"2","error":"`Cdr.started_at` is `2026-11-23 10:00:00`, which has no time zone offset, and callassign does not guess one; if it is UTC (as CloudTalk's API documents), write `2026-11-23T10:00:00Z`, else add its offset (`+01:00`)"}
     {"line":8,"error":"`Cdr.id` is `-3.5`, which cannot be kept exactly (a number with a decimal point or an exponent, or past 64 bits); send it as a string or a whole number"}
     "#);
 }
@@ -978,6 +978,137 @@ fn diff_stats_and_rule_tests_read_cloudtalk_records_too() {
         "{}",
         tests.stdout
     );
+}
+
+#[test]
+fn error_lines_name_the_record_whose_id_could_be_read() {
+    let dir = folder(&[(
+        "calls.json",
+        r#"{"responseData":{"data":[{"Cdr":{"id":27,"type":"sideways"}},{"Cdr":{"type":"incoming"}},{"cdr_id":"12346","call_steps":7}]}}"#,
+    )]);
+    let lines: String = [
+        r#"{"Cdr":{"id":27,"type":"sideways"}}"#,
+        r#"{"cdr_id":"12346","call_steps":7}"#,
+        r#"{"Cdr":{"id":27.5,"type":"sideways"}}"#,
+    ]
+    .map(|line| format!("{line}\n"))
+    .concat();
+    let context = crate::common::repo().join("examples/cloudtalk/hubspot.context.yaml");
+    for (input, stdin) in [("-", lines.as_bytes()), ("calls.json", &b""[..])] {
+        let run = eval_hubspot_in(
+            dir.path(),
+            context.to_str().unwrap(),
+            &["--input", "cloudtalk", input],
+            stdin,
+        );
+        assert_eq!(run.code, 1, "{run:?}");
+        let calls: Vec<Value> = run
+            .stdout
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).unwrap()["call"].clone())
+            .collect();
+        let want = if input == "-" {
+            json!(["27", "12346", null])
+        } else {
+            json!(["27", null, "12346"])
+        };
+        assert_eq!(Value::from(calls), want, "{}", run.stdout);
+        // Human text names the call too.
+        let text = eval_hubspot_in(
+            dir.path(),
+            context.to_str().unwrap(),
+            &[
+                "--input",
+                "cloudtalk",
+                "--format",
+                "human",
+                "--quiet",
+                input,
+            ],
+            stdin,
+        );
+        assert!(
+            text.stdout.starts_with("line 1 (27): error: "),
+            "{}",
+            text.stdout
+        );
+    }
+}
+
+#[test]
+fn a_cloudtalk_json_response_gets_a_batch_summary_and_works_with_stats_and_diff() {
+    // `eval` of a list response sums it up as a batch does.
+    let list = eval(&["examples/cloudtalk/calls.json"]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert!(
+        list.stderr
+            .contains("5 calls decided, 1 unassigned, 0 unreadable lines\n  call_agent"),
+        "{}",
+        list.stderr
+    );
+    // `stats` and `diff` read it as `eval` does: the same report as its
+    // items one per line.
+    let dir = folder(&[]);
+    let items = dir.path().join("calls.jsonl");
+    let response: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::common::repo().join("examples/cloudtalk/calls.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let lines: String = response["responseData"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| format!("{item}\n"))
+        .collect();
+    std::fs::write(&items, lines).unwrap();
+    let items = items.to_str().unwrap();
+    for history in ["examples/cloudtalk/calls.json", items] {
+        let stats = callassign(&[
+            "stats",
+            "--rules",
+            "rules/hubspot.rules",
+            "--context",
+            "examples/cloudtalk/hubspot.context.yaml",
+            "--input",
+            "cloudtalk",
+            "--format",
+            "json",
+            history,
+        ]);
+        assert_eq!(stats.code, 0, "{}", stats.stderr);
+        let report: Value = serde_json::from_str(&stats.stdout).unwrap();
+        assert_eq!(report["calls"], 5, "{history}");
+        assert_eq!(report["unassigned"], 1, "{history}");
+        let diff = callassign(&[
+            "diff",
+            "--context",
+            "examples/cloudtalk/hubspot.context.yaml",
+            "--input",
+            "cloudtalk",
+            "--format",
+            "json",
+            "rules/hubspot.rules",
+            "rules/zendesk.rules",
+            history,
+        ]);
+        assert_eq!(diff.code, 0, "{}", diff.stderr);
+        let report: Value = serde_json::from_str(&diff.stdout).unwrap();
+        assert_eq!(report["calls"], 5, "{history}");
+        assert_eq!(report["reassigned"], 1, "{report}");
+    }
+    // Native calls still go one per line.
+    let yaml = callassign(&[
+        "stats",
+        "--rules",
+        "rules/hubspot.rules",
+        "--context",
+        "examples/cloudtalk/hubspot.context.yaml",
+        "--input",
+        "cloudtalk",
+        "examples/cloudtalk/hubspot.yaml",
+    ]);
+    assert_eq!(yaml.code, 2, "{yaml:?}");
 }
 
 // ---- A generated corpus against a plain implementation ----

@@ -89,7 +89,7 @@ fn observed(report: &Report) -> Expected {
             .iter()
             .map(|m| {
                 (
-                    (m.from.clone(), m.to.clone()),
+                    (m.from.label.clone(), m.to.label.clone()),
                     (m.calls, m.sample.items().to_vec()),
                 )
             })
@@ -249,10 +249,24 @@ fn json_output_carries_the_counts() {
     assert_eq!(json["became_unassigned"]["calls"], want.became_unassigned.0);
     let first = &json["step_moves"][0];
     let key = (
-        first["from"].as_str().unwrap().to_string(),
-        first["to"].as_str().unwrap().to_string(),
+        first["from"]["label"].as_str().unwrap().to_string(),
+        first["to"]["label"].as_str().unwrap().to_string(),
     );
     assert_eq!(first["calls"], want.step_moves[&key].0);
+    // Calls that keep their assignee are listed by step move too, and
+    // add up to their count.
+    let same: u64 = json["same_assignee_step_moves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|moved| {
+            assert_ne!(moved["from"], moved["to"]);
+            moved["calls"].as_u64().unwrap()
+        })
+        .sum();
+    assert!(same > 0);
+    assert_eq!(same, want.same_assignee_other_step.0);
+    assert_eq!(json["same_assignee_other_step"]["calls"], same);
     // The default `--top` is 10.
     assert_eq!(json["assignee_moves"].as_array().unwrap().len(), 10);
     assert_eq!(
@@ -617,7 +631,8 @@ fn base_errors_say_what_is_missing() {
         ),
         (
             &["--base", "HEAD", loose.to_str().unwrap()],
-            "is not inside a git repository",
+            // With git's own reason.
+            "is not inside a git repository git can use: git says `fatal: not a git repository",
         ),
     ];
     for (args, message) in cases {

@@ -224,8 +224,9 @@ impl Engine {
                 Err(error) => {
                     // The items of one document share its first line.
                     written.unreadable += 1;
-                    observer.unreadable(1, None, error);
-                    write_error(output, 1, None, error, options.format)?;
+                    let call = error.call.as_deref();
+                    observer.unreadable(1, call, &error.message);
+                    write_error(output, 1, call, &error.message, options.format)?;
                 }
             }
         }

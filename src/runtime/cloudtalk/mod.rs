@@ -125,17 +125,54 @@ pub struct DocumentError {
     pub message: String,
 }
 
+/// An item of a `.json` file that could not be read as a call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ItemError {
+    /// What is wrong, naming the item (`responseData.data[3]: …`).
+    pub message: String,
+    /// The call's id (`Cdr.id`, `cdr_id`), when it could be read: which
+    /// call to fix.
+    pub call: Option<String>,
+}
+
+/// The call id of a batch line holding a CloudTalk record that could not
+/// be read, when the id itself reads (`Cdr.id` or `cdr_id`, text or a
+/// whole number): error lines name the call to fix.
+///
+/// ```
+/// use callassign::runtime::cloudtalk::call_id_of;
+///
+/// assert_eq!(call_id_of(r#"{"Cdr":{"id":27,"type":"sideways"}}"#).as_deref(), Some("27"));
+/// assert_eq!(call_id_of(r#"{"cdr_id":"12346","call_steps":7}"#).as_deref(), Some("12346"));
+/// assert_eq!(call_id_of(r#"{"Cdr":{"id":27.5}}"#), None);
+/// ```
+pub fn call_id_of(text: &str) -> Option<String> {
+    let value: Json<'_, shape::Record<'_>> = serde_json::from_str(text).ok()?;
+    record_id(&value)
+}
+
+fn record_id<L>(value: &Json<'_, shape::Record<'_>, L>) -> Option<String> {
+    let record = value.object()?;
+    let id = match &record.cdr {
+        Some(cdr) => text(cdr.object()?.id.as_ref(), "Cdr.id"),
+        None => text(record.cdr_id.as_ref(), "cdr_id"),
+    };
+    id.ok().flatten().map(Cow::into_owned)
+}
+
 /// Reads a `.json` file: a list response (one record per item, in order),
 /// a list of records, or one record. Each item is read on its own, so one
-/// bad item does not hide the others; its error names it.
+/// bad item does not hide the others; its error names it, and the call's
+/// id when that could be read.
 pub fn read_document(
     text: &str,
     context: &Context,
-) -> Result<Vec<Result<Record, String>>, DocumentError> {
+) -> Result<Vec<Result<Record, ItemError>>, DocumentError> {
     let value: Json<shape::Record, Vec<Json<shape::Record>>> =
         serde_json::from_str(text).map_err(|error| DocumentError {
             line: error.line() as u64,
-            message: error.to_string(),
+            message: crate::files::plain_json_message(&error.to_string()),
         })?;
     let (items, prefix) = match &value {
         Json::List(items) => (items, ""),
@@ -158,9 +195,12 @@ pub fn read_document(
             }
         }
         _ => {
-            return Ok(vec![
-                read_json(&value, context, Facts::Collect).map(CallRecord::into_owned)
-            ])
+            return Ok(vec![read_json(&value, context, Facts::Collect)
+                .map(CallRecord::into_owned)
+                .map_err(|message| ItemError {
+                    message,
+                    call: record_id(&value),
+                })])
         }
     };
     Ok(items
@@ -169,7 +209,10 @@ pub fn read_document(
         .map(
             |(index, item)| match read_json(item, context, Facts::Collect) {
                 Ok(record) => Ok(record.into_owned()),
-                Err(error) => Err(format!("{prefix}[{index}]: {error}")),
+                Err(error) => Err(ItemError {
+                    message: format!("{prefix}[{index}]: {error}"),
+                    call: record_id(item),
+                }),
             },
         )
         .collect())

@@ -335,11 +335,39 @@ fn display_name(file: &LoadedFile) -> String {
 /// The rule files a `check` or `fmt` argument stands for: a file as given,
 /// or every `.rules` file of a folder (recursively, sorted).
 pub fn rule_files(path: &Path) -> io::Result<Vec<PathBuf>> {
+    find_rule_files(path).map(|found| found.files)
+}
+
+/// What a folder holds for commands that read rule files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleFiles {
+    /// The rule files, sorted.
+    pub files: Vec<PathBuf>,
+    /// Files that look meant as rule files but are skipped, since only
+    /// `.rules` in lower case is one (`HUBSPOT.RULES`, `a.Rules`), sorted:
+    /// commands say so rather than skip them silently.
+    pub skipped: Vec<PathBuf>,
+}
+
+/// [`rule_files`], with the files skipped for the case of their extension.
+///
+/// ```
+/// let folder = tempfile::tempdir().unwrap();
+/// std::fs::write(folder.path().join("a.rules"), "").unwrap();
+/// std::fs::write(folder.path().join("B.RULES"), "").unwrap();
+/// let found = callassign::semantics::load::find_rule_files(folder.path()).unwrap();
+/// assert_eq!(found.files, [folder.path().join("a.rules")]);
+/// assert_eq!(found.skipped, [folder.path().join("B.RULES")]);
+/// ```
+pub fn find_rule_files(path: &Path) -> io::Result<RuleFiles> {
     let metadata = fs::metadata(path)?;
     if !metadata.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
+        return Ok(RuleFiles {
+            files: vec![path.to_path_buf()],
+            skipped: Vec::new(),
+        });
     }
-    let mut found = Vec::new();
+    let mut found = RuleFiles::default();
     let mut folders = vec![path.to_path_buf()];
     while let Some(folder) = folders.pop() {
         for entry in fs::read_dir(&folder)? {
@@ -347,14 +375,18 @@ pub fn rule_files(path: &Path) -> io::Result<Vec<PathBuf>> {
             let entry_path = entry.path();
             if entry.file_type()?.is_dir() {
                 folders.push(entry_path);
-            } else if entry_path
-                .extension()
-                .is_some_and(|ext| ext == RULE_EXTENSION)
-            {
-                found.push(entry_path);
+                continue;
+            }
+            match entry_path.extension() {
+                Some(ext) if ext == RULE_EXTENSION => found.files.push(entry_path),
+                Some(ext) if ext.eq_ignore_ascii_case(RULE_EXTENSION) => {
+                    found.skipped.push(entry_path)
+                }
+                _ => {}
             }
         }
     }
-    found.sort();
+    found.files.sort();
+    found.skipped.sort();
     Ok(found)
 }

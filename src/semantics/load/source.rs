@@ -227,7 +227,8 @@ pub fn folder_of(path: &Path) -> PathBuf {
 }
 
 /// The ruleset name of a rule file's path: its stem, when it carries the
-/// rule extension.
+/// rule extension and can name a ruleset (`hubspot.v2.rules` cannot be
+/// extended, so it is never suggested).
 pub(super) fn rule_stem(path: &Path) -> Option<String> {
     (path.extension()? == RULE_EXTENSION)
         .then(|| {
@@ -235,6 +236,7 @@ pub(super) fn rule_stem(path: &Path) -> Option<String> {
                 .map(|stem| stem.to_string_lossy().into_owned())
         })
         .flatten()
+        .filter(|stem| crate::syntax::parse::is_name(stem))
 }
 
 fn non_empty(path: &Path) -> &Path {

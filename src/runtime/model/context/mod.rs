@@ -23,7 +23,7 @@ pub const MAX_CONTEXT_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", expecting = "`installer` or `unassigned`")]
 pub enum FallbackMode {
     /// The user who installed the integration, when configured and active.
     Installer,
@@ -34,7 +34,10 @@ pub enum FallbackMode {
 
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a context: a mapping with `integration` and `users`"
+)]
 pub struct Context {
     /// The integration's name, used in explanations (`hubspot`).
     #[serde(default = "default_integration")]
@@ -108,7 +111,7 @@ fn default_integration() -> String {
 /// would keep a deactivated user receiving calls.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a user: `{id: …, email: …}`")]
 pub struct User {
     #[serde(deserialize_with = "id")]
     #[cfg_attr(
@@ -327,7 +330,8 @@ impl Context {
             .extension()
             .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
         let parsed = if is_json {
-            serde_json::from_str::<Context>(&text).map_err(|error| error.to_string())
+            serde_json::from_str::<Context>(&text)
+                .map_err(|error| crate::files::plain_json_message(&error.to_string()))
         } else {
             Context::from_yaml(&text).map_err(|error| describe_yaml_error(&error, &text))
         };
