@@ -505,3 +505,32 @@ fn a_decision_log_that_stops_taking_lines_holds_bounded_memory_and_no_shutdown()
     // SAFETY: closes the reader opened above.
     unsafe { libc::close(reader) };
 }
+
+/// Rule files sent together to `/v1/check` sit in the served folder side
+/// by side: one may extend another, as saved files do, instead of being
+/// told the other "links to a file outside the rule folder".
+#[test]
+fn files_sent_together_to_check_may_extend_each_other() {
+    let dir = super::served_folder();
+    let server = Server::start_in(dir.path(), &["--rules", "rules", "--contexts", "contexts"]);
+    let files = serde_json::json!({"files": {
+        "base.rules": "ruleset base extends default\ndisable contact_owner\n",
+        "team.rules": "ruleset team extends base\nmove favorite_agent first\n",
+    }});
+    let answer = server.post_json("/v1/check", files.to_string().as_bytes());
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(answer.json(), serde_json::json!([]));
+    // A real mistake in the base is still found, in the base.
+    let files = serde_json::json!({"files": {
+        "base.rules": "ruleset base extends default\ndisable contact_ownr\n",
+        "team.rules": "ruleset team extends base\n",
+    }});
+    let findings = server
+        .post_json("/v1/check", files.to_string().as_bytes())
+        .json();
+    assert_eq!(
+        findings[0]["code"], "callassign::unknown_step",
+        "{findings}"
+    );
+    assert_eq!(findings[0]["file"], "rules/base.rules");
+}
