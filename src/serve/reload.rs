@@ -388,12 +388,15 @@ impl Reloader {
                     tracing::warn!("{}: {warning}", context.display());
                 }
                 self.apply(name, &watched_copy, ruleset, &context);
-                let paths = self.watch_paths(&watched_copy);
+                // What was loaded is what `now` saw (it held still while
+                // loading): a change made since, even the moment the new
+                // version started serving, is a change at the next look.
+                let seen = relook(&self.watch_paths(&watched_copy), &now);
                 let watched = self.known.get_mut(name).expect("known");
                 watched.served = true;
                 watched.failed = false;
                 watched.pending = None;
-                watched.seen = look(&paths);
+                watched.seen = seen;
             }
             Err(error) => {
                 let served = watched.served;

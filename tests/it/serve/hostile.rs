@@ -566,3 +566,122 @@ fn a_contact_or_flow_step_with_eighty_thousand_unknown_keys_is_decided_at_once()
         assert!(answer.text().contains("\"step\":"), "{}", answer.text());
     }
 }
+
+/// Bytes waiting in a pipe.
+fn waiting_in(pipe: &std::fs::File) -> usize {
+    use std::os::fd::AsRawFd;
+    let mut waiting: libc::c_int = 0;
+    // SAFETY: FIONREAD writes the count of unread bytes into `waiting`.
+    assert_eq!(
+        unsafe { libc::ioctl(pipe.as_raw_fd(), libc::FIONREAD, &mut waiting) },
+        0
+    );
+    waiting as usize
+}
+
+/// A change made the moment a new version starts serving (a ConfigMap's
+/// context swapped right after its rules) is a change: the files are
+/// remembered as they were when loaded, not looked at again after the
+/// swap, which took the change for the state already served. The moment
+/// is held open here by a stderr nobody reads: the reloader stops on the
+/// line that announces the new version, just after it started serving.
+#[test]
+fn a_change_made_as_a_new_version_starts_serving_is_reloaded() {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let dir = super::served_folder();
+    let root = dir.path();
+    std::fs::write(root.join("h"), "").unwrap();
+    let mut fds = [0; 2];
+    // SAFETY: pipe writes two new descriptors into `fds`, owned below;
+    // F_SETPIPE_SZ makes the pipe one page, quick to fill.
+    let (reader, writer) = unsafe {
+        assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
+        libc::fcntl(fds[0], libc::F_SETPIPE_SZ, 4096);
+        (
+            std::fs::File::from(OwnedFd::from_raw_fd(fds[0])),
+            OwnedFd::from_raw_fd(fds[1]),
+        )
+    };
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_callassign"))
+        .current_dir(root)
+        .args(["serve", "--rules", "rules", "--contexts", "contexts"])
+        .args(["--listen", "127.0.0.1:0", "--watch-interval", "20ms"])
+        // Its lines (`history h read again`) are shorter than the line
+        // announcing a reload: once they fill the pipe, that one waits.
+        .args(["--history", "h"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(writer))
+        .spawn()
+        .unwrap();
+    let _child = Killed(child);
+    let mut reader = reader;
+    let mut said = String::new();
+    let addr: std::net::SocketAddr = loop {
+        let mut buffer = [0u8; 4096];
+        let read = reader.read(&mut buffer).unwrap();
+        assert!(read > 0, "{said}");
+        said.push_str(&String::from_utf8_lossy(&buffer[..read]));
+        if let Some(at) = said.find("listening on http://") {
+            let rest = &said[at + "listening on http://".len()..];
+            if let Some(end) = rest.find('\n') {
+                break rest[..end].parse().unwrap();
+            }
+        }
+    };
+    let hash = |server: std::net::SocketAddr| {
+        super::request(server, "GET", "/v1/rulesets", &[], b"").json()["rulesets"][0]["hash"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // Fill the pipe with the history's lines until its thread waits.
+    let mut rounds = 0;
+    while waiting_in(&reader) < 4096 - 64 {
+        rounds += 1;
+        assert!(rounds < 400, "the pipe holds {} bytes", waiting_in(&reader));
+        std::fs::write(root.join("h"), "\n".repeat(rounds % 7 + 1)).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let first = hash(addr);
+    std::fs::write(
+        root.join("rules/hubspot.rules"),
+        "ruleset hubspot extends default\nfallback unassigned\n",
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let second = loop {
+        let now = hash(addr);
+        if now != first {
+            break now;
+        }
+        assert!(std::time::Instant::now() < deadline, "not reloaded");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    // The reloader now waits on stderr, the new version just served.
+    let context = root.join("contexts/hubspot.yaml");
+    let text = std::fs::read_to_string(&context).unwrap();
+    std::fs::write(&context, text.replace("installer: hs-1", "installer: hs-2")).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while hash(addr) == second {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the context changed as the rules were swapped was never reloaded"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A child killed when its test ends, failed or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
