@@ -12,8 +12,11 @@
 //!   refusal reaches the client before the connection's own clock closes
 //!   it), turn included; long work (a diff over the history) checks
 //!   [`Budget::spent`] and gives up;
-//! - a job whose client went away is given up the same way (its request
-//!   was dropped), and holds its turn until it has stopped.
+//! - a job whose request is dropped (its connection ended, the service
+//!   stops) is given up the same way, and holds its turn until it has
+//!   stopped. A client that merely went away is not seen before the
+//!   answer is written (it may have closed only its sending side, see
+//!   `server`), so its job runs to its deadline at most.
 
 use std::io::{self, BufRead, Read};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -97,17 +100,16 @@ impl Work {
         job: impl FnOnce(&Budget) -> Result<T, Problem> + Send + 'static,
     ) -> Result<T, Problem> {
         let turn = {
-            if WAITING_NOW.fetch_add(1, Ordering::Relaxed) >= WAITING {
-                WAITING_NOW.fetch_sub(1, Ordering::Relaxed);
+            let Some(waiting) = Waiting::enter() else {
                 return Err(self.busy(format!(
                     "{WAITING} requests of the workbench are waiting already: {} cannot wait too",
                     self.what
                 )));
-            }
+            };
             let waited =
                 tokio::time::timeout_at(self.deadline.into(), Arc::clone(turns()).acquire_owned())
                     .await;
-            WAITING_NOW.fetch_sub(1, Ordering::Relaxed);
+            drop(waiting);
             match waited {
                 Ok(Ok(turn)) => turn,
                 Ok(Err(_)) => return Err(Problem::internal("the work queue closed")),
@@ -121,7 +123,7 @@ impl Work {
             }
         };
         let abandoned = Arc::new(AtomicBool::new(false));
-        // Dropped with this future: the client is gone, the job gives up.
+        // Dropped with this future: nobody waits for the answer any more.
         let _abandon = Abandon(Arc::clone(&abandoned));
         let budget = Budget {
             what: self.what,
@@ -200,6 +202,26 @@ fn seconds(duration: Duration) -> String {
     format!("{tenths}")
 }
 
+/// One request among those waiting for a turn, counted until it stops
+/// waiting, also when its future is dropped while it waits.
+struct Waiting;
+
+impl Waiting {
+    fn enter() -> Option<Waiting> {
+        if WAITING_NOW.fetch_add(1, Ordering::Relaxed) >= WAITING {
+            WAITING_NOW.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(Waiting)
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        WAITING_NOW.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 struct Abandon(Arc<AtomicBool>);
 
 impl Drop for Abandon {
@@ -222,6 +244,29 @@ fn lower_priority() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_dropped_while_it_waits_leaves_the_queue() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let before = WAITING_NOW.load(Ordering::Relaxed);
+        runtime.block_on(async {
+            // Every turn taken: the work below waits, and is dropped.
+            let cores = turns().available_permits() as u32;
+            let taken = Arc::clone(turns()).acquire_many_owned(cores).await.unwrap();
+            let work = Work::new("the test", Duration::from_secs(10));
+            let waited = tokio::time::timeout(
+                Duration::from_millis(50),
+                work.run(|_| Ok::<_, Problem>(())),
+            )
+            .await;
+            assert!(waited.is_err(), "it waited for a turn");
+            drop(taken);
+        });
+        assert_eq!(WAITING_NOW.load(Ordering::Relaxed), before);
+    }
 
     #[test]
     fn seconds_read_as_people_write_them() {
