@@ -16,6 +16,7 @@
 //!   [`history`] the `--history` file they measure edits on;
 //! - [`work`]: rule-text work (compiling, deciding, diffing what the page
 //!   sends) kept apart from live decisions: turns, deadline, priority;
+//! - [`cross_site`]: what a browser asks for a page of another site;
 //! - [`auth`], [`metrics`], [`decision_log`], [`problem`] (JSON errors),
 //!   [`observe`] (what each decision tells metrics and the log),
 //!   [`clock`] (timestamps).
@@ -24,6 +25,7 @@ mod app;
 mod auth;
 mod catalog;
 mod clock;
+mod cross_site;
 mod decision_log;
 mod history;
 mod metrics;

@@ -685,3 +685,72 @@ impl Drop for Killed {
         let _ = self.0.wait();
     }
 }
+
+/// Any web page can make its visitor's browser POST a call to a service
+/// on the visitor's machine (no content type needs no permission): it
+/// cannot read the answer, but the call would be decided, counted and
+/// written to the decision log. What a browser marks as sent for another
+/// site is refused, except opening a link to the page; programs send no
+/// such mark.
+#[test]
+fn a_page_of_another_site_cannot_make_a_browser_decide_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("decisions.jsonl");
+    let mut server = hubspot(&["--decision-log", log.to_str().unwrap()]);
+    let cross_site = [
+        ("Sec-Fetch-Site", "cross-site"),
+        ("Sec-Fetch-Mode", "no-cors"),
+    ];
+    let answer = super::request(
+        server.addr,
+        "POST",
+        "/v1/rulesets/hubspot/assign",
+        &cross_site,
+        CALL.as_bytes(),
+    );
+    answer.error(403, "callassign::cross_site");
+    let plan =
+        serde_json::json!({"ruleset": "hubspot", "text": "ruleset hubspot extends default\n"});
+    super::request(
+        server.addr,
+        "POST",
+        "/v1/plan",
+        &[("Sec-Fetch-Site", "cross-site"), ("Sec-Fetch-Mode", "cors")],
+        plan.to_string().as_bytes(),
+    )
+    .error(403, "callassign::cross_site");
+    // A link opened from another site (a shared workbench link) works.
+    let page = super::request(
+        server.addr,
+        "GET",
+        "/",
+        &[
+            ("Sec-Fetch-Site", "cross-site"),
+            ("Sec-Fetch-Mode", "navigate"),
+        ],
+        b"",
+    );
+    assert_eq!(page.status, 200);
+    // The page itself, and programs, are answered.
+    let own = super::request(
+        server.addr,
+        "POST",
+        "/v1/rulesets/hubspot/assign",
+        &[
+            ("Sec-Fetch-Site", "same-origin"),
+            ("Sec-Fetch-Mode", "cors"),
+            ("Content-Type", "application/json"),
+        ],
+        CALL.as_bytes(),
+    );
+    assert_eq!(own.status, 200);
+    assert_eq!(
+        server
+            .post_json("/v1/rulesets/hubspot/assign", CALL.as_bytes())
+            .status,
+        200
+    );
+    server.signal(libc::SIGTERM);
+    assert_eq!(server.wait_exit(Duration::from_secs(15)), 0);
+    assert_eq!(lines_in(&log), 2, "only the two answered calls are logged");
+}
