@@ -29,7 +29,7 @@ use callassign::{DocumentFormat, Engine, InputFormat, NotOneCall, Options};
 use super::app::{State, HASH_HEADER};
 use super::metrics::Route;
 use super::problem::Problem;
-use super::routes::{bad_path, read_body, unique_query_pairs};
+use super::routes::{bad_path, read_body, refuse_encoded, unique_query_pairs};
 use super::store::Entry;
 use super::work::{Spending, Work};
 
@@ -130,6 +130,7 @@ async fn json_body<T: for<'de> Deserialize<'de>>(
             .help(format!("send `application/json` such as `{example}`")));
         }
     }
+    refuse_encoded(request.headers())?;
     let body: Bytes = read_body(state, request, None).await?;
     serde_json::from_slice(&body).map_err(|error| bad(format!("the body cannot be read: {error}")))
 }

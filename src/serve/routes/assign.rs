@@ -32,6 +32,7 @@ pub async fn assign(
         let entry = state.store.get(&name)?;
         let options =
             assign_options(request.uri().query()).map_err(|p| p.hash(&entry.hash_header))?;
+        super::refuse_encoded(request.headers()).map_err(|p| p.hash(&entry.hash_header))?;
         match body_kind(request.headers()).map_err(|p| p.hash(&entry.hash_header))? {
             BodyKind::One => assign_one(&state, entry, options, request).await,
             BodyKind::Stream => assign_stream(&state, entry, options, request, timer).await,

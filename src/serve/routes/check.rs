@@ -40,6 +40,7 @@ pub async fn check(Shared(state): App, request: Request) -> Response {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.split(';').next())
             .map(|value| value.trim().to_ascii_lowercase());
+        super::refuse_encoded(request.headers())?;
         let body = read_body(&state, request, None).await?;
         let files = match media.as_deref() {
             Some("application/json") | None => {

@@ -164,6 +164,27 @@ pub(super) async fn read_body(
     }
 }
 
+/// A body sent compressed (`Content-Encoding: gzip`) is refused, rather
+/// than read as text and refused byte by byte as not UTF-8.
+pub(super) fn refuse_encoded(headers: &axum::http::HeaderMap) -> Result<(), Problem> {
+    let Some(value) = headers.get(header::CONTENT_ENCODING) else {
+        return Ok(());
+    };
+    let encoding = String::from_utf8_lossy(value.as_bytes());
+    if encoding.trim().eq_ignore_ascii_case("identity") {
+        return Ok(());
+    }
+    Err(Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "callassign::unsupported_media_type",
+        format!(
+            "a body encoded as `{}` cannot be read",
+            callassign::diagnostics::terminal::printable(encoding.trim())
+        ),
+    )
+    .help("send the body uncompressed, without `Content-Encoding`"))
+}
+
 /// Whether reading a body failed because the connection's clock ran out
 /// (see `server::Timed`), rather than because the bytes were wrong.
 pub(super) fn caused_by_timeout(error: &(dyn std::error::Error + 'static)) -> bool {

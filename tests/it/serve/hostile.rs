@@ -754,3 +754,42 @@ fn a_page_of_another_site_cannot_make_a_browser_decide_calls() {
     assert_eq!(server.wait_exit(Duration::from_secs(15)), 0);
     assert_eq!(lines_in(&log), 2, "only the two answered calls are logged");
 }
+
+/// A compressed body (`Content-Encoding: gzip`) is refused as such, not
+/// read as text and refused as "not valid UTF-8 (byte 2)".
+#[test]
+fn a_compressed_body_is_refused_as_compressed() {
+    let server = hubspot(&[]);
+    // The first bytes of any gzip stream, enough to be refused.
+    let gzip = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03";
+    for (path, content_type) in [
+        ("/v1/rulesets/hubspot/assign", "application/json"),
+        ("/v1/rulesets/hubspot/assign", "application/x-ndjson"),
+        ("/v1/plan", "application/json"),
+        ("/v1/check", "application/json"),
+    ] {
+        let answer = super::request(
+            server.addr,
+            "POST",
+            path,
+            &[("Content-Type", content_type), ("Content-Encoding", "gzip")],
+            gzip,
+        );
+        let error = answer.error(415, "callassign::unsupported_media_type");
+        assert_eq!(
+            error["message"], "a body encoded as `gzip` cannot be read",
+            "{path} {content_type}"
+        );
+    }
+    let identity = super::request(
+        server.addr,
+        "POST",
+        "/v1/rulesets/hubspot/assign",
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Encoding", "identity"),
+        ],
+        CALL.as_bytes(),
+    );
+    assert_eq!(identity.status, 200);
+}
