@@ -14,7 +14,7 @@ use callassign::semantics::plan::Plan;
 
 use super::shared::{
     context_for, input_or_project, load_context, load_plan, note_unreadable, open_history,
-    print_report, require_some_call,
+    print_report, require_some_call, require_some_line,
 };
 use super::{
     print_findings_to_stderr, CliError, CliResult, InputArg, ReportFormat, EXIT_OK, EXIT_PROBLEMS,
@@ -81,6 +81,7 @@ pub fn run(args: Args) -> CliResult {
     })?;
     let mut report = comparison.finish(names, unreadable);
     report.keep_top_assignee_moves(args.top);
+    require_some_line(&calls_path, report.calls + report.unreadable.lines)?;
     print_report(
         args.format,
         &report,
@@ -181,8 +182,22 @@ struct InRepository {
 
 impl InRepository {
     fn locate(path: &Path) -> Result<InRepository, CliError> {
-        let canonical = fs::canonicalize(path).map_err(|error| CliError::io(path, &error))?;
-        let folder = canonical.parent().unwrap_or(Path::new("/"));
+        // The path the user named is compared, not the file a link there
+        // leads to: only its folder is resolved. Reading the link's target
+        // at the revision would compare another file (the revision's own
+        // link, if any, is followed there as on disk).
+        let file_name = path
+            .file_name()
+            .ok_or_else(|| CliError::new(format!("`{}` does not name a file", path.display())))?;
+        let named_folder = match path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
+        fs::metadata(path).map_err(|error| CliError::io(path, &error))?;
+        let folder =
+            fs::canonicalize(named_folder).map_err(|error| CliError::io(named_folder, &error))?;
+        let canonical = folder.join(file_name);
+        let folder = folder.as_path();
         let root = match git(folder, &["rev-parse", "--show-toplevel"])? {
             Ok(stdout) => {
                 PathBuf::from(String::from_utf8_lossy(&stdout).trim_end_matches(['\n', '\r']))

@@ -36,6 +36,8 @@ macro_rules! outln {
 
 mod check;
 mod completions;
+#[cfg(feature = "live")]
+mod decisions;
 mod diff;
 mod eval;
 mod explain;
@@ -100,7 +102,10 @@ enum Command {
     Init(init::Args),
     /// Serve decisions over HTTP: every ruleset of a folder, reloaded when its files change
     #[cfg(feature = "serve")]
-    Serve(crate::serve::Args),
+    Serve(Box<crate::serve::Args>),
+    /// What the live loop's store holds: calls pending or failed, one call; replay a failed delivery
+    #[cfg(feature = "live")]
+    Decisions(decisions::Args),
     /// Print the JSON Schema of a call, a context or a rule-test file
     Schema(schema::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
@@ -216,7 +221,9 @@ pub fn main() -> ExitCode {
         Command::Lsp(args) => lsp::run(args),
         Command::Init(args) => init::run(args),
         #[cfg(feature = "serve")]
-        Command::Serve(args) => crate::serve::run(args),
+        Command::Serve(args) => crate::serve::run(*args),
+        #[cfg(feature = "live")]
+        Command::Decisions(args) => decisions::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),

@@ -258,14 +258,37 @@ pub fn open_history(path: &Path, input: InputArg) -> Result<History, CliError> {
     ))))
 }
 
-/// A history in which not one call could be read is an error, not an
-/// empty report: a CI gate on it would otherwise pass having checked
-/// nothing.
+/// A history with no line at all is an error, before any report is
+/// printed: a CI gate on it would otherwise pass having checked nothing.
+/// An empty file, a closed stdin, a forgotten history argument (which
+/// reads stdin) and a CloudTalk `.json` with an empty list all give no
+/// line.
+pub fn require_some_line(path: &Path, lines: u64) -> Result<(), CliError> {
+    if lines > 0 {
+        return Ok(());
+    }
+    let (from, help) = if path.as_os_str() == "-" {
+        ("stdin".to_string(), "with no history file (or `-`) the calls are read from stdin, and none came; give the history file, or pipe it in")
+    } else {
+        (
+            format!("`{}`", path.display()),
+            "it holds no call or record (an empty file, or a CloudTalk `.json` with an empty list); a report on no call would check nothing",
+        )
+    };
+    Err(CliError::new(format!("no call was seen in {from}")).help(help))
+}
+
+/// A history in which not one call could be read is an error too, after
+/// the report that lists its unreadable lines.
 pub fn require_some_call(path: &Path, calls: u64, unreadable: u64) -> Result<(), CliError> {
     if calls == 0 && unreadable > 0 {
+        let from = if path.as_os_str() == "-" {
+            "stdin".to_string()
+        } else {
+            format!("`{}`", path.display())
+        };
         return Err(CliError::new(format!(
-            "no call of `{}` could be read ({unreadable} unreadable {})",
-            path.display(),
+            "no call of {from} could be read ({unreadable} unreadable {})",
             if unreadable == 1 { "line" } else { "lines" }
         ))
         .help("check `--input` (native or cloudtalk) and that the file holds one call or record per line"));

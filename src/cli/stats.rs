@@ -7,7 +7,9 @@ use callassign::impact::history::Unreadable;
 use callassign::impact::stats::Tally;
 use callassign::runtime::evaluate::Engine;
 
-use super::shared::{note_unreadable, open_history, print_report, require_some_call, Deciding};
+use super::shared::{
+    note_unreadable, open_history, print_report, require_some_call, require_some_line, Deciding,
+};
 use super::{CliResult, ReportFormat, EXIT_OK};
 
 #[derive(Debug, clap::Args)]
@@ -36,6 +38,7 @@ pub fn run(args: Args) -> CliResult {
         |call| tally.add(call),
     )?;
     let report = tally.finish(unreadable);
+    require_some_line(&args.input, report.calls + report.unreadable.lines)?;
     print_report(
         args.format,
         &report,

@@ -71,7 +71,11 @@ pub enum FindingKind {
     MissingExtends {
         name: String,
         suggestion: Option<String>,
+        /// A few rule files of the folder (those nearest the name), and
+        /// how many more it has: a folder of thousands of files is not
+        /// listed in each finding.
         siblings: Vec<String>,
+        more: usize,
     },
     UnreadableExtends {
         path: String,
@@ -456,7 +460,7 @@ impl FindingKind {
                 "leads outside this folder",
                 "copy the rules into this folder instead of linking to them",
             ),
-            K::MissingExtends { name, suggestion, siblings } => words(
+            K::MissingExtends { name, suggestion, siblings, more } => words(
                 format!("no rule file `{name}.rules` to extend"),
                 "not found in this folder",
                 match suggestion {
@@ -464,8 +468,12 @@ impl FindingKind {
                     None if siblings.is_empty() => format!(
                         "create `{name}.rules` beside this file, or extend one of: (no rule files here)"
                     ),
-                    None => format!(
+                    None if *more == 0 => format!(
                         "create `{name}.rules` beside this file, or extend one of: `{}`",
+                        siblings.join("`, `")
+                    ),
+                    None => format!(
+                        "create `{name}.rules` beside this file, or extend one of: `{}` and {more} more",
                         siblings.join("`, `")
                     ),
                 },

@@ -157,7 +157,8 @@ pub fn for_each_call<R: BufRead>(
 /// records, or one record) as a history, handing every call to `visit`.
 /// Items that cannot be read go to `unreadable` at line 1 (the items of
 /// one document share its first line; their message names the item). An
-/// error only for a file that holds no records at all.
+/// error only for a file that holds no records at all. The items are read
+/// one at a time, so memory does not grow with their number.
 ///
 /// ```
 /// use callassign::impact::history::{for_each_call_in_document, Unreadable};
@@ -177,13 +178,24 @@ pub fn for_each_call_in_document(
     unreadable: &mut Unreadable,
     mut visit: impl FnMut(&Call<'_>),
 ) -> Result<(), cloudtalk::DocumentError> {
-    for record in cloudtalk::read_document(text, context)? {
-        match record {
-            Ok(record) => visit(&record.call),
-            Err(error) => unreadable.record(1, || error.message),
-        }
+    // One item at a time: memory stays that of one item, however many
+    // the document holds.
+    let read = cloudtalk::for_each_document_record(
+        text,
+        context,
+        cloudtalk::Facts::Skip,
+        |record| -> Result<(), std::convert::Infallible> {
+            match record {
+                Ok(record) => visit(&record.call),
+                Err(error) => unreadable.record(1, || error.message),
+            }
+            Ok(())
+        },
+    )?;
+    match read {
+        Ok(_) => Ok(()),
+        Err(never) => match never {},
     }
-    Ok(())
 }
 
 /// Which entry of a plan decided a call.

@@ -45,7 +45,7 @@ pub const FIELD_ROWS: [FieldRow; 9] = [
     },
     FieldRow {
         fields: &[Field::Agent, Field::ContactFavoriteAgent],
-        values: "e-mail strings, compared case-insensitively",
+        values: "e-mail strings, compared as e-mails match (ASCII letters in any case)",
         operators: "`==`, `!=`, `in`, `not in`, `starts_with`",
     },
     FieldRow {

@@ -254,7 +254,8 @@ pub fn from_text(path: &Path, text: &str) -> Result<TestFile, Problem> {
                 .and_then(|own| {
                     let input = raw_case.input.unwrap_or(raw.input);
                     let call = match input {
-                        InputFormat::Native => load_call(path, folder, raw_case.call, &name),
+                        InputFormat::Native => load_call(path, folder, raw_case.call, &name)
+                            .and_then(|call| refuse_unread_keys(path, call)),
                         InputFormat::CloudTalk => load_record(
                             path,
                             folder,
@@ -450,6 +451,48 @@ pub(super) fn load_call(
             "write the call inline (`call: {direction: incoming, status: missed}`) or name a `.json` or `.yaml` file",
         )),
     }
+}
+
+/// A case's call with keys callassign does not read is refused: `eval`
+/// would name them in its summary, but a case that passed without them
+/// would have tested another call than the one written (`caller:` for
+/// `number:`, say). CloudTalk records are exempt, as in `eval`: the
+/// vendor adds fields.
+pub(super) fn refuse_unread_keys(
+    path: &Path,
+    call: Call<'static>,
+) -> Result<Call<'static>, Problem> {
+    let unread: Vec<String> = call
+        .unknown_keys
+        .iter()
+        .map(|key| format!("`{key}`"))
+        .chain(
+            call.unknown_flow_keys
+                .iter()
+                .map(|key| format!("`flow[].{key}`")),
+        )
+        .chain(
+            call.unknown_contact_keys
+                .iter()
+                .map(|key| format!("`contact.{key}`")),
+        )
+        .collect();
+    if unread.is_empty() {
+        return Ok(call);
+    }
+    let (keys, them) = if unread.len() == 1 {
+        ("a key", "it")
+    } else {
+        ("keys", "them")
+    };
+    Err(Problem::new(
+        path,
+        format!(
+            "`call` has {keys} callassign does not read: {}",
+            unread.join(", ")
+        ),
+        format!("the case would test the call without {them}: remove {them}, or write the field callassign reads (`id`, `direction`, `status`, `agent`, `started_at`, `duration_s`, `number`, `tags`, `flow`, `contact`)"),
+    ))
 }
 
 /// Reads an inline value as text, so that an error names the field it is

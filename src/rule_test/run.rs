@@ -91,7 +91,8 @@ pub(super) fn fixed_user(step: &str) -> Option<&str> {
 
 /// Whether the step a case expects is the one that decided: `step` as
 /// the assignment line names it; `user`, when given, the fixed user
-/// (addresses compare as matching does, trimmed and in any case).
+/// (addresses compare as matching does: trimmed, ASCII letters in any
+/// case).
 pub(super) fn step_matches(expected: &Expected, actual: DecidedBy<'_>) -> bool {
     let Some(step) = expected.step.as_deref() else {
         return true;

@@ -107,7 +107,7 @@ pub fn context_file_findings(context: &Context, source: &Arc<Source>) -> Vec<Fin
                     span,
                 ))
             }
-            ContextWarning::Installer { .. } => None,
+            ContextWarning::Installer { .. } | ContextWarning::UnreliableAddresses { .. } => None,
         })
         .collect()
 }

@@ -38,13 +38,11 @@ pub enum StepId {
 
 impl StepId {
     /// Whether two step names mean the same step (user e-mails compare
-    /// case-insensitively, as matching does).
+    /// by the e-mail rule, as matching does: ASCII letters in any case).
     pub fn same_as(&self, other: &StepId) -> bool {
         match (self, other) {
             (StepId::Builtin(a), StepId::Builtin(b)) => a == b,
-            (StepId::User(a), StepId::User(b)) => {
-                a.eq_ignore_ascii_case(b) || a.to_lowercase() == b.to_lowercase()
-            }
+            (StepId::User(a), StepId::User(b)) => a.eq_ignore_ascii_case(b),
             _ => false,
         }
     }
@@ -56,7 +54,7 @@ impl StepId {
     pub fn key(&self) -> String {
         match self {
             StepId::Builtin(builtin) => builtin.name().to_string(),
-            StepId::User(email) => format!("user \"{}\"", email.to_lowercase()),
+            StepId::User(email) => format!("user \"{}\"", email.to_ascii_lowercase()),
         }
     }
 }
@@ -218,7 +216,7 @@ words! {
 pub enum FieldType {
     Direction,
     Status,
-    /// An e-mail address: compared trimmed and case-insensitively.
+    /// An e-mail address: compared trimmed, ASCII letters in any case.
     Email,
     /// Text compared exactly.
     Text,

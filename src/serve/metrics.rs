@@ -59,12 +59,15 @@ pub enum Route {
     Decide,
     Diff,
     History,
+    /// The live loop's: CloudTalk's events, and the decisions stored.
+    Events,
+    Decisions,
     /// Anything else: unknown paths, wrong methods.
     Other,
 }
 
 impl Route {
-    const ALL: [Route; 15] = [
+    const ALL: [Route; 17] = [
         Route::Assign,
         Route::Rulesets,
         Route::Plan,
@@ -79,6 +82,8 @@ impl Route {
         Route::Decide,
         Route::Diff,
         Route::History,
+        Route::Events,
+        Route::Decisions,
         Route::Other,
     ];
 
@@ -99,6 +104,8 @@ impl Route {
             Route::Decide => "/v1/decide",
             Route::Diff => "/v1/diff",
             Route::History => "/v1/history",
+            Route::Events => "/v1/cloudtalk/{ruleset}/events",
+            Route::Decisions => "/v1/decisions/{call_id}",
             Route::Other => "other",
         }
     }
@@ -144,6 +151,13 @@ impl RulesetMetrics {
 }
 
 impl Metrics {
+    /// The registry, for metrics registered beside the service's (the
+    /// live loop's) before the service starts.
+    #[cfg(feature = "live")]
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
     pub fn new() -> Metrics {
         let mut registry = Registry::default();
         let decisions = Family::<RulesetStep, Counter>::default();

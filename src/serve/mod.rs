@@ -21,21 +21,21 @@
 //!   [`observe`] (what each decision tells metrics and the log),
 //!   [`clock`] (timestamps).
 
-mod app;
+pub(crate) mod app;
 mod auth;
 mod catalog;
-mod clock;
+pub(crate) mod clock;
 mod cross_site;
 mod decision_log;
 mod history;
-mod metrics;
+pub(crate) mod metrics;
 mod observe;
 mod page;
-mod problem;
+pub(crate) mod problem;
 mod reload;
-mod routes;
+pub(crate) mod routes;
 mod server;
-mod store;
+pub(crate) mod store;
 mod stream;
 mod work;
 mod workbench;
@@ -105,6 +105,9 @@ pub struct Args {
     /// Threads answering requests [default: the available cores]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     workers: Option<u16>,
+    #[cfg(feature = "live")]
+    #[command(flatten)]
+    live: crate::live::Args,
 }
 
 /// How long the decision log gets at shutdown to write what it holds.
@@ -170,7 +173,11 @@ pub fn run(args: Args) -> CliResult {
         .as_deref()
         .map(auth::read_token)
         .transpose()?;
-    let metrics = Arc::new(metrics::Metrics::new());
+    #[cfg_attr(not(feature = "live"), allow(unused_mut))]
+    let mut metrics = metrics::Metrics::new();
+    #[cfg(feature = "live")]
+    let live_metrics = crate::live::metrics::LiveMetrics::register(metrics.registry_mut());
+    let metrics = Arc::new(metrics);
     let log = args
         .decision_log
         .as_deref()
@@ -224,7 +231,18 @@ pub fn run(args: Args) -> CliResult {
         .build()
         .map_err(|error| CliError::new(format!("cannot start the server: {error}")))?;
 
-    let outcome = runtime.block_on(server::run(args.listen, state, reloader));
+    let outcome = runtime.block_on(async {
+        // The live loop starts once the rulesets are loaded, and stops
+        // after the last request is answered.
+        #[cfg(feature = "live")]
+        let live = crate::live::start(&args.live, &state, live_metrics).await?;
+        let outcome = server::run(args.listen, state, reloader).await;
+        #[cfg(feature = "live")]
+        if let Some((live, tasks)) = live {
+            live.shutdown(tasks).await;
+        }
+        outcome
+    });
     // Tasks still running past the grace (a client that never finishes
     // sending) are dropped with the runtime.
     runtime.shutdown_timeout(Duration::from_millis(100));

@@ -219,6 +219,66 @@ fn yaml_anchors_and_aliases_are_refused_in_every_yaml_read() {
 }
 
 #[test]
+fn yaml_numbers_written_otherwise_are_refused_in_every_yaml_read() {
+    // YAML reads `0x1F` as 31 and `+442071234567` as 442071234567: an id
+    // or a phone number that is no longer what was written.
+    let hex_context = "integration: hubspot\nusers:\n  - {id: hs-1, email: admin@acme.com}\n  - id: 0x1F\n    email: b@acme.com\n";
+    let plus_call = "id: c-1\ndirection: incoming\nstatus: missed\nnumber: +442071234567\n";
+    let plus_case = "rules: rules.rules\ncontext: context.yaml\ncases:\n  - call: {direction: incoming, status: missed, number: +442071234567}\n    assignee: null\n";
+    let quoted_call = "id: c-1\ndirection: incoming\nstatus: missed\nnumber: '+442071234567'\n";
+    let dir = folder(&[
+        (
+            "rules.rules",
+            "ruleset rules\nstep user \"admin@acme.com\" when number starts_with \"+44\"\nfallback unassigned\n",
+        ),
+        ("context.yaml", CONTEXT),
+        ("hex.yaml", hex_context),
+        ("call.yaml", plus_call),
+        ("quoted.yaml", quoted_call),
+        ("tests.yaml", plus_case),
+    ]);
+    let eval = |context: &str, input: &str| {
+        callassign_in(
+            dir.path(),
+            &[
+                "eval",
+                "--rules",
+                "rules.rules",
+                "--context",
+                context,
+                input,
+            ],
+            MISSED.as_bytes(),
+        )
+    };
+
+    let context = eval("hex.yaml", "-");
+    assert_eq!(context.code, 2, "{}", context.stdout);
+    assert!(
+        context.stderr.starts_with("error: `hex.yaml` is not a valid context: line 4: YAML reads `0x1F` as the number 31, not as written; quote it (`\"0x1F\"`) to keep it as written, or write the number as 31"),
+        "{}",
+        context.stderr
+    );
+
+    let call = eval("context.yaml", "call.yaml");
+    assert_eq!(call.code, 1);
+    assert_contains(
+        &call.stdout,
+        "line 4: YAML reads `+442071234567` as the number 442071234567, not as written",
+    );
+    let quoted = eval("context.yaml", "quoted.yaml");
+    assert_eq!(quoted.code, 0, "{}", quoted.stdout);
+    assert_contains(&quoted.stdout, "\"step\":\"user\"");
+
+    let test = callassign_in(dir.path(), &["test", "tests.yaml"], b"");
+    assert_eq!(test.code, 2, "{}", test.stdout);
+    assert_contains(
+        &test.stderr,
+        "line 4: YAML reads `+442071234567` as the number 442071234567",
+    );
+}
+
+#[test]
 fn an_alias_bomb_through_a_string_is_refused_before_it_expands() {
     // One 1 MB anchored string aliased 30,000 times: 30 GB once expanded.
     let mut bomb = format!(
@@ -276,6 +336,58 @@ fn a_full_or_closed_stderr_does_not_panic() {
 }
 
 // --- Damaged files and unbounded reads ---
+
+#[test]
+fn fmt_refuses_a_file_it_may_not_write_and_says_so() {
+    // Renaming over a file needs only its folder to be writable: a
+    // read-only file, or (run as another user) a file of someone else,
+    // would be replaced and the run reported a success.
+    use std::os::unix::fs::PermissionsExt;
+    let ugly = "ruleset a\nstep   call_agent\nfallback integration\n";
+    let dir = folder(&[("rules/a.rules", ugly)]);
+    let file = dir.path().join("rules/a.rules");
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o444)).unwrap();
+    let run = shell(dir.path(), "$CALLASSIGN fmt rules/a.rules");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_contains(
+        &run.stderr,
+        "error: cannot write `rules/a.rules`: it is read-only (mode 444",
+    );
+    assert_contains(&run.stderr, "; the file is unchanged\n");
+    assert_eq!(fs::read_to_string(&file).unwrap(), ugly);
+    assert_eq!(
+        fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o444
+    );
+
+    // Another owner's file in a folder anyone may write: run as `nobody`
+    // (possible when the tests run as root, as CI does).
+    let is_root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    let setpriv = Command::new("setpriv").arg("--version").output().is_ok();
+    if !(is_root && setpriv) {
+        eprintln!("not run as root with setpriv: the other-owner half is skipped");
+        return;
+    }
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+    for folder in [dir.path().to_path_buf(), dir.path().join("rules")] {
+        fs::set_permissions(&folder, fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let run = shell(
+        dir.path(),
+        "setpriv --reuid=65534 --regid=65534 --clear-groups $CALLASSIGN fmt rules/a.rules",
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_contains(
+        &run.stderr,
+        "error: cannot write `rules/a.rules`: this user may not write it (mode 644, owner 0)",
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), ugly);
+    let names: Vec<String> = fs::read_dir(dir.path().join("rules"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["a.rules"]);
+}
 
 #[test]
 fn fmt_over_a_file_size_limit_leaves_the_file_whole_and_formats_the_others() {

@@ -103,6 +103,39 @@ fn man_out_dir_writes_a_page_per_subcommand() {
 }
 
 #[test]
+fn man_out_dir_writes_every_page_or_none() {
+    // The page of `test` cannot be written (a folder has its name): no
+    // page may be left, not even those rendered before it.
+    let dir = folder(&[]);
+    let pages = dir.path().join("man1");
+    std::fs::create_dir_all(pages.join("callassign-test.1")).unwrap();
+    let run = callassign_in(dir.path(), &["man", "--out-dir", "man1"], b"");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: cannot write man pages to `man1`: `man1/callassign-test.1` is in the way: it is not a file; no page was written"),
+        "{}",
+        run.stderr
+    );
+    let names: Vec<String> = std::fs::read_dir(&pages)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["callassign-test.1"]);
+
+    // A write that fails half-way (a file-size limit) leaves nothing either.
+    std::fs::remove_dir(pages.join("callassign-test.1")).unwrap();
+    let output = std::process::Command::new("bash")
+        .arg("-c")
+        .arg("ulimit -f 1 && \"$0\" man --out-dir man1")
+        .arg(env!("CARGO_BIN_EXE_callassign"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert_eq!(std::fs::read_dir(&pages).unwrap().count(), 0);
+}
+
+#[test]
 fn every_man_page_says_its_exit_status_and_gives_examples() {
     let dir = folder(&[]);
     let run = callassign_in(dir.path(), &["man", "--out-dir", "man"], b"");

@@ -610,6 +610,47 @@ fn base_works_from_another_folder_and_with_a_branch_name() {
 }
 
 #[test]
+fn base_compares_the_path_named_even_when_it_is_a_link() {
+    // The change under review turns rules/team.rules into a link to a
+    // shared file, committed unchanged: the gate must compare the old
+    // rules/team.rules with it, not the shared file with itself.
+    let (history, _) = history(&generate(13, 300), 0);
+    let repo = repository(&history);
+    git(repo.path(), &["checkout", "-q", "--", "."]);
+    let shared = repo.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(
+        shared.join("team.rules"),
+        "ruleset team extends default\nfallback unassigned\n",
+    )
+    .unwrap();
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-q", "-m", "shared"]);
+    let team = repo.path().join("rules/team.rules");
+    std::fs::remove_file(&team).unwrap();
+    std::os::unix::fs::symlink("../shared/team.rules", &team).unwrap();
+
+    let output = run(
+        repo.path(),
+        &[
+            "diff",
+            "--context",
+            "context.yaml",
+            "--format",
+            "json",
+            "--base",
+            "HEAD",
+            "rules/team.rules",
+            "calls.jsonl",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["old"], "HEAD:rules/team.rules");
+    assert!(json["reassigned"].as_u64().unwrap() > 0, "{json}");
+}
+
+#[test]
 fn base_errors_say_what_is_missing() {
     let repo = repository("");
     std::fs::write(

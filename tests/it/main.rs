@@ -26,6 +26,7 @@ mod engine;
 mod findings;
 mod fmt_properties;
 mod hardening;
+mod live;
 mod lsp;
 mod project;
 mod quick_fixes;

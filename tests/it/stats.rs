@@ -238,3 +238,67 @@ fn errors_exit_2() {
         assert!(stderr.contains(message), "{stderr}");
     }
 }
+
+#[test]
+fn a_gate_that_saw_no_call_fails() {
+    // An empty file, a closed stdin and no history argument at all (which
+    // reads stdin) are all a report on nothing: exit 2, saying so, and no
+    // report on stdout.
+    let folder = workspace("");
+    let stats = [
+        "stats",
+        "--rules",
+        "default.rules",
+        "--context",
+        "context.yaml",
+    ];
+    let diff = [
+        "diff",
+        "--context",
+        "context.yaml",
+        "--fail-on-change",
+        "default.rules",
+        "stale.rules",
+    ];
+    for (args, stdin, seen) in [
+        (
+            &[&stats[..], &["calls.jsonl"]].concat(),
+            false,
+            "`calls.jsonl`",
+        ),
+        (&[&stats[..], &["-"]].concat(), true, "stdin"),
+        (&stats.to_vec(), false, "stdin"),
+        (
+            &[&diff[..], &["calls.jsonl"]].concat(),
+            false,
+            "`calls.jsonl`",
+        ),
+        (&[&diff[..], &["-"]].concat(), true, "stdin"),
+        (&diff.to_vec(), false, "stdin"),
+    ] {
+        let mut command = std::process::Command::new(bin());
+        command
+            .current_dir(folder.path())
+            .args(args)
+            .env("NO_COLOR", "1");
+        // Closed: /dev/null reads as empty; an empty pipe closed at once.
+        command.stdin(if stdin {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        });
+        let output = command.output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(&format!("error: no call was seen in {seen}")),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert_eq!(stdout(&output), "", "{args:?}");
+    }
+}

@@ -63,7 +63,7 @@ pub(super) fn unique_query_pairs(query: Option<&str>) -> Result<Vec<(String, Str
 }
 
 /// `key=value` pairs of a query, percent-decoded.
-fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     query
         .unwrap_or("")
         .split('&')
@@ -111,7 +111,7 @@ fn percent_decode(text: &str) -> String {
 
 /// Reads a whole body of at most [`MAX_BODY_BYTES`] within the request
 /// timeout.
-pub(super) async fn read_body(
+pub(crate) async fn read_body(
     state: &State,
     request: Request,
     hash: Option<&HeaderValue>,
