@@ -10,7 +10,9 @@ pub use assign::assign;
 pub use check::check;
 pub use info::{healthz, method_not_allowed, metrics, not_found, plan, readyz, rulesets, status};
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
@@ -115,7 +117,15 @@ pub(super) async fn read_body(
         return Err(too_large());
     }
     let body = Limited::new(request.into_body(), MAX_BODY_BYTES);
-    match tokio::time::timeout(state.limits.request_timeout, body.collect()).await {
+    let mut collect = std::pin::pin!(body.collect());
+    // Most bodies came with their headers: then no timer is made (making
+    // one touches the runtime's shared handle).
+    let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
+    let collected = match first {
+        Poll::Ready(collected) => Ok(collected),
+        Poll::Pending => tokio::time::timeout(state.limits.request_timeout, collect).await,
+    };
+    match collected {
         Err(_) => Err(with_hash(
             Problem::new(
                 StatusCode::REQUEST_TIMEOUT,
