@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use crate::cli::CliError;
 
@@ -23,6 +24,12 @@ use super::metrics::{Count, Metrics};
 const QUEUE: usize = 4096;
 /// Bytes written at once, at most.
 const CHUNK: usize = 1 << 20;
+/// After a write that emptied the queue, the writer waits this long
+/// before it looks again: under load the lines of many requests then go
+/// out in one write, and a request never has to wake the writer (a
+/// system call on the request's path, and a thread competing for the
+/// cores, for every decision). A lone line still goes out at once.
+const GATHER: Duration = Duration::from_millis(2);
 
 /// The log, owned by `serve`'s main thread; closed at shutdown.
 pub struct DecisionLog {
@@ -156,11 +163,15 @@ fn write_all(mut file: File, receiver: &Receiver<Vec<u8>>, state: &State) {
         open = !first.is_empty();
         chunk.clear();
         chunk.extend_from_slice(&first);
+        let mut drained = false;
         while chunk.len() < CHUNK {
             match receiver.try_recv() {
                 Ok(more) if more.is_empty() => open = false,
                 Ok(more) => chunk.extend_from_slice(&more),
-                Err(_) => break,
+                Err(_) => {
+                    drained = true;
+                    break;
+                }
             }
         }
         if chunk.is_empty() {
@@ -174,6 +185,9 @@ fn write_all(mut file: File, receiver: &Receiver<Vec<u8>>, state: &State) {
                 state.recovered();
             }
             Err(error) => state.lost(lines, &format!("cannot write: {error}")),
+        }
+        if open && drained {
+            std::thread::sleep(GATHER);
         }
     }
     if let Err(error) = file.sync_data() {
