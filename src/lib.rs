@@ -168,6 +168,8 @@ pub mod files;
 pub mod impact;
 #[cfg(feature = "cli")]
 pub mod lsp;
+#[cfg(feature = "cli")]
+pub mod project;
 pub mod rule_test;
 mod ruleset;
 pub mod runtime;
@@ -187,6 +189,11 @@ pub use crate::runtime::batch::{
     DocumentFormat, InputFormat, LineSplitter, NotOneCall, Observer, Options, OutputFormat,
     Summary, Written, MAX_LINE_BYTES,
 };
+/// A CloudTalk call-history item and the call-detail record of the same
+/// call joined into the one record `eval --input cloudtalk` reads as that
+/// call (the history item, with the detail's `call_steps` as its flow):
+/// see [`runtime::cloudtalk::combine`].
+pub use crate::runtime::cloudtalk::combine as cloudtalk_combined;
 pub use crate::runtime::evaluate::{DecidedBy, Decision, Engine, Outcome, TraceEntry};
 pub use crate::runtime::model::{Call, Context, User};
 use crate::semantics::compile;

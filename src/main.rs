@@ -2,6 +2,8 @@
 
 #[macro_use]
 mod cli;
+#[cfg(feature = "live")]
+mod live;
 #[cfg(feature = "serve")]
 mod serve;
 

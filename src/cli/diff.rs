@@ -5,14 +5,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use callassign::impact::diff::{self, Names};
+use callassign::impact::diff::{Comparison, Names};
+use callassign::impact::history::Unreadable;
 use callassign::runtime::evaluate::Engine;
 use callassign::semantics::compile::compile;
 use callassign::semantics::load::{GitRevision, Loader, RULE_EXTENSION};
 use callassign::semantics::plan::Plan;
 
 use super::shared::{
-    load_context, load_plan, note_unreadable, open_history, print_report, require_some_call,
+    context_for, input_or_project, load_context, load_plan, note_unreadable, open_history,
+    print_report, require_some_call, require_some_line,
 };
 use super::{
     print_findings_to_stderr, CliError, CliResult, InputArg, ReportFormat, EXIT_OK, EXIT_PROBLEMS,
@@ -20,24 +22,25 @@ use super::{
 
 /// How `diff` is called, shown in `--help` and usage errors.
 pub const USAGE: &str =
-    "callassign diff --context <FILE> [OPTIONS] OLD.rules NEW.rules [CALLS.jsonl]
-       callassign diff --context <FILE> [OPTIONS] --base <REV> NEW.rules [CALLS.jsonl]";
+    "callassign diff [--context <FILE>] [OPTIONS] OLD.rules NEW.rules [CALLS.jsonl]
+       callassign diff [--context <FILE>] [OPTIONS] --base <REV> NEW.rules [CALLS.jsonl]";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// OLD.rules NEW.rules, then the calls (JSON Lines; `-` or nothing for stdin).
+    /// OLD.rules NEW.rules, then the calls (JSON Lines, `-` or nothing for stdin;
+    /// with `--input cloudtalk`, also a `.json` response).
     /// With --base, only NEW.rules and the calls
     #[arg(value_name = "FILE", required = true, num_args = 1..=3)]
     files: Vec<PathBuf>,
     /// Read the old rules from this git revision of NEW.rules (and the files it extends)
     #[arg(long, value_name = "REV")]
     base: Option<String>,
-    /// The integration context (YAML or JSON)
+    /// The integration context (YAML or JSON) [default: the project's context of NEW.rules]
     #[arg(long, value_name = "FILE")]
-    context: PathBuf,
-    /// What the calls are
-    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = InputArg::Native)]
-    input: InputArg,
+    context: Option<PathBuf>,
+    /// What the calls are [default: the project's `input`, else native]
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    input: Option<InputArg>,
     /// How to print the report
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     format: ReportFormat,
@@ -51,7 +54,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> CliResult {
     let (old_path, new_path, calls_path) = split_files(&args)?;
-    let context = load_context(&args.context)?;
+    let input = input_or_project(args.input);
+    let context = load_context(&context_for(args.context.as_deref(), &new_path)?)?;
     let (old_plan, old_name) = match &args.base {
         Some(revision) => plan_at_revision(&new_path, revision)?,
         None => {
@@ -68,12 +72,16 @@ pub fn run(args: Args) -> CliResult {
         old: old_name,
         new: new_path.display().to_string(),
     };
-    let input = open_history(&calls_path)?;
-    let mut report =
-        diff::compare(&old, &new, input, args.input.into(), names).map_err(|error| {
-            CliError::new(format!("cannot read `{}`: {error}", calls_path.display()))
-        })?;
+    let history = open_history(&calls_path, input)?;
+    let mut comparison = Comparison::new(&old, &new);
+    let mut unreadable = Unreadable::default();
+    // Both engines see one context: a history is read once.
+    history.for_each_call(&calls_path, input, new.context(), &mut unreadable, |call| {
+        comparison.add(call)
+    })?;
+    let mut report = comparison.finish(names, unreadable);
     report.keep_top_assignee_moves(args.top);
+    require_some_line(&calls_path, report.calls + report.unreadable.lines)?;
     print_report(
         args.format,
         &report,
@@ -149,6 +157,21 @@ fn git(folder: &Path, args: &[&str]) -> Result<Result<Vec<u8>, String>, CliError
     }
 }
 
+/// Git's own message, on one line: `fatal: not a git repository (or any
+/// of the parent directories): .git`, `detected dubious ownership …`.
+fn git_reason(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    if lines.is_empty() {
+        "git gave no reason".to_string()
+    } else {
+        format!("git says `{}`", lines.join(" "))
+    }
+}
+
 /// Where a rule file sits in its git repository.
 struct InRepository {
     root: PathBuf,
@@ -159,15 +182,32 @@ struct InRepository {
 
 impl InRepository {
     fn locate(path: &Path) -> Result<InRepository, CliError> {
-        let canonical = fs::canonicalize(path).map_err(|error| CliError::io(path, &error))?;
-        let folder = canonical.parent().unwrap_or(Path::new("/"));
+        // The path the user named is compared, not the file a link there
+        // leads to: only its folder is resolved. Reading the link's target
+        // at the revision would compare another file (the revision's own
+        // link, if any, is followed there as on disk).
+        let file_name = path
+            .file_name()
+            .ok_or_else(|| CliError::new(format!("`{}` does not name a file", path.display())))?;
+        let named_folder = match path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
+        fs::metadata(path).map_err(|error| CliError::io(path, &error))?;
+        let folder =
+            fs::canonicalize(named_folder).map_err(|error| CliError::io(named_folder, &error))?;
+        let canonical = folder.join(file_name);
+        let folder = folder.as_path();
         let root = match git(folder, &["rev-parse", "--show-toplevel"])? {
             Ok(stdout) => {
                 PathBuf::from(String::from_utf8_lossy(&stdout).trim_end_matches(['\n', '\r']))
             }
-            Err(_) => return Err(CliError::new(format!(
-                "`{}` is not inside a git repository",
-                path.display()
+            // Git says why: no repository, or one it refuses to use (a
+            // repository owned by another user, a broken `.git`).
+            Err(reason) => return Err(CliError::new(format!(
+                "`{}` is not inside a git repository git can use: {}",
+                path.display(),
+                git_reason(&reason)
             ))
             .help(
                 "`--base` reads the old rules from git; give the old rule file as a path instead",

@@ -71,7 +71,7 @@ pub fn run(args: Args) -> CliResult {
             Format::Human => OutputFormat::Human,
         },
         explain: args.explain,
-        input: args.deciding.input_format.into(),
+        input: args.deciding.input_format().into(),
     };
     let stdout = io::stdout();
     let mut output = BufWriter::with_capacity(
@@ -93,12 +93,19 @@ pub fn run(args: Args) -> CliResult {
                     File::open(&args.input).map_err(|error| CliError::io(&args.input, &error))?,
                 ))
             };
-            let show_progress = io::stderr().is_terminal() && !args.quiet;
+            // Progress goes to a terminal that shows nothing else: when the
+            // output goes to the same terminal, the counter would be written
+            // in the middle of its lines.
+            let show_progress =
+                !args.quiet && io::stderr().is_terminal() && !io::stdout().is_terminal();
             let jobs = args.jobs.map_or_else(default_jobs, usize::from);
+            let mut shown = 0;
             let result =
                 batch::run_parallel(&evaluator, reader, &mut output, options, jobs, |done| {
                     if show_progress {
-                        note!("\r{done} lines…");
+                        let text = format!("{done} lines…");
+                        shown = text.chars().count();
+                        note!("\r{text}");
                     }
                 });
             let summary = match result {
@@ -117,8 +124,9 @@ pub fn run(args: Args) -> CliResult {
                     )))
                 }
             };
-            if show_progress {
-                note!("\r");
+            if shown > 0 {
+                // The counter is wiped, so the summary starts on a clean line.
+                note!("\r{}\r", " ".repeat(shown));
             }
             if !args.quiet {
                 note!("{}", summary.render());
@@ -135,14 +143,19 @@ pub fn run(args: Args) -> CliResult {
                 Input::YamlCall => DocumentFormat::Yaml,
                 _ => DocumentFormat::Json,
             };
-            let mut keys = UnknownKeys::default();
+            let mut counted = Counted::default();
             let written = evaluator
-                .assign_document(&text, format, options, &mut output, &mut keys)
+                .assign_document(&text, format, options, &mut output, &mut counted)
                 .map_err(|refusal| not_one_call(&args.input, refusal))?
                 .map_err(write_failed)?;
             output.flush().map_err(write_failed)?;
-            if !args.quiet && !keys.0.unknown_keys.is_empty() {
-                note!("{}", keys.0.render_unknown_keys());
+            if !args.quiet {
+                // A CloudTalk `.json` holds a batch of records: its summary
+                // is a batch's. One native call needs only its odd keys.
+                match options.input {
+                    batch::InputFormat::CloudTalk => note!("{}", counted.0.render()),
+                    batch::InputFormat::Native => note!("{}", counted.0.render_unknown_keys()),
+                }
             }
             Ok(ExitCode::from(if written.unreadable > 0 {
                 EXIT_PROBLEMS
@@ -153,20 +166,23 @@ pub fn run(args: Args) -> CliResult {
     }
 }
 
-/// Counts the keys a single call does not read, for the note after it.
+/// Counts what a document's calls were decided by (and the keys they do
+/// not read), for the summary after it.
 #[derive(Default)]
-struct UnknownKeys(batch::Summary);
+struct Counted(batch::Summary);
 
-impl batch::Observer for UnknownKeys {
+impl batch::Observer for Counted {
     fn decided(
         &mut self,
         call: &callassign::runtime::model::Call<'_>,
-        _: &callassign::runtime::evaluate::Decision<'_>,
+        decision: &callassign::runtime::evaluate::Decision<'_>,
         _: Option<&[callassign::runtime::evaluate::TraceEntry]>,
     ) {
-        if call.has_unknown_keys() {
-            self.0.note_unknown_keys(call);
-        }
+        self.0.record(call, decision);
+    }
+
+    fn unreadable(&mut self, _: u64, _: Option<&str>, _: &str) {
+        self.0.unreadable += 1;
     }
 }
 

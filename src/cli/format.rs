@@ -11,6 +11,7 @@ use callassign::diagnostics::finding::sort_and_dedup;
 use callassign::semantics::load;
 use callassign::syntax::format::{self, FormatError};
 
+use super::shared::read_stdin_rules;
 use super::{
     expand_rule_paths, print_findings_to_stderr, CliError, CliResult, EXIT_ERROR, EXIT_OK,
     EXIT_PROBLEMS,
@@ -18,8 +19,12 @@ use super::{
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Rule files or folders of rule files [default: rules]
+    /// Rule files or folders of rule files, or - for one rule file on
+    /// stdin (with --stdout or --check) [default: rules]
     paths: Vec<PathBuf>,
+    /// With -: what messages call the rule file read from stdin
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
     /// Change nothing: show a diff of every file that is not formatted, and
     /// exit 1 if there is one
     #[arg(long, conflicts_with = "stdout")]
@@ -55,12 +60,29 @@ enum Outcome {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let files = expand_rule_paths(&args.paths)?;
     let mode = match (args.check, args.stdout) {
         (true, _) => Mode::Check,
         (_, true) => Mode::Print,
         _ => Mode::Rewrite,
     };
+    if mode == Mode::Rewrite && args.paths.iter().any(|path| path.as_os_str() == "-") {
+        return Err(CliError::new(
+            "`fmt -` has no file to rewrite: it reads the rule file from stdin",
+        )
+        .help(
+            "print the formatted text with `fmt --stdout -`, or show a diff with `fmt --check -`",
+        ));
+    }
+    if let Some(stdin) = read_stdin_rules(&args.paths, args.stdin_filename.as_deref())? {
+        let loaded = load::load_text(&stdin.shown, stdin.text());
+        let outcome = format_loaded(&stdin.path, &stdin.shown, &loaded, mode)?;
+        return Ok(ExitCode::from(match outcome {
+            Outcome::AlreadyFormatted => EXIT_OK,
+            Outcome::Changed if mode == Mode::Print => EXIT_OK,
+            Outcome::Changed | Outcome::Refused => EXIT_PROBLEMS,
+        }));
+    }
+    let files = expand_rule_paths(&args.paths)?;
     let (mut changed, mut refused, mut unwritten) = (0usize, 0usize, 0usize);
     for file in &files {
         // One file that cannot be read or written does not stop the others.
@@ -116,6 +138,17 @@ pub fn run(args: Args) -> CliResult {
 
 fn format_file(path: &Path, mode: Mode) -> Result<Outcome, CliError> {
     let loaded = load::load_file(path).map_err(|error| CliError::io(path, &error))?;
+    format_loaded(path, &path.display().to_string(), &loaded, mode)
+}
+
+/// Formats a loaded rule file; `path` is where it is written back, `name`
+/// what messages call it.
+fn format_loaded(
+    path: &Path,
+    name: &str,
+    loaded: &load::LoadedFile,
+    mode: Mode,
+) -> Result<Outcome, CliError> {
     // Too large, not UTF-8, or no header: nothing to format safely.
     let result = if loaded.checked.is_none() {
         Err(FormatError::Unparsable(loaded.findings.clone()))
@@ -127,14 +160,11 @@ fn format_file(path: &Path, mode: Mode) -> Result<Outcome, CliError> {
         Err(FormatError::Unparsable(mut findings)) => {
             sort_and_dedup(&mut findings);
             print_findings_to_stderr(&findings);
-            noteln!(
-                "error: `{}` was not formatted; fix the problems above first",
-                path.display()
-            );
+            noteln!("error: `{name}` was not formatted; fix the problems above first");
             return Ok(Outcome::Refused);
         }
         Err(error @ FormatError::ChangedMeaning) => {
-            noteln!("error: `{}` was not formatted: {error}", path.display());
+            noteln!("error: `{name}` was not formatted: {error}");
             return Ok(Outcome::Refused);
         }
     };
@@ -146,7 +176,6 @@ fn format_file(path: &Path, mode: Mode) -> Result<Outcome, CliError> {
         return Ok(Outcome::AlreadyFormatted);
     }
     if mode == Mode::Check {
-        let name = path.display().to_string();
         if original.contains('\r') {
             // A `\r` is invisible in the diff below; say it.
             noteln!("note: `{name}` has Windows line endings (CRLF); the formatted file uses LF");
@@ -160,7 +189,7 @@ fn format_file(path: &Path, mode: Mode) -> Result<Outcome, CliError> {
                 .diff_lines(original, formatted.as_str())
                 .unified_diff()
                 .context_radius(3)
-                .header(&name, &format!("{name} (formatted)"))
+                .header(name, &format!("{name} (formatted)"))
         );
     } else if mode == Mode::Rewrite {
         if formatted.len() > load::MAX_RULE_FILE_BYTES {

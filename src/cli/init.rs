@@ -1,5 +1,7 @@
 //! `callassign init [--integration NAME] [DIR]`: write the starting project
-//! of `callassign::scaffold`, refusing to overwrite anything.
+//! of `callassign::scaffold`, refusing to overwrite anything; the files
+//! every integration shares are kept when they are there, so a second
+//! integration can be added to a project.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +29,11 @@ pub fn run(args: Args) -> CliResult {
     };
     let files = scaffold::project(&args.integration)
         .map_err(|bad| CliError::new(bad.message).help(bad.help))?;
+    // A file every integration shares (the CI job, the project file) that
+    // is there already is kept: adding an integration to a project works.
+    let (kept, files): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|file| file.shared && place(&file.path).symlink_metadata().is_ok());
     // Nothing is written unless everything can be: a half-written project
     // would be worse than none.
     let existing: Vec<String> = files
@@ -97,10 +104,20 @@ pub fn run(args: Args) -> CliResult {
     for path in &written {
         outln!("created {}", path.display());
     }
+    for file in &kept {
+        outln!(
+            "kept {} (already there; it serves every integration of the project)",
+            place(&file.path).display()
+        );
+    }
+    let context = files
+        .iter()
+        .find(|file| file.path.starts_with("contexts"))
+        .map(|file| place(&file.path));
     outln!(
         "\nnext: list the users of {} in {}, then run\n  callassign check && callassign test",
         args.integration,
-        place(&files[2].path).display()
+        context.unwrap_or_default().display()
     );
     Ok(ExitCode::from(EXIT_OK))
 }

@@ -36,11 +36,15 @@ macro_rules! outln {
 
 mod check;
 mod completions;
+#[cfg(feature = "live")]
+mod decisions;
 mod diff;
 mod eval;
+mod explain;
 mod format;
 mod init;
 mod lsp;
+mod man;
 mod plan;
 mod schema;
 mod shared;
@@ -86,6 +90,9 @@ enum Command {
     Stats(stats::Args),
     /// Run rule tests: calls with the assignee each must get
     Test(test::Args),
+    /// Explain a finding code: what it means, how to fix it, an example
+    /// (without a code: list every code)
+    Explain(explain::Args),
     /// Print the built-in default rules that `extends default` uses when
     /// the folder has no default.rules of its own
     PrintDefault,
@@ -95,7 +102,10 @@ enum Command {
     Init(init::Args),
     /// Serve decisions over HTTP: every ruleset of a folder, reloaded when its files change
     #[cfg(feature = "serve")]
-    Serve(crate::serve::Args),
+    Serve(Box<crate::serve::Args>),
+    /// What the live loop's store holds: calls pending or failed, one call; replay a failed delivery
+    #[cfg(feature = "live")]
+    Decisions(decisions::Args),
     /// Print the JSON Schema of a call, a context or a rule-test file
     Schema(schema::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
@@ -203,6 +213,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Test(args) => test::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::PrintDefault => {
             out!("{}", callassign::semantics::load::BUILTIN_DEFAULT_TEXT);
             Ok(ExitCode::from(EXIT_OK))
@@ -210,7 +221,9 @@ pub fn main() -> ExitCode {
         Command::Lsp(args) => lsp::run(args),
         Command::Init(args) => init::run(args),
         #[cfg(feature = "serve")]
-        Command::Serve(args) => crate::serve::run(args),
+        Command::Serve(args) => crate::serve::run(*args),
+        #[cfg(feature = "live")]
+        Command::Decisions(args) => decisions::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
@@ -346,9 +359,23 @@ pub fn print_findings_to_stderr(findings: &[Finding]) {
     }
 }
 
-/// The rule files `check`/`fmt` arguments stand for; the default is `rules/`.
+/// The project file found from the working folder (`callassign.toml`),
+/// read once; an error when one is found that cannot be used.
+pub fn project() -> Result<Option<&'static callassign::project::Project>, CliError> {
+    static PROJECT: std::sync::OnceLock<
+        Result<Option<callassign::project::Project>, callassign::project::ProjectError>,
+    > = std::sync::OnceLock::new();
+    match PROJECT.get_or_init(callassign::project::Project::discover) {
+        Ok(project) => Ok(project.as_ref()),
+        Err(error) => Err(CliError::new(error.to_string()).help(error.help.clone())),
+    }
+}
+
+/// The rule files `check`/`fmt` arguments stand for; the default is the
+/// project's rules folder, else `rules/`.
 pub fn expand_rule_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
-    let defaults = [PathBuf::from("rules")];
+    let defaults =
+        [project()?.map_or_else(|| PathBuf::from("rules"), |project| project.rules.clone())];
     let paths = if paths.is_empty() {
         &defaults[..]
     } else {
@@ -371,8 +398,17 @@ pub fn expand_rule_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
             ))
             .help(format!("{hint}for calls and contexts, `callassign eval`")));
         }
-        let found = callassign::semantics::load::rule_files(path)
+        let callassign::semantics::load::RuleFiles {
+            files: found,
+            skipped,
+        } = callassign::semantics::load::find_rule_files(path)
             .map_err(|error| CliError::io(path, &error))?;
+        for skipped in &skipped {
+            noteln!(
+                "note: `{}` is skipped: rule files end in `.rules`, in lower case; rename it to read it",
+                skipped.display()
+            );
+        }
         if found.is_empty() {
             return Err(CliError::new(format!(
                 "no `.rules` files in `{}`",

@@ -13,7 +13,7 @@ use super::{print_findings_to_stderr, CliError, CliResult, EXIT_ERROR, EXIT_OK, 
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Test files, or folders of them (`.yaml` files) [default: rules/tests]
+    /// Test files, or folders of them (`.yaml` files) [default: the project's `tests`, else rules/tests]
     paths: Vec<PathBuf>,
     /// How to report: `cargo test`-like text, JUnit XML or JSON
     #[arg(long, value_enum, default_value_t = TestFormat::Human)]
@@ -33,7 +33,10 @@ pub enum TestFormat {
 
 pub fn run(args: Args) -> CliResult {
     let paths = if args.paths.is_empty() {
-        vec![PathBuf::from("rules/tests")]
+        vec![super::project()?.map_or_else(
+            || PathBuf::from("rules/tests"),
+            |project| project.tests.clone(),
+        )]
     } else {
         args.paths
     };

@@ -45,6 +45,8 @@ words! {
         UserNotInContext = "callassign::user_not_in_context",
         IntegrationMismatch = "callassign::integration_mismatch",
         MixedScriptAddress = "callassign::mixed_script_address",
+        UnknownAllow = "callassign::unknown_allow",
+        UnusedAllow = "callassign::unused_allow",
     }
 }
 
@@ -65,9 +67,35 @@ impl Code {
             | Code::UnknownFlowStepType
             | Code::UserNotInContext
             | Code::IntegrationMismatch
-            | Code::MixedScriptAddress => Severity::Warning,
+            | Code::MixedScriptAddress
+            | Code::UnknownAllow
+            | Code::UnusedAllow => Severity::Warning,
             _ => Severity::Error,
         }
+    }
+}
+
+impl Code {
+    /// The code without `callassign::`, as allow comments may write it.
+    pub fn short(self) -> &'static str {
+        self.as_str()
+            .strip_prefix("callassign::")
+            .unwrap_or(self.as_str())
+    }
+
+    /// The code written `callassign::NAME` or `NAME`.
+    pub fn from_written(name: &str) -> Option<Code> {
+        let short = name.strip_prefix("callassign::").unwrap_or(name);
+        Code::ALL.into_iter().find(|code| code.short() == short)
+    }
+
+    /// The codes an allow comment can accept: warnings, except those
+    /// about allow comments themselves.
+    pub fn allowable() -> impl Iterator<Item = Code> {
+        Code::ALL.into_iter().filter(|code| {
+            code.severity() == Severity::Warning
+                && !matches!(code, Code::UnknownAllow | Code::UnusedAllow)
+        })
     }
 }
 

@@ -71,7 +71,11 @@ pub enum FindingKind {
     MissingExtends {
         name: String,
         suggestion: Option<String>,
+        /// A few rule files of the folder (those nearest the name), and
+        /// how many more it has: a folder of thousands of files is not
+        /// listed in each finding.
         siblings: Vec<String>,
+        more: usize,
     },
     UnreadableExtends {
         path: String,
@@ -113,6 +117,21 @@ pub enum FindingKind {
         main: &'static str,
         odd: &'static str,
         odd_letter: char,
+    },
+
+    // ---- allow comments ----
+    /// `# callassign: allow CODE` naming no warning: an unknown code, an
+    /// error (which cannot be accepted), or not `allow` at all.
+    UnknownAllow {
+        written: String,
+        /// A warning code it is one slip away from.
+        suggestion: Option<&'static str>,
+        /// It names an error code.
+        error: bool,
+    },
+    /// An allow comment that accepts no finding on its line.
+    UnusedAllow {
+        code: &'static str,
     },
 
     // ---- conditions ----
@@ -349,6 +368,8 @@ impl FindingKind {
             }
             K::IntegrationMismatch { .. } => Code::IntegrationMismatch,
             K::MixedScriptAddress { .. } => Code::MixedScriptAddress,
+            K::UnknownAllow { .. } => Code::UnknownAllow,
+            K::UnusedAllow { .. } => Code::UnusedAllow,
         }
     }
 
@@ -397,10 +418,18 @@ impl FindingKind {
                 "not an operator",
                 "try using `==` instead",
             ),
-            K::RulesetNameMismatch { name, stem } => words(
+            K::RulesetNameMismatch { name, stem } if crate::syntax::parse::is_name(stem) => words(
                 format!("ruleset `{name}` is in a file named `{stem}.rules`"),
                 "the ruleset name",
                 format!("rename the ruleset to `{stem}` (other files extend it by its file name)"),
+            ),
+            // `hubspot.v2.rules`: no ruleset can be named after the file.
+            K::RulesetNameMismatch { name, stem } => words(
+                format!("ruleset `{name}` is in a file named `{stem}.rules`"),
+                "the ruleset name",
+                format!(
+                    "rename the file to `{name}.rules`: `{stem}` cannot name a ruleset (a letter, then letters, digits, `_` and `-`; no keyword)"
+                ),
             ),
             K::ExtendsFileName { written, base } => words(
                 format!("`extends {written}` names a file; `extends` takes a ruleset name"),
@@ -431,7 +460,7 @@ impl FindingKind {
                 "leads outside this folder",
                 "copy the rules into this folder instead of linking to them",
             ),
-            K::MissingExtends { name, suggestion, siblings } => words(
+            K::MissingExtends { name, suggestion, siblings, more } => words(
                 format!("no rule file `{name}.rules` to extend"),
                 "not found in this folder",
                 match suggestion {
@@ -439,8 +468,12 @@ impl FindingKind {
                     None if siblings.is_empty() => format!(
                         "create `{name}.rules` beside this file, or extend one of: (no rule files here)"
                     ),
-                    None => format!(
+                    None if *more == 0 => format!(
                         "create `{name}.rules` beside this file, or extend one of: `{}`",
+                        siblings.join("`, `")
+                    ),
+                    None => format!(
+                        "create `{name}.rules` beside this file, or extend one of: `{}` and {more} more",
                         siblings.join("`, `")
                     ),
                 },
@@ -506,6 +539,33 @@ impl FindingKind {
                 "a user is named by e-mail",
                 "retype the address: control, zero-width and direction characters are never part of one",
             ),
+            K::UnknownAllow {
+                written,
+                suggestion,
+                error,
+            } => words(
+                if *error {
+                    format!("`{written}` is an error, which an allow comment cannot accept")
+                } else {
+                    format!("`{written}` names no warning to allow")
+                },
+                "not a warning code",
+                if *error {
+                    "fix what the error says: a rule file with errors has no plan".to_string()
+                } else if let Some(suggestion) = suggestion {
+                    format!("did you mean `{suggestion}`?")
+                } else {
+                    format!(
+                        "write `# callassign: allow CODE`, CODE one of {}",
+                        listing(&crate::diagnostics::finding::Code::allowable().map(|code| code.short()).collect::<Vec<_>>())
+                    )
+                },
+            ),
+            K::UnusedAllow { code } => words(
+                format!("nothing to allow: no `{code}` on the line it is about"),
+                "allows nothing",
+                "remove the comment (or move it to the line whose warning it accepts)",
+            ),
             K::MixedScriptAddress {
                 written,
                 main,
@@ -522,7 +582,10 @@ impl FindingKind {
             K::UnknownField { path, suggestion, is_value } => words(
                 format!("unknown field `{path}`"),
                 "not a call field",
-                if let Some(suggestion) = suggestion {
+                if path == "duration_s" {
+                    // The call's key is `duration_s`; rules say `duration`.
+                    "rules test the talking time as `duration` (whole seconds); `duration_s` is the key calls carry it in".to_string()
+                } else if let Some(suggestion) = suggestion {
                     format!("did you mean `{suggestion}`?")
                 } else if *is_value {
                     format!("`{path}` is a value; compare a field with it: `status == {path}`")
@@ -562,13 +625,13 @@ impl FindingKind {
                     FieldType::Tags => "test for one tag with `\"vip\" in tags` (or `not in`)".to_string(),
                     FieldType::Object => "test a contact field such as `contact.owner`, or presence with `contact == null`".to_string(),
                     FieldType::Integer | FieldType::Timestamp => {
-                        format!("`{field}` takes `==`, `!=`, `<`, `<=`, `>`, `>=` and `in`")
+                        format!("`{field}` takes `==`, `!=`, `<`, `<=`, `>`, `>=`, `in` and `not in`")
                     }
                     FieldType::Email | FieldType::Text | FieldType::FlowStepType => {
-                        format!("`{field}` takes `==`, `!=`, `in` and `starts_with`")
+                        format!("`{field}` takes `==`, `!=`, `in`, `not in` and `starts_with`")
                     }
                     FieldType::Direction | FieldType::Status => {
-                        format!("`{field}` takes `==`, `!=` and `in`")
+                        format!("`{field}` takes `==`, `!=`, `in` and `not in`")
                     }
                 },
             ),

@@ -14,6 +14,82 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// Characters that do not show: controls, zero-width and joiner
+/// characters, direction overrides, the byte-order mark and soft hyphen.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
+}
+
+/// A character that reads as something else, or as nothing, named so a
+/// message about it can be acted on: `the invisible character U+200B
+/// (zero-width space)`. `None` for characters that show as themselves.
+///
+/// ```
+/// use callassign::diagnostics::terminal::odd_character;
+///
+/// assert_eq!(odd_character('\u{a0}').as_deref(), Some("a no-break space (U+00A0), which looks like a space"));
+/// assert_eq!(odd_character('\u{1}').as_deref(), Some("the control character U+0001"));
+/// assert_eq!(odd_character('\u{201c}').as_deref(), Some("a curly quote `\u{201c}` (U+201C)"));
+/// assert_eq!(odd_character('a'), None);
+/// ```
+pub fn odd_character(c: char) -> Option<String> {
+    let code = u32::from(c);
+    let name = match c {
+        '\u{00A0}' | '\u{202F}' => Some("no-break space"),
+        '\u{2000}'..='\u{200A}' | '\u{205F}' | '\u{3000}' | '\u{1680}' => Some("wide space"),
+        '\u{200B}' => Some("zero-width space"),
+        '\u{200C}' => Some("zero-width non-joiner"),
+        '\u{200D}' => Some("zero-width joiner"),
+        '\u{2060}' => Some("word joiner"),
+        '\u{FEFF}' => Some("byte-order mark"),
+        '\u{00AD}' => Some("soft hyphen"),
+        '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
+            Some("text direction mark")
+        }
+        '\u{2028}' | '\u{2029}' => Some("line or paragraph separator"),
+        _ => None,
+    };
+    Some(match (c, name) {
+        ('\u{00A0}' | '\u{202F}', _) => {
+            format!("a no-break space (U+{code:04X}), which looks like a space")
+        }
+        ('\u{2000}'..='\u{200A}' | '\u{205F}' | '\u{3000}' | '\u{1680}', _) => {
+            format!("a wide space (U+{code:04X}), which looks like a space")
+        }
+        (
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{2018}' | '\u{2019}' | '\u{00AB}'
+            | '\u{00BB}',
+            _,
+        ) => {
+            format!("a curly quote `{c}` (U+{code:04X})")
+        }
+        (c, _) if c.is_control() => format!("the control character U+{code:04X}"),
+        (_, Some(name)) => format!("the invisible character U+{code:04X} ({name})"),
+        (c, None) if is_hidden(c) => format!("the invisible character U+{code:04X}"),
+        _ => return None,
+    })
+}
+
 /// Which side of a column the padding goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {

@@ -35,6 +35,30 @@ pub fn read_bounded(path: &Path, limit: usize) -> io::Result<Vec<u8>> {
 /// byte-order mark (editors on Windows add one; it is not part of the text).
 pub fn read_text(path: &Path, limit: usize) -> Result<String, TextError> {
     let bytes = read_bounded(path, limit).map_err(TextError::Io)?;
+    text_of(bytes, limit)
+}
+
+/// Reads text of at most `limit` bytes from a stream (standard input),
+/// holding at most one byte past the limit, without a leading byte-order
+/// mark.
+///
+/// ```
+/// use callassign::files::{read_text_from, TextError};
+///
+/// assert_eq!(read_text_from(&b"\xEF\xBB\xBFruleset a\n"[..], 64).unwrap(), "ruleset a\n");
+/// assert!(matches!(read_text_from(&[b'x'; 65][..], 64), Err(TextError::TooLarge { limit: 64 })));
+/// assert!(matches!(read_text_from(&b"a\xFF"[..], 64), Err(TextError::NotUtf8 { byte: 2 })));
+/// ```
+pub fn read_text_from(reader: impl Read, limit: usize) -> Result<String, TextError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(TextError::Io)?;
+    text_of(bytes, limit)
+}
+
+fn text_of(bytes: Vec<u8>, limit: usize) -> Result<String, TextError> {
     if bytes.len() > limit {
         return Err(TextError::TooLarge { limit });
     }
@@ -45,6 +69,23 @@ pub fn read_text(path: &Path, limit: usize) -> Result<String, TextError> {
         text.drain(..BYTE_ORDER_MARK.len_utf8());
     }
     Ok(text)
+}
+
+/// A JSON reader's message in the product's words: serde_json says
+/// `expected ident` of a bare word that is not `true`, `false` or `null`
+/// (`not json`, `nul`), which reads as a message for programmers.
+///
+/// ```
+/// assert_eq!(
+///     callassign::files::plain_json_message("expected ident at line 1 column 2"),
+///     "not JSON: a bare word where a value goes (only `true`, `false` and `null` are written without quotes) at line 1 column 2"
+/// );
+/// ```
+pub fn plain_json_message(message: &str) -> String {
+    message.replace(
+        "expected ident",
+        "not JSON: a bare word where a value goes (only `true`, `false` and `null` are written without quotes)",
+    )
 }
 
 /// The UTF-8 byte-order mark, skipped at the start of every text input.
@@ -133,20 +174,35 @@ fn irregular_kind(_kind: &fs::FileType) -> &'static str {
 
 /// Replaces `path` with `bytes`: written to a temporary file in the same
 /// folder (so the rename cannot cross file systems), flushed to disk, given
-/// the old file's permissions, then renamed over `path`. On any error the
-/// old file is untouched and the temporary file removed.
+/// the old file's permissions and owner, then renamed over `path`. On any
+/// error the old file is untouched and the temporary file removed.
+///
+/// A rename needs only the folder to be writable, so it would replace a
+/// file that may not be written: a read-only file (no write bit), or one
+/// this user cannot open for writing (another owner's). Those are refused
+/// with [`io::ErrorKind::PermissionDenied`], as writing them in place
+/// would be; and so is a file whose owner the new file could not keep.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let folder = path
         .parent()
         .filter(|folder| !folder.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let existing = match fs::metadata(path) {
+        Ok(metadata) => {
+            may_replace(path, &metadata)?;
+            Some(metadata)
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+        Err(error) => return Err(error),
+    };
     let (temporary_path, mut temporary) = create_temporary(folder, &name)?;
     let written = (|| {
         temporary.write_all(bytes)?;
         temporary.sync_all()?;
-        if let Ok(metadata) = fs::metadata(path) {
+        if let Some(metadata) = &existing {
             temporary.set_permissions(metadata.permissions())?;
+            keep_owner(&temporary, metadata)?;
         }
         drop(temporary);
         fs::rename(&temporary_path, path)
@@ -155,6 +211,74 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&temporary_path);
     }
     written
+}
+
+/// Whether the file at `path` may be replaced: it has a write bit, and
+/// this user can open it for writing (which the system decides, owner and
+/// group included). Opening without truncating changes nothing.
+fn may_replace(path: &Path, metadata: &fs::Metadata) -> io::Result<()> {
+    if metadata.permissions().readonly() {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "it is read-only ({}); make it writable first (`chmod u+w`)",
+                mode(metadata)
+            ),
+        ));
+    }
+    match fs::OpenOptions::new().write(true).open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::PermissionDenied => Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "this user may not write it ({}); ask its owner, or run as a user who may",
+                mode(metadata)
+            ),
+        )),
+        Err(error) => Err(error),
+    }
+}
+
+#[cfg(unix)]
+fn mode(metadata: &fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!(
+        "mode {:o}, owner {}",
+        metadata.mode() & 0o7777,
+        metadata.uid()
+    )
+}
+
+#[cfg(not(unix))]
+fn mode(_metadata: &fs::Metadata) -> String {
+    "read-only".to_string()
+}
+
+/// Gives the new file the old one's owner and group, so that replacing a
+/// file does not hand it to whoever ran the command. When that is not
+/// allowed (a file of another owner that this user may write through its
+/// group), the file is not replaced.
+#[cfg(unix)]
+fn keep_owner(temporary: &File, old: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let new = temporary.metadata()?;
+    if new.uid() == old.uid() && new.gid() == old.gid() {
+        return Ok(());
+    }
+    std::os::unix::fs::fchown(temporary, Some(old.uid()), Some(old.gid())).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "it belongs to another user ({}), and a rewritten copy would belong to this one; run as its owner",
+                mode(old)
+            ),
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_temporary: &File, _old: &fs::Metadata) -> io::Result<()> {
+    Ok(())
 }
 
 /// A new file `.NAME.PID-N.tmp` in `folder`, never one that exists.
@@ -207,6 +331,46 @@ mod tests {
         let path = folder.path().join("bom.yaml");
         fs::write(&path, "\u{feff}a: 1\n").unwrap();
         assert_eq!(read_text(&path, 100).unwrap(), "a: 1\n");
+    }
+
+    #[test]
+    fn an_atomic_write_refuses_a_read_only_file_and_leaves_it_whole() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("a.rules");
+        fs::write(&path, "old").unwrap();
+        let mut read_only = fs::metadata(&path).unwrap().permissions();
+        read_only.set_readonly(true);
+        fs::set_permissions(&path, read_only).unwrap();
+        let error = write_atomically(&path, b"new").unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::PermissionDenied);
+        assert!(
+            error.to_string().starts_with("it is read-only (mode 444"),
+            "{error}"
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(fs::read_dir(folder.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_atomic_write_keeps_the_owner_and_mode() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("a.rules");
+        fs::write(&path, "old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        // Root may give the file away: then the rewrite must keep that owner.
+        let given = std::os::unix::fs::chown(&path, Some(65534), Some(65534)).is_ok();
+        let before = fs::metadata(&path).unwrap();
+        write_atomically(&path, b"new").unwrap();
+        let after = fs::metadata(&path).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(after.mode() & 0o7777, 0o640);
+        assert_eq!(
+            (after.uid(), after.gid()),
+            (before.uid(), before.gid()),
+            "given away: {given}"
+        );
     }
 
     #[test]

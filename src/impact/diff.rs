@@ -4,7 +4,9 @@
 //! one pass. The [`Report`] counts the calls whose assignee changes, which
 //! step handed them over to which (`contact_owner → favorite_agent`), who
 //! loses calls to whom, the calls that become or stop being unassigned,
-//! and keeps a few call ids of each kind of change to look at.
+//! the calls that keep their assignee but are decided by another step
+//! (listed by step move too), and keeps a few call ids of each kind of
+//! change to look at.
 //!
 //! Memory holds counts keyed by plan steps and by users, and samples of
 //! [`SAMPLE_SIZE`](crate::impact::history::SAMPLE_SIZE) ids: it does not grow with the history.
@@ -25,8 +27,8 @@
 //!     diff::Names { old: "old.rules".into(), new: "new.rules".into() },
 //! ).unwrap();
 //! assert_eq!(report.reassigned, 1);
-//! assert_eq!(report.step_moves[0].from, "contact_owner");
-//! assert_eq!(report.step_moves[0].to, "favorite_agent");
+//! assert_eq!(report.step_moves[0].from.step, "contact_owner");
+//! assert_eq!(report.step_moves[0].to.step, "favorite_agent");
 //! ```
 
 use std::collections::HashMap;
@@ -42,7 +44,7 @@ use crate::impact::history::{
 use crate::runtime::batch::InputFormat;
 use crate::runtime::evaluate::{Decision, Engine};
 use crate::runtime::model::{Call, User};
-use crate::semantics::plan::Plan;
+use crate::semantics::plan::{EntryName, Plan};
 
 /// What the reports call the two rule sets.
 #[derive(Debug, Clone)]
@@ -66,10 +68,12 @@ impl Calls {
 }
 
 /// Calls that the old rules gave to one step and the new rules to another.
+/// Each step is named as assignment lines name it (`step`, `user`) and as
+/// its rule file writes it (`label`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepMove {
-    pub from: String,
-    pub to: String,
+    pub from: EntryName,
+    pub to: EntryName,
     pub calls: u64,
     pub sample: Sample<String>,
 }
@@ -126,6 +130,9 @@ pub struct Report {
     pub same_assignee_other_step: Calls,
     /// Reassigned calls by old and new deciding step, largest first.
     pub step_moves: Vec<StepMove>,
+    /// Calls that keep their assignee, by old and new deciding step,
+    /// largest first: the moves [`Report::same_assignee_other_step`] counts.
+    pub same_assignee_step_moves: Vec<StepMove>,
     /// Reassigned calls by old and new assignee, largest first.
     pub assignee_moves: Vec<AssigneeMove>,
     /// What [`Report::keep_top_assignee_moves`] left out.
@@ -146,6 +153,7 @@ pub struct Comparison<'a> {
     no_longer_unassigned: Calls,
     same_assignee_other_step: Calls,
     step_moves: HashMap<(PlanEntry, PlanEntry), Calls>,
+    same_assignee_step_moves: HashMap<(PlanEntry, PlanEntry), Calls>,
     /// Users seen in a move, by id; moves refer to them by index.
     people: HashMap<String, u32>,
     people_list: Vec<Person>,
@@ -166,6 +174,7 @@ impl<'a> Comparison<'a> {
             no_longer_unassigned: Calls::default(),
             same_assignee_other_step: Calls::default(),
             step_moves: HashMap::new(),
+            same_assignee_step_moves: HashMap::new(),
             people: HashMap::new(),
             people_list: Vec::new(),
             assignee_moves: HashMap::new(),
@@ -180,6 +189,10 @@ impl<'a> Comparison<'a> {
         if same_assignee(&before, &after) {
             if self.old_labels.of_entry(before_entry) != self.new_labels.of_entry(after_entry) {
                 self.same_assignee_other_step.add(call);
+                self.same_assignee_step_moves
+                    .entry((before_entry, after_entry))
+                    .or_default()
+                    .add(call);
             }
             return;
         }
@@ -213,21 +226,12 @@ impl<'a> Comparison<'a> {
 
     /// The report, moves sorted largest first.
     pub fn finish(self, names: Names, unreadable: Unreadable) -> Report {
-        let mut step_moves: Vec<StepMove> = self
-            .step_moves
-            .into_iter()
-            .map(|((from, to), calls)| StepMove {
-                from: self.old_labels.of_entry(from).to_string(),
-                to: self.new_labels.of_entry(to).to_string(),
-                calls: calls.calls,
-                sample: calls.sample,
-            })
-            .collect();
-        step_moves.sort_by(|a, b| {
-            b.calls
-                .cmp(&a.calls)
-                .then_with(|| (&a.from, &a.to).cmp(&(&b.from, &b.to)))
-        });
+        let step_moves = named_moves(&self.old_labels, &self.new_labels, self.step_moves);
+        let same_assignee_step_moves = named_moves(
+            &self.old_labels,
+            &self.new_labels,
+            self.same_assignee_step_moves,
+        );
         let people = self.people_list;
         let lookup = |index: Option<u32>| index.map(|index| people[index as usize].clone());
         let mut assignee_moves: Vec<AssigneeMove> = self
@@ -254,6 +258,7 @@ impl<'a> Comparison<'a> {
             no_longer_unassigned: self.no_longer_unassigned,
             same_assignee_other_step: self.same_assignee_other_step,
             step_moves,
+            same_assignee_step_moves,
             assignee_moves,
             omitted_assignee_moves: Omitted::default(),
             unreadable,
@@ -261,22 +266,41 @@ impl<'a> Comparison<'a> {
     }
 }
 
-/// The labels of a plan's entries: its steps, then its fallback.
-struct Labels(Vec<String>);
+/// Step moves named and sorted, largest first.
+fn named_moves(
+    old: &Labels,
+    new: &Labels,
+    moves: HashMap<(PlanEntry, PlanEntry), Calls>,
+) -> Vec<StepMove> {
+    let mut step_moves: Vec<StepMove> = moves
+        .into_iter()
+        .map(|((from, to), calls)| StepMove {
+            from: old.of_entry(from).clone(),
+            to: new.of_entry(to).clone(),
+            calls: calls.calls,
+            sample: calls.sample,
+        })
+        .collect();
+    step_moves.sort_by(|a, b| {
+        b.calls
+            .cmp(&a.calls)
+            .then_with(|| (&a.from, &a.to).cmp(&(&b.from, &b.to)))
+    });
+    step_moves
+}
+
+/// The names of a plan's entries: its steps, then its fallback.
+struct Labels(Vec<EntryName>);
 
 impl Labels {
     fn of(plan: &Plan) -> Labels {
-        Labels(
-            PlanEntry::all(plan)
-                .map(|entry| entry.label(plan))
-                .collect(),
-        )
+        Labels(PlanEntry::all(plan).map(|entry| entry.name(plan)).collect())
     }
 
-    fn of_entry(&self, entry: PlanEntry) -> &str {
+    fn of_entry(&self, entry: PlanEntry) -> &EntryName {
         match entry {
             PlanEntry::Step(index) => &self.0[index],
-            PlanEntry::Fallback => self.0.last().map_or("", String::as_str),
+            PlanEntry::Fallback => self.0.last().expect("a plan has a fallback"),
         }
     }
 }
@@ -404,12 +428,8 @@ impl Report {
             &[Align::Left, Align::Right, Align::Right, Align::Left],
             &rows,
         );
-        if self.reassigned == 0 {
-            out.push_str("\nno call changes assignee\n");
-        } else {
-            out.push_str("\nstep moves (old → new)\n");
-            let rows: Vec<Vec<String>> = self
-                .step_moves
+        let step_rows = |moves: &[StepMove]| -> Vec<Vec<String>> {
+            moves
                 .iter()
                 .map(|step| {
                     vec![
@@ -418,8 +438,17 @@ impl Report {
                         step.sample.items().join(", "),
                     ]
                 })
-                .collect();
-            table(&mut out, &[Align::Left, Align::Right, Align::Left], &rows);
+                .collect()
+        };
+        if self.reassigned == 0 {
+            out.push_str("\nno call changes assignee\n");
+        } else {
+            out.push_str("\nstep moves (old → new)\n");
+            table(
+                &mut out,
+                &[Align::Left, Align::Right, Align::Left],
+                &step_rows(&self.step_moves),
+            );
             let heading = self.assignee_heading();
             if heading.is_empty() {
                 out.push_str("\nassignee moves (old → new)\n");
@@ -452,6 +481,14 @@ impl Report {
                 ]);
             }
             table(&mut out, &[Align::Left, Align::Right, Align::Left], &rows);
+        }
+        if !self.same_assignee_step_moves.is_empty() {
+            out.push_str("\nsame assignee, other step (old → new)\n");
+            table(
+                &mut out,
+                &[Align::Left, Align::Right, Align::Left],
+                &step_rows(&self.same_assignee_step_moves),
+            );
         }
         self.unreadable.render_human(&mut out);
         out
@@ -503,18 +540,22 @@ impl Report {
                 row.share.unwrap_or_default()
             );
         }
-        if self.reassigned > 0 {
-            out.push_str("\n#### Step moves\n\n| old step | new step | calls | sample |\n|---|---|---:|---|\n");
-            for step in &self.step_moves {
+        let step_table = |out: &mut String, moves: &[StepMove]| {
+            out.push_str("| old step | new step | calls | sample |\n|---|---|---:|---|\n");
+            for step in moves {
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} |",
-                    markdown_code(&step.from),
-                    markdown_code(&step.to),
+                    markdown_code(&step.from.to_string()),
+                    markdown_code(&step.to.to_string()),
                     thousands(step.calls),
                     code_list(step.sample.items())
                 );
             }
+        };
+        if self.reassigned > 0 {
+            out.push_str("\n#### Step moves\n\n");
+            step_table(&mut out, &self.step_moves);
             let heading = self.assignee_heading();
             if heading.is_empty() {
                 out.push_str("\n#### Assignee moves\n\n");
@@ -540,6 +581,10 @@ impl Report {
                     thousands(self.omitted_assignee_moves.calls)
                 );
             }
+        }
+        if !self.same_assignee_step_moves.is_empty() {
+            out.push_str("\n#### Same assignee, other step\n\n");
+            step_table(&mut out, &self.same_assignee_step_moves);
         }
         self.unreadable.render_markdown(&mut out);
         out

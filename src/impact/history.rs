@@ -19,7 +19,7 @@ use crate::runtime::batch::{for_each_line, read_input, InputFormat, Line};
 use crate::runtime::cloudtalk;
 use crate::runtime::evaluate::{Decision, Engine, FallbackMiss, Miss, Tracer};
 use crate::runtime::model::{Call, Context, User};
-use crate::semantics::plan::{Plan, PlanStep};
+use crate::semantics::plan::{EntryName, Plan, PlanStep};
 
 /// How many examples a report keeps of each kind of outcome.
 pub const SAMPLE_SIZE: usize = 5;
@@ -153,6 +153,51 @@ pub fn for_each_call<R: BufRead>(
     Ok(())
 }
 
+/// Reads a CloudTalk `.json` document (a list response, a list of
+/// records, or one record) as a history, handing every call to `visit`.
+/// Items that cannot be read go to `unreadable` at line 1 (the items of
+/// one document share its first line; their message names the item). An
+/// error only for a file that holds no records at all. The items are read
+/// one at a time, so memory does not grow with their number.
+///
+/// ```
+/// use callassign::impact::history::{for_each_call_in_document, Unreadable};
+/// use callassign::runtime::model::Context;
+///
+/// let context = Context::from_yaml("users: [{id: u-1, email: a@b.c}]").unwrap();
+/// let response = r#"{"responseData":{"data":[{"Cdr":{"id":1,"type":"incoming"}},{"Cdr":{"type":"incoming"}}]}}"#;
+/// let mut ids = Vec::new();
+/// let mut unreadable = Unreadable::default();
+/// for_each_call_in_document(response, &context, &mut unreadable, |call| ids.push(call.id.to_string())).unwrap();
+/// assert_eq!(ids, ["1"]);
+/// assert!(unreadable.sample.items()[0].error.starts_with("responseData.data[1]: `Cdr.id` is missing"));
+/// ```
+pub fn for_each_call_in_document(
+    text: &str,
+    context: &Context,
+    unreadable: &mut Unreadable,
+    mut visit: impl FnMut(&Call<'_>),
+) -> Result<(), cloudtalk::DocumentError> {
+    // One item at a time: memory stays that of one item, however many
+    // the document holds.
+    let read = cloudtalk::for_each_document_record(
+        text,
+        context,
+        cloudtalk::Facts::Skip,
+        |record| -> Result<(), std::convert::Infallible> {
+            match record {
+                Ok(record) => visit(&record.call),
+                Err(error) => unreadable.record(1, || error.message),
+            }
+            Ok(())
+        },
+    )?;
+    match read {
+        Ok(_) => Ok(()),
+        Err(never) => match never {},
+    }
+}
+
 /// Which entry of a plan decided a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PlanEntry {
@@ -162,12 +207,12 @@ pub enum PlanEntry {
 }
 
 impl PlanEntry {
-    /// How reports name the entry: the step as `plan` shows it
-    /// (`contact_owner`, `user "ops@acme.com"`, `fallback integration`).
-    pub fn label(self, plan: &Plan) -> String {
+    /// How reports name the entry: the assignment line's `step` (and
+    /// `user`), and the rule file's words; see [`EntryName`].
+    pub fn name(self, plan: &Plan) -> EntryName {
         match self {
-            PlanEntry::Step(index) => plan.steps[index].step.to_string(),
-            PlanEntry::Fallback => format!("fallback {}", plan.fallback.fallback),
+            PlanEntry::Step(index) => plan.steps[index].step.name(),
+            PlanEntry::Fallback => plan.fallback.fallback.name(),
         }
     }
 

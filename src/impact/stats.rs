@@ -22,7 +22,7 @@
 //! assert_eq!(report.calls, 2);
 //! assert_eq!(report.unassigned, 1);
 //! assert_eq!(report.steps[0].decided, 1);
-//! assert_eq!(report.dead[0].step, "contact_owner");
+//! assert_eq!(report.dead[0].name.step, "contact_owner");
 //! assert_eq!(report.dead[0].from, "demo.rules:3");
 //! ```
 
@@ -38,12 +38,15 @@ use crate::impact::history::{
 use crate::runtime::batch::InputFormat;
 use crate::runtime::evaluate::Engine;
 use crate::runtime::model::Call;
+use crate::semantics::plan::EntryName;
 
 /// How often one plan entry decided.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepStats {
-    /// The step as `plan` shows it; the fallback as `fallback …`.
-    pub step: String,
+    /// The step as assignment lines name it (`step`, `user`), and as the
+    /// rule file writes it (`label`).
+    #[serde(flatten)]
+    pub name: EntryName,
     /// Where it was written: `default.rules:17`.
     pub from: String,
     pub decided: u64,
@@ -65,7 +68,8 @@ pub enum DeadBecause {
 /// A rule that decided no call of the history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadStep {
-    pub step: String,
+    #[serde(flatten)]
+    pub name: EntryName,
     pub from: String,
     pub because: DeadBecause,
 }
@@ -129,7 +133,7 @@ impl<'a> Tally<'a> {
             .zip(self.decided)
             .zip(self.unassigned_by_entry)
             .map(|((entry, (decided, sample)), unassigned)| StepStats {
-                step: entry.label(plan),
+                name: entry.name(plan),
                 from: entry.origin(plan),
                 decided,
                 unassigned,
@@ -140,12 +144,12 @@ impl<'a> Tally<'a> {
             .iter()
             .filter(|step| step.decided == 0)
             .map(|step| DeadStep {
-                step: step.step.clone(),
+                name: step.name.clone(),
                 from: step.from.clone(),
                 because: DeadBecause::NeverDecided,
             })
             .chain(plan.unreachable.iter().map(|step| DeadStep {
-                step: step.step.to_string(),
+                name: step.step.name(),
                 from: step.origin.short(),
                 because: DeadBecause::AfterFallback,
             }))
@@ -183,8 +187,10 @@ impl DeadBecause {
 
 impl Report {
     fn headline(&self) -> String {
+        // One call is `1 call`.
+        let noun = if self.calls == 1 { "call" } else { "calls" };
         format!(
-            "{} calls, {} unassigned ({})",
+            "{} {noun}, {} unassigned ({})",
             thousands(self.calls),
             thousands(self.unassigned),
             percent(self.unassigned, self.calls)
@@ -202,9 +208,9 @@ impl Report {
             "sample".to_string(),
         ]];
         for step in &self.steps {
-            let mut name = step.step.clone();
+            let mut name = step.name.to_string();
             if step.unassigned > 0 {
-                name = format!("{name} ({} unassigned)", thousands(step.unassigned));
+                name = format!("{name}, {} unassigned", thousands(step.unassigned));
             }
             rows.push(vec![
                 name,
@@ -234,7 +240,7 @@ impl Report {
                 .iter()
                 .map(|dead| {
                     vec![
-                        dead.step.clone(),
+                        dead.name.to_string(),
                         dead.from.clone(),
                         dead.because.describe().to_string(),
                     ]
@@ -257,7 +263,7 @@ impl Report {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} |",
-                markdown_code(&step.step),
+                markdown_code(&step.name.to_string()),
                 markdown_code(&step.from),
                 thousands(step.decided),
                 percent(step.decided, self.calls),
@@ -270,7 +276,7 @@ impl Report {
                 let _ = writeln!(
                     out,
                     "- {} ({}): {}",
-                    markdown_code(&dead.step),
+                    markdown_code(&dead.name.to_string()),
                     markdown_code(&dead.from),
                     dead.because.describe()
                 );

@@ -1,44 +1,18 @@
 //! Findings as protocol diagnostics, and their suggestions as quick fixes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, Diagnostic, DiagnosticSeverity,
-    NumberOrString, Range, TextEdit, Uri, WorkspaceEdit,
+    NumberOrString, Range, TextEdit, WorkspaceEdit,
 };
 
-use crate::diagnostics::finding::{sort_and_dedup, Finding, Severity};
+use crate::diagnostics::finding::{Finding, Severity};
 use crate::lsp::position::LineIndex;
-use crate::lsp::workspace::{Analysis, Workspace};
+use crate::lsp::workspace::Analysis;
 
 /// What diagnostics name as their source.
 const SOURCE: &str = "callassign";
-
-/// The findings of analyses, by the address of the file each points into
-/// (a document's own, or a file up its `extends` chain), keyed by that
-/// address as text; sorted, repeats dropped. Findings in the built-in
-/// default have no address and are left out: nobody can edit them.
-pub fn by_file<'a>(
-    workspace: &Workspace,
-    analyses: impl IntoIterator<Item = &'a Analysis>,
-) -> BTreeMap<String, (Uri, Vec<Finding>)> {
-    let mut findings: Vec<Finding> = analyses
-        .into_iter()
-        .flat_map(|analysis| analysis.compiled.findings.iter().cloned())
-        .collect();
-    sort_and_dedup(&mut findings);
-    let mut grouped: BTreeMap<String, (Uri, Vec<Finding>)> = BTreeMap::new();
-    for finding in findings {
-        if let Some(uri) = workspace.address(&finding.source) {
-            grouped
-                .entry(uri.as_str().to_string())
-                .or_insert_with(|| (uri, Vec::new()))
-                .1
-                .push(finding);
-        }
-    }
-    grouped
-}
 
 /// One finding as the protocol shows it: the message, then the help line,
 /// as `check` prints them; the code is the finding's code.

@@ -45,7 +45,7 @@ pub const FIELD_ROWS: [FieldRow; 9] = [
     },
     FieldRow {
         fields: &[Field::Agent, Field::ContactFavoriteAgent],
-        values: "e-mail strings, compared case-insensitively",
+        values: "e-mail strings, compared as e-mails match (ASCII letters in any case)",
         operators: "`==`, `!=`, `in`, `not in`, `starts_with`",
     },
     FieldRow {
@@ -60,13 +60,13 @@ pub const FIELD_ROWS: [FieldRow; 9] = [
     },
     FieldRow {
         fields: &[Field::Duration],
-        values: "whole seconds",
-        operators: "`==`, `!=`, `<`, `<=`, `>`, `>=`, `in`",
+        values: "whole seconds (a call's `duration_s`)",
+        operators: "`==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `not in`",
     },
     FieldRow {
         fields: &[Field::StartedAt],
         values: "RFC 3339 timestamps: `\"2026-11-23T10:00:00Z\"`",
-        operators: "`==`, `!=`, `<`, `<=`, `>`, `>=`",
+        operators: "`==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `not in`",
     },
     FieldRow {
         fields: &[Field::Tags],
@@ -109,7 +109,7 @@ mod tests {
             assert!(README.contains(&row), "README lacks the row {row}");
         }
         let row = format!(
-            "| `fallback integration` | {} |",
+            "| `fallback integration` (step `integration_fallback`) | {} |",
             fallback_kind("integration").unwrap()
         );
         assert!(README.contains(&row), "README lacks the row {row}");

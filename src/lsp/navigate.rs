@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lsp_types::{
-    CompletionItem, CompletionItemKind, CompletionTextEdit, DocumentSymbol, Hover, HoverContents,
-    Location, MarkupContent, MarkupKind, Position, Range, SymbolKind, TextEdit,
+    CompletionItem, CompletionItemKind, CompletionList, CompletionResponse, CompletionTextEdit,
+    DocumentSymbol, Hover, HoverContents, Location, MarkupContent, MarkupKind, Position, Range,
+    SymbolKind, TextEdit,
 };
 
-use crate::lsp::complete::{complete, Kind, Known};
+use crate::lsp::complete::{complete, Candidate, Kind, Known};
 use crate::lsp::docs;
 use crate::lsp::position::path_to_uri;
 use crate::lsp::workspace::{Analysis, Workspace};
@@ -309,7 +310,7 @@ pub fn completion(
     workspace: &Workspace,
     analysis: &Analysis,
     position: Position,
-) -> Vec<CompletionItem> {
+) -> CompletionResponse {
     let plan = analysis
         .compiled
         .plan
@@ -328,12 +329,17 @@ pub fn completion(
         plan_steps: &plan_steps,
         user_emails: &user_emails,
     };
-    let completion = complete(analysis.text(), analysis.offset(position), &known);
+    let offset = analysis.offset(position);
+    let completion = complete(analysis.text(), offset, &known);
     // Every item says what it replaces (one range for all): an editor's own
     // idea of the word at the cursor differs from the language's.
     let replace = analysis.range(completion.replace);
-    completion
-        .candidates
+    let typed = analysis
+        .text()
+        .get(completion.replace.start..offset)
+        .unwrap_or_default();
+    let (candidates, incomplete) = within_limit(completion.candidates, typed);
+    let items = candidates
         .into_iter()
         .map(|candidate| {
             let documentation = match candidate.kind {
@@ -368,7 +374,42 @@ pub fn completion(
                 ..CompletionItem::default()
             }
         })
-        .collect()
+        .collect();
+    if incomplete {
+        CompletionResponse::List(CompletionList {
+            is_incomplete: true,
+            items,
+        })
+    } else {
+        CompletionResponse::Array(items)
+    }
+}
+
+/// The most items one completion answers with: a context of 300,000 users
+/// would otherwise send every address on every keystroke.
+pub const MAX_COMPLETION_ITEMS: usize = 200;
+
+/// The candidates, or when there are more than [`MAX_COMPLETION_ITEMS`],
+/// those that hold the text typed so far (ASCII letters in any case), at
+/// most that many; `true` then, so that the editor asks again as the user
+/// types.
+fn within_limit(candidates: Vec<Candidate>, typed: &str) -> (Vec<Candidate>, bool) {
+    if candidates.len() <= MAX_COMPLETION_ITEMS {
+        return (candidates, false);
+    }
+    let typed = typed.trim_start_matches('"').to_ascii_lowercase();
+    let kept = candidates
+        .into_iter()
+        .filter(|candidate| {
+            typed.is_empty()
+                || candidate
+                    .filter_text()
+                    .to_ascii_lowercase()
+                    .contains(&typed)
+        })
+        .take(MAX_COMPLETION_ITEMS)
+        .collect();
+    (kept, true)
 }
 
 #[cfg(test)]

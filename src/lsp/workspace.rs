@@ -34,7 +34,13 @@ pub const SETTINGS_FILE: &str = "callassign-lsp.json";
 /// An open document.
 #[derive(Debug)]
 struct Document {
+    /// The address its findings are published at: the spelling opened
+    /// last of those still open.
     uri: Uri,
+    /// Every spelling of its address the editor has open (`a.rules` and
+    /// `%61.rules` are one file): its text is dropped only when the last
+    /// one closes.
+    spellings: Vec<Uri>,
     place: Place,
     version: i32,
 }
@@ -54,8 +60,12 @@ enum Place {
 /// The open documents and the server's settings.
 #[derive(Debug, Default)]
 pub struct Workspace {
-    /// By address (as text: a `Uri` is not a sound map key).
+    /// By [`document_key`]: a `file:` document by its path, so that two
+    /// spellings of one address are one document; others by address.
     documents: BTreeMap<String, Document>,
+    /// The key of each open `file:` document by its path, so that a
+    /// finding's address is found without a scan of every document.
+    by_path: BTreeMap<PathBuf, String>,
     overlay: Overlay<FileSystem>,
     /// The context named by the client's initialization options, used for
     /// folders without a settings file of their own.
@@ -67,6 +77,8 @@ pub struct Workspace {
     /// Problems already handed over, as their text: a broken settings file
     /// is met on every completion, and said once.
     told: RefCell<BTreeSet<String>>,
+    /// Documents analyzed so far (for tests of what an edit costs).
+    analyses: std::cell::Cell<u64>,
 }
 
 /// One document, loaded with its `extends` chain and compiled.
@@ -74,7 +86,6 @@ pub struct Workspace {
 pub struct Analysis {
     pub uri: Uri,
     pub path: PathBuf,
-    pub version: i32,
     /// The document's text, as the findings' spans see it.
     pub source: Arc<Source>,
     pub index: LineIndex,
@@ -121,7 +132,9 @@ impl Workspace {
     }
 
     /// Opens a document; `false` for an address that is neither a file
-    /// nor `untitled:`, which this server does not serve.
+    /// nor `untitled:`, which this server does not serve. Another
+    /// spelling of an open file's address opens the same document, with
+    /// the text sent last.
     pub fn open(&mut self, uri: Uri, version: i32, text: String) -> bool {
         let place = if let Some(path) = uri_to_path(&uri) {
             self.overlay.open(&path, text);
@@ -131,14 +144,31 @@ impl Workspace {
         } else {
             return false;
         };
-        self.documents.insert(
-            uri.as_str().to_string(),
-            Document {
-                uri,
-                place,
-                version,
-            },
-        );
+        let key = document_key(&uri);
+        if let Place::File(path) = &place {
+            self.by_path.insert(path.clone(), key.clone());
+        }
+        match self.documents.get_mut(&key) {
+            Some(document) => {
+                if !document.spellings.contains(&uri) {
+                    document.spellings.push(uri.clone());
+                }
+                document.uri = uri;
+                document.place = place;
+                document.version = version;
+            }
+            None => {
+                self.documents.insert(
+                    key,
+                    Document {
+                        uri: uri.clone(),
+                        spellings: vec![uri],
+                        place,
+                        version,
+                    },
+                );
+            }
+        }
         true
     }
 
@@ -150,7 +180,7 @@ impl Workspace {
         version: i32,
         changes: Vec<TextDocumentContentChangeEvent>,
     ) -> bool {
-        let Some(document) = self.documents.get_mut(uri.as_str()) else {
+        let Some(document) = self.documents.get_mut(&document_key(uri)) else {
             return false;
         };
         let mut text = match &document.place {
@@ -174,26 +204,57 @@ impl Workspace {
         true
     }
 
+    /// Closes one spelling of a document's address; the document (and
+    /// its text in the overlay) goes with the last one.
     pub fn close(&mut self, uri: &Uri) {
+        let key = document_key(uri);
+        let Some(document) = self.documents.get_mut(&key) else {
+            return;
+        };
+        document.spellings.retain(|spelling| spelling != uri);
+        if let Some(last) = document.spellings.last() {
+            document.uri = last.clone();
+            return;
+        }
         if let Some(Document {
             place: Place::File(path),
             ..
-        }) = self.documents.remove(uri.as_str())
+        }) = self.documents.remove(&key)
         {
+            self.by_path.remove(&path);
             self.overlay.close(&path);
         }
     }
 
-    pub fn uris(&self) -> Vec<Uri> {
+    /// How many times a document was analyzed.
+    #[cfg(test)]
+    pub fn analyses(&self) -> u64 {
+        self.analyses.get()
+    }
+
+    /// The key of the document at `uri` (every spelling of one file's
+    /// address has one key), whether it is open or not.
+    pub fn key(uri: &Uri) -> String {
+        document_key(uri)
+    }
+
+    /// The address an open document's findings are published at, and its
+    /// version; `None` once it is closed.
+    pub fn opened(&self, key: &str) -> Option<(Uri, i32)> {
         self.documents
-            .values()
-            .map(|document| document.uri.clone())
-            .collect()
+            .get(key)
+            .map(|document| (document.uri.clone(), document.version))
+    }
+
+    /// The path of a `file:` document.
+    pub fn path_of(uri: &Uri) -> Option<PathBuf> {
+        uri_to_path(uri)
     }
 
     /// Loads and compiles an open document; `None` when it is not open.
     pub fn analyze(&self, uri: &Uri) -> Option<Analysis> {
-        let document = self.documents.get(uri.as_str())?;
+        let document = self.documents.get(&document_key(uri))?;
+        self.analyses.set(self.analyses.get() + 1);
         // The document is in the overlay, so only a folder that cannot be
         // listed fails here; the document is then seen on its own.
         let (path, chain) = match &document.place {
@@ -217,9 +278,8 @@ impl Workspace {
             explain_unreachable_bases(&mut compiled.findings);
         }
         Some(Analysis {
-            uri: document.uri.clone(),
+            uri: uri.clone(),
             path,
-            version: document.version,
             index: LineIndex::new(&source.text),
             tree: parse(&source).file,
             source,
@@ -240,15 +300,15 @@ impl Workspace {
     /// built-in default has none: nobody can edit it.
     pub fn address(&self, source: &Source) -> Option<Uri> {
         let path = source.path.as_deref()?;
-        let open = self
-            .documents
-            .values()
-            .find(|document| match &document.place {
-                Place::File(open) => open == path,
-                Place::Untitled(_) => {
-                    path.parent() == Some(untitled_folder(&document.uri).as_path())
-                }
-            });
+        let open = match self.by_path.get(path) {
+            Some(key) => self.documents.get(key),
+            // An untitled document's sources are in a folder named after it.
+            None if !path.is_absolute() => self.documents.values().find(|document| {
+                matches!(document.place, Place::Untitled(_))
+                    && path.parent() == Some(untitled_folder(&document.uri).as_path())
+            }),
+            None => None,
+        };
         match open {
             Some(document) => Some(document.uri.clone()),
             None if path.is_absolute() => path_to_uri(path),
@@ -322,7 +382,7 @@ impl Workspace {
     /// is wrong with it is told when the document opens, not only when a
     /// completion comes up empty.
     pub fn check_configuration(&self, uri: &Uri) {
-        let Some(document) = self.documents.get(uri.as_str()) else {
+        let Some(document) = self.documents.get(&document_key(uri)) else {
             return;
         };
         match &document.place {
@@ -373,11 +433,24 @@ const MAX_SETTINGS_BYTES: usize = 64 * 1024;
 
 /// `callassign-lsp.json` in a rules folder.
 #[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "settings: an object such as `{\"context\": \"contexts/hubspot.yaml\"}`"
+)]
 struct Settings {
     /// The integration context whose users complete `user "…"`, relative
     /// to the settings file.
     context: PathBuf,
+}
+
+/// How the open documents are keyed: a `file:` address by the path it
+/// names (its spellings differ: `%61` or `a`, `%c3%a9` or `%C3%A9`, a host
+/// of `localhost` or none), any other address as its text.
+fn document_key(uri: &Uri) -> String {
+    match uri_to_path(uri) {
+        Some(path) => format!("file:{}", path.display()),
+        None => uri.as_str().to_string(),
+    }
 }
 
 fn folder_of(path: &Path) -> &Path {

@@ -7,7 +7,10 @@ use super::*;
 /// A rule-test file: calls, each with the assignee a rule file must give it.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a test file: a mapping with `rules`, `context` and `cases`"
+)]
 pub(super) struct RawFile {
     /// The rule file under test, relative to this file.
     rules: String,
@@ -31,7 +34,10 @@ pub(super) struct RawFile {
     derive(schemars::JsonSchema),
     schemars(rename = "Case")
 )]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a case: a mapping with `call` and `assignee`"
+)]
 pub(super) struct RawCase {
     /// What the case proves; `--filter` matches it.
     #[serde(default)]
@@ -57,10 +63,14 @@ pub(super) struct RawCase {
     #[serde(default, deserialize_with = "present")]
     #[cfg_attr(feature = "schema", schemars(schema_with = "assignee_schema"))]
     assignee: Option<Option<String>>,
-    /// The step that must decide.
+    /// The step that must decide, as assignment lines name it.
     #[serde(default)]
     #[cfg_attr(feature = "schema", schemars(schema_with = "step_schema"))]
     step: Option<String>,
+    /// With `step: user`: the fixed user's address, as assignment lines
+    /// write it beside `"step":"user"` (without it, any fixed user).
+    #[serde(default)]
+    user: Option<String>,
 }
 
 pub(super) fn present<'de, D: serde::Deserializer<'de>>(
@@ -78,6 +88,59 @@ pub(super) fn step_names() -> Vec<&'static str> {
         DecidedBy::Unassigned.name(),
     ]);
     names
+}
+
+/// What is wrong with a case's `step` and `user`, if anything: `step`
+/// takes exactly the names assignment lines carry, and a fixed user's
+/// address goes in `user`, as it does on the line. `(message, help)`.
+fn step_problem(
+    step: Option<&str>,
+    user: Option<&str>,
+    known_steps: &[&'static str],
+) -> Option<(String, String)> {
+    let user_step = crate::runtime::evaluate::USER_STEP;
+    let Some(step) = step else {
+        return user.map(|user| {
+            (
+                format!("`user: {user}` without `step: user`"),
+                format!("write `step: user` beside `user: {user}`, as assignment lines do"),
+            )
+        });
+    };
+    if known_steps.contains(&step) {
+        return match user {
+            Some(user) if step != user_step => Some((
+                format!("`user: {user}` goes with `step: user`, not `step: {step}`"),
+                "leave `user` out, or write `step: user`".to_string(),
+            )),
+            _ => None,
+        };
+    }
+    let message = format!("`step: {step}` is not a step name");
+    // The rule file's words for a step, which reports show beside its name.
+    let fallback = step.strip_prefix("fallback").map(str::trim_start);
+    let help = if let Some(address) = fixed_user(step).or_else(|| fallback.and_then(fixed_user)) {
+        format!("a fixed user is `step: user`, its address in `user`, as assignment lines write it: `step: user` and `user: {address}`")
+    } else if let Some(kind) = fallback.filter(|kind| !kind.is_empty()) {
+        let name = match kind {
+            "integration" => Some(crate::semantics::plan::Fallback::Integration.step_name()),
+            "unassigned" => Some(crate::semantics::plan::Fallback::Unassigned.step_name()),
+            _ => None,
+        };
+        match name {
+            Some(name) => format!("the rule file's `fallback {kind}` decides calls as `step: {name}`, the name assignment lines carry"),
+            None => format!("a step is one of `{}`", known_steps.join("`, `")),
+        }
+    } else {
+        match did_you_mean(step, known_steps.iter().copied()) {
+            Some(suggestion) => format!("did you mean `{suggestion}`?"),
+            None => format!(
+                "a step is one of `{}` (a fixed user: `step: user`, its address in `user`)",
+                known_steps.join("`, `")
+            ),
+        }
+    };
+    Some((message, help))
 }
 
 /// The schema of a rule-test file (see [`crate::runtime::model::schema`]).
@@ -191,7 +254,8 @@ pub fn from_text(path: &Path, text: &str) -> Result<TestFile, Problem> {
                 .and_then(|own| {
                     let input = raw_case.input.unwrap_or(raw.input);
                     let call = match input {
-                        InputFormat::Native => load_call(path, folder, raw_case.call, &name),
+                        InputFormat::Native => load_call(path, folder, raw_case.call, &name)
+                            .and_then(|call| refuse_unread_keys(path, call)),
                         InputFormat::CloudTalk => load_record(
                             path,
                             folder,
@@ -214,18 +278,9 @@ pub fn from_text(path: &Path, text: &str) -> Result<TestFile, Problem> {
                             "write the integration user id the call must go to, or `assignee: null` for a call that must stay unassigned",
                         ));
                     }
-                    match &raw_case.step {
-                        Some(step)
-                            if !known_steps.contains(&step.as_str())
-                                && fixed_user(step).is_none() =>
-                        {
-                            let help = match did_you_mean(step, known_steps.iter().copied()) {
-                                Some(suggestion) => format!("did you mean `{suggestion}`?"),
-                                None => format!("a step is one of `{}`, or a fixed user: `user \"ops@acme.com\"`", known_steps.join("`, `")),
-                            };
-                            Err(Problem::new(path, format!("`step: {step}` is not a step name"), help))
-                        }
-                        _ => Ok(call),
+                    match step_problem(raw_case.step.as_deref(), raw_case.user.as_deref(), &known_steps) {
+                        Some((message, help)) => Err(Problem::new(path, message, help)),
+                        None => Ok(call),
                     }
                 })
                 .map_err(|problem| problem.in_case(number, &name));
@@ -238,6 +293,7 @@ pub fn from_text(path: &Path, text: &str) -> Result<TestFile, Problem> {
                 expected: Expected {
                     assignee: raw_case.assignee.flatten(),
                     step: raw_case.step,
+                    user: raw_case.user,
                 },
             }
         })
@@ -330,7 +386,7 @@ pub(super) fn load_record(
                     records.len()
                 )));
             }
-            records.remove(0).map_err(invalid)?
+            records.remove(0).map_err(|error| invalid(error.message))?
         }
         value @ serde_yaml::Value::Mapping(_) => {
             let json = serde_json::to_value(&value).map_err(|error| {
@@ -395,6 +451,48 @@ pub(super) fn load_call(
             "write the call inline (`call: {direction: incoming, status: missed}`) or name a `.json` or `.yaml` file",
         )),
     }
+}
+
+/// A case's call with keys callassign does not read is refused: `eval`
+/// would name them in its summary, but a case that passed without them
+/// would have tested another call than the one written (`caller:` for
+/// `number:`, say). CloudTalk records are exempt, as in `eval`: the
+/// vendor adds fields.
+pub(super) fn refuse_unread_keys(
+    path: &Path,
+    call: Call<'static>,
+) -> Result<Call<'static>, Problem> {
+    let unread: Vec<String> = call
+        .unknown_keys
+        .iter()
+        .map(|key| format!("`{key}`"))
+        .chain(
+            call.unknown_flow_keys
+                .iter()
+                .map(|key| format!("`flow[].{key}`")),
+        )
+        .chain(
+            call.unknown_contact_keys
+                .iter()
+                .map(|key| format!("`contact.{key}`")),
+        )
+        .collect();
+    if unread.is_empty() {
+        return Ok(call);
+    }
+    let (keys, them) = if unread.len() == 1 {
+        ("a key", "it")
+    } else {
+        ("keys", "them")
+    };
+    Err(Problem::new(
+        path,
+        format!(
+            "`call` has {keys} callassign does not read: {}",
+            unread.join(", ")
+        ),
+        format!("the case would test the call without {them}: remove {them}, or write the field callassign reads (`id`, `direction`, `status`, `agent`, `started_at`, `duration_s`, `number`, `tags`, `flow`, `contact`)"),
+    ))
 }
 
 /// Reads an inline value as text, so that an error names the field it is

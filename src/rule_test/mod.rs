@@ -41,7 +41,7 @@ use crate::runtime::evaluate::{DecidedBy, Engine, Outcome, TraceEntry};
 use crate::runtime::model::context::{self, MAX_CONTEXT_BYTES};
 use crate::runtime::model::{Call, Context, Fact};
 use crate::semantics::load::Loader;
-use crate::semantics::plan::{Builtin, Fallback, Plan, StepId};
+use crate::semantics::plan::{Builtin, EntryName, Plan};
 
 mod file;
 pub mod report;
@@ -86,15 +86,20 @@ pub struct Case {
 pub struct Expected {
     /// An integration user id; `None` for a call left unassigned.
     pub assignee: Option<String>,
-    /// The step that must decide, when the case says.
+    /// The step that must decide, when the case says, as assignment
+    /// lines name it.
     pub step: Option<String>,
+    /// With `step: user`, the fixed user's address, when the case says.
+    pub user: Option<String>,
 }
 
 impl fmt::Display for Expected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.assignee.as_deref().unwrap_or("unassigned"))?;
-        if let Some(step) = &self.step {
-            write!(f, " by {step}")?;
+        match (&self.step, &self.user) {
+            (Some(step), Some(user)) => write!(f, " by {step} \"{user}\"")?,
+            (Some(step), None) => write!(f, " by {step}")?,
+            (None, _) => {}
         }
         Ok(())
     }
@@ -148,7 +153,7 @@ pub struct FileReport {
     pub results: Vec<CaseResult>,
     /// Plan steps (and the fallback) that decided none of the cases, as
     /// `(step, where it is written)`.
-    pub undecided_steps: Vec<(String, String)>,
+    pub undecided_steps: Vec<(EntryName, String)>,
 }
 
 #[derive(Debug)]
@@ -181,8 +186,15 @@ pub struct Mismatch {
     pub actual_assignee: String,
     /// The id alone, `None` for unassigned: what reports for programs show.
     pub actual_id: Option<String>,
-    /// As rule files name it: `contact_owner`, `user "ops@acme.com"`.
+    /// As text output shows it: `contact_owner`, `user "ops@acme.com"`.
     pub actual_step: String,
+    /// As assignment lines name it: `contact_owner`, `user`.
+    pub actual_step_name: &'static str,
+    /// The fixed user that decided, beside `actual_step_name` `user`.
+    pub actual_user: Option<String>,
+    /// Why the expectation can never be met (`step:` names a step the
+    /// plan lacks): `(message, help)`.
+    pub note: Option<(String, String)>,
     /// Where the call's fields came from (CloudTalk records only).
     pub facts: Vec<Fact>,
     pub trace: Vec<TraceEntry>,

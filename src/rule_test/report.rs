@@ -10,6 +10,7 @@ use super::{CaseOutcome, FileReport, Problem};
 use crate::runtime::batch::Explained;
 use crate::runtime::evaluate::{DecidedBy, Decision, TraceEntry};
 use crate::runtime::model::Fact;
+use crate::semantics::plan::EntryName;
 
 /// One test file's run: its report, or why it could not be run.
 #[derive(Debug)]
@@ -59,9 +60,13 @@ pub fn failure_details(outcome: &CaseOutcome) -> Option<String> {
         CaseOutcome::Broken(problem) => Some(problem_text(problem)),
         CaseOutcome::Failed(mismatch) => {
             let mut details = format!(
-                "expected: {}\n  actual: {} by {}\n   trace:\n",
+                "expected: {}\n  actual: {} by {}\n",
                 mismatch.expected, mismatch.actual_assignee, mismatch.actual_step
             );
+            if let Some((message, help)) = &mismatch.note {
+                let _ = writeln!(details, "    note: {message}\n    help: {help}");
+            }
+            details.push_str("   trace:\n");
             trace_text(&mut details, &mismatch.facts, &mismatch.trace);
             Some(details.trim_end().to_string())
         }
@@ -239,15 +244,19 @@ struct JsonCase<'a> {
     details: Option<String>,
 }
 
+/// An assignee and the step that decides, as assignment lines name them.
 #[derive(Serialize)]
 struct JsonAssignment<'a> {
     assignee: Option<&'a str>,
     step: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<&'a str>,
 }
 
 #[derive(Serialize)]
 struct JsonStep<'a> {
-    step: &'a str,
+    #[serde(flatten)]
+    name: &'a EntryName,
     from: &'a str,
 }
 
@@ -280,10 +289,12 @@ pub fn json(runs: &[FileRun]) -> String {
                                     Some(JsonAssignment {
                                         assignee: mismatch.expected.assignee.as_deref(),
                                         step: mismatch.expected.step.as_deref(),
+                                        user: mismatch.expected.user.as_deref(),
                                     }),
                                     Some(JsonAssignment {
                                         assignee: mismatch.actual_id.as_deref(),
-                                        step: Some(&mismatch.actual_step),
+                                        step: Some(mismatch.actual_step_name),
+                                        user: mismatch.actual_user.as_deref(),
                                     }),
                                 ),
                             };
@@ -300,7 +311,7 @@ pub fn json(runs: &[FileRun]) -> String {
                     report
                         .undecided_steps
                         .iter()
-                        .map(|(step, from)| JsonStep { step, from })
+                        .map(|(name, from)| JsonStep { name, from })
                         .collect(),
                 ),
             };

@@ -3,75 +3,85 @@
 
 use super::*;
 
-/// Why a case's expectation can never be met, whatever the rules do: an
-/// `assignee` that is no user of the context (or an e-mail where an id is
-/// expected), or a `step` the plan does not contain. `(message, help)`.
-pub(super) fn expectation_problem(
-    expected: &Expected,
-    context: &Context,
-    plan: &Plan,
-) -> Option<(String, String)> {
-    if let Some(assignee) = &expected.assignee {
-        let ids = || context.users.iter().map(|user| user.id.as_str());
-        if !ids().any(|id| id.trim() == assignee.trim()) {
-            let by_email = context.users.iter().find(|user| {
-                user.email.as_deref().is_some_and(|email| {
-                    crate::runtime::model::context::normalize_email(email)
-                        == crate::runtime::model::context::normalize_email(assignee)
-                })
-            });
-            return Some(match by_email {
-                Some(user) => (
-                    format!("`assignee: {assignee}` is an e-mail; `assignee` takes the integration user's id"),
-                    format!("write `assignee: {}`", user.id),
-                ),
-                None => (
-                    format!("`assignee: {assignee}` is no user of the context"),
-                    match did_you_mean(assignee, ids()) {
-                        Some(suggestion) => format!("did you mean `{suggestion}`?"),
-                        None => "`assignee` is the id of one of the context's `users`, or `null` for a call that stays unassigned".to_string(),
-                    },
-                ),
-            });
-        }
+/// Why a case's expected `assignee` can never be met, whatever the rules
+/// do: no user of the context has that id (or it is an e-mail where an id
+/// is expected). `(message, help)`.
+pub(super) fn assignee_problem(expected: &Expected, context: &Context) -> Option<(String, String)> {
+    let assignee = expected.assignee.as_ref()?;
+    let ids = || context.users.iter().map(|user| user.id.as_str());
+    if ids().any(|id| id.trim() == assignee.trim()) {
+        return None;
     }
+    let by_email = context.users.iter().find(|user| {
+        user.email.as_deref().is_some_and(|email| {
+            crate::runtime::model::context::normalize_email(email)
+                == crate::runtime::model::context::normalize_email(assignee)
+        })
+    });
+    Some(match by_email {
+        Some(user) => (
+            format!("`assignee: {assignee}` is an e-mail; `assignee` takes the integration user's id"),
+            format!("write `assignee: {}`", user.id),
+        ),
+        None => (
+            format!("`assignee: {assignee}` is no user of the context"),
+            match did_you_mean(assignee, ids()) {
+                Some(suggestion) => format!("did you mean `{suggestion}`?"),
+                None => "`assignee` is the id of one of the context's `users`, or `null` for a call that stays unassigned".to_string(),
+            },
+        ),
+    })
+}
+
+/// Why a case's expected `step` (and `user`) can never decide: the plan
+/// has no such entry. `(message, help)`.
+pub(super) fn step_not_in_plan(
+    expected: &Expected,
+    plan: &Plan,
+    rules: &Path,
+) -> Option<(String, String)> {
     let step = expected.step.as_deref()?;
-    let user_steps = || {
+    let names = || {
         plan.steps
             .iter()
-            .filter_map(|step| match &step.step {
-                StepId::User(email) => Some(email.as_str()),
-                StepId::Builtin(_) => None,
-            })
-            .chain(match &plan.fallback.fallback {
-                Fallback::User(email) => Some(email.as_str()),
-                _ => None,
-            })
+            .map(|planned| planned.step.name())
+            .chain(std::iter::once(plan.fallback.fallback.name()))
     };
-    let in_plan = match fixed_user(step) {
-        Some(address) => user_steps().any(|email| {
-            crate::runtime::model::context::normalize_email(email)
-                == crate::runtime::model::context::normalize_email(address)
-        }),
-        None => match step {
-            "user" => user_steps().next().is_some(),
-            "integration_fallback" => plan.fallback.fallback == Fallback::Integration,
-            "unassigned" => plan.fallback.fallback == Fallback::Unassigned,
-            builtin => plan
-                .steps
-                .iter()
-                .any(|planned| planned.step.to_string() == builtin),
-        },
-    };
+    let in_plan = names().any(|name| {
+        name.step == step
+            && match (&expected.user, &name.user) {
+                (Some(expected), Some(planned)) => same_address(expected, planned),
+                (Some(_), None) => false,
+                (None, _) => true,
+            }
+    });
     (!in_plan).then(|| {
+        let shown = match &expected.user {
+            Some(user) => format!("`step: {step}` with `user: {user}`"),
+            None => format!("`step: {step}`"),
+        };
+        let steps: Vec<String> = names().map(|name| format!("`{name}`")).collect();
         (
-            format!("`step: {step}` is not a step of the plan `{}`", plan.name),
-            "run `callassign plan` on the rules to see its steps".to_string(),
+            format!(
+                "{shown} is not a step of the plan `{}`, so this case can never pass",
+                plan.name
+            ),
+            format!(
+                "the plan's steps are {}; `callassign plan {}` shows them",
+                steps.join(", "),
+                rules.display()
+            ),
         )
     })
 }
 
-/// The address of an expected `step: user "ops@acme.com"`.
+fn same_address(a: &str, b: &str) -> bool {
+    crate::runtime::model::context::normalize_email(a)
+        == crate::runtime::model::context::normalize_email(b)
+}
+
+/// The address of a `user "ops@acme.com"`, the way rule files name a
+/// fixed user (and text output shows it).
 pub(super) fn fixed_user(step: &str) -> Option<&str> {
     step.strip_prefix(crate::runtime::evaluate::USER_STEP)?
         .trim_start()
@@ -79,18 +89,20 @@ pub(super) fn fixed_user(step: &str) -> Option<&str> {
         .strip_suffix('"')
 }
 
-/// Whether the step a case expects is the one that decided: a bare `user`
-/// is any fixed user; `user "…"` that one (addresses compare as matching
-/// does, trimmed and in any case).
-pub(super) fn step_matches(expected: &str, actual: DecidedBy<'_>) -> bool {
-    match (fixed_user(expected), actual.user()) {
-        (Some(expected), Some(actual)) => {
-            crate::runtime::model::context::normalize_email(expected)
-                == crate::runtime::model::context::normalize_email(actual)
+/// Whether the step a case expects is the one that decided: `step` as
+/// the assignment line names it; `user`, when given, the fixed user
+/// (addresses compare as matching does: trimmed, ASCII letters in any
+/// case).
+pub(super) fn step_matches(expected: &Expected, actual: DecidedBy<'_>) -> bool {
+    let Some(step) = expected.step.as_deref() else {
+        return true;
+    };
+    step == actual.name()
+        && match (&expected.user, actual.user()) {
+            (Some(expected), Some(actual)) => same_address(expected, actual),
+            (Some(_), None) => false,
+            (None, _) => true,
         }
-        (Some(_), None) => false,
-        (None, _) => expected == actual.name(),
-    }
 }
 
 impl TestFile {
@@ -152,22 +164,17 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
     };
     let plan = std::sync::Arc::new(plan);
     let evaluator = Engine::new(plan.clone(), file.context.clone());
+    // Which plan entries decided a case: by what the rule file writes
+    // and where.
     let mut decided: Vec<(String, String)> = Vec::new();
     let results = file
         .cases
         .iter()
         .map(|case| {
             let context = case.context.as_ref().unwrap_or(&file.context);
-            let expectation =
-                expectation_problem(&case.expected, context, &plan).map(|(message, help)| {
-                    Problem::new(&file.path, message, help).in_case(case.number, &case.name)
-                });
-            let outcome = match (&case.call, expectation) {
-                (Err(problem), _) => CaseOutcome::Broken(problem.clone()),
-                // A case that can never pass is a problem of the test file,
-                // not a failure of the rules.
-                (Ok(_), Some(problem)) => CaseOutcome::Broken(problem),
-                (Ok(call), None) => {
+            let outcome = match &case.call {
+                Err(problem) => CaseOutcome::Broken(problem.clone()),
+                Ok(call) => {
                     let own_evaluator;
                     let evaluator = match &case.context {
                         Some(context) => {
@@ -177,21 +184,27 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
                         None => &evaluator,
                     };
                     let (decision, trace) = evaluator.explain(call);
+                    // Every case decided counts for coverage, whatever it
+                    // expected.
                     if let Some(entry) = trace.iter().find(|entry| entry.result == Outcome::Decided)
                     {
-                        decided.push((entry.step.to_string(), entry.from.to_string()));
+                        decided.push((entry.label.to_string(), entry.from.to_string()));
                     }
                     let assignee = decision.assignee.map(|user| user.id.as_str());
+                    let note = step_not_in_plan(&case.expected, &plan, &file.rules);
                     let matches = assignee == case.expected.assignee.as_deref()
-                        && case
-                            .expected
-                            .step
-                            .as_deref()
-                            .is_none_or(|expected| step_matches(expected, decision.step));
-                    if matches {
-                        CaseOutcome::Passed
-                    } else {
-                        CaseOutcome::Failed(Box::new(Mismatch {
+                        && note.is_none()
+                        && step_matches(&case.expected, decision.step);
+                    match assignee_problem(&case.expected, context) {
+                        // A case that can never pass because of whom it
+                        // expects is a problem of the test file, not a
+                        // failure of the rules.
+                        Some((message, help)) => CaseOutcome::Broken(
+                            Problem::new(&file.path, message, help)
+                                .in_case(case.number, &case.name),
+                        ),
+                        None if matches => CaseOutcome::Passed,
+                        None => CaseOutcome::Failed(Box::new(Mismatch {
                             expected: case.expected.clone(),
                             actual_assignee: decision.assignee.map_or_else(
                                 || "unassigned".to_string(),
@@ -202,9 +215,12 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
                             ),
                             actual_id: assignee.map(str::to_string),
                             actual_step: decision.step.label().into_owned(),
+                            actual_step_name: decision.step.name(),
+                            actual_user: decision.step.user().map(str::to_string),
+                            note,
                             facts: case.facts.clone(),
                             trace,
-                        }))
+                        })),
                     }
                 }
             };
@@ -223,14 +239,22 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
 }
 
 /// The plan's steps and fallback that decided none of the cases.
-pub(super) fn undecided_steps(plan: &Plan, decided: &[(String, String)]) -> Vec<(String, String)> {
+/// `decided` holds `(label, from)` of the entries that decided a case.
+pub(super) fn undecided_steps(
+    plan: &Plan,
+    decided: &[(String, String)],
+) -> Vec<(EntryName, String)> {
     plan.steps
         .iter()
-        .map(|step| (step.step.to_string(), step.origin.short()))
+        .map(|step| (step.step.name(), step.origin.short()))
         .chain(std::iter::once((
-            format!("fallback {}", plan.fallback.fallback),
+            plan.fallback.fallback.name(),
             plan.fallback.origin.short(),
         )))
-        .filter(|step| !decided.contains(step))
+        .filter(|(name, from)| {
+            !decided
+                .iter()
+                .any(|(label, origin)| *label == name.label && origin == from)
+        })
         .collect()
 }

@@ -44,7 +44,7 @@ pub enum OutputFormat {
 /// What the input lines hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", expecting = "`native` or `cloudtalk`")]
 pub enum InputFormat {
     /// Calls in callassign's own shape (DESIGN.md section 2).
     #[default]
@@ -128,10 +128,21 @@ pub struct Summary {
 /// among a call's unknown keys remembers the entry it matched last: one
 /// comparison finds most keys, without hashing them (hashing was a tenth
 /// of what reading a call's keys cost). The index finds the others.
+///
+/// Memory and the summary line are bounded whatever the batch holds: at
+/// most [`KeyCounts::MAX_KEYS`] distinct keys are kept (the first seen;
+/// uses of later ones are only counted together), and a key is kept and
+/// printed cut to [`KeyCounts::MAX_KEY_BYTES`]. Below that many keys in a
+/// parallel worker's block the counts are exact and the same at every
+/// `--jobs`; past it (a batch of ever new keys is no export) a key a
+/// block could not keep counts among the others.
 #[derive(Debug, Clone, Default)]
 pub struct KeyCounts {
     /// Each key with its count, in the order first seen.
     entries: Vec<KeyCount>,
+    /// Occurrences (one per call and key) of keys not kept, past
+    /// [`KeyCounts::MAX_KEYS`].
+    not_kept: u64,
     /// Where each key is in `entries`, one map per place.
     index: [FxHashMap<String, usize>; KeyCounts::PLACES.len()],
     /// The entry the key at each of a call's first positions in each
@@ -146,7 +157,10 @@ pub struct KeyCounts {
 struct KeyCount {
     /// Where the key is: an index of [`KeyCounts::PLACES`].
     place: usize,
+    /// The key, cut to [`KeyCounts::MAX_KEY_BYTES`].
     key: String,
+    /// Whether `key` was cut.
+    cut: bool,
     calls: u64,
     /// The last call noted with this key (1-based; 0: none), so a key
     /// written twice in one call (`{"x":1,"x":2}`) counts that call once
@@ -162,6 +176,10 @@ impl KeyCounts {
     /// Hinted positions per place.
     const HINTED: usize = 4;
     const RECENT: usize = KeyCounts::PLACES.len() * KeyCounts::HINTED;
+    /// The most distinct keys kept.
+    pub const MAX_KEYS: usize = 1_000;
+    /// The most bytes of a key kept and printed.
+    pub const MAX_KEY_BYTES: usize = 64;
 
     /// Counts one call's unknown keys (keys of the call itself).
     pub fn note(&mut self, keys: impl Iterator<Item = impl AsRef<str>>) {
@@ -196,6 +214,16 @@ impl KeyCounts {
     /// `recent`; `per_call` counts the call being noted once however often
     /// it has the key (counts merged from elsewhere are per call already).
     fn add(&mut self, slot: Option<usize>, place: usize, key: &str, count: u64, per_call: bool) {
+        let (key, cut) = match key.len() > Self::MAX_KEY_BYTES {
+            false => (key, false),
+            true => {
+                let mut end = Self::MAX_KEY_BYTES;
+                while !key.is_char_boundary(end) {
+                    end -= 1;
+                }
+                (&key[..end], true)
+            }
+        };
         let hint = slot.and_then(|slot| self.recent.get(slot).copied());
         let found = match hint {
             Some(at)
@@ -208,11 +236,18 @@ impl KeyCounts {
             }
             _ => match self.index[place].get(key) {
                 Some(&at) => at,
+                None if self.entries.len() >= Self::MAX_KEYS => {
+                    // Counted per occurrence: a key given twice in one
+                    // call is not told from two keys here.
+                    self.not_kept += count;
+                    return;
+                }
                 None => {
                     self.index[place].insert(key.to_string(), self.entries.len());
                     self.entries.push(KeyCount {
                         place,
                         key: key.to_string(),
+                        cut,
                         calls: 0,
                         last_call: 0,
                     });
@@ -248,14 +283,16 @@ impl KeyCounts {
         self.entries.is_empty()
     }
 
-    /// Each key, named as the summary names it, with its count, sorted.
+    /// Each key, named as the summary names it (a cut key ends in `…`),
+    /// with its count, sorted.
     pub fn sorted(&self) -> Vec<(String, u64)> {
         let mut sorted: Vec<(String, u64)> = self
             .entries
             .iter()
             .map(|entry| {
+                let cut = if entry.cut { "…" } else { "" };
                 (
-                    format!("{}{}", Self::PLACES[entry.place], entry.key),
+                    format!("{}{}{cut}", Self::PLACES[entry.place], entry.key),
                     entry.calls,
                 )
             })
@@ -264,11 +301,18 @@ impl KeyCounts {
         sorted
     }
 
+    /// How many occurrences of keys past [`KeyCounts::MAX_KEYS`] were
+    /// counted without being kept.
+    pub fn not_kept(&self) -> u64 {
+        self.not_kept
+    }
+
     /// Adds another count's keys (from a parallel worker).
     fn merge(&mut self, other: &KeyCounts) {
         for entry in &other.entries {
             self.add(None, entry.place, &entry.key, entry.calls, false);
         }
+        self.not_kept += other.not_kept;
     }
 }
 
@@ -284,7 +328,9 @@ impl Summary {
     /// The most keys [`Summary::render_unknown_keys`] names.
     pub const KEYS_SHOWN: usize = 20;
 
-    fn record(&mut self, call: &Call<'_>, decision: &Decision<'_>) {
+    /// Counts one decided call: its step, whether it stays unassigned,
+    /// and the keys it has that callassign does not read.
+    pub fn record(&mut self, call: &Call<'_>, decision: &Decision<'_>) {
         self.note_unknown_keys(call);
         self.calls += 1;
         self.by_step[decision.step.index()] += 1;
@@ -386,6 +432,14 @@ impl Summary {
             let keys = if hidden == 1 { "key" } else { "keys" };
             shown.push(format!("and {hidden} more {keys}"));
         }
+        let not_kept = self.unknown_keys.not_kept();
+        if not_kept > 0 {
+            shown.push(format!(
+                "and {} more uses of keys past the first {} (not counted one by one)",
+                not_kept,
+                KeyCounts::MAX_KEYS
+            ));
+        }
         format!("keys not read: {}\n", shown.join(", "))
     }
 }
@@ -481,7 +535,12 @@ fn process_line<W: Write>(
                     summary.record(&record.call, &decision);
                     return Ok(());
                 }
-                Err(error) => (error, None),
+                Err(error) => (
+                    error,
+                    line.and_then(|bytes| std::str::from_utf8(bytes).ok())
+                        .map(|text| text.trim_start_matches('\u{feff}'))
+                        .and_then(cloudtalk::call_id_of),
+                ),
             }
         }
     };

@@ -149,7 +149,10 @@ fn shown_value(value: &Value) -> String {
 /// The user lists `users_from` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
+#[serde(
+    rename_all = "snake_case",
+    expecting = "the name of a user-list format"
+)]
 pub enum UserListFormat {
     /// HubSpot `GET /crm/v3/owners`: `results[]` with `id`, `email`, `archived`.
     HubspotOwners,
@@ -252,7 +255,10 @@ impl UserListFormat {
 /// The telephony directories `telephony_users_from` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
+#[serde(
+    rename_all = "snake_case",
+    expecting = "the name of an agents-list format"
+)]
 pub enum TelephonyFormat {
     /// CloudTalk `GET /api/agents/index.json`: `responseData.data[].Agent`
     /// with `id` and `email`.
@@ -262,7 +268,10 @@ pub enum TelephonyFormat {
 /// The contact-owner lists `contact_owners_from` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
+#[serde(
+    rename_all = "snake_case",
+    expecting = "the name of a contact-owners format"
+)]
 pub enum OwnersFormat {
     /// A CSV with the header `contact,owner` or `number,owner`.
     Csv,
@@ -345,7 +354,11 @@ fn read_json(path: &Path, log: &mut FileLog) -> Result<Value, ContextProblem> {
     let text = read_file(path, log)?;
     serde_json::from_str(&text).map_err(|error| {
         ContextProblem::new(
-            format!("`{}` is not valid JSON: {error}", path.display()),
+            format!(
+                "`{}` is not valid JSON: {}",
+                path.display(),
+                crate::files::plain_json_message(&error.to_string())
+            ),
             "save the API response as it came, one JSON document per file",
         )
     })

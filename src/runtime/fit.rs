@@ -72,6 +72,13 @@ pub fn context_findings(
             ));
         }
     }
+    // `# callassign: allow user_not_in_context` accepts them line by line.
+    let sources: Vec<_> = chain.files.iter().map(|file| file.source.clone()).collect();
+    crate::semantics::allow::apply(
+        &sources,
+        &mut findings,
+        crate::semantics::allow::Scope::Context,
+    );
     findings
 }
 
@@ -100,7 +107,7 @@ pub fn context_file_findings(context: &Context, source: &Arc<Source>) -> Vec<Fin
                     span,
                 ))
             }
-            ContextWarning::Installer { .. } => None,
+            ContextWarning::Installer { .. } | ContextWarning::UnreliableAddresses { .. } => None,
         })
         .collect()
 }

@@ -134,6 +134,12 @@ pub fn check_started_at(text: &str) -> Result<(), String> {
     })
 }
 
+/// Whether text is a date and time, RFC 3339 with or without its offset
+/// (`2026-11-23 10:00:00`): for a value whose presence alone counts.
+pub fn is_date_time(text: &str) -> bool {
+    read_stamp(text).is_some() || read_stamp(&format!("{}Z", text.trim())).is_some()
+}
+
 fn is_leap(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }

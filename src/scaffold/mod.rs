@@ -10,6 +10,11 @@ const RULES: &str = include_str!("templates/integration.rules");
 const TESTS: &str = include_str!("templates/integration.tests.yaml");
 const CONTEXT: &str = include_str!("templates/integration.context.yaml");
 const WORKFLOW: &str = include_str!("templates/callassign.workflow.yml");
+const PROJECT: &str = include_str!("templates/callassign.toml");
+
+/// Where this repository is published (`repository` in Cargo.toml): the
+/// CI job builds callassign from there until a release exists.
+pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
 
 /// The integration `init` starts from when none is named.
 pub const DEFAULT_INTEGRATION: &str = "crm";
@@ -19,6 +24,10 @@ pub const DEFAULT_INTEGRATION: &str = "crm";
 pub struct ScaffoldFile {
     pub path: PathBuf,
     pub text: String,
+    /// Whether the file serves every integration of the project (the CI
+    /// job, the project file): one already there is kept as it is when
+    /// another integration is added.
+    pub shared: bool,
 }
 
 /// Why a name cannot name an integration's rule file.
@@ -39,7 +48,12 @@ pub struct BadName {
 /// ```
 pub fn project(integration: &str) -> Result<Vec<ScaffoldFile>, BadName> {
     check_name(integration)?;
-    let fill = |template: &str| template.replace("{{integration}}", integration);
+    let fill = |template: &str| {
+        template
+            .replace("{{integration}}", integration)
+            .replace("{{repository}}", REPOSITORY)
+            .replace("{{version}}", env!("CARGO_PKG_VERSION"))
+    };
     let rules = fill(RULES);
     // The grammar has the last word on names (keywords cannot be ruleset
     // names): a template that does not compile is a name it refuses.
@@ -49,23 +63,26 @@ pub fn project(integration: &str) -> Result<Vec<ScaffoldFile>, BadName> {
             help: "a word like `if` or `step` is part of the rule language; name the integration, as in `--integration hubspot`".into(),
         });
     }
+    let file = |path: String, text: String, shared: bool| ScaffoldFile {
+        path: PathBuf::from(path),
+        text,
+        shared,
+    };
     Ok(vec![
-        ScaffoldFile {
-            path: PathBuf::from(format!("rules/{integration}.rules")),
-            text: rules,
-        },
-        ScaffoldFile {
-            path: PathBuf::from(format!("rules/tests/{integration}.yaml")),
-            text: fill(TESTS),
-        },
-        ScaffoldFile {
-            path: PathBuf::from(format!("contexts/{integration}.yaml")),
-            text: fill(CONTEXT),
-        },
-        ScaffoldFile {
-            path: PathBuf::from(".github/workflows/callassign.yml"),
-            text: fill(WORKFLOW),
-        },
+        file(format!("rules/{integration}.rules"), rules, false),
+        file(
+            format!("rules/tests/{integration}.yaml"),
+            fill(TESTS),
+            false,
+        ),
+        file(format!("contexts/{integration}.yaml"), fill(CONTEXT), false),
+        // `callassign::project::FILE_NAME`, which needs the `cli` feature.
+        file("callassign.toml".to_string(), fill(PROJECT), true),
+        file(
+            ".github/workflows/callassign.yml".to_string(),
+            fill(WORKFLOW),
+            true,
+        ),
     ])
 }
 

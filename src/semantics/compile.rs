@@ -49,6 +49,12 @@ pub fn compile(chain: &Chain) -> Compiled {
     // Resolving edits on top of a broken base would only report echoes of
     // its errors; fix the base first.
     if !chain.complete || ancestors.iter().any(|file| file.has_errors()) || leaf.checked.is_none() {
+        let sources: Vec<_> = chain.files.iter().map(|file| file.source.clone()).collect();
+        crate::semantics::allow::apply(
+            &sources,
+            &mut findings,
+            crate::semantics::allow::Scope::Rules,
+        );
         return Compiled {
             plan: None,
             findings,
@@ -56,6 +62,12 @@ pub fn compile(chain: &Chain) -> Compiled {
     }
     let (plan, resolve_findings) = resolve(&chain.files);
     findings.extend(resolve_findings);
+    let sources: Vec<_> = chain.files.iter().map(|file| file.source.clone()).collect();
+    crate::semantics::allow::apply(
+        &sources,
+        &mut findings,
+        crate::semantics::allow::Scope::Rules,
+    );
     let plan = plan.filter(|_| !findings.iter().any(Finding::is_error));
     Compiled { plan, findings }
 }

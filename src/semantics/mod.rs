@@ -2,6 +2,7 @@
 //! `extends` chain, [`check`] gives names their meaning and types values,
 //! [`compile`] applies the edits of a chain into one flat, typed [`plan`].
 
+pub mod allow;
 pub mod check;
 pub mod compile;
 pub mod load;

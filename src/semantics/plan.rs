@@ -38,13 +38,11 @@ pub enum StepId {
 
 impl StepId {
     /// Whether two step names mean the same step (user e-mails compare
-    /// case-insensitively, as matching does).
+    /// by the e-mail rule, as matching does: ASCII letters in any case).
     pub fn same_as(&self, other: &StepId) -> bool {
         match (self, other) {
             (StepId::Builtin(a), StepId::Builtin(b)) => a == b,
-            (StepId::User(a), StepId::User(b)) => {
-                a.eq_ignore_ascii_case(b) || a.to_lowercase() == b.to_lowercase()
-            }
+            (StepId::User(a), StepId::User(b)) => a.eq_ignore_ascii_case(b),
             _ => false,
         }
     }
@@ -56,8 +54,86 @@ impl StepId {
     pub fn key(&self) -> String {
         match self {
             StepId::Builtin(builtin) => builtin.name().to_string(),
-            StepId::User(email) => format!("user \"{}\"", email.to_lowercase()),
+            StepId::User(email) => format!("user \"{}\"", email.to_ascii_lowercase()),
         }
+    }
+}
+
+impl StepId {
+    /// The step's name as assignment lines write it (`"step":…`): the
+    /// built-in name, or `user` for every fixed user.
+    pub fn step_name(&self) -> &'static str {
+        match self {
+            StepId::Builtin(builtin) => builtin.name(),
+            StepId::User(_) => USER_STEP,
+        }
+    }
+
+    /// The step named as everywhere else; see [`EntryName`].
+    pub fn name(&self) -> EntryName {
+        EntryName {
+            step: self.step_name(),
+            user: match self {
+                StepId::User(email) => Some(email.clone()),
+                StepId::Builtin(_) => None,
+            },
+            label: self.to_string(),
+        }
+    }
+}
+
+/// The `step` of a call decided by a fixed user (`user "…"`, as a step or
+/// as the fallback); the address goes beside it, in `user`.
+pub const USER_STEP: &str = "user";
+/// The `step` of a call decided by `fallback integration`.
+pub const INTEGRATION_FALLBACK_STEP: &str = "integration_fallback";
+/// The `step` of a call decided by `fallback unassigned`.
+pub const UNASSIGNED_STEP: &str = "unassigned";
+
+/// The name of one entry of a plan (a step or the fallback), the same in
+/// every output that shows it: an assignment line, its trace, `plan`,
+/// `stats`, `diff` and rule tests. `step` and `user` are what the
+/// assignment line carries (`"step":"integration_fallback"`,
+/// `"step":"user","user":"ops@acme.com"`), so one output joins another
+/// on them; `label` is how the rule file writes the entry.
+///
+/// ```
+/// use callassign::semantics::plan::Fallback;
+///
+/// let name = Fallback::Integration.name();
+/// assert_eq!((name.step, name.label.as_str()), ("integration_fallback", "fallback integration"));
+/// assert_eq!(name.to_string(), "integration_fallback (fallback integration)");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct EntryName {
+    /// As the assignment line's `step` says.
+    pub step: &'static str,
+    /// The fixed user's address, beside `"step":"user"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// As the rule file writes it: `contact_owner`, `user "ops@acme.com"`,
+    /// `fallback integration`.
+    pub label: String,
+}
+
+/// What text output shows: the line's step (with its user, as rule files
+/// write a fixed user), and the rule file's words when they differ:
+/// `contact_owner`, `user "ops@acme.com"`,
+/// `integration_fallback (fallback integration)`,
+/// `user "ops@acme.com" (fallback)`.
+impl fmt::Display for EntryName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.user {
+            Some(email) => write!(f, "{USER_STEP} \"{email}\"")?,
+            None => f.write_str(self.step)?,
+        }
+        if self.label.starts_with("fallback ") {
+            match &self.user {
+                Some(_) => f.write_str(" (fallback)")?,
+                None => write!(f, " ({})", self.label)?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -79,6 +155,30 @@ pub enum Fallback {
     Unassigned,
     /// A fixed user; unassigned (step `user`) when that user does not match.
     User(String),
+}
+
+impl Fallback {
+    /// The fallback's name as assignment lines write it (`"step":…`).
+    pub fn step_name(&self) -> &'static str {
+        match self {
+            Fallback::Integration => INTEGRATION_FALLBACK_STEP,
+            Fallback::Unassigned => UNASSIGNED_STEP,
+            Fallback::User(_) => USER_STEP,
+        }
+    }
+
+    /// The fallback named as everywhere else: the line's `step`, the fixed
+    /// user beside it, and `fallback …` as the rule file writes it.
+    pub fn name(&self) -> EntryName {
+        EntryName {
+            step: self.step_name(),
+            user: match self {
+                Fallback::User(email) => Some(email.clone()),
+                _ => None,
+            },
+            label: format!("fallback {self}"),
+        }
+    }
 }
 
 impl fmt::Display for Fallback {
@@ -116,7 +216,7 @@ words! {
 pub enum FieldType {
     Direction,
     Status,
-    /// An e-mail address: compared trimmed and case-insensitively.
+    /// An e-mail address: compared trimmed, ASCII letters in any case.
     Email,
     /// Text compared exactly.
     Text,
@@ -291,7 +391,9 @@ pub struct Plan {
 /// A plan step as `plan --format json` shows it.
 #[derive(Debug, serde::Serialize)]
 pub struct JsonStep {
-    pub step: String,
+    /// `step` (as assignment lines write it), `user` and `label`.
+    #[serde(flatten)]
+    pub name: EntryName,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -315,7 +417,7 @@ fn json_step(step: &PlanStep) -> JsonStep {
         None => (None, None),
     };
     JsonStep {
-        step: step.step.to_string(),
+        name: step.step.name(),
         when,
         unless,
         from: step.origin.short(),
@@ -329,7 +431,7 @@ pub fn render_json(plan: &Plan) -> JsonPlan {
         chain: plan.chain.clone(),
         steps: plan.steps.iter().map(json_step).collect(),
         fallback: JsonStep {
-            step: format!("fallback {}", plan.fallback.fallback),
+            name: plan.fallback.fallback.name(),
             when: None,
             unless: None,
             from: plan.fallback.origin.short(),
@@ -358,7 +460,7 @@ pub fn render_human(plan: &Plan) -> String {
         printable(&chain.join(" → "))
     );
     let row = |number: String, step: &PlanStep| {
-        let name = printable(&step.step.to_string()).into_owned();
+        let name = printable(&step.step.name().to_string()).into_owned();
         let guard = step
             .guard
             .as_ref()
@@ -374,7 +476,7 @@ pub fn render_human(plan: &Plan) -> String {
         .collect();
     rows.push((
         String::new(),
-        printable(&format!("fallback {}", plan.fallback.fallback)).into_owned(),
+        printable(&plan.fallback.fallback.name().to_string()).into_owned(),
         String::new(),
         plan.fallback.origin.short(),
     ));

@@ -44,6 +44,9 @@ pub struct State {
     /// Set when the shutdown grace is over: streams end.
     pub stop_streams: watch::Sender<bool>,
     pub started_at: String,
+    /// The live loop from CloudTalk, with `--store`.
+    #[cfg(feature = "live")]
+    pub live: std::sync::OnceLock<Arc<crate::live::Live>>,
 }
 
 /// What `/v1/status` reports besides the versions served.
@@ -98,6 +101,8 @@ impl State {
             ready: AtomicBool::new(true),
             stop_streams: watch::channel(false).0,
             started_at: super::clock::now(),
+            #[cfg(feature = "live")]
+            live: std::sync::OnceLock::new(),
         }
     }
 
@@ -113,7 +118,7 @@ pub fn router(state: Arc<State>) -> Router {
     for path in page::paths() {
         router = router.route(path, get(page::file));
     }
-    router
+    let router = router
         .route("/v1/rulesets/{name}/source", get(workbench::source))
         .route("/v1/plan", post(workbench::plan))
         .route("/v1/decide", post(workbench::decide))
@@ -126,7 +131,11 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/v1/status", get(routes::status))
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
-        .route("/metrics", get(routes::metrics))
+        .route("/metrics", get(routes::metrics));
+    // The live loop's routes (they answer 404 without `--store`).
+    #[cfg(feature = "live")]
+    let router = crate::live::routes::add(router);
+    router
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(CatchPanicLayer::custom(|_| {

@@ -63,13 +63,16 @@ pub enum Route {
     Decide,
     Diff,
     History,
+    /// The live loop's: CloudTalk's events, and the decisions stored.
+    Events,
+    Decisions,
     /// Anything else: unknown paths, wrong methods.
     Other,
 }
 
 impl Route {
     /// In declaration order: `route as usize` is its index here.
-    const ALL: [Route; 15] = [
+    const ALL: [Route; 17] = [
         Route::Assign,
         Route::Rulesets,
         Route::Plan,
@@ -84,6 +87,8 @@ impl Route {
         Route::Decide,
         Route::Diff,
         Route::History,
+        Route::Events,
+        Route::Decisions,
         Route::Other,
     ];
 
@@ -104,6 +109,8 @@ impl Route {
             Route::Decide => "/v1/decide",
             Route::Diff => "/v1/diff",
             Route::History => "/v1/history",
+            Route::Events => "/v1/cloudtalk/{ruleset}/events",
+            Route::Decisions => "/v1/decisions/{call_id}",
             Route::Other => "other",
         }
     }
@@ -202,6 +209,13 @@ impl RulesetMetrics {
 }
 
 impl Metrics {
+    /// The registry, for metrics registered beside the service's (the
+    /// live loop's) before the service starts.
+    #[cfg(feature = "live")]
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
     pub fn new() -> Metrics {
         let mut registry = Registry::default();
         let decisions = Family::<RulesetStep, Counter>::default();

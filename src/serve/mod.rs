@@ -18,20 +18,20 @@
 //!   [`observe`] (what each decision tells metrics and the log),
 //!   [`clock`] (timestamps).
 
-mod app;
+pub(crate) mod app;
 mod auth;
 mod catalog;
-mod clock;
+pub(crate) mod clock;
 mod decision_log;
 mod history;
-mod metrics;
+pub(crate) mod metrics;
 mod observe;
 mod page;
-mod problem;
+pub(crate) mod problem;
 mod reload;
-mod routes;
+pub(crate) mod routes;
 mod server;
-mod store;
+pub(crate) mod store;
 mod stream;
 mod workbench;
 
@@ -50,10 +50,10 @@ use crate::cli::{CliError, CliResult, InputArg, EXIT_OK, EXIT_PROBLEMS};
     after_help = "Every `NAME.rules` directly in the --rules folder is served under its name when --contexts holds `NAME.yaml` (or `.yml`, `.json`). Rule files and contexts are watched: a change is served within 2 seconds if it passes `check`, and at once on SIGHUP."
 )]
 pub struct Args {
-    /// A folder of rule files, or one rule file (with --context)
+    /// A folder of rule files, or one rule file (with --context) [default: the project's `rules`]
     #[arg(long, value_name = "DIR|FILE")]
-    rules: PathBuf,
-    /// The folder of contexts: `NAME.yaml` for `NAME.rules`
+    rules: Option<PathBuf>,
+    /// The folder of contexts: `NAME.yaml` for `NAME.rules` [default: the project's `contexts`]
     #[arg(long, value_name = "DIR", conflicts_with = "context")]
     contexts: Option<PathBuf>,
     /// The context of the one rule file given as --rules
@@ -100,6 +100,9 @@ pub struct Args {
     /// Threads answering requests [default: the available cores]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     workers: Option<u16>,
+    #[cfg(feature = "live")]
+    #[command(flatten)]
+    live: crate::live::Args,
 }
 
 /// The limits of [`Args`], as the server applies them.
@@ -120,13 +123,33 @@ pub fn run(args: Args) -> CliResult {
     let color = crate::cli::use_color(std::io::stderr().is_terminal());
     init_logs(color);
 
-    let source = match (&args.contexts, &args.context) {
+    // What the flags do not say, the project file (`callassign.toml`) may.
+    let project = if args.rules.is_none() || (args.contexts.is_none() && args.context.is_none()) {
+        crate::cli::project()?
+    } else {
+        None
+    };
+    let rules = match (&args.rules, project) {
+        (Some(rules), _) => rules.clone(),
+        (None, Some(project)) => project.rules.clone(),
+        (None, None) => {
+            return Err(CliError::new(
+                "no `--rules`, and no project file (`callassign.toml`) says where rules are",
+            )
+            .help("give `--rules DIR --contexts DIR`; `callassign init` writes a project file"))
+        }
+    };
+    let contexts = match (&args.contexts, &args.context, project) {
+        (None, None, Some(project)) if rules.is_dir() => Some(project.contexts.clone()),
+        (contexts, _, _) => contexts.clone(),
+    };
+    let source = match (&contexts, &args.context) {
         (Some(contexts), None) => catalog::Source::Folder {
-            rules: args.rules.clone(),
+            rules: rules.clone(),
             contexts: contexts.clone(),
         },
         (None, Some(context)) => catalog::Source::File {
-            rules: args.rules.clone(),
+            rules: rules.clone(),
             context: context.clone(),
         },
         _ => {
@@ -142,7 +165,11 @@ pub fn run(args: Args) -> CliResult {
         .as_deref()
         .map(auth::read_token)
         .transpose()?;
-    let metrics = Arc::new(metrics::Metrics::new());
+    #[cfg_attr(not(feature = "live"), allow(unused_mut))]
+    let mut metrics = metrics::Metrics::new();
+    #[cfg(feature = "live")]
+    let live_metrics = crate::live::metrics::LiveMetrics::register(metrics.registry_mut());
+    let metrics = Arc::new(metrics);
     let log = args
         .decision_log
         .as_deref()
@@ -196,7 +223,18 @@ pub fn run(args: Args) -> CliResult {
         .build()
         .map_err(|error| CliError::new(format!("cannot start the server: {error}")))?;
 
-    let outcome = runtime.block_on(server::run(args.listen, state, reloader));
+    let outcome = runtime.block_on(async {
+        // The live loop starts once the rulesets are loaded, and stops
+        // after the last request is answered.
+        #[cfg(feature = "live")]
+        let live = crate::live::start(&args.live, &state, live_metrics).await?;
+        let outcome = server::run(args.listen, state, reloader).await;
+        #[cfg(feature = "live")]
+        if let Some((live, tasks)) = live {
+            live.shutdown(tasks).await;
+        }
+        outcome
+    });
     // Tasks still running past the grace (a client that never finishes
     // sending) are dropped with the runtime.
     runtime.shutdown_timeout(Duration::from_millis(100));

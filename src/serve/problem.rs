@@ -81,11 +81,12 @@ impl Problem {
             "callassign::not_found",
             format!("no route `{path}`"),
         )
-        .help("the routes are /v1/rulesets, /v1/rulesets/NAME/assign, /v1/rulesets/NAME/plan, /v1/rulesets/NAME/source, /v1/check, /v1/plan, /v1/decide, /v1/diff, /v1/history, /v1/status, /healthz, /readyz and /metrics; the workbench is at /")
+        .help("the routes are /v1/rulesets, /v1/rulesets/NAME/assign, /v1/rulesets/NAME/plan, /v1/rulesets/NAME/source, /v1/check, /v1/plan, /v1/decide, /v1/diff, /v1/history, /v1/status, /healthz, /readyz and /metrics; the workbench is at /; with --store, /v1/cloudtalk/NAME/events and /v1/decisions/CALL_ID")
     }
 
     pub fn method_not_allowed(method: &str, path: &str) -> Problem {
         let allowed = if path.ends_with("/assign")
+            || path.ends_with("/events")
             || matches!(path, "/v1/check" | "/v1/plan" | "/v1/decide" | "/v1/diff")
         {
             "POST"

@@ -11,7 +11,10 @@
 //! * a comment on a line of its own stays on a line of its own, above the
 //!   statement it precedes; a comment after code stays after that code.
 //!   Trailing comments on consecutive lines are aligned, two spaces after the
-//!   longest line of code;
+//!   longest line of code that is at most [`MAX_WIDTH`] characters; a longer
+//!   line keeps its comment two spaces after its code (aligning to it would
+//!   pad every other line by as much, so the output could grow with the
+//!   square of the input);
 //! * a condition whose statement is longer than [`MAX_WIDTH`] characters,
 //!   or that carries comments between its parts, is wrapped before each
 //!   top-level `and`/`or`, each part on its own line indented by four spaces.
@@ -344,6 +347,7 @@ fn print_lines(lines: &[Line]) -> String {
                         Line::Code { text, .. } => text.chars().count(),
                         _ => 0,
                     })
+                    .filter(|&width| width <= MAX_WIDTH)
                     .max()
                     .unwrap_or(0);
                 for line in run {
@@ -352,7 +356,7 @@ fn print_lines(lines: &[Line]) -> String {
                         comment: Some(comment),
                     } = line
                     {
-                        let pad = width - text.chars().count() + 2;
+                        let pad = width.saturating_sub(text.chars().count()) + 2;
                         out.push_str(text);
                         out.push_str(&" ".repeat(pad));
                         out.push_str(comment);
@@ -505,6 +509,28 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(&format_stable(input), expected, "input {input:?}");
         }
+    }
+
+    #[test]
+    fn a_line_too_long_to_align_to_keeps_its_comment_and_pads_no_other() {
+        // Aligning to a 1,000-character line would pad every other line of
+        // the run by as much: the output would grow with lines × longest.
+        let long = format!("step user \"{}@acme.com\"", "u".repeat(1_000));
+        let mut input = String::from("ruleset a\n");
+        input.push_str(&format!("{long} # long\n"));
+        for _ in 0..100 {
+            input.push_str("step call_agent # short\n");
+        }
+        input.push_str("step last_step_agent # longer than the others\n");
+        let formatted = format_stable(&input);
+        let mut expected = String::from("ruleset a\n");
+        expected.push_str(&format!("{long}  # long\n"));
+        for _ in 0..100 {
+            expected.push_str("step call_agent       # short\n");
+        }
+        expected.push_str("step last_step_agent  # longer than the others\n");
+        assert_eq!(formatted, expected);
+        assert!(formatted.len() <= input.len() + 102 * (MAX_WIDTH + 2));
     }
 
     #[test]

@@ -14,6 +14,24 @@ thread_local! {
     /// Allocations made by this thread: tests run in parallel, and only
     /// the measuring thread's count matters.
     static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    /// Bytes this thread holds (allocated minus freed), and the most it
+    /// held since [`reset_peak`].
+    static LIVE: Cell<i64> = const { Cell::new(0) };
+    static PEAK: Cell<i64> = const { Cell::new(0) };
+}
+
+fn grow(by: i64) {
+    let _ = LIVE.try_with(|live| {
+        live.set(live.get() + by);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(live.get())));
+    });
+}
+
+/// Starts measuring the peak from what this thread holds now.
+fn reset_peak() -> i64 {
+    let live = LIVE.with(Cell::get);
+    PEAK.with(|peak| peak.set(live));
+    live
 }
 
 struct Counting;
@@ -23,15 +41,18 @@ struct Counting;
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+        grow(layout.size() as i64);
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        grow(-(layout.size() as i64));
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+        grow(new_size as i64 - layout.size() as i64);
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -76,4 +97,65 @@ fn reading_and_deciding_a_native_call_does_not_allocate() {
     }
     assert_eq!(allocations() - before, 0, "allocations for 300 calls");
     assert_eq!(summary.unknown_keys.get("recording"), Some(202));
+}
+
+#[test]
+fn a_cloudtalk_document_is_decided_one_item_at_a_time() {
+    // 200,000 empty items (600 KB): held all at once as records they
+    // took over 100 MB; read one at a time, the memory of one item.
+    use callassign::{DocumentFormat, InputFormat, Options, OutputFormat};
+    let repo = crate::common::repo();
+    let plan = callassign::compile_file(&repo.join("rules/hubspot.rules"))
+        .unwrap()
+        .plan
+        .unwrap();
+    let context = Context::load(&repo.join("examples/hubspot.context.yaml")).unwrap();
+    let engine = Engine::new(plan, context);
+    let items = 200_000;
+    let mut text = String::from(r#"{"responseData":{"data":["#);
+    for index in 0..items {
+        text.push_str(if index == 0 { "{}" } else { ",{}" });
+    }
+    text.push_str("]}}");
+    let options = Options {
+        format: OutputFormat::Json,
+        explain: false,
+        input: InputFormat::CloudTalk,
+    };
+    let start = reset_peak();
+    let written = engine
+        .assign_document(
+            &text,
+            DocumentFormat::Json,
+            options,
+            &mut std::io::sink(),
+            &mut (),
+        )
+        .unwrap()
+        .unwrap();
+    let peak = PEAK.with(Cell::get) - start;
+    assert_eq!((written.lines, written.unreadable), (items, items));
+    assert!(peak < 1 << 20, "{peak} bytes held at the peak");
+}
+
+#[test]
+fn a_cloudtalk_document_is_read_as_a_history_one_item_at_a_time() {
+    // `stats` and `diff` read a `.json` response through the same
+    // reader: 200,000 empty items cost the memory of one.
+    use callassign::impact::history::{for_each_call_in_document, Unreadable};
+    let repo = crate::common::repo();
+    let context = Context::load(&repo.join("examples/hubspot.context.yaml")).unwrap();
+    let items = 200_000;
+    let mut text = String::from(r#"{"responseData":{"data":["#);
+    for index in 0..items {
+        text.push_str(if index == 0 { "{}" } else { ",{}" });
+    }
+    text.push_str("]}}");
+    let mut unreadable = Unreadable::default();
+    let mut calls = 0u64;
+    let start = reset_peak();
+    for_each_call_in_document(&text, &context, &mut unreadable, |_| calls += 1).unwrap();
+    let peak = PEAK.with(Cell::get) - start;
+    assert_eq!((calls, unreadable.lines), (0, items));
+    assert!(peak < 1 << 20, "{peak} bytes held at the peak");
 }

@@ -213,3 +213,121 @@ fn user_map_links_that_match_nothing_are_findings_at_their_line_in_the_context()
         github.stdout
     );
 }
+
+#[test]
+fn a_user_map_that_links_one_agent_to_two_users_is_refused_naming_both_entries() {
+    // Agent 1234 is max@acme.sk in the agents list: linking the id to one
+    // user and the e-mail to another leaves the owner to how the record
+    // names the agent. `eval` and `check --context` both refuse it.
+    let agents = r#"{"responseData": {"data": [{"Agent": {"id": "1234", "email": "max@acme.sk"}}, {"Agent": {"id": "1235", "email": "Max@acme.sk"}}, {"Agent": {"id": "99", "email": "eva@acme.sk"}}]}}"#;
+    let context = |links: &str| {
+        format!(
+            "integration: hubspot\nusers:\n  - {{id: hs-1, email: admin@acme.com}}\n  - {{id: hs-2, email: bob@acme.com}}\ntelephony_users_from: {{format: cloudtalk_agents, path: agents.json}}\nuser_map:\n{links}"
+        )
+    };
+    for (links, message) in [
+        (
+            "  \"1234\": hs-1\n  MAX@acme.sk: hs-2\n",
+            "error: `hubspot.context.yaml`: `user_map` links one telephony user to two users: `MAX@acme.sk: hs-2` and `1234: hs-1` (agent `1234` has the e-mail `max@acme.sk` in the agents list)\n  help: keep one link per telephony user: remove one of the two entries, or link both to the same user\n",
+        ),
+        (
+            "  \"1234\": hs-1\n  \"1235\": hs-2\n",
+            "error: `hubspot.context.yaml`: `user_map` links one telephony user to two users: `1234: hs-1` and `1235: hs-2` (agents `1234` and `1235` both have the e-mail `Max@acme.sk` in the agents list)\n  help: keep one link per telephony user: remove one of the two entries, or link both to the same user\n",
+        ),
+    ] {
+        let dir = folder(&[
+            ("rules/hubspot.rules", "ruleset hubspot extends default\n"),
+            ("hubspot.context.yaml", &context(links)),
+            ("agents.json", agents),
+        ]);
+        let check = callassign_in(
+            dir.path(),
+            &["check", "--context", "hubspot.context.yaml", "rules/hubspot.rules"],
+            b"",
+        );
+        assert_eq!(check.code, 2, "{links}: {}", check.stderr);
+        assert_eq!(check.stderr, message, "{links}");
+        let eval = callassign_in(
+            dir.path(),
+            &[
+                "eval",
+                "--rules",
+                "rules/hubspot.rules",
+                "--context",
+                "hubspot.context.yaml",
+                "-",
+            ],
+            b"",
+        );
+        assert_eq!(eval.code, 2, "{links}");
+        assert_eq!(eval.stderr, message, "{links}");
+    }
+    // The same user twice is no contradiction, and neither are links of
+    // other agents.
+    let dir = folder(&[
+        ("rules/hubspot.rules", "ruleset hubspot extends default\n"),
+        (
+            "hubspot.context.yaml",
+            &context("  \"1234\": hs-1\n  max@acme.sk: hs-1\n  \"99\": hs-2\n"),
+        ),
+        ("agents.json", agents),
+    ]);
+    let check = callassign_in(
+        dir.path(),
+        &[
+            "check",
+            "--context",
+            "hubspot.context.yaml",
+            "rules/hubspot.rules",
+        ],
+        b"",
+    );
+    assert_eq!(check.code, 0, "{}", check.stderr);
+}
+
+#[test]
+fn addresses_the_e_mail_rule_cannot_match_reliably_are_warned_about() {
+    let context = "integration: hubspot\nusers:\n  - {id: hs-1, email: admin@acme.com}\n  - {id: hs-2, email: strauß@acme.de}\n";
+    let dir = folder(&[
+        ("rules/hubspot.rules", "ruleset hubspot extends default\n"),
+        ("hubspot.context.yaml", context),
+    ]);
+    let check = callassign_in(
+        dir.path(),
+        &[
+            "check",
+            "--context",
+            "hubspot.context.yaml",
+            "rules/hubspot.rules",
+        ],
+        b"",
+    );
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(check.stderr.starts_with(
+        "warning: hubspot.context.yaml: 1 address has characters outside ASCII, which match only an e-mail written the same way in the other system (same case, same accents, same composition; `ß` is not `SS`): `strauß@acme.de` (users[1] (`hs-2`))"
+    ), "{}", check.stderr);
+    // `eval` says it too, and matches only what is written alike.
+    let eval = callassign_in(
+        dir.path(),
+        &["eval", "--rules", "rules/hubspot.rules", "--context", "hubspot.context.yaml", "-q", "-"],
+        "{\"id\":\"c-1\",\"direction\":\"outgoing\",\"status\":\"answered\",\"agent\":\"STRAUSS@acme.de\"}\n{\"id\":\"c-2\",\"direction\":\"outgoing\",\"status\":\"answered\",\"agent\":\"Strauß@ACME.de\"}\n".as_bytes(),
+    );
+    assert!(
+        eval.stderr
+            .contains("1 address has characters outside ASCII"),
+        "{}",
+        eval.stderr
+    );
+    let steps: Vec<&str> = eval
+        .stdout
+        .lines()
+        .map(|line| {
+            if line.contains("\"hs-2\"") {
+                "hs-2"
+            } else {
+                "other"
+            }
+        })
+        .collect();
+    assert_eq!(steps, ["other", "hs-2"], "{}", eval.stdout);
+}

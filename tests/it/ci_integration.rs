@@ -35,6 +35,7 @@ fn expand(text: &str, action: &Value, inputs: &HashMap<&str, &str>) -> String {
                 "github.base_ref" => "main".to_string(),
                 "github.event.pull_request.number" => "7".to_string(),
                 "github.token" => "token".to_string(),
+                "github.repository" => "team/rules".to_string(),
                 other => panic!("the test does not know `{other}`"),
             }
         };
@@ -52,20 +53,40 @@ struct StepRun {
     stderr: String,
 }
 
-/// Runs every step of `action.yml` but the install step in `dir`, as a
-/// pull request would, with a `gh` that records what it was asked.
+/// Runs every step of `action.yml` but the install steps in `dir`, as a
+/// pull request would, with a `gh` that records what it was asked. The
+/// pull request already has the impact comments `existing` (their ids).
 fn run_action(dir: &Path, inputs: &HashMap<&str, &str>) -> Vec<StepRun> {
+    run_action_with_comments(dir, inputs, &[])
+}
+
+fn run_action_with_comments(
+    dir: &Path,
+    inputs: &HashMap<&str, &str>,
+    existing: &[&str],
+) -> Vec<StepRun> {
     let action: Value =
         serde_yaml::from_str(&std::fs::read_to_string(repo().join("action.yml")).unwrap()).unwrap();
     assert_eq!(action["runs"]["using"], "composite");
     let temp = folder(&[]);
     let fake_bin = temp.path().join("bin");
     std::fs::create_dir(&fake_bin).unwrap();
+    std::fs::write(
+        temp.path().join("gh-existing"),
+        existing
+            .iter()
+            .map(|id| format!("{id}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
     let gh = fake_bin.join("gh");
+    // The list of comments prints the ids `--jq` would select; an update
+    // (`api --method PATCH … -F body=@FILE`) and a new comment (`pr comment
+    // N --body-file FILE`) keep the body they were given.
     std::fs::write(
         &gh,
         format!(
-            "#!/bin/sh\necho \"$@\" > {0}/gh-args\ncat \"$5\" > {0}/gh-body\n",
+            "#!/bin/sh\necho \"$@\" >> {0}/gh-args\ncase \"$1 $2 $3\" in\n  'api --method PATCH') for arg in \"$@\"; do case \"$arg\" in body=@*) cat \"${{arg#body=@}}\" > {0}/gh-body;; esac; done ;;\n  api*) cat {0}/gh-existing ;;\n  pr*) cat \"$5\" > {0}/gh-body ;;\nesac\n",
             temp.path().display()
         ),
     )
@@ -212,10 +233,19 @@ fn the_action_checks_tests_and_posts_the_impact_of_a_pull_request() {
     let comment = runs
         .get(4)
         .unwrap_or_else(|| panic!("no comment: {}", runs[3].stderr));
+    // No impact comment yet: one is made, after looking for one.
     assert!(
-        comment.stderr.starts_with("pr comment 7 --body-file "),
+        comment
+            .stderr
+            .starts_with("api repos/team/rules/issues/7/comments --paginate --jq ")
+            && comment.stderr.contains("\npr comment 7 --body-file "),
         "{}",
         comment.stderr
+    );
+    assert!(
+        comment.stdout.starts_with("<!-- callassign impact -->\n"),
+        "{}",
+        comment.stdout
     );
     assert!(
         comment.stdout.contains("rules/hubspot.rules"),
@@ -326,4 +356,52 @@ fn every_pre_commit_hook_passes_on_the_shipped_rules_and_fails_on_a_bad_file() {
     assert_eq!(check.status.code(), Some(1));
     let fmt = run_hook(&hooks[1], dir.path(), &["rules/b.rules".to_string()]);
     assert_eq!(fmt.status.code(), Some(1));
+}
+
+#[test]
+fn the_action_updates_its_one_comment_on_every_push() {
+    let dir = team_repository();
+    let hubspot = dir.path().join("rules/hubspot.rules");
+    let original = std::fs::read_to_string(&hubspot).unwrap();
+    std::fs::write(
+        &hubspot,
+        format!("{}\nfallback unassigned\n", original.trim_end()),
+    )
+    .unwrap();
+    let inputs = HashMap::from([("history", "history/calls.jsonl"), ("tests", "")]);
+    // A later push: the comment of the first is updated, not added to.
+    let runs = run_action_with_comments(dir.path(), &inputs, &["42"]);
+    let gh = runs.last().unwrap();
+    assert_eq!(gh.name, "gh");
+    assert!(
+        gh.stderr
+            .contains("\napi --method PATCH repos/team/rules/issues/comments/42 -F body=@"),
+        "{}",
+        gh.stderr
+    );
+    assert!(!gh.stderr.contains("pr comment"), "{}", gh.stderr);
+    assert!(
+        gh.stdout
+            .starts_with("<!-- callassign impact -->\n### Impact of"),
+        "{}",
+        gh.stdout
+    );
+    // A push that moves no call any more says so in the same comment.
+    std::fs::write(&hubspot, &original).unwrap();
+    let runs = run_action_with_comments(dir.path(), &inputs, &["42"]);
+    let gh = runs.last().unwrap();
+    assert!(gh.stderr.contains("issues/comments/42"), "{}", gh.stderr);
+    assert!(
+        gh.stdout.contains("**No call changes assignee**"),
+        "{}",
+        gh.stdout
+    );
+    // Nothing moved and no comment to update: nothing is posted.
+    let runs = run_action_with_comments(dir.path(), &inputs, &[]);
+    let last = runs.last().unwrap();
+    assert_eq!(
+        last.name, "Impact of the rule change",
+        "a comment body was written"
+    );
+    assert_eq!(last.code, 0, "{}", last.stderr);
 }

@@ -143,3 +143,103 @@ fn a_reader_that_stops_early_ends_the_report_quietly() {
     assert_eq!(run.code, 1);
     assert_eq!(run.stderr, "checked 1 file: 3000 errors\n");
 }
+
+#[test]
+fn a_large_folder_of_files_missing_their_extends_costs_each_file_the_same() {
+    // Each finding used to list every rule file of the folder: output and
+    // memory grew with the square of the folder.
+    let dir = tempfile::tempdir().unwrap();
+    let files = 400;
+    for index in 0..files {
+        std::fs::write(
+            dir.path().join(format!("team{index:04}.rules")),
+            format!("ruleset team{index:04} extends nowhere{index}\n"),
+        )
+        .unwrap();
+    }
+    // A typo of a file in the middle of the folder is still suggested.
+    std::fs::write(
+        dir.path().join("near.rules"),
+        "ruleset near extends team0207x\n",
+    )
+    .unwrap();
+    let run = callassign_in(dir.path(), &["check", "--format", "json", "."], b"");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let findings: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let findings = findings.as_array().unwrap();
+    assert_eq!(findings.len(), files + 1);
+    for finding in findings {
+        assert_eq!(finding["code"], "callassign::missing_extends");
+        let help = finding["help"].as_str().unwrap();
+        assert!(help.len() < 400, "{help}");
+    }
+    let first = findings
+        .iter()
+        .find(|finding| finding["message"] == "no rule file `nowhere0.rules` to extend")
+        .unwrap();
+    assert_eq!(
+        first["help"],
+        "create `nowhere0.rules` beside this file, or extend one of: `near`, `team0001`, `team0002`, `team0003`, `team0004`, `team0005`, `team0006`, `team0007`, `team0008`, `team0009` and 390 more"
+    );
+    let near = findings
+        .iter()
+        .find(|finding| finding["message"] == "no rule file `team0207x.rules` to extend")
+        .unwrap();
+    assert_eq!(near["help"], "did you mean `extends team0207`?");
+    assert!(
+        run.stdout.len() < (files + 1) * 1_000,
+        "{} bytes",
+        run.stdout.len()
+    );
+}
+
+#[test]
+fn check_dash_reads_one_rule_file_from_stdin() {
+    let dir = folder(&[(
+        "rules/base.rules",
+        "ruleset base\nstep call_agent\nfallback integration\n",
+    )]);
+    // On its own: named `<stdin>`, reaching only the built-in default.
+    let typo = callassign_in(
+        dir.path(),
+        &["check", "-"],
+        b"ruleset x extends default\nstep favourite_agent\n",
+    );
+    assert_eq!(typo.code, 1, "{typo:?}");
+    assert!(typo.stdout.contains("[<stdin>:2:6]"), "{}", typo.stdout);
+    assert!(typo.stdout.contains("did you mean `favorite_agent`?"));
+    let alone = callassign_in(dir.path(), &["check", "-"], b"ruleset x extends base\n");
+    assert_eq!(alone.code, 1, "{alone:?}");
+    assert!(
+        alone.stderr.contains("--stdin-filename"),
+        "{}",
+        alone.stderr
+    );
+    // As a file of the folder: `extends` beside it, the name checked.
+    let beside = ["check", "--stdin-filename", "rules/x.rules", "-"];
+    let ok = callassign_in(dir.path(), &beside, b"ruleset x extends base\n");
+    assert_eq!(ok.code, 0, "{ok:?}");
+    let named = callassign_in(dir.path(), &beside, b"ruleset y extends base\n");
+    assert_eq!(named.code, 1, "{named:?}");
+    assert!(
+        named.stdout.contains("callassign::ruleset_name_mismatch")
+            && named.stdout.contains("[rules/x.rules:1:9]"),
+        "{}",
+        named.stdout
+    );
+    // Bounded as a file is, and alone.
+    let huge = vec![b'#'; 1024 * 1024 + 1];
+    let run = callassign_in(dir.path(), &["check", "-"], &huge);
+    assert_eq!(run.code, 2);
+    assert!(run
+        .stderr
+        .contains("standard input is larger than 1048576 bytes"));
+    let run = callassign_in(dir.path(), &["check", "-"], b"\xff\n");
+    assert_eq!(run.code, 2);
+    assert!(run
+        .stderr
+        .contains("standard input is not valid UTF-8 (byte 1)"));
+    let run = callassign_in(dir.path(), &["check", "-", "rules"], b"");
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("give it alone"), "{}", run.stderr);
+}

@@ -494,8 +494,8 @@ fn explain_says_when_a_user_map_link_matches_nothing() {
         &["--quiet", "--explain", "--format", "human", "-"],
         batch.as_bytes(),
     );
-    assert!(run.stdout.contains("failed      call_agent            default.rules:13  `Max@acme.sk` is linked by `user_map` to hubspot user `hs-2`, who is not active"), "{}", run.stdout);
-    assert!(run.stdout.contains("failed      call_agent            default.rules:13  `eve@acme.sk` is linked by `user_map` to `hs-404`, who is not a user of hubspot"), "{}", run.stdout);
+    assert!(run.stdout.contains("failed      call_agent                                   default.rules:13  `Max@acme.sk` is linked by `user_map` to hubspot user `hs-2`, who is not active"), "{}", run.stdout);
+    assert!(run.stdout.contains("failed      call_agent                                   default.rules:13  `eve@acme.sk` is linked by `user_map` to `hs-404`, who is not a user of hubspot"), "{}", run.stdout);
     assert!(run.stderr.contains("`user_map` links `eve@acme.sk` to `hs-404`, who is not a user of hubspot: the link matches nothing"), "{}", run.stderr);
 }
 
@@ -544,4 +544,97 @@ fn every_jobs_value_writes_the_same_bytes_as_one_thread() {
             assert_eq!(many.code, one.code, "--jobs {jobs:?} {extra:?}");
         }
     }
+}
+
+/// Runs `eval` on a batch big enough to report progress, with stderr on a
+/// terminal and stdout on the same terminal (`shared`) or on a pipe;
+/// returns what the terminal showed.
+#[cfg(unix)]
+fn eval_on_a_terminal(shared: bool) -> String {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::process::{Command, Stdio};
+
+    let (mut leader, mut follower) = (0, 0);
+    // SAFETY: openpty writes two descriptors into the given integers.
+    let opened = unsafe {
+        libc::openpty(
+            &mut leader,
+            &mut follower,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "a pseudo-terminal");
+    // SAFETY: both descriptors were just opened and are owned here alone.
+    let (leader, follower) =
+        unsafe { (OwnedFd::from_raw_fd(leader), OwnedFd::from_raw_fd(follower)) };
+    let dir = folder(&[(
+        "calls.jsonl",
+        &"{\"id\":\"c\",\"direction\":\"incoming\",\"status\":\"missed\"}\n".repeat(70_000),
+    )]);
+    let stdout = if shared {
+        Stdio::from(follower.try_clone().unwrap())
+    } else {
+        Stdio::null()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callassign"))
+        .args([
+            "eval",
+            "--rules",
+            repo().join("rules/hubspot.rules").to_str().unwrap(),
+            "--context",
+            repo()
+                .join("examples/hubspot.context.yaml")
+                .to_str()
+                .unwrap(),
+            "--jobs",
+            "1",
+            "--format",
+            "human",
+            "calls.jsonl",
+        ])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::from(follower))
+        .spawn()
+        .unwrap();
+    let mut terminal = std::fs::File::from(leader);
+    let mut shown = Vec::new();
+    let mut buffer = [0u8; 65536];
+    // Read until the child is gone and the terminal is drained (a read on
+    // a terminal whose other side closed fails with EIO).
+    loop {
+        match terminal.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(read) => shown.extend_from_slice(&buffer[..read]),
+        }
+    }
+    child.wait().unwrap();
+    String::from_utf8_lossy(&shown).into_owned()
+}
+
+#[cfg(unix)]
+#[test]
+fn progress_is_shown_only_on_a_terminal_that_shows_no_output() {
+    let shared = eval_on_a_terminal(true);
+    assert!(
+        shared.contains("c: hs-1 (admin@acme.com) by integration_fallback"),
+        "{}",
+        &shared[..200.min(shared.len())]
+    );
+    assert!(
+        !shared.contains("lines…"),
+        "progress interleaved with the output"
+    );
+    let alone = eval_on_a_terminal(false);
+    assert!(alone.contains("65536 lines…"), "{alone}");
+    // Wiped before the summary.
+    assert!(
+        alone.contains(&format!("\r{}\r70000 calls decided", " ".repeat(12))),
+        "{alone:?}"
+    );
 }

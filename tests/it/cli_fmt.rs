@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::common;
 
-use common::Run;
+use common::{callassign_in, folder, Run};
 
 /// Runs the binary in `dir` with colour off and nothing on stdin.
 fn callassign(dir: &Path, args: &[&str]) -> Run {
@@ -166,5 +166,48 @@ fn a_symbolic_link_is_formatted_where_it_points_and_stays_a_link() {
     assert_eq!(
         std::fs::read_to_string(dir.path().join("real/a.rules")).unwrap(),
         "ruleset a\nstep call_agent\nfallback integration\n"
+    );
+}
+
+#[test]
+fn fmt_dash_formats_stdin() {
+    let dir = folder(&[]);
+    let messy = b"ruleset y   extends default\n\n\n#c\n";
+    let run = callassign_in(dir.path(), &["fmt", "--stdout", "-"], messy);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout, "ruleset y extends default\n\n#c\n");
+    let check = callassign_in(dir.path(), &["fmt", "--check", "-"], messy);
+    assert_eq!(check.code, 1, "{check:?}");
+    assert!(
+        check
+            .stdout
+            .starts_with("--- <stdin>\n+++ <stdin> (formatted)\n"),
+        "{}",
+        check.stdout
+    );
+    let clean = callassign_in(
+        dir.path(),
+        &["fmt", "--check", "-"],
+        b"ruleset y extends default\n",
+    );
+    assert_eq!(clean.code, 0, "{clean:?}");
+    let broken = callassign_in(
+        dir.path(),
+        &["fmt", "--stdout", "-"],
+        b"ruleset y\nstep (\n",
+    );
+    assert_eq!(broken.code, 1, "{broken:?}");
+    assert!(
+        broken.stderr.contains("`<stdin>` was not formatted"),
+        "{}",
+        broken.stderr
+    );
+    // Nothing to rewrite.
+    let rewrite = callassign_in(dir.path(), &["fmt", "-"], messy);
+    assert_eq!(rewrite.code, 2);
+    assert!(
+        rewrite.stderr.contains("fmt --stdout -"),
+        "{}",
+        rewrite.stderr
     );
 }

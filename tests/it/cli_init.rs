@@ -5,10 +5,11 @@ use std::path::Path;
 
 use crate::common::{callassign_in, folder, github_step};
 
-const FILES: [&str; 4] = [
+const FILES: [&str; 5] = [
     "rules/hubspot.rules",
     "rules/tests/hubspot.yaml",
     "contexts/hubspot.yaml",
+    "callassign.toml",
     ".github/workflows/callassign.yml",
 ];
 
@@ -141,16 +142,116 @@ fn init_refuses_to_overwrite_and_writes_nothing_then() {
         std::fs::read_to_string(dir.path().join("contexts/hubspot.yaml")).unwrap(),
         "integration: hubspot # ours\n"
     );
-    // Another integration beside it is fine, but the CI job exists now.
+    // Another integration beside it is fine.
     assert_eq!(init(dir.path(), &["--integration", "zendesk"]).code, 0);
+}
+
+#[test]
+fn init_adds_an_integration_to_a_project_keeping_the_shared_files() {
+    let dir = folder(&[]);
+    assert_eq!(init(dir.path(), &["--integration", "hubspot"]).code, 0);
+    let workflow = dir.path().join(".github/workflows/callassign.yml");
+    // The team's own edit of the CI job is kept.
+    let edited = format!("{}# ours\n", std::fs::read_to_string(&workflow).unwrap());
+    std::fs::write(&workflow, &edited).unwrap();
+    let run = init(dir.path(), &["--integration", "freshdesk"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    for file in [
+        "rules/freshdesk.rules",
+        "rules/tests/freshdesk.yaml",
+        "contexts/freshdesk.yaml",
+    ] {
+        assert!(
+            run.stdout.contains(&format!("created {file}\n")),
+            "{}",
+            run.stdout
+        );
+    }
+    for file in ["callassign.toml", ".github/workflows/callassign.yml"] {
+        assert!(
+            run.stdout.contains(&format!(
+                "kept {file} (already there; it serves every integration of the project)\n"
+            )),
+            "{}",
+            run.stdout
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&workflow).unwrap(), edited);
+    // Both integrations pass, each against its context.
+    let check = callassign_in(dir.path(), &["check", "--deny-warnings"], b"");
+    assert_eq!(check.code, 0, "{check:?}");
+    assert!(check.stderr.contains("checked 2 files"), "{}", check.stderr);
+    let test = callassign_in(dir.path(), &["test"], b"");
+    assert!(
+        test.stdout.ends_with("12 passed, 0 failed\n"),
+        "{}",
+        test.stdout
+    );
+    // The same integration twice is still refused, naming its files.
     let again = init(dir.path(), &["--integration", "freshdesk"]);
     assert_eq!(again.code, 2);
     assert!(
-        again
-            .stderr
-            .contains("`.github/workflows/callassign.yml` already exists"),
+        again.stderr.contains("`rules/freshdesk.rules`"),
         "{}",
         again.stderr
+    );
+}
+
+#[test]
+fn the_ci_job_builds_callassign_from_where_it_is_published_and_caches_it() {
+    let dir = folder(&[]);
+    assert_eq!(init(dir.path(), &["--integration", "hubspot"]).code, 0);
+    let text =
+        std::fs::read_to_string(dir.path().join(".github/workflows/callassign.yml")).unwrap();
+    let workflow: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let job = &workflow["jobs"]["rules"];
+    // The crate is not on crates.io: it is built from the repository named
+    // once, in Cargo.toml.
+    assert_eq!(job["env"]["CALLASSIGN_GIT"], env!("CARGO_PKG_REPOSITORY"));
+    assert_eq!(job["env"]["CALLASSIGN_VERSION"], env!("CARGO_PKG_VERSION"));
+    let steps = job["steps"].as_sequence().unwrap();
+    let runs: Vec<&str> = steps
+        .iter()
+        .filter_map(|step| step["run"].as_str())
+        .collect();
+    assert!(
+        runs.contains(
+            &"cargo install --locked --root ~/.callassign --git \"$CALLASSIGN_GIT\" callassign"
+        ),
+        "{runs:?}"
+    );
+    assert!(
+        !text.contains("cargo install --locked callassign\n"),
+        "{text}"
+    );
+    // The built binary is cached by version; built only on a miss.
+    let cache = steps
+        .iter()
+        .find(|step| {
+            step["uses"]
+                .as_str()
+                .is_some_and(|uses| uses.starts_with("actions/cache@"))
+        })
+        .expect("a cache step");
+    assert_eq!(cache["with"]["path"], "~/.callassign");
+    assert!(cache["with"]["key"]
+        .as_str()
+        .unwrap()
+        .contains("${{ env.CALLASSIGN_VERSION }}"));
+    let build = steps
+        .iter()
+        .find(|step| {
+            step["run"]
+                .as_str()
+                .is_some_and(|run| run.starts_with("cargo install"))
+        })
+        .unwrap();
+    assert_eq!(
+        build["if"],
+        format!(
+            "steps.{}.outputs.cache-hit != 'true'",
+            cache["id"].as_str().unwrap()
+        )
     );
 }
 

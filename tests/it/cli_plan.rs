@@ -49,7 +49,7 @@ fn every_step_points_at_the_line_that_wrote_it() {
         let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
         let steps = plan["steps"].as_array().unwrap().iter();
         for step in steps.chain([&plan["fallback"]]) {
-            let name = step["step"].as_str().unwrap();
+            let name = step["label"].as_str().unwrap();
             let (written_in, line) = step["from"].as_str().unwrap().split_once(':').unwrap();
             let text = std::fs::read_to_string(repo().join("rules").join(written_in)).unwrap();
             let line = text

@@ -117,3 +117,32 @@ fn findings_in_the_rule_file_are_reported_as_check_reports_them() {
     assert_eq!(run.code, 2);
     insta::assert_snapshot!("test_rules_in_error_stderr", run.stderr);
 }
+
+#[test]
+fn a_case_whose_call_has_keys_callassign_does_not_read_fails() {
+    // `caller` is not `number`: ignored, the case would pass having tested
+    // a call without a number. `eval` names such keys; `test` refuses them.
+    let dir = project(
+        "rules: hubspot.rules\ncontext: hubspot.context.yaml\ncases:\n\
+         - name: a caller the rules never see\n  call: {direction: incoming, status: missed, caller: '+442071234567', flow: [{type: ivr, ring_s: 3}], contact: {id: c1, name: Ann}}\n  assignee: hs-1\n\
+         - name: from a file\n  call: call.json\n  assignee: hs-1\n",
+    );
+    std::fs::write(
+        dir.path().join("call.json"),
+        r#"{"id": "c-9", "direction": "incoming", "status": "missed", "recording": "r.mp3"}"#,
+    )
+    .unwrap();
+    let run = callassign(dir.path(), &["test", "hubspot.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains(
+        "error: `hubspot.yaml`, case 1 (`a caller the rules never see`): `call` has keys callassign does not read: `caller`, `flow[].ring_s`, `contact.name`\n  help: the case would test the call without them: remove them, or write the field callassign reads"
+    ), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "case 2 (`from a file`): `call` has a key callassign does not read: `recording`"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.stdout.lines().last(), Some("0 passed, 2 failed"));
+}

@@ -427,6 +427,37 @@ fn each_call_step_type_becomes_a_last_step() {
 }
 
 #[test]
+fn flags_and_answer_times_are_read_exactly_in_each_accepted_form() {
+    for (is_voicemail, answered_at, status) in [
+        (json!(true), json!(null), Status::Voicemail),
+        (json!(1), json!(null), Status::Voicemail),
+        (json!("1"), json!(null), Status::Voicemail),
+        (json!("true"), json!(null), Status::Voicemail),
+        (json!(false), json!(null), Status::Missed),
+        (json!(0), json!(""), Status::Missed),
+        (json!("0"), json!(null), Status::Missed),
+        (json!("false"), json!(null), Status::Missed),
+        (json!(""), json!(null), Status::Missed),
+        (json!(null), json!("2026-11-23 10:00:00"), Status::Answered),
+        (
+            json!(false),
+            json!("2026-11-23T10:00:00.000Z"),
+            Status::Answered,
+        ),
+        (
+            json!(0),
+            json!("2026-11-23T10:00:00+02:00"),
+            Status::Answered,
+        ),
+    ] {
+        let record = read(item(cdr(
+            json!({"is_voicemail": is_voicemail, "answered_at": answered_at}),
+        )));
+        assert_eq!(record.call.status, status, "{is_voicemail} {answered_at}");
+    }
+}
+
+#[test]
 fn bad_records_get_located_clear_errors() {
     let context = context();
     let rows: Vec<(Value, &str)> = vec![
@@ -508,6 +539,96 @@ fn bad_records_get_located_clear_errors() {
             json!({"cdr_id": 7, "direction": "incoming", "status": "missed", "contact": {"number": -1}}),
             "`contact.number` is `-1`, which is not a phone number",
         ),
+        // Values of the wrong shape are refused, never read as something
+        // else (a voicemail read as missed, a tag or an agent dropped).
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "is_voicemail": "True"}}),
+            "`Cdr.is_voicemail` is `\"True\"`, which is not a flag; write `true` or `false` (or `1` or `0`)",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "is_voicemail": "yes"}}),
+            "`Cdr.is_voicemail` is `\"yes\"`, which is not a flag",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "is_voicemail": 0.4}}),
+            "`Cdr.is_voicemail` is `0.4`, which is not a flag",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "is_voicemail": 2}}),
+            "`Cdr.is_voicemail` is `2`, which is not a flag",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "is_voicemail": []}}),
+            "`Cdr.is_voicemail` is a list, which is not a flag",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "answered_at": "0000-00-00 00:00:00"}}),
+            "`Cdr.answered_at` is `\"0000-00-00 00:00:00\"`, which is not a date and time; leave it out (or null) for a call nobody answered",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "answered_at": "no"}}),
+            "`Cdr.answered_at` is `\"no\"`, which is not a date and time",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming", "answered_at": 0}}),
+            "`Cdr.answered_at` is `0`, which is not a date and time",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming"}, "Tags": ["vip"]}),
+            "`Tags[0]` should be a tag object with `name` (`{\"name\": \"vip\"}`), found `\"vip\"`",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming"}, "Tags": [{"name": "a"}, {"label": "vip"}]}),
+            "`Tags[1].name` is missing (it has `label`, which is how the other record shape names its tags)",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming"}, "Tags": [{"id": 3}]}),
+            "`Tags[0].name` is missing",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming"}, "Tags": "vip"}),
+            "`Tags` should be a list of tags (`[{\"name\": \"vip\"}]`), found a string",
+        ),
+        (
+            json!({"cdr_id": 1, "direction": "incoming", "status": "missed", "call_tags": [{"name": "vip"}]}),
+            "`call_tags[0].label` is missing (it has `name`, which is how the other record shape names its tags)",
+        ),
+        (
+            json!({"cdr_id": 1, "direction": "incoming", "status": "missed", "call_tags": ["vip"]}),
+            "`call_tags[0]` should be a tag object with `label`",
+        ),
+        (
+            json!({"cdr_id": 1, "direction": "incoming", "status": "missed", "call_steps": [{"type": "queue", "agent_calls": {"id": 11, "status": "answered"}}]}),
+            "`call_steps[0].agent_calls` should be a list of agent calls, found an object",
+        ),
+        (
+            json!({"cdr_id": 1, "direction": "incoming", "status": "missed", "call_steps": [{"type": "queue", "agent_calls": [11]}]}),
+            "`call_steps[0].agent_calls[0]` should be an object, found `11`",
+        ),
+        (
+            json!({"cdr_id": 1, "direction": "incoming", "status": "missed", "call_steps": [{"type": "queue", "agent_calls": [{"id": 11, "status": true}]}]}),
+            "`call_steps[0].agent_calls[0].status` should be a status such as `answered`, found `true`",
+        ),
+        (
+            json!({"cdr_id": 1, "direction": "incoming", "status": "missed", "call_steps": [{"type": "agent", "id": 11, "status": 1}]}),
+            "`call_steps[0].status` should be a status such as `answered`, found `1`",
+        ),
+        (
+            json!({"Cdr": {"id": 1, "type": "incoming"}, "Agent": "max@acme.com"}),
+            "`Agent` should be an object, found `\"max@acme.com\"`",
+        ),
+        (
+            json!({"cdr_id": 1, "direction": "incoming", "status": "missed", "internal_number": "+421221291400"}),
+            "`internal_number` should be an object",
+        ),
+        (
+            json!({"cdr_id": 1, "direction": "incoming", "status": "missed", "contact": [1]}),
+            "`contact` should be an object, found a list",
+        ),
+        (
+            json!({"cdr_id": 1, "direction": "incoming", "status": "missed", "call_times": 3}),
+            "`call_times` should be an object, found `3`",
+        ),
         (
             json!({"id": "c-1"}),
             "not a CloudTalk call record: expected `Cdr`",
@@ -525,7 +646,7 @@ fn bad_records_get_located_clear_errors() {
     let read = cloudtalk::read_document(&list.to_string(), &context).unwrap();
     assert!(read[0].is_ok());
     assert_eq!(
-        read[1].as_ref().unwrap_err(),
+        read[1].as_ref().unwrap_err().message,
         "responseData.data[1]: `Cdr.id` is missing: a call-history item needs its call id"
     );
 }
@@ -908,10 +1029,10 @@ fn bad_cloudtalk_lines_are_error_lines_and_the_batch_goes_on() {
     {"call":"1","assignee":{"id":"101","email":"max.yellow@acme.com"},"step":"call_agent"}
     {"line":2,"error":"`Cdr.id` is missing: a call-history item needs its call id"}
     {"line":3,"error":"a whole list response on one line; save it as a `.json` file, or write one call-history item per line"}
-    {"line":4,"error":"expected ident (column 2)"}
+    {"line":4,"error":"not JSON: a bare word where a value goes (only `true`, `false` and `null` are written without quotes) (column 2)"}
     {"line":5,"error":"empty line, expected a CloudTalk call record"}
     {"call":"1","assignee":{"id":"101","email":"max.yellow@acme.com"},"step":"call_agent"}
-    {"line":7,"error":"`Cdr.started_at` is `2026-11-23 10:00:00`, which has no time zone offset, and callassign does not guess one; if it is UTC (as CloudTalk's API documents), write `2026-11-23T10:00:00Z`, else add its offset (`+01:00`)"}
+    {"line":7,"call":"2","error":"`Cdr.started_at` is `2026-11-23 10:00:00`, which has no time zone offset, and callassign does not guess one; if it is UTC (as CloudTalk's API documents), write `2026-11-23T10:00:00Z`, else add its offset (`+01:00`)"}
     {"line":8,"error":"`Cdr.id` is `-3.5`, which cannot be kept exactly (a number with a decimal point or an exponent, or past 64 bits); send it as a string or a whole number"}
     "#);
 }
@@ -977,6 +1098,206 @@ fn diff_stats_and_rule_tests_read_cloudtalk_records_too() {
         tests.stdout.contains("7 passed, 0 failed"),
         "{}",
         tests.stdout
+    );
+}
+
+#[test]
+fn error_lines_name_the_record_whose_id_could_be_read() {
+    let dir = folder(&[(
+        "calls.json",
+        r#"{"responseData":{"data":[{"Cdr":{"id":27,"type":"sideways"}},{"Cdr":{"type":"incoming"}},{"cdr_id":"12346","call_steps":7}]}}"#,
+    )]);
+    let lines: String = [
+        r#"{"Cdr":{"id":27,"type":"sideways"}}"#,
+        r#"{"cdr_id":"12346","call_steps":7}"#,
+        r#"{"Cdr":{"id":27.5,"type":"sideways"}}"#,
+    ]
+    .map(|line| format!("{line}\n"))
+    .concat();
+    let context = crate::common::repo().join("examples/cloudtalk/hubspot.context.yaml");
+    for (input, stdin) in [("-", lines.as_bytes()), ("calls.json", &b""[..])] {
+        let run = eval_hubspot_in(
+            dir.path(),
+            context.to_str().unwrap(),
+            &["--input", "cloudtalk", input],
+            stdin,
+        );
+        assert_eq!(run.code, 1, "{run:?}");
+        let calls: Vec<Value> = run
+            .stdout
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).unwrap()["call"].clone())
+            .collect();
+        let want = if input == "-" {
+            json!(["27", "12346", null])
+        } else {
+            json!(["27", null, "12346"])
+        };
+        assert_eq!(Value::from(calls), want, "{}", run.stdout);
+        // Human text names the call too.
+        let text = eval_hubspot_in(
+            dir.path(),
+            context.to_str().unwrap(),
+            &[
+                "--input",
+                "cloudtalk",
+                "--format",
+                "human",
+                "--quiet",
+                input,
+            ],
+            stdin,
+        );
+        assert!(
+            text.stdout.starts_with("line 1 (27): error: "),
+            "{}",
+            text.stdout
+        );
+    }
+}
+
+#[test]
+fn a_cloudtalk_json_response_gets_a_batch_summary_and_works_with_stats_and_diff() {
+    // `eval` of a list response sums it up as a batch does.
+    let list = eval(&["examples/cloudtalk/calls.json"]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert!(
+        list.stderr
+            .contains("5 calls decided, 1 unassigned, 0 unreadable lines\n  call_agent"),
+        "{}",
+        list.stderr
+    );
+    // `stats` and `diff` read it as `eval` does: the same report as its
+    // items one per line.
+    let dir = folder(&[]);
+    let items = dir.path().join("calls.jsonl");
+    let response: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::common::repo().join("examples/cloudtalk/calls.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let lines: String = response["responseData"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| format!("{item}\n"))
+        .collect();
+    std::fs::write(&items, lines).unwrap();
+    let items = items.to_str().unwrap();
+    for history in ["examples/cloudtalk/calls.json", items] {
+        let stats = callassign(&[
+            "stats",
+            "--rules",
+            "rules/hubspot.rules",
+            "--context",
+            "examples/cloudtalk/hubspot.context.yaml",
+            "--input",
+            "cloudtalk",
+            "--format",
+            "json",
+            history,
+        ]);
+        assert_eq!(stats.code, 0, "{}", stats.stderr);
+        let report: Value = serde_json::from_str(&stats.stdout).unwrap();
+        assert_eq!(report["calls"], 5, "{history}");
+        assert_eq!(report["unassigned"], 1, "{history}");
+        let diff = callassign(&[
+            "diff",
+            "--context",
+            "examples/cloudtalk/hubspot.context.yaml",
+            "--input",
+            "cloudtalk",
+            "--format",
+            "json",
+            "rules/hubspot.rules",
+            "rules/zendesk.rules",
+            history,
+        ]);
+        assert_eq!(diff.code, 0, "{}", diff.stderr);
+        let report: Value = serde_json::from_str(&diff.stdout).unwrap();
+        assert_eq!(report["calls"], 5, "{history}");
+        assert_eq!(report["reassigned"], 1, "{report}");
+    }
+    // Native calls still go one per line.
+    let yaml = callassign(&[
+        "stats",
+        "--rules",
+        "rules/hubspot.rules",
+        "--context",
+        "examples/cloudtalk/hubspot.context.yaml",
+        "--input",
+        "cloudtalk",
+        "examples/cloudtalk/hubspot.yaml",
+    ]);
+    assert_eq!(yaml.code, 2, "{yaml:?}");
+}
+
+#[test]
+fn a_cloudtalk_json_response_without_a_call_fails_stats_and_diff() {
+    // A list response with no item saw no call; one whose every item is
+    // unreadable read none: either gate would pass having checked nothing.
+    let dir = folder(&[
+        ("empty.json", r#"{"responseData":{"data":[]}}"#),
+        (
+            "unreadable.json",
+            r#"{"responseData":{"data":[{"Cdr":{"id":7,"type":"sideways"}},{}]}}"#,
+        ),
+    ]);
+    for (file, error) in [
+        ("empty.json", "no call was seen in `"),
+        ("unreadable.json", "no call of `"),
+    ] {
+        let history = dir.path().join(file);
+        let history = history.to_str().unwrap();
+        let stats = callassign(&[
+            "stats",
+            "--rules",
+            "rules/hubspot.rules",
+            "--context",
+            "examples/cloudtalk/hubspot.context.yaml",
+            "--input",
+            "cloudtalk",
+            history,
+        ]);
+        let diff = callassign(&[
+            "diff",
+            "--context",
+            "examples/cloudtalk/hubspot.context.yaml",
+            "--input",
+            "cloudtalk",
+            "--fail-on-change",
+            "rules/hubspot.rules",
+            "rules/zendesk.rules",
+            history,
+        ]);
+        for run in [stats, diff] {
+            assert_eq!(run.code, 2, "{file}: {run:?}");
+            assert!(
+                run.stderr.contains(&format!("error: {error}{history}`")),
+                "{file}: {}",
+                run.stderr
+            );
+        }
+    }
+    // The unreadable items are listed by their place in the list.
+    let stats = callassign(&[
+        "stats",
+        "--rules",
+        "rules/hubspot.rules",
+        "--context",
+        "examples/cloudtalk/hubspot.context.yaml",
+        "--input",
+        "cloudtalk",
+        "--format",
+        "json",
+        dir.path().join("unreadable.json").to_str().unwrap(),
+    ]);
+    let report: Value = serde_json::from_str(&stats.stdout).unwrap();
+    assert_eq!(report["unreadable"]["lines"], 2, "{report}");
+    let text = report["unreadable"].to_string();
+    assert!(
+        text.contains("responseData.data[0]") && text.contains("responseData.data[1]"),
+        "{text}"
     );
 }
 
@@ -1104,4 +1425,39 @@ fn a_json_file_that_holds_no_records_is_one_located_error_line() {
         );
         assert_eq!((run.code, run.stdout.trim_end()), (1, expected), "{file}");
     }
+}
+
+/// A line holding a history item and the detail record of the same call
+/// (what the live loop fetches) is read as one call: the history item,
+/// with the detail's call steps as its flow.
+#[test]
+fn eval_reads_a_history_item_and_its_detail_record_combined_on_one_line() {
+    let dir = folder(&[]);
+    let history = json!({"Cdr": {"id": 900, "type": "incoming", "public_external": "+447700900123",
+        "started_at": "2026-11-24T13:00:00Z", "talking_time": 0}, "Contact": {"id": "77"}});
+    let detail = json!({"cdr_id": 900, "direction": "incoming", "status": "missed",
+        "call_steps": [{"type": "ivr"}, {"type": "agent", "id": 1237, "status": "missed"}]});
+    let voicemail = json!({"Cdr": {"id": 901, "type": "incoming", "is_voicemail": true,
+        "public_internal": "+421221291400"}});
+    let voicemail_detail = json!({"cdr_id": 901, "direction": "incoming", "status": "missed",
+        "call_steps": [{"type": "agent", "id": 1237, "status": "missed"}]});
+    let input = format!(
+        "{}\n{}\n",
+        callassign::cloudtalk_combined(&history, &detail).unwrap(),
+        callassign::cloudtalk_combined(&voicemail, &voicemail_detail).unwrap(),
+    );
+    let context = crate::common::repo().join("examples/cloudtalk/hubspot.context.yaml");
+    let run = eval_hubspot_in(
+        dir.path(),
+        context.to_str().unwrap(),
+        &["--input", "cloudtalk", "--quiet", "-"],
+        input.as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The last call step's agent (1237, linked by `user_map`) for the
+    // first; `Cdr.is_voicemail` overrides the agent step for the second.
+    insta::assert_snapshot!(run.stdout, @r#"
+    {"call":"900","assignee":{"id":"104","email":"sales@acme.com"},"step":"last_step_agent"}
+    {"call":"901","assignee":{"id":"103","email":"support@acme.com"},"step":"voicemail_email"}
+    "#);
 }

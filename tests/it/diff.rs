@@ -89,7 +89,7 @@ fn observed(report: &Report) -> Expected {
             .iter()
             .map(|m| {
                 (
-                    (m.from.clone(), m.to.clone()),
+                    (m.from.label.clone(), m.to.label.clone()),
                     (m.calls, m.sample.items().to_vec()),
                 )
             })
@@ -249,10 +249,24 @@ fn json_output_carries_the_counts() {
     assert_eq!(json["became_unassigned"]["calls"], want.became_unassigned.0);
     let first = &json["step_moves"][0];
     let key = (
-        first["from"].as_str().unwrap().to_string(),
-        first["to"].as_str().unwrap().to_string(),
+        first["from"]["label"].as_str().unwrap().to_string(),
+        first["to"]["label"].as_str().unwrap().to_string(),
     );
     assert_eq!(first["calls"], want.step_moves[&key].0);
+    // Calls that keep their assignee are listed by step move too, and
+    // add up to their count.
+    let same: u64 = json["same_assignee_step_moves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|moved| {
+            assert_ne!(moved["from"], moved["to"]);
+            moved["calls"].as_u64().unwrap()
+        })
+        .sum();
+    assert!(same > 0);
+    assert_eq!(same, want.same_assignee_other_step.0);
+    assert_eq!(json["same_assignee_other_step"]["calls"], same);
     // The default `--top` is 10.
     assert_eq!(json["assignee_moves"].as_array().unwrap().len(), 10);
     assert_eq!(
@@ -596,6 +610,47 @@ fn base_works_from_another_folder_and_with_a_branch_name() {
 }
 
 #[test]
+fn base_compares_the_path_named_even_when_it_is_a_link() {
+    // The change under review turns rules/team.rules into a link to a
+    // shared file, committed unchanged: the gate must compare the old
+    // rules/team.rules with it, not the shared file with itself.
+    let (history, _) = history(&generate(13, 300), 0);
+    let repo = repository(&history);
+    git(repo.path(), &["checkout", "-q", "--", "."]);
+    let shared = repo.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(
+        shared.join("team.rules"),
+        "ruleset team extends default\nfallback unassigned\n",
+    )
+    .unwrap();
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-q", "-m", "shared"]);
+    let team = repo.path().join("rules/team.rules");
+    std::fs::remove_file(&team).unwrap();
+    std::os::unix::fs::symlink("../shared/team.rules", &team).unwrap();
+
+    let output = run(
+        repo.path(),
+        &[
+            "diff",
+            "--context",
+            "context.yaml",
+            "--format",
+            "json",
+            "--base",
+            "HEAD",
+            "rules/team.rules",
+            "calls.jsonl",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["old"], "HEAD:rules/team.rules");
+    assert!(json["reassigned"].as_u64().unwrap() > 0, "{json}");
+}
+
+#[test]
 fn base_errors_say_what_is_missing() {
     let repo = repository("");
     std::fs::write(
@@ -617,7 +672,8 @@ fn base_errors_say_what_is_missing() {
         ),
         (
             &["--base", "HEAD", loose.to_str().unwrap()],
-            "is not inside a git repository",
+            // With git's own reason.
+            "is not inside a git repository git can use: git says `fatal: not a git repository",
         ),
     ];
     for (args, message) in cases {

@@ -133,6 +133,8 @@ finding_cases! {
     invalid_operator: Code::InvalidOperator => ["a.rules" => "ruleset a\nstep favorite_agent when status < missed or status = missed\nfallback integration\n"] check "a.rules";
     invalid_value: Code::InvalidValue => ["a.rules" => "ruleset a\nstep user \"sales-ops\"\nstep favorite_agent when started_at > \"2026-02-30T00:00:00Z\"\nfallback integration\n"] check "a.rules";
     mixed_script_address: Code::MixedScriptAddress => ["a.rules" => "ruleset a\nstep user \"p\u{0430}ypal@acme.com\"\nfallback user \"\u{043E}ps@acme.com\"\n"] check "a.rules";
+    unknown_allow: Code::UnknownAllow => ["a.rules" => "ruleset a\nstep favorite_agent  # callassign: allow unreachable_stp\nstep call_agent  # callassign: allow unknown_step\nfallback integration  # callassign: ignore unreachable_step\n"] check "a.rules";
+    unused_allow: Code::UnusedAllow => ["a.rules" => "ruleset a\n# callassign: allow unreachable_step -- nothing below the fallback any more\nstep favorite_agent\nfallback integration\n"] check "a.rules";
 }
 
 #[test]
@@ -325,4 +327,53 @@ fn a_base_that_is_there_but_cannot_be_read_is_not_called_missing() {
     assert_eq!(codes, [Code::UnreadableExtends]);
     let prefix = format!("{}/", dir.path().display());
     insta::assert_snapshot!(render(&compiled.findings, &prefix));
+}
+
+/// `callassign explain CODE` for every code: its text, and an example
+/// that, run live, gives that code, and whose fixed file gives nothing.
+#[test]
+fn explain_shows_every_code_with_an_example_that_gives_it() {
+    use callassign::diagnostics::explain::{explain, Example};
+    use callassign::diagnostics::finding::Code;
+    for code in Code::ALL {
+        for written in [code.as_str(), code.short()] {
+            let run = crate::common::callassign(&["explain", written]);
+            assert_eq!(run.code, 0, "{written}: {run:?}");
+            assert!(
+                run.stdout.starts_with(&format!(
+                    "{} ({})\n",
+                    code.as_str(),
+                    code.severity().as_str()
+                )),
+                "{}",
+                run.stdout
+            );
+        }
+        let run = crate::common::callassign(&["explain", code.short()]);
+        if let Example::Rules { fixed, .. } = explain(code).example {
+            let says = run
+                .stdout
+                .split_once("` says:\n")
+                .unwrap_or_else(|| panic!("{code}: {}", run.stdout))
+                .1;
+            assert!(
+                says.trim_start()
+                    .starts_with(&format!("{}\n", code.as_str())),
+                "{code}: the example does not give it:\n{}",
+                run.stdout
+            );
+            if fixed.is_some() {
+                assert!(
+                    run.stdout.trim_end().ends_with("finds nothing in it."),
+                    "{code}: the fixed example still has findings:\n{}",
+                    run.stdout
+                );
+            }
+        }
+    }
+    let list = crate::common::callassign(&["explain"]);
+    assert_eq!(list.stdout.lines().count(), Code::ALL.len());
+    let unknown = crate::common::callassign(&["explain", "unknwn_step"]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("did you mean `unknown_step`?"));
 }

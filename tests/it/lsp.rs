@@ -1231,3 +1231,219 @@ fn fast_typing_publishes_once_when_it_settles() {
     }
     assert_eq!(client.shut_down(), 0);
 }
+
+/// A whole session written at once, stdin then closed: the exit status,
+/// every message the server wrote, and its stderr.
+fn scripted_session(cwd: &Path, messages: &[Value]) -> (i32, Vec<Value>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callassign"))
+        .arg("lsp")
+        .current_dir(cwd)
+        .env("XDG_CACHE_HOME", cwd.join(".cache"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut frames = String::new();
+    for message in messages {
+        let body = message.to_string();
+        frames += &format!("Content-Length: {}\r\n\r\n{body}", body.len());
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(frames.as_bytes()).unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    let mut reader = BufReader::new(&output.stdout[..]);
+    let mut written = Vec::new();
+    while let Some(message) = read_message(&mut reader) {
+        written.push(message);
+    }
+    (
+        output.status.code().expect("exited"),
+        written,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn initialize(id: i64) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "initialize", "params": {"capabilities": {}}})
+}
+
+fn exit() -> Value {
+    json!({"jsonrpc": "2.0", "method": "exit"})
+}
+
+fn shutdown(id: i64) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "shutdown"})
+}
+
+#[test]
+fn the_handshake_and_exit_follow_the_specification() {
+    let dir = folder(&[]);
+    let hover = json!({"jsonrpc": "2.0", "id": 1, "method": "textDocument/hover",
+        "params": {"textDocument": {"uri": "file:///x.rules"}, "position": {"line": 0, "character": 0}}});
+    let initialized = json!({"jsonrpc": "2.0", "method": "initialized", "params": {}});
+
+    // A request before `initialize`: error -32002, in JSON-RPC words; a
+    // notification then is dropped; the session goes on.
+    let (status, written, stderr) = scripted_session(
+        dir.path(),
+        &[
+            hover.clone(),
+            json!({"jsonrpc": "2.0", "method": "textDocument/didSave", "params": {}}),
+            initialize(2),
+            initialized.clone(),
+            shutdown(3),
+            exit(),
+        ],
+    );
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(
+        written[0],
+        json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32002,
+            "message": "the server is not initialized yet: send `initialize` before `textDocument/hover`"}})
+    );
+    assert_eq!(written[1]["id"], 2);
+    assert!(written[1]["result"]["capabilities"].is_object());
+    assert_eq!(
+        written[2],
+        json!({"jsonrpc": "2.0", "id": 3, "result": null})
+    );
+    assert_eq!(stderr, "");
+
+    // A second `initialize` is an error, and the session goes on.
+    let (status, written, _) = scripted_session(
+        dir.path(),
+        &[
+            initialize(1),
+            initialized.clone(),
+            initialize(2),
+            shutdown(3),
+            exit(),
+        ],
+    );
+    assert_eq!(status, 0);
+    assert_eq!(written[1]["id"], 2);
+    assert_eq!(written[1]["error"]["code"], -32600);
+    assert_eq!(written[2]["id"], 3);
+
+    // `exit`: 0 after `shutdown`, 1 without, before `initialize` too.
+    for (messages, expected) in [
+        (
+            vec![initialize(1), initialized.clone(), shutdown(2), exit()],
+            0,
+        ),
+        (vec![initialize(1), initialized.clone(), exit()], 1),
+        (vec![initialize(1), exit()], 1),
+        (vec![exit()], 1),
+    ] {
+        let (status, _, stderr) = scripted_session(dir.path(), &messages);
+        assert_eq!(status, expected, "{messages:?}: {stderr}");
+        assert_eq!(stderr, "", "{messages:?}");
+    }
+}
+
+#[test]
+fn a_document_opened_before_initialized_is_served_and_never_printed() {
+    let dir = folder(&[]);
+    let path = dir.path().join("team.rules");
+    let secret = "ruleset team\nstep user \"secret-person@acme.com\"\nstep favourite_agent\nfallback integration\n";
+    let open = json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": uri(&path), "languageId": "callassign", "version": 1, "text": secret}}});
+    let (status, written, stderr) = scripted_session(
+        dir.path(),
+        &[
+            initialize(1),
+            open,
+            json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
+            shutdown(2),
+            exit(),
+        ],
+    );
+    assert_eq!(status, 0, "{stderr}");
+    assert!(!stderr.contains("secret-person"), "{stderr}");
+    let published = written
+        .iter()
+        .find(|message| message["method"] == "textDocument/publishDiagnostics")
+        .expect("the document is checked");
+    assert_eq!(
+        published["params"]["diagnostics"][0]["code"],
+        "callassign::unknown_step"
+    );
+}
+
+#[test]
+fn two_spellings_of_one_file_share_one_copy_until_both_are_closed() {
+    // `a.rules` and `%61.rules` are one file. Closing one spelling must
+    // not drop the text the other still has open: a ranged edit on it
+    // would then apply to nothing.
+    let dir = folder(&[]);
+    let root = uri(dir.path());
+    let plain = format!("{root}/a.rules");
+    let escaped = format!("{root}/%61.rules");
+    let text = "ruleset a\nstep call_agent\nfallback integration\n";
+    let mut client = Client::start(dir.path(), Value::Null);
+    client.open_uri(&plain, text);
+    client.open_uri(&escaped, text);
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": plain}}),
+    );
+    let (line, character) = position_of(text, "call_agent");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": escaped, "version": 2}, "contentChanges": [{
+            "range": {"start": {"line": line, "character": character},
+                      "end": {"line": line, "character": character + 4}},
+            "text": "last_step"}]}),
+    );
+    // The server's copy is the edited text: formatting has nothing to
+    // change, and the diagnostics are those of the edited text.
+    let edits = client.result(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": escaped}, "options": {"tabSize": 4, "insertSpaces": true}}),
+    );
+    assert_eq!(edits, json!([]), "the copy is not `{text}` edited");
+    let hover = client.at("textDocument/hover", &escaped, line, character + 2);
+    let shown = hover["contents"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(shown.contains("last_step_agent"), "{hover}");
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn completion_of_a_large_context_is_filtered_by_what_is_typed_and_capped() {
+    // 5,000 users: every address on every keystroke was megabytes.
+    let mut context = String::from("integration: hubspot\nfallback: unassigned\nusers:\n");
+    for index in 0..5_000 {
+        context.push_str(&format!(
+            "  - {{id: u{index}, email: user{index}@acme.com}}\n"
+        ));
+    }
+    let dir = folder(&[("team.context.yaml", &context)]);
+    let options = json!({"context": dir.path().join("team.context.yaml")});
+    let mut client = Client::start(dir.path(), options);
+    let text = "ruleset team\nfallback user \"USER12";
+    let uri = client.open(&dir.path().join("team.rules"), text);
+    let answer = client.at("textDocument/completion", &uri, 1, 21);
+    assert_eq!(answer["isIncomplete"], true, "{answer}");
+    let shown = labels(&answer["items"]);
+    // user12, user120…user129, user1200…user1299: 111 hold `user12`.
+    assert_eq!(shown.len(), 111);
+    assert!(
+        shown.iter().all(|label| label.contains("user12")),
+        "{shown:?}"
+    );
+    // Nothing typed yet: at most the cap, and the editor asks again.
+    let text = "ruleset team\nfallback user \"";
+    let other = client.open(
+        &dir.path().join("other.rules"),
+        &text.replace("team", "other"),
+    );
+    let answer = client.at("textDocument/completion", &other, 1, 15);
+    assert_eq!(answer["isIncomplete"], true);
+    assert_eq!(labels(&answer["items"]).len(), 200);
+    assert_eq!(client.shut_down(), 0);
+}

@@ -151,3 +151,60 @@ fn a_finding_is_a_miette_diagnostic_with_code_help_and_label() {
     assert_eq!(labels[0].offset(), 41);
     assert_eq!(found[0].to_string(), "`=` is not a valid operator");
 }
+
+#[test]
+fn check_fix_applies_the_one_fix_of_each_finding_and_reports_the_rest() {
+    use crate::common::{callassign_in, folder};
+    let dir = folder(&[
+        (
+            "rules/team.rules",
+            "ruleset team\nstep favourite_agent\nstep user \"a@b.c\" when status = missed\nstep call_agent  # callassign: allow unreachable_step\nstep last_step_agent\nfallback integration\n",
+        ),
+        // Nothing near enough: left for a person.
+        ("rules/other.rules", "ruleset other\nstep xyz\nfallback integration\n"),
+    ]);
+    let run = callassign_in(dir.path(), &["check", "--fix", "rules"], b"");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("fixed 3 problems in `rules/team.rules`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("unknown step `xyz`"), "{}", run.stdout);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("rules/team.rules")).unwrap(),
+        "ruleset team\nstep favorite_agent\nstep user \"a@b.c\" when status == missed\nstep call_agent\nstep last_step_agent\nfallback integration\n"
+    );
+    // A second run has nothing to fix.
+    let again = callassign_in(dir.path(), &["check", "--fix", "rules/team.rules"], b"");
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(!again.stderr.contains("fixed"), "{}", again.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn check_fix_that_cannot_write_leaves_the_file_whole_and_fails() {
+    use crate::common::{callassign_in, folder};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = folder(&[(
+        "rules/team.rules",
+        "ruleset team extends default\nstep user \"a@b.c\" when status = missed\n",
+    )]);
+    let rules = dir.path().join("rules");
+    std::fs::set_permissions(&rules, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let run = callassign_in(dir.path(), &["check", "--fix", "rules"], b"");
+    std::fs::set_permissions(&rules, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Root writes anywhere: then the fix simply lands.
+    let text = std::fs::read_to_string(rules.join("team.rules")).unwrap();
+    if text.contains("==") {
+        return;
+    }
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("the file is unchanged"),
+        "{}",
+        run.stderr
+    );
+    assert!(text.contains("status = missed"));
+}

@@ -55,7 +55,7 @@ fn explain_names_the_built_in_default_as_the_origin_of_its_steps() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout
-            .contains("last_step_agent       built-in default.rules:17"),
+            .contains("last_step_agent                              built-in default.rules:17"),
         "{}",
         run.stdout
     );

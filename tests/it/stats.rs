@@ -10,6 +10,7 @@ use callassign::impact::history::SAMPLE_SIZE;
 use callassign::impact::stats::{self, DeadBecause, DeadStep, Report};
 use callassign::runtime::evaluate::Engine;
 use callassign::runtime::model::Context;
+use callassign::semantics::plan::EntryName;
 use serde_json::Value;
 
 use support::*;
@@ -60,7 +61,7 @@ fn observed(report: &Report) -> Vec<(String, u64, Vec<String>)> {
         .iter()
         .map(|step| {
             (
-                step.step.clone(),
+                step.name.label.clone(),
                 step.decided,
                 step.sample.items().to_vec(),
             )
@@ -103,12 +104,20 @@ fn dead_rules_are_named_with_their_origin() {
         report.dead,
         [
             DeadStep {
-                step: "user \"carol@acme.com\"".into(),
+                name: EntryName {
+                    step: "user",
+                    user: Some("carol@acme.com".into()),
+                    label: "user \"carol@acme.com\"".into(),
+                },
                 from: format!("stale.rules:{}", line_of(STALE, "step user \"carol")),
                 because: DeadBecause::NeverDecided,
             },
             DeadStep {
-                step: "voicemail_email".into(),
+                name: EntryName {
+                    step: "voicemail_email",
+                    user: None,
+                    label: "voicemail_email".into(),
+                },
                 from: format!(
                     "default.rules:{}",
                     line_of(&default, "step voicemail_email")
@@ -128,7 +137,8 @@ fn an_empty_history_leaves_every_step_dead() {
     let report = library_stats(folder.path(), "default.rules", "");
     assert_eq!(report.calls, 0);
     assert_eq!(report.dead.len(), 6, "five steps and the fallback");
-    assert_eq!(report.dead[5].step, "fallback integration");
+    assert_eq!(report.dead[5].name.step, "integration_fallback");
+    assert_eq!(report.dead[5].name.label, "fallback integration");
 }
 
 // ---- The command line ----
@@ -183,12 +193,14 @@ fn json_report_lists_dead_rules() {
     let output = run(folder.path(), &[STATS, &["--format", "json"]].concat());
     let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(json["calls"], 400);
-    assert_eq!(json["dead"][0]["step"], "user \"carol@acme.com\"");
+    assert_eq!(json["dead"][0]["step"], "user");
+    assert_eq!(json["dead"][0]["user"], "carol@acme.com");
+    assert_eq!(json["dead"][0]["label"], "user \"carol@acme.com\"");
     assert_eq!(json["dead"][1]["because"], "after_fallback");
     let (want, unassigned) = expected(&calls, &Model::stale());
     assert_eq!(json["unassigned"], unassigned);
     for (step, want) in json["steps"].as_array().unwrap().iter().zip(&want) {
-        assert_eq!(step["step"], want.0);
+        assert_eq!(step["label"], want.0);
         assert_eq!(step["decided"], want.1);
     }
 }
@@ -224,5 +236,69 @@ fn errors_exit_2() {
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert!(stderr.contains(message), "{stderr}");
+    }
+}
+
+#[test]
+fn a_gate_that_saw_no_call_fails() {
+    // An empty file, a closed stdin and no history argument at all (which
+    // reads stdin) are all a report on nothing: exit 2, saying so, and no
+    // report on stdout.
+    let folder = workspace("");
+    let stats = [
+        "stats",
+        "--rules",
+        "default.rules",
+        "--context",
+        "context.yaml",
+    ];
+    let diff = [
+        "diff",
+        "--context",
+        "context.yaml",
+        "--fail-on-change",
+        "default.rules",
+        "stale.rules",
+    ];
+    for (args, stdin, seen) in [
+        (
+            &[&stats[..], &["calls.jsonl"]].concat(),
+            false,
+            "`calls.jsonl`",
+        ),
+        (&[&stats[..], &["-"]].concat(), true, "stdin"),
+        (&stats.to_vec(), false, "stdin"),
+        (
+            &[&diff[..], &["calls.jsonl"]].concat(),
+            false,
+            "`calls.jsonl`",
+        ),
+        (&[&diff[..], &["-"]].concat(), true, "stdin"),
+        (&diff.to_vec(), false, "stdin"),
+    ] {
+        let mut command = std::process::Command::new(bin());
+        command
+            .current_dir(folder.path())
+            .args(args)
+            .env("NO_COLOR", "1");
+        // Closed: /dev/null reads as empty; an empty pipe closed at once.
+        command.stdin(if stdin {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        });
+        let output = command.output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(&format!("error: no call was seen in {seen}")),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert_eq!(stdout(&output), "", "{args:?}");
     }
 }

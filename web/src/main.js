@@ -44,6 +44,16 @@ function baseName(path) {
   return String(path).split(/[\\/]/).pop();
 }
 
+// A step as text shows it, from the names every output carries: the
+// assignment line's `step` (and `user`), and the rule file's `label`
+// (`integration_fallback (fallback integration)`, as `plan` prints it).
+function stepName(entry) {
+  const name = entry.user !== undefined ? `user "${entry.user}"` : entry.step;
+  const label = entry.label || '';
+  if (!label.startsWith('fallback ')) return name;
+  return entry.user !== undefined ? `${name} (fallback)` : `${name} (${label})`;
+}
+
 function thousands(n) {
   return Number(n).toLocaleString('en-US');
 }
@@ -288,17 +298,17 @@ function showPlan(plan) {
   const names = plan.chain.map(baseName);
   chain.textContent = `ruleset ${plan.ruleset} (${names.join(' → ')})`;
   const items = plan.steps.map((step) => h('li', {},
-    h('span', {class: 'step'}, step.step),
+    h('span', {class: 'step'}, stepName(step)),
     step.when !== undefined ? h('span', {class: 'guard'}, ` when ${step.when}`) : null,
     step.unless !== undefined ? h('span', {class: 'guard'}, ` unless ${step.unless}`) : null,
     h('span', {class: 'from'}, step.from),
   ));
   items.push(h('li', {class: 'fallback'},
-    h('span', {class: 'step'}, plan.fallback.step),
+    h('span', {class: 'step'}, stepName(plan.fallback)),
     h('span', {class: 'from'}, plan.fallback.from),
   ));
   for (const unreachable of plan.unreachable || []) {
-    items.push(h('li', {class: 'fallback muted'}, `never reached: ${typeof unreachable === 'string' ? unreachable : JSON.stringify(unreachable)}`));
+    items.push(h('li', {class: 'fallback muted'}, `never reached: ${stepName(unreachable)} (${unreachable.from})`));
   }
   steps.replaceChildren(...items);
 }
@@ -368,14 +378,15 @@ function renderImpact(report) {
       row('no longer unassigned', report.no_longer_unassigned.calls, percent(report.no_longer_unassigned.calls, report.calls), exampleButtons(report.no_longer_unassigned.sample)),
     ))));
 
+  const stepMoves = (moves, kind) => h('div', {class: 'table-scroll'}, h('table', {class: kind},
+    h('thead', {}, h('tr', {}, h('th', {}, 'old step'), h('th', {}, 'new step'), h('th', {class: 'number'}, 'calls'), h('th', {}, 'examples'))),
+    h('tbody', {}, ...moves.map((move) => h('tr', {},
+      h('td', {}, h('code', {}, stepName(move.from))), h('td', {}, h('code', {}, stepName(move.to))),
+      h('td', {class: 'number'}, thousands(move.calls)), h('td', {}, exampleButtons(move.sample))))),
+  ));
   if (report.step_moves.length) {
     out.push(h('h3', {}, 'Step moves of the calls that change assignee (old → new)'));
-    out.push(h('div', {class: 'table-scroll'}, h('table', {class: 'step-moves'},
-      h('thead', {}, h('tr', {}, h('th', {}, 'old step'), h('th', {}, 'new step'), h('th', {class: 'number'}, 'calls'), h('th', {}, 'examples'))),
-      h('tbody', {}, ...report.step_moves.map((move) => h('tr', {},
-        h('td', {}, h('code', {}, move.from)), h('td', {}, h('code', {}, move.to)),
-        h('td', {class: 'number'}, thousands(move.calls)), h('td', {}, exampleButtons(move.sample))))),
-    )));
+    out.push(stepMoves(report.step_moves, 'step-moves'));
   }
   if (report.assignee_moves.length) {
     out.push(h('h3', {}, 'Assignee moves (old → new)'));
@@ -395,6 +406,9 @@ function renderImpact(report) {
   out.push(h('p', {class: 'step-only'}, same.calls === 0
     ? 'None.'
     : [`${thousands(same.calls)} calls (${percent(same.calls, report.calls)}) keep their assignee but are decided by another step`, same.sample.length ? ': ' : '.', exampleButtons(same.sample)]));
+  if ((report.same_assignee_step_moves || []).length) {
+    out.push(stepMoves(report.same_assignee_step_moves, 'step-only-moves'));
+  }
   if (report.unreadable.lines) {
     out.push(h('h3', {}, 'Unreadable history lines'));
     out.push(h('ul', {}, ...report.unreadable.sample.map((line) => h('li', {}, `line ${line.line}: `, ...prose(line.error)))));
@@ -433,13 +447,13 @@ function renderDecision(answer) {
   out.push(h('p', {}, 'Call ', h('code', {class: 'call-id'}, assignment.call), answer.input === 'cloudtalk' ? ' (read as a CloudTalk record)' : ''));
   out.push(h('p', {class: 'assignee'}, 'Assignee: ', h('strong', {class: 'assignee-email'}, assignee ? (assignee.email || assignee.id) : 'unassigned'),
     assignee && assignee.email ? h('span', {class: 'muted'}, ` (user ${assignee.id})`) : ''));
-  out.push(h('p', {}, 'Deciding step: ', h('code', {class: 'deciding-step'}, assignment.step)));
+  out.push(h('p', {}, 'Deciding step: ', h('code', {class: 'deciding-step'}, stepName(assignment))));
   out.push(h('h3', {}, 'Every step tried, in order'));
   out.push(h('div', {class: 'table-scroll'}, h('table', {class: 'trace'},
     h('thead', {}, h('tr', {}, h('th', {}, 'result'), h('th', {}, 'step'), h('th', {}, 'from'), h('th', {}, 'why'))),
     h('tbody', {}, ...(assignment.trace || []).map((entry) => h('tr', {},
       h('td', {class: `result result-${entry.result}`}, entry.result.replace('_', ' ')),
-      h('td', {}, h('code', {class: 'trace-step'}, entry.step)),
+      h('td', {}, h('code', {class: 'trace-step'}, stepName(entry))),
       h('td', {class: 'muted'}, entry.from || ''),
       h('td', {}, ...prose(entry.reason || '')),
     ))))));

@@ -104,8 +104,20 @@ async function impactShown() {
     });
     const assignees = [...region.querySelectorAll('table.assignee-moves tbody tr')].map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent));
     const stepOnly = region.querySelector('.step-only').textContent;
-    return {rows, moves, assignees, stepOnly, summary: region.querySelector('.summary').textContent};
+    const stepOnlyMoves = [...region.querySelectorAll('table.step-only-moves tbody tr')].map((row) => {
+      const cells = row.querySelectorAll('td');
+      return {from: cells[0].textContent, to: cells[1].textContent, calls: number(cells[2].textContent)};
+    });
+    return {rows, moves, assignees, stepOnly, stepOnlyMoves, summary: region.querySelector('.summary').textContent};
   });
+}
+
+/** A step as `plan` and the page print it, from the names outputs carry. */
+function stepName(entry) {
+  const name = entry.user !== undefined ? `user "${entry.user}"` : entry.step;
+  const label = entry.label || '';
+  if (!label.startsWith('fallback ')) return name;
+  return entry.user !== undefined ? `${name} (fallback)` : `${name} (${label})`;
 }
 
 function person(who) {
@@ -119,12 +131,14 @@ function assertImpactIsDiff(shown, report) {
   assert.equal(shown.rows['assignee changes'], report.reassigned);
   assert.equal(shown.rows['became unassigned'], report.became_unassigned.calls);
   assert.equal(shown.rows['no longer unassigned'], report.no_longer_unassigned.calls);
-  assert.deepEqual(shown.moves, report.step_moves.map((move) => ({from: move.from, to: move.to, calls: move.calls, sample: move.sample})));
+  assert.deepEqual(shown.moves, report.step_moves.map((move) => ({from: stepName(move.from), to: stepName(move.to), calls: move.calls, sample: move.sample})));
   assert.deepEqual(shown.assignees.slice(0, report.assignee_moves.length).map((cells) => cells.slice(0, 3)),
     report.assignee_moves.map((move) => [person(move.from), person(move.to), move.calls.toLocaleString('en-US')]));
   const same = report.same_assignee_other_step;
   if (same.calls === 0) assert.equal(shown.stepOnly, 'None.');
   else assert.ok(shown.stepOnly.startsWith(`${same.calls.toLocaleString('en-US')} calls`), shown.stepOnly);
+  // The step-only moves are listed as `diff` lists them.
+  assert.deepEqual(shown.stepOnlyMoves, report.same_assignee_step_moves.map((move) => ({from: stepName(move.from), to: stepName(move.to), calls: move.calls})));
 }
 
 const served = () => readFileSync(join(root, 'rules', 'hubspot.rules'), 'utf8');
@@ -147,7 +161,7 @@ test('picking a ruleset puts the served file in the editor, with its plan, no fi
   await page.waitForFunction(() => document.querySelector('#findings-summary').textContent.startsWith('No findings'));
   assert.equal(await findings().locator('li').count(), 0);
   const steps = await plan().locator('li .step').allTextContents();
-  assert.deepEqual(steps, ['call_agent', 'last_step_agent', 'voicemail_email', 'contact_owner', 'favorite_agent', 'fallback integration']);
+  assert.deepEqual(steps, ['call_agent', 'last_step_agent', 'voicemail_email', 'contact_owner', 'favorite_agent', 'integration_fallback (fallback integration)']);
   await impact().getByText('No call changes assignee').waitFor();
   const shown = await impactShown();
   assert.equal(shown.rows['calls evaluated'], HISTORY_CALLS);
@@ -183,7 +197,7 @@ test('a misspelt step shows its finding within a second, and its quick fix appli
 
 test('moving a step changes the plan, and Impact shows what `callassign diff` reports', async () => {
   const steps = await plan().locator('li .step').allTextContents();
-  assert.deepEqual(steps, ['call_agent', 'contact_owner', 'last_step_agent', 'voicemail_email', 'favorite_agent', 'fallback integration']);
+  assert.deepEqual(steps, ['call_agent', 'contact_owner', 'last_step_agent', 'voicemail_email', 'favorite_agent', 'integration_fallback (fallback integration)']);
   const edited = (await download()).text;
   const report = diffJson(root, 'hubspot', served(), edited);
   assert.ok(report.reassigned > 0, 'the history has calls this move reassigns');
@@ -206,14 +220,16 @@ test('moving a step changes the plan, and Impact shows what `callassign diff` re
   }, again.reassigned, {timeout: 5000});
   assertImpactIsDiff(await impactShown(), again);
   assert.deepEqual(await plan().locator('li .step').allTextContents(),
-    ['call_agent', 'contact_owner', 'last_step_agent', 'voicemail_email', 'fallback integration']);
+    ['call_agent', 'contact_owner', 'last_step_agent', 'voicemail_email', 'integration_fallback (fallback integration)']);
   await shot('3-impact');
 
   // An example call of a step move is one click from its decision.
   const example = again.step_moves[0].sample[0];
   await impact().locator('table.step-moves').getByRole('button', {name: example, exact: true}).click();
   await decision().locator('.call-id', {hasText: example}).waitFor();
-  assert.equal(await decision().locator('.deciding-step').textContent(), again.step_moves[0].to);
+  // The line's own step (and user), which the move's `to` carries.
+  const to = again.step_moves[0].to;
+  assert.equal(await decision().locator('.deciding-step').textContent(), to.user !== undefined ? `user "${to.user}"` : to.step);
 });
 
 const CALL = JSON.stringify({
@@ -249,7 +265,7 @@ test('a pasted call is decided with the edited text: owner and trace as `eval --
     from: row.querySelectorAll('td')[2].textContent,
     reason: row.querySelectorAll('td')[3].textContent,
   })));
-  assert.deepEqual(trace, expected.trace.map((entry) => ({result: entry.result, step: entry.step, from: entry.from, reason: (entry.reason || '').replaceAll('`', '')})));
+  assert.deepEqual(trace, expected.trace.map((entry) => ({result: entry.result, step: stepName(entry), from: entry.from, reason: (entry.reason || '').replaceAll('`', '')})));
   await shot('4-decision');
 });
 

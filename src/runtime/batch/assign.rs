@@ -194,8 +194,36 @@ impl Engine {
         output: &mut W,
         observer: &mut impl Observer,
     ) -> io::Result<Written> {
-        let records = match cloudtalk::read_document(text, self.context()) {
-            Ok(records) => records,
+        let facts = cloudtalk::Facts::when(options.explain);
+        let mut scratch = String::new();
+        let mut written = Written::default();
+        // Each item is decided and written as it is read, then dropped.
+        let read = cloudtalk::for_each_document_record(text, self.context(), facts, |record| {
+            written.lines += 1;
+            match record {
+                Ok(record) => write_explained_decision(
+                    self,
+                    &record.call,
+                    &record.facts,
+                    output,
+                    options,
+                    &mut scratch,
+                    observer,
+                )
+                .map(|_| ()),
+                Err(error) => {
+                    // The items of one document share its first line.
+                    written.unreadable += 1;
+                    let call = error.call.as_deref();
+                    observer.unreadable(1, call, &error.message);
+                    write_error(output, 1, call, &error.message, options.format)
+                }
+            }
+        });
+        match read {
+            Ok(result) => {
+                result?;
+            }
             Err(error) => {
                 observer.unreadable(error.line, None, &error.message);
                 write_error(output, error.line, None, &error.message, options.format)?;
@@ -203,30 +231,6 @@ impl Engine {
                     lines: 1,
                     unreadable: 1,
                 });
-            }
-        };
-        let mut scratch = String::new();
-        let mut written = Written::default();
-        for record in &records {
-            written.lines += 1;
-            match record {
-                Ok(record) => {
-                    write_explained_decision(
-                        self,
-                        &record.call,
-                        &record.facts,
-                        output,
-                        options,
-                        &mut scratch,
-                        observer,
-                    )?;
-                }
-                Err(error) => {
-                    // The items of one document share its first line.
-                    written.unreadable += 1;
-                    observer.unreadable(1, None, error);
-                    write_error(output, 1, None, error, options.format)?;
-                }
             }
         }
         Ok(written)

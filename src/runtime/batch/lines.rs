@@ -230,7 +230,7 @@ pub fn friendly_json_error(message: &str) -> String {
         .map(|(_, column)| column);
     // (The readers of a call and its parts say what they expect
     // themselves, so no Rust type name reaches here.)
-    let mut friendly = text
+    let mut friendly = crate::files::plain_json_message(text)
         // Two calls on one line, or a stray byte (a NUL) after one.
         .replace(
             "trailing characters",

@@ -123,7 +123,13 @@ pub(super) fn write_trace_json<W: Write>(output: &mut W, trace: &[TraceEntry]) -
         } else {
             b",{\"step\":"
         })?;
-        write_json_string(output, &entry.step)?;
+        write_json_string(output, entry.step)?;
+        if let Some(user) = &entry.user {
+            output.write_all(b",\"user\":")?;
+            write_json_string(output, user)?;
+        }
+        output.write_all(b",\"label\":")?;
+        write_json_string(output, &entry.label)?;
         output.write_all(b",\"from\":")?;
         write_json_string(output, &entry.from)?;
         output.write_all(b",\"result\":\"")?;
@@ -191,7 +197,7 @@ pub fn human_assignment(
         let trace = explained.trace;
         let width = trace
             .iter()
-            .map(|entry| printable(&entry.step).chars().count())
+            .map(|entry| printable(&entry.shown).chars().count())
             .max()
             .unwrap_or(0);
         let from_width = trace
@@ -205,7 +211,7 @@ pub fn human_assignment(
             line.push_str("  ");
             push_padded(&mut line, entry.result.as_str(), 11, Align::Left);
             line.push(' ');
-            push_padded(&mut line, &printable(&entry.step), width, Align::Left);
+            push_padded(&mut line, &printable(&entry.shown), width, Align::Left);
             line.push_str("  ");
             push_padded(&mut line, &entry.from, from_width, Align::Left);
             line.push_str("  ");
@@ -247,6 +253,8 @@ pub fn call_id_of(line: &[u8]) -> Option<String> {
         id: Option<serde_json::Value>,
     }
     match serde_json::from_slice::<IdOnly>(line).ok()?.id? {
+        // An empty id names no call.
+        serde_json::Value::String(id) if id.trim().is_empty() => None,
         serde_json::Value::String(id) => Some(id),
         // A float is not the id as sent (`27.0`, a rounded 30-digit id).
         serde_json::Value::Number(id) if !id.is_f64() => Some(id.to_string()),

@@ -128,7 +128,10 @@ impl<R: BufRead> Reader<R> {
     }
 
     /// Fills `block` with the next lines; false at the end of the input
-    /// (or after a read error, kept in `failed`).
+    /// or after a read error. A read that fails keeps the error in
+    /// `failed`, and the block the whole lines read before it: they are
+    /// evaluated and written, as [`run`] writes every line read before an
+    /// error (the line cut by the error is not one).
     fn fill(&mut self, block: &mut Block) -> bool {
         if self.failed.is_some() {
             return false;
@@ -141,7 +144,6 @@ impl<R: BufRead> Reader<R> {
         block.lines = 0;
         if let Err(error) = read_lines(&mut self.input, block) {
             self.failed = Some(error);
-            return false;
         }
         if block.lines == 0 {
             return false;

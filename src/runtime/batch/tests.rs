@@ -223,3 +223,110 @@ fn the_keys_not_read_line_names_the_most_frequent_keys_and_counts_the_rest() {
         "keys not read: `a` (1 call), `b` (1 call)\n"
     );
 }
+
+#[test]
+fn the_keys_not_read_are_kept_and_printed_within_bounds() {
+    // Ever new keys, each a kilobyte long: memory and the line stay
+    // bounded (100,000 distinct keys of 1 KB would be 100 MB otherwise).
+    let mut summary = Summary::default();
+    for call in 0..100_000u32 {
+        let key = format!("{call:06}{}", "k".repeat(1_000));
+        summary.unknown_keys.note([key].into_iter());
+    }
+    assert_eq!(summary.unknown_keys.sorted().len(), KeyCounts::MAX_KEYS);
+    assert_eq!(
+        summary.unknown_keys.not_kept(),
+        100_000 - KeyCounts::MAX_KEYS as u64
+    );
+    let line = summary.render_unknown_keys();
+    assert!(line.len() < 4_000, "{} bytes", line.len());
+    let cut = format!(
+        "`000000{}…` (1 call)",
+        "k".repeat(KeyCounts::MAX_KEY_BYTES - 6)
+    );
+    assert!(line.starts_with(&format!("keys not read: {cut}")), "{line}");
+    assert!(
+        line.ends_with(", and 980 more keys, and 99000 more uses of keys past the first 1000 (not counted one by one)\n"),
+        "{line}"
+    );
+    // A key cut to the same text is the same key, and keeps counting.
+    summary
+        .unknown_keys
+        .note([format!("000000{}", "k".repeat(2_000))].into_iter());
+    assert!(summary.render_unknown_keys().starts_with(&format!(
+        "keys not read: `000000{}…` (2 calls)",
+        "k".repeat(KeyCounts::MAX_KEY_BYTES - 6)
+    )));
+}
+
+/// Reads `good` (split into small reads), then fails.
+struct FailingAfter {
+    good: Vec<u8>,
+    at: usize,
+}
+
+impl io::Read for FailingAfter {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        if self.at == self.good.len() {
+            return Err(io::Error::other("the disk went away"));
+        }
+        let end = self
+            .good
+            .len()
+            .min(self.at + 4096)
+            .min(self.at + buffer.len());
+        let taken = end - self.at;
+        buffer[..taken].copy_from_slice(&self.good[self.at..end]);
+        self.at = end;
+        Ok(taken)
+    }
+}
+
+#[test]
+fn an_input_that_fails_mid_way_keeps_the_lines_read_before_at_every_jobs() {
+    let plan = crate::compile_text(
+        "demo.rules",
+        "ruleset demo\nstep call_agent\nfallback unassigned\n",
+    )
+    .plan
+    .unwrap();
+    let context = Context::from_yaml("users:\n  - {id: u-1, email: a@b.c}\n").unwrap();
+    let engine = Engine::new(plan, context);
+    let options = Options {
+        format: OutputFormat::Json,
+        explain: false,
+        input: InputFormat::Native,
+    };
+    // Whole lines, then half a line when the read fails; more than one
+    // parallel block, and less than one.
+    for count in [3usize, 20_000] {
+        let mut good = Vec::new();
+        for index in 0..count {
+            good.extend_from_slice(
+                format!("{{\"id\":\"c-{index}\",\"direction\":\"incoming\",\"status\":\"answered\",\"agent\":\"a@b.c\"}}\n").as_bytes(),
+            );
+        }
+        good.extend_from_slice(b"{\"id\":\"cut");
+        let mut outputs = Vec::new();
+        for jobs in [1, 2, 4] {
+            let input = io::BufReader::new(FailingAfter {
+                good: good.clone(),
+                at: 0,
+            });
+            let mut output = Vec::new();
+            let error =
+                run_parallel(&engine, input, &mut output, options, jobs, |_| {}).unwrap_err();
+            assert_eq!(error.to_string(), "the disk went away");
+            assert_eq!(
+                output.iter().filter(|&&b| b == b'\n').count(),
+                count,
+                "--jobs {jobs}"
+            );
+            outputs.push(output);
+        }
+        assert!(
+            outputs.windows(2).all(|pair| pair[0] == pair[1]),
+            "{count} calls"
+        );
+    }
+}

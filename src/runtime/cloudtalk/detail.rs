@@ -66,7 +66,12 @@ impl<'a> DetailRecord<'_, 'a, '_> {
                 continue;
             };
             match &*kinds[index] {
-                "agent" if answered(fields.status.as_ref()) => {
+                "agent"
+                    if answered(
+                        fields.status.as_ref(),
+                        format_args!("call_steps[{index}].status"),
+                    )? =>
+                {
                     answered_by = text(fields.id.as_ref(), format_args!("call_steps[{index}].id"))?
                         .map(|id| (id, format!("`call_steps[{index}]` (answered)")));
                 }
@@ -80,15 +85,10 @@ impl<'a> DetailRecord<'_, 'a, '_> {
         }
         let agent = answered_by.map(|(id, at)| built.agent_by_id("agent", id, &at));
 
-        let internal = record
-            .internal_number
-            .as_ref()
-            .map(|number| {
-                let number = number.object().and_then(|number| number.number.as_ref());
-                phone(number, "internal_number.number")
-            })
-            .transpose()?
-            .flatten();
+        let internal = match object_at(record.internal_number.as_ref(), "internal_number")? {
+            Some(number) => phone(number.number.as_ref(), "internal_number.number")?,
+            None => None,
+        };
         let last_step = match steps.last() {
             None => None,
             Some(step) => {
@@ -150,7 +150,7 @@ impl<'a> DetailRecord<'_, 'a, '_> {
             }
         };
 
-        let contact_fields = record.contact.as_ref().and_then(Json::object);
+        let contact_fields = object_at(record.contact.as_ref(), "contact")?;
         let number = contact_fields
             .map(|contact| phone(contact.number.as_ref(), "contact.number"))
             .transpose()?
@@ -175,15 +175,13 @@ impl<'a> DetailRecord<'_, 'a, '_> {
         if let Some(started_at) = &started_at {
             built.fact("started_at", Some(started_at), "`date`");
         }
-        let talking_time = record
-            .call_times
-            .as_ref()
-            .and_then(Json::object)
+        let talking_time = object_at(record.call_times.as_ref(), "call_times")?
             .and_then(|times| times.talking_time.as_ref());
         let duration_s = count(talking_time, "call_times.talking_time")?;
         let tags = tags(
             record.call_tags.as_ref(),
             ("label", |tag| tag.label.as_ref()),
+            "name",
             "call_tags",
         )?;
 
@@ -208,14 +206,32 @@ pub(super) fn queue_answerer<'a>(
     step: &shape::Step<'a>,
     index: usize,
 ) -> Result<Option<(Cow<'a, str>, String)>, String> {
-    let Some(calls) = step.agent_calls.as_ref().and_then(Json::list) else {
-        return Ok(None);
+    let calls = match &step.agent_calls {
+        None | Some(Json::Null) => return Ok(None),
+        Some(Json::List(calls)) => calls,
+        Some(other) => {
+            return Err(format!(
+                "`call_steps[{index}].agent_calls` should be a list of agent calls, found {}",
+                other.kind()
+            ))
+        }
     };
-    let Some((position, call)) = calls.iter().enumerate().rev().find_map(|(position, call)| {
-        call.object()
-            .filter(|call| answered(call.status.as_ref()))
-            .map(|call| (position, call))
-    }) else {
+    // Every agent call is checked, not only up to the last answered one:
+    // a malformed entry is refused wherever it is.
+    let mut found = None;
+    for (position, call) in calls.iter().enumerate() {
+        let Some(call) = call.object() else {
+            return Err(format!(
+                "`call_steps[{index}].agent_calls[{position}]` should be an object, found {}",
+                shown(call)
+            ));
+        };
+        let at = format_args!("call_steps[{index}].agent_calls[{position}].status");
+        if answered(call.status.as_ref(), at)? {
+            found = Some((position, call));
+        }
+    }
+    let Some((position, call)) = found else {
         return Ok(None);
     };
     let at = format!("call_steps[{index}].agent_calls[{position}]");

@@ -20,8 +20,8 @@ impl<'a> HistoryItem<'_, 'a, '_> {
         built.fact("id", Some(&id), "`Cdr.id`");
         let direction = direction(cdr.kind.as_ref(), "Cdr.type")?;
         built.fact("direction", Some(direction.name()), "`Cdr.type`");
-        let voicemail = flag(cdr.is_voicemail.as_ref());
-        let answered = text(cdr.answered_at.as_ref(), "Cdr.answered_at")?.is_some();
+        let voicemail = flag(cdr.is_voicemail.as_ref(), "Cdr.is_voicemail")?;
+        let answered = answered_at(cdr.answered_at.as_ref(), "Cdr.answered_at")?;
         let (status, from) = if voicemail {
             (Status::Voicemail, "`Cdr.is_voicemail`")
         } else if answered {
@@ -34,11 +34,8 @@ impl<'a> HistoryItem<'_, 'a, '_> {
         };
         built.fact("status", Some(status.name()), from);
 
-        let agent_email = record
-            .agent
-            .as_ref()
-            .and_then(Json::object)
-            .and_then(|agent| agent.email.as_ref());
+        let agent_email =
+            object_at(record.agent.as_ref(), "Agent")?.and_then(|agent| agent.email.as_ref());
         let agent = match text(agent_email, "Agent.email")? {
             Some(email) => {
                 built.fact("agent", Some(&email), "`Agent.email`");
@@ -71,6 +68,7 @@ impl<'a> HistoryItem<'_, 'a, '_> {
         let tags = tags(
             record.tags.as_ref(),
             ("name", |tag| tag.name.as_ref()),
+            "label",
             "Tags",
         )?;
 

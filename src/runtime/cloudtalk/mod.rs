@@ -6,7 +6,9 @@
 //!   `Cdr` and, when present, `Contact`, `Agent`, `CallNumber`, `Tags`; a
 //!   whole list response (`{"responseData": {"data": [items]}}`) holds many;
 //! - a **call-detail record** of the analytics API `GET /api/calls/{id}`:
-//!   an object with `cdr_id` and `call_steps`.
+//!   an object with `cdr_id` and `call_steps`;
+//! - both of one call in one object (`Cdr` and `cdr_id`): the history item
+//!   with the detail record's call steps as its flow, see [`combine`].
 //!
 //! The mapping is DESIGN.md section 5's table. CloudTalk records carry no
 //! contact owner, no e-mail on flow steps and (in the detail record) agents
@@ -22,16 +24,19 @@
 use std::borrow::Cow;
 use std::fmt::Display;
 
-use serde::de::Deserialize;
+use serde::de::{Deserialize, IgnoredAny};
 
 use crate::runtime::directory::number_key;
 use crate::runtime::model::call::{whole_number, NestedKeys, UnknownKeys};
 use crate::runtime::model::{Call, Contact, Context, Direction, Fact, FlowStep, Status};
 
+mod combined;
 mod detail;
 mod history;
 mod shape;
 
+pub use combined::combine;
+use combined::Combined;
 use detail::DetailRecord;
 use history::HistoryItem;
 
@@ -125,54 +130,237 @@ pub struct DocumentError {
     pub message: String,
 }
 
+/// An item of a `.json` file that could not be read as a call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ItemError {
+    /// What is wrong, naming the item (`responseData.data[3]: …`).
+    pub message: String,
+    /// The call's id (`Cdr.id`, `cdr_id`), when it could be read: which
+    /// call to fix.
+    pub call: Option<String>,
+}
+
+/// The call id of a batch line holding a CloudTalk record that could not
+/// be read, when the id itself reads (`Cdr.id` or `cdr_id`, text or a
+/// whole number): error lines name the call to fix.
+///
+/// ```
+/// use callassign::runtime::cloudtalk::call_id_of;
+///
+/// assert_eq!(call_id_of(r#"{"Cdr":{"id":27,"type":"sideways"}}"#).as_deref(), Some("27"));
+/// assert_eq!(call_id_of(r#"{"cdr_id":"12346","call_steps":7}"#).as_deref(), Some("12346"));
+/// assert_eq!(call_id_of(r#"{"Cdr":{"id":27.5}}"#), None);
+/// ```
+pub fn call_id_of(text: &str) -> Option<String> {
+    let value: Json<'_, shape::Record<'_>> = serde_json::from_str(text).ok()?;
+    record_id(&value)
+}
+
+fn record_id<L>(value: &Json<'_, shape::Record<'_>, L>) -> Option<String> {
+    let record = value.object()?;
+    let id = match &record.cdr {
+        Some(cdr) => text(cdr.object()?.id.as_ref(), "Cdr.id"),
+        None => text(record.cdr_id.as_ref(), "cdr_id"),
+    };
+    id.ok().flatten().map(Cow::into_owned)
+}
+
 /// Reads a `.json` file: a list response (one record per item, in order),
 /// a list of records, or one record. Each item is read on its own, so one
-/// bad item does not hide the others; its error names it.
+/// bad item does not hide the others; its error names it, and the call's
+/// id when that could be read.
+///
+/// Holds every record at once: for a file of any size, use
+/// [`for_each_document_record`], which holds one item at a time.
 pub fn read_document(
     text: &str,
     context: &Context,
-) -> Result<Vec<Result<Record, String>>, DocumentError> {
-    let value: Json<shape::Record, Vec<Json<shape::Record>>> =
+) -> Result<Vec<Result<Record, ItemError>>, DocumentError> {
+    let mut records = Vec::new();
+    for_each_document_record(text, context, Facts::Collect, |record| {
+        records.push(record.map(CallRecord::into_owned));
+        Ok(())
+    })?
+    .map_err(|error: std::io::Error| DocumentError {
+        line: 1,
+        message: error.to_string(),
+    })?;
+    Ok(records)
+}
+
+/// Reads a `.json` file as [`read_document`] does, handing `visit` each
+/// record (or its error) as it is read: the items of a list are read one
+/// at a time, so memory stays that of one item however many the file
+/// holds (held all at once, a 60 MB file of empty items asked for 11 GB).
+/// The text is checked whole first, so a file that is not JSON is one
+/// error and `visit` sees nothing. An error `visit` returns stops the
+/// reading and is returned (inside `Ok`); otherwise the number of records.
+pub fn for_each_document_record<E>(
+    text: &str,
+    context: &Context,
+    facts: Facts,
+    mut visit: impl FnMut(Result<CallRecord<'_>, ItemError>) -> Result<(), E>,
+) -> Result<Result<u64, E>, DocumentError> {
+    // The first pass checks the text and finds its shape, skipping every
+    // value without keeping it.
+    let probe: Json<shape::Probe, IgnoredAny> =
         serde_json::from_str(text).map_err(|error| DocumentError {
             line: error.line() as u64,
-            message: error.to_string(),
+            message: crate::files::plain_json_message(&error.to_string()),
         })?;
-    let (items, prefix) = match &value {
-        Json::List(items) => (items, ""),
-        Json::Object(record) if record.response_data.is_some() => {
-            match record
+    let prefix = match &probe {
+        Json::List(_) => "",
+        Json::Object(probe) if probe.response_data.is_some() => {
+            let has_list = probe
                 .response_data
                 .as_ref()
                 .and_then(Json::object)
                 .and_then(|data| data.data.as_ref())
-                .and_then(Json::list)
-            {
-                Some(items) => (items, "responseData.data"),
-                None => {
-                    return Err(DocumentError {
-                        line: 1,
-                        message: "`responseData` has no `data` list of call-history items"
-                            .to_string(),
-                    })
-                }
+                .is_some_and(|data| matches!(data, Json::List(_)));
+            if !has_list {
+                return Err(DocumentError {
+                    line: 1,
+                    message: "`responseData` has no `data` list of call-history items".to_string(),
+                });
             }
+            "responseData.data"
         }
         _ => {
-            return Ok(vec![
-                read_json(&value, context, Facts::Collect).map(CallRecord::into_owned)
-            ])
+            let value: Json<shape::Record> =
+                serde_json::from_str(text).map_err(|error| DocumentError {
+                    line: error.line() as u64,
+                    message: crate::files::plain_json_message(&error.to_string()),
+                })?;
+            let record = read_json(&value, context, facts).map_err(|message| ItemError {
+                message,
+                call: record_id(&value),
+            });
+            return Ok(visit(record).map(|()| 1));
         }
     };
-    Ok(items
-        .iter()
-        .enumerate()
-        .map(
-            |(index, item)| match read_json(item, context, Facts::Collect) {
-                Ok(record) => Ok(record.into_owned()),
-                Err(error) => Err(format!("{prefix}[{index}]: {error}")),
-            },
-        )
-        .collect())
+    let mut items = Items {
+        visit: &mut visit,
+        context,
+        facts,
+        prefix,
+        count: 0,
+        stopped: None,
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let read = if prefix.is_empty() {
+        serde::de::DeserializeSeed::deserialize(&mut items, &mut deserializer)
+    } else {
+        let mut data = Field {
+            key: "data",
+            inner: &mut items,
+        };
+        let mut response = Field {
+            key: "responseData",
+            inner: &mut data,
+        };
+        serde::de::DeserializeSeed::deserialize(&mut response, &mut deserializer)
+    };
+    if let Some(stopped) = items.stopped.take() {
+        return Ok(Err(stopped));
+    }
+    // The text was read whole once already; a second reading cannot fail
+    // but by a bug, said as a document error rather than a panic.
+    read.map_err(|error| DocumentError {
+        line: error.line() as u64,
+        message: crate::files::plain_json_message(&error.to_string()),
+    })?;
+    Ok(Ok(items.count))
+}
+
+/// The items of a list, each read as a record and handed on, then dropped.
+struct Items<'v, 'c, F, E> {
+    visit: &'v mut F,
+    context: &'c Context,
+    facts: Facts,
+    /// How an item's error names the list (`responseData.data`).
+    prefix: &'static str,
+    count: u64,
+    /// The error `visit` stopped the reading with.
+    stopped: Option<E>,
+}
+
+impl<'de, F, E> serde::de::DeserializeSeed<'de> for &mut Items<'_, '_, F, E>
+where
+    F: FnMut(Result<CallRecord<'_>, ItemError>) -> Result<(), E>,
+{
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, F, E> serde::de::Visitor<'de> for &mut Items<'_, '_, F, E>
+where
+    F: FnMut(Result<CallRecord<'_>, ItemError>) -> Result<(), E>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of call records")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element::<Json<'de, shape::Record<'de>>>()? {
+            let index = self.count;
+            self.count += 1;
+            let record = read_json(&item, self.context, self.facts).map_err(|error| ItemError {
+                message: format!("{}[{index}]: {error}", self.prefix),
+                call: record_id(&item),
+            });
+            if let Err(stopped) = (self.visit)(record) {
+                self.stopped = Some(stopped);
+                return Err(serde::de::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The value of `key` in an object, read with `inner`; other keys are
+/// skipped. A key given twice is read twice.
+struct Field<'s, S> {
+    key: &'static str,
+    inner: &'s mut S,
+}
+
+impl<'de, S> serde::de::DeserializeSeed<'de> for &mut Field<'_, S>
+where
+    for<'x> &'x mut S: serde::de::DeserializeSeed<'de, Value = ()>,
+{
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, S> serde::de::Visitor<'de> for &mut Field<'_, S>
+where
+    for<'x> &'x mut S: serde::de::DeserializeSeed<'de, Value = ()>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "an object with `{}`", self.key)
+    }
+
+    fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == self.key {
+                map.next_value_seed(&mut *self.inner)?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Reads one record, whichever of the two shapes it has.
@@ -192,7 +380,15 @@ fn read_json<'a, L>(
             value.kind()
         ));
     };
-    if let Some(cdr) = &record.cdr {
+    if let Some(cdr) = record.cdr.as_ref().filter(|_| record.cdr_id.is_some()) {
+        Combined {
+            record,
+            cdr,
+            context,
+            facts,
+        }
+        .read()
+    } else if let Some(cdr) = &record.cdr {
         HistoryItem {
             record,
             cdr,
@@ -308,19 +504,79 @@ fn whole_count(value: Option<&Json>, at: &str) -> Result<Option<i64>, String> {
     }
 }
 
-/// A flag that may be a boolean, `0`/`1` or `"0"`/`"1"`/`"true"`/`"false"`.
-fn flag(value: Option<&Json>) -> bool {
+/// A value as messages quote it: text and numbers as written, other
+/// kinds by name.
+fn shown<O, L>(value: &Json<'_, O, L>) -> String {
     match value {
-        Some(Json::Bool(flag)) => *flag,
-        Some(Json::Number(number)) => number.as_f64().is_some_and(|n| n != 0.0),
-        Some(Json::Text(text)) => matches!(text.trim(), "1" | "true"),
-        _ => false,
+        Json::Text(text) => format!("`{text:?}`"),
+        Json::Number(number) => format!("`{number}`"),
+        Json::Bool(flag) => format!("`{flag}`"),
+        other => other.kind().to_string(),
     }
 }
 
-/// Whether a call step or an agent call has status `answered`.
-fn answered(status: Option<&Json>) -> bool {
-    matches!(status, Some(Json::Text(status)) if status == "answered")
+/// A flag: a boolean, `0`/`1`, or `"0"`/`"1"`/`"true"`/`"false"`; absent,
+/// null or empty is false. Anything else (`"True"`, `"yes"`, `0.4`) is
+/// refused rather than guessed: read as false, a voicemail would be
+/// routed as a missed call.
+fn flag(value: Option<&Json>, at: &str) -> Result<bool, String> {
+    match value {
+        None | Some(Json::Null) => Ok(false),
+        Some(Json::Bool(flag)) => Ok(*flag),
+        Some(Json::Number(number)) if number.as_u64() == Some(0) => Ok(false),
+        Some(Json::Number(number)) if number.as_u64() == Some(1) => Ok(true),
+        Some(Json::Text(text)) if matches!(text.trim(), "" | "0" | "false") => Ok(false),
+        Some(Json::Text(text)) if matches!(text.trim(), "1" | "true") => Ok(true),
+        Some(other) => Err(format!(
+            "`{at}` is {}, which is not a flag; write `true` or `false` (or `1` or `0`)",
+            shown(other)
+        )),
+    }
+}
+
+/// Whether `Cdr.answered_at` is set: absent, null or empty is not; a date
+/// and time is (with or without an offset: only its presence counts).
+/// Anything else (`"0000-00-00 00:00:00"`, `"no"`, a number) is refused:
+/// read as set, a missed call would count as answered.
+fn answered_at(value: Option<&Json>, at: &str) -> Result<bool, String> {
+    match value {
+        None | Some(Json::Null) => Ok(false),
+        Some(Json::Text(text)) if text.trim().is_empty() => Ok(false),
+        Some(Json::Text(text)) if crate::runtime::time::is_date_time(text) => Ok(true),
+        Some(other) => Err(format!(
+            "`{at}` is {}, which is not a date and time; leave it out (or null) for a call nobody answered, or write it as `2026-11-23T10:00:00Z`",
+            shown(other)
+        )),
+    }
+}
+
+/// Whether a call step or an agent call has status `answered`; a status
+/// that is not text is refused.
+fn answered(status: Option<&Json>, at: impl Display) -> Result<bool, String> {
+    match status {
+        None | Some(Json::Null) => Ok(false),
+        Some(Json::Text(status)) => Ok(status == "answered"),
+        Some(other) => Err(format!(
+            "`{at}` should be a status such as `answered`, found {}",
+            shown(other)
+        )),
+    }
+}
+
+/// An object that may be absent or null; any other value there is
+/// refused, never read as absent.
+fn object_at<'r, O, L>(
+    value: Option<&'r Json<'_, O, L>>,
+    at: &str,
+) -> Result<Option<&'r O>, String> {
+    match value {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Object(object)) => Ok(Some(object)),
+        Some(other) => Err(format!(
+            "`{at}` should be an object, found {}",
+            shown(other)
+        )),
+    }
 }
 
 fn direction(value: Option<&Json>, at: &str) -> Result<Direction, String> {
@@ -332,23 +588,51 @@ fn direction(value: Option<&Json>, at: &str) -> Result<Direction, String> {
 }
 
 /// The tags of a record: `key` of each item of the list `at`, which
-/// `field` picks from the item.
+/// `field` picks from the item; `other` is the key the other record shape
+/// names its tags by. An item that is not an object with `key` is
+/// refused: a tag dropped silently would make `"vip" in tags` false.
 fn tags<'a>(
     value: Option<&ListOf<'a, shape::Tag<'a>>>,
     (key, field): (&str, for<'t> fn(&'t shape::Tag<'a>) -> Option<&'t Json<'a>>),
+    other: &str,
     at: &str,
 ) -> Result<Vec<Cow<'a, str>>, String> {
     let Some(list) = value.filter(|value| !matches!(value, Json::Null)) else {
         return Ok(Vec::new());
     };
     let Some(list) = list.list() else {
-        return Err(format!("`{at}` should be a list of tags"));
+        return Err(format!(
+            "`{at}` should be a list of tags (`[{{\"{key}\": \"vip\"}}]`), found {}",
+            list.kind()
+        ));
     };
     let mut tags = Vec::with_capacity(list.len());
     for (index, tag) in list.iter().enumerate() {
-        let name = tag.object().and_then(field);
-        if let Some(name) = text(name, format_args!("{at}[{index}].{key}"))? {
-            tags.push(name);
+        let Some(object) = tag.object() else {
+            return Err(format!(
+                "`{at}[{index}]` should be a tag object with `{key}` (`{{\"{key}\": \"vip\"}}`), found {}",
+                shown(tag)
+            ));
+        };
+        let name = field(object).filter(|name| !matches!(name, Json::Null));
+        match text(name, format_args!("{at}[{index}].{key}"))? {
+            Some(name) => tags.push(name),
+            None if name.is_some() => {} // an empty name: no tag to match
+            None => {
+                let has_other = if other == "label" {
+                    object.label.is_some()
+                } else {
+                    object.name.is_some()
+                };
+                let help = if has_other {
+                    format!(
+                        " (it has `{other}`, which is how the other record shape names its tags)"
+                    )
+                } else {
+                    String::new()
+                };
+                return Err(format!("`{at}[{index}].{key}` is missing{help}"));
+            }
         }
     }
     Ok(tags)

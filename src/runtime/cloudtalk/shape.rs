@@ -307,3 +307,18 @@ object! {
         talking_time: Json<'a> = "talking_time",
     }
 }
+
+object! {
+    /// What a `.json` document is, read without keeping its values: a
+    /// list response has `responseData`.
+    Probe<'a> {
+        response_data: Json<'a, ProbeData<'a>> = "responseData",
+    }
+}
+
+object! {
+    /// `responseData` of a list response, read without keeping `data`.
+    ProbeData<'a> {
+        data: Json<'a> = "data",
+    }
+}

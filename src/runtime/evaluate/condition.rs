@@ -130,21 +130,16 @@ pub(super) fn is_null(call: &Call<'_>, field: Field) -> bool {
     }
 }
 
-/// `lowered` is already lowercase.
+/// `lowered` has its ASCII letters lowercased already. E-mails compare by
+/// the e-mail rule: ASCII letters in any case, every other character as it
+/// is (see `runtime::model::context::matching`).
 pub(super) fn eq_folded(lowered: &str, value: &str) -> bool {
-    if value.is_ascii() {
-        value.eq_ignore_ascii_case(lowered)
-    } else {
-        value.to_lowercase() == lowered
-    }
+    value.eq_ignore_ascii_case(lowered)
 }
 
 pub(super) fn starts_with_folded(value: &str, lowered_prefix: &str) -> bool {
-    if value.is_ascii() {
-        value.len() >= lowered_prefix.len()
-            && value.as_bytes()[..lowered_prefix.len()]
-                .eq_ignore_ascii_case(lowered_prefix.as_bytes())
-    } else {
-        value.to_lowercase().starts_with(lowered_prefix)
-    }
+    // Bytes equal but for ASCII case are the same characters but for
+    // ASCII case, so a byte prefix is a character prefix.
+    value.len() >= lowered_prefix.len()
+        && value.as_bytes()[..lowered_prefix.len()].eq_ignore_ascii_case(lowered_prefix.as_bytes())
 }

@@ -6,15 +6,39 @@ use super::*;
 /// A step's name and origin as an explanation shows them.
 #[derive(Debug, Clone)]
 pub(super) struct Label {
-    pub(super) step: Arc<str>,
-    pub(super) from: Arc<str>,
+    step: &'static str,
+    user: Option<Arc<str>>,
+    label: Arc<str>,
+    shown: Arc<str>,
+    from: Arc<str>,
 }
 
 impl Label {
-    pub(super) fn new(step: String, from: String) -> Label {
+    pub(super) fn new(name: EntryName, from: String) -> Label {
         Label {
-            step: step.into(),
+            step: name.step,
+            user: name.user.as_deref().map(Arc::from),
+            shown: name.to_string().into(),
+            label: name.label.into(),
             from: from.into(),
+        }
+    }
+
+    pub(super) fn entry(
+        &self,
+        result: Outcome,
+        reason: Option<String>,
+        assignee: Option<TracedUser>,
+    ) -> TraceEntry {
+        TraceEntry {
+            step: self.step,
+            user: self.user.clone(),
+            label: self.label.clone(),
+            shown: self.shown.clone(),
+            from: self.from.clone(),
+            result,
+            reason,
+            assignee,
         }
     }
 }
@@ -22,9 +46,18 @@ impl Label {
 /// One line of an explanation: a step and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TraceEntry {
-    /// The step as rule files name it (`contact_owner`, `user "x@y.z"`,
-    /// `fallback integration`).
-    pub step: Arc<str>,
+    /// The step as the assignment line names it (`contact_owner`, `user`,
+    /// `integration_fallback`): a line joins its trace on it.
+    pub step: &'static str,
+    /// The fixed user's address, beside `"step":"user"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<Arc<str>>,
+    /// The step as the rule file writes it (`contact_owner`,
+    /// `user "x@y.z"`, `fallback integration`).
+    pub label: Arc<str>,
+    /// What text output shows: [`EntryName`]'s `Display`.
+    #[serde(skip)]
+    pub shown: Arc<str>,
     /// Where the step was written (`default.rules:7`).
     pub from: Arc<str>,
     pub result: Outcome,
@@ -85,10 +118,6 @@ impl Outcome {
     }
 }
 
-pub(super) fn fallback_label(fallback: &Fallback) -> String {
-    format!("fallback {fallback}")
-}
-
 pub(super) struct TraceBuilder<'e> {
     pub(super) engine: &'e Engine,
     pub(super) entries: Vec<TraceEntry>,
@@ -120,13 +149,7 @@ impl TraceBuilder<'_> {
                 .last()
                 .expect("the fallback's label"),
         };
-        TraceEntry {
-            step: label.step.clone(),
-            from: label.from.clone(),
-            result,
-            reason: Some(reason),
-            assignee,
-        }
+        label.entry(result, Some(reason), assignee)
     }
 
     pub(super) fn integration(&self) -> &str {

@@ -33,7 +33,7 @@ use crate::runtime::model::context::{lookup, UserIndex};
 use crate::runtime::model::{Call, Context, Direction, FallbackMode, Lookup, Status, User};
 use crate::runtime::time::parse_rfc3339;
 use crate::semantics::plan::{
-    Builtin, Condition, Fallback, Field, Plan, PlanStep, StepId, TextField,
+    Builtin, Condition, EntryName, Fallback, Field, Plan, PlanStep, StepId, TextField,
 };
 
 /// Which step decided a call, named as assignment lines name it.
@@ -50,7 +50,8 @@ pub enum DecidedBy<'e> {
 
 /// The step name of every fixed-user step, which JSON consumers match on;
 /// the address goes beside it.
-pub const USER_STEP: &str = "user";
+pub use crate::semantics::plan::USER_STEP;
+use crate::semantics::plan::{INTEGRATION_FALLBACK_STEP, UNASSIGNED_STEP};
 
 impl<'e> DecidedBy<'e> {
     /// How many ways a call can be decided: each built-in step, then
@@ -82,8 +83,8 @@ impl<'e> DecidedBy<'e> {
         match self {
             DecidedBy::Step(builtin) => builtin.name(),
             DecidedBy::User(_) => USER_STEP,
-            DecidedBy::IntegrationFallback => "integration_fallback",
-            DecidedBy::Unassigned => "unassigned",
+            DecidedBy::IntegrationFallback => INTEGRATION_FALLBACK_STEP,
+            DecidedBy::Unassigned => UNASSIGNED_STEP,
         }
     }
 
@@ -259,9 +260,9 @@ impl Engine {
         let labels = plan
             .steps
             .iter()
-            .map(|step| Label::new(step.step.to_string(), step.origin.short()))
+            .map(|step| Label::new(step.step.name(), step.origin.short()))
             .chain([Label::new(
-                fallback_label(&plan.fallback.fallback),
+                plan.fallback.fallback.name(),
                 plan.fallback.origin.short(),
             )])
             .collect();
@@ -368,7 +369,7 @@ impl Engine {
     /// let (decision, trace) = evaluator.explain(&call);
     /// assert_eq!(decision.step.name(), "favorite_agent");
     /// let decided = trace.iter().find(|entry| entry.result == Outcome::Decided).unwrap();
-    /// assert_eq!(&*decided.step, "favorite_agent");
+    /// assert_eq!(decided.step, "favorite_agent");
     /// assert_eq!(&*decided.from, "built-in default.rules:28");
     /// assert_eq!(trace[0].result, Outcome::Skipped); // call_agent: an incoming missed call
     /// ```
@@ -388,13 +389,11 @@ impl Engine {
         } else {
             &self.prepared.labels[reached..]
         };
-        entries.extend(not_reached.iter().map(|label| TraceEntry {
-            step: label.step.clone(),
-            from: label.from.clone(),
-            result: Outcome::NotReached,
-            reason: None,
-            assignee: None,
-        }));
+        entries.extend(
+            not_reached
+                .iter()
+                .map(|label| label.entry(Outcome::NotReached, None, None)),
+        );
         (decision, entries)
     }
 

@@ -4,29 +4,7 @@
 
 /// Characters that do not show: controls, zero-width and joiner
 /// characters, direction overrides, the byte-order mark and soft hyphen.
-pub(super) fn is_hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{00AD}'
-                | '\u{034F}'
-                | '\u{061C}'
-                | '\u{115F}'
-                | '\u{1160}'
-                | '\u{17B4}'
-                | '\u{17B5}'
-                | '\u{180B}'..='\u{180F}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{206F}'
-                | '\u{3164}'
-                | '\u{FE00}'..='\u{FE0F}'
-                | '\u{FEFF}'
-                | '\u{FFA0}'
-                | '\u{FFF0}'..='\u{FFF8}'
-                | '\u{E0000}'..='\u{E0FFF}'
-        )
-}
+pub(super) use crate::diagnostics::terminal::is_hidden;
 
 /// The scripts whose letters pass for one another in an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -170,7 +170,8 @@ impl Checker<'_> {
                 };
                 let fold_case = field_type == FieldType::Email;
                 let prefix = if fold_case {
-                    prefix.trim_start().to_lowercase()
+                    // The e-mail rule: ASCII letters in any case.
+                    prefix.trim_start().to_ascii_lowercase()
                 } else {
                     prefix.clone()
                 };
@@ -251,7 +252,7 @@ impl Checker<'_> {
                     return None;
                 }
                 let text = if fold_case {
-                    text.trim().to_lowercase()
+                    text.trim().to_ascii_lowercase()
                 } else {
                     text
                 };

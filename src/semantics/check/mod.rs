@@ -137,6 +137,15 @@ impl Checker<'_> {
                     },
                     file.name.span,
                 );
+            } else if stem != file.name.node && !crate::syntax::parse::is_name(stem) {
+                // No quick fix: the file's name is no ruleset name.
+                self.finding(
+                    FindingKind::RulesetNameMismatch {
+                        name: file.name.node.clone(),
+                        stem: stem.to_string(),
+                    },
+                    file.name.span,
+                );
             } else if stem != file.name.node {
                 self.finding_with_fix(
                     FindingKind::RulesetNameMismatch {

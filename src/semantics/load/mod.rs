@@ -135,6 +135,28 @@ fn from_source(source: Arc<Source>) -> LoadedFile {
     }
 }
 
+/// The names of `names` (sorted) nearest `wanted` in sorted order, at most
+/// [`SUGGESTION_WINDOW`] of them and never `own`, and how many others
+/// there are.
+fn nearest_names<'n>(names: &'n [String], wanted: &str, own: &str) -> (Vec<&'n str>, usize) {
+    let at = names.partition_point(|name| name.as_str() < wanted);
+    let start = at.saturating_sub(SUGGESTION_WINDOW / 2);
+    let end = (start + SUGGESTION_WINDOW + 1).min(names.len());
+    let start = end.saturating_sub(SUGGESTION_WINDOW + 1);
+    let mut nearest: Vec<&str> = names[start..end]
+        .iter()
+        .map(String::as_str)
+        .filter(|name| *name != own)
+        .collect();
+    nearest.truncate(SUGGESTION_WINDOW);
+    let own_listed = names
+        .binary_search_by(|name| name.as_str().cmp(own))
+        .is_ok();
+    let total = names.len() - usize::from(own_listed);
+    let others = total - nearest.len();
+    (nearest, others)
+}
+
 /// A file and the files it extends, base first, with the findings of
 /// following the chain.
 #[derive(Debug)]
@@ -152,7 +174,17 @@ pub struct Chain {
 pub struct Loader<S = FileSystem> {
     source: S,
     cache: HashMap<PathBuf, Arc<LoadedFile>>,
+    /// The rule files of each folder listed so far, sorted: listed once,
+    /// however many files of the folder miss their `extends`.
+    folders: HashMap<PathBuf, Arc<Vec<String>>>,
 }
+
+/// The most rule files of a folder a missing `extends` is compared with
+/// for a did-you-mean (those nearest its name in sorted order), and shown
+/// in its help: each file of a large folder that misses its `extends`
+/// costs the same, not the size of the folder.
+const SUGGESTION_WINDOW: usize = 256;
+const SIBLINGS_SHOWN: usize = 10;
 
 impl Loader {
     /// A loader over the file system.
@@ -168,11 +200,23 @@ impl<S: RuleSource> Loader<S> {
         Loader {
             source,
             cache: HashMap::new(),
+            folders: HashMap::new(),
         }
     }
 
     pub fn source(&self) -> &S {
         &self.source
+    }
+
+    /// The rule files of `folder`, sorted, listed once per loader.
+    fn folder_names(&mut self, folder: &Path) -> Arc<Vec<String>> {
+        if let Some(names) = self.folders.get(folder) {
+            return Arc::clone(names);
+        }
+        let names = Arc::new(self.source.rule_names(folder));
+        self.folders
+            .insert(folder.to_path_buf(), Arc::clone(&names));
+        names
     }
 
     /// Loads `path` and every file it extends. An error only when `path`
@@ -232,24 +276,32 @@ impl<S: RuleSource> Loader<S> {
                 Err(_) => {
                     // Not the file itself: extending it would be a cycle.
                     let own_name = display_name(&current);
-                    let siblings: Vec<String> = self
-                        .source
-                        .rule_names(folder_path)
-                        .into_iter()
-                        .filter(|name| *name != own_name)
-                        .collect();
+                    let names = self.folder_names(folder_path);
+                    let (nearest, others) = nearest_names(&names, &target.node, &own_name);
                     let suggestion = did_you_mean(
                         &target.node,
-                        siblings
+                        nearest
                             .iter()
-                            .map(String::as_str)
+                            .copied()
                             .chain((own_name != BUILTIN_DEFAULT).then_some(BUILTIN_DEFAULT)),
                     )
                     .map(str::to_string);
+                    // The help lists a few, around where the name would be.
+                    let at = nearest.partition_point(|name| *name < target.node.as_str());
+                    let start = at
+                        .saturating_sub(SIBLINGS_SHOWN / 2)
+                        .min(nearest.len().saturating_sub(SIBLINGS_SHOWN));
+                    let siblings: Vec<String> = nearest[start..]
+                        .iter()
+                        .take(SIBLINGS_SHOWN)
+                        .map(|name| name.to_string())
+                        .collect();
+                    let more = nearest.len() + others - siblings.len();
                     let mut missing = finding(FindingKind::MissingExtends {
                         name: target.node.clone(),
                         suggestion: suggestion.clone(),
                         siblings,
+                        more,
                     });
                     if let Some(suggestion) = suggestion {
                         let title = format!("extend `{suggestion}`");
@@ -335,11 +387,39 @@ fn display_name(file: &LoadedFile) -> String {
 /// The rule files a `check` or `fmt` argument stands for: a file as given,
 /// or every `.rules` file of a folder (recursively, sorted).
 pub fn rule_files(path: &Path) -> io::Result<Vec<PathBuf>> {
+    find_rule_files(path).map(|found| found.files)
+}
+
+/// What a folder holds for commands that read rule files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleFiles {
+    /// The rule files, sorted.
+    pub files: Vec<PathBuf>,
+    /// Files that look meant as rule files but are skipped, since only
+    /// `.rules` in lower case is one (`HUBSPOT.RULES`, `a.Rules`), sorted:
+    /// commands say so rather than skip them silently.
+    pub skipped: Vec<PathBuf>,
+}
+
+/// [`rule_files`], with the files skipped for the case of their extension.
+///
+/// ```
+/// let folder = tempfile::tempdir().unwrap();
+/// std::fs::write(folder.path().join("a.rules"), "").unwrap();
+/// std::fs::write(folder.path().join("B.RULES"), "").unwrap();
+/// let found = callassign::semantics::load::find_rule_files(folder.path()).unwrap();
+/// assert_eq!(found.files, [folder.path().join("a.rules")]);
+/// assert_eq!(found.skipped, [folder.path().join("B.RULES")]);
+/// ```
+pub fn find_rule_files(path: &Path) -> io::Result<RuleFiles> {
     let metadata = fs::metadata(path)?;
     if !metadata.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
+        return Ok(RuleFiles {
+            files: vec![path.to_path_buf()],
+            skipped: Vec::new(),
+        });
     }
-    let mut found = Vec::new();
+    let mut found = RuleFiles::default();
     let mut folders = vec![path.to_path_buf()];
     while let Some(folder) = folders.pop() {
         for entry in fs::read_dir(&folder)? {
@@ -347,14 +427,18 @@ pub fn rule_files(path: &Path) -> io::Result<Vec<PathBuf>> {
             let entry_path = entry.path();
             if entry.file_type()?.is_dir() {
                 folders.push(entry_path);
-            } else if entry_path
-                .extension()
-                .is_some_and(|ext| ext == RULE_EXTENSION)
-            {
-                found.push(entry_path);
+                continue;
+            }
+            match entry_path.extension() {
+                Some(ext) if ext == RULE_EXTENSION => found.files.push(entry_path),
+                Some(ext) if ext.eq_ignore_ascii_case(RULE_EXTENSION) => {
+                    found.skipped.push(entry_path)
+                }
+                _ => {}
             }
         }
     }
-    found.sort();
+    found.files.sort();
+    found.skipped.sort();
     Ok(found)
 }

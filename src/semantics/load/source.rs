@@ -85,6 +85,10 @@ pub struct Overlay<S = FileSystem> {
     below: S,
     /// Keyed by the lexically normalised path (see [`normalize`]).
     documents: BTreeMap<PathBuf, String>,
+    /// Each document's key by what the source below resolves its path to,
+    /// taken when it opens: a read through a link or another spelling
+    /// finds its document without resolving every open document's path.
+    by_identity: BTreeMap<PathBuf, PathBuf>,
 }
 
 /// A source with no files at all, under an [`Overlay::in_memory`].
@@ -115,17 +119,28 @@ impl<S: RuleSource> Overlay<S> {
         Overlay {
             below,
             documents: BTreeMap::new(),
+            by_identity: BTreeMap::new(),
         }
     }
 
     /// Puts (or replaces) the text of the document at `path`.
     pub fn open(&mut self, path: impl AsRef<Path>, text: impl Into<String>) {
-        self.documents.insert(normalize(path.as_ref()), text.into());
+        let key = normalize(path.as_ref());
+        if let Ok(identity) = self.below.identity(&key) {
+            self.by_identity.insert(identity, key.clone());
+        }
+        self.documents.insert(key, text.into());
     }
 
     /// Drops the document at `path`: the source below is seen again.
     pub fn close(&mut self, path: impl AsRef<Path>) {
-        self.documents.remove(&normalize(path.as_ref()));
+        let key = normalize(path.as_ref());
+        self.documents.remove(&key);
+        if let Ok(identity) = self.below.identity(&key) {
+            if self.by_identity.get(&identity) == Some(&key) {
+                self.by_identity.remove(&identity);
+            }
+        }
     }
 
     /// The text of the document at `path`, if one is open.
@@ -147,9 +162,8 @@ impl<S: RuleSource> Overlay<S> {
             return Some(text);
         }
         let identity = self.below.identity(path).ok()?;
-        self.documents.iter().find_map(|(key, text)| {
-            (self.below.identity(key).ok().as_ref() == Some(&identity)).then_some(text)
-        })
+        let key = self.by_identity.get(&identity)?;
+        self.documents.get(key)
     }
 }
 
@@ -167,11 +181,22 @@ impl<S: RuleSource> RuleSource for Overlay<S> {
             Err(error) => {
                 let key = normalize(path);
                 // A document never saved, or a folder holding one.
+                // Paths order by their components: the documents inside
+                // the folder `key` come right after it.
+                let inside = |document: &PathBuf| {
+                    if key == Path::new(".") {
+                        document.is_relative() && document.components().count() == 1
+                    } else {
+                        document.starts_with(&key)
+                    }
+                };
                 if self.documents.contains_key(&key)
+                    || (key == Path::new(".") && self.documents.keys().any(inside))
                     || self
                         .documents
-                        .keys()
-                        .any(|document| folder_of(document).starts_with(&key))
+                        .range(key.clone()..)
+                        .next()
+                        .is_some_and(|(document, _)| inside(document))
                 {
                     Ok(key)
                 } else {
@@ -227,7 +252,8 @@ pub fn folder_of(path: &Path) -> PathBuf {
 }
 
 /// The ruleset name of a rule file's path: its stem, when it carries the
-/// rule extension.
+/// rule extension and can name a ruleset (`hubspot.v2.rules` cannot be
+/// extended, so it is never suggested).
 pub(super) fn rule_stem(path: &Path) -> Option<String> {
     (path.extension()? == RULE_EXTENSION)
         .then(|| {
@@ -235,6 +261,7 @@ pub(super) fn rule_stem(path: &Path) -> Option<String> {
                 .map(|stem| stem.to_string_lossy().into_owned())
         })
         .flatten()
+        .filter(|stem| crate::syntax::parse::is_name(stem))
 }
 
 fn non_empty(path: &Path) -> &Path {

@@ -44,7 +44,7 @@ pub(super) fn bad_path(rejection: PathRejection) -> Problem {
 }
 
 /// `key=value` pairs of a query, percent-decoded.
-pub(super) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     query
         .unwrap_or("")
         .split('&')
@@ -92,7 +92,7 @@ fn percent_decode(text: &str) -> String {
 
 /// Reads a whole body of at most [`MAX_BODY_BYTES`] within the request
 /// timeout.
-pub(super) async fn read_body(
+pub(crate) async fn read_body(
     state: &State,
     request: Request,
     hash: Option<&HeaderValue>,

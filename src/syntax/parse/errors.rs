@@ -117,12 +117,39 @@ fn describe_found(text: &str, at: usize) -> String {
         "end of file".to_string()
     } else if text[at..].starts_with('\n') || text[at..].starts_with("\r\n") {
         "end of line".to_string()
+    } else if let Some(odd) = text[at..]
+        .chars()
+        .next()
+        .and_then(crate::diagnostics::terminal::odd_character)
+    {
+        // A character that shows as a space, or not at all: named, since
+        // `found ` `` would say nothing.
+        odd
     } else {
         format!("`{}`", &text[at..end])
     }
 }
 
 fn syntax_help(found: &str, expected: &str) -> Option<String> {
+    let first = found.chars().next();
+    if let Some(
+        c @ ('\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{2018}' | '\u{2019}' | '\u{00AB}'
+        | '\u{00BB}'),
+    ) = first
+    {
+        return Some(format!(
+            "`{c}` is a typographic quote (a word processor or chat app puts them in); strings are written in straight double quotes: `\"vip\"`"
+        ));
+    }
+    if first
+        .and_then(crate::diagnostics::terminal::odd_character)
+        .is_some()
+    {
+        return Some(
+            "delete it and retype what should be there: a plain space, or nothing (it often comes in with copied text)"
+                .into(),
+        );
+    }
     match found {
         "&&" | "&" => Some("write `and` to require both conditions".into()),
         "||" | "|" => Some("write `or` to accept either condition".into()),

@@ -32,6 +32,32 @@ use prescan::{chunk_starts, comments, too_deep_at};
 #[grammar = "../grammar/callassign.pest"]
 struct Grammar;
 
+/// Whether the grammar takes `text` as a name (a ruleset's, a step
+/// kind's): a letter or `_`, then letters, digits, `_` and `-`, and no
+/// keyword. Help that suggests a name asks this first.
+///
+/// ```
+/// use callassign::syntax::parse::is_name;
+///
+/// assert!(is_name("hubspot_v2"));
+/// assert!(!is_name("hubspot.v2"));
+/// assert!(!is_name("2hubspot"));
+/// assert!(!is_name("step"));
+/// ```
+pub fn is_name(text: &str) -> bool {
+    use pest::Parser as _;
+    Grammar::parse(Rule::name, text)
+        .ok()
+        .and_then(|mut pairs| pairs.next())
+        .is_some_and(|pair| pair.as_str().len() == text.len())
+}
+
+/// Every `#` comment of a rule file's text that is outside a string, in
+/// file order, whether or not the rest of the file parses.
+pub fn comments_of(text: &str) -> Vec<crate::syntax::ast::Comment> {
+    comments(text)
+}
+
 /// How deeply parentheses may nest in a condition.
 pub const MAX_NESTING: usize = 32;
 

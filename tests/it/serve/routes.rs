@@ -221,7 +221,7 @@ fn requests_that_cannot_be_answered_get_json_errors() {
     let error = answer.error(422, "callassign::unreadable_call");
     assert_eq!(
         error["message"],
-        "`duration` is not a call key; did you mean `duration_s`? (column 68)"
+        "`duration` is not a call key; did you mean `duration_s`? (a call carries the talking time in seconds as `duration_s`; rules test it as `duration`) (column 68)"
     );
     assert_eq!(
         answer.header("callassign-ruleset-hash"),

@@ -228,8 +228,11 @@ fn plan_gives_findings_with_browser_offsets_and_fixes_and_the_plan_as_plan_print
     );
     let body = answer.json();
     assert_eq!(body["findings"], json!([]), "{body}");
+    // Named as assignment lines name it, the address beside it.
+    assert_eq!(body["plan"]["steps"][0]["step"], "user");
+    assert_eq!(body["plan"]["steps"][0]["user"], "sales-ops@acme.com");
     assert_eq!(
-        body["plan"]["steps"][0]["step"],
+        body["plan"]["steps"][0]["label"],
         "user \"sales-ops@acme.com\""
     );
 

@@ -267,8 +267,14 @@ impl SuspiciousKeys {
                 "this is a CloudTalk record (it has `{key}`), not a call; read it with `--input cloudtalk`"
             ));
         }
-        self.near_miss
-            .map(|(key, known)| format!("`{key}` is not a call key; did you mean `{known}`?"))
+        self.near_miss.map(|(key, known)| {
+            if key == "duration" && known == "duration_s" {
+                // Rules say `duration`; a call carries it as `duration_s`.
+                "`duration` is not a call key; did you mean `duration_s`? (a call carries the talking time in seconds as `duration_s`; rules test it as `duration`)".to_string()
+            } else {
+                format!("`{key}` is not a call key; did you mean `{known}`?")
+            }
+        })
     }
 }
 
@@ -372,6 +378,13 @@ impl<'de: 'a, 'a> Visitor<'de> for CallSeed<'_, 'a> {
             match index {
                 0 => {
                     let id = map.next_value::<TextValue>().map_err(named)?.0;
+                    if id.trim().is_empty() {
+                        // Output lines name calls by id: an empty one
+                        // names none, and joins with nothing downstream.
+                        return Err(named(de::Error::custom(
+                            "the call id is empty; every call needs the id it has in the exporting system",
+                        )));
+                    }
                     once(&mut seen)?;
                     call.id = id;
                 }

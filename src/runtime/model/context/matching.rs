@@ -1,26 +1,85 @@
 //! Matching: a telephony user (an e-mail, or a CloudTalk agent id) to an
 //! integration user, by the context's manual links first and then by
-//! e-mail, trimmed and in any case. Built once per evaluator.
+//! e-mail. Built once per evaluator.
+//!
+//! The e-mail rule: trimmed, ASCII letters compared without case (`A`–`Z`
+//! are `a`–`z`), every other character compared as it is. Unicode has no
+//! case rule that holds everywhere (`ß` and `SS`, a final `ς`, the Turkish
+//! `ı`, composed and decomposed accents): lowercasing matched some of those
+//! and not others. An address outside ASCII therefore matches only when
+//! written the same way in both systems, and [`unreliable_addresses`]
+//! names each one a context holds so that `check --context` and `eval` can
+//! say so.
 
 use super::*;
 
-/// Trimmed and lowercased: the form in which e-mails are compared.
+/// Trimmed, ASCII letters lowercased: the form in which e-mails are
+/// compared (see the module's e-mail rule).
 pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    email.trim().to_ascii_lowercase()
 }
 
-/// Runs `f` on `text` lowercased; most addresses are short ASCII, and are
-/// lowercased on the stack.
+/// Runs `f` on `text` with its ASCII letters lowercased; most addresses
+/// are short, and are lowercased on the stack. Lowercasing ASCII bytes
+/// leaves every other character's bytes as they are, so the result is
+/// UTF-8 still.
 fn with_lowercase<R>(text: &str, f: impl FnOnce(&str) -> R) -> R {
     let mut buffer = [0u8; 128];
-    if text.is_ascii() && text.len() <= buffer.len() {
+    if text.len() <= buffer.len() {
         let lower = &mut buffer[..text.len()];
         lower.copy_from_slice(text.as_bytes());
         lower.make_ascii_lowercase();
-        f(std::str::from_utf8(lower).expect("ASCII is UTF-8"))
+        f(std::str::from_utf8(lower).expect("ASCII lowercasing keeps UTF-8"))
     } else {
-        f(&text.to_lowercase())
+        f(&text.to_ascii_lowercase())
     }
+}
+
+/// Addresses of a context that the e-mail rule cannot match reliably
+/// (those with a character outside ASCII), each with where it is written:
+/// its users' e-mails, the agents list's, `user_map` keys and
+/// `voicemail_email` addresses. In the order written; agents by id.
+pub fn unreliable_addresses(context: &Context) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for (index, user) in context.users.iter().enumerate() {
+        if let Some(email) = user.email.as_deref().filter(|email| !email.is_ascii()) {
+            let origin = context
+                .user_origins
+                .get(index)
+                .cloned()
+                .unwrap_or_else(|| format!("users[{index}]"));
+            found.push((
+                format!("{origin} (`{}`)", user.id),
+                email.trim().to_string(),
+            ));
+        }
+    }
+    let mut agents: Vec<(&String, &String)> = context
+        .telephony
+        .iter()
+        .filter(|(_, email)| !email.is_ascii())
+        .collect();
+    agents.sort();
+    for (id, email) in agents {
+        found.push((
+            format!("agent `{id}` in the agents list"),
+            email.trim().to_string(),
+        ));
+    }
+    for (from, _) in context.user_map.iter().filter(|(from, _)| !from.is_ascii()) {
+        found.push(("a `user_map` key".to_string(), from.trim().to_string()));
+    }
+    for (number, email) in context
+        .voicemail_email
+        .iter()
+        .filter(|(_, email)| !email.is_ascii())
+    {
+        found.push((
+            format!("`voicemail_email` `{}`", number.trim()),
+            email.trim().to_string(),
+        ));
+    }
+    found
 }
 
 /// How a telephony e-mail or an owner id matched the integration's users.
@@ -113,8 +172,8 @@ impl UserIndex {
     }
 
     /// Where the user a telephony e-mail (or agent id) matches is in the
-    /// users: a `user_map` link first, then the users' e-mails, trimmed and
-    /// case-insensitive.
+    /// users: a `user_map` link first, then the users' e-mails, trimmed, with
+    /// ASCII letters in any case.
     #[inline]
     pub fn find_email(&self, email: &str) -> Option<u32> {
         with_lowercase(email.trim(), |key| {
@@ -180,7 +239,7 @@ impl<'u> Directory<'u> {
     }
 
     /// Matches a telephony e-mail (or agent id): a `user_map` link first,
-    /// then the users' e-mails, trimmed and case-insensitive.
+    /// then the users' e-mails, trimmed, ASCII letters in any case.
     pub fn by_email(&self, email: &str) -> Lookup<'u> {
         lookup(self.users, self.index.find_email(email))
     }

@@ -23,7 +23,7 @@ pub const MAX_CONTEXT_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", expecting = "`installer` or `unassigned`")]
 pub enum FallbackMode {
     /// The user who installed the integration, when configured and active.
     Installer,
@@ -34,7 +34,10 @@ pub enum FallbackMode {
 
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a context: a mapping with `integration` and `users`"
+)]
 pub struct Context {
     /// The integration's name, used in explanations (`hubspot`).
     #[serde(default = "default_integration")]
@@ -108,7 +111,7 @@ fn default_integration() -> String {
 /// would keep a deactivated user receiving calls.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a user: `{id: …, email: …}`")]
 pub struct User {
     #[serde(deserialize_with = "id")]
     #[cfg_attr(
@@ -327,7 +330,8 @@ impl Context {
             .extension()
             .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
         let parsed = if is_json {
-            serde_json::from_str::<Context>(&text).map_err(|error| error.to_string())
+            serde_json::from_str::<Context>(&text)
+                .map_err(|error| crate::files::plain_json_message(&error.to_string()))
         } else {
             Context::from_yaml(&text).map_err(|error| describe_yaml_error(&error, &text))
         };
@@ -426,6 +430,16 @@ impl Context {
                     inactive,
                 });
             }
+        }
+        let unreliable = matching::unreliable_addresses(self);
+        if !unreliable.is_empty() {
+            warnings.push(ContextWarning::UnreliableAddresses {
+                count: unreliable.len(),
+                first: unreliable
+                    .into_iter()
+                    .take(ContextWarning::ADDRESSES_SHOWN)
+                    .collect(),
+            });
         }
         for (from, to) in &self.user_map {
             if let Some(inactive) = matches_nothing(directory.by_id(to)) {
@@ -535,10 +549,11 @@ impl Context {
             } else if let Some(first) = linked.insert(normalize_email(from), from) {
                 problems.push(ContextProblem::new(
                     format!("`user_map` links `{first}` and `{from}`, which are one address"),
-                    "keep one link per telephony user (e-mails are compared trimmed and in any case)",
+                    "keep one link per telephony user (e-mails are compared trimmed, ASCII letters in any case)",
                 ));
             }
         }
+        problems.extend(self.contradicting_links());
         let mut numbers: HashMap<String, &str> = HashMap::new();
         // `default` has no digits to key it by: a second one would
         // silently replace the first.
@@ -579,6 +594,68 @@ impl Context {
     }
 }
 
+impl Context {
+    /// `user_map` links that send one telephony user to two integration
+    /// users: a link by CloudTalk agent id also links that agent's e-mail
+    /// (through the agents list), so a link of that e-mail, or of another
+    /// agent id with that e-mail, to someone else contradicts it. Which
+    /// one a call follows would depend on how its record names the agent.
+    fn contradicting_links(&self) -> Vec<ContextProblem> {
+        let mut problems = Vec::new();
+        if self.telephony.is_empty() {
+            return problems;
+        }
+        // E-mail → the entry that links it, and to whom: the links by
+        // e-mail first, then those by agent id.
+        let mut by_email: HashMap<String, (&str, &str)> = HashMap::new();
+        for (from, to) in &self.user_map {
+            if looks_like_email(from) {
+                by_email
+                    .entry(normalize_email(from))
+                    .or_insert((from.as_str(), to.as_str()));
+            }
+        }
+        for (from, to) in &self.user_map {
+            let Some(email) = self.telephony.get(from.trim()) else {
+                continue;
+            };
+            match by_email.get(&normalize_email(email)) {
+                Some(&(first, first_to)) if first_to.trim() != to.trim() => {
+                    let why = if looks_like_email(first) {
+                        format!(
+                            "agent `{}` has the e-mail `{}` in the agents list",
+                            from.trim(),
+                            email.trim()
+                        )
+                    } else {
+                        format!(
+                            "agents `{}` and `{}` both have the e-mail `{}` in the agents list",
+                            first.trim(),
+                            from.trim(),
+                            email.trim()
+                        )
+                    };
+                    problems.push(ContextProblem::new(
+                        format!(
+                            "`user_map` links one telephony user to two users: `{}: {}` and `{}: {}` ({why})",
+                            first.trim(),
+                            first_to.trim(),
+                            from.trim(),
+                            to.trim(),
+                        ),
+                        "keep one link per telephony user: remove one of the two entries, or link both to the same user",
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    by_email.insert(normalize_email(email), (from.as_str(), to.as_str()));
+                }
+            }
+        }
+        problems
+    }
+}
+
 /// `Some(inactive)` for a lookup that matches no active user.
 fn matches_nothing(lookup: Lookup<'_>) -> Option<bool> {
     match lookup {
@@ -601,6 +678,18 @@ pub enum ContextWarning {
         integration: String,
         inactive: bool,
     },
+    /// Addresses with characters outside ASCII, which the e-mail rule
+    /// matches only when written the same way: how many, and the first
+    /// few with where each is written.
+    UnreliableAddresses {
+        count: usize,
+        first: Vec<(String, String)>,
+    },
+}
+
+impl ContextWarning {
+    /// The most addresses [`ContextWarning::UnreliableAddresses`] names.
+    pub const ADDRESSES_SHOWN: usize = 5;
 }
 
 impl fmt::Display for ContextWarning {
@@ -610,6 +699,22 @@ impl fmt::Display for ContextWarning {
             ContextWarning::Installer { id, inactive: true } => write!(f, "the installer `{id}` is not active: calls that reach the integration fallback stay unassigned"),
             ContextWarning::UserMapTarget { from, to, integration, inactive: false } => write!(f, "`user_map` links `{from}` to `{to}`, who is not a user of {integration}: the link matches nothing"),
             ContextWarning::UserMapTarget { from, to, inactive: true, .. } => write!(f, "`user_map` links `{from}` to `{to}`, who is not active: the link matches nothing"),
+            ContextWarning::UnreliableAddresses { count, first } => {
+                let (addresses, them) = match count {
+                    1 => ("1 address has".to_string(), "it"),
+                    many => (format!("{many} addresses have"), "them"),
+                };
+                write!(f, "{addresses} characters outside ASCII, which match only an e-mail written the same way in the other system (same case, same accents, same composition; `ß` is not `SS`): ")?;
+                let shown: Vec<String> = first
+                    .iter()
+                    .map(|(origin, email)| format!("`{}` ({origin})", email.escape_debug()))
+                    .collect();
+                write!(f, "{}", shown.join(", "))?;
+                if *count > first.len() {
+                    write!(f, " and {} more", count - first.len())?;
+                }
+                write!(f, "; check that both systems write {them} alike, or link {them} by agent id in `user_map`")
+            }
         }
     }
 }

@@ -24,6 +24,111 @@ fn e_mails_match_trimmed_and_case_insensitively() {
     ));
     assert_eq!(directory.by_email("nobody@acme.com"), Lookup::Unknown);
     assert_eq!(directory.by_email("ÄLICE@acme.com"), Lookup::Unknown);
+    assert_eq!(directory.by_email("alİce@acme.com"), Lookup::Unknown);
+}
+
+#[test]
+fn the_e_mail_rule_folds_ascii_letters_only_everywhere_it_compares() {
+    // (context address, telephony address, whether they match). Outside
+    // ASCII nothing is folded: lowercasing matched `É`/`é` but not
+    // `ß`/`SS`, a final `ς`, or composed and decomposed accents.
+    let rows = [
+        ("Max.Yellow@ACME.sk", " max.yellow@acme.SK ", true),
+        ("josé@acme.com", "josé@acme.com", true),
+        ("josé@acme.com", "JOSÉ@acme.com", false),
+        ("josé@acme.com", "JOSé@ACME.com", true),
+        ("strauß@acme.de", "STRAUSS@acme.de", false),
+        ("όλγας@acme.gr", "όλγασ@acme.gr", false),
+        ("jos\u{e9}@acme.com", "jose\u{301}@acme.com", false),
+        ("k@acme.com", "\u{212a}@acme.com", false), // the Kelvin sign is not `K`
+    ];
+    for (written, called, matches) in rows {
+        let context =
+            Context::from_yaml(&format!("users:\n  - {{id: u-1, email: \"{written}\"}}\n"))
+                .unwrap();
+        let directory = Directory::new(&context.users);
+        assert_eq!(
+            directory.by_email(called).active().is_some(),
+            matches,
+            "{written} / {called}"
+        );
+        // The same rule in a condition, in the plan's step names, and in
+        // the context's duplicate check.
+        let rules = format!(
+            "ruleset r\nstep user \"{written}\" when agent == \"{written}\" and agent starts_with \"{written}\"\nstep user \"{called}\"\nfallback unassigned\n"
+        );
+        let compiled = crate::compile_text("r.rules", &rules);
+        let duplicate = compiled
+            .findings
+            .iter()
+            .any(|finding| finding.code == crate::Code::DuplicateStep);
+        assert_eq!(
+            duplicate, matches,
+            "{written} / {called}: {:?}",
+            compiled.findings
+        );
+        let two = Context::from_yaml(&format!(
+            "users:\n  - {{id: u-1, email: \"{written}\"}}\n  - {{id: u-2, email: \"{called}\"}}\n"
+        ))
+        .unwrap();
+        assert_eq!(!two.problems().is_empty(), matches, "{written} / {called}");
+        if !matches {
+            continue;
+        }
+        let plan = compiled.plan.unwrap_or_else(|| {
+            crate::compile_text(
+                "r.rules",
+                &rules.replacen(&format!("step user \"{called}\"\n"), "", 1),
+            )
+            .plan
+            .unwrap()
+        });
+        let engine = crate::Engine::new(plan, context);
+        let json =
+            format!(r#"{{"id":"c","direction":"incoming","status":"missed","agent":"{called}"}}"#);
+        let call = crate::Call::from_json(&json).unwrap();
+        assert_eq!(
+            engine.decide(&call).step.name(),
+            "user",
+            "{written} / {called}"
+        );
+    }
+}
+
+#[test]
+fn addresses_outside_ascii_are_named_as_unreliable() {
+    let mut context = Context::from_yaml(
+        "users:\n  - {id: u-1, email: ann@acme.com}\n  - {id: u-2, email: strauß@acme.de}\nuser_map:\n  jürgen@acme.de: u-1\nvoicemail_email:\n  default: zoë@acme.com\n",
+    )
+    .unwrap();
+    context.telephony.insert("7".into(), "Ωmega@acme.gr".into());
+    context.telephony.insert("8".into(), "plain@acme.gr".into());
+    assert_eq!(
+        matching::unreliable_addresses(&context),
+        [
+            ("users[1] (`u-2`)".to_string(), "strauß@acme.de".to_string()),
+            (
+                "agent `7` in the agents list".to_string(),
+                "Ωmega@acme.gr".to_string()
+            ),
+            ("a `user_map` key".to_string(), "jürgen@acme.de".to_string()),
+            (
+                "`voicemail_email` `default`".to_string(),
+                "zoë@acme.com".to_string()
+            ),
+        ]
+    );
+    let warning = context
+        .warnings()
+        .into_iter()
+        .find(|warning| matches!(warning, ContextWarning::UnreliableAddresses { .. }))
+        .unwrap();
+    assert_eq!(
+        warning.to_string(),
+        "4 addresses have characters outside ASCII, which match only an e-mail written the same way in the other system (same case, same accents, same composition; `ß` is not `SS`): `strauß@acme.de` (users[1] (`u-2`)), `Ωmega@acme.gr` (agent `7` in the agents list), `jürgen@acme.de` (a `user_map` key), `zoë@acme.com` (`voicemail_email` `default`); check that both systems write them alike, or link them by agent id in `user_map`"
+    );
+    let ascii = Context::from_yaml("users:\n  - {id: u-1, email: Ann@Acme.com}\n").unwrap();
+    assert!(ascii.warnings().is_empty());
 }
 
 #[test]

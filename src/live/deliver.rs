@@ -1,0 +1,183 @@
+//! The outbox's worker: one task per `--deliver` target POSTs each
+//! decision, oldest first, with `Idempotency-Key: <ruleset>:<call id>`.
+//! A 2xx delivers it; anything else (or no answer) is retried with
+//! backoff, and the target's later decisions wait behind it, so a target
+//! gets decisions in the order they were made. A delivery still refused
+//! after `--give-up-after` is marked failed (and can be replayed), and
+//! the next one goes ahead.
+//!
+//! With several replicas, one holds each target's lease and delivers; a
+//! delivery interrupted by a crash is sent again, with the same body and
+//! key, which is what the key is for.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+
+use super::backoff;
+use super::cloudtalk::{read_body, retry_after, transport};
+use super::store::{now, Delivery};
+use super::Live;
+
+/// How long a target is this replica's to deliver to without renewing.
+pub const LEASE: Duration = Duration::from_secs(20);
+
+/// How long a target may take to answer one delivery.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often an idle target's queue is looked at, and how often a replica
+/// that does not hold a target's lease asks for it again.
+const POLL: Duration = Duration::from_millis(500);
+
+/// A target's answer, kept in the delivery's last error, at most this long.
+const MAX_ERROR_BODY: usize = 200;
+
+pub async fn run(live: Arc<Live>, target: String) {
+    let http = match reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(TIMEOUT)
+        .user_agent(concat!("callassign/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(http) => http,
+        Err(error) => {
+            tracing::error!("cannot set up the HTTP client for deliveries: {error}");
+            return;
+        }
+    };
+    let shown = super::shown_target(&target);
+    let mut stop = live.stop.subscribe();
+    let lease = LEASE.as_millis() as i64;
+    // Until when this replica holds the target, as far as it knows: the
+    // lease is renewed once a quarter of it has passed, not per delivery.
+    let mut held_until = 0;
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let held = if held_until - now() > lease * 3 / 4 {
+            Ok(true)
+        } else {
+            let asked = now();
+            let held = live
+                .store
+                .hold_target(&target, &live.replica, asked, lease)
+                .await;
+            held_until = if matches!(held, Ok(true)) {
+                asked + lease
+            } else {
+                0
+            };
+            held
+        };
+        let wait = match held {
+            Ok(false) => POLL * 4,
+            Ok(true) => match live.store.head(&target).await {
+                Ok(None) => POLL,
+                Ok(Some(delivery)) => {
+                    let due = delivery.next_attempt_at - now();
+                    if due > 0 {
+                        Duration::from_millis(due as u64).min(POLL * 10)
+                    } else {
+                        deliver(&live, &http, &shown, delivery).await;
+                        Duration::ZERO
+                    }
+                }
+                Err(error) => store_failed(&live, &error),
+            },
+            Err(error) => store_failed(&live, &error),
+        };
+        if wait.is_zero() {
+            continue;
+        }
+        tokio::select! {
+            _ = live.wake_deliveries.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    let _ = live.store.release_target(&target, &live.replica).await;
+}
+
+fn store_failed(live: &Live, error: &super::store::StoreError) -> Duration {
+    live.metrics.store_error();
+    tracing::error!("{error}");
+    Duration::from_secs(1)
+}
+
+/// One attempt at the delivery at the head of the target's queue.
+async fn deliver(live: &Live, http: &reqwest::Client, shown: &str, delivery: Delivery) {
+    let key = format!("{}:{}", delivery.key.ruleset, delivery.key.call);
+    let age = Duration::from_millis((now() - delivery.created_at).max(0) as u64);
+    let mut request = http
+        .post(&delivery.target)
+        .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+        .header("Idempotency-Key", &key)
+        .body(delivery.body.clone());
+    if let Some(token) = &live.config.deliver_token {
+        let mut bearer = HeaderValue::from_str(&format!("Bearer {token}"))
+            .expect("the token was checked when read");
+        bearer.set_sensitive(true);
+        request = request.header(AUTHORIZATION, bearer);
+    }
+    let (error, wait) = match request.send().await {
+        Ok(response) if response.status().is_success() => {
+            live.metrics.delivery(shown, "delivered");
+            tracing::debug!(call = %delivery.key.call, ruleset = %delivery.key.ruleset, target = %shown, "delivered");
+            if let Err(error) = live.store.delivered(delivery.id, now()).await {
+                // Sent again after the lease: the key makes it harmless.
+                store_failed(live, &error);
+            }
+            return;
+        }
+        Ok(response) => {
+            let status = response.status();
+            let wait = (status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                || status == reqwest::StatusCode::SERVICE_UNAVAILABLE)
+                .then(|| {
+                    response
+                        .headers()
+                        .contains_key(reqwest::header::RETRY_AFTER)
+                })
+                .filter(|has| *has)
+                .map(|_| retry_after(response.headers(), std::time::SystemTime::now()));
+            let body = read_body(response).await.unwrap_or_default();
+            let mut said = String::from_utf8_lossy(&body).trim().to_string();
+            if said.len() > MAX_ERROR_BODY {
+                let mut end = MAX_ERROR_BODY;
+                while !said.is_char_boundary(end) {
+                    end -= 1;
+                }
+                said = format!("{}…", &said[..end]);
+            }
+            let error = if said.is_empty() {
+                format!("answered {}", status.as_u16())
+            } else {
+                format!("answered {}: {said}", status.as_u16())
+            };
+            (error, wait)
+        }
+        Err(error) => (transport(&error), None),
+    };
+    if age > live.config.give_up_after {
+        let message = format!(
+            "gave up after {}: {error}",
+            super::duration_text(live.config.give_up_after)
+        );
+        live.metrics.delivery(shown, "failed");
+        tracing::error!(call = %delivery.key.call, ruleset = %delivery.key.ruleset, target = %shown, "{message}");
+        if let Err(error) = live.store.delivery_failed(delivery.id, &message).await {
+            store_failed(live, &error);
+        }
+        return;
+    }
+    let wait = wait.unwrap_or_else(|| backoff::DELIVERY.delay(delivery.attempts));
+    live.metrics.delivery(shown, "retry");
+    live.metrics.retry("delivery");
+    tracing::warn!(call = %delivery.key.call, ruleset = %delivery.key.ruleset, target = %shown, "delivery {error}; retrying in {}s", wait.as_secs());
+    let next = now() + wait.as_millis() as i64;
+    if let Err(error) = live.store.delivery_retry(delivery.id, next, &error).await {
+        store_failed(live, &error);
+    }
+}

@@ -1,0 +1,146 @@
+//! What CloudTalk sends when a call ends: a JSON object the admin
+//! composed in the workflow's *API Request* action. Only the call id is
+//! read (under `call_id`, or the key `--event-call-id` names), a number
+//! or a string; every other key is kept in the stored event as sent.
+
+/// Call ids are CloudTalk's numbers, or strings of letters, digits and
+/// `._:-` at most this long: they go into URLs and keys.
+const MAX_ID: usize = 128;
+
+/// A body without a usable call id, for a 422.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unusable {
+    pub message: String,
+    pub help: String,
+}
+
+/// The call id of an event body (`key` names where it is).
+pub fn call_id(body: &[u8], key: &str) -> Result<String, Unusable> {
+    let help = format!(
+        "the workflow's body should hold the call's id under `{key}`, e.g. `{{\"{key}\": 1002402487}}`; `--event-call-id KEY` names another key"
+    );
+    let unusable = |message: String| Unusable {
+        message,
+        help: help.clone(),
+    };
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|error| unusable(format!("the body is not JSON: {error}")))?;
+    let Some(object) = value.as_object() else {
+        return Err(unusable(format!(
+            "the body should be a JSON object holding `{key}`, found {}",
+            kind(&value)
+        )));
+    };
+    let Some(id) = object.get(key) else {
+        let mut keys: Vec<String> = object
+            .keys()
+            .take(20)
+            .map(|key| format!("`{}`", callassign::diagnostics::terminal::printable(key)))
+            .collect();
+        if object.len() > 20 {
+            keys.push(format!("and {} more", object.len() - 20));
+        }
+        let found = if keys.is_empty() {
+            "it has no keys".to_string()
+        } else {
+            format!("it has {}", keys.join(", "))
+        };
+        let mut help = help.clone();
+        if let Some(near) =
+            callassign::diagnostics::suggest::did_you_mean(key, object.keys().map(String::as_str))
+        {
+            help = format!("did you mean `{near}`? {help}");
+        }
+        return Err(Unusable {
+            message: format!("the body has no `{key}` (the call id): {found}"),
+            help,
+        });
+    };
+    let id = match id {
+        serde_json::Value::String(id) => id.trim().to_string(),
+        serde_json::Value::Number(number) if number.is_u64() || number.is_i64() => {
+            number.to_string()
+        }
+        other => {
+            return Err(unusable(format!(
+                "`{key}` should be the call id, a whole number or a string, found {}",
+                kind(other)
+            )))
+        }
+    };
+    if id.is_empty() {
+        return Err(unusable(format!("`{key}` is empty")));
+    }
+    if id.len() > MAX_ID
+        || !id
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"._:-".contains(&byte))
+    {
+        return Err(unusable(format!(
+            "`{key}` is `{}`, which is not a call id: at most {MAX_ID} letters, digits and `._:-`",
+            callassign::diagnostics::terminal::printable(
+                &id.chars().take(MAX_ID).collect::<String>()
+            )
+        )));
+    }
+    Ok(id)
+}
+
+fn kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number with a fraction",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_call_id_is_a_number_or_a_string_under_its_key() {
+        for (body, key, id) in [
+            (
+                r#"{"call_id":1002402487,"agent_id":null}"#,
+                "call_id",
+                "1002402487",
+            ),
+            (r#"{"call_id":" 27 ","x":[1]}"#, "call_id", "27"),
+            (r#"{"cdr":{"a":1},"id":"c-1.2:3"}"#, "id", "c-1.2:3"),
+            (r#"{"call_id":-5}"#, "call_id", "-5"),
+        ] {
+            assert_eq!(call_id(body.as_bytes(), key), Ok(id.to_string()), "{body}");
+        }
+    }
+
+    #[test]
+    fn a_body_without_a_usable_call_id_says_what_it_looked_for_and_found() {
+        for (body, message) in [
+            (r#"{"call_uuid":"44fe","internal_number":40312296109}"#, "the body has no `call_id` (the call id): it has `call_uuid`, `internal_number`"),
+            ("{}", "the body has no `call_id` (the call id): it has no keys"),
+            ("[1]", "the body should be a JSON object holding `call_id`, found a list"),
+            (r#"{"call_id":1.5}"#, "`call_id` should be the call id, a whole number or a string, found a number with a fraction"),
+            (r#"{"call_id":null}"#, "`call_id` should be the call id, a whole number or a string, found null"),
+            (r#"{"call_id":"  "}"#, "`call_id` is empty"),
+            (r#"{"call_id":"1/../2"}"#, "`call_id` is `1/../2`, which is not a call id: at most 128 letters, digits and `._:-`"),
+        ] {
+            let refused = call_id(body.as_bytes(), "call_id").unwrap_err();
+            assert_eq!(refused.message, message, "{body}");
+            assert!(refused.help.contains("--event-call-id"));
+        }
+        let refused = call_id(br#"{"callid":7}"#, "call_id").unwrap_err();
+        assert!(
+            refused.help.starts_with("did you mean `callid`?"),
+            "{}",
+            refused.help
+        );
+        assert!(call_id(b"not json", "call_id")
+            .unwrap_err()
+            .message
+            .starts_with("the body is not JSON"));
+    }
+}

@@ -1,0 +1,405 @@
+//! The loop end to end on one SQLite store: events in, decisions out,
+//! through CloudTalk's faults and a target's.
+
+use std::time::Duration;
+
+use super::*;
+
+#[test]
+fn every_accepted_event_ends_delivered_with_the_owner_eval_gives() {
+    let folder = served_folder();
+    let cloudtalk = FakeCloudTalk::start();
+    let target = FakeTarget::start();
+    let calls = 0..24u64;
+    for n in calls.clone() {
+        cloudtalk.add(&call_id(n), records(n));
+    }
+    // CloudTalk fails a few requests first, a target refuses a few.
+    cloudtalk.fail_next(&[500, 503, 429, 500], Some("1"));
+    target.fail_next(&[503, 500]);
+    std::fs::write(folder.path().join("token"), "s3cret-token\n").unwrap();
+    let server = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk)
+        .deliver(&target)
+        .arg("--deliver-token-file")
+        .arg("token")
+        .start();
+    for n in calls.clone() {
+        let answer = server.post_event("hubspot", &event(n));
+        assert_eq!(answer.status, 202, "{}", answer.text());
+        assert_eq!(
+            answer.json(),
+            json!({"call": call_id(n), "ruleset": "hubspot", "state": "pending"})
+        );
+    }
+    wait_until("every call delivered", Duration::from_secs(60), || {
+        target.accepted().len() >= 24
+    });
+    check_deliveries(folder.path(), &target, calls.clone());
+    let received = target.received();
+    assert!(received
+        .iter()
+        .all(|r| r.authorization.as_deref() == Some("Bearer s3cret-token")));
+    assert!(cloudtalk.log().iter().any(|(_, status)| *status == 429));
+
+    // What the service and the command line say of a call.
+    let view = server.get(&format!("/v1/decisions/{}", call_id(1))).json();
+    assert_eq!(view["state"], "decided");
+    assert_eq!(
+        view["assignee"],
+        json!({"id": "103", "email": "support@acme.com"})
+    );
+    assert_eq!(view["deliveries"][0]["state"], "delivered");
+    assert_eq!(view["deliveries"][0]["target"], target.url());
+    let keys: Vec<&String> = view.as_object().unwrap().keys().collect();
+    for key in [
+        "ruleset",
+        "call",
+        "hash",
+        "assignee",
+        "step",
+        "decided_at",
+        "deliveries",
+    ] {
+        assert!(view.get(key).is_some(), "{key} in {keys:?}");
+    }
+    assert_eq!(
+        server
+            .metric("callassign_cloudtalk_events_total{ruleset=\"hubspot\",outcome=\"accepted\"}"),
+        Some(24.0)
+    );
+    let delivered = format!(
+        "callassign_deliveries_total{{target=\"{}\",outcome=\"delivered\"}}",
+        target.url()
+    );
+    // The gauges are set every two seconds.
+    wait_until("the metrics caught up", Duration::from_secs(10), || {
+        server.metric(&delivered) == Some(24.0)
+            && server.metric("callassign_live_oldest_pending_seconds{kind=\"event\"}") == Some(0.0)
+            && server.metric("callassign_live_pending{kind=\"delivery\"}") == Some(0.0)
+    });
+    let listed = decisions(folder.path(), &["--store", &sqlite(folder.path())]);
+    assert_eq!(
+        (listed.code, listed.stdout.as_str()),
+        (0, ""),
+        "{}",
+        listed.stderr
+    );
+    assert_eq!(listed.stderr, "nothing pending or failed\n");
+    assert_eq!(server.stop(), Some(0));
+}
+
+#[test]
+fn a_repeated_event_answers_the_stored_decision_and_delivers_nothing_new() {
+    let folder = served_folder();
+    let cloudtalk = FakeCloudTalk::start();
+    let target = FakeTarget::start();
+    cloudtalk.add(&call_id(2), records(2));
+    let server = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk)
+        .deliver(&target)
+        .start();
+    assert_eq!(server.post_event("hubspot", &event(2)).status, 202);
+    wait_until("delivered", Duration::from_secs(30), || {
+        target.accepted().len() == 1
+    });
+    wait_until("marked delivered", Duration::from_secs(10), || {
+        server.get(&format!("/v1/decisions/{}", call_id(2))).json()["deliveries"][0]["state"]
+            == "delivered"
+    });
+    let again = server.post_event("hubspot", &event(2));
+    assert_eq!(again.status, 200, "{}", again.text());
+    let view = again.json();
+    assert_eq!(view["state"], "decided");
+    assert_eq!(view["step"], "call_agent");
+    assert_eq!(view["deliveries"][0]["state"], "delivered");
+    assert_eq!(
+        view["hash"].as_str().unwrap(),
+        target.accepted()[0].body["hash"].as_str().unwrap()
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(target.received().len(), 1, "nothing new is delivered");
+    // CloudTalk was asked once per record.
+    assert_eq!(cloudtalk.log().len(), 2, "{:?}", cloudtalk.log());
+}
+
+#[test]
+fn a_body_without_a_usable_call_id_is_refused_naming_the_key_and_the_keys_found() {
+    let folder = served_folder();
+    let cloudtalk = FakeCloudTalk::start();
+    let server = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk).start();
+    let answer = server.post_event("hubspot", br#"{"call_uuid":"44fe","callid":7}"#);
+    let error = answer.error(422, "callassign::no_call_id");
+    assert_eq!(
+        error["message"],
+        "the body has no `call_id` (the call id): it has `call_uuid`, `callid`"
+    );
+    assert!(
+        error["help"]
+            .as_str()
+            .unwrap()
+            .starts_with("did you mean `callid`?"),
+        "{error}"
+    );
+    server
+        .post_event("hubspot", b"[]")
+        .error(422, "callassign::no_call_id");
+    server
+        .post_event("hubspot", br#"{"call_id":1.5}"#)
+        .error(422, "callassign::no_call_id");
+    server
+        .post_event("nowhere", &event(1))
+        .error(404, "callassign::unknown_ruleset");
+    server
+        .get("/v1/decisions/42")
+        .error(404, "callassign::unknown_call");
+    assert!(cloudtalk.log().is_empty());
+
+    // Another key, and other keys kept in the stored event.
+    let server = Start::new(
+        folder.path(),
+        format!("sqlite:{}", folder.path().join("other.db").display()),
+        &cloudtalk,
+    )
+    .arg("--event-call-id")
+    .arg("cdr")
+    .start();
+    let answer = server.post_event("hubspot", br#"{"cdr":"1000007","extra":{"kept":[1]}}"#);
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    assert_eq!(answer.json()["call"], "1000007");
+    let error = server
+        .post_event("hubspot", &event(1))
+        .error(422, "callassign::no_call_id");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the body has no `cdr`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_call_not_yet_in_cloudtalk_is_retried_within_30_seconds_and_never_decided_on_half_of_it() {
+    let folder = served_folder();
+    let cloudtalk = FakeCloudTalk::start();
+    let target = FakeTarget::start();
+    cloudtalk.add(&call_id(0), records(0));
+    cloudtalk.missing_for(&call_id(0), Duration::from_secs(2));
+    let server = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk)
+        .deliver(&target)
+        .start();
+    let started = Instant::now();
+    assert_eq!(server.post_event("hubspot", &event(0)).status, 202);
+    wait_until("a first attempt", Duration::from_secs(10), || {
+        server.get(&format!("/v1/decisions/{}", call_id(0))).json()["attempts"] == 1
+    });
+    let view = server.get(&format!("/v1/decisions/{}", call_id(0))).json();
+    assert_eq!(view["state"], "pending");
+    assert_eq!(view["assignee"], Value::Null);
+    assert_eq!(
+        view["last_error"],
+        format!(
+            "call `{}` is not in CloudTalk's call history yet",
+            call_id(0)
+        )
+    );
+    wait_until("delivered", Duration::from_secs(40), || {
+        target.accepted().len() == 1
+    });
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(10) && waited < Duration::from_secs(32),
+        "{waited:?}"
+    );
+    check_deliveries(folder.path(), &target, [0]);
+}
+
+#[test]
+fn a_delivery_refused_past_the_give_up_time_fails_and_is_replayed_from_the_command_line() {
+    let folder = served_folder();
+    let cloudtalk = FakeCloudTalk::start();
+    let target = FakeTarget::start();
+    cloudtalk.add(&call_id(3), records(3));
+    target.fail_next(&[500; 4]);
+    let store = sqlite(folder.path());
+    let server = Start::new(folder.path(), store.clone(), &cloudtalk)
+        .deliver(&target)
+        .arg("--give-up-after")
+        .arg("2s")
+        .start();
+    assert_eq!(server.post_event("hubspot", &event(3)).status, 202);
+    let path = format!("/v1/decisions/{}", call_id(3));
+    wait_until("failed", Duration::from_secs(30), || {
+        server.get(&path).json()["deliveries"][0]["state"] == "failed"
+    });
+    let view = server.get(&path).json();
+    assert!(
+        view["deliveries"][0]["last_error"]
+            .as_str()
+            .unwrap()
+            .starts_with("gave up after 2s: answered 500"),
+        "{view}"
+    );
+    let listed = decisions(
+        folder.path(),
+        &["--store", &store, "--state", "failed", "--format", "json"],
+    );
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let listed: Value = serde_json::from_str(listed.stdout.trim()).unwrap();
+    assert_eq!(
+        (
+            listed["call"].as_str(),
+            listed["deliveries"][0]["state"].as_str()
+        ),
+        (Some(call_id(3).as_str()), Some("failed"))
+    );
+
+    let human = decisions(folder.path(), &["--store", &store, "--call", &call_id(3)]);
+    assert_eq!(human.code, 0, "{}", human.stderr);
+    let lines: Vec<&str> = human.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with(&format!("hubspot:{}  decided  received 20", call_id(3))),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        lines[1].starts_with("  decided   102 (Eva.Green@acme.com) by contact_owner at 20"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        lines[2].starts_with(&format!("  deliver   {}  failed  ", target.url())),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        lines[2].ends_with("(gave up after 2s: answered 500)"),
+        "{}",
+        human.stdout
+    );
+    let unknown = decisions(folder.path(), &["--store", &store, "--call", "999"]);
+    assert_eq!(
+        (unknown.code, unknown.stderr.as_str()),
+        (2, "error: the store holds no call `999`\n")
+    );
+    let replayed = decisions(folder.path(), &["--store", &store, "--replay", &call_id(3)]);
+    assert_eq!(
+        (replayed.code, replayed.stdout.trim()),
+        (0, format!("hubspot:{}: 1 replayed", call_id(3)).as_str()),
+        "{}",
+        replayed.stderr
+    );
+    wait_until(
+        "delivered after the replay",
+        Duration::from_secs(30),
+        || target.accepted().len() == 1,
+    );
+    check_deliveries(folder.path(), &target, [3]);
+    let again = decisions(folder.path(), &["--store", &store, "--replay", &call_id(3)]);
+    assert_eq!(again.code, 2);
+    assert!(
+        again.stderr.contains("has nothing to replay"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn a_call_held_by_two_rulesets_is_named_with_its_ruleset() {
+    let folder = served_folder();
+    std::fs::copy(
+        folder.path().join("contexts/hubspot.yaml"),
+        folder.path().join("contexts/zendesk.yaml"),
+    )
+    .unwrap();
+    let cloudtalk = FakeCloudTalk::start();
+    let server = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk).start();
+    assert_eq!(server.post_event("hubspot", &event(5)).status, 202);
+    assert_eq!(server.post_event("zendesk", &event(5)).status, 202);
+    let error = server
+        .get(&format!("/v1/decisions/{}", call_id(5)))
+        .error(409, "callassign::ambiguous_call");
+    assert_eq!(
+        error["message"],
+        format!(
+            "call `{}` was received for several rulesets: `hubspot`, `zendesk`",
+            call_id(5)
+        )
+    );
+    let view = server
+        .get(&format!("/v1/decisions/{}?ruleset=zendesk", call_id(5)))
+        .json();
+    assert_eq!(
+        (view["ruleset"].as_str(), view["state"].as_str()),
+        (Some("zendesk"), Some("pending"))
+    );
+}
+
+#[test]
+fn serve_refuses_to_start_a_loop_it_cannot_run() {
+    let folder = served_folder();
+    let cloudtalk = FakeCloudTalk::start();
+    let start = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk);
+    let mut command = start.command();
+    command.env_remove("CLOUDTALK_API_KEY_SECRET");
+    let output = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`CLOUDTALK_API_KEY_ID` and `CLOUDTALK_API_KEY_SECRET` must be set"),
+        "{stderr}"
+    );
+
+    let error = Start::new(folder.path(), "mysql://x".to_string(), &cloudtalk)
+        .try_start()
+        .err()
+        .unwrap();
+    assert!(error.contains("`mysql://x` is not a store"), "{error}");
+    let first = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk).start();
+    let error = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk)
+        .try_start()
+        .err()
+        .unwrap();
+    assert!(
+        error.contains("is in use by another `callassign serve`"),
+        "{error}"
+    );
+    drop(first);
+    // Without --store, the routes say how to turn the loop on.
+    let plain = crate::serve::Server::start_in(
+        folder.path(),
+        &["--rules", "rules", "--contexts", "contexts"],
+    );
+    plain
+        .post_json("/v1/cloudtalk/hubspot/events", &event(1))
+        .error(404, "callassign::live_off");
+}
+
+/// The schema of the delivered decision refuses what is not one (so a
+/// delivery that passes it says something).
+#[test]
+fn the_decision_schema_refuses_what_is_not_a_decision() {
+    let schema = std::fs::read_to_string(repo().join("schema/decision.schema.json")).unwrap();
+    let schema = jsonschema::validator_for(&serde_json::from_str(&schema).unwrap()).unwrap();
+    let good = json!({"call": "1", "ruleset": "hubspot", "hash": "a".repeat(64), "assignee": null,
+        "step": "unassigned", "decided_at": "2026-12-02T03:15:36.123Z"});
+    assert!(schema.is_valid(&good));
+    let mut user = good.clone();
+    user["step"] = json!("user");
+    user["user"] = json!("ops@acme.com");
+    user["assignee"] = json!({"id": "7", "email": "ops@acme.com"});
+    assert!(schema.is_valid(&user));
+    for (key, value) in [
+        ("hash", json!("abc")),
+        ("decided_at", json!("2026-12-02 03:15:36")),
+        ("assignee", json!({"id": "7"})),
+        ("call", json!(1)),
+        ("trace", json!([])),
+    ] {
+        let mut bad = good.clone();
+        bad[key] = value;
+        assert!(!schema.is_valid(&bad), "{bad}");
+    }
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("ruleset");
+    assert!(!schema.is_valid(&missing));
+}
