@@ -33,6 +33,12 @@ const QUEUE: usize = 4096;
 const QUEUED_BYTES: usize = 64 << 20;
 /// Bytes written at once, at most.
 const CHUNK: usize = 1 << 20;
+/// After a write that emptied the queue, the writer waits this long
+/// before it looks again: under load the lines of many requests then go
+/// out in one write, and a request never has to wake the writer (a
+/// system call on the request's path, and a thread competing for the
+/// cores, for every decision). A lone line still goes out at once.
+const GATHER: Duration = Duration::from_millis(2);
 
 /// The log, owned by `serve`'s main thread; closed at shutdown.
 pub struct DecisionLog {
@@ -257,6 +263,7 @@ fn write_all(mut file: File, receiver: &Receiver<Vec<u8>>, state: &State) {
         chunk.clear();
         chunk.extend_from_slice(&first);
         state.queued.fetch_sub(first.len(), Ordering::Relaxed);
+        let mut drained = false;
         while chunk.len() < CHUNK {
             match receiver.try_recv() {
                 Ok(more) if more.is_empty() => open = false,
@@ -264,7 +271,10 @@ fn write_all(mut file: File, receiver: &Receiver<Vec<u8>>, state: &State) {
                     chunk.extend_from_slice(&more);
                     state.queued.fetch_sub(more.len(), Ordering::Relaxed);
                 }
-                Err(_) => break,
+                Err(_) => {
+                    drained = true;
+                    break;
+                }
             }
         }
         if chunk.is_empty() {
@@ -286,6 +296,9 @@ fn write_all(mut file: File, receiver: &Receiver<Vec<u8>>, state: &State) {
             Err(why) => state.lost(lines, &why),
         }
         state.unwritten.fetch_sub(lines, Ordering::Relaxed);
+        if open && drained {
+            std::thread::sleep(GATHER);
+        }
     }
     if let Err(error) = file.sync_data() {
         // A character device (`/dev/null`) has nothing to sync.

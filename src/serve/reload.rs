@@ -265,7 +265,7 @@ impl Reloader {
             .file_stem()
             .map(|stem| stem.to_string_lossy().into_owned());
         if watched.served {
-            if let Some(entry) = name.and_then(|name| self.state.store.get(&name).ok()) {
+            if let Some(entry) = name.and_then(|name| self.state.store.entry(&name)) {
                 paths.extend(entry.files.iter().cloned());
             }
         }
@@ -413,7 +413,7 @@ impl Reloader {
 
     /// Serves a loaded version (unless it is the one served).
     fn apply(&self, name: &str, watched: &Watched, ruleset: Ruleset, context: &Path) {
-        let previous = self.state.store.get(&ruleset.name).ok();
+        let previous = self.state.store.entry(&ruleset.name);
         let findings = ruleset.findings.iter().map(to_json).collect();
         let at = super::clock::now();
         if previous

@@ -35,7 +35,9 @@ pub async fn assign(
         super::refuse_encoded(request.headers()).map_err(|p| p.hash(&entry.hash_header))?;
         match body_kind(request.headers()).map_err(|p| p.hash(&entry.hash_header))? {
             BodyKind::One => assign_one(&state, entry, options, request).await,
-            BodyKind::Stream => assign_stream(&state, entry, options, request, timer).await,
+            BodyKind::Stream => {
+                assign_stream(&state, entry, options, request, timer.detach()).await
+            }
         }
     };
     answer.await.unwrap_or_else(IntoResponse::into_response)
@@ -51,6 +53,7 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, Problem> {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Ok(BodyKind::One);
     };
+    // The media type, before any parameter; compared without allocating.
     let media = value
         .to_str()
         .unwrap_or("")
@@ -58,29 +61,37 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, Problem> {
         .next()
         .unwrap_or("")
         .trim()
-        .to_ascii_lowercase();
-    match media.as_str() {
-        "application/json" => Ok(BodyKind::One),
-        "application/x-ndjson" | "application/jsonl" => Ok(BodyKind::Stream),
-        _ => Err(Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "callassign::unsupported_media_type",
-            format!(
-                "a body of type `{}` cannot be read",
-                String::from_utf8_lossy(value.as_bytes())
-            ),
-        )
-        .help(if media == "application/x-www-form-urlencoded" {
-            "curl's `-d` sends this type: add `-H 'Content-Type: application/json'` (one call) or `-H 'Content-Type: application/x-ndjson'` (one call per line)"
-        } else {
-            "send one call as `application/json`, or one call per line as `application/x-ndjson`"
-        })),
+        .as_bytes();
+    if media.eq_ignore_ascii_case(b"application/json") {
+        return Ok(BodyKind::One);
     }
+    if media.eq_ignore_ascii_case(b"application/x-ndjson")
+        || media.eq_ignore_ascii_case(b"application/jsonl")
+    {
+        return Ok(BodyKind::Stream);
+    }
+    let help = if media.eq_ignore_ascii_case(b"application/x-www-form-urlencoded") {
+        "curl's `-d` sends this type: add `-H 'Content-Type: application/json'` (one call) or `-H 'Content-Type: application/x-ndjson'` (one call per line)"
+    } else {
+        "send one call as `application/json`, or one call per line as `application/x-ndjson`"
+    };
+    Err(Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "callassign::unsupported_media_type",
+        format!(
+            "a body of type `{}` cannot be read",
+            String::from_utf8_lossy(value.as_bytes())
+        ),
+    )
+    .help(help))
 }
 
 /// `?explain=true`, `?input=cloudtalk`.
 fn assign_options(query: Option<&str>) -> Result<Options, Problem> {
     let mut options = Options::default();
+    if query.is_none_or(str::is_empty) {
+        return Ok(options);
+    }
     for (key, value) in unique_query_pairs(query)? {
         match key.as_str() {
             "explain" => {
@@ -178,7 +189,7 @@ async fn assign_one(
     );
     headers.insert(HASH_HEADER, hash.clone());
     if let Some(keys) = observer.keys_header() {
-        if let Ok(value) = HeaderValue::from_str(&keys) {
+        if let Ok(value) = HeaderValue::try_from(keys) {
             headers.insert(UNKNOWN_KEYS, value);
         }
     }
@@ -211,7 +222,7 @@ async fn assign_stream(
     entry: Arc<Entry>,
     options: Options,
     request: Request,
-    timer: crate::serve::metrics::Timer,
+    timer: crate::serve::metrics::DetachedTimer,
 ) -> Result<Response, Problem> {
     let trailers = request.headers().get_all(header::TE).iter().any(|value| {
         value

@@ -10,7 +10,9 @@ pub use assign::assign;
 pub use check::check;
 pub use info::{healthz, method_not_allowed, metrics, not_found, plan, readyz, rulesets, status};
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
@@ -149,7 +151,15 @@ pub(crate) async fn read_body(
             .help("send the whole request at once; for many calls, stream them as `application/x-ndjson`"),
         )
     };
-    match tokio::time::timeout(state.limits.request_timeout, body.collect()).await {
+    let mut collect = std::pin::pin!(body.collect());
+    // Most bodies came with their headers: then no timer is made (making
+    // one touches the runtime's shared handle).
+    let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
+    let collected = match first {
+        Poll::Ready(collected) => Ok(collected),
+        Poll::Pending => tokio::time::timeout(state.limits.request_timeout, collect).await,
+    };
+    match collected {
         Err(_) => Err(timed_out()),
         Ok(Err(error)) if error.is::<LengthLimitError>() => Err(too_large()),
         // The connection's own clock ran out first (no byte for
