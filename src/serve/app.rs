@@ -22,7 +22,7 @@ use super::problem::Problem;
 use super::routes;
 use super::store::Store;
 use super::Limits;
-use super::{page, workbench};
+use super::{cross_site, page, workbench};
 
 /// The header naming the ruleset version that answered.
 pub const HASH_HEADER: HeaderName = HeaderName::from_static("callassign-ruleset-hash");
@@ -138,6 +138,7 @@ pub fn router(state: Arc<State>) -> Router {
     router
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(axum::middleware::from_fn(cross_site::refuse))
         .layer(CatchPanicLayer::custom(|_| {
             Problem::internal("the request could not be answered").into_response()
         }))

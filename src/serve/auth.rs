@@ -5,7 +5,8 @@
 //! through timing.
 
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::atomic::{fence, AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use axum::http::{header, HeaderMap};
 use sha2::{Digest, Sha256};
@@ -20,15 +21,16 @@ const MAX_TOKEN_BYTES: usize = 4096;
 /// The token required, if any.
 pub struct Auth {
     path: Option<PathBuf>,
-    digest: RwLock<Option<[u8; 32]>>,
+    digest: Digest32,
 }
 
 impl Auth {
     pub fn new(path: Option<PathBuf>, token: Option<Vec<u8>>) -> Auth {
-        Auth {
-            path,
-            digest: RwLock::new(token.map(|token| Sha256::digest(&token).into())),
+        let digest = Digest32::default();
+        if let Some(token) = token {
+            digest.set(Sha256::digest(&token).into());
         }
+        Auth { path, digest }
     }
 
     /// The token file, if the service has one.
@@ -38,8 +40,7 @@ impl Auth {
 
     /// Replaces the token.
     pub fn set(&self, token: &[u8]) {
-        *self.digest.write().unwrap_or_else(|p| p.into_inner()) =
-            Some(Sha256::digest(token).into());
+        self.digest.set(Sha256::digest(token).into());
     }
 
     /// Lets the request through, or says why not (401).
@@ -47,7 +48,7 @@ impl Auth {
         if self.path.is_none() {
             return Ok(());
         }
-        let Some(expected) = *self.digest.read().unwrap_or_else(|p| p.into_inner()) else {
+        let Some(expected) = self.digest.get() else {
             return Ok(());
         };
         let Some(value) = headers.get(header::AUTHORIZATION) else {
@@ -69,6 +70,55 @@ impl Auth {
             Err(Problem::unauthorized(
                 "the token is not the service's token",
             ))
+        }
+    }
+}
+
+/// The token's digest, read by every request without a lock or any
+/// write to shared memory: a sequence lock. The version is odd while the
+/// digest is being replaced (rarely: when the token file changes); a
+/// reader that saw it odd, or changed under it, reads again.
+#[derive(Default)]
+struct Digest32 {
+    version: AtomicU64,
+    words: [AtomicU64; 4],
+    /// Writers, one at a time.
+    writing: Mutex<()>,
+}
+
+impl Digest32 {
+    fn set(&self, digest: [u8; 32]) {
+        let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        let version = self.version.load(Ordering::Relaxed);
+        // Odd: being replaced (0 stays "never set" only until the first).
+        self.version.store(version + 1, Ordering::Relaxed);
+        fence(Ordering::Release);
+        for (word, bytes) in self.words.iter().zip(digest.chunks_exact(8)) {
+            let bytes: [u8; 8] = bytes.try_into().expect("8 bytes");
+            word.store(u64::from_ne_bytes(bytes), Ordering::Relaxed);
+        }
+        self.version.store(version + 2, Ordering::Release);
+    }
+
+    /// The digest; `None` before the first [`Digest32::set`].
+    fn get(&self) -> Option<[u8; 32]> {
+        loop {
+            let before = self.version.load(Ordering::Acquire);
+            if before == 0 {
+                return None;
+            }
+            if before % 2 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let mut digest = [0u8; 32];
+            for (word, bytes) in self.words.iter().zip(digest.chunks_exact_mut(8)) {
+                bytes.copy_from_slice(&word.load(Ordering::Relaxed).to_ne_bytes());
+            }
+            fence(Ordering::Acquire);
+            if self.version.load(Ordering::Relaxed) == before {
+                return Some(digest);
+            }
         }
     }
 }
@@ -148,6 +198,24 @@ mod tests {
         auth.set(b"other");
         assert!(auth.check(&with("Bearer s3cret")).is_err());
         assert!(auth.check(&with("Bearer other")).is_ok());
+    }
+
+    #[test]
+    fn a_digest_read_while_it_is_replaced_is_one_or_the_other() {
+        let digest = Digest32::default();
+        assert_eq!(digest.get(), None);
+        digest.set([1; 32]);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for round in 0..20_000u32 {
+                    digest.set([if round % 2 == 0 { 2 } else { 1 }; 32]);
+                }
+            });
+            for _ in 0..20_000 {
+                let seen = digest.get().unwrap();
+                assert!(seen == [1; 32] || seen == [2; 32], "{seen:?}");
+            }
+        });
     }
 
     #[test]

@@ -122,16 +122,26 @@ impl History {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {
+    // A file that says it is too large is refused before a byte is read:
+    // reading the first GiB only to refuse it would double what the
+    // service holds while the version served stays in memory.
+    if std::fs::metadata(path).is_ok_and(|metadata| metadata.len() > MAX_HISTORY_BYTES as u64) {
+        return Err(too_large(path));
+    }
     let bytes = callassign::files::read_bounded(path, MAX_HISTORY_BYTES)
         .map_err(|error| format!("cannot read the history `{}`: {error}", path.display()))?;
     if bytes.len() > MAX_HISTORY_BYTES {
-        return Err(format!(
-            "the history `{}` is larger than {} MiB",
-            path.display(),
-            MAX_HISTORY_BYTES / (1024 * 1024)
-        ));
+        return Err(too_large(path));
     }
     Ok(bytes)
+}
+
+fn too_large(path: &Path) -> String {
+    format!(
+        "the history `{}` is larger than {} MiB",
+        path.display(),
+        MAX_HISTORY_BYTES / (1024 * 1024)
+    )
 }
 
 fn bytecount_lines(bytes: &[u8]) -> usize {

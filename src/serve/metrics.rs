@@ -1,14 +1,18 @@
 //! Prometheus metrics. Handles are resolved once (per ruleset when it is
-//! loaded, per route at start), so counting a decision is one atomic add.
+//! loaded, per route at start), so counting a decision is one atomic add,
+//! and timing a request two (never a lock: see [`Durations`]).
 
+use std::iter::once;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
 
 use callassign::DecidedBy;
@@ -67,6 +71,7 @@ pub enum Route {
 }
 
 impl Route {
+    /// In declaration order: `route as usize` is its index here.
     const ALL: [Route; 17] = [
         Route::Assign,
         Route::Rulesets,
@@ -118,6 +123,58 @@ const DURATION_BUCKETS: [f64; 17] = [
     2.5, 10.0, 30.0,
 ];
 
+/// The duration histogram of one route, counted without a lock: one
+/// atomic add for the bucket and one for the sum. (prometheus-client's
+/// `Histogram` takes a mutex on every observation, which every request of
+/// a route would share.) Exported exactly as that histogram is: the same
+/// buckets, `+Inf` last, the count being the sum of the buckets.
+#[derive(Debug, Clone, Default)]
+pub struct Durations(Arc<DurationCounts>);
+
+#[derive(Debug, Default)]
+struct DurationCounts {
+    /// Observations per bucket (not cumulative); the last is `+Inf`.
+    buckets: [AtomicU64; DURATION_BUCKETS.len() + 1],
+    /// The sum of the observations, in nanoseconds.
+    sum_nanos: AtomicU64,
+}
+
+impl Durations {
+    fn observe(&self, elapsed: Duration) {
+        let seconds = elapsed.as_secs_f64();
+        let bucket = DURATION_BUCKETS
+            .iter()
+            .position(|&upper| seconds <= upper)
+            .unwrap_or(DURATION_BUCKETS.len());
+        self.0.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.0.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+}
+
+impl TypedMetric for Durations {
+    const TYPE: MetricType = MetricType::Histogram;
+}
+
+impl EncodeMetric for Durations {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        let buckets: Vec<(f64, u64)> = DURATION_BUCKETS
+            .iter()
+            .copied()
+            .chain(once(f64::INFINITY))
+            .zip(&self.0.buckets)
+            .map(|(upper, count)| (upper, count.load(Ordering::Relaxed)))
+            .collect();
+        let count = buckets.iter().map(|(_, count)| count).sum();
+        let sum = self.0.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+        encoder.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
+    }
+}
+
 /// Every metric the service exports.
 pub struct Metrics {
     registry: Registry,
@@ -126,7 +183,8 @@ pub struct Metrics {
     unknown_keys: Family<RulesetLabel, Counter>,
     reloads: Family<RulesetResult, Counter>,
     info: Family<RulesetHash, Gauge>,
-    routes: Vec<Histogram>,
+    /// By `Route as usize`.
+    routes: Vec<Durations>,
     pub connections: Gauge,
     pub connections_refused: Counter,
     pub log_lines: Counter,
@@ -165,9 +223,7 @@ impl Metrics {
         let unknown_keys = Family::<RulesetLabel, Counter>::default();
         let reloads = Family::<RulesetResult, Counter>::default();
         let info = Family::<RulesetHash, Gauge>::default();
-        let durations = Family::<RouteLabel, Histogram>::new_with_constructor(
-            (|| Histogram::new(DURATION_BUCKETS)) as fn() -> Histogram,
-        );
+        let durations = Family::<RouteLabel, Durations>::default();
         let connections = Gauge::default();
         let connections_refused = Counter::default();
         let log_lines = Counter::default();
@@ -308,13 +364,9 @@ impl Metrics {
 
     /// Starts timing a request on `route`; the time is taken when the
     /// returned guard is dropped.
-    pub fn time(&self, route: Route) -> Timer {
-        let index = Route::ALL
-            .iter()
-            .position(|known| *known == route)
-            .unwrap_or(Route::ALL.len() - 1);
+    pub fn time(&self, route: Route) -> Timer<'_> {
         Timer {
-            histogram: self.routes[index].clone(),
+            durations: &self.routes[route as usize],
             start: Instant::now(),
         }
     }
@@ -333,14 +385,38 @@ impl Metrics {
 }
 
 /// Times one request; see [`Metrics::time`].
-pub struct Timer {
-    histogram: Histogram,
+pub struct Timer<'m> {
+    durations: &'m Durations,
     start: Instant,
 }
 
-impl Drop for Timer {
+impl Timer<'_> {
+    /// The same timer, for an answer that outlives the handler (a
+    /// stream's body).
+    pub fn detach(self) -> DetachedTimer {
+        let timer = ManuallyDrop::new(self);
+        DetachedTimer {
+            durations: timer.durations.clone(),
+            start: timer.start,
+        }
+    }
+}
+
+impl Drop for Timer<'_> {
     fn drop(&mut self) {
-        self.histogram.observe(self.start.elapsed().as_secs_f64());
+        self.durations.observe(self.start.elapsed());
+    }
+}
+
+/// A [`Timer`] that owns its histogram.
+pub struct DetachedTimer {
+    durations: Durations,
+    start: Instant,
+}
+
+impl Drop for DetachedTimer {
+    fn drop(&mut self) {
+        self.durations.observe(self.start.elapsed());
     }
 }
 
@@ -361,6 +437,37 @@ impl Count {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routes_are_indexed_in_declaration_order() {
+        for (index, route) in Route::ALL.iter().enumerate() {
+            assert_eq!(*route as usize, index, "{route:?}");
+        }
+    }
+
+    #[test]
+    fn durations_export_as_a_histogram() {
+        let metrics = Metrics::new();
+        metrics.routes[Route::Check as usize].observe(Duration::from_micros(50));
+        metrics.routes[Route::Check as usize].observe(Duration::from_millis(3));
+        metrics.routes[Route::Check as usize].observe(Duration::from_secs(40));
+        metrics.time(Route::Other).detach();
+        let text = metrics.render(false);
+        for line in [
+            "# TYPE callassign_http_request_duration_seconds histogram",
+            "callassign_http_request_duration_seconds_sum{route=\"/v1/check\"} 40.00305",
+            "callassign_http_request_duration_seconds_count{route=\"/v1/check\"} 3",
+            "callassign_http_request_duration_seconds_bucket{route=\"/v1/check\",le=\"5e-05\"} 1",
+            "callassign_http_request_duration_seconds_bucket{route=\"/v1/check\",le=\"0.0025\"} 1",
+            "callassign_http_request_duration_seconds_bucket{route=\"/v1/check\",le=\"0.005\"} 2",
+            "callassign_http_request_duration_seconds_bucket{route=\"/v1/check\",le=\"30\"} 2",
+            "callassign_http_request_duration_seconds_bucket{route=\"/v1/check\",le=\"+Inf\"} 3",
+            "callassign_http_request_duration_seconds_count{route=\"other\"} 1",
+            "callassign_http_request_duration_seconds_count{route=\"/healthz\"} 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
+    }
 
     #[test]
     fn names_are_the_documented_ones() {

@@ -14,6 +14,9 @@
 //! - [`page`]: the workbench page at `/`, built from `web/`; [`workbench`]
 //!   its routes (plan, decide and diff of rule text the page sends),
 //!   [`history`] the `--history` file they measure edits on;
+//! - [`work`]: rule-text work (compiling, deciding, diffing what the page
+//!   sends) kept apart from live decisions: turns, deadline, priority;
+//! - [`cross_site`]: what a browser asks for a page of another site;
 //! - [`auth`], [`metrics`], [`decision_log`], [`problem`] (JSON errors),
 //!   [`observe`] (what each decision tells metrics and the log),
 //!   [`clock`] (timestamps).
@@ -22,6 +25,7 @@ pub(crate) mod app;
 mod auth;
 mod catalog;
 pub(crate) mod clock;
+mod cross_site;
 mod decision_log;
 mod history;
 pub(crate) mod metrics;
@@ -33,6 +37,7 @@ pub(crate) mod routes;
 mod server;
 pub(crate) mod store;
 mod stream;
+mod work;
 mod workbench;
 
 use std::io::IsTerminal;
@@ -104,6 +109,9 @@ pub struct Args {
     #[command(flatten)]
     live: crate::live::Args,
 }
+
+/// How long the decision log gets at shutdown to write what it holds.
+const LOG_FLUSH: Duration = Duration::from_secs(5);
 
 /// The limits of [`Args`], as the server applies them.
 #[derive(Debug, Clone, Copy)]
@@ -240,7 +248,7 @@ pub fn run(args: Args) -> CliResult {
     runtime.shutdown_timeout(Duration::from_millis(100));
     let outcome = outcome?;
 
-    let lost = log.map_or(0, decision_log::DecisionLog::close);
+    let lost = log.map_or(0, |log| log.close(LOG_FLUSH));
     if lost > 0 {
         noteln!(
             "error: the decision log `{}` lost {lost} {} (see the errors above)",

@@ -2,6 +2,7 @@
 //! count it, the decision log records it, and the keys a call had that
 //! callassign does not read are named (a header on a single call).
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use callassign::{Call, Decision, Observer, TraceEntry};
@@ -11,6 +12,12 @@ use super::store::Entry;
 /// The most unknown keys a `callassign-unknown-keys` value names; the
 /// rest are counted (`+3 more`).
 pub const KEYS_NAMED: usize = 16;
+/// The longest part of a key a header value names, in bytes; a longer key
+/// is cut there (`...`). Proxies refuse answers with headers of a few
+/// KiB; the decision log names every key whole.
+pub const KEY_NAMED_BYTES: usize = 64;
+/// Keys are named until the value is this long; the others are counted.
+const HEADER_BYTES: usize = 1024;
 
 /// Hears the decisions of one request (or one piece of a stream).
 pub struct Observing<'a> {
@@ -22,8 +29,9 @@ pub struct Observing<'a> {
     /// as a JSON array (empty: none), or `None` for an error line.
     events: Vec<Option<String>>,
     /// For a single call's header: the unknown keys, as named in a batch
-    /// summary (`recording`, `flow[].ring_s`, `contact.name`).
-    pub keys: Vec<String>,
+    /// summary (`recording`, `flow[].ring_s`, `contact.name`), sorted. A
+    /// set: a call of a megabyte may hold a hundred thousand of them.
+    pub keys: BTreeSet<String>,
     /// Whether this is one call (not a stream): then its unknown keys
     /// and its error are kept for the answer.
     single: bool,
@@ -37,7 +45,7 @@ impl<'a> Observing<'a> {
             entry,
             logging,
             events: Vec::new(),
-            keys: Vec::new(),
+            keys: BTreeSet::new(),
             single,
             unreadable: None,
         }
@@ -78,10 +86,8 @@ impl<'a> Observing<'a> {
     /// [`KEYS_NAMED`]), sorted, comma-separated, bytes a header cannot
     /// carry percent-encoded.
     pub fn keys_header(&self) -> Option<String> {
-        let mut keys: Vec<&str> = self.keys.iter().map(String::as_str).collect();
         // Sorted, as a batch summary names them.
-        keys.sort_unstable();
-        header_value(keys.into_iter(), self.keys.len())
+        header_value(self.keys.iter().map(String::as_str), self.keys.len())
     }
 }
 
@@ -92,22 +98,43 @@ pub fn header_value<'k>(keys: impl Iterator<Item = &'k str>, total: usize) -> Op
         return None;
     }
     let mut value = String::new();
+    let mut named = 0;
     for key in keys.take(KEYS_NAMED) {
+        if value.len() >= HEADER_BYTES {
+            break;
+        }
+        named += 1;
         if !value.is_empty() {
             value.push_str(", ");
         }
-        for byte in key.bytes() {
+        let mut end = key.len().min(KEY_NAMED_BYTES);
+        while !key.is_char_boundary(end) {
+            end -= 1;
+        }
+        for byte in key[..end].bytes() {
             if (0x21..=0x7e).contains(&byte) && byte != b'%' && byte != b',' {
                 value.push(byte as char);
             } else {
                 let _ = write!(value, "%{byte:02X}");
             }
         }
+        if end < key.len() {
+            value.push_str("...");
+        }
     }
-    if total > KEYS_NAMED {
-        let _ = write!(value, ", +{} more", total - KEYS_NAMED);
+    if total > named {
+        let _ = write!(value, ", +{} more", total - named);
     }
     Some(value)
+}
+
+/// `flow[].` and `ring_s` as one name (without `format!`'s machinery: a
+/// single call names its keys on every request).
+fn named(place: &str, key: &str) -> String {
+    let mut named = String::with_capacity(place.len() + key.len());
+    named.push_str(place);
+    named.push_str(key);
+    named
 }
 
 /// A call's unknown keys, each as a batch summary names it.
@@ -131,17 +158,14 @@ impl Observer for Observing<'_> {
             self.entry.metrics.unknown_keys.inc();
             if self.single {
                 for (place, key) in unknown_keys(call) {
-                    let named = format!("{place}{key}");
-                    if !self.keys.contains(&named) {
-                        self.keys.push(named);
-                    }
+                    self.keys.insert(named(place, key));
                 }
             }
         }
         if self.logging {
             let keys = if has_unknown {
                 let named: Vec<String> = unknown_keys(call)
-                    .map(|(place, key)| format!("{place}{key}"))
+                    .map(|(place, key)| named(place, key))
                     .collect();
                 serde_json::to_string(&named).expect("strings serialize")
             } else {
@@ -177,5 +201,14 @@ mod tests {
         let value = header_value(many.iter().map(String::as_str), 20).unwrap();
         assert!(value.starts_with("k0, k1, "), "{value}");
         assert!(value.ends_with("k15, +4 more"), "{value}");
+        let long = format!("é{}", "k".repeat(200));
+        let value = header_value([long.as_str()].into_iter(), 1).unwrap();
+        assert_eq!(value, format!("%C3%A9{}...", "k".repeat(62)));
+        let wide: Vec<String> = (0..16)
+            .map(|n| format!("{n:02}{}", "ü".repeat(40)))
+            .collect();
+        let value = header_value(wide.iter().map(String::as_str), 16).unwrap();
+        assert!(value.len() < 1024 + 200, "{}", value.len());
+        assert!(value.ends_with(" more"), "{value}");
     }
 }

@@ -57,6 +57,21 @@ fn look(paths: &[PathBuf]) -> Look {
         .collect()
 }
 
+/// A look at `paths` that keeps what `before` saw of the paths it saw
+/// (a change since then is still a change) and looks at the others now.
+fn relook(paths: &[PathBuf], before: &Look) -> Look {
+    paths
+        .iter()
+        .map(|path| {
+            before
+                .iter()
+                .find(|(seen, _)| seen == path)
+                .cloned()
+                .unwrap_or_else(|| (path.clone(), fingerprint(path)))
+        })
+        .collect()
+}
+
 /// One rule file known to the reloader.
 #[derive(Debug)]
 struct Watched {
@@ -191,12 +206,9 @@ impl Reloader {
                             watched.failed = true;
                         }
                     }
-                    let paths = self.watch_paths(&watched);
-                    watched.seen = if paths.len() == before.len() {
-                        before
-                    } else {
-                        look(&paths)
-                    };
+                    // Served or not, it now depends on other files than
+                    // before loading: those are looked at now.
+                    watched.seen = relook(&self.watch_paths(&watched), &before);
                 }
             }
             self.known.insert(name, watched);
@@ -253,7 +265,7 @@ impl Reloader {
             .file_stem()
             .map(|stem| stem.to_string_lossy().into_owned());
         if watched.served {
-            if let Some(entry) = name.and_then(|name| self.state.store.get(&name).ok()) {
+            if let Some(entry) = name.and_then(|name| self.state.store.entry(&name)) {
                 paths.extend(entry.files.iter().cloned());
             }
         }
@@ -376,18 +388,24 @@ impl Reloader {
                     tracing::warn!("{}: {warning}", context.display());
                 }
                 self.apply(name, &watched_copy, ruleset, &context);
-                let paths = self.watch_paths(&watched_copy);
+                // What was loaded is what `now` saw (it held still while
+                // loading): a change made since, even the moment the new
+                // version started serving, is a change at the next look.
+                let seen = relook(&self.watch_paths(&watched_copy), &now);
                 let watched = self.known.get_mut(name).expect("known");
                 watched.served = true;
                 watched.failed = false;
                 watched.pending = None;
-                watched.seen = look(&paths);
+                watched.seen = seen;
             }
             Err(error) => {
                 let served = watched.served;
                 watched.failed = true;
                 watched.pending = None;
-                watched.seen = now;
+                // Failed, it is watched with every rule file beside it.
+                let watched = self.known.get(name).expect("known");
+                let seen = relook(&self.watch_paths(watched), &now);
+                self.known.get_mut(name).expect("known").seen = seen;
                 self.refuse(name, &rules, served, &error);
             }
         }
@@ -395,7 +413,7 @@ impl Reloader {
 
     /// Serves a loaded version (unless it is the one served).
     fn apply(&self, name: &str, watched: &Watched, ruleset: Ruleset, context: &Path) {
-        let previous = self.state.store.get(&ruleset.name).ok();
+        let previous = self.state.store.entry(&ruleset.name);
         let findings = ruleset.findings.iter().map(to_json).collect();
         let at = super::clock::now();
         if previous

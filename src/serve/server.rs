@@ -10,13 +10,14 @@
 //! it. A single call must also be in whole within `--request-timeout`
 //! (the handler answers 408).
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -30,7 +31,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{oneshot, Semaphore};
 use tokio::time::{Instant, Sleep};
 use tower::Service;
 
@@ -79,7 +80,7 @@ pub async fn run(
 
     let limits = state.limits;
     let router = app::router(Arc::clone(&state));
-    let (closing, closing_watch) = watch::channel(false);
+    let closing = Arc::new(Closing::default());
     let connections = Arc::new(Semaphore::new(limits.max_connections as usize));
     let refusals = Arc::new(Semaphore::new(REFUSALS));
 
@@ -88,7 +89,7 @@ pub async fn run(
             accepted = listener.accept() => match accepted {
                 Ok((tcp, _)) => match Arc::clone(&connections).try_acquire_owned() {
                     Ok(permit) => {
-                        let (router, state, closing) = (router.clone(), Arc::clone(&state), closing_watch.clone());
+                        let (router, state, closing) = (router.clone(), Arc::clone(&state), Closing::listen(&closing));
                         tokio::spawn(async move {
                             state.metrics.connections.inc();
                             serve_connection(tcp, router, limits, closing).await;
@@ -132,7 +133,7 @@ pub async fn run(
         },
         limits.shutdown_grace.as_secs_f64()
     );
-    let _ = closing.send(true);
+    closing.close();
     let all_closed = connections.acquire_many(limits.max_connections);
     tokio::pin!(all_closed);
     let grace = tokio::time::sleep(limits.shutdown_grace);
@@ -184,27 +185,100 @@ async fn refuse(mut tcp: TcpStream, max: u32) {
     .await;
 }
 
-async fn serve_connection(
-    tcp: TcpStream,
-    router: Router,
-    limits: Limits,
-    mut closing: watch::Receiver<bool>,
-) {
+async fn serve_connection(tcp: TcpStream, router: Router, limits: Limits, closing: Listener) {
     let _ = tcp.set_nodelay(true);
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Timed::new(tcp, Arc::clone(&activity), limits));
     let service = Tracker { router, activity };
     let mut builder = http1::Builder::new();
-    builder.keep_alive(true).header_read_timeout(None);
+    // A client may close its sending side once its request is out (`nc
+    // -N`, some proxies): it still waits for the answer, which hyper would
+    // otherwise drop on seeing the end of the input. A client that is gone
+    // altogether is noticed when writing the answer fails.
+    builder
+        .keep_alive(true)
+        .half_close(true)
+        .header_read_timeout(None);
     let connection = builder.serve_connection(io, service);
     tokio::pin!(connection);
     let closed = tokio::select! {
+        biased;
         _ = connection.as_mut() => true,
-        _ = closing.wait_for(|closing| *closing) => false,
+        _ = closing => false,
     };
     if !closed {
         connection.as_mut().graceful_shutdown();
         let _ = connection.await;
+    }
+}
+
+/// Tells every open connection that the service is shutting down. Each
+/// connection waits on a one-shot channel of its own: waiting costs
+/// nothing shared each time the connection is polled (a `watch` receiver,
+/// shared by all, takes a lock on every poll), and the lock here is taken
+/// once when a connection opens, once when it closes, once at shutdown.
+#[derive(Default)]
+struct Closing {
+    open: Mutex<Open>,
+}
+
+#[derive(Default)]
+struct Open {
+    closed: bool,
+    /// The open connections' senders, by connection.
+    senders: HashMap<u64, oneshot::Sender<()>>,
+    next: u64,
+}
+
+impl Closing {
+    /// A new connection's end of the signal.
+    fn listen(closing: &Arc<Closing>) -> Listener {
+        let (sender, receiver) = oneshot::channel();
+        let mut open = closing.open.lock().unwrap_or_else(|p| p.into_inner());
+        let id = open.next;
+        open.next += 1;
+        // Once closed, the sender is dropped here: the connection hears
+        // it at once.
+        if !open.closed {
+            open.senders.insert(id, sender);
+        }
+        drop(open);
+        Listener {
+            receiver,
+            closing: Arc::clone(closing),
+            id,
+        }
+    }
+
+    /// Every connection open now, or opened later, hears it.
+    fn close(&self) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.closed = true;
+        // Dropping the senders is the signal.
+        open.senders.clear();
+    }
+}
+
+/// A connection's end of [`Closing`]: resolves when the service shuts
+/// down.
+struct Listener {
+    receiver: oneshot::Receiver<()>,
+    closing: Arc<Closing>,
+    id: u64,
+}
+
+impl Future for Listener {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.receiver).poll(cx).map(|_| ())
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let mut open = self.closing.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.senders.remove(&self.id);
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path as FilePath, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
@@ -29,8 +29,9 @@ use callassign::{DocumentFormat, Engine, InputFormat, NotOneCall, Options};
 use super::app::{State, HASH_HEADER};
 use super::metrics::Route;
 use super::problem::Problem;
-use super::routes::{bad_path, query_pairs, read_body};
+use super::routes::{bad_path, read_body, refuse_encoded, unique_query_pairs};
 use super::store::Entry;
+use super::work::{Spending, Work};
 
 type App = Shared<Arc<State>>;
 
@@ -129,6 +130,7 @@ async fn json_body<T: for<'de> Deserialize<'de>>(
             .help(format!("send `application/json` such as `{example}`")));
         }
     }
+    refuse_encoded(request.headers())?;
     let body: Bytes = read_body(state, request, None).await?;
     serde_json::from_slice(&body).map_err(|error| bad(format!("the body cannot be read: {error}")))
 }
@@ -174,16 +176,6 @@ fn compile_text_at(path: &FilePath, text: &str) -> Result<Edited, Problem> {
     Ok(Edited { compiled, source })
 }
 
-/// Runs blocking work (compiling, deciding a whole history) off the
-/// threads that answer requests.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, Problem> + Send + 'static,
-) -> Result<T, Problem> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| Problem::internal("the request could not be answered"))?
-}
-
 /// `POST /v1/plan`: the findings and the plan of sent rule text, as
 /// `check --format json` and `plan --format json` give them. Findings in
 /// the sent text also carry their place as UTF-16 offsets (`from`, `to`,
@@ -198,19 +190,21 @@ pub async fn plan(Shared(state): App, request: Request) -> Response {
             r#"{"ruleset":"hubspot","text":"ruleset hubspot extends default\n"}"#,
         )
         .await?;
+        let work = Work::new("the plan", state.limits.request_timeout);
         let path = rule_path(&state.source.rules_folder(), &sent.ruleset)?;
-        let body = blocking(move || {
-            let edited = compile_text_at(&path, &sent.text)?;
-            let answer = PlanAnswer {
-                ruleset: &sent.ruleset,
-                findings: plan_findings(&edited, &sent.text),
-                plan: edited.compiled.plan.as_ref().map(render_json),
-            };
-            let mut body = serde_json::to_vec(&answer).expect("an answer serializes");
-            body.push(b'\n');
-            Ok(body)
-        })
-        .await?;
+        let body = work
+            .run(move |_| {
+                let edited = compile_text_at(&path, &sent.text)?;
+                let answer = PlanAnswer {
+                    ruleset: &sent.ruleset,
+                    findings: plan_findings(&edited, &sent.text),
+                    plan: edited.compiled.plan.as_ref().map(render_json),
+                };
+                let mut body = serde_json::to_vec(&answer).expect("an answer serializes");
+                body.push(b'\n');
+                Ok(body)
+            })
+            .await?;
         let mut response = Response::new(Body::from(body));
         response.headers_mut().insert(header::CONTENT_TYPE, JSON);
         Ok::<_, Problem>(response)
@@ -370,17 +364,19 @@ pub async fn decide(Shared(state): App, request: Request) -> Response {
             r#"{"ruleset":"hubspot","text":"…","call":"{\"id\":\"c-1\",…}","input":"auto"}"#,
         )
         .await?;
+        let work = Work::new("the decision", state.limits.request_timeout);
         let entry = state.store.get(&sent.ruleset)?;
         let path = rule_path(&state.source.rules_folder(), &sent.ruleset)?;
         let hash = entry.hash_header.clone();
-        let body = blocking(move || {
-            let engine = match &sent.text {
-                Some(text) => edited_engine(&entry, &path, text)?,
-                None => entry.engine.clone(),
-            };
-            decide_one(&engine, &sent.call, sent.input).map_err(|p| p.hash(&entry.hash_header))
-        })
-        .await?;
+        let body = work
+            .run(move |_| {
+                let engine = match &sent.text {
+                    Some(text) => edited_engine(&entry, &path, text)?,
+                    None => entry.engine.clone(),
+                };
+                decide_one(&engine, &sent.call, sent.input).map_err(|p| p.hash(&entry.hash_header))
+            })
+            .await?;
         let mut response = Response::new(Body::from(body));
         response.headers_mut().insert(header::CONTENT_TYPE, JSON);
         response.headers_mut().insert(HASH_HEADER, hash);
@@ -497,53 +493,45 @@ pub async fn diff(Shared(state): App, request: Request) -> Response {
             r#"{"ruleset":"hubspot","text":"ruleset hubspot extends default\n"}"#,
         )
         .await?;
+        let work = Work::new("the diff", state.limits.request_timeout);
         let entry = state.store.get(&sent.ruleset)?;
         let history = state.history.clone().ok_or_else(no_history)?;
         let path = rule_path(&state.source.rules_folder(), &sent.ruleset)?;
         let hash = entry.hash_header.clone();
-        // A diff keeps a core busy for a while: as many at once as there
-        // are cores, the others wait their turn instead of sharing them.
-        let _turn = diff_turns()
-            .acquire()
-            .await
-            .map_err(|_| Problem::internal("the diff queue closed"))?;
-        let body = blocking(move || {
-            let edited = edited_engine(&entry, &path, &sent.text)?;
-            let version = history.current();
-            let names = Names {
-                old: entry.rules.display().to_string(),
-                new: format!("{} (edited)", entry.rules.display()),
-            };
-            let mut report = diff::compare(
-                &entry.engine,
-                &edited,
-                version.bytes.as_slice(),
-                history.input,
-                names,
-            )
-            .map_err(|error| Problem::internal(format!("cannot read the history: {error}")))?;
-            report.keep_top_assignee_moves(sent.top.unwrap_or(DEFAULT_TOP));
-            let mut body = serde_json::to_vec(&report).expect("a report serializes");
-            body.push(b'\n');
-            Ok(body)
-        })
-        .await?;
+        let body = work
+            .run(move |budget| {
+                let edited = edited_engine(&entry, &path, &sent.text)?;
+                let version = history.current();
+                let names = Names {
+                    old: entry.rules.display().to_string(),
+                    new: format!("{} (edited)", entry.rules.display()),
+                };
+                let mut report = diff::compare(
+                    &entry.engine,
+                    &edited,
+                    Spending::new(&version.bytes, budget),
+                    history.input,
+                    names,
+                )
+                .map_err(|error| {
+                    if budget.spent() {
+                        budget.too_long()
+                    } else {
+                        Problem::internal(format!("cannot read the history: {error}"))
+                    }
+                })?;
+                report.keep_top_assignee_moves(sent.top.unwrap_or(DEFAULT_TOP));
+                let mut body = serde_json::to_vec(&report).expect("a report serializes");
+                body.push(b'\n');
+                Ok(body)
+            })
+            .await?;
         let mut response = Response::new(Body::from(body));
         response.headers_mut().insert(header::CONTENT_TYPE, JSON);
         response.headers_mut().insert(HASH_HEADER, hash);
         Ok::<_, Problem>(response)
     };
     answer.await.unwrap_or_else(IntoResponse::into_response)
-}
-
-/// Turns to run a diff: one per core.
-fn diff_turns() -> &'static tokio::sync::Semaphore {
-    static TURNS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
-    TURNS.get_or_init(|| {
-        tokio::sync::Semaphore::new(
-            std::thread::available_parallelism().map_or(2, |cores| cores.get()),
-        )
-    })
 }
 
 /// `GET /v1/history?ruleset=NAME[&limit=N][&id=ID]`: a few calls of the
@@ -556,7 +544,7 @@ pub async fn history(Shared(state): App, uri: Uri, headers: HeaderMap) -> Respon
         let mut ruleset = None;
         let mut limit = DEFAULT_HISTORY_CALLS;
         let mut wanted_id = None;
-        for (key, value) in query_pairs(uri.query()) {
+        for (key, value) in unique_query_pairs(uri.query())? {
             match key.as_str() {
                 "ruleset" => ruleset = Some(value),
                 "id" => wanted_id = Some(value),
@@ -596,60 +584,68 @@ pub async fn history(Shared(state): App, uri: Uri, headers: HeaderMap) -> Respon
         let entry = state.store.get(&ruleset)?;
         let history = state.history.clone().ok_or_else(no_history)?;
         let hash = entry.hash_header.clone();
-        let body = blocking(move || {
-            let version = history.current();
-            let context = entry.engine.context();
-            let mut calls = Vec::new();
-            let lines = for_each_line(version.bytes.as_slice(), |number, line| {
-                if calls.len() >= limit {
-                    return Ok(());
+        let work = Work::new("reading the history", state.limits.request_timeout);
+        let body = work
+            .run(move |budget| {
+                let version = history.current();
+                let context = entry.engine.context();
+                let mut calls = Vec::new();
+                let lines = for_each_line(Spending::new(&version.bytes, budget), |number, line| {
+                    if calls.len() >= limit {
+                        return Ok(());
+                    }
+                    let read = read_input(line, history.input, context, Provenance::Skip);
+                    let Some(call) = read.call() else {
+                        return Ok(());
+                    };
+                    if wanted_id
+                        .as_deref()
+                        .is_some_and(|id| id != call.id.as_ref())
+                    {
+                        return Ok(());
+                    }
+                    calls.push(serde_json::json!({
+                        "line": number,
+                        "id": call.id.as_ref(),
+                        "direction": call.direction.name(),
+                        "status": call.status.name(),
+                        "text": String::from_utf8_lossy(line.unwrap_or_default()),
+                    }));
+                    Ok(())
+                })
+                .map_err(|error| {
+                    if budget.spent() {
+                        budget.too_long()
+                    } else {
+                        Problem::internal(format!("cannot read the history: {error}"))
+                    }
+                })?;
+                if wanted_id.is_some() && calls.is_empty() {
+                    return Err(Problem::new(
+                        StatusCode::NOT_FOUND,
+                        "callassign::unknown_call",
+                        format!(
+                            "no call `{}` in the history",
+                            callassign::diagnostics::terminal::printable(
+                                wanted_id.as_deref().unwrap_or("")
+                            )
+                        ),
+                    ));
                 }
-                let read = read_input(line, history.input, context, Provenance::Skip);
-                let Some(call) = read.call() else {
-                    return Ok(());
-                };
-                if wanted_id
-                    .as_deref()
-                    .is_some_and(|id| id != call.id.as_ref())
-                {
-                    return Ok(());
-                }
-                calls.push(serde_json::json!({
-                    "line": number,
-                    "id": call.id.as_ref(),
-                    "direction": call.direction.name(),
-                    "status": call.status.name(),
-                    "text": String::from_utf8_lossy(line.unwrap_or_default()),
-                }));
-                Ok(())
+                Ok(serde_json::json!({
+                    "file": history.path,
+                    "input": match history.input {
+                        InputFormat::Native => "native",
+                        InputFormat::CloudTalk => "cloudtalk",
+                    },
+                    "read_at": version.read_at,
+                    "problem": history.problem(),
+                    "lines": lines,
+                    "calls": calls,
+                }))
             })
-            .map_err(|error| Problem::internal(format!("cannot read the history: {error}")))?;
-            if wanted_id.is_some() && calls.is_empty() {
-                return Err(Problem::new(
-                    StatusCode::NOT_FOUND,
-                    "callassign::unknown_call",
-                    format!(
-                        "no call `{}` in the history",
-                        callassign::diagnostics::terminal::printable(
-                            wanted_id.as_deref().unwrap_or("")
-                        )
-                    ),
-                ));
-            }
-            Ok(serde_json::json!({
-                "file": history.path,
-                "input": match history.input {
-                    InputFormat::Native => "native",
-                    InputFormat::CloudTalk => "cloudtalk",
-                },
-                "read_at": version.read_at,
-                "problem": history.problem(),
-                "lines": lines,
-                "calls": calls,
-            }))
-        })
-        .await
-        .map_err(|p| p.hash(&hash))?;
+            .await
+            .map_err(|p| p.hash(&hash))?;
         let mut response = json_answer(&body);
         response.headers_mut().insert(HASH_HEADER, hash);
         Ok::<_, Problem>(response)

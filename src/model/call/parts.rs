@@ -5,6 +5,8 @@
 //! `favourite_agent`) is refused with a did-you-mean, since a misspelt
 //! `favorite_agent` silently ignored would misroute calls.
 
+use std::collections::HashSet;
+
 use super::read::*;
 use super::*;
 
@@ -48,7 +50,8 @@ impl<'de: 'a, 'a> Visitor<'de> for FlowSeed<'_, 'a> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut last = None;
-        while let Some(step) = seq.next_element_seed(StepSeed(&mut *self.0))? {
+        let mut seen = SeenKeys::new(self.0);
+        while let Some(step) = seq.next_element_seed(StepSeed(&mut seen))? {
             last = Some(step);
         }
         Ok(last)
@@ -57,9 +60,9 @@ impl<'de: 'a, 'a> Visitor<'de> for FlowSeed<'_, 'a> {
 
 /// Reads one flow step, from an object only (serde's derived structs also
 /// take a positional array, which no export means).
-struct StepSeed<'s, 'a>(&'s mut NestedKeys<'a>);
+struct StepSeed<'s, 'k, 'a>(&'s mut SeenKeys<'k, 'a>);
 
-impl<'de: 'a, 'a> de::DeserializeSeed<'de> for StepSeed<'_, 'a> {
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for StepSeed<'_, '_, 'a> {
     type Value = FlowStep<'a>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
@@ -67,7 +70,7 @@ impl<'de: 'a, 'a> de::DeserializeSeed<'de> for StepSeed<'_, 'a> {
     }
 }
 
-impl<'de: 'a, 'a> Visitor<'de> for StepSeed<'_, 'a> {
+impl<'de: 'a, 'a> Visitor<'de> for StepSeed<'_, '_, 'a> {
     type Value = FlowStep<'a>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -99,7 +102,8 @@ impl<'de: 'a, 'a> Visitor<'de> for StepSeed<'_, 'a> {
 /// keys dropped (there is no summary to name them in).
 impl<'de: 'a, 'a> Deserialize<'de> for FlowStep<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        de::DeserializeSeed::deserialize(StepSeed(&mut NestedKeys::default()), deserializer)
+        let mut dropped = NestedKeys::default();
+        de::DeserializeSeed::deserialize(StepSeed(&mut SeenKeys::new(&mut dropped)), deserializer)
     }
 }
 
@@ -154,7 +158,13 @@ impl<'de: 'a, 'a> Visitor<'de> for ContactFields<'_, 'a> {
             "favorite_agent" => Role::Read(2),
             _ => Role::Unknown,
         };
-        let [id, owner, favorite_agent] = read_object(map, &CONTACT_KEYS, role, "contact", self.0)?;
+        let [id, owner, favorite_agent] = read_object(
+            map,
+            &CONTACT_KEYS,
+            role,
+            "contact",
+            &mut SeenKeys::new(self.0),
+        )?;
         Ok(Contact {
             id,
             owner,
@@ -189,7 +199,7 @@ fn read_object<'de: 'a, 'a, A: de::MapAccess<'de>, const N: usize>(
     keys: &'static [&'static str; N],
     role: impl Fn(&str) -> Role,
     what: &str,
-    unknown_keys: &mut NestedKeys<'a>,
+    unknown_keys: &mut SeenKeys<'_, 'a>,
 ) -> Result<[Option<Cow<'a, str>>; N], A::Error> {
     let mut fields: [Option<Option<Cow<'a, str>>>; N] = [const { None }; N];
     let mut slip = None;
@@ -235,12 +245,12 @@ fn unknown<'de: 'a, 'a, A: de::MapAccess<'de>>(
     key: Cow<'de, str>,
     known: &'static [&'static str],
     slip: &mut Option<(String, &'static str)>,
-    keys: &mut NestedKeys<'a>,
+    keys: &mut SeenKeys<'_, 'a>,
 ) -> Result<(), A::Error> {
     map.next_value::<de::IgnoredAny>()?;
     // A key already kept for this call (`ring_s` in every step) was
     // looked at when first seen.
-    if keys.iter().any(|seen| seen == key) {
+    if keys.contains(&key) {
         return Ok(());
     }
     if slip.is_none() {
@@ -248,6 +258,40 @@ fn unknown<'de: 'a, 'a, A: de::MapAccess<'de>>(
     }
     keys.push(key);
     Ok(())
+}
+
+/// The unknown keys kept for a call, each once. A call has a key or two,
+/// looked for in the list itself; a call of a megabyte may hold a hundred
+/// thousand, and past [`SeenKeys::LISTED`] they are looked for in a set
+/// (a search of the list per key would take seconds).
+pub(super) struct SeenKeys<'k, 'a> {
+    keys: &'k mut NestedKeys<'a>,
+    set: Option<HashSet<Cow<'a, str>>>,
+}
+
+impl<'k, 'a> SeenKeys<'k, 'a> {
+    const LISTED: usize = 16;
+
+    pub(super) fn new(keys: &'k mut NestedKeys<'a>) -> SeenKeys<'k, 'a> {
+        SeenKeys { keys, set: None }
+    }
+
+    fn contains(&mut self, key: &str) -> bool {
+        if self.keys.len() <= Self::LISTED {
+            return self.keys.iter().any(|seen| seen == key);
+        }
+        let keys = &*self.keys;
+        self.set
+            .get_or_insert_with(|| keys.texts().cloned().collect())
+            .contains(key)
+    }
+
+    fn push(&mut self, key: Cow<'a, str>) {
+        if let Some(set) = &mut self.set {
+            set.insert(key.clone());
+        }
+        self.keys.push(key);
+    }
 }
 
 /// A key, borrowed from the input when it has no escapes.

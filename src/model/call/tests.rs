@@ -170,6 +170,35 @@ fn a_talking_time_below_zero_is_refused_and_whole_floats_are_seconds() {
 }
 
 #[test]
+fn many_keys_inside_flow_steps_and_the_contact_are_kept_once_each() {
+    // Past the few a list is searched for, a set: each key once, in order.
+    let keys: Vec<String> = (0..100).map(|n| format!("k{n}")).collect();
+    let object = |extra: &str| {
+        let fields: Vec<String> = keys.iter().map(|key| format!("\"{key}\":1")).collect();
+        format!("{{{extra}{}}}", fields.join(","))
+    };
+    let text = format!(
+        r#"{{"id":"c","direction":"incoming","status":"missed","flow":[{},{},{}],"contact":{}}}"#,
+        object(r#""type":"ivr","#),
+        object(r#""type":"ivr","x":1,"#),
+        object(r#""type":"voicemail","#),
+        object(r#""id":"1","k0":2,"#),
+    );
+    let call = Call::from_json(&text).unwrap();
+    let mut flow = keys.clone();
+    flow.insert(0, "x".into());
+    flow.sort();
+    let mut read: Vec<&str> = call.unknown_flow_keys.iter().collect();
+    read.sort();
+    assert_eq!(read, flow);
+    assert_eq!(call.unknown_flow_keys.iter().next(), Some("k0"));
+    assert!(call
+        .unknown_contact_keys
+        .iter()
+        .eq(keys.iter().map(String::as_str)));
+}
+
+#[test]
 fn keys_inside_flow_steps_and_the_contact_are_kept_once_or_refused_when_a_slip() {
     let call = Call::from_json(
         r#"{"id":"c","direction":"incoming","status":"missed",

@@ -198,7 +198,17 @@ impl<S: RuleSource> RuleSource for Overlay<S> {
                         .next()
                         .is_some_and(|(document, _)| inside(document))
                 {
-                    Ok(key)
+                    // Named from its folder as the files beside it are (a
+                    // canonical path on disk), so that it is seen inside
+                    // that folder, and two unsaved documents extend each
+                    // other as two saved files do.
+                    let folder = folder_of(&key);
+                    match (key.file_name(), folder != key) {
+                        (Some(name), true) => Ok(self
+                            .identity(&folder)
+                            .map_or(key.clone(), |folder| folder.join(name))),
+                        _ => Ok(key),
+                    }
                 } else {
                     Err(error)
                 }
@@ -315,5 +325,31 @@ mod tests {
         assert!(overlay.identity(Path::new("other/x.rules")).is_err());
         overlay.open("demo.rules", "");
         assert_eq!(overlay.identity(Path::new("")).unwrap(), PathBuf::from("."));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_unsaved_document_in_a_folder_on_disk_is_named_from_that_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        // Reached through a link, as a file beside it would be.
+        fs::create_dir(dir.path().join("real")).unwrap();
+        let folder = dir.path().join("rules");
+        std::os::unix::fs::symlink(dir.path().join("real"), &folder).unwrap();
+        let mut overlay = Overlay::new(FileSystem);
+        overlay.open(folder.join("a.rules"), "");
+        overlay.open(folder.join("new/b.rules"), "");
+        let canonical = fs::canonicalize(&folder).unwrap();
+        assert_eq!(
+            overlay.identity(&folder.join("a.rules")).unwrap(),
+            canonical.join("a.rules")
+        );
+        assert_eq!(
+            overlay.identity(&folder.join("./new/b.rules")).unwrap(),
+            canonical.join("new/b.rules")
+        );
+        assert_eq!(
+            overlay.identity(&folder.join("new")).unwrap(),
+            canonical.join("new")
+        );
     }
 }

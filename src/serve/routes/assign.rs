@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 
 use callassign::{DocumentFormat, InputFormat, NotOneCall, Options};
 
-use super::{bad_path, query_pairs, read_body, App, Shared, JSON, NDJSON};
+use super::{bad_path, read_body, unique_query_pairs, App, Shared, JSON, NDJSON};
 use crate::serve::app::{State, HASH_HEADER};
 use crate::serve::metrics::Route;
 use crate::serve::observe::Observing;
@@ -32,9 +32,12 @@ pub async fn assign(
         let entry = state.store.get(&name)?;
         let options =
             assign_options(request.uri().query()).map_err(|p| p.hash(&entry.hash_header))?;
+        super::refuse_encoded(request.headers()).map_err(|p| p.hash(&entry.hash_header))?;
         match body_kind(request.headers()).map_err(|p| p.hash(&entry.hash_header))? {
             BodyKind::One => assign_one(&state, entry, options, request).await,
-            BodyKind::Stream => assign_stream(&state, entry, options, request, timer).await,
+            BodyKind::Stream => {
+                assign_stream(&state, entry, options, request, timer.detach()).await
+            }
         }
     };
     answer.await.unwrap_or_else(IntoResponse::into_response)
@@ -50,6 +53,7 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, Problem> {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Ok(BodyKind::One);
     };
+    // The media type, before any parameter; compared without allocating.
     let media = value
         .to_str()
         .unwrap_or("")
@@ -57,30 +61,38 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, Problem> {
         .next()
         .unwrap_or("")
         .trim()
-        .to_ascii_lowercase();
-    match media.as_str() {
-        "application/json" => Ok(BodyKind::One),
-        "application/x-ndjson" | "application/jsonl" => Ok(BodyKind::Stream),
-        _ => Err(Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "callassign::unsupported_media_type",
-            format!(
-                "a body of type `{}` cannot be read",
-                String::from_utf8_lossy(value.as_bytes())
-            ),
-        )
-        .help(if media == "application/x-www-form-urlencoded" {
-            "curl's `-d` sends this type: add `-H 'Content-Type: application/json'` (one call) or `-H 'Content-Type: application/x-ndjson'` (one call per line)"
-        } else {
-            "send one call as `application/json`, or one call per line as `application/x-ndjson`"
-        })),
+        .as_bytes();
+    if media.eq_ignore_ascii_case(b"application/json") {
+        return Ok(BodyKind::One);
     }
+    if media.eq_ignore_ascii_case(b"application/x-ndjson")
+        || media.eq_ignore_ascii_case(b"application/jsonl")
+    {
+        return Ok(BodyKind::Stream);
+    }
+    let help = if media.eq_ignore_ascii_case(b"application/x-www-form-urlencoded") {
+        "curl's `-d` sends this type: add `-H 'Content-Type: application/json'` (one call) or `-H 'Content-Type: application/x-ndjson'` (one call per line)"
+    } else {
+        "send one call as `application/json`, or one call per line as `application/x-ndjson`"
+    };
+    Err(Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "callassign::unsupported_media_type",
+        format!(
+            "a body of type `{}` cannot be read",
+            String::from_utf8_lossy(value.as_bytes())
+        ),
+    )
+    .help(help))
 }
 
 /// `?explain=true`, `?input=cloudtalk`.
 fn assign_options(query: Option<&str>) -> Result<Options, Problem> {
     let mut options = Options::default();
-    for (key, value) in query_pairs(query) {
+    if query.is_none_or(str::is_empty) {
+        return Ok(options);
+    }
+    for (key, value) in unique_query_pairs(query)? {
         match key.as_str() {
             "explain" => {
                 options.explain = match value.as_str() {
@@ -177,7 +189,7 @@ async fn assign_one(
     );
     headers.insert(HASH_HEADER, hash.clone());
     if let Some(keys) = observer.keys_header() {
-        if let Ok(value) = HeaderValue::from_str(&keys) {
+        if let Ok(value) = HeaderValue::try_from(keys) {
             headers.insert(UNKNOWN_KEYS, value);
         }
     }
@@ -210,7 +222,7 @@ async fn assign_stream(
     entry: Arc<Entry>,
     options: Options,
     request: Request,
-    timer: crate::serve::metrics::Timer,
+    timer: crate::serve::metrics::DetachedTimer,
 ) -> Result<Response, Problem> {
     let trailers = request.headers().get_all(header::TE).iter().any(|value| {
         value
@@ -224,20 +236,22 @@ async fn assign_stream(
         let _ = stop.wait_for(|stop| *stop).await;
     });
     let hash = entry.hash_header.clone();
+    let no_call = || {
+        Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "callassign::request_timeout",
+            format!(
+                "no call arrived within {} s",
+                state.limits.request_timeout.as_secs_f64()
+            ),
+        )
+        .help("send the calls with the request")
+        .hash(&hash)
+    };
     let mut body = request.into_body();
     let first = match tokio::time::timeout(state.limits.request_timeout, body.frame()).await {
-        Err(_) => {
-            return Err(Problem::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "callassign::request_timeout",
-                format!(
-                    "no call arrived within {} s",
-                    state.limits.request_timeout.as_secs_f64()
-                ),
-            )
-            .help("send the calls with the request")
-            .hash(&hash))
-        }
+        Ok(Some(Err(error))) if super::caused_by_timeout(&error) => return Err(no_call()),
+        Err(_) => return Err(no_call()),
         Ok(Some(Err(error))) => {
             return Err(Problem::new(
                 StatusCode::BAD_REQUEST,
@@ -286,5 +300,8 @@ mod tests {
         assert_eq!(problem.help.as_deref(), Some("did you mean `explain`?"));
         assert!(assign_options(Some("explain=yes")).is_err());
         assert!(assign_options(Some("input=CloudTalk")).is_err());
+        let twice = assign_options(Some("explain=true&explain=false")).unwrap_err();
+        assert_eq!(twice.message, "`explain` is given twice in the query");
+        assert!(assign_options(Some("input=cloudtalk&input=native")).is_err());
     }
 }

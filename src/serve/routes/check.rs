@@ -12,9 +12,10 @@ use callassign::diagnostics::finding::{sort_and_dedup, Finding};
 use callassign::diagnostics::report;
 use callassign::semantics::load::{FileSystem, Loader, Overlay};
 
-use super::{query_pairs, read_body, App, Shared, JSON};
+use super::{read_body, unique_query_pairs, App, Shared, JSON};
 use crate::serve::metrics::Route;
 use crate::serve::problem::Problem;
+use crate::serve::work::Work;
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,13 +33,14 @@ pub async fn check(Shared(state): App, request: Request) -> Response {
     let _timer = state.metrics.time(Route::Check);
     let answer = async {
         state.auth.check(request.headers())?;
-        let query = query_pairs(request.uri().query());
+        let query = unique_query_pairs(request.uri().query())?;
         let media = request
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.split(';').next())
             .map(|value| value.trim().to_ascii_lowercase());
+        super::refuse_encoded(request.headers())?;
         let body = read_body(&state, request, None).await?;
         let files = match media.as_deref() {
             Some("application/json") | None => {
@@ -86,9 +88,9 @@ pub async fn check(Shared(state): App, request: Request) -> Response {
         };
         check_names(&files)?;
         let folder = state.source.rules_folder();
-        let findings = tokio::task::spawn_blocking(move || check_files(&folder, &files))
-            .await
-            .map_err(|_| Problem::internal("the check did not finish"))?;
+        let findings = Work::new("the check", state.limits.request_timeout)
+            .run(move |_| Ok(check_files(&folder, &files)))
+            .await?;
         let mut body = report::json(&findings).into_bytes();
         body.push(b'\n');
         let mut response = Response::new(Body::from(body));

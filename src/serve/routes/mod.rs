@@ -10,7 +10,9 @@ pub use assign::assign;
 pub use check::check;
 pub use info::{healthz, method_not_allowed, metrics, not_found, plan, readyz, rulesets, status};
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
@@ -39,6 +41,27 @@ pub(super) fn bad_path(rejection: PathRejection) -> Problem {
         "callassign::bad_path",
         format!("the ruleset name cannot be read: {}", rejection.body_text()),
     )
+}
+
+/// `key=value` pairs of a query, percent-decoded, each key once: a key
+/// given twice (`?explain=true&explain=false`) is refused rather than one
+/// of its values picked in silence.
+pub(super) fn unique_query_pairs(query: Option<&str>) -> Result<Vec<(String, String)>, Problem> {
+    let pairs = query_pairs(query);
+    for (at, (key, _)) in pairs.iter().enumerate() {
+        if pairs[..at].iter().any(|(earlier, _)| earlier == key) {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "callassign::bad_query",
+                format!(
+                    "`{}` is given twice in the query",
+                    callassign::diagnostics::terminal::printable(key)
+                ),
+            )
+            .help("give each query parameter once"));
+        }
+    }
+    Ok(pairs)
 }
 
 /// `key=value` pairs of a query, percent-decoded.
@@ -115,8 +138,8 @@ pub(crate) async fn read_body(
         return Err(too_large());
     }
     let body = Limited::new(request.into_body(), MAX_BODY_BYTES);
-    match tokio::time::timeout(state.limits.request_timeout, body.collect()).await {
-        Err(_) => Err(with_hash(
+    let timed_out = || {
+        with_hash(
             Problem::new(
                 StatusCode::REQUEST_TIMEOUT,
                 "callassign::request_timeout",
@@ -126,8 +149,22 @@ pub(crate) async fn read_body(
                 ),
             )
             .help("send the whole request at once; for many calls, stream them as `application/x-ndjson`"),
-        )),
+        )
+    };
+    let mut collect = std::pin::pin!(body.collect());
+    // Most bodies came with their headers: then no timer is made (making
+    // one touches the runtime's shared handle).
+    let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
+    let collected = match first {
+        Poll::Ready(collected) => Ok(collected),
+        Poll::Pending => tokio::time::timeout(state.limits.request_timeout, collect).await,
+    };
+    match collected {
+        Err(_) => Err(timed_out()),
         Ok(Err(error)) if error.is::<LengthLimitError>() => Err(too_large()),
+        // The connection's own clock ran out first (no byte for
+        // `--request-timeout`): the same 408.
+        Ok(Err(error)) if caused_by_timeout(&*error) => Err(timed_out()),
         Ok(Err(error)) => Err(with_hash(Problem::new(
             StatusCode::BAD_REQUEST,
             "callassign::unreadable_body",
@@ -135,6 +172,43 @@ pub(crate) async fn read_body(
         ))),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
     }
+}
+
+/// A body sent compressed (`Content-Encoding: gzip`) is refused, rather
+/// than read as text and refused byte by byte as not UTF-8.
+pub(super) fn refuse_encoded(headers: &axum::http::HeaderMap) -> Result<(), Problem> {
+    let Some(value) = headers.get(header::CONTENT_ENCODING) else {
+        return Ok(());
+    };
+    let encoding = String::from_utf8_lossy(value.as_bytes());
+    if encoding.trim().eq_ignore_ascii_case("identity") {
+        return Ok(());
+    }
+    Err(Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "callassign::unsupported_media_type",
+        format!(
+            "a body encoded as `{}` cannot be read",
+            callassign::diagnostics::terminal::printable(encoding.trim())
+        ),
+    )
+    .help("send the body uncompressed, without `Content-Encoding`"))
+}
+
+/// Whether reading a body failed because the connection's clock ran out
+/// (see `server::Timed`), rather than because the bytes were wrong.
+pub(super) fn caused_by_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|error| error.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// A JSON answer, pretty-printed as the command line prints it.

@@ -334,3 +334,57 @@ fn a_full_disk_under_the_decision_log_does_not_stop_decisions() {
         server.stderr()
     );
 }
+
+#[test]
+fn a_long_stream_is_logged_line_for_line_in_the_order_of_its_answers() {
+    // Long enough for its lines to be decided in many blocks, some on
+    // another thread: the answers and the log still follow the input.
+    let calls = crate::support::generate(23, 4000);
+    let mut history = String::new();
+    for call in &calls {
+        history.push_str(&call.json().to_string());
+        history.push('\n');
+    }
+    let dir = crate::support::workspace(&history);
+    let log = dir.path().join("decisions.jsonl");
+    let mut server = Server::start_in(
+        dir.path(),
+        &[
+            "--rules",
+            "hubspot.rules",
+            "--context",
+            "context.yaml",
+            "--decision-log",
+            log.to_str().unwrap(),
+        ],
+    );
+    let expected = super::eval(
+        dir.path(),
+        "hubspot.rules",
+        "context.yaml",
+        "calls.jsonl",
+        &[],
+    );
+    let answer = server.post_ndjson("/v1/rulesets/hubspot/assign", history.as_bytes());
+    assert_eq!(answer.status, 200);
+    assert!(answer.text() == expected, "the stream differs from eval");
+    server.signal(libc::SIGTERM);
+    assert_eq!(
+        server.wait_exit(Duration::from_secs(15)),
+        0,
+        "{}",
+        server.stderr()
+    );
+
+    let ids = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|line| {
+                let value: serde_json::Value = serde_json::from_str(line).unwrap();
+                value["call"].as_str().unwrap().to_string()
+            })
+            .collect()
+    };
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(ids(&logged).len(), calls.len());
+    assert_eq!(ids(&logged), ids(&expected));
+}
