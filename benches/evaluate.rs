@@ -8,9 +8,11 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
+use callassign::model::{Call, Context};
+
 use callassign::runtime::batch::{self, Line};
 use callassign::runtime::evaluate::Engine;
-use callassign::runtime::model::{Call, Context, Status};
+use callassign::vocabulary::Status;
 
 #[path = "common/corpus.rs"]
 mod corpus;
@@ -21,7 +23,7 @@ const CALLS: u64 = 10_000;
 
 fn facts<'a>(call: &'a Call<'_>) -> Facts<'a> {
     Facts {
-        incoming: call.direction == callassign::runtime::model::Direction::Incoming,
+        incoming: call.direction == callassign::vocabulary::Direction::Incoming,
         unanswered: matches!(call.status, Status::Missed | Status::Voicemail),
         agent: call.agent.as_deref(),
         last_step: call

@@ -31,11 +31,22 @@ const CALLASSIGN: &str = env!("CARGO_BIN_EXE_callassign");
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let Some(peers) = peers_folder(root) else {
-        println!(
-            "note: no peers folder (looked for `../shared/peers` beside the repository and \
-             /work/shared/peers): the comparison with the peers is skipped"
+        // Loud, and not a success: a run that measured nothing must not
+        // pass for one that measured (issue 21).
+        eprintln!(
+            "\n\
+             ==================================================================\n\
+             NOTHING MEASURED: the peer programs are not there.\n\
+             `cargo bench --bench peers` compares callassign with two programs\n\
+             kept outside this repository, in `../shared/peers` beside it (or\n\
+             /work/shared/peers). Neither folder exists, so no figure of\n\
+             BENCHMARKS.md's peers table was produced. The in-repository\n\
+             benchmarks (`cargo bench --bench evaluate`, `--bench cli`) need\n\
+             no peers. Set CALLASSIGN_BENCH_PEERS_OPTIONAL=1 to exit 0 anyway.\n\
+             =================================================================="
         );
-        return;
+        let optional = std::env::var_os("CALLASSIGN_BENCH_PEERS_OPTIONAL").is_some();
+        std::process::exit(if optional { 0 } else { 2 });
     };
     let calls = setting("CALLASSIGN_BENCH_CALLS", 200_000);
     let runs = setting("CALLASSIGN_BENCH_RUNS", 7) as usize;

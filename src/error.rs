@@ -6,8 +6,8 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::diagnostics::finding::Finding;
+use crate::diagnostics::problem::Problem;
 use crate::diagnostics::report;
-use crate::runtime::model::ContextProblem;
 
 /// What the library refuses. Each kind has a stable [`Error::code`], which
 /// services put in their error bodies and scripts match on.
@@ -17,13 +17,16 @@ pub enum Error {
     /// A file cannot be read at all.
     #[error("cannot read `{}`: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// Why.
         #[source]
         source: io::Error,
     },
     /// A rule file (or a file it extends) has error findings: it has no plan.
     #[error("`{}` has errors ({})", path.display(), report::summary(findings))]
     Rules {
+        /// The rule file compiled.
         path: PathBuf,
         /// Every finding, errors and warnings, sorted.
         findings: Vec<Finding>,
@@ -32,8 +35,10 @@ pub enum Error {
     /// naming the file.
     #[error("{}", problems.first().map_or("the context cannot be used", |problem| problem.message.as_str()))]
     Context {
+        /// The context file.
         path: PathBuf,
-        problems: Vec<ContextProblem>,
+        /// Every problem found, each with its code, and its file and span where known.
+        problems: Vec<Problem>,
     },
 }
 
@@ -55,10 +60,9 @@ impl Error {
                 "run `callassign check {}` for the full report",
                 path.display()
             )),
-            Error::Context { problems, .. } => problems
-                .first()
-                .map(|problem| problem.help.clone())
-                .filter(|help| !help.is_empty()),
+            Error::Context { problems, .. } => {
+                problems.first().and_then(|problem| problem.help.clone())
+            }
         }
     }
 }

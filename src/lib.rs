@@ -1,21 +1,19 @@
 //! callassign decides who owns the follow-up of an exported phone call.
 //!
 //! Rule files say, as data, which steps to try and in what order. The
-//! pipeline, one folder each:
+//! library loads them with their `extends` chain, checks them (every
+//! problem a [`Finding`] with a stable [`Code`] and a span), compiles them
+//! into one flat [`Plan`], and decides calls with it against an integration
+//! [`Context`].
 //!
-//! 1. [`syntax`]: rule text → syntax tree, with spans; the canonical layout;
-//! 2. [`semantics`]: load the `extends` chain, check names and types, and
-//!    compile the edits into one flat, typed plan;
-//! 3. [`runtime`]: plan × integration context × call → assignee and trace,
-//!    one call or a stream of JSON Lines.
-//!
-//! [`lsp`] (with the `cli` feature) serves the same pipeline to editors.
-//!
-//! [`files`] reads every input with a bound and rewrites files atomically.
-//! [`diagnostics`] holds the findings every stage reports, with stable
-//! codes, and renders them. [`impact`] reports what rules do to a history
-//! of calls (diff, stats), and [`rule_test`] runs the YAML rule tests teams
-//! keep beside their rules. [`scaffold`] is the project a team starts from.
+//! The layers inside, from the ground up (ARCHITECTURE.md in the
+//! repository has their invariants): the shared [`vocabulary`] and safe
+//! file access; [`diagnostics`]; rule syntax and the data [`model`] (calls,
+//! contexts); semantics (load, check, compile); the runtime (the engine,
+//! batches); impact reports and rule tests. Only the facade below, and the
+//! documented modules its types come from, are the library's promise: the
+//! stages behind it are public for the `callassign` binary, hidden from
+//! these pages, and may change in any release.
 //!
 //! # The facade
 //!
@@ -25,7 +23,8 @@
 //! `Send + Sync`, cloned by reference count); read calls from bytes one
 //! document or one line at a time ([`Engine::assign_document`],
 //! [`Engine::assign_line`], [`LineSplitter`]) with the bytes `eval` writes;
-//! and one [`Error`] for what the library refuses.
+//! and one [`Error`] for what the library refuses, whose context problems
+//! are [`Problem`]s with a code, and the file and span they point at.
 //!
 //! ```
 //! use callassign::{compile_text, Call, Context, Engine};
@@ -125,6 +124,9 @@
 //! assert_eq!(steps.1, 1);
 //! ```
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 /// A closed set of words: an enum whose values each have one spelling in
 /// rule files, data and reports. Gives `ALL` (in the order written),
 /// `name` and `from_name`, so a word list is written once.
@@ -137,7 +139,7 @@ macro_rules! words {
     ) => {
         $(#[$meta])*
         $vis enum $name {
-            $( $(#[$variant_meta])* $variant ),+
+            $( $(#[$variant_meta])* #[doc = concat!("`", $word, "`")] $variant ),+
         }
 
         impl $name {
@@ -162,43 +164,63 @@ macro_rules! words {
     };
 }
 
+// The documented modules: what the facade's types are made of.
 pub mod diagnostics;
+pub mod model;
+#[cfg(feature = "schema")]
+pub mod schema;
+pub mod vocabulary;
+
 mod error;
-pub mod files;
-pub mod impact;
-#[cfg(feature = "cli")]
-pub mod lsp;
-#[cfg(feature = "cli")]
-pub mod project;
-pub mod rule_test;
 mod ruleset;
+
+// The library guide's examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/library.md")]
+struct LibraryGuide;
+
+// The stages behind the facade. Public for the `callassign` binary (the
+// command line, the language server), which is a crate of its own; hidden
+// from the documentation and outside the compatibility promise: a program
+// embedding callassign uses the root.
+#[doc(hidden)]
+pub mod files;
+#[doc(hidden)]
+pub mod impact;
+#[doc(hidden)]
+pub mod rule_test;
+#[doc(hidden)]
 pub mod runtime;
-pub mod scaffold;
+#[doc(hidden)]
 pub mod semantics;
+#[doc(hidden)]
 pub mod syntax;
 
 use std::io;
 use std::path::Path;
 
-use crate::semantics::load::{Loader, Overlay, RuleSource};
+use crate::semantics::load::{Overlay, RuleSource};
 
 pub use crate::diagnostics::finding::{Code, Finding, Severity};
+pub use crate::diagnostics::problem::{Problem, ProblemCode};
 pub use crate::error::Error;
+/// A CloudTalk call-history item and the call-detail record of the same
+/// call joined into the one record `eval --input cloudtalk` reads as that
+/// call (the history item, with the detail's `call_steps` as its flow):
+/// see [`model::cloudtalk::combine`].
+pub use crate::model::cloudtalk::combine as cloudtalk_combined;
+pub use crate::model::{Call, Context, User};
 pub use crate::ruleset::Ruleset;
 pub use crate::runtime::batch::{
     DocumentFormat, InputFormat, LineSplitter, NotOneCall, Observer, Options, OutputFormat,
     Summary, Written, MAX_LINE_BYTES,
 };
-/// A CloudTalk call-history item and the call-detail record of the same
-/// call joined into the one record `eval --input cloudtalk` reads as that
-/// call (the history item, with the detail's `call_steps` as its flow):
-/// see [`runtime::cloudtalk::combine`].
-pub use crate::runtime::cloudtalk::combine as cloudtalk_combined;
 pub use crate::runtime::evaluate::{DecidedBy, Decision, Engine, Outcome, TraceEntry};
-pub use crate::runtime::model::{Call, Context, User};
 use crate::semantics::compile;
 pub use crate::semantics::compile::Compiled;
+pub use crate::semantics::load::Loader;
 pub use crate::semantics::plan::Plan;
+pub use crate::vocabulary::{Direction, Status};
 
 /// Loads a rule file with its `extends` chain and compiles it: what
 /// `callassign check` does. An error only when the file itself cannot be
@@ -228,7 +250,7 @@ pub fn compile_file(path: &Path) -> io::Result<Compiled> {
 /// let mut documents = Overlay::new(FileSystem);
 /// documents.open("rules/team.rules", "ruleset team extends hubspot\ndisable favorite_agnet\n");
 /// let compiled = callassign::compile_with(&mut Loader::with_source(documents), Path::new("rules/team.rules")).unwrap();
-/// assert_eq!(compiled.findings[0].help.as_deref(), Some("did you mean `favorite_agent`?"));
+/// assert_eq!(compiled.findings[0].help(), Some("did you mean `favorite_agent`?"));
 /// ```
 pub fn compile_with<S: RuleSource>(loader: &mut Loader<S>, path: &Path) -> io::Result<Compiled> {
     let chain = loader.load_chain(path)?;
@@ -240,15 +262,15 @@ pub fn compile_with<S: RuleSource>(loader: &mut Loader<S>, path: &Path) -> io::R
 /// is the built-in `default`.
 ///
 /// ```
-/// use callassign::diagnostics::finding::Code;
+/// use callassign::Code;
 ///
 /// let compiled = callassign::compile_text("team.rules", "ruleset team\nstep last_step_agnet\nfallback integration\n");
 /// assert!(compiled.plan.is_none());
 /// let finding = &compiled.findings[0];
-/// assert_eq!(finding.code, Code::UnknownStep);
+/// assert_eq!(finding.code(), Code::UnknownStep);
 /// assert_eq!(finding.line_col(), (2, 6));
-/// assert_eq!(finding.help.as_deref(), Some("did you mean `last_step_agent`?"));
-/// assert_eq!(finding.suggestions[0].replacement, "last_step_agent");
+/// assert_eq!(finding.help(), Some("did you mean `last_step_agent`?"));
+/// assert_eq!(finding.suggestions()[0].replacement, "last_step_agent");
 /// ```
 pub fn compile_text(name: &str, text: &str) -> Compiled {
     let mut documents = Overlay::in_memory();

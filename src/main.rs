@@ -4,6 +4,9 @@
 mod cli;
 #[cfg(feature = "live")]
 mod live;
+mod lsp;
+mod project;
+mod scaffold;
 #[cfg(feature = "serve")]
 mod serve;
 

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::runtime::batch::InputFormat;
+use callassign::runtime::batch::InputFormat;
 
 /// The file's name.
 pub const FILE_NAME: &str = "callassign.toml";
@@ -80,7 +80,7 @@ impl Project {
     /// path or `.`, and the folder above it `..`.
     ///
     /// ```
-    /// use callassign::project::Project;
+    /// use crate::project::Project;
     ///
     /// let repository = tempfile::tempdir().unwrap();
     /// std::fs::create_dir_all(repository.path().join(".git")).unwrap();
@@ -127,7 +127,7 @@ impl Project {
             message,
             help: help.to_string(),
         };
-        let text = crate::files::read_text(path, MAX_PROJECT_BYTES).map_err(|error| {
+        let text = callassign::files::read_text(path, MAX_PROJECT_BYTES).map_err(|error| {
             let described = error.describe(&file);
             let message = described
                 .strip_prefix(&format!("`{}` ", file.display()))
@@ -152,7 +152,7 @@ impl Project {
             problem(format!("is not a valid project file: {message}{at}"), help)
         })?;
         if let Some(ruleset) = &raw.ruleset {
-            if !crate::syntax::parse::is_name(ruleset) {
+            if !callassign::syntax::parse::is_name(ruleset) {
                 return Err(problem(
                     format!("names `ruleset = \"{ruleset}\"`, which is no ruleset name"),
                     "name a rule file of the rules folder without `.rules`: `ruleset = \"hubspot\"`",

@@ -12,20 +12,21 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostics::finding::{sort_and_dedup, Finding};
+use crate::diagnostics::source::Source;
 use crate::error::Error;
+use crate::model::context::ContextWarning;
+use crate::model::Context;
 use crate::runtime::evaluate::Engine;
-use crate::runtime::fit::{context_file_findings, context_findings};
-use crate::runtime::model::context::ContextWarning;
-use crate::runtime::model::Context;
 use crate::semantics::compile::compile;
+use crate::semantics::fit::{context_file_findings, context_findings};
 use crate::semantics::load::Loader;
-use crate::syntax::source::Source;
 
 /// A rule file and its context, checked and bound into an engine.
 #[derive(Debug, Clone)]
 pub struct Ruleset {
     /// The name its `ruleset` line gives.
     pub name: String,
+    /// The engine deciding with these rules and this context.
     pub engine: Engine,
     /// Hex SHA-256 over the rule file, every file it extends, the context
     /// and every file the context reads: see [`Ruleset::load`].
@@ -77,7 +78,10 @@ impl Ruleset {
     /// [`Ruleset::load`] with a context already read by [`Context::load`]
     /// (whose files it counts in the hash): several rule files served with
     /// one context read it once.
-    pub fn with_context(rules: &Path, context: impl Into<Arc<Context>>) -> Result<Ruleset, Error> {
+    pub(crate) fn with_context(
+        rules: &Path,
+        context: impl Into<Arc<Context>>,
+    ) -> Result<Ruleset, Error> {
         let context: Arc<Context> = context.into();
         let chain = Loader::new()
             .load_chain(rules)
@@ -102,10 +106,9 @@ impl Ruleset {
         if let Some(first) = context.files.files.first() {
             // `user_map` links that match nothing are reported in the
             // context file, as `check --context` does.
-            if let Ok(text) = crate::files::read_text(
-                &first.path,
-                crate::runtime::model::context::MAX_CONTEXT_BYTES,
-            ) {
+            if let Ok(text) =
+                crate::files::read_text(&first.path, crate::model::context::MAX_CONTEXT_BYTES)
+            {
                 findings.extend(context_file_findings(
                     &context,
                     &Arc::new(Source::from_path(&first.path, text)),

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use callassign::runtime::batch::{self, Options, OutputFormat};
 use callassign::runtime::evaluate::Engine;
-use callassign::runtime::model::Context;
+use callassign::model::Context;
 use callassign::semantics::plan::Plan;
 use libfuzzer_sys::fuzz_target;
 

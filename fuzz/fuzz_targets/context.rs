@@ -2,7 +2,7 @@
 //! refused, never a panic, an abort or an expansion (anchors, nesting).
 #![no_main]
 
-use callassign::runtime::model::{Context, Directory};
+use callassign::model::{Context, Directory};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use callassign::diagnostics::finding::{sort_and_dedup, Severity};
 use callassign::diagnostics::fix;
 use callassign::diagnostics::report::{self, Style};
+use callassign::diagnostics::source::Source;
 use callassign::diagnostics::terminal::counted;
-use callassign::runtime::fit::{context_file_findings, context_findings};
-use callassign::runtime::model::context::ContextWarning;
-use callassign::runtime::model::Context;
+use callassign::model::context::ContextWarning;
+use callassign::model::Context;
 use callassign::semantics::compile::compile;
+use callassign::semantics::fit::{context_file_findings, context_findings};
 use callassign::semantics::load::Loader;
-use callassign::syntax::source::Source;
 
 use super::shared::{read_context, read_stdin_rules, RulesFrom};
 
@@ -121,7 +121,7 @@ pub fn run(args: Args) -> CliResult {
     if stdin.as_ref().is_some_and(|stdin| stdin.shown == "<stdin>")
         && findings
             .iter()
-            .any(|finding| finding.code == callassign::diagnostics::finding::Code::MissingExtends)
+            .any(|finding| finding.code() == callassign::diagnostics::finding::Code::MissingExtends)
     {
         noteln!("note: stdin is checked on its own; `--stdin-filename rules/NAME.rules` checks it beside the files it extends");
     }
@@ -152,7 +152,7 @@ pub fn run(args: Args) -> CliResult {
 
     let failing = findings
         .iter()
-        .any(|finding| finding.severity == Severity::Error || args.deny_warnings);
+        .any(|finding| finding.severity() == Severity::Error || args.deny_warnings);
     Ok(ExitCode::from(if failing {
         EXIT_PROBLEMS
     } else {

@@ -1,9 +1,7 @@
 //! `callassign diff`: what a rule change does to a history of calls.
 
-use std::fs;
-
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use callassign::impact::diff::{Comparison, Names};
 use callassign::impact::history::Unreadable;
@@ -94,7 +92,7 @@ pub fn run(args: Args) -> CliResult {
             1 => "1 call changes".to_string(),
             many => format!(
                 "{} calls change",
-                callassign::impact::history::thousands(many)
+                callassign::diagnostics::terminal::thousands(many)
             ),
         };
         noteln!("{calls} assignee (--fail-on-change)");
@@ -136,128 +134,12 @@ fn split_files(args: &Args) -> Result<(Option<PathBuf>, PathBuf, PathBuf), CliEr
     Ok((old, new, calls))
 }
 
-/// Runs git in `folder`: its standard output, or its error message when
-/// it ran and failed. A [`CliError`] only when git cannot be run at all.
-fn git(folder: &Path, args: &[&str]) -> Result<Result<Vec<u8>, String>, CliError> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(folder)
-        .args(args)
-        .output()
-        .map_err(|error| {
-            CliError::new(format!("cannot run git: {error}"))
-                .help("`--base` reads the old rules from git; install git, or give the old rule file as a path")
-        })?;
-    if output.status.success() {
-        Ok(Ok(output.stdout))
-    } else {
-        Ok(Err(String::from_utf8_lossy(&output.stderr)
-            .trim()
-            .to_string()))
-    }
-}
-
-/// Git's own message, on one line: `fatal: not a git repository (or any
-/// of the parent directories): .git`, `detected dubious ownership …`.
-fn git_reason(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .collect();
-    if lines.is_empty() {
-        "git gave no reason".to_string()
-    } else {
-        format!("git says `{}`", lines.join(" "))
-    }
-}
-
-/// Where a rule file sits in its git repository.
-struct InRepository {
-    root: PathBuf,
-    /// The file's folder relative to the root, `/`-separated, empty at the root.
-    folder: String,
-    file_name: String,
-}
-
-impl InRepository {
-    fn locate(path: &Path) -> Result<InRepository, CliError> {
-        // The path the user named is compared, not the file a link there
-        // leads to: only its folder is resolved. Reading the link's target
-        // at the revision would compare another file (the revision's own
-        // link, if any, is followed there as on disk).
-        let file_name = path
-            .file_name()
-            .ok_or_else(|| CliError::new(format!("`{}` does not name a file", path.display())))?;
-        let named_folder = match path.parent() {
-            Some(folder) if !folder.as_os_str().is_empty() => folder,
-            _ => Path::new("."),
-        };
-        fs::metadata(path).map_err(|error| CliError::io(path, &error))?;
-        let folder =
-            fs::canonicalize(named_folder).map_err(|error| CliError::io(named_folder, &error))?;
-        let canonical = folder.join(file_name);
-        let folder = folder.as_path();
-        let root = match git(folder, &["rev-parse", "--show-toplevel"])? {
-            Ok(stdout) => {
-                PathBuf::from(String::from_utf8_lossy(&stdout).trim_end_matches(['\n', '\r']))
-            }
-            // Git says why: no repository, or one it refuses to use (a
-            // repository owned by another user, a broken `.git`).
-            Err(reason) => return Err(CliError::new(format!(
-                "`{}` is not inside a git repository git can use: {}",
-                path.display(),
-                git_reason(&reason)
-            ))
-            .help(
-                "`--base` reads the old rules from git; give the old rule file as a path instead",
-            )),
-        };
-        let root = fs::canonicalize(&root).map_err(|error| CliError::io(&root, &error))?;
-        let relative = canonical.strip_prefix(&root).map_err(|_| {
-            CliError::new(format!(
-                "`{}` is outside the git repository at `{}`",
-                path.display(),
-                root.display()
-            ))
-        })?;
-        let parts: Vec<String> = relative
-            .components()
-            .map(|part| part.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        let (file_name, folder) = parts.split_last().expect("a file path has a name");
-        Ok(InRepository {
-            root,
-            folder: folder.join("/"),
-            file_name: file_name.clone(),
-        })
-    }
-
-    /// A file of this folder, relative to the repository root.
-    fn relative(&self, file_name: &str) -> String {
-        if self.folder.is_empty() {
-            file_name.to_string()
-        } else {
-            format!("{}/{file_name}", self.folder)
-        }
-    }
-}
-
 /// Compiles a rule file as it was at a git revision, with the files it
 /// extends as they were then, read from git's object store by the same
 /// loader as files on disk. Returns the plan and what reports call it:
 /// `origin/main:rules/hubspot.rules`.
 fn plan_at_revision(path: &Path, revision: &str) -> Result<(Plan, String), CliError> {
-    let found = InRepository::locate(path)?;
-    let commit = format!("{revision}^{{commit}}");
-    if git(&found.root, &["rev-parse", "--verify", "--quiet", &commit])?.is_err() {
-        return Err(
-            CliError::new(format!("no git revision `{revision}` in `{}`", found.root.display()))
-                .help("check the name, or fetch it first (in CI: `git fetch origin main`, or check out with `fetch-depth: 0`)"),
-        );
-    }
-    let source = GitRevision::new(&found.root, revision);
-    let relative = PathBuf::from(found.relative(&found.file_name));
+    let (source, relative) = GitRevision::of_file(path, revision)?;
     let name = source.spec(&relative);
     let compiled = match Loader::with_source(&source).load_chain(&relative) {
         Ok(chain) => compile(&chain),

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 
+use callassign::model::context::MAX_CONTEXT_BYTES;
 use callassign::runtime::batch::{self, DocumentFormat, NotOneCall, Options, OutputFormat};
 use callassign::runtime::evaluate::Engine;
-use callassign::runtime::model::context::MAX_CONTEXT_BYTES;
 
 use super::shared::Deciding;
 use super::{CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
@@ -174,7 +174,7 @@ struct Counted(batch::Summary);
 impl batch::Observer for Counted {
     fn decided(
         &mut self,
-        call: &callassign::runtime::model::Call<'_>,
+        call: &callassign::model::Call<'_>,
         decision: &callassign::runtime::evaluate::Decision<'_>,
         _: Option<&[callassign::runtime::evaluate::TraceEntry]>,
     ) {

@@ -9,9 +9,9 @@ use callassign::diagnostics::explain::{explain, Example};
 use callassign::diagnostics::finding::{sort_and_dedup, Code, Finding};
 use callassign::diagnostics::report::{self, Style};
 use callassign::diagnostics::suggest::did_you_mean;
-use callassign::runtime::fit::context_findings;
-use callassign::runtime::model::Context;
+use callassign::model::Context;
 use callassign::semantics::compile::compile;
+use callassign::semantics::fit::context_findings;
 use callassign::semantics::load::{Loader, Overlay};
 
 use super::{CliError, CliResult, EXIT_OK};
@@ -75,7 +75,7 @@ pub fn run(args: Args) -> CliResult {
                 color: false,
                 width: 100,
             };
-            for finding in found.iter().filter(|finding| finding.code == code) {
+            for finding in found.iter().filter(|finding| finding.code() == code) {
                 out!("{}", report::human(finding, style));
             }
             if let Some(fixed) = fixed {

@@ -1,12 +1,12 @@
 //! `callassign init [--integration NAME] [DIR]`: write the starting project
-//! of `callassign::scaffold`, refusing to overwrite anything; the files
+//! of `crate::scaffold`, refusing to overwrite anything; the files
 //! every integration shares are kept when they are there, so a second
 //! integration can be added to a project.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use callassign::scaffold::{self, DEFAULT_INTEGRATION};
+use crate::scaffold::{self, DEFAULT_INTEGRATION};
 
 use super::{CliError, CliResult, EXIT_OK};
 

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use callassign::lsp::{serve_stdio, Ending};
+use crate::lsp::{serve_stdio, Ending};
 
 use super::{CliError, CliResult, EXIT_OK, EXIT_PROBLEMS};
 

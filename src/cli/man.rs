@@ -6,7 +6,7 @@ use clap::CommandFactory;
 
 use super::Cli;
 
-/// What each exit status means, per command, as README.md's table says.
+/// What each exit status means, per command, as docs/commands.md's table says.
 fn exit_status(command: &str) -> &'static [(&'static str, &'static str)] {
     match command {
         "callassign" => &[

@@ -1,7 +1,6 @@
 //! Command-line parsing and the shared plumbing of the subcommands. Each
 //! subcommand lives in its own file and calls into the library.
 
-use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -41,7 +40,7 @@ mod decisions;
 mod diff;
 mod eval;
 mod explain;
-mod format;
+mod fmt;
 mod init;
 mod lsp;
 mod man;
@@ -80,7 +79,7 @@ enum Command {
     /// Decide who owns calls: one call (.json/.yaml) or a JSON Lines batch
     Eval(eval::Args),
     /// Rewrite rule files in canonical layout (default: the `rules` folder)
-    Fmt(format::Args),
+    Fmt(fmt::Args),
     /// Show the resolved, flattened steps of a rule file
     Plan(plan::Args),
     /// What a rule change does to a history of calls: who gets which calls now
@@ -114,7 +113,7 @@ enum Command {
     Man(completions::ManArgs),
 }
 
-/// Exit statuses, as documented in README.md.
+/// Exit statuses, as documented in docs/commands.md.
 pub const EXIT_OK: u8 = 0;
 /// Findings, unreadable input lines, failing rule tests.
 pub const EXIT_PROBLEMS: u8 = 1;
@@ -156,8 +155,19 @@ impl CliError {
     }
 }
 
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// A problem the library found with a command's input, said as every
+/// command error is said.
+impl From<callassign::Problem> for CliError {
+    fn from(problem: callassign::Problem) -> CliError {
+        CliError {
+            message: problem.message,
+            help: problem.help,
+        }
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "error: {}", self.message)?;
         if let Some(help) = &self.help {
             write!(f, "\n  help: {help}")?;
@@ -208,7 +218,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
-        Command::Fmt(args) => format::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Stats(args) => stats::run(args),
@@ -245,7 +255,7 @@ static READER_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 /// command runs to its end: its exit status must still say whether there
 /// were findings or failures (a `pipefail` CI gate reads it). Any other
 /// write error exits 2 with a message.
-pub fn write_stdout(args: fmt::Arguments<'_>) {
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
     use std::sync::atomic::Ordering;
     if READER_GONE.load(Ordering::Relaxed) {
@@ -293,7 +303,7 @@ mod closed_stdout {
 }
 
 /// Writes a message to stderr; see [`note!`].
-pub fn write_stderr(args: fmt::Arguments<'_>) {
+pub fn write_stderr(args: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
     let _ = std::io::stderr().write_fmt(args);
 }
@@ -361,11 +371,11 @@ pub fn print_findings_to_stderr(findings: &[Finding]) {
 
 /// The project file found from the working folder (`callassign.toml`),
 /// read once; an error when one is found that cannot be used.
-pub fn project() -> Result<Option<&'static callassign::project::Project>, CliError> {
+pub fn project() -> Result<Option<&'static crate::project::Project>, CliError> {
     static PROJECT: std::sync::OnceLock<
-        Result<Option<callassign::project::Project>, callassign::project::ProjectError>,
+        Result<Option<crate::project::Project>, crate::project::ProjectError>,
     > = std::sync::OnceLock::new();
-    match PROJECT.get_or_init(callassign::project::Project::discover) {
+    match PROJECT.get_or_init(crate::project::Project::discover) {
         Ok(project) => Ok(project.as_ref()),
         Err(error) => Err(CliError::new(error.to_string()).help(error.help.clone())),
     }

@@ -26,9 +26,9 @@ pub fn run(args: Args) -> CliResult {
     out!(
         "{}",
         match args.file {
-            SchemaFile::Call => callassign::runtime::model::schema::call(),
-            SchemaFile::Context => callassign::runtime::model::schema::context(),
-            SchemaFile::Test => callassign::rule_test::schema(),
+            SchemaFile::Call => callassign::schema::call(),
+            SchemaFile::Context => callassign::schema::context(),
+            SchemaFile::Test => callassign::schema::test(),
         }
     );
     Ok(ExitCode::from(EXIT_OK))

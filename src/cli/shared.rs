@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use callassign::diagnostics::report;
 use callassign::impact::history::{for_each_call, for_each_call_in_document, Unreadable};
-use callassign::runtime::model::context::MAX_CONTEXT_BYTES;
-use callassign::runtime::model::{Call, Context};
+use callassign::model::context::MAX_CONTEXT_BYTES;
+use callassign::model::{Call, Context};
 use callassign::semantics::load::{folder_of, FileSystem, Nothing, RuleSource, RULE_EXTENSION};
 use callassign::semantics::plan::Plan;
 
@@ -175,9 +175,9 @@ pub fn read_context(path: &Path) -> Result<Context, CliError> {
             message.push_str(&format!("\n  also: {rest}"));
         }
         let error = CliError::new(message);
-        match problems[0].help.as_str() {
-            "" => error,
-            help => error.help(help),
+        match &problems[0].help {
+            None => error,
+            Some(help) => error.help(help),
         }
     })
 }
@@ -350,7 +350,7 @@ impl StdinRules {
             },
             None => {
                 let name = callassign::syntax::parse::parse(&std::sync::Arc::new(
-                    callassign::syntax::source::Source::new("", text.as_str()),
+                    callassign::diagnostics::source::Source::new("", text.as_str()),
                 ))
                 .file
                 .map(|file| file.name.node)

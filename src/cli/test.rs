@@ -46,7 +46,7 @@ pub fn run(args: Args) -> CliResult {
         if found.is_empty() {
             return Err(
                 CliError::new(format!("no test files (`.yaml`) in `{}`", path.display()))
-                    .help("a test file lists calls with the assignee each must get; see README.md"),
+                    .help("a test file lists calls with the assignee each must get; `callassign schema test` describes it"),
             );
         }
         files.extend(found);

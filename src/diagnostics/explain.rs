@@ -9,10 +9,12 @@ use crate::diagnostics::finding::Code;
 /// What `explain` says about one code.
 #[derive(Debug, Clone, Copy)]
 pub struct Explanation {
+    /// The code explained.
     pub code: Code,
     /// What the code means, why it matters and how to fix it: paragraphs
     /// separated by blank lines.
     pub text: &'static str,
+    /// Input that gives the finding.
     pub example: Example,
 }
 
@@ -23,10 +25,12 @@ pub enum Example {
     /// give the finding, the first file's text fixed, and a context for
     /// the codes found against one.
     Rules {
+        /// The files, by name.
         files: &'static [(&'static str, &'static str)],
         /// The first file fixed; `None` when the fix is elsewhere (the
         /// right context), as the text says.
         fixed: Option<&'static str>,
+        /// The context to check against, for the codes found with one.
         context: Option<&'static str>,
     },
     /// Input no text can show (bytes that are not UTF-8, a file over the

@@ -10,142 +10,35 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, SourceCode};
 
+pub use crate::diagnostics::code::{Code, Severity};
 use crate::diagnostics::kind::{FindingKind, Words};
-use crate::syntax::source::{Source, Span};
-
-words! {
-    /// Every kind of finding has a stable code that tests, docs and CI
-    /// configuration can refer to, listed in the order the documentation
-    /// lists them. The text of each code is written here and nowhere else.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum Code {
-        Syntax = "callassign::syntax",
-        NestingTooDeep = "callassign::nesting_too_deep",
-        FileTooLarge = "callassign::file_too_large",
-        NotUtf8 = "callassign::not_utf8",
-        RulesetNameMismatch = "callassign::ruleset_name_mismatch",
-        UnknownStep = "callassign::unknown_step",
-        DuplicateStep = "callassign::duplicate_step",
-        DuplicateFallback = "callassign::duplicate_fallback",
-        MissingFallback = "callassign::missing_fallback",
-        UnknownStepReference = "callassign::unknown_step_reference",
-        InvalidMove = "callassign::invalid_move",
-        UnreachableStep = "callassign::unreachable_step",
-        MissingExtends = "callassign::missing_extends",
-        UnreadableExtends = "callassign::unreadable_extends",
-        ExtendsCycle = "callassign::extends_cycle",
-        ExtendsOutsideFolder = "callassign::extends_outside_folder",
-        ExtendsTooDeep = "callassign::extends_too_deep",
-        UnknownField = "callassign::unknown_field",
-        UnknownValue = "callassign::unknown_value",
-        UnknownFlowStepType = "callassign::unknown_flow_step_type",
-        TypeMismatch = "callassign::type_mismatch",
-        InvalidOperator = "callassign::invalid_operator",
-        InvalidValue = "callassign::invalid_value",
-        UserNotInContext = "callassign::user_not_in_context",
-        IntegrationMismatch = "callassign::integration_mismatch",
-        MixedScriptAddress = "callassign::mixed_script_address",
-        UnknownAllow = "callassign::unknown_allow",
-        UnusedAllow = "callassign::unused_allow",
-    }
-}
-
-impl Code {
-    /// `callassign::unknown_step`.
-    pub fn as_str(self) -> &'static str {
-        self.name()
-    }
-
-    /// How serious a finding of this code is. Warnings do not fail `check`
-    /// unless `--deny-warnings` is given, and do not stop a file from compiling.
-    pub fn severity(self) -> Severity {
-        match self {
-            // Found only against a context (`check --context`): the rules
-            // may be right and the context a stale export. A mixed-script
-            // address may be meant.
-            Code::UnreachableStep
-            | Code::UnknownFlowStepType
-            | Code::UserNotInContext
-            | Code::IntegrationMismatch
-            | Code::MixedScriptAddress
-            | Code::UnknownAllow
-            | Code::UnusedAllow => Severity::Warning,
-            _ => Severity::Error,
-        }
-    }
-}
-
-impl Code {
-    /// The code without `callassign::`, as allow comments may write it.
-    pub fn short(self) -> &'static str {
-        self.as_str()
-            .strip_prefix("callassign::")
-            .unwrap_or(self.as_str())
-    }
-
-    /// The code written `callassign::NAME` or `NAME`.
-    pub fn from_written(name: &str) -> Option<Code> {
-        let short = name.strip_prefix("callassign::").unwrap_or(name);
-        Code::ALL.into_iter().find(|code| code.short() == short)
-    }
-
-    /// The codes an allow comment can accept: warnings, except those
-    /// about allow comments themselves.
-    pub fn allowable() -> impl Iterator<Item = Code> {
-        Code::ALL.into_iter().filter(|code| {
-            code.severity() == Severity::Warning
-                && !matches!(code, Code::UnknownAllow | Code::UnusedAllow)
-        })
-    }
-}
-
-impl fmt::Display for Code {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
+use crate::diagnostics::source::{Source, Span};
 
 /// One problem found in a rule file: a [`FindingKind`] with its facts, at
 /// a span of a source. The code, severity and words are the kind's,
 /// rendered once when the finding is made.
 #[derive(Debug, Clone)]
 pub struct Finding {
-    pub kind: FindingKind,
-    pub code: Code,
-    pub severity: Severity,
-    pub source: Arc<Source>,
-    pub span: Span,
-    /// One line, lowercase, user input in backticks.
-    pub message: String,
-    /// What the span is, shown under it.
-    pub label: String,
-    /// How to fix it.
-    pub help: Option<String>,
-    /// Edits that apply the help, for tools that can (an editor's quick
-    /// fix): did-you-mean replacements, `=` to `==`, a line to remove.
-    pub suggestions: Vec<Suggestion>,
+    // Private, so that the code, severity and words cannot disagree with
+    // the kind they are made from: read them through the methods.
+    kind: FindingKind,
+    code: Code,
+    severity: Severity,
+    source: Arc<Source>,
+    span: Span,
+    message: String,
+    label: String,
+    help: Option<String>,
+    suggestions: Vec<Suggestion>,
 }
 
 /// One edit that fixes a finding: replace `span` of the finding's source
 /// with `replacement` (empty to delete).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suggestion {
+    /// What to replace.
     pub span: Span,
+    /// The new text (empty to delete).
     pub replacement: String,
     /// What the edit does, as a quick fix's title: "replace with `==`".
     pub title: String,
@@ -188,6 +81,65 @@ impl Finding {
         self
     }
 
+    /// What was found, with its facts.
+    pub fn kind(&self) -> &FindingKind {
+        &self.kind
+    }
+
+    /// The stable code of the finding's kind.
+    pub fn code(&self) -> Code {
+        self.code
+    }
+
+    /// How serious it is (the code's severity).
+    pub fn severity(&self) -> Severity {
+        self.severity
+    }
+
+    /// The source text it points into.
+    pub fn source(&self) -> &Arc<Source> {
+        &self.source
+    }
+
+    /// Where in the source.
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
+    /// One line, lowercase, user input in backticks.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// What the span is, shown under it (may be empty).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// How to fix it.
+    pub fn help(&self) -> Option<&str> {
+        self.help.as_deref()
+    }
+
+    /// Edits that apply the help, for tools that can (an editor's quick
+    /// fix): did-you-mean replacements, `=` to `==`, a line to remove.
+    pub fn suggestions(&self) -> &[Suggestion] {
+        &self.suggestions
+    }
+
+    /// Says the label in a tool's own words, where the tool knows more
+    /// than the kind does (an editor's unsaved document). The code and the
+    /// message stay the kind's.
+    pub fn set_label(&mut self, label: impl Into<String>) {
+        self.label = label.into();
+    }
+
+    /// Says how to fix it in a tool's own words; see [`Finding::set_label`].
+    pub fn set_help(&mut self, help: impl Into<String>) {
+        self.help = Some(help.into());
+    }
+
+    /// Whether it is an error (not a warning).
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -214,12 +166,12 @@ impl std::error::Error for Finding {}
 /// Longest line shown under a finding, in characters. miette cannot draw a
 /// label past column 65,535 (it panics), and nobody reads such a line on a
 /// terminal anyway; such a finding is reported without its source.
-pub const MAX_SHOWN_LINE: usize = 4096;
+pub(crate) const MAX_SHOWN_LINE: usize = 4096;
 
 impl Finding {
     /// Whether the lines miette would draw around the span (the one before
     /// to the one after) are short enough to show.
-    pub fn source_is_showable(&self) -> bool {
+    pub(crate) fn source_is_showable(&self) -> bool {
         let source = &self.source;
         let first = source.line(self.span.start).saturating_sub(1).max(1);
         let last = source.line(self.span.end) + 1;

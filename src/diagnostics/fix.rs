@@ -6,7 +6,7 @@
 //! to) that a person makes. Edits that overlap are left for the next round.
 
 use crate::diagnostics::finding::Finding;
-use crate::syntax::source::Span;
+use crate::diagnostics::source::Span;
 
 /// The text with the fixes of `findings` applied (those about this text,
 /// with exactly one suggestion, that do not overlap an earlier one), and
@@ -25,8 +25,8 @@ use crate::syntax::source::Span;
 pub fn apply(text: &str, name: &str, findings: &[Finding]) -> (String, usize) {
     let mut edits: Vec<(Span, &str)> = findings
         .iter()
-        .filter(|finding| finding.source.name == name && *finding.source.text == *text)
-        .filter_map(|finding| match finding.suggestions.as_slice() {
+        .filter(|finding| finding.source().name == name && *finding.source().text == *text)
+        .filter_map(|finding| match finding.suggestions() {
             [only] => Some((only.span, only.replacement.as_str())),
             _ => None,
         })

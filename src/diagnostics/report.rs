@@ -11,7 +11,9 @@ use crate::diagnostics::finding::{Finding, Severity};
 /// Options for the human report.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
+    /// Whether to colour the output (a terminal that wants it).
     pub color: bool,
+    /// The width to wrap at, in columns.
     pub width: usize,
 }
 
@@ -67,12 +69,12 @@ pub fn human_capped(findings: &[Finding], style: Style) -> Vec<String> {
 
     use crate::diagnostics::finding::Code;
     use crate::diagnostics::terminal::printable;
-    use crate::impact::history::thousands;
+    use crate::diagnostics::terminal::thousands;
 
     let mut seen: HashMap<(&str, Code), u64> = HashMap::new();
     let mut blocks = Vec::new();
     for finding in findings {
-        let count = seen.entry((finding.file(), finding.code)).or_default();
+        let count = seen.entry((finding.file(), finding.code())).or_default();
         *count += 1;
         if *count <= SHOWN_PER_CODE as u64 {
             blocks.push(human(finding, style));
@@ -96,33 +98,43 @@ pub fn human_capped(findings: &[Finding], style: Style) -> Vec<String> {
 /// A finding as JSON reports carry it.
 #[derive(Debug, Serialize)]
 pub struct JsonFinding<'a> {
+    /// The finding's code (`callassign::unknown_step`).
     pub code: &'static str,
+    /// `error` or `warning`.
     pub severity: &'static str,
+    /// The file, as reports name it.
     pub file: &'a str,
+    /// 1-based line of the span's start.
     pub line: usize,
+    /// 1-based column (in characters) of the span's start.
     pub column: usize,
+    /// 1-based line of the span's end.
     pub end_line: usize,
+    /// 1-based column of the span's end.
     pub end_column: usize,
+    /// One line, lowercase.
     pub message: &'a str,
+    /// What the span is.
     pub label: &'a str,
+    /// How to fix it.
     pub help: Option<&'a str>,
 }
 
 impl<'a> From<&'a Finding> for JsonFinding<'a> {
     fn from(finding: &'a Finding) -> Self {
         let (line, column) = finding.line_col();
-        let (end_line, end_column) = finding.source.line_col(finding.span.end);
+        let (end_line, end_column) = finding.source().line_col(finding.span().end);
         JsonFinding {
-            code: finding.code.as_str(),
-            severity: finding.severity.as_str(),
+            code: finding.code().as_str(),
+            severity: finding.severity().as_str(),
             file: finding.file(),
             line,
             column,
             end_line,
             end_column,
-            message: &finding.message,
-            label: &finding.label,
-            help: finding.help.as_deref(),
+            message: finding.message(),
+            label: finding.label(),
+            help: finding.help(),
         }
     }
 }
@@ -137,19 +149,19 @@ pub fn json(findings: &[Finding]) -> String {
 /// `::error file=…,line=…,col=…,title=…::message`.
 pub fn github(finding: &Finding) -> String {
     let (line, column) = finding.line_col();
-    let (end_line, end_column) = finding.source.line_col(finding.span.end);
-    let command = match finding.severity {
+    let (end_line, end_column) = finding.source().line_col(finding.span().end);
+    let command = match finding.severity() {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
-    let mut message = finding.message.clone();
-    if let Some(help) = &finding.help {
+    let mut message = finding.message().to_string();
+    if let Some(help) = finding.help() {
         let _ = write!(message, "\nhelp: {help}");
     }
     format!(
         "::{command} file={},line={line},col={column},endLine={end_line},endColumn={end_column},title={}::{}",
         escape_property(finding.file()),
-        escape_property(finding.code.as_str()),
+        escape_property(finding.code().as_str()),
         escape_data(&message)
     )
 }
@@ -177,15 +189,15 @@ pub fn sarif(findings: &[Finding]) -> String {
         .iter()
         .map(|finding| {
             let (line, column) = finding.line_col();
-            let (end_line, end_column) = finding.source.line_col(finding.span.end);
-            let mut text = finding.message.clone();
-            if let Some(help) = &finding.help {
+            let (end_line, end_column) = finding.source().line_col(finding.span().end);
+            let mut text = finding.message().to_string();
+            if let Some(help) = finding.help() {
                 let _ = write!(text, "\nhelp: {help}");
             }
             serde_json::json!({
-                "ruleId": finding.code.as_str(),
-                "ruleIndex": Code::ALL.iter().position(|code| *code == finding.code),
-                "level": level(finding.severity),
+                "ruleId": finding.code().as_str(),
+                "ruleIndex": Code::ALL.iter().position(|code| *code == finding.code()),
+                "level": level(finding.severity()),
                 "message": {"text": text},
                 "locations": [{
                     "physicalLocation": {

@@ -48,7 +48,7 @@ fn folded_distance(word: &str, candidate: &str) -> usize {
 
 /// Levenshtein distance over characters, with a transposition counted as
 /// one edit (`stauts` is one slip away from `status`).
-pub fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut rows = vec![0; 3 * (b.len() + 1)];

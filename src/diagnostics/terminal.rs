@@ -92,7 +92,7 @@ pub fn odd_character(c: char) -> Option<String> {
 
 /// Which side of a column the padding goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Align {
+pub(crate) enum Align {
     Left,
     Right,
 }
@@ -100,7 +100,7 @@ pub enum Align {
 /// Appends `text` padded with spaces to `width` characters. A rule file
 /// may hold a condition of a million characters; `format!("{:<width$}")`
 /// panics on such a width, this does not.
-pub fn push_padded(out: &mut String, text: &str, width: usize, align: Align) {
+pub(crate) fn push_padded(out: &mut String, text: &str, width: usize, align: Align) {
     let pad = width.saturating_sub(text.chars().count());
     if align == Align::Right {
         out.extend(std::iter::repeat_n(' ', pad));
@@ -116,6 +116,19 @@ pub fn push_padded(out: &mut String, text: &str, width: usize, align: Align) {
 pub fn counted(count: impl Into<u64>, one: &str, many: &str) -> String {
     let count = count.into();
     format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// `1204567` → `1,204,567`: counts in reports read at a glance.
+pub fn thousands(count: u64) -> String {
+    let digits = count.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -148,5 +161,13 @@ mod tests {
         let mut out = String::new();
         push_padded(&mut out, "y", long.len(), Align::Left);
         assert_eq!(out.len(), 70_000);
+    }
+
+    #[test]
+    fn thousands_groups_digits_by_three() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_204_567), "1,204,567");
     }
 }

@@ -13,7 +13,7 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::Path;
 
-pub mod yaml;
+pub(crate) mod yaml;
 
 /// Reads at most `limit + 1` bytes of `path`: a result longer than `limit`
 /// tells the caller the file is too large, without reading the rest.
@@ -89,7 +89,7 @@ pub fn plain_json_message(message: &str) -> String {
 }
 
 /// The UTF-8 byte-order mark, skipped at the start of every text input.
-pub const BYTE_ORDER_MARK: char = '\u{feff}';
+pub(crate) const BYTE_ORDER_MARK: char = '\u{feff}';
 
 /// Why a text file could not be read.
 #[derive(Debug)]

@@ -12,7 +12,7 @@
 //! [`SAMPLE_SIZE`](crate::impact::history::SAMPLE_SIZE) ids: it does not grow with the history.
 //!
 //! ```
-//! use callassign::{compile_text, impact::diff, runtime::evaluate::Engine, runtime::model::Context};
+//! use callassign::{compile_text, impact::diff, runtime::evaluate::Engine, model::Context};
 //!
 //! let old = compile_text("old.rules", "ruleset old\nstep contact_owner\nstep favorite_agent\nfallback integration\n").plan.unwrap();
 //! let new = compile_text("new.rules", "ruleset new\nstep favorite_agent\nstep contact_owner\nfallback integration\n").plan.unwrap();
@@ -37,13 +37,14 @@ use std::io::{self, BufRead};
 
 use serde::Serialize;
 
+use crate::diagnostics::terminal::thousands;
 use crate::impact::history::{
-    decide_with_entry, for_each_call, markdown_code, percent, table, thousands, Align, PlanEntry,
-    Sample, Unreadable,
+    decide_with_entry, for_each_call, markdown_code, percent, table, Align, PlanEntry, Sample,
+    Unreadable,
 };
+use crate::model::{Call, User};
 use crate::runtime::batch::InputFormat;
 use crate::runtime::evaluate::{Decision, Engine};
-use crate::runtime::model::{Call, User};
 use crate::semantics::plan::{EntryName, Plan};
 
 /// What the reports call the two rule sets.

@@ -14,11 +14,11 @@ use std::io::{self, BufRead};
 use serde::Serialize;
 
 pub(crate) use crate::diagnostics::terminal::Align;
-use crate::diagnostics::terminal::{printable, push_padded};
+use crate::diagnostics::terminal::{printable, push_padded, thousands};
+use crate::model::cloudtalk;
+use crate::model::{Call, Context, User};
 use crate::runtime::batch::{for_each_line, read_input, InputFormat, Line};
-use crate::runtime::cloudtalk;
 use crate::runtime::evaluate::{Decision, Engine, FallbackMiss, Miss, Tracer};
-use crate::runtime::model::{Call, Context, User};
 use crate::semantics::plan::{EntryName, Plan, PlanStep};
 
 /// How many examples a report keeps of each kind of outcome.
@@ -123,7 +123,7 @@ impl Unreadable {
 ///
 /// ```
 /// use callassign::impact::history::{for_each_call, Unreadable};
-/// use callassign::runtime::{batch::InputFormat, model::Context};
+/// use callassign::{runtime::batch::InputFormat, model::Context};
 ///
 /// let context = Context::from_yaml("users: [{id: u-1, email: a@b.c}]").unwrap();
 /// let history = "{\"id\":\"c-1\",\"direction\":\"incoming\",\"status\":\"missed\"}\nnot json\n";
@@ -144,7 +144,7 @@ pub fn for_each_call<R: BufRead>(
     for_each_line(lines, |line_number, line| {
         // Only the calls are compared: where their fields came from is
         // not shown.
-        match read_input(line, input, context, cloudtalk::Facts::Skip) {
+        match read_input(line, input, context, cloudtalk::Provenance::Skip) {
             Line::Unreadable(error) => unreadable.record(line_number, || error),
             read => visit(read.call().expect("a readable line holds a call")),
         }
@@ -162,7 +162,7 @@ pub fn for_each_call<R: BufRead>(
 ///
 /// ```
 /// use callassign::impact::history::{for_each_call_in_document, Unreadable};
-/// use callassign::runtime::model::Context;
+/// use callassign::model::Context;
 ///
 /// let context = Context::from_yaml("users: [{id: u-1, email: a@b.c}]").unwrap();
 /// let response = r#"{"responseData":{"data":[{"Cdr":{"id":1,"type":"incoming"}},{"Cdr":{"type":"incoming"}}]}}"#;
@@ -183,7 +183,7 @@ pub fn for_each_call_in_document(
     let read = cloudtalk::for_each_document_record(
         text,
         context,
-        cloudtalk::Facts::Skip,
+        cloudtalk::Provenance::Skip,
         |record| -> Result<(), std::convert::Infallible> {
             match record {
                 Ok(record) => visit(&record.call),
@@ -234,7 +234,7 @@ impl PlanEntry {
 
 /// Decides a call and says which plan entry decided: two `user "…"`
 /// steps both decide as step `user`, but they are different rules.
-pub fn decide_with_entry<'e>(
+pub(crate) fn decide_with_entry<'e>(
     evaluator: &'e Engine,
     call: &'e Call<'_>,
 ) -> (Decision<'e>, PlanEntry) {
@@ -266,19 +266,6 @@ impl<'c> Tracer<'c> for EntryFinder<'_> {
     }
 }
 
-/// `1204567` → `1,204,567`: counts in reports read at a glance.
-pub fn thousands(count: u64) -> String {
-    let digits = count.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
 /// `part` of `whole` as a percentage with one decimal: `12.5%`.
 pub fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
@@ -288,7 +275,7 @@ pub fn percent(part: u64, whole: u64) -> String {
 }
 
 /// Text as inline code in a Markdown table cell, whatever it holds.
-pub fn markdown_code(text: &str) -> String {
+pub(crate) fn markdown_code(text: &str) -> String {
     let text = text.replace(['\n', '\r'], " ").replace('|', "\\|");
     // A code span's fence must be longer than any backtick run inside it.
     let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
@@ -333,14 +320,6 @@ pub(crate) fn table(out: &mut String, aligns: &[Align], rows: &[Vec<String>]) {
 mod tests {
     use super::*;
     use crate::runtime::batch::MAX_LINE_BYTES;
-
-    #[test]
-    fn thousands_groups_digits_by_three() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1_204_567), "1,204,567");
-    }
 
     #[test]
     fn percent_has_one_decimal_and_survives_zero() {

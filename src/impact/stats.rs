@@ -10,7 +10,7 @@
 //! Memory holds one count per plan entry: it does not grow with the history.
 //!
 //! ```
-//! use callassign::{compile_text, impact::stats, runtime::evaluate::Engine, runtime::model::Context};
+//! use callassign::{compile_text, impact::stats, runtime::evaluate::Engine, model::Context};
 //!
 //! let plan = compile_text("demo.rules", "ruleset demo\nstep favorite_agent\nstep contact_owner\nfallback unassigned\n").plan.unwrap();
 //! let context = Context::from_yaml("integration: zendesk\ncontact_owner: false\nusers:\n  - {id: z-1, email: ann@acme.com}\n").unwrap();
@@ -31,13 +31,14 @@ use std::io::{self, BufRead};
 
 use serde::Serialize;
 
+use crate::diagnostics::terminal::thousands;
 use crate::impact::history::{
-    decide_with_entry, for_each_call, markdown_code, percent, table, thousands, Align, PlanEntry,
-    Sample, Unreadable,
+    decide_with_entry, for_each_call, markdown_code, percent, table, Align, PlanEntry, Sample,
+    Unreadable,
 };
+use crate::model::Call;
 use crate::runtime::batch::InputFormat;
 use crate::runtime::evaluate::Engine;
-use crate::runtime::model::Call;
 use crate::semantics::plan::EntryName;
 
 /// How often one plan entry decided.

@@ -2,7 +2,7 @@
 //! tables, so that the editor and the documentation never disagree (a test
 //! holds them to it).
 
-use crate::semantics::plan::{Builtin, Field};
+use callassign::vocabulary::{Builtin, Field};
 
 /// "decides when", from the README's table of the default priority.
 pub fn step_kind(step: Builtin) -> &'static str {

@@ -14,11 +14,12 @@ use crate::lsp::complete::{complete, Candidate, Kind, Known};
 use crate::lsp::docs;
 use crate::lsp::position::path_to_uri;
 use crate::lsp::workspace::{Analysis, Workspace};
-use crate::semantics::load::{builtin_default, BUILTIN_DEFAULT_TEXT};
-use crate::semantics::plan::{render_human, Builtin, Field, Origin, Plan, StepId};
-use crate::syntax::ast::{Anchor, Placement, StatementKind, StepName};
-use crate::syntax::format::format_source;
-use crate::syntax::source::{Source, Span, Spanned};
+use callassign::diagnostics::source::{Source, Span, Spanned};
+use callassign::semantics::load::{builtin_default, BUILTIN_DEFAULT_TEXT};
+use callassign::semantics::plan::{render_human, Origin, Plan, StepId};
+use callassign::syntax::ast::{Anchor, Placement, StatementKind, StepName};
+use callassign::syntax::format::format_source;
+use callassign::vocabulary::{Builtin, Field};
 
 /// What is under the cursor, as far as hover and definition care.
 enum Target<'t> {
@@ -216,7 +217,7 @@ fn builtin_copy() -> Option<PathBuf> {
         // A new file renamed over the old name: whatever was there (an
         // old copy, or a link planted to make us overwrite another file)
         // is replaced, never written through.
-        crate::files::write_atomically(&path, BUILTIN_DEFAULT_TEXT.as_bytes()).ok()?;
+        callassign::files::write_atomically(&path, BUILTIN_DEFAULT_TEXT.as_bytes()).ok()?;
         let mut permissions = std::fs::metadata(&path).ok()?.permissions();
         permissions.set_readonly(true);
         std::fs::set_permissions(&path, permissions).ok()?;

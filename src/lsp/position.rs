@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use lsp_types::{Position, Range, Uri};
 
-use crate::syntax::source::Span;
+use callassign::diagnostics::source::Span;
 
 /// Line starts of a text, to convert between byte offsets and positions.
 #[derive(Debug, Clone)]

@@ -13,19 +13,19 @@ use std::sync::Arc;
 
 use lsp_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 
-use crate::diagnostics::finding::Finding;
-use crate::diagnostics::kind::FindingKind;
-use crate::files::TextError;
 use crate::lsp::position::{has_scheme, path_to_uri, uri_to_path, LineIndex};
-use crate::runtime::model::context::ContextProblem;
-use crate::runtime::model::Context;
-use crate::semantics::check::is_plain_name;
-use crate::semantics::compile::{compile, Compiled};
-use crate::semantics::load::{Chain, FileSystem, Loader, Overlay, RuleSource, RULE_EXTENSION};
-use crate::semantics::plan::Plan;
-use crate::syntax::ast::RuleFile;
-use crate::syntax::parse::parse;
-use crate::syntax::source::{Source, Span};
+use callassign::diagnostics::finding::Finding;
+use callassign::diagnostics::kind::FindingKind;
+use callassign::diagnostics::problem::Problem;
+use callassign::diagnostics::source::{Source, Span};
+use callassign::files::TextError;
+use callassign::model::Context;
+use callassign::semantics::check::is_plain_name;
+use callassign::semantics::compile::{compile, Compiled};
+use callassign::semantics::load::{Chain, FileSystem, Loader, Overlay, RuleSource, RULE_EXTENSION};
+use callassign::semantics::plan::Plan;
+use callassign::syntax::ast::RuleFile;
+use callassign::syntax::parse::parse;
 
 /// The settings file looked for in a rule file's folder. JSON, and not
 /// `.yaml`: `callassign test FOLDER` takes every `.yaml` file for a test.
@@ -73,7 +73,7 @@ pub struct Workspace {
     /// Problems with settings files and contexts met while answering, not
     /// yet handed to the editor (met on the way to an answer, which they
     /// must not stop).
-    problems: RefCell<Vec<ContextProblem>>,
+    problems: RefCell<Vec<Problem>>,
     /// Problems already handed over, as their text: a broken settings file
     /// is met on every completion, and said once.
     told: RefCell<BTreeSet<String>>,
@@ -333,7 +333,7 @@ impl Workspace {
 
     /// What was wrong with the configuration since last asked: each
     /// problem once a session, for the editor to show.
-    pub fn take_problems(&self) -> Vec<ContextProblem> {
+    pub fn take_problems(&self) -> Vec<Problem> {
         let mut met = self.problems.borrow_mut();
         let mut told = self.told.borrow_mut();
         met.drain(..)
@@ -393,26 +393,26 @@ impl Workspace {
 
     /// The settings file beside `path` and the context it names, if there
     /// is a settings file; an error when there is one that cannot be used.
-    fn settings_beside(&self, path: &Path) -> Result<Option<(PathBuf, PathBuf)>, ContextProblem> {
+    fn settings_beside(&self, path: &Path) -> Result<Option<(PathBuf, PathBuf)>, Problem> {
         if !path.is_absolute() {
             return Ok(None);
         }
         let folder = folder_of(path);
         let settings = folder.join(SETTINGS_FILE);
-        let text = match crate::files::read_text(&settings, MAX_SETTINGS_BYTES) {
+        let text = match callassign::files::read_text(&settings, MAX_SETTINGS_BYTES) {
             Ok(text) => text,
             Err(TextError::Io(error)) if error.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(None)
             }
             Err(error) => {
-                return Err(ContextProblem::new(
+                return Err(Problem::context(
                     error.describe(&settings),
                     error.help().unwrap_or(SETTINGS_HELP),
                 ))
             }
         };
         let named: Settings = serde_json::from_str(&text).map_err(|error| {
-            ContextProblem::new(
+            Problem::context(
                 format!(
                     "`{}` is not a valid settings file: {error}",
                     settings.display()
@@ -492,8 +492,8 @@ fn point_at_cycle(chain: &Chain, findings: &mut Vec<Finding>) {
     else {
         return;
     };
-    let Some(cycle) = findings.iter().find_map(|finding| match &finding.kind {
-        FindingKind::ExtendsCycle { cycle } if !Arc::ptr_eq(&finding.source, &leaf.source) => {
+    let Some(cycle) = findings.iter().find_map(|finding| match &finding.kind() {
+        FindingKind::ExtendsCycle { cycle } if !Arc::ptr_eq(finding.source(), &leaf.source) => {
             Some(cycle.clone())
         }
         _ => None,
@@ -535,7 +535,7 @@ fn point_at_cycle(chain: &Chain, findings: &mut Vec<Finding>) {
         extends.span,
     );
     if let Some(label) = label {
-        finding.label = label.to_string();
+        finding.set_label(label);
     }
     findings.push(finding);
 }
@@ -549,12 +549,13 @@ fn explain_unreachable_bases(findings: &mut [Finding]) {
             name,
             suggestion: None,
             ..
-        } = &finding.kind
+        } = finding.kind().clone()
         {
-            finding.label = "not reachable from an unsaved document".to_string();
-            finding.help = Some(format!(
+            finding.set_label("not reachable from an unsaved document");
+            let help = format!(
                 "an unsaved document reaches only the built-in `default`: save the document beside `{name}.rules` to extend it"
-            ));
+            );
+            finding.set_help(help);
         }
     }
 }

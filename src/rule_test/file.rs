@@ -17,7 +17,7 @@ pub(super) struct RawFile {
     /// The integration context: a path (relative to this file) or the context itself.
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "crate::runtime::model::schema::PathOr<Context>")
+        schemars(with = "crate::model::schema::PathOr<Context>")
     )]
     context: serde_yaml::Value,
     /// What the calls are: `native` (the default) or `cloudtalk` records;
@@ -45,14 +45,14 @@ pub(super) struct RawCase {
     /// The call: written inline, or a `.json`/`.yaml` file relative to this file.
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "crate::runtime::model::schema::PathOr<Call<'static>>")
+        schemars(with = "crate::model::schema::PathOr<Call<'static>>")
     )]
     call: serde_yaml::Value,
     /// A context for this case only, replacing the file's.
     #[serde(default)]
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::runtime::model::schema::PathOr<Context>>")
+        schemars(with = "Option<crate::model::schema::PathOr<Context>>")
     )]
     context: Option<serde_yaml::Value>,
     /// `native` or `cloudtalk`: what this case's call is, when not the file's.
@@ -143,10 +143,10 @@ fn step_problem(
     Some((message, help))
 }
 
-/// The schema of a rule-test file (see [`crate::runtime::model::schema`]).
+/// The schema of a rule-test file (see [`crate::schema`]).
 #[cfg(feature = "schema")]
-pub fn schema() -> String {
-    use crate::runtime::model::schema::{document, text};
+pub(crate) fn schema() -> String {
+    use crate::model::schema::{document, text};
     let mut schema = document::<RawFile>("callassign rule tests");
     // An inline call without `id` gets the case's name.
     if let Some(required) = schema
@@ -212,7 +212,7 @@ pub(super) fn step_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema
 }
 
 /// Reads a test file and everything it names except the rules, which
-/// [`run`] compiles.
+/// `run` compiles.
 pub fn load(path: &Path) -> Result<TestFile, Problem> {
     let text = read_text(path, path, "test file")?;
     from_text(path, &text)
@@ -222,13 +222,13 @@ pub fn load(path: &Path) -> Result<TestFile, Problem> {
 /// relative to), and everything it names except the rules.
 pub fn from_text(path: &Path, text: &str) -> Result<TestFile, Problem> {
     let raw: RawFile = crate::files::yaml::from_str(text)
-        .map_err(|error| Problem::new(path, format!("not a valid test file: {error}"), SHAPE))?;
+        .map_err(|error| problem(path, format!("not a valid test file: {error}"), SHAPE))?;
     let folder = path.parent().unwrap_or(Path::new(""));
     let rules = clean_path(&folder.join(&raw.rules));
     let context = load_context(path, folder, raw.context)?;
     let context_of_file = &context;
     if raw.cases.is_empty() {
-        return Err(Problem::new(
+        return Err(problem(
             path,
             "`cases` is empty",
             "add at least one case: a `call` and the `assignee` it must get",
@@ -272,14 +272,14 @@ pub fn from_text(path: &Path, text: &str) -> Result<TestFile, Problem> {
                 })
                 .and_then(|call| {
                     if raw_case.assignee.is_none() {
-                        return Err(Problem::new(
+                        return Err(problem(
                             path,
                             "no `assignee`",
                             "write the integration user id the call must go to, or `assignee: null` for a call that must stay unassigned",
                         ));
                     }
                     match step_problem(raw_case.step.as_deref(), raw_case.user.as_deref(), &known_steps) {
-                        Some((message, help)) => Err(Problem::new(path, message, help)),
+                        Some((message, help)) => Err(problem(path, message, help)),
                         None => Ok(call),
                     }
                 })
@@ -312,20 +312,20 @@ pub(super) fn load_context(
     value: serde_yaml::Value,
 ) -> Result<Context, Problem> {
     let context_help = context::SHAPE_HELP;
-    let first_problem = |problems: Vec<context::ContextProblem>| {
-        let problem = problems.into_iter().next().expect("at least one problem");
-        Problem::new(
+    let first_problem = |problems: Vec<Problem>| {
+        let first = problems.into_iter().next().expect("at least one problem");
+        problem(
             path,
-            format!("the context is not usable: {}", problem.message),
-            problem.help,
+            format!("the context is not usable: {}", first.message),
+            first.help_text(),
         )
     };
     match value {
         serde_yaml::Value::String(relative) => {
             let context_path = clean_path(&folder.join(&relative));
             let text = read_text(path, &context_path, "context")?;
-            let mut context = Context::from_yaml(&text).map_err(|error| {
-                Problem::new(
+            let mut context = Context::read_yaml(&text).map_err(|error| {
+                problem(
                     path,
                     format!(
                         "the context `{}` is not valid: {}",
@@ -341,8 +341,8 @@ pub(super) fn load_context(
             Ok(context)
         }
         value @ serde_yaml::Value::Mapping(_) => {
-            let mut context = reread(&value, Context::from_yaml).map_err(|error| {
-                Problem::new(
+            let mut context = reread(&value, Context::read_yaml).map_err(|error| {
+                problem(
                     path,
                     format!("`context` is not valid: {error}"),
                     context_help,
@@ -351,7 +351,7 @@ pub(super) fn load_context(
             context.resolve(folder).map_err(first_problem)?;
             Ok(context)
         }
-        _ => Err(Problem::new(
+        _ => Err(problem(
             path,
             "`context` is neither a path nor a mapping",
             "name a context file (`context: hubspot.context.yaml`) or write it inline",
@@ -372,7 +372,7 @@ pub(super) fn load_record(
             let record_path = clean_path(&folder.join(&relative));
             let text = read_text(path, &record_path, "call")?;
             let invalid = |error: String| {
-                Problem::new(
+                problem(
                     path,
                     format!("the call `{}` is not valid: {error}", record_path.display()),
                     help,
@@ -389,15 +389,13 @@ pub(super) fn load_record(
             records.remove(0).map_err(|error| invalid(error.message))?
         }
         value @ serde_yaml::Value::Mapping(_) => {
-            let json = serde_json::to_value(&value).map_err(|error| {
-                Problem::new(path, format!("`call` is not valid: {error}"), help)
-            })?;
-            cloudtalk::read_value(&json, context).map_err(|error| {
-                Problem::new(path, format!("`call` is not valid: {error}"), help)
-            })?
+            let json = serde_json::to_value(&value)
+                .map_err(|error| problem(path, format!("`call` is not valid: {error}"), help))?;
+            cloudtalk::read_value(&json, context)
+                .map_err(|error| problem(path, format!("`call` is not valid: {error}"), help))?
         }
         _ => {
-            return Err(Problem::new(
+            return Err(problem(
                 path,
                 "`call` is neither a path nor a mapping",
                 help,
@@ -413,7 +411,7 @@ pub(super) fn load_call(
     value: serde_yaml::Value,
     name: &str,
 ) -> Result<Call<'static>, Problem> {
-    let call_help = "a call has `direction`, `status` and optionally `agent`, `flow`, `contact`, `tags` and the other fields of README.md";
+    let call_help = "a call has `direction`, `status` and optionally `agent`, `flow`, `contact`, `tags` and the other fields `callassign schema call` describes";
     match value {
         serde_yaml::Value::String(relative) => {
             let call_path = clean_path(&folder.join(&relative));
@@ -429,7 +427,7 @@ pub(super) fn load_call(
                 Call::from_yaml(&text).map_err(|error| error.to_string())
             };
             call.map_err(|error| {
-                Problem::new(
+                problem(
                     path,
                     format!("the call `{}` is not valid: {error}", call_path.display()),
                     call_help,
@@ -441,11 +439,11 @@ pub(super) fn load_call(
             if !mapping.contains_key(&id) {
                 mapping.insert(id, serde_yaml::Value::String(name.to_string()));
             }
-            reread(&serde_yaml::Value::Mapping(mapping), Call::from_yaml).map_err(|error| {
-                Problem::new(path, format!("`call` is not valid: {error}"), call_help)
+            reread(&serde_yaml::Value::Mapping(mapping), Call::read_yaml).map_err(|error| {
+                problem(path, format!("`call` is not valid: {error}"), call_help)
             })
         }
-        _ => Err(Problem::new(
+        _ => Err(problem(
             path,
             "`call` is neither a path nor a mapping",
             "write the call inline (`call: {direction: incoming, status: missed}`) or name a `.json` or `.yaml` file",
@@ -485,7 +483,7 @@ pub(super) fn refuse_unread_keys(
     } else {
         ("keys", "them")
     };
-    Err(Problem::new(
+    Err(problem(
         path,
         format!(
             "`call` has {keys} callassign does not read: {}",
@@ -534,7 +532,7 @@ pub(super) fn read_text(test_file: &Path, path: &Path, what: &str) -> Result<Str
                 .unwrap_or("check the file's permissions")
                 .to_string(),
         };
-        Problem::new(
+        problem(
             test_file,
             format!("the {what} {}", error.describe(path)),
             help,

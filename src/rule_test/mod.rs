@@ -15,7 +15,7 @@
 //! A call is written inline or named by a path (`.json` or `.yaml`); an
 //! inline call without `id` gets the case's name. A case may carry its own
 //! `context` (a path or inline), which replaces the file's for that case. [`load`] reads a file and
-//! [`run`] compiles its rules (with their `extends` chain) and decides every
+//! `run` compiles its rules (with their `extends` chain) and decides every
 //! case with an [`Engine`], explaining each one so a failure can show why.
 //!
 //! ```
@@ -33,15 +33,17 @@ use std::path::{Component, Path, PathBuf};
 use serde::Deserialize;
 
 use crate::diagnostics::finding::{sort_and_dedup, Finding};
+use crate::diagnostics::problem::{Problem, ProblemCode};
 use crate::diagnostics::suggest::did_you_mean;
 use crate::files::TextError;
+use crate::model::cloudtalk;
+use crate::model::context::{self, MAX_CONTEXT_BYTES};
+use crate::model::{Call, Context, Fact};
 use crate::runtime::batch::InputFormat;
-use crate::runtime::cloudtalk;
 use crate::runtime::evaluate::{DecidedBy, Engine, Outcome, TraceEntry};
-use crate::runtime::model::context::{self, MAX_CONTEXT_BYTES};
-use crate::runtime::model::{Call, Context, Fact};
 use crate::semantics::load::Loader;
-use crate::semantics::plan::{Builtin, EntryName, Plan};
+use crate::semantics::plan::{EntryName, Plan};
+use crate::vocabulary::Builtin;
 
 mod file;
 pub mod report;
@@ -51,7 +53,7 @@ pub use file::*;
 pub use run::*;
 
 /// What a test file looks like, in one line, for help texts.
-const SHAPE: &str = "a test file has `rules` (a path), `context` (a path or the context itself), optionally `input` (`native` or `cloudtalk`) and `cases`, each with `call`, `assignee` and optionally `name`, `step`, `context` and `input`; see README.md";
+const SHAPE: &str = "a test file has `rules` (a path), `context` (a path or the context itself), optionally `input` (`native` or `cloudtalk`) and `cases`, each with `call`, `assignee` and optionally `name`, `step`, `context` and `input`; `callassign schema test` describes each";
 
 /// A loaded test file.
 #[derive(Debug)]
@@ -105,44 +107,22 @@ impl fmt::Display for Expected {
     }
 }
 
-/// Something wrong with a test file: which file and case, what, and how to
-/// fix it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub file: PathBuf,
-    /// The case's number and name, for a problem with one case.
-    pub case: Option<(usize, String)>,
-    pub message: String,
-    pub help: String,
+/// Something wrong with a test file: a [`Problem`] of code
+/// `invalid_rule_test` naming the file, and the case when it is about one.
+fn problem(file: &Path, message: impl Into<String>, help: impl Into<String>) -> Problem {
+    Problem::new(ProblemCode::InvalidRuleTest, message, help).in_file(file)
 }
 
-impl Problem {
-    fn new(file: &Path, message: impl Into<String>, help: impl Into<String>) -> Problem {
-        Problem {
-            file: file.to_path_buf(),
-            case: None,
-            message: message.into(),
-            help: help.into(),
-        }
-    }
-
-    fn in_case(mut self, number: usize, name: &str) -> Problem {
-        self.case = Some((number, name.to_string()));
-        self
-    }
+/// A problem about one case of a test file.
+trait InCase {
+    fn in_case(self, number: usize, name: &str) -> Problem;
 }
 
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}`", self.file.display())?;
-        if let Some((number, name)) = &self.case {
-            write!(f, ", case {number} (`{name}`)")?;
-        }
-        write!(f, ": {}", self.message)
+impl InCase for Problem {
+    fn in_case(self, number: usize, name: &str) -> Problem {
+        self.at_place(format!("case {number} (`{name}`)"))
     }
 }
-
-impl std::error::Error for Problem {}
 
 /// What running a test file gives.
 #[derive(Debug)]
@@ -274,9 +254,9 @@ mod tests {
             let problem = load(&path).unwrap_err();
             assert!(problem.message.contains(expected), "{text:?}: {problem}");
             assert!(problem
-                .to_string()
+                .located()
                 .starts_with(&format!("`{}`", path.display())));
-            assert!(!problem.help.is_empty());
+            assert!(problem.help.is_some());
         }
 
         let path = write(
@@ -296,7 +276,7 @@ mod tests {
             .iter()
             .map(|case| {
                 let problem = case.call.as_ref().unwrap_err();
-                format!("{problem} / {}", problem.help)
+                format!("{} / {}", problem.located(), problem.help_text())
             })
             .collect();
         let shown = problems.join("\n");
@@ -338,7 +318,7 @@ mod tests {
             "{problem}"
         );
         assert_eq!(
-            unrunnable.findings[0].code,
+            unrunnable.findings[0].code(),
             crate::diagnostics::finding::Code::UnknownStep
         );
     }

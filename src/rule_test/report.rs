@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::{CaseOutcome, FileReport, Problem};
+use crate::model::Fact;
 use crate::runtime::batch::Explained;
 use crate::runtime::evaluate::{DecidedBy, Decision, TraceEntry};
-use crate::runtime::model::Fact;
 use crate::semantics::plan::EntryName;
 
 /// One test file's run: its report, or why it could not be run.
@@ -49,7 +49,11 @@ impl Totals {
 
 /// A problem as commands print it: `error: …` and a help line.
 pub fn problem_text(problem: &Problem) -> String {
-    format!("error: {problem}\n  help: {}", problem.help)
+    format!(
+        "error: {}\n  help: {}",
+        problem.located(),
+        problem.help_text()
+    )
 }
 
 /// What went wrong with a case that did not pass: expected, actual and
@@ -269,8 +273,8 @@ pub fn json(runs: &[FileRun]) -> String {
             let (error, cases, undecided_steps) = match &run.outcome {
                 Err(problem) => (
                     Some(JsonProblem {
-                        message: problem.to_string(),
-                        help: &problem.help,
+                        message: problem.located(),
+                        help: problem.help_text(),
                     }),
                     Vec::new(),
                     Vec::new(),

@@ -14,8 +14,8 @@ pub(super) fn assignee_problem(expected: &Expected, context: &Context) -> Option
     }
     let by_email = context.users.iter().find(|user| {
         user.email.as_deref().is_some_and(|email| {
-            crate::runtime::model::context::normalize_email(email)
-                == crate::runtime::model::context::normalize_email(assignee)
+            crate::vocabulary::email::normalize_email(email)
+                == crate::vocabulary::email::normalize_email(assignee)
         })
     });
     Some(match by_email {
@@ -76,8 +76,7 @@ pub(super) fn step_not_in_plan(
 }
 
 fn same_address(a: &str, b: &str) -> bool {
-    crate::runtime::model::context::normalize_email(a)
-        == crate::runtime::model::context::normalize_email(b)
+    crate::vocabulary::email::normalize_email(a) == crate::vocabulary::email::normalize_email(b)
 }
 
 /// The address of a `user "ops@acme.com"`, the way rule files name a
@@ -126,29 +125,32 @@ pub struct Unrunnable {
 
 /// Compiles the rules of a test file and runs its cases.
 pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrunnable>> {
-    let compiled = crate::compile_with(loader, &file.rules).map_err(|error| {
-        let message = match error.kind() {
-            std::io::ErrorKind::NotFound => {
-                format!("the rule file `{}` does not exist", file.rules.display())
-            }
-            _ => format!(
-                "cannot read the rule file `{}`: {error}",
-                file.rules.display()
-            ),
-        };
-        Box::new(Unrunnable {
-            problem: Problem::new(
-                &file.path,
-                message,
-                "`rules` is relative to the test file's folder",
-            ),
-            findings: Vec::new(),
-        })
-    })?;
+    let compiled = loader
+        .load_chain(&file.rules)
+        .map(|chain| crate::semantics::compile::compile(&chain))
+        .map_err(|error| {
+            let message = match error.kind() {
+                std::io::ErrorKind::NotFound => {
+                    format!("the rule file `{}` does not exist", file.rules.display())
+                }
+                _ => format!(
+                    "cannot read the rule file `{}`: {error}",
+                    file.rules.display()
+                ),
+            };
+            Box::new(Unrunnable {
+                problem: problem(
+                    &file.path,
+                    message,
+                    "`rules` is relative to the test file's folder",
+                ),
+                findings: Vec::new(),
+            })
+        })?;
     let mut findings = compiled.findings;
     sort_and_dedup(&mut findings);
     let Some(plan) = compiled.plan else {
-        let problem = Problem::new(
+        let problem = problem(
             &file.path,
             format!(
                 "the rule file `{}` has errors ({})",
@@ -200,8 +202,7 @@ pub fn run(file: &TestFile, loader: &mut Loader) -> Result<FileReport, Box<Unrun
                         // expects is a problem of the test file, not a
                         // failure of the rules.
                         Some((message, help)) => CaseOutcome::Broken(
-                            Problem::new(&file.path, message, help)
-                                .in_case(case.number, &case.name),
+                            problem(&file.path, message, help).in_case(case.number, &case.name),
                         ),
                         None if matches => CaseOutcome::Passed,
                         None => CaseOutcome::Failed(Box::new(Mismatch {

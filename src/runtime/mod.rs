@@ -1,15 +1,7 @@
-//! Runtime: deciding calls. [`model`] is the data contract (calls,
-//! contexts, assignment lines); [`directory`] reads the user lists, agents
-//! and contact owners a context names; [`cloudtalk`] reads CloudTalk's own
-//! call records as calls; [`evaluate`] runs a plan against a context and a
-//! call; [`batch`] streams JSON Lines through an evaluator; [`time`] reads
-//! the timestamps that conditions compare; and [`fit`] checks a plan
-//! against one context before any call is decided.
+//! Runtime: deciding calls. [`evaluate`] runs a plan against a context
+//! and a call (the [`Engine`](evaluate::Engine)); [`batch`] streams JSON
+//! Lines of calls through it, on one thread or several, writing one output
+//! line per input line.
 
 pub mod batch;
-pub mod cloudtalk;
-pub mod directory;
 pub mod evaluate;
-pub mod fit;
-pub mod model;
-pub mod time;

@@ -41,10 +41,10 @@ pub struct BadName {
 /// listed to the user.
 ///
 /// ```
-/// let files = callassign::scaffold::project("hubspot").unwrap();
+/// let files = crate::scaffold::project("hubspot").unwrap();
 /// assert_eq!(files[0].path, std::path::Path::new("rules/hubspot.rules"));
 /// assert!(callassign::compile_text("hubspot.rules", &files[0].text).findings.is_empty());
-/// assert!(callassign::scaffold::project("hub spot").is_err());
+/// assert!(crate::scaffold::project("hub spot").is_err());
 /// ```
 pub fn project(integration: &str) -> Result<Vec<ScaffoldFile>, BadName> {
     check_name(integration)?;
@@ -76,7 +76,7 @@ pub fn project(integration: &str) -> Result<Vec<ScaffoldFile>, BadName> {
             false,
         ),
         file(format!("contexts/{integration}.yaml"), fill(CONTEXT), false),
-        // `callassign::project::FILE_NAME`, which needs the `cli` feature.
+        // `crate::project::FILE_NAME`, which needs the `cli` feature.
         file("callassign.toml".to_string(), fill(PROJECT), true),
         file(
             ".github/workflows/callassign.yml".to_string(),
@@ -87,7 +87,7 @@ pub fn project(integration: &str) -> Result<Vec<ScaffoldFile>, BadName> {
 }
 
 fn has_errors(integration: &str, rules: &str) -> bool {
-    crate::compile_text(&format!("{integration}.rules"), rules).has_errors()
+    callassign::compile_text(&format!("{integration}.rules"), rules).has_errors()
 }
 
 /// A ruleset name: a letter, then letters, digits, `_` and `-` (the

@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use crate::diagnostics::finding::{Code, Finding, Severity};
 use crate::diagnostics::kind::FindingKind;
+use crate::diagnostics::source::{Source, Span};
 use crate::diagnostics::suggest::did_you_mean;
-use crate::syntax::source::{Source, Span};
 
 /// What starts an allow comment, after `#`.
 pub const DIRECTIVE: &str = "callassign:";
@@ -207,14 +207,14 @@ pub fn apply(sources: &[Arc<Source>], findings: &mut Vec<Finding>, scope: Scope)
             continue;
         }
         findings.retain(|finding| {
-            if finding.severity != Severity::Warning || finding.source.name != source.name {
+            if finding.severity() != Severity::Warning || finding.source().name != source.name {
                 return true;
             }
-            let line = finding.source.line(finding.span.start);
+            let line = finding.source().line(finding.span().start);
             let mut accepted = false;
             for allow in allowed
                 .iter_mut()
-                .filter(|allow| allow.code == finding.code && allow.line == line)
+                .filter(|allow| allow.code == finding.code() && allow.line == line)
             {
                 allow.used = true;
                 accepted = true;
@@ -251,8 +251,8 @@ mod tests {
             .iter()
             .map(|finding| {
                 (
-                    finding.code.short().to_string(),
-                    finding.source.line(finding.span.start),
+                    finding.code().short().to_string(),
+                    finding.source().line(finding.span().start),
                 )
             })
             .collect()
@@ -318,25 +318,22 @@ mod tests {
             assert_eq!(found, expected, "{text}");
         }
         let unused = compiled("ruleset a\nstep call_agent  # callassign: allow unreachable_step\nfallback unassigned\n");
-        let fix = &unused[0].suggestions[0];
+        let fix = &unused[0].suggestions()[0];
         assert_eq!(
-            &unused[0].source.text[fix.span.start..fix.span.end],
+            &unused[0].source().text[fix.span.start..fix.span.end],
             "  # callassign: allow unreachable_step"
         );
         let alone = compiled("ruleset a\n# callassign: allow unreachable_step\nstep call_agent\nfallback unassigned\n");
-        let fix = &alone[0].suggestions[0];
+        let fix = &alone[0].suggestions()[0];
         assert_eq!(
-            &alone[0].source.text[fix.span.start..fix.span.end],
+            &alone[0].source().text[fix.span.start..fix.span.end],
             "# callassign: allow unreachable_step\n"
         );
         let misspelt =
             compiled("ruleset a\nfallback unassigned  # callassign: allow unreachable_stp\n");
+        assert_eq!(misspelt[0].help(), Some("did you mean `unreachable_step`?"));
         assert_eq!(
-            misspelt[0].help.as_deref(),
-            Some("did you mean `unreachable_step`?")
-        );
-        assert_eq!(
-            &misspelt[0].source.text[misspelt[0].span.start..misspelt[0].span.end],
+            &misspelt[0].source().text[misspelt[0].span().start..misspelt[0].span().end],
             "unreachable_stp"
         );
     }
@@ -347,7 +344,7 @@ mod tests {
         assert!(
             found
                 .iter()
-                .all(|finding| finding.code != Code::UnusedAllow),
+                .all(|finding| finding.code() != Code::UnusedAllow),
             "{found:?}"
         );
     }

@@ -17,11 +17,11 @@ use std::sync::Arc;
 
 use crate::diagnostics::finding::{Code, Finding};
 use crate::diagnostics::kind::{FindingKind, ReferenceHint};
+use crate::diagnostics::source::{Source, Span, Spanned};
 use crate::diagnostics::suggest::did_you_mean;
 use crate::semantics::check::{CheckedKind, CheckedPlacement, Target};
 use crate::semantics::load::{Chain, LoadedFile};
 use crate::semantics::plan::{Fallback, Guard, Origin, Plan, PlanFallback, PlanStep, StepId};
-use crate::syntax::source::{Source, Span, Spanned};
 
 /// What compiling a chain gives: the plan when nothing is in error, and
 /// every finding of every file in the chain.
@@ -133,7 +133,7 @@ fn resolve(files: &[Arc<LoadedFile>]) -> (Option<Plan>, Vec<Finding>) {
         let unparsed_line = files.iter().any(|file| {
             file.findings
                 .iter()
-                .any(|finding| finding.code == Code::Syntax)
+                .any(|finding| finding.code() == Code::Syntax)
         });
         if unparsed_line {
             return (None, resolver.findings);

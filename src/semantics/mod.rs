@@ -5,5 +5,6 @@
 pub mod allow;
 pub mod check;
 pub mod compile;
+pub mod fit;
 pub mod load;
 pub mod plan;

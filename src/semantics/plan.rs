@@ -8,24 +8,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::syntax::source::{Source, Span};
-
-words! {
-    /// The built-in step kinds of the documented priority.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum Builtin {
-        /// Step 0: the call's own agent, when it is an active integration user.
-        CallAgent = "call_agent",
-        /// Step 1: the agent on the last reached call-to-agent/group flow step.
-        LastStepAgent = "last_step_agent",
-        /// Step 2: the e-mail configured on the last reached voicemail step.
-        VoicemailEmail = "voicemail_email",
-        /// Step 3: the contact's owner in the integrated app.
-        ContactOwner = "contact_owner",
-        /// Step 4: the contact's favorite agent.
-        FavoriteAgent = "favorite_agent",
-    }
-}
+use crate::diagnostics::source::{Source, Span};
+use crate::vocabulary::{Builtin, Field};
 
 /// A step as rule files name it: a built-in kind or a fixed user.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -191,65 +175,6 @@ impl fmt::Display for Fallback {
     }
 }
 
-words! {
-    /// The call fields a condition can test.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Field {
-        Direction = "direction",
-        Status = "status",
-        Agent = "agent",
-        Tags = "tags",
-        Number = "number",
-        Duration = "duration",
-        StartedAt = "started_at",
-        Contact = "contact",
-        ContactId = "contact.id",
-        ContactOwner = "contact.owner",
-        ContactFavoriteAgent = "contact.favorite_agent",
-        /// The `type` of the last reached call-flow step.
-        LastStep = "last_step",
-    }
-}
-
-/// What kind of values a field holds, which decides the operators it takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldType {
-    Direction,
-    Status,
-    /// An e-mail address: compared trimmed, ASCII letters in any case.
-    Email,
-    /// Text compared exactly.
-    Text,
-    /// A flow step type: open-ended text, written bare (`voicemail`).
-    FlowStepType,
-    Tags,
-    Integer,
-    Timestamp,
-    /// Only presence can be tested (`contact == null`).
-    Object,
-}
-
-impl Field {
-    pub fn field_type(self) -> FieldType {
-        match self {
-            Field::Direction => FieldType::Direction,
-            Field::Status => FieldType::Status,
-            Field::Agent | Field::ContactFavoriteAgent => FieldType::Email,
-            Field::Number | Field::ContactId | Field::ContactOwner => FieldType::Text,
-            Field::LastStep => FieldType::FlowStepType,
-            Field::Tags => FieldType::Tags,
-            Field::Duration => FieldType::Integer,
-            Field::StartedAt => FieldType::Timestamp,
-            Field::Contact => FieldType::Object,
-        }
-    }
-
-    /// Whether a call can lack this field (`== null` makes sense).
-    pub fn nullable(self) -> bool {
-        !matches!(self, Field::Direction | Field::Status | Field::Tags)
-    }
-}
-
 /// Fields holding text, tested by [`Condition::TextIn`] and [`Condition::TextStartsWith`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextField {
@@ -291,9 +216,9 @@ pub enum Condition {
     All(Box<[Condition]>),
     Any(Box<[Condition]>),
     Not(Box<Condition>),
-    /// Bit set of [`crate::runtime::model::Direction`] values.
+    /// Bit set of [`crate::vocabulary::Direction`] values.
     Direction(u8),
-    /// Bit set of [`crate::runtime::model::Status`] values.
+    /// Bit set of [`crate::vocabulary::Status`] values.
     Status(u8),
     /// The field equals one of the values. E-mail values are stored
     /// lowercased and trimmed, and compared that way.

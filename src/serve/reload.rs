@@ -623,7 +623,7 @@ fn json_findings(error: &Error) -> Vec<serde_json::Value> {
                     "severity": "error",
                     "file": path,
                     "message": problem.message,
-                    "help": (!problem.help.is_empty()).then_some(&problem.help),
+                    "help": problem.help,
                 })
             })
             .collect(),

@@ -17,13 +17,13 @@ use serde::{Deserialize, Serialize};
 
 use callassign::diagnostics::finding::{sort_and_dedup, Finding};
 use callassign::diagnostics::report::JsonFinding;
+use callassign::diagnostics::source::Source;
 use callassign::impact::diff::{self, Names};
+use callassign::model::cloudtalk::Provenance;
 use callassign::runtime::batch::{for_each_line, read_input};
-use callassign::runtime::cloudtalk::Facts;
 use callassign::semantics::compile::{compile, Compiled};
 use callassign::semantics::load::{FileSystem, Loader, Overlay};
 use callassign::semantics::plan::{render_json, JsonPlan};
-use callassign::syntax::source::Source;
 use callassign::{DocumentFormat, Engine, InputFormat, NotOneCall, Options};
 
 use super::app::{State, HASH_HEADER};
@@ -248,12 +248,12 @@ fn plan_findings<'a>(edited: &'a Edited, text: &str) -> Vec<PlanFinding<'a>> {
         edited
             .source
             .as_ref()
-            .is_some_and(|source| Arc::ptr_eq(source, &finding.source) && *source.text == *text)
+            .is_some_and(|source| Arc::ptr_eq(source, finding.source()) && *source.text == *text)
     };
     let mut offsets: Vec<usize> = Vec::new();
     for finding in edited.compiled.findings.iter().filter(|f| own(f)) {
-        offsets.extend([finding.span.start, finding.span.end]);
-        for suggestion in &finding.suggestions {
+        offsets.extend([finding.span().start, finding.span().end]);
+        for suggestion in finding.suggestions() {
             offsets.extend([suggestion.span.start, suggestion.span.end]);
         }
     }
@@ -270,11 +270,11 @@ fn plan_findings<'a>(edited: &'a Edited, text: &str) -> Vec<PlanFinding<'a>> {
                 fixes: None,
             };
             if own(finding) {
-                shown.from = Some(utf16[&finding.span.start]);
-                shown.to = Some(utf16[&finding.span.end]);
+                shown.from = Some(utf16[&finding.span().start]);
+                shown.to = Some(utf16[&finding.span().end]);
                 shown.fixes = Some(
                     finding
-                        .suggestions
+                        .suggestions()
                         .iter()
                         .map(|suggestion| Fix {
                             title: &suggestion.title,
@@ -333,7 +333,7 @@ fn edited_engine(entry: &Entry, path: &FilePath, text: &str) -> Result<Engine, P
                 format!(
                     "; the first, at {}:{line}:{column}: {}",
                     finding.file(),
-                    finding.message
+                    finding.message()
                 )
             });
             Err(Problem::new(
@@ -594,7 +594,7 @@ pub async fn history(Shared(state): App, uri: Uri, headers: HeaderMap) -> Respon
                     if calls.len() >= limit {
                         return Ok(());
                     }
-                    let read = read_input(line, history.input, context, Facts::Skip);
+                    let read = read_input(line, history.input, context, Provenance::Skip);
                     let Some(call) = read.call() else {
                         return Ok(());
                     };

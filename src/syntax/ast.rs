@@ -5,7 +5,7 @@
 //! strings here: `check.rs` decides which step kinds, fields and values they
 //! mean.
 
-use crate::syntax::source::{Span, Spanned};
+use crate::diagnostics::source::{Span, Spanned};
 
 /// One parsed rule file.
 #[derive(Debug, Clone, PartialEq)]
@@ -228,7 +228,7 @@ impl fmt::Display for Operand {
 }
 
 /// A string literal as the rule language writes it.
-pub struct Quoted<'a>(pub &'a str);
+pub(crate) struct Quoted<'a>(pub &'a str);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

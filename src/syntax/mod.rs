@@ -1,4 +1,4 @@
-//! Syntax: rule text as written. Source text and spans ([`source`]), the
+//! Syntax: rule text as written. Source text and spans ([`crate::diagnostics::source`]), the
 //! syntax tree ([`ast`]), pest parsing into that tree ([`parse`]), and the
 //! canonical layout printed back from it ([`format`](mod@format)).
 //!
@@ -8,4 +8,3 @@
 pub mod ast;
 pub mod format;
 pub mod parse;
-pub mod source;

@@ -63,11 +63,8 @@ fn init_in_an_empty_folder_passes_check_test_and_fmt_check() {
 
     // What an editor checks them with agrees.
     for (file, schema) in [
-        (
-            "contexts/hubspot.yaml",
-            callassign::runtime::model::schema::context(),
-        ),
-        ("rules/tests/hubspot.yaml", callassign::rule_test::schema()),
+        ("contexts/hubspot.yaml", callassign::schema::context()),
+        ("rules/tests/hubspot.yaml", callassign::schema::test()),
     ] {
         let schema: serde_json::Value = serde_json::from_str(&schema).unwrap();
         let document: serde_json::Value =

@@ -1,9 +1,10 @@
-//! CloudTalk records as calls (DESIGN.md section 5): one table row per
+//! CloudTalk records as calls (docs/contract.md section 3): one table row per
 //! mapping row and per call-step type, the context's directories, and the
 //! command line over `examples/cloudtalk`.
 
-use callassign::runtime::cloudtalk::{self, Record};
-use callassign::runtime::model::{Context, Direction, Status};
+use callassign::model::cloudtalk::{self, Record};
+use callassign::model::Context;
+use callassign::vocabulary::{Direction, Status};
 use serde_json::{json, Value};
 
 use crate::common::{callassign, eval_hubspot_in, folder};
@@ -20,7 +21,7 @@ fn context() -> Context {
         .telephony
         .insert("1234".into(), "max@acme.com".into());
     context.telephony.insert("11".into(), "ola@acme.com".into());
-    let mut owners = callassign::runtime::directory::ContactOwners {
+    let mut owners = callassign::model::context::lists::ContactOwners {
         source: "owners.csv".into(),
         ..Default::default()
     };
@@ -721,7 +722,7 @@ fn each_user_list_format_reads_ids_e_mails_and_activity() {
             ],
             "{format}"
         );
-        let directory = callassign::runtime::model::Directory::for_context(&context);
+        let directory = callassign::model::Directory::for_context(&context);
         assert!(
             directory.by_email(" ann@ACME.com").active().is_some(),
             "{format}: odd case"
@@ -839,7 +840,10 @@ fn bad_directories_get_located_clear_errors() {
     let problem = Context::load(&dir.path().join("context.yaml"))
         .unwrap_err()
         .remove(0);
-    assert_eq!(problem.help, "it looks like `format: pipedrive_users`");
+    assert_eq!(
+        problem.help_text(),
+        "it looks like `format: pipedrive_users`"
+    );
     let dir = folder(&[
         ("context.yaml", &context("users_from", "csv", "users.csv")),
         ("users.csv", "id,email,active\n2,b@acme.com,maybe\n"),
@@ -849,7 +853,7 @@ fn bad_directories_get_located_clear_errors() {
         .remove(0);
     assert!(problem.message.ends_with("line 2: `active` is `maybe`"));
     assert_eq!(
-        problem.help,
+        problem.help_text(),
         "write `true`, `1` or `yes` (or leave it empty) for an active user, `false`, `0` or `no` for an inactive one"
     );
 }
@@ -937,7 +941,7 @@ fn a_paginated_list_whose_every_page_says_more_follow_is_refused() {
     let problem = Context::load(&dir.path().join("context.yaml"))
         .unwrap_err()
         .remove(0);
-    assert_eq!(problem.help, "fetch `GET /crm/v3/owners?limit=500&after=…` with each page's `paging.next.after` until a page has no `paging.next`, and list every page: `path: [page-1.json, page-2.json]`");
+    assert_eq!(problem.help_text(), "fetch `GET /crm/v3/owners?limit=500&after=…` with each page's `paging.next.after` until a page has no `paging.next`, and list every page: `path: [page-1.json, page-2.json]`");
 }
 
 // ---- The command line ----

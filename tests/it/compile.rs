@@ -27,7 +27,7 @@ fn plan(files: &[(&str, &str)], target: &str) -> Plan {
             compiled
                 .findings
                 .iter()
-                .map(|f| &f.message)
+                .map(|f| f.message())
                 .collect::<Vec<_>>()
         )
     })

@@ -1,8 +1,8 @@
 //! What conditions mean: each row is a condition, a call, and whether the
 //! condition holds for it.
 
+use callassign::model::Call;
 use callassign::runtime::evaluate::holds;
-use callassign::runtime::model::Call;
 use callassign::semantics::check::CheckedKind;
 
 /// Compiles `step favorite_agent when CONDITION` and tests it on `call`.
@@ -17,7 +17,7 @@ fn holds_for(condition: &str, call: &str) -> bool {
         loaded
             .findings
             .iter()
-            .map(|f| &f.message)
+            .map(|f| f.message())
             .collect::<Vec<_>>()
     );
     let checked = loaded.checked.unwrap();
@@ -135,8 +135,7 @@ fn unless_skips_the_step_when_the_condition_holds() {
     );
     let plan = compiled.plan.unwrap();
     let context =
-        callassign::runtime::model::Context::from_yaml("users:\n  - {id: u1, email: a@x.com}\n")
-            .unwrap();
+        callassign::model::Context::from_yaml("users:\n  - {id: u1, email: a@x.com}\n").unwrap();
     let evaluator = callassign::runtime::evaluate::Engine::new(plan.clone(), context.clone());
     let missed =
         Call::from_json(r#"{"id":"m","direction":"incoming","status":"missed","agent":"a@x.com"}"#)

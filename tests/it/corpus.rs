@@ -1,10 +1,10 @@
 //! The shipped default rules against an independent reading of the
-//! documented priority (DESIGN.md section 1), over thousands of generated
+//! documented priority (docs/contract.md section 1), over thousands of generated
 //! calls. The reference below is written from the documentation, not from
 //! the evaluator: if the two disagree, one of them misreads the product.
 
+use callassign::model::{Call, Context};
 use callassign::runtime::evaluate::Engine;
-use callassign::runtime::model::{Call, Context};
 use serde_json::Value;
 
 use crate::support::{Facts, Model, Rng, Users};

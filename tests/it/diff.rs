@@ -2,17 +2,17 @@
 //! model of the documented priority, the reports as snapshots, and the
 //! command line (exit statuses, `--base` against a real git repository).
 
+use crate::common::callassign_in;
 use crate::common::git;
 use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use callassign::impact::diff::{self, Names, Report};
 use callassign::impact::history::SAMPLE_SIZE;
+use callassign::model::Context;
 use callassign::runtime::evaluate::Engine;
-use callassign::runtime::model::Context;
 use serde_json::Value;
 
 use support::*;
@@ -240,9 +240,9 @@ fn json_output_carries_the_counts() {
     let calls = generate(5, 400);
     let (history, _) = history(&calls, 0);
     let folder = workspace(&history);
-    let output = run(folder.path(), &[DIFF, &["--format", "json"]].concat());
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let output = callassign_in(folder.path(), &[DIFF, &["--format", "json"]].concat(), b"");
+    assert_eq!(Some(output.code), Some(0), "{}", output.stderr.clone());
+    let json: Value = serde_json::from_str(&output.stdout).unwrap();
     let want = expected(&calls, &Model::default_rules(), &Model::reworked());
     assert_eq!(json["calls"], want.calls);
     assert_eq!(json["reassigned"], want.reassigned);
@@ -279,28 +279,29 @@ fn json_output_carries_the_counts() {
 fn human_report() {
     let (history, _) = history(&generate(11, 300), 50);
     let folder = workspace(&history);
-    let output = run(folder.path(), &[DIFF, &["--top", "5"]].concat());
+    let output = callassign_in(folder.path(), &[DIFF, &["--top", "5"]].concat(), b"");
     assert_eq!(
-        output.status.code(),
+        Some(output.code),
         Some(0),
         "unreadable lines are listed, not failed"
     );
     assert_eq!(
-        stderr(&output),
+        output.stderr.clone(),
         "note: 6 history lines could not be read; the report lists the first ones\n"
     );
-    insta::assert_snapshot!(stdout(&output));
+    insta::assert_snapshot!(output.stdout.clone());
 }
 
 #[test]
 fn markdown_report() {
     let (history, _) = history(&generate(11, 300), 50);
     let folder = workspace(&history);
-    let output = run(
+    let output = callassign_in(
         folder.path(),
         &[DIFF, &["--top", "5", "--format", "markdown"]].concat(),
+        b"",
     );
-    insta::assert_snapshot!(stdout(&output));
+    insta::assert_snapshot!(output.stdout.clone());
 }
 
 #[test]
@@ -315,28 +316,33 @@ fn reports_without_changes() {
         "hubspot.rules",
         "calls.jsonl",
     ];
-    let human = run(folder.path(), &args);
-    let markdown = run(
+    let human = callassign_in(folder.path(), &args, b"");
+    let markdown = callassign_in(
         folder.path(),
         &[&args[..], &["--format", "markdown"]].concat(),
+        b"",
     );
-    insta::assert_snapshot!(format!("{}\n---\n\n{}", stdout(&human), stdout(&markdown)));
+    insta::assert_snapshot!(format!(
+        "{}\n---\n\n{}",
+        human.stdout.clone(),
+        markdown.stdout.clone()
+    ));
 }
 
 #[test]
 fn fail_on_change_exits_1_only_when_a_call_moves() {
     let (history, _) = history(&generate(11, 200), 0);
     let folder = workspace(&history);
-    let moved = run(folder.path(), &[DIFF, &["--fail-on-change"]].concat());
-    assert_eq!(moved.status.code(), Some(1));
+    let moved = callassign_in(folder.path(), &[DIFF, &["--fail-on-change"]].concat(), b"");
+    assert_eq!(Some(moved.code), Some(1));
     assert!(
-        stderr(&moved).contains("calls change assignee"),
+        moved.stderr.clone().contains("calls change assignee"),
         "{}",
-        stderr(&moved)
+        moved.stderr.clone()
     );
-    let without_flag = run(folder.path(), DIFF);
-    assert_eq!(without_flag.status.code(), Some(0));
-    let unchanged = run(
+    let without_flag = callassign_in(folder.path(), DIFF, b"");
+    assert_eq!(Some(without_flag.code), Some(0));
+    let unchanged = callassign_in(
         folder.path(),
         &[
             "diff",
@@ -347,13 +353,19 @@ fn fail_on_change_exits_1_only_when_a_call_moves() {
             "hubspot.rules",
             "calls.jsonl",
         ],
+        b"",
     );
-    assert_eq!(unchanged.status.code(), Some(0), "{}", stderr(&unchanged));
+    assert_eq!(
+        Some(unchanged.code),
+        Some(0),
+        "{}",
+        unchanged.stderr.clone()
+    );
 
     // Unreadable history lines do not trip the gate: only a moved call does.
     let (with_bad_lines, _) = support::history(&generate(11, 200), 20);
     let folder = workspace(&with_bad_lines);
-    let unchanged = run(
+    let unchanged = callassign_in(
         folder.path(),
         &[
             "diff",
@@ -364,12 +376,21 @@ fn fail_on_change_exits_1_only_when_a_call_moves() {
             "hubspot.rules",
             "calls.jsonl",
         ],
+        b"",
     );
-    assert_eq!(unchanged.status.code(), Some(0), "{}", stderr(&unchanged));
-    assert!(
-        stderr(&unchanged).starts_with("note: 10 history lines could not be read"),
+    assert_eq!(
+        Some(unchanged.code),
+        Some(0),
         "{}",
-        stderr(&unchanged)
+        unchanged.stderr.clone()
+    );
+    assert!(
+        unchanged
+            .stderr
+            .clone()
+            .starts_with("note: 10 history lines could not be read"),
+        "{}",
+        unchanged.stderr.clone()
     );
 }
 
@@ -377,23 +398,20 @@ fn fail_on_change_exits_1_only_when_a_call_moves() {
 fn history_from_stdin() {
     let (history, _) = history(&generate(2, 50), 0);
     let folder = workspace("");
-    let mut child = Command::new(bin())
-        .current_dir(folder.path())
-        .args(["diff", "--context", "context.yaml", "--format", "json"])
-        .args(["default.rules", "reworked.rules"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(history.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let output = callassign_in(
+        folder.path(),
+        &[
+            "diff",
+            "--context",
+            "context.yaml",
+            "--format",
+            "json",
+            "default.rules",
+            "reworked.rules",
+        ],
+        history.as_bytes(),
+    );
+    let json: Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(json["calls"], 50);
 }
 
@@ -469,12 +487,12 @@ fn usage_and_input_errors_exit_2() {
         ),
     ];
     for (args, message) in cases {
-        let output = run(folder.path(), args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let output = callassign_in(folder.path(), args, b"");
+        assert_eq!(Some(output.code), Some(2), "{args:?}");
         assert!(
-            stderr(&output).contains(message),
+            output.stderr.clone().contains(message),
             "{args:?}: {}",
-            stderr(&output)
+            output.stderr.clone()
         );
     }
 }
@@ -524,7 +542,7 @@ fn base_reads_the_old_rules_and_their_base_from_git() {
     let (history, _) = history(&generate(13, 600), 0);
     let repo = repository(&history);
 
-    let output = run(
+    let output = callassign_in(
         repo.path(),
         &[
             "diff",
@@ -537,9 +555,10 @@ fn base_reads_the_old_rules_and_their_base_from_git() {
             "rules/team.rules",
             "calls.jsonl",
         ],
+        b"",
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let from_git: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(Some(output.code), Some(0), "{}", output.stderr.clone());
+    let from_git: Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(from_git["old"], "HEAD:rules/team.rules");
     assert_eq!(from_git["new"], "rules/team.rules");
 
@@ -548,7 +567,7 @@ fn base_reads_the_old_rules_and_their_base_from_git() {
     std::fs::create_dir(&old).unwrap();
     std::fs::write(old.join("default.rules"), default_rules()).unwrap();
     std::fs::write(old.join("team.rules"), "ruleset team extends default\n").unwrap();
-    let output = run(
+    let output = callassign_in(
         repo.path(),
         &[
             "diff",
@@ -560,12 +579,13 @@ fn base_reads_the_old_rules_and_their_base_from_git() {
             "rules/team.rules",
             "calls.jsonl",
         ],
+        b"",
     );
-    let from_paths: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let from_paths: Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(counts(&from_git), counts(&from_paths));
 
     // Had the base file been read from the work tree, the counts would differ.
-    let output = run(
+    let output = callassign_in(
         repo.path(),
         &[
             "diff",
@@ -577,8 +597,9 @@ fn base_reads_the_old_rules_and_their_base_from_git() {
             "rules/team.rules",
             "calls.jsonl",
         ],
+        b"",
     );
-    let from_work_tree: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let from_work_tree: Value = serde_json::from_str(&output.stdout).unwrap();
     assert_ne!(counts(&from_git), counts(&from_work_tree));
 }
 
@@ -589,7 +610,7 @@ fn base_works_from_another_folder_and_with_a_branch_name() {
     git(repo.path(), &["branch", "-q", "main-copy"]);
     let elsewhere = tempfile::tempdir().unwrap();
     let team = repo.path().join("rules/team.rules");
-    let output = run(
+    let output = callassign_in(
         elsewhere.path(),
         &[
             "diff",
@@ -602,9 +623,10 @@ fn base_works_from_another_folder_and_with_a_branch_name() {
             team.to_str().unwrap(),
             repo.path().join("calls.jsonl").to_str().unwrap(),
         ],
+        b"",
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(Some(output.code), Some(0), "{}", output.stderr.clone());
+    let json: Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(json["old"], "main-copy:rules/team.rules");
     assert!(json["reassigned"].as_u64().unwrap() > 0);
 }
@@ -630,7 +652,7 @@ fn base_compares_the_path_named_even_when_it_is_a_link() {
     std::fs::remove_file(&team).unwrap();
     std::os::unix::fs::symlink("../shared/team.rules", &team).unwrap();
 
-    let output = run(
+    let output = callassign_in(
         repo.path(),
         &[
             "diff",
@@ -643,9 +665,10 @@ fn base_compares_the_path_named_even_when_it_is_a_link() {
             "rules/team.rules",
             "calls.jsonl",
         ],
+        b"",
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(Some(output.code), Some(0), "{}", output.stderr.clone());
+    let json: Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(json["old"], "HEAD:rules/team.rules");
     assert!(json["reassigned"].as_u64().unwrap() > 0, "{json}");
 }
@@ -677,7 +700,7 @@ fn base_errors_say_what_is_missing() {
         ),
     ];
     for (args, message) in cases {
-        let output = run(
+        let output = callassign_in(
             repo.path(),
             &[
                 &["diff", "--context", "context.yaml"],
@@ -685,12 +708,13 @@ fn base_errors_say_what_is_missing() {
                 &["calls.jsonl"],
             ]
             .concat(),
+            b"",
         );
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(Some(output.code), Some(2), "{args:?}");
         assert!(
-            stderr(&output).contains(message),
+            output.stderr.clone().contains(message),
             "{args:?}: {}",
-            stderr(&output)
+            output.stderr.clone()
         );
     }
 }
@@ -710,7 +734,7 @@ fn base_rules_with_errors_are_reported_as_rev_colon_path() {
         "ruleset team extends default\n",
     )
     .unwrap();
-    let output = run(
+    let output = callassign_in(
         repo.path(),
         &[
             "diff",
@@ -721,9 +745,10 @@ fn base_rules_with_errors_are_reported_as_rev_colon_path() {
             "rules/team.rules",
             "calls.jsonl",
         ],
+        b"",
     );
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = stderr(&output);
+    assert_eq!(Some(output.code), Some(2));
+    let stderr = output.stderr.clone();
     assert!(stderr.contains("╭─[HEAD:rules/team.rules:2:6]"), "{stderr}");
     assert!(!stderr.contains("callassign-base-"), "{stderr}");
     assert!(stderr.ends_with("error: `rules/team.rules` has errors at `HEAD`\n  help: the old rules must compile to be compared; give an older `--base`, or the old rule file as a path\n"), "{stderr}");

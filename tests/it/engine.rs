@@ -150,7 +150,7 @@ fn a_ruleset_with_errors_or_a_refused_context_is_an_error_with_its_code() {
     let Error::Rules { findings, .. } = &error else {
         panic!("{error:?}")
     };
-    assert_eq!(findings[0].code, callassign::Code::UnknownStep);
+    assert_eq!(findings[0].code(), callassign::Code::UnknownStep);
     assert!(
         error.to_string().ends_with("has errors (1 error)"),
         "{error}"

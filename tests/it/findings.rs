@@ -53,88 +53,118 @@ fn shipped_findings() -> Vec<Finding> {
 
 const DEFAULT: &str = "ruleset default\nstep call_agent unless direction == incoming and status in [missed, voicemail]\nstep last_step_agent\nstep voicemail_email\nstep contact_owner\nstep favorite_agent\nfallback integration\n";
 
-/// One test per code: the bad input fires the code, the report snapshot
-/// shows where and how to fix it, and the shipped rules never fire it.
-macro_rules! finding_cases {
-    ($($test:ident: $code:expr => [$($name:expr => $text:expr),+ $(,)?] check $target:expr;)+) => {
-        $(
-            #[test]
-            fn $test() {
-                let owned: Vec<(&str, Vec<u8>)> = vec![$(($name, AsRef::<[u8]>::as_ref(&$text).to_vec())),+];
-                let files: Vec<(&str, &[u8])> = owned.iter().map(|(name, text)| (*name, text.as_slice())).collect();
-                let (findings, prefix) = findings_for(&files, $target);
-                let matching: Vec<Finding> = findings.iter().filter(|f| f.code == $code).cloned().collect();
-                assert!(!matching.is_empty(), "{} did not fire; got {:?}", $code, findings.iter().map(|f| f.code).collect::<Vec<_>>());
-                insta::assert_snapshot!(render(&matching, &prefix));
-                assert!(
-                    !shipped_findings().iter().any(|f| f.code == $code),
-                    "the shipped rules raise {}", $code
-                );
-            }
-        )+
-
-        #[test]
-        fn every_code_has_a_case() {
-            // Codes found only against a context are covered in check_context.rs.
-            // unreadable_extends needs a base that is no file: below.
-            let covered = [$($code),+, Code::UserNotInContext, Code::IntegrationMismatch, Code::UnreadableExtends];
-            for code in Code::ALL {
-                assert!(covered.contains(&code), "no test case for {code}");
-            }
-        }
-    };
+/// The fixture folder of every code: `tests/fixtures/findings/CODE/`, one
+/// folder per code (as ruff keeps one fixture per rule), holding the rule
+/// files of a case that raises it. The file checked is `a.rules`, the only
+/// file, or the one `check.txt` names.
+fn fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/findings")
 }
 
-finding_cases! {
-    syntax: Code::Syntax => ["a.rules" => "ruleset a\nstep favorite_agent when status ==\nfallback integration\n"] check "a.rules";
-    nesting_too_deep: Code::NestingTooDeep => ["a.rules" => format!("ruleset a\nstep favorite_agent when {}status == missed{}\nfallback integration\n", "(".repeat(40), ")".repeat(40))] check "a.rules";
-    file_too_large: Code::FileTooLarge => ["a.rules" => format!("ruleset a\n{}\n", "#".repeat(2 << 20))] check "a.rules";
-    not_utf8: Code::NotUtf8 => ["a.rules" => b"ruleset a\nstep favorite_agent # caf\xe9\nfallback integration\n"] check "a.rules";
-    ruleset_name_mismatch: Code::RulesetNameMismatch => ["zendesk.rules" => "ruleset zendsk\nstep favorite_agent\nfallback integration\n"] check "zendesk.rules";
-    unknown_step: Code::UnknownStep => ["a.rules" => "ruleset a\nstep favourite_agent\nstep integration_fallback\nfallback integraton\n"] check "a.rules";
-    duplicate_step: Code::DuplicateStep => [
-        "default.rules" => DEFAULT,
-        "a.rules" => "ruleset a extends default\nstep contact_owner when \"vip\" in tags\n",
-    ] check "a.rules";
-    duplicate_fallback: Code::DuplicateFallback => ["a.rules" => "ruleset a\nstep favorite_agent\nfallback integration\nfallback unassigned\n"] check "a.rules";
-    missing_fallback: Code::MissingFallback => ["a.rules" => "ruleset a\nstep favorite_agent\n"] check "a.rules";
-    unknown_step_reference: Code::UnknownStepReference => [
-        "default.rules" => DEFAULT,
-        "a.rules" => "ruleset a extends default\ndisable contact_owner\nmove contact_owner first\nmove user \"ops@acme.com\" last\n",
-    ] check "a.rules";
-    invalid_move: Code::InvalidMove => [
-        "default.rules" => DEFAULT,
-        "a.rules" => "ruleset a extends default\nmove favorite_agent after favorite_agent\n",
-    ] check "a.rules";
-    unreachable_step: Code::UnreachableStep => ["a.rules" => "ruleset a\nstep contact_owner\nfallback integration\nstep favorite_agent\n"] check "a.rules";
-    missing_extends: Code::MissingExtends => [
-        "default.rules" => DEFAULT,
-        "a.rules" => "ruleset a extends defualt\n",
-    ] check "a.rules";
-    extends_cycle: Code::ExtendsCycle => [
-        "a.rules" => "ruleset a extends b\n",
-        "b.rules" => "ruleset b extends c\n",
-        "c.rules" => "ruleset c extends a\nstep favorite_agent\nfallback integration\n",
-    ] check "a.rules";
-    extends_outside_folder: Code::ExtendsOutsideFolder => ["a.rules" => "ruleset a extends ../shared/default\n"] check "a.rules";
-    extends_too_deep: Code::ExtendsTooDeep => [
-        "r0.rules" => "ruleset r0\nstep favorite_agent\nfallback integration\n",
-        "r1.rules" => "ruleset r1 extends r0\n", "r2.rules" => "ruleset r2 extends r1\n", "r3.rules" => "ruleset r3 extends r2\n",
-        "r4.rules" => "ruleset r4 extends r3\n", "r5.rules" => "ruleset r5 extends r4\n", "r6.rules" => "ruleset r6 extends r5\n",
-        "r7.rules" => "ruleset r7 extends r6\n", "r8.rules" => "ruleset r8 extends r7\n", "r9.rules" => "ruleset r9 extends r8\n",
-        "r10.rules" => "ruleset r10 extends r9\n", "r11.rules" => "ruleset r11 extends r10\n", "r12.rules" => "ruleset r12 extends r11\n",
-        "r13.rules" => "ruleset r13 extends r12\n", "r14.rules" => "ruleset r14 extends r13\n", "r15.rules" => "ruleset r15 extends r14\n",
-        "r16.rules" => "ruleset r16 extends r15\n",
-    ] check "r16.rules";
-    unknown_field: Code::UnknownField => ["a.rules" => "ruleset a\nstep favorite_agent when stauts == missed or missed == status\nfallback integration\n"] check "a.rules";
-    unknown_value: Code::UnknownValue => ["a.rules" => "ruleset a\nstep favorite_agent when status == mised or direction in [incomming]\nfallback integration\n"] check "a.rules";
-    unknown_flow_step_type: Code::UnknownFlowStepType => ["a.rules" => "ruleset a\nstep last_step_agent when last_step == voicemial\nfallback integration\n"] check "a.rules";
-    type_mismatch: Code::TypeMismatch => ["a.rules" => "ruleset a\nstep favorite_agent when duration > \"long\" or status == \"missed\" or agent == bob or tags == \"vip\" or 30 < duration\nfallback integration\n"] check "a.rules";
-    invalid_operator: Code::InvalidOperator => ["a.rules" => "ruleset a\nstep favorite_agent when status < missed or status = missed\nfallback integration\n"] check "a.rules";
-    invalid_value: Code::InvalidValue => ["a.rules" => "ruleset a\nstep user \"sales-ops\"\nstep favorite_agent when started_at > \"2026-02-30T00:00:00Z\"\nfallback integration\n"] check "a.rules";
-    mixed_script_address: Code::MixedScriptAddress => ["a.rules" => "ruleset a\nstep user \"p\u{0430}ypal@acme.com\"\nfallback user \"\u{043E}ps@acme.com\"\n"] check "a.rules";
-    unknown_allow: Code::UnknownAllow => ["a.rules" => "ruleset a\nstep favorite_agent  # callassign: allow unreachable_stp\nstep call_agent  # callassign: allow unknown_step\nfallback integration  # callassign: ignore unreachable_step\n"] check "a.rules";
-    unused_allow: Code::UnusedAllow => ["a.rules" => "ruleset a\n# callassign: allow unreachable_step -- nothing below the fallback any more\nstep favorite_agent\nfallback integration\n"] check "a.rules";
+/// A case: its rule files (name, bytes) and the one checked.
+type Case = (Vec<(String, Vec<u8>)>, String);
+
+fn fixture(code: Code) -> Option<Case> {
+    let name = code.as_str().trim_start_matches("callassign::");
+    let folder = fixtures().join(name);
+    if !folder.is_dir() {
+        return None;
+    }
+    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(&folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "rules")
+        })
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, fs::read(&path).unwrap())
+        })
+        .collect();
+    files.sort();
+    let target = match fs::read_to_string(folder.join("check.txt")) {
+        Ok(named) => named.trim().to_string(),
+        Err(_) if files.len() == 1 => files[0].0.clone(),
+        Err(_) => "a.rules".to_string(),
+    };
+    Some((files, target))
+}
+
+/// Codes whose case is not a fixture folder: a rule file over 1 MiB is
+/// made by the test rather than kept in the repository, the codes found
+/// only against a context are in check_context.rs, and unreadable_extends
+/// needs a base that is no file (below).
+const NOT_FIXTURES: [Code; 4] = [
+    Code::FileTooLarge,
+    Code::UserNotInContext,
+    Code::IntegrationMismatch,
+    Code::UnreadableExtends,
+];
+
+/// The case raises its code, the report a user sees is the snapshot named
+/// after the code, and the shipped rules never raise it.
+fn assert_case(code: Code, files: &[(String, Vec<u8>)], target: &str) {
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(name, text)| (name.as_str(), text.as_slice()))
+        .collect();
+    let (findings, prefix) = findings_for(&files, target);
+    let matching: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.code() == code)
+        .cloned()
+        .collect();
+    assert!(
+        !matching.is_empty(),
+        "{code} did not fire; got {:?}",
+        findings.iter().map(|f| f.code()).collect::<Vec<_>>()
+    );
+    let name = code.as_str().trim_start_matches("callassign::");
+    insta::assert_snapshot!(name, render(&matching, &prefix));
+}
+
+#[test]
+fn every_code_has_a_fixture_that_raises_it_and_the_shipped_rules_do_not() {
+    let shipped = shipped_findings();
+    for code in Code::ALL {
+        if NOT_FIXTURES.contains(&code) {
+            assert!(
+                fixture(code).is_none(),
+                "{code} has a fixture folder and is listed as having none"
+            );
+            continue;
+        }
+        let (files, target) = fixture(code).unwrap_or_else(|| {
+            panic!(
+                "no fixture for {code}: add tests/fixtures/findings/{}/",
+                code.as_str().trim_start_matches("callassign::")
+            )
+        });
+        assert_case(code, &files, &target);
+        assert!(
+            !shipped.iter().any(|f| f.code() == code),
+            "the shipped rules raise {code}"
+        );
+    }
+    // No folder is left over from a code that is gone.
+    for entry in fs::read_dir(fixtures()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            Code::from_name(&format!("callassign::{name}")).is_some(),
+            "tests/fixtures/findings/{name}/ is no code"
+        );
+    }
+}
+
+#[test]
+fn file_too_large() {
+    let text = format!("ruleset a\n{}\n", "#".repeat(2 << 20));
+    assert_case(
+        Code::FileTooLarge,
+        &[("a.rules".to_string(), text.into_bytes())],
+        "a.rules",
+    );
 }
 
 #[test]
@@ -156,7 +186,7 @@ fn a_file_shows_all_its_problems_at_once() {
         &[("a.rules", b"ruleset a\nstep favourite_agent\nstep contact_owner when stauts == missed\nstep voicemail_email when\nfallback integration\n")],
         "a.rules",
     );
-    let codes: Vec<Code> = findings.iter().map(|f| f.code).collect();
+    let codes: Vec<Code> = findings.iter().map(|f| f.code()).collect();
     assert_eq!(codes, [Code::UnknownStep, Code::UnknownField, Code::Syntax]);
 }
 
@@ -177,7 +207,11 @@ fn a_link_out_of_the_folder_cannot_be_extended() {
     let compiled = callassign::compile_file(&rules.join("a.rules")).unwrap();
     assert!(compiled.plan.is_none());
     assert_eq!(
-        compiled.findings.iter().map(|f| f.code).collect::<Vec<_>>(),
+        compiled
+            .findings
+            .iter()
+            .map(|f| f.code())
+            .collect::<Vec<_>>(),
         [Code::ExtendsOutsideFolder]
     );
 }
@@ -197,7 +231,7 @@ fn a_broken_base_is_reported_once_and_not_echoed_in_what_extends_it() {
         ],
         "a.rules",
     );
-    let codes: Vec<Code> = findings.iter().map(|f| f.code).collect();
+    let codes: Vec<Code> = findings.iter().map(|f| f.code()).collect();
     assert_eq!(codes, [Code::UnknownStep]);
     assert!(findings[0].file().ends_with("default.rules"));
 }
@@ -259,10 +293,10 @@ fn common_slips_get_a_message_and_help_that_fit() {
             findings.len(),
             1,
             "{statement}: {:?}",
-            findings.iter().map(|f| &f.message).collect::<Vec<_>>()
+            findings.iter().map(|f| f.message()).collect::<Vec<_>>()
         );
-        assert_eq!(findings[0].message, message, "{statement}");
-        let got_help = findings[0].help.as_deref().unwrap_or("");
+        assert_eq!(findings[0].message(), message, "{statement}");
+        let got_help = findings[0].help().unwrap_or("");
         assert!(
             got_help.starts_with(help),
             "{statement}: help was {got_help}"
@@ -295,9 +329,9 @@ fn extends_with_the_file_extension_is_told_to_drop_it() {
 #[test]
 fn a_missing_base_is_never_answered_with_the_file_itself() {
     let (findings, _) = findings_for(&[("a.rules", b"ruleset a extends zzz\n")], "a.rules");
-    assert_eq!(findings[0].code, Code::MissingExtends);
+    assert_eq!(findings[0].code(), Code::MissingExtends);
     assert_eq!(
-        findings[0].help.as_deref(),
+        findings[0].help(),
         Some("create `zzz.rules` beside this file, or extend one of: (no rule files here)")
     );
 }
@@ -305,7 +339,7 @@ fn a_missing_base_is_never_answered_with_the_file_itself() {
 #[test]
 fn an_e_mail_field_compared_with_a_non_address_is_an_invalid_value() {
     let (findings, _) = findings_for(&[("a.rules", b"ruleset a\nstep favorite_agent when agent == \"bob\" or contact.favorite_agent in [\"x@y.z\", \"ops\"] or agent starts_with \"bob\"\nfallback integration\n")], "a.rules");
-    let messages: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+    let messages: Vec<&str> = findings.iter().map(|f| f.message()).collect();
     assert_eq!(
         messages,
         [
@@ -313,7 +347,7 @@ fn an_e_mail_field_compared_with_a_non_address_is_an_invalid_value() {
             "`ops` is not an e-mail address"
         ]
     );
-    assert!(findings.iter().all(|f| f.code == Code::InvalidValue));
+    assert!(findings.iter().all(|f| f.code() == Code::InvalidValue));
 }
 
 #[test]
@@ -323,7 +357,7 @@ fn a_base_that_is_there_but_cannot_be_read_is_not_called_missing() {
     // A folder where the base file should be: it exists, but is no file.
     fs::create_dir(dir.path().join("base.rules")).unwrap();
     let compiled = callassign::compile_file(&dir.path().join("a.rules")).unwrap();
-    let codes: Vec<Code> = compiled.findings.iter().map(|f| f.code).collect();
+    let codes: Vec<Code> = compiled.findings.iter().map(|f| f.code()).collect();
     assert_eq!(codes, [Code::UnreadableExtends]);
     let prefix = format!("{}/", dir.path().display());
     insta::assert_snapshot!(render(&compiled.findings, &prefix));

@@ -7,10 +7,10 @@ use proptest::prelude::*;
 
 use callassign::compile_text;
 use callassign::diagnostics::finding::Code;
+use callassign::diagnostics::source::Source;
 use callassign::semantics::plan::{Condition, Fallback, Plan, StepId};
 use callassign::syntax::format::{format_text, FormatError};
 use callassign::syntax::parse::parse;
-use callassign::syntax::source::Source;
 
 /// A token of generated rule text, and whether a line break may precede it
 /// (a line starting with `fallback` would start a new statement).
@@ -324,7 +324,7 @@ fn codes(text: &str) -> Vec<Code> {
     let mut codes: Vec<Code> = compile_text("demo.rules", text)
         .findings
         .iter()
-        .map(|finding| finding.code)
+        .map(|finding| finding.code())
         .collect();
     codes.sort();
     codes

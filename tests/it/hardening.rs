@@ -12,10 +12,10 @@ use proptest::prelude::*;
 
 use callassign::diagnostics::finding::Code;
 use callassign::diagnostics::report::{self, Style};
+use callassign::model::context::MAX_CONTEXT_BYTES;
+use callassign::model::Context;
 use callassign::runtime::batch::{self, Options, OutputFormat, MAX_LINE_BYTES};
 use callassign::runtime::evaluate::Engine;
-use callassign::runtime::model::context::MAX_CONTEXT_BYTES;
-use callassign::runtime::model::Context;
 use callassign::semantics::load::{MAX_EXTENDS_DEPTH, MAX_RULE_FILE_BYTES};
 use callassign::syntax::parse::MAX_NESTING;
 
@@ -130,7 +130,7 @@ fn check_survives(rules: &str) {
     let compiled = callassign::compile_text("demo.rules", rules);
     for finding in &compiled.findings {
         assert!(
-            finding.span.end <= finding.source.text.len(),
+            finding.span().end <= finding.source().text.len(),
             "{finding:?} points past the end of the text"
         );
         let (line, column) = finding.line_col();
@@ -139,7 +139,7 @@ fn check_survives(rules: &str) {
             color: false,
             width: 80,
         };
-        assert!(report::human(finding, style).contains(finding.code.as_str()));
+        assert!(report::human(finding, style).contains(finding.code().as_str()));
         report::github(finding);
     }
     report::json(&compiled.findings);
@@ -313,7 +313,7 @@ fn finding_codes(rules: &str) -> Vec<Code> {
     callassign::compile_text("demo.rules", rules)
         .findings
         .iter()
-        .map(|finding| finding.code)
+        .map(|finding| finding.code())
         .collect()
 }
 

@@ -1220,8 +1220,9 @@ fn fast_typing_publishes_once_when_it_settles() {
             message.starts_with(&format!("unknown step `bogus{burst}x11`")),
             "{message}"
         );
-        // Well past the debounce: nothing more comes for this burst.
-        std::thread::sleep(callassign::lsp::DEBOUNCE * 4);
+        // Well past the server's 150 ms debounce: nothing more comes for
+        // this burst.
+        std::thread::sleep(std::time::Duration::from_millis(600));
         let later: Vec<Value> = client
             .drain()
             .into_iter()

@@ -4,7 +4,6 @@
 mod common;
 mod support;
 
-mod allocations;
 mod bad_input;
 mod check_context;
 mod ci_formats;
@@ -22,10 +21,12 @@ mod conditions;
 mod corpus;
 mod deploy;
 mod diff;
+mod docs;
 mod engine;
 mod findings;
 mod fmt_properties;
 mod hardening;
+mod layers;
 mod live;
 mod lsp;
 mod project;

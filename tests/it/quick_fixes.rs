@@ -8,15 +8,15 @@ use callassign::diagnostics::finding::Finding;
 /// The findings of `text` as the file `team.rules`, sorted by position.
 fn findings(text: &str) -> Vec<Finding> {
     let mut findings = compile_text("team.rules", text).findings;
-    findings.sort_by_key(|finding| finding.span.start);
+    findings.sort_by_key(|finding| finding.span().start);
     findings
 }
 
 fn apply_first_fix(text: &str, finding: &Finding) -> String {
     let fix = finding
-        .suggestions
+        .suggestions()
         .first()
-        .unwrap_or_else(|| panic!("no fix for {}: {}", finding.code, finding.message));
+        .unwrap_or_else(|| panic!("no fix for {}: {}", finding.code(), finding.message()));
     let mut fixed = text.to_string();
     fixed.replace_range(fix.span.range(), &fix.replacement);
     fixed
@@ -97,13 +97,13 @@ fn each_fix_removes_its_finding() {
         let before = findings(text);
         let finding = before
             .iter()
-            .find(|finding| finding.code.as_str() == format!("callassign::{code}"))
+            .find(|finding| finding.code().as_str() == format!("callassign::{code}"))
             .unwrap_or_else(|| panic!("no {code} in {text:?}: {before:?}"));
-        assert_eq!(finding.suggestions[0].title, title, "{text:?}");
+        assert_eq!(finding.suggestions()[0].title, title, "{text:?}");
         let fixed = apply_first_fix(text, finding);
         let after = findings(&fixed);
         assert!(
-            after.iter().all(|later| later.code != finding.code),
+            after.iter().all(|later| later.code() != finding.code()),
             "{code}: the fix left {after:?} in {fixed:?}"
         );
     }
@@ -123,11 +123,11 @@ fn removing_a_duplicate_step_takes_its_whole_line() {
 fn findings_without_a_sure_fix_offer_none() {
     // Nothing close to `frobnicate`: a guess would be wrong more often than right.
     let found = findings("ruleset team\nstep frobnicate\nfallback integration\n");
-    assert_eq!(found[0].code.as_str(), "callassign::unknown_step");
+    assert_eq!(found[0].code().as_str(), "callassign::unknown_step");
     assert!(
-        found[0].suggestions.is_empty(),
+        found[0].suggestions().is_empty(),
         "{:?}",
-        found[0].suggestions
+        found[0].suggestions()
     );
 }
 

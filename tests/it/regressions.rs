@@ -10,9 +10,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use callassign::diagnostics::report::{self, Style};
+use callassign::model::Context;
 use callassign::runtime::batch::{self, Options, OutputFormat};
 use callassign::runtime::evaluate::Engine;
-use callassign::runtime::model::Context;
 
 fn files(kind: &str, extension: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -43,7 +43,7 @@ fn rule_regressions_are_checked_without_panicking() {
                 color: false,
                 width: 80,
             };
-            assert!(report::human(finding, style).contains(finding.code.as_str()));
+            assert!(report::human(finding, style).contains(finding.code().as_str()));
             report::github(finding);
         }
         report::json(&compiled.findings);
@@ -52,9 +52,9 @@ fn rule_regressions_are_checked_without_panicking() {
             // The explanation pads step names into a column, as `plan` does.
             let context = Context::from_yaml("users:\n  - {id: a, email: a@x.com}\n").unwrap();
             let evaluator = Engine::new(plan.clone(), context.clone());
-            let call = callassign::runtime::model::Call::bare(
-                callassign::runtime::model::Direction::Incoming,
-                callassign::runtime::model::Status::Missed,
+            let call = callassign::model::Call::bare(
+                callassign::vocabulary::Direction::Incoming,
+                callassign::vocabulary::Status::Missed,
             );
             let (decision, trace) = evaluator.explain(&call);
             let mut text = String::new();
@@ -146,7 +146,7 @@ fn rule_test_regressions_load_or_say_what_is_wrong() {
             }
             Err(problem) => {
                 assert!(must_be_refused(&path), "{}: {problem}", path.display());
-                assert!(!problem.message.is_empty() && !problem.help.is_empty());
+                assert!(!problem.message.is_empty() && problem.help.is_some());
             }
         }
     }

@@ -12,9 +12,9 @@ const KINDS: [&str; 3] = ["call", "context", "test"];
 
 fn generated(kind: &str) -> String {
     match kind {
-        "call" => callassign::runtime::model::schema::call(),
-        "context" => callassign::runtime::model::schema::context(),
-        "test" => callassign::rule_test::schema(),
+        "call" => callassign::schema::call(),
+        "context" => callassign::schema::context(),
+        "test" => callassign::schema::test(),
         other => unreachable!("{other}"),
     }
 }
@@ -152,7 +152,7 @@ fn the_schemas_accept_and_refuse_what_callassign_does() {
             false,
         ),
     ] {
-        let read = callassign::runtime::model::Call::from_json(text).is_ok();
+        let read = callassign::model::Call::from_json(text).is_ok();
         assert_eq!(read, accepted, "callassign on {text}");
         assert_eq!(
             call.is_valid(&document(text)),
@@ -180,7 +180,7 @@ fn the_schemas_accept_and_refuse_what_callassign_does() {
         ("fallback: nobody\n", false),
         ("users:\n  - {email: a@acme.com}\n", false),
     ] {
-        let read = callassign::runtime::model::Context::from_yaml(text).is_ok();
+        let read = callassign::model::Context::from_yaml(text).is_ok();
         assert_eq!(read, accepted, "callassign on {text}");
         assert_eq!(
             context.is_valid(&document(text)),

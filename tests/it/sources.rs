@@ -213,7 +213,7 @@ fn a_git_revision_keeps_the_folder_boundary_and_reports_missing_files() {
     let mut loader = Loader::with_source(&source);
 
     let linked = compile(&loader.load_chain(Path::new("rules/linked.rules")).unwrap());
-    let codes: Vec<&str> = linked.findings.iter().map(|f| f.code.as_str()).collect();
+    let codes: Vec<&str> = linked.findings.iter().map(|f| f.code().as_str()).collect();
     assert_eq!(codes, ["callassign::extends_outside_folder"]);
     assert_eq!(linked.findings[0].file(), "HEAD:rules/linked.rules");
 
@@ -255,7 +255,11 @@ fn a_huge_file_at_a_git_revision_is_refused_by_size_without_being_read_whole() {
             .load_chain(Path::new("rules/huge.rules"))
             .unwrap(),
     );
-    let codes: Vec<&str> = compiled.findings.iter().map(|f| f.code.as_str()).collect();
+    let codes: Vec<&str> = compiled
+        .findings
+        .iter()
+        .map(|f| f.code().as_str())
+        .collect();
     assert_eq!(codes, ["callassign::file_too_large"]);
 }
 
@@ -302,6 +306,10 @@ fn extends_follows_links_into_a_subfolder_as_a_config_map_mounts_them() {
     symlink(outside.join("base.rules"), rules.join("base.rules")).unwrap();
     std::fs::write(rules.join("team.rules"), "ruleset team extends base\n").unwrap();
     let compiled = callassign::compile_file(&rules.join("team.rules")).unwrap();
-    let codes: Vec<&str> = compiled.findings.iter().map(|f| f.code.as_str()).collect();
+    let codes: Vec<&str> = compiled
+        .findings
+        .iter()
+        .map(|f| f.code().as_str())
+        .collect();
     assert_eq!(codes, ["callassign::extends_outside_folder"]);
 }

@@ -2,14 +2,15 @@
 //! documented priority, dead rules named with their origin, the reports
 //! as snapshots.
 
+use crate::common::callassign_in;
 use crate::support;
 
 use std::path::Path;
 
 use callassign::impact::history::SAMPLE_SIZE;
 use callassign::impact::stats::{self, DeadBecause, DeadStep, Report};
+use callassign::model::Context;
 use callassign::runtime::evaluate::Engine;
-use callassign::runtime::model::Context;
 use callassign::semantics::plan::EntryName;
 use serde_json::Value;
 
@@ -156,13 +157,13 @@ const STATS: &[&str] = &[
 fn human_report() {
     let (history, _) = history(&generate(19, 400), 90);
     let folder = workspace(&history);
-    let stale = run(folder.path(), STATS);
+    let stale = callassign_in(folder.path(), STATS, b"");
     assert_eq!(
-        stale.status.code(),
+        Some(stale.code),
         Some(0),
         "unreadable lines are listed, not failed"
     );
-    let reworked = run(
+    let reworked = callassign_in(
         folder.path(),
         &[
             "stats",
@@ -172,17 +173,26 @@ fn human_report() {
             "context.yaml",
             "calls.jsonl",
         ],
+        b"",
     );
-    insta::assert_snapshot!(format!("{}\n---\n\n{}", stdout(&stale), stdout(&reworked)));
+    insta::assert_snapshot!(format!(
+        "{}\n---\n\n{}",
+        stale.stdout.clone(),
+        reworked.stdout.clone()
+    ));
 }
 
 #[test]
 fn markdown_report() {
     let (history, _) = history(&generate(19, 400), 0);
     let folder = workspace(&history);
-    let output = run(folder.path(), &[STATS, &["--format", "markdown"]].concat());
-    assert_eq!(output.status.code(), Some(0));
-    insta::assert_snapshot!(stdout(&output));
+    let output = callassign_in(
+        folder.path(),
+        &[STATS, &["--format", "markdown"]].concat(),
+        b"",
+    );
+    assert_eq!(Some(output.code), Some(0));
+    insta::assert_snapshot!(output.stdout.clone());
 }
 
 #[test]
@@ -190,8 +200,8 @@ fn json_report_lists_dead_rules() {
     let calls = generate(19, 400);
     let (history, _) = history(&calls, 0);
     let folder = workspace(&history);
-    let output = run(folder.path(), &[STATS, &["--format", "json"]].concat());
-    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let output = callassign_in(folder.path(), &[STATS, &["--format", "json"]].concat(), b"");
+    let json: Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(json["calls"], 400);
     assert_eq!(json["dead"][0]["step"], "user");
     assert_eq!(json["dead"][0]["user"], "carol@acme.com");
@@ -232,9 +242,9 @@ fn errors_exit_2() {
             "`gone.jsonl` does not exist",
         ),
     ] {
-        let output = run(folder.path(), args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8(output.stderr).unwrap();
+        let output = callassign_in(folder.path(), args, b"");
+        assert_eq!(Some(output.code), Some(2), "{args:?}");
+        let stderr = output.stderr;
         assert!(stderr.contains(message), "{stderr}");
     }
 }
@@ -276,7 +286,7 @@ fn a_gate_that_saw_no_call_fails() {
         (&[&diff[..], &["-"]].concat(), true, "stdin"),
         (&diff.to_vec(), false, "stdin"),
     ] {
-        let mut command = std::process::Command::new(bin());
+        let mut command = std::process::Command::new(crate::common::bin());
         command
             .current_dir(folder.path())
             .args(args)
@@ -288,17 +298,13 @@ fn a_gate_that_saw_no_call_fails() {
             std::process::Stdio::null()
         });
         let output = command.output().unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            stderr(&output)
-        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr);
         assert!(
-            stderr(&output).contains(&format!("error: no call was seen in {seen}")),
+            stderr.contains(&format!("error: no call was seen in {seen}")),
             "{args:?}: {}",
-            stderr(&output)
+            stderr
         );
-        assert_eq!(stdout(&output), "", "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
     }
 }

@@ -2,8 +2,8 @@
 //! per step. Each row is a call, the assignee expected (or `-` for none)
 //! and, for rows where the step does not decide, the reason the trace gives.
 
+use callassign::model::{Call, Context};
 use callassign::runtime::evaluate::{Engine, Outcome};
-use callassign::runtime::model::{Call, Context};
 
 const CONTEXT: &str = "
 integration: hubspot

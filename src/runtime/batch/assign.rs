@@ -6,7 +6,8 @@
 
 use super::*;
 
-use crate::runtime::model::Call;
+use crate::model::call::friendly_json_error;
+use crate::model::Call;
 
 /// Hears what became of each call a batch line or document held: a
 /// service counts decisions by step, logs them, and names unknown keys.
@@ -143,7 +144,7 @@ impl Engine {
                         }
                         Ok((error.line() as u64, friendly_json_error(&error.to_string())))
                     }),
-                    DocumentFormat::Yaml => Call::from_yaml(text).map_err(|error| {
+                    DocumentFormat::Yaml => Call::read_yaml(text).map_err(|error| {
                         Ok((
                             error.location().map_or(1, |at| at.line() as u64),
                             friendly_json_error(&error.to_string()),
@@ -194,7 +195,7 @@ impl Engine {
         output: &mut W,
         observer: &mut impl Observer,
     ) -> io::Result<Written> {
-        let facts = cloudtalk::Facts::when(options.explain);
+        let facts = cloudtalk::Provenance::when(options.explain);
         let mut scratch = String::new();
         let mut written = Written::default();
         // Each item is decided and written as it is read, then dropped.

@@ -3,6 +3,7 @@
 //! record, or as the error line that takes its place.
 
 use super::*;
+use crate::model::call::friendly_json_error;
 
 #[allow(clippy::large_enum_variant)]
 pub enum Line<'a> {
@@ -31,7 +32,7 @@ pub fn read_input<'a>(
     line: Option<&'a [u8]>,
     input: InputFormat,
     context: &Context,
-    facts: cloudtalk::Facts,
+    facts: cloudtalk::Provenance,
 ) -> Line<'a> {
     match input {
         InputFormat::Native => read_bounded(line),
@@ -48,7 +49,7 @@ pub fn read_input<'a>(
 pub(super) fn read_record<'a>(
     line: Option<&'a [u8]>,
     context: &Context,
-    facts: cloudtalk::Facts,
+    facts: cloudtalk::Provenance,
 ) -> Result<CallRecord<'a>, String> {
     let text = without_byte_order_mark(utf8(line.ok_or_else(too_long)?)?);
     if text.trim().is_empty() {
@@ -172,7 +173,7 @@ pub(super) const UTF8_BOM: &[u8] = "\u{feff}".as_bytes();
 /// Skips a UTF-8 byte-order mark at the start of `input`: editors on
 /// Windows add one, and it is not part of the first call. Every batch
 /// reader (one thread or many) starts with this.
-pub fn skip_byte_order_mark<R: BufRead>(input: &mut R) -> io::Result<()> {
+pub(crate) fn skip_byte_order_mark<R: BufRead>(input: &mut R) -> io::Result<()> {
     if input.fill_buf()?.starts_with(UTF8_BOM) {
         input.consume(UTF8_BOM.len());
     }
@@ -216,46 +217,6 @@ fn one_call_per_line(opening: &str) -> String {
     format!(
         "a line holding only `{opening}`: a batch holds one whole call per line (JSON Lines); write each call on one line (`jq -c '.[]'` does it for a list)"
     )
-}
-
-/// serde's message for a batch line, in the words of the data: its
-/// position ends as a column (the line is the batch line's, reported
-/// beside it, not serde's `line 1`), and serde's wording of some errors
-/// becomes the product's. Only serde's own words are rewritten, never user
-/// data.
-pub fn friendly_json_error(message: &str) -> String {
-    let text = crate::runtime::model::call::strip_position(message);
-    let column = message[text.len()..]
-        .rsplit_once(" column ")
-        .map(|(_, column)| column);
-    // (The readers of a call and its parts say what they expect
-    // themselves, so no Rust type name reaches here.)
-    let mut friendly = crate::files::plain_json_message(text)
-        // Two calls on one line, or a stray byte (a NUL) after one.
-        .replace(
-            "trailing characters",
-            "more after the end of the object; a batch holds one call per line",
-        )
-        // serde_json's words for a `\ud800` without its second half.
-        .replace(
-            "lone leading surrogate in hex escape",
-            "a `\\u` escape holds half a character (a lone surrogate), which is not text",
-        )
-        .replace(
-            "unexpected end of hex escape",
-            "a `\\u` escape is cut short or holds half a character (a lone surrogate) without its second half",
-        );
-    // serde's `duplicate field `id``, said as the product says it of a
-    // context's keys, with how to fix it.
-    if let Some((head, rest)) = friendly.split_once("duplicate field `") {
-        if let Some((key, tail)) = rest.split_once('`') {
-            friendly = format!("{head}`{key}` is given twice; keep one{tail}");
-        }
-    }
-    if let Some(column) = column {
-        friendly.push_str(&format!(" (column {column})"));
-    }
-    friendly
 }
 
 /// Whether the reader has bytes left: fills its buffer when used up,

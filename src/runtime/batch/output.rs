@@ -16,7 +16,7 @@ pub fn write_decision<'e, W: Write>(
 
 /// Like [`write_decision`], for a call read from another system's record:
 /// `--explain` also shows where each of its fields came from.
-pub fn write_explained_decision<'e, W: Write>(
+pub(crate) fn write_explained_decision<'e, W: Write>(
     evaluator: &'e Engine,
     call: &'e Call<'_>,
     facts: &[Fact],
@@ -66,7 +66,7 @@ pub struct Explained<'a> {
     pub trace: &'a [TraceEntry],
 }
 
-pub fn write_assignment<W: Write>(
+pub(crate) fn write_assignment<W: Write>(
     evaluator: &Engine,
     output: &mut W,
     call: &Call<'_>,
@@ -246,7 +246,7 @@ pub(super) fn human_facts(out: &mut String, facts: &[Fact]) {
 
 /// The `id` of a call line that could not be read, when the JSON is
 /// whole enough to hold one: an error line names the call to fix.
-pub fn call_id_of(line: &[u8]) -> Option<String> {
+pub(crate) fn call_id_of(line: &[u8]) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct IdOnly {
         #[serde(default)]
@@ -264,7 +264,7 @@ pub fn call_id_of(line: &[u8]) -> Option<String> {
 
 /// Writes the error line of an input line that could not be read, with
 /// the call's id when it is known.
-pub fn write_error<W: Write>(
+pub(crate) fn write_error<W: Write>(
     output: &mut W,
     line: u64,
     call: Option<&str>,
@@ -287,4 +287,14 @@ pub fn write_error<W: Write>(
             None => writeln!(output, "line {line}: error: {}", printable(error)),
         },
     }
+}
+
+/// A batch line that could not be read.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct ErrorLine<'a> {
+    pub line: u64,
+    /// The call's `id`, when the line got that far: which call to fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<&'a str>,
+    pub error: &'a str,
 }

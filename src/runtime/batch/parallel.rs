@@ -232,7 +232,7 @@ fn read_lines<R: BufRead>(input: &mut R, block: &mut Block) -> io::Result<()> {
 /// byte for byte. `jobs` of 0 or 1 is [`run`] itself.
 ///
 /// ```
-/// use callassign::{runtime::batch, compile_text, runtime::evaluate::Engine, runtime::model::Context};
+/// use callassign::{runtime::batch, compile_text, runtime::evaluate::Engine, model::Context};
 ///
 /// let plan = compile_text("demo.rules", "ruleset demo\nstep call_agent\nfallback unassigned\n").plan.unwrap();
 /// let context = Context::from_yaml("users:\n  - {id: u-1, email: a@b.c}\n").unwrap();

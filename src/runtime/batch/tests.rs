@@ -73,7 +73,7 @@ fn parallel_blocks_hold_the_same_lines_wherever_the_reader_buffer_cuts_them() {
 
 #[test]
 fn json_lines_are_the_bytes_serde_writes() {
-    let context = crate::runtime::model::Context::from_yaml(
+    let context = crate::model::Context::from_yaml(
         "integration: hubspot\nusers:\n  - {id: hs-1, email: a@x.com}\n  - {id: \"q\\\"1\"}\n",
     )
     .unwrap();
@@ -116,11 +116,11 @@ fn json_lines_are_the_bytes_serde_writes() {
                 &mut scratch,
             )
             .unwrap();
-            let mut serde = serde_json::to_vec(&crate::runtime::model::Assignment {
+            let mut serde = serde_json::to_vec(&Assignment {
                 call: &call.id,
                 assignee: decision
                     .assignee
-                    .map(crate::runtime::model::assignment::Assignee::from),
+                    .map(crate::runtime::evaluate::Assignee::from),
                 step: decision.step.name(),
                 user: decision.step.user(),
                 facts: explained
@@ -222,6 +222,25 @@ fn the_keys_not_read_line_names_the_most_frequent_keys_and_counts_the_rest() {
         few.render_unknown_keys(),
         "keys not read: `a` (1 call), `b` (1 call)\n"
     );
+}
+
+/// The shape of an assignment line, derived: what the hand-written writer
+/// must produce byte for byte.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Assignment<'a> {
+    pub call: &'a str,
+    pub assignee: Option<crate::runtime::evaluate::Assignee<'a>>,
+    pub step: &'static str,
+    /// The address of the fixed user that decided (`"step":"user"`): a
+    /// plan may hold several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<&'a str>,
+    /// Where the call's fields came from, for a call read from another
+    /// system's record (`--explain` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facts: Option<&'a [crate::model::Fact]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<&'a [crate::runtime::evaluate::TraceEntry]>,
 }
 
 #[test]

@@ -99,7 +99,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// The name in JSON output (`not_reached`), as serde writes it.
-    pub fn json_name(self) -> &'static str {
+    pub(crate) fn json_name(self) -> &'static str {
         match self {
             Outcome::Skipped => "skipped",
             Outcome::Failed => "failed",

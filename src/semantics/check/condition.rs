@@ -3,12 +3,13 @@
 
 use super::{Checker, KNOWN_FLOW_STEP_TYPES};
 use crate::diagnostics::kind::{FindingKind, TextHint};
+use crate::diagnostics::source::{Span, Spanned};
 use crate::diagnostics::suggest::did_you_mean;
-use crate::runtime::model::{Direction, Status};
-use crate::runtime::time::parse_rfc3339;
-use crate::semantics::plan::{Condition, Field, FieldType, Guard, Ordering, TextField};
+use crate::semantics::plan::{Condition, Guard, Ordering, TextField};
 use crate::syntax::ast::{self, Expr, GuardKind, Operand, Operator};
-use crate::syntax::source::{Span, Spanned};
+use crate::vocabulary::time::parse_rfc3339;
+use crate::vocabulary::{Direction, Status};
+use crate::vocabulary::{Field, FieldType};
 
 impl Checker<'_> {
     pub(super) fn guard(&mut self, guard: &ast::Guard) -> Option<Guard> {

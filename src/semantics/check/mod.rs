@@ -1,7 +1,7 @@
 //! Check: one file's syntax tree → typed statements, plus every finding.
 //!
 //! This is where names get their meaning: step words become [`StepId`]s,
-//! condition paths become [`Field`]s and values are typed against their
+//! condition paths become [`Field`](crate::vocabulary::Field)s and values are typed against their
 //! field. Nothing stops at the first problem: a statement with an error is
 //! dropped from the result and checking goes on, so a file shows all its
 //! problems at once. Findings that need the whole `extends` chain (steps
@@ -14,10 +14,11 @@ use std::sync::Arc;
 
 use crate::diagnostics::finding::Finding;
 use crate::diagnostics::kind::FindingKind;
+use crate::diagnostics::source::{Source, Span, Spanned};
 use crate::diagnostics::suggest::did_you_mean;
-use crate::semantics::plan::{Builtin, Fallback, Guard, StepId};
+use crate::semantics::plan::{Fallback, Guard, StepId};
 use crate::syntax::ast::{Anchor, Placement, RuleFile, StatementKind, StepName};
-use crate::syntax::source::{Source, Span, Spanned};
+use crate::vocabulary::Builtin;
 
 /// Flow step types the telephony system is known to export. The set is
 /// open; these only serve to catch typos (`voicemial`).
@@ -79,7 +80,7 @@ pub enum Target {
 }
 
 /// Checks one parsed file on its own.
-pub fn check_file(source: &Arc<Source>, file: &RuleFile) -> (CheckedFile, Vec<Finding>) {
+pub(crate) fn check_file(source: &Arc<Source>, file: &RuleFile) -> (CheckedFile, Vec<Finding>) {
     let mut checker = Checker {
         source,
         findings: Vec::new(),
@@ -143,6 +144,7 @@ impl Checker<'_> {
                     FindingKind::RulesetNameMismatch {
                         name: file.name.node.clone(),
                         stem: stem.to_string(),
+                        stem_is_name: false,
                     },
                     file.name.span,
                 );
@@ -151,6 +153,7 @@ impl Checker<'_> {
                     FindingKind::RulesetNameMismatch {
                         name: file.name.node.clone(),
                         stem: stem.to_string(),
+                        stem_is_name: true,
                     },
                     file.name.span,
                     stem.to_string(),
@@ -280,7 +283,7 @@ impl Checker<'_> {
                 span,
             );
         }
-        if crate::runtime::model::context::looks_like_email(email) {
+        if crate::vocabulary::email::looks_like_email(email) {
             Some(email.trim().to_string())
         } else {
             self.finding(

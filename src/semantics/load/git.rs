@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 
 use super::source::{normalize, not_found, rule_stem, RuleSource};
 use super::MAX_RULE_FILE_BYTES;
+use crate::diagnostics::problem::{Problem, ProblemCode};
 
 /// How many symbolic links are followed to reach one file.
 const MAX_LINKS: usize = 8;
@@ -20,6 +21,45 @@ const MAX_LINKS: usize = 8;
 pub struct GitRevision {
     root: PathBuf,
     revision: String,
+}
+
+/// Runs git in `folder`: its standard output, or its error message when
+/// it ran and failed. A problem only when git cannot be run at all.
+fn run_git(folder: &Path, args: &[&str]) -> Result<Result<Vec<u8>, String>, Problem> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(folder)
+        .args(args)
+        .output()
+        .map_err(|error| {
+            Problem::new(
+                ProblemCode::InvalidInput,
+                format!("cannot run git: {error}"),
+                "`--base` reads the old rules from git; install git, or give the old rule file as a path",
+            )
+        })?;
+    if output.status.success() {
+        Ok(Ok(output.stdout))
+    } else {
+        Ok(Err(String::from_utf8_lossy(&output.stderr)
+            .trim()
+            .to_string()))
+    }
+}
+
+/// Git's own message, on one line: `fatal: not a git repository (or any
+/// of the parent directories): .git`, `detected dubious ownership …`.
+fn git_reason(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    if lines.is_empty() {
+        "git gave no reason".to_string()
+    } else {
+        format!("git says `{}`", lines.join(" "))
+    }
 }
 
 /// What a path names in a git tree.
@@ -37,6 +77,80 @@ impl GitRevision {
             root: root.into(),
             revision: revision.into(),
         }
+    }
+
+    /// The revision `revision` of the git repository `path` sits in, and
+    /// `path` relative to that repository's root: how `diff --base` finds
+    /// the old rules. Refused when git cannot run, when `path` is in no
+    /// repository, and when `revision` names no commit there.
+    pub fn of_file(path: &Path, revision: &str) -> Result<(GitRevision, PathBuf), Problem> {
+        let problem =
+            |message: String, help: &str| Problem::new(ProblemCode::InvalidInput, message, help);
+        let unreadable = |path: &Path, error: io::Error| {
+            let message = match error.kind() {
+                io::ErrorKind::NotFound => format!("`{}` does not exist", path.display()),
+                _ => format!("cannot read `{}`: {error}", path.display()),
+            };
+            Problem::new(
+                ProblemCode::UnreadableFile,
+                message,
+                crate::files::irregular_help(&error).unwrap_or(""),
+            )
+            .in_file(path)
+        };
+        // The path the user named is compared, not the file a link there
+        // leads to: only its folder is resolved. Reading the link's target
+        // at the revision would compare another file (the revision's own
+        // link, if any, is followed there as on disk).
+        let file_name = path
+            .file_name()
+            .ok_or_else(|| problem(format!("`{}` does not name a file", path.display()), ""))?;
+        let named_folder = match path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
+        std::fs::metadata(path).map_err(|error| unreadable(path, error))?;
+        let folder =
+            std::fs::canonicalize(named_folder).map_err(|error| unreadable(named_folder, error))?;
+        let canonical = folder.join(file_name);
+        let folder = folder.as_path();
+        let root = match run_git(folder, &["rev-parse", "--show-toplevel"])? {
+            Ok(stdout) => {
+                PathBuf::from(String::from_utf8_lossy(&stdout).trim_end_matches(['\n', '\r']))
+            }
+            // Git says why: no repository, or one it refuses to use (a
+            // repository owned by another user, a broken `.git`).
+            Err(reason) => return Err(problem(
+                format!(
+                    "`{}` is not inside a git repository git can use: {}",
+                    path.display(),
+                    git_reason(&reason)
+                ),
+                "`--base` reads the old rules from git; give the old rule file as a path instead",
+            )),
+        };
+        let root = std::fs::canonicalize(&root).map_err(|error| unreadable(&root, error))?;
+        let relative = canonical.strip_prefix(&root).map_err(|_| {
+            problem(
+                format!(
+                    "`{}` is outside the git repository at `{}`",
+                    path.display(),
+                    root.display()
+                ),
+                "",
+            )
+        })?;
+        let commit = format!("{revision}^{{commit}}");
+        if revision.starts_with('-')
+            || run_git(&root, &["rev-parse", "--verify", "--quiet", &commit])?.is_err()
+        {
+            return Err(problem(
+                format!("no git revision `{revision}` in `{}`", root.display()),
+                "check the name, or fetch it first (in CI: `git fetch origin main`, or check out with `fetch-depth: 0`)",
+            ));
+        }
+        let relative = relative.to_path_buf();
+        Ok((GitRevision::new(root, revision), relative))
     }
 
     /// `REV:rules/hubspot.rules`, as git spells an object and as reports

@@ -22,10 +22,10 @@ pub use source::{folder_of, normalize, FileSystem, Nothing, Overlay, RuleSource}
 
 use crate::diagnostics::finding::Finding;
 use crate::diagnostics::kind::FindingKind;
+use crate::diagnostics::source::{Source, Span};
 use crate::diagnostics::suggest::did_you_mean;
 use crate::semantics::check::{check_file, is_plain_name, CheckedFile};
 use crate::syntax::parse::parse;
-use crate::syntax::source::{Source, Span};
 
 /// Largest rule file read, in bytes. Real rule files are a few hundred bytes.
 pub const MAX_RULE_FILE_BYTES: usize = 1024 * 1024;

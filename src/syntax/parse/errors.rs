@@ -8,7 +8,7 @@ use pest::error::{ErrorVariant, InputLocation};
 
 use crate::diagnostics::finding::Finding;
 use crate::diagnostics::kind::FindingKind;
-use crate::syntax::source::{Source, Span};
+use crate::diagnostics::source::{Source, Span};
 
 use super::Rule;
 

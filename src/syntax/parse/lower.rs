@@ -8,8 +8,8 @@ use pest::iterators::Pair;
 
 use crate::diagnostics::finding::Finding;
 use crate::diagnostics::kind::FindingKind;
+use crate::diagnostics::source::{Source, Span, Spanned};
 use crate::syntax::ast::*;
-use crate::syntax::source::{Source, Span, Spanned};
 
 use super::Rule;
 

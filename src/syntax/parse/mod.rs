@@ -21,8 +21,8 @@ use pest::Parser as _;
 
 use crate::diagnostics::finding::Finding;
 use crate::diagnostics::kind::FindingKind;
+use crate::diagnostics::source::{Source, Span};
 use crate::syntax::ast::*;
-use crate::syntax::source::{Source, Span};
 
 use errors::syntax_finding;
 use lower::Lowering;
@@ -73,7 +73,7 @@ pub struct Parsed {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use callassign::syntax::{parse::parse, source::Source};
+/// use callassign::{syntax::parse::parse, diagnostics::source::Source};
 ///
 /// let source = Arc::new(Source::new("demo.rules", "ruleset demo\nstep call_agent\nfallback unassigned\n"));
 /// let parsed = parse(&source);
@@ -198,7 +198,7 @@ mod tests {
         let parsed = parse_text(&text);
         assert_eq!(parsed.findings.len(), 1);
         assert_eq!(
-            parsed.findings[0].code,
+            parsed.findings[0].code(),
             crate::diagnostics::finding::Code::NestingTooDeep
         );
         assert_eq!(parsed.file.unwrap().statements.len(), 1);

@@ -2,8 +2,8 @@
 //! chunk starts, how deep its parentheses go (pest recurses on the machine
 //! stack), and the comments, which the grammar skips.
 
+use crate::diagnostics::source::Span;
 use crate::syntax::ast::Comment;
-use crate::syntax::source::Span;
 
 use super::MAX_NESTING;
 

@@ -1,6 +1,6 @@
 //! A seeded generator of CloudTalk records (call-history items and
-//! call-detail records) and a second, plain implementation of DESIGN.md
-//! sections 1 and 5 to say who must get each one, without the library.
+//! call-detail records) and a second, plain implementation of docs/contract.md
+//! sections 1 and 3 to say who must get each one, without the library.
 
 use serde_json::{json, Value};
 
@@ -265,7 +265,7 @@ impl GenRecord {
     }
 }
 
-// ---- DESIGN.md sections 1 and 5, written out plainly ----
+// ---- docs/contract.md sections 1 and 3, written out plainly ----
 
 fn agent_email(id: &str) -> String {
     AGENTS

@@ -1,7 +1,7 @@
-//! What the tests share: the seeded generator of calls and histories (one
+//! What the tests share besides running the binary (that is [`crate::common`]): the seeded generator of calls and histories (one
 //! [`Rng`]), and [`reference`], the one independent reading of the
 //! documented priority that tests check the library against. [`cloudtalk`]
-//! generates CloudTalk records and reads them by DESIGN.md section 5.
+//! generates CloudTalk records and reads them by docs/contract.md section 3.
 
 #![allow(dead_code)]
 
@@ -13,7 +13,7 @@ pub use rng::Rng;
 
 pub use reference::{End, Facts, Model, Step, Users};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{json, Value};
 
@@ -81,10 +81,6 @@ pub fn workspace(history: &str) -> tempfile::TempDir {
     write("context.yaml", CONTEXT);
     write("calls.jsonl", history);
     folder
-}
-
-pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_callassign"))
 }
 
 /// A generated call, as the test understands it.
@@ -284,22 +280,4 @@ pub fn line_of(text: &str, needle: &str) -> usize {
         .position(|line| line.contains(needle))
         .unwrap_or_else(|| panic!("`{needle}` not in the text"))
         + 1
-}
-
-/// Runs the binary in `folder` with colour off.
-pub fn run(folder: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(bin())
-        .current_dir(folder)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-pub fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-pub fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
 }

@@ -1,9 +1,9 @@
-//! The documented priority (DESIGN.md section 1), written out plainly and
+//! The documented priority (docs/contract.md section 1), written out plainly and
 //! once, from the documentation rather than from the evaluator. Every test
 //! that checks the library against an independent reading goes through
 //! here: the corpus of native calls, the diff and stats counts, and the
 //! CloudTalk corpus (whose generator turns records into [`Facts`] by
-//! DESIGN.md section 5). If the library and this disagree, one of them
+//! docs/contract.md section 3). If the library and this disagree, one of them
 //! misreads the product.
 
 /// What the priority reads of a call, whatever shape it came in.

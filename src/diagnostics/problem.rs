@@ -1,0 +1,173 @@
+//! Problems outside rule files: in a context, a rule-test file, a call or
+//! a command's input. Rule files have findings (many kinds, each with a
+//! span of a parsed source); everything else callassign refuses is a
+//! [`Problem`]: a stable code, one line of message, how to fix it, and the
+//! file and byte span it points at when there is one, so an editor or a
+//! SARIF log can point into a context file as it points into rules.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostics::source::Span;
+
+words! {
+    /// What kind of input a [`Problem`] is about. Stable: scripts and
+    /// services match on these.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ProblemCode {
+        /// A file that cannot be read: missing, not a regular file, too
+        /// large, not UTF-8.
+        UnreadableFile = "callassign::unreadable_file",
+        /// An integration context, or a list it names, that cannot be used.
+        InvalidContext = "callassign::invalid_context",
+        /// A rule-test file that cannot be run.
+        InvalidRuleTest = "callassign::invalid_rule_test",
+        /// A command's arguments or input that cannot be used.
+        InvalidInput = "callassign::invalid_input",
+    }
+}
+
+impl fmt::Display for ProblemCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One problem with an input that is not a rule file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// What kind of input is wrong.
+    pub code: ProblemCode,
+    /// One line, lowercase, user input in backticks.
+    pub message: String,
+    /// How to fix it, when there is more to say than the message.
+    pub help: Option<String>,
+    /// The file it is in, when it is in one.
+    pub file: Option<PathBuf>,
+    /// Where in that file's text (bytes), when the reader knows.
+    pub span: Option<Span>,
+    /// Where in the file, in its own terms (``case 3 (`typo`)``), when
+    /// that says more than a span would.
+    pub place: Option<Box<str>>,
+}
+
+impl Problem {
+    /// A problem of `code`; an empty `help` is none.
+    pub fn new(code: ProblemCode, message: impl Into<String>, help: impl Into<String>) -> Problem {
+        let help = help.into();
+        Problem {
+            code,
+            message: message.into(),
+            help: (!help.is_empty()).then_some(help),
+            file: None,
+            span: None,
+            place: None,
+        }
+    }
+
+    /// A problem with a context or a list it names.
+    pub fn context(message: impl Into<String>, help: impl Into<String>) -> Problem {
+        Problem::new(ProblemCode::InvalidContext, message, help)
+    }
+
+    /// The problem, in `file` unless it already names one.
+    pub fn in_file(mut self, file: &Path) -> Problem {
+        self.file.get_or_insert_with(|| file.to_path_buf());
+        self
+    }
+
+    /// The problem, at `span` of its file's text.
+    pub fn at(mut self, span: Span) -> Problem {
+        self.span = Some(span);
+        self
+    }
+
+    /// The problem, at `place` of its file (see [`Problem::place`]).
+    pub fn at_place(mut self, place: impl Into<String>) -> Problem {
+        self.place = Some(place.into().into_boxed_str());
+        self
+    }
+
+    /// The message after the file and the place it is about:
+    /// ``\`tests/a.yaml\`, case 3 (`typo`): no `assignee` ``.
+    pub fn located(&self) -> String {
+        match (&self.file, &self.place) {
+            (Some(file), Some(place)) => format!("`{}`, {place}: {}", file.display(), self.message),
+            (Some(file), None) => format!("`{}`: {}", file.display(), self.message),
+            (None, Some(place)) => format!("{place}: {}", self.message),
+            (None, None) => self.message.clone(),
+        }
+    }
+
+    /// How to fix it, or nothing.
+    pub fn help_text(&self) -> &str {
+        self.help.as_deref().unwrap_or("")
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problem {}
+
+/// The byte offset of 1-based `line` and `column` (in characters) in
+/// `text`, for readers that report positions that way (serde_json).
+pub fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
+    let start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line - 2)?.0 + 1
+    };
+    let rest = &text[start..];
+    let within = rest
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(rest.len(), |(index, _)| index);
+    Some(start + within)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_help_is_none_and_a_file_once_named_stays() {
+        let problem = Problem::context("`users` is empty", "")
+            .in_file(Path::new("a.yaml"))
+            .in_file(Path::new("b.yaml"));
+        assert_eq!(problem.help, None);
+        assert_eq!(problem.file.as_deref(), Some(Path::new("a.yaml")));
+        assert_eq!(problem.code.name(), "callassign::invalid_context");
+        assert_eq!(problem.to_string(), "`users` is empty");
+    }
+
+    #[test]
+    fn a_problem_is_located_by_its_file_and_its_place() {
+        let problem = Problem::new(ProblemCode::InvalidRuleTest, "no `assignee`", "write one");
+        assert_eq!(problem.located(), "no `assignee`");
+        let problem = problem.in_file(Path::new("tests/a.yaml"));
+        assert_eq!(problem.located(), "`tests/a.yaml`: no `assignee`");
+        let problem = problem.at_place("case 3 (`typo`)");
+        assert_eq!(
+            problem.located(),
+            "`tests/a.yaml`, case 3 (`typo`): no `assignee`"
+        );
+    }
+
+    #[test]
+    fn offsets_count_lines_and_characters() {
+        let text = "a: 1\nné: [x\n";
+        assert_eq!(offset_of(text, 1, 1), Some(0));
+        assert_eq!(offset_of(text, 2, 1), Some(5));
+        // `é` is two bytes: the fourth character of line 2 is at byte 9.
+        assert_eq!(offset_of(text, 2, 4), Some(9));
+        assert_eq!(offset_of(text, 9, 1), None);
+    }
+}
