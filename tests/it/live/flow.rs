@@ -97,7 +97,17 @@ fn a_repeated_event_answers_the_stored_decision_and_delivers_nothing_new() {
     let server = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk)
         .deliver(&target)
         .start();
-    assert_eq!(server.post_event("hubspot", &event(2)).status, 202);
+    let first = server.post_event("hubspot", &event(2));
+    assert_eq!(first.status, 202);
+    // Like every answer to a request naming a served ruleset, the events
+    // route's name the version served.
+    let served = first.header("callassign-ruleset-hash").map(str::to_string);
+    assert_eq!(
+        served.as_ref().map(String::len),
+        Some(64),
+        "{:?}",
+        first.headers
+    );
     wait_until("delivered", Duration::from_secs(30), || {
         target.accepted().len() == 1
     });
@@ -115,6 +125,8 @@ fn a_repeated_event_answers_the_stored_decision_and_delivers_nothing_new() {
         view["hash"].as_str().unwrap(),
         target.accepted()[0].body["hash"].as_str().unwrap()
     );
+    assert_eq!(again.header("callassign-ruleset-hash"), served.as_deref());
+    assert_eq!(view["hash"].as_str(), served.as_deref());
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(target.received().len(), 1, "nothing new is delivered");
     // CloudTalk was asked once per record.
@@ -162,6 +174,11 @@ fn a_body_without_a_usable_call_id_is_refused_naming_the_key_and_the_keys_found(
     let cloudtalk = FakeCloudTalk::start();
     let server = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk).start();
     let answer = server.post_event("hubspot", br#"{"call_uuid":"44fe","callid":7}"#);
+    assert!(
+        answer.header("callassign-ruleset-hash").is_some(),
+        "{:?}",
+        answer.headers
+    );
     let error = answer.error(422, "callassign::no_call_id");
     assert_eq!(
         error["message"],
