@@ -21,14 +21,33 @@ pub(crate) mod yaml;
 /// What is not a regular file (after following symbolic links) is an
 /// [`io::ErrorKind::InvalidInput`] error saying what it is.
 pub fn read_bounded(path: &Path, limit: usize) -> io::Result<Vec<u8>> {
-    // Checked before opening: opening a FIFO blocks until a writer comes.
+    // Checked before opening, for the plain error on a plain mistake.
     refuse_irregular(&fs::metadata(path)?)?;
-    let file = File::open(path)?;
-    // Checked again on the open file, in case the path changed in between.
+    let file = open_without_waiting(path)?;
+    // Checked again on the open file: the path may have been replaced in
+    // between (a served file swapped for a FIFO).
     refuse_irregular(&file.metadata()?)?;
     let mut bytes = Vec::new();
     file.take(limit as u64 + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+/// Opens `path` for reading without waiting for a writer: opening a FIFO
+/// blocks until one comes, so a path swapped for a FIFO after the check
+/// would hang its reader. `O_NONBLOCK` changes nothing for the regular file
+/// that is then read (Linux and the BSDs ignore it for regular files).
+#[cfg(unix)]
+fn open_without_waiting(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_without_waiting(path: &Path) -> io::Result<File> {
+    File::open(path)
 }
 
 /// Reads a text file of at most `limit` bytes, without a leading UTF-8
@@ -323,6 +342,35 @@ mod tests {
         let error = read_bounded(folder.path(), 10).unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
         assert_eq!(error.to_string(), "it is a folder, not a regular file");
+    }
+
+    /// The path checked, then swapped for a FIFO before it is opened: the
+    /// open must come back at once (no writer will ever come) so that the
+    /// check on the open file can refuse it.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_met_at_open_time_is_refused_without_waiting_for_a_writer() {
+        let folder = tempfile::tempdir().unwrap();
+        let fifo = folder.path().join("swapped.rules");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let opened =
+                open_without_waiting(&path).and_then(|file| refuse_irregular(&file.metadata()?));
+            let _ = sender.send(opened.map_err(|error| error.to_string()));
+        });
+        let opened = receiver
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("opening a FIFO without a writer blocked");
+        assert_eq!(
+            opened.unwrap_err(),
+            "it is a named pipe (FIFO), not a regular file"
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! * [`complete`]: what may be written at the cursor;
 //! * [`navigate`]: hover, definition, symbols, formatting;
 //! * [`docs`]: what step kinds and fields do, in the README's words;
-//! * [`position`]: UTF-16 positions and `file:` addresses.
+//! * [`position`]: UTF-16 positions and `file:` addresses;
+//! * [`publish`]: which documents are analyzed again, which files'
+//!   diagnostics are sent.
 //!
 //! The server never trusts what the client sends: positions past the end
 //! clamp, requests about documents that are not open get an empty answer,
@@ -23,6 +25,7 @@ mod diagnose;
 mod docs;
 mod navigate;
 mod position;
+mod publish;
 mod transport;
 mod workspace;
 
@@ -36,15 +39,15 @@ use lsp_types::notification::{self, Notification as _};
 use lsp_types::request::{self, Request as _};
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionProviderCapability, CompletionOptions, Diagnostic,
-    HoverProviderCapability, InitializeParams, MessageType, OneOf, PublishDiagnosticsParams,
-    ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
-    TextDocumentSyncKind, Uri,
+    HoverProviderCapability, InitializeParams, MessageType, OneOf, ServerCapabilities, ServerInfo,
+    ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind, Uri,
 };
 use serde::de::DeserializeOwned;
 
-use callassign::diagnostics::finding::{sort_and_dedup, Finding};
+use callassign::diagnostics::finding::Finding;
 use serde_json::Value;
 
+use publish::Analyzed;
 use transport::read_client;
 use workspace::Workspace;
 
@@ -236,15 +239,6 @@ struct Server<'c> {
     /// By file address (as text): its address, and each document's
     /// findings in it.
     found: BTreeMap<String, (Uri, BTreeMap<String, Vec<Finding>>)>,
-}
-
-/// What one open document's last analysis reached and found.
-struct Analyzed {
-    /// Its own address (as text), published even when it has no findings.
-    own: String,
-    reaches: Vec<PathBuf>,
-    /// The addresses its findings are in.
-    files: Vec<String>,
 }
 
 /// A request answer, or the error to send instead.
@@ -476,161 +470,6 @@ impl<'c> Server<'c> {
         }
         Ok(())
     }
-
-    /// Marks the document at `uri` out of date, and every open document
-    /// whose analysis read its file.
-    fn outdate(&mut self, uri: &Uri) {
-        self.stale.insert(Workspace::key(uri));
-        if let Some(path) = Workspace::path_of(uri) {
-            if let Some(dependents) = self.dependents.get(&path) {
-                self.stale.extend(dependents.iter().cloned());
-            }
-        }
-    }
-
-    /// Analyzes the documents that are out of date, and publishes the
-    /// diagnostics of every file whose findings they change: the edited
-    /// file, the files that extend it, and the files it extends. Each
-    /// other open document keeps its last analysis, so opening the
-    /// hundredth document costs one analysis, not a hundred.
-    fn publish(&mut self) -> Result<(), String> {
-        self.due = None;
-        let mut touched: BTreeSet<String> = BTreeSet::new();
-        for key in std::mem::take(&mut self.stale) {
-            if let Some(old) = self.analyzed.remove(&key) {
-                for path in &old.reaches {
-                    if let Some(dependents) = self.dependents.get_mut(path) {
-                        dependents.remove(&key);
-                        if dependents.is_empty() {
-                            self.dependents.remove(path);
-                        }
-                    }
-                }
-                for file in &old.files {
-                    if let Some((_, by_document)) = self.found.get_mut(file) {
-                        by_document.remove(&key);
-                    }
-                }
-                touched.insert(old.own);
-                touched.extend(old.files);
-            }
-            let Some((uri, _)) = self.workspace.opened(&key) else {
-                continue; // closed
-            };
-            let Some(analysis) = self.workspace.analyze(&uri) else {
-                continue;
-            };
-            let mut files = Vec::new();
-            for finding in &analysis.compiled.findings {
-                if let Some(address) = self.workspace.address(finding.source()) {
-                    let file = address.as_str().to_string();
-                    self.found
-                        .entry(file.clone())
-                        .or_insert_with(|| (address, BTreeMap::new()))
-                        .1
-                        .entry(key.clone())
-                        .or_default()
-                        .push(finding.clone());
-                    files.push(file);
-                }
-            }
-            files.sort();
-            files.dedup();
-            let reaches = reached_paths(&analysis);
-            for path in &reaches {
-                self.dependents
-                    .entry(path.clone())
-                    .or_default()
-                    .insert(key.clone());
-            }
-            let own = uri.as_str().to_string();
-            touched.insert(own.clone());
-            touched.extend(files.iter().cloned());
-            self.analyzed.insert(
-                key,
-                Analyzed {
-                    own,
-                    reaches,
-                    files,
-                },
-            );
-        }
-        for file in touched {
-            let (uri, mut findings) = match self.found.get(&file) {
-                Some((uri, by_document)) => (
-                    uri.clone(),
-                    by_document.values().flatten().cloned().collect::<Vec<_>>(),
-                ),
-                None => match self.published.get(&file) {
-                    Some((uri, _)) => (uri.clone(), Vec::new()),
-                    None => match file.parse::<Uri>() {
-                        Ok(uri) => (uri, Vec::new()),
-                        Err(_) => continue,
-                    },
-                },
-            };
-            if self
-                .found
-                .get(&file)
-                .is_some_and(|(_, by_document)| by_document.is_empty())
-            {
-                self.found.remove(&file);
-            }
-            sort_and_dedup(&mut findings);
-            let diagnostics: Vec<Diagnostic> = findings.iter().map(diagnose::diagnostic).collect();
-            // The version of the open document published at this address.
-            let version = self
-                .workspace
-                .opened(&Workspace::key(&uri))
-                .filter(|(open, _)| *open == uri)
-                .map(|(_, version)| version);
-            let unchanged =
-                self.published.get(&file).map(|(_, published)| published) == Some(&diagnostics);
-            if !unchanged {
-                let params =
-                    PublishDiagnosticsParams::new(uri.clone(), diagnostics.clone(), version);
-                self.send(
-                    Notification::new(notification::PublishDiagnostics::METHOD.to_string(), params)
-                        .into(),
-                )?;
-            }
-            // A closed file without findings is forgotten; an open one is
-            // remembered as clean, so that it is not published again.
-            if diagnostics.is_empty() && version.is_none() {
-                self.published.remove(&file);
-            } else {
-                self.published.insert(file, (uri, diagnostics));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The paths an analysis read or looked for: each file of its `extends`
-/// chain, and the base each one names (missing or not), so that opening,
-/// editing or closing any of them brings the analysis up to date.
-fn reached_paths(analysis: &workspace::Analysis) -> Vec<PathBuf> {
-    let mut paths = vec![analysis.path.clone()];
-    for file in &analysis.chain.files {
-        let Some(path) = file.source.path.clone() else {
-            continue;
-        };
-        if let Some(extends) = file
-            .checked
-            .as_ref()
-            .and_then(|checked| checked.extends.as_ref())
-        {
-            paths.push(path.with_file_name(format!(
-                "{}.{}",
-                extends.node,
-                callassign::semantics::load::RULE_EXTENSION
-            )));
-        }
-        paths.push(path);
-    }
-    paths.sort();
-    paths.dedup();
-    paths
 }
 
 fn parameters<P: DeserializeOwned>(params: Value) -> Result<P, (ErrorCode, String)> {
@@ -669,63 +508,4 @@ fn without_type_names(message: &str) -> String {
 /// served.
 fn answer<T: serde::Serialize>(result: Option<T>) -> Answer {
     serde_json::to_value(result).map_err(|error| (ErrorCode::InternalError, error.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn open(server: &mut Server<'_>, path: &std::path::Path, text: &str) {
-        let params = serde_json::json!({"textDocument": {
-            "uri": position::path_to_uri(path).unwrap(), "languageId": "callassign",
-            "version": 1, "text": text}});
-        server
-            .notice(Notification::new(
-                notification::DidOpenTextDocument::METHOD.to_string(),
-                params,
-            ))
-            .unwrap();
-    }
-
-    #[test]
-    fn a_document_opened_or_edited_is_analyzed_with_its_dependents_only() {
-        // Every open document was analyzed again on each open: opening n
-        // documents cost n²/2 analyses (800 documents: 92 s).
-        let dir = tempfile::tempdir().unwrap();
-        let (server_side, _client_side) = Connection::memory();
-        let mut server = Server::new(&server_side, Workspace::default());
-        let files = 60;
-        for index in 0..files {
-            let path = dir.path().join(format!("team{index}.rules"));
-            open(
-                &mut server,
-                &path,
-                &format!("ruleset team{index} extends base\n"),
-            );
-        }
-        assert_eq!(server.workspace.analyses(), files);
-        // Every file extends `base`, missing until it opens: all of them
-        // depend on it, and are analyzed again once.
-        open(
-            &mut server,
-            &dir.path().join("base.rules"),
-            "ruleset base\nfallback integration\n",
-        );
-        assert_eq!(server.workspace.analyses(), 2 * files + 1);
-        // A document no other reads: itself only.
-        open(
-            &mut server,
-            &dir.path().join("alone.rules"),
-            "ruleset alone\nfallback integration\n",
-        );
-        assert_eq!(server.workspace.analyses(), 2 * files + 2);
-        // Every file was told it is fine now that `base` exists.
-        let missing = server
-            .found
-            .values()
-            .flat_map(|(_, by_document)| by_document.values().flatten())
-            .filter(|finding| finding.code() == callassign::Code::MissingExtends)
-            .count();
-        assert_eq!(missing, 0);
-    }
 }

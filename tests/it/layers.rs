@@ -1,7 +1,8 @@
 //! The layers ARCHITECTURE.md writes down hold: every `crate::` path in
 //! the library points down (or inside its own module), the modules of one
-//! layer import each other in one direction only, and `ls src` and
-//! ARCHITECTURE.md name the same modules.
+//! layer import each other in one direction only, `ls src` and
+//! ARCHITECTURE.md name the same modules, and no source file is over 600
+//! lines.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -373,4 +374,66 @@ fn the_import_reader_sees_groups_nested_groups_and_super() {
     .map(String::from)
     .into();
     assert_eq!(found, expected);
+}
+
+/// The most lines a source file may have: past it, a file holds more than
+/// one concern (ARCHITECTURE.md says how to split it).
+const MAX_LINES: usize = 600;
+
+/// The files of `files` (path, text) longer than `limit` lines, each as
+/// `path: N lines`, longest first.
+fn too_long(files: &[(String, String)], limit: usize) -> Vec<String> {
+    let mut long: Vec<(usize, &str)> = files
+        .iter()
+        .map(|(path, text)| (text.lines().count(), path.as_str()))
+        .filter(|(lines, _)| *lines > limit)
+        .collect();
+    long.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    long.into_iter()
+        .map(|(lines, path)| format!("{path}: {lines} lines"))
+        .collect()
+}
+
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let src = repo().join("src");
+    let mut paths = Vec::new();
+    rust_files(&src, &mut paths);
+    paths.sort();
+    let files: Vec<(String, String)> = paths
+        .iter()
+        .map(|path| {
+            let relative = path.strip_prefix(repo()).expect("under the repository");
+            let text = std::fs::read_to_string(path).expect("read source");
+            (relative.display().to_string(), text)
+        })
+        .collect();
+    // Both sides are read: the library and the binary.
+    for side in ["src/lib.rs", "src/main.rs"] {
+        assert!(
+            files.iter().any(|(path, _)| path == side),
+            "{side} not found among {} files",
+            files.len()
+        );
+    }
+    let long = too_long(&files, MAX_LINES);
+    assert!(
+        long.is_empty(),
+        "source files over {MAX_LINES} lines; split each along a seam (a concern into a file of its own, see ARCHITECTURE.md):\n{}",
+        long.join("\n")
+    );
+}
+
+#[test]
+fn the_length_check_names_each_long_file_with_its_length() {
+    let files = [
+        ("src/a.rs", "line\n".repeat(600)),
+        ("src/b.rs", "line\n".repeat(601)),
+        ("src/c.rs", "line\n".repeat(700) + "no newline at the end"),
+    ]
+    .map(|(path, text)| (path.to_string(), text));
+    assert_eq!(
+        too_long(&files, 600),
+        ["src/c.rs: 701 lines", "src/b.rs: 601 lines"]
+    );
 }

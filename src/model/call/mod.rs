@@ -7,6 +7,7 @@
 
 mod parts;
 mod read;
+mod values;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -18,8 +19,9 @@ use crate::diagnostics::problem::{Problem, ProblemCode};
 use crate::diagnostics::source::Span;
 use crate::vocabulary::{Direction, Status};
 use parts::*;
+pub(crate) use read::friendly_json_error;
 use read::*;
-pub(crate) use read::{friendly_json_error, whole_number};
+pub(crate) use values::whole_number;
 
 /// One exported call.
 // Read by hand (`impl Deserialize` below), so that unknown keys are

@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 
 use super::read::*;
+use super::values::*;
 use super::*;
 
 /// The keys of a flow step callassign reads.

@@ -4,34 +4,34 @@
 //! with the served version over the history. Each is one library call; the
 //! page never writes anything, here or in the folder.
 
-use std::collections::BTreeMap;
+mod history;
+mod plan;
+
 use std::path::{Path as FilePath, PathBuf};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State as Shared};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use callassign::diagnostics::finding::{sort_and_dedup, Finding};
-use callassign::diagnostics::report::JsonFinding;
 use callassign::diagnostics::source::Source;
 use callassign::impact::diff::{self, Names};
-use callassign::model::cloudtalk::Provenance;
-use callassign::runtime::batch::{for_each_line, read_input};
 use callassign::semantics::compile::{compile, Compiled};
 use callassign::semantics::load::{FileSystem, Loader, Overlay};
-use callassign::semantics::plan::{render_json, JsonPlan};
 use callassign::{DocumentFormat, Engine, InputFormat, NotOneCall, Options};
 
 use super::app::{State, HASH_HEADER};
 use super::metrics::Route;
 use super::problem::Problem;
-use super::routes::{bad_path, read_body, refuse_encoded, unique_query_pairs};
+use super::routes::{bad_path, read_body, refuse_encoded};
 use super::store::Entry;
 use super::work::{Spending, Work};
+pub use history::history;
+pub use plan::plan;
 
 type App = Shared<Arc<State>>;
 
@@ -40,10 +40,6 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 /// How many assignee moves a diff lists unless asked for another number,
 /// as `diff --top`.
 const DEFAULT_TOP: usize = 10;
-
-/// How many history calls `/v1/history` lists unless asked, and at most.
-const DEFAULT_HISTORY_CALLS: usize = 20;
-const MAX_HISTORY_CALLS: usize = 200;
 
 /// `GET /v1/rulesets/{name}/source`: the served version's rule file, byte
 /// for byte.
@@ -174,145 +170,6 @@ fn compile_text_at(path: &FilePath, text: &str) -> Result<Edited, Problem> {
     let mut compiled = compile(&chain);
     sort_and_dedup(&mut compiled.findings);
     Ok(Edited { compiled, source })
-}
-
-/// `POST /v1/plan`: the findings and the plan of sent rule text, as
-/// `check --format json` and `plan --format json` give them. Findings in
-/// the sent text also carry their place as UTF-16 offsets (`from`, `to`,
-/// what a browser's text counts) and their quick fixes (`fixes`).
-pub async fn plan(Shared(state): App, request: Request) -> Response {
-    let _timer = state.metrics.time(Route::PlanText);
-    let answer = async {
-        state.auth.check(request.headers())?;
-        let sent: TextRequest = json_body(
-            &state,
-            request,
-            r#"{"ruleset":"hubspot","text":"ruleset hubspot extends default\n"}"#,
-        )
-        .await?;
-        let work = Work::new("the plan", state.limits.request_timeout);
-        let path = rule_path(&state.source.rules_folder(), &sent.ruleset)?;
-        let body = work
-            .run(move |_| {
-                let edited = compile_text_at(&path, &sent.text)?;
-                let answer = PlanAnswer {
-                    ruleset: &sent.ruleset,
-                    findings: plan_findings(&edited, &sent.text),
-                    plan: edited.compiled.plan.as_ref().map(render_json),
-                };
-                let mut body = serde_json::to_vec(&answer).expect("an answer serializes");
-                body.push(b'\n');
-                Ok(body)
-            })
-            .await?;
-        let mut response = Response::new(Body::from(body));
-        response.headers_mut().insert(header::CONTENT_TYPE, JSON);
-        Ok::<_, Problem>(response)
-    };
-    answer.await.unwrap_or_else(IntoResponse::into_response)
-}
-
-/// The answer of `/v1/plan`.
-#[derive(Serialize)]
-struct PlanAnswer<'a> {
-    ruleset: &'a str,
-    findings: Vec<PlanFinding<'a>>,
-    plan: Option<JsonPlan>,
-}
-
-/// A finding as `check --format json` writes it, and for a finding in the
-/// sent text, its span in UTF-16 offsets and its quick fixes.
-#[derive(Serialize)]
-struct PlanFinding<'a> {
-    #[serde(flatten)]
-    finding: JsonFinding<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    from: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    to: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fixes: Option<Vec<Fix<'a>>>,
-}
-
-/// An edit that applies a finding's help.
-#[derive(Serialize)]
-struct Fix<'a> {
-    title: &'a str,
-    from: usize,
-    to: usize,
-    replacement: &'a str,
-}
-
-fn plan_findings<'a>(edited: &'a Edited, text: &str) -> Vec<PlanFinding<'a>> {
-    let own = |finding: &Finding| {
-        edited
-            .source
-            .as_ref()
-            .is_some_and(|source| Arc::ptr_eq(source, finding.source()) && *source.text == *text)
-    };
-    let mut offsets: Vec<usize> = Vec::new();
-    for finding in edited.compiled.findings.iter().filter(|f| own(f)) {
-        offsets.extend([finding.span().start, finding.span().end]);
-        for suggestion in finding.suggestions() {
-            offsets.extend([suggestion.span.start, suggestion.span.end]);
-        }
-    }
-    let utf16 = utf16_offsets(text, offsets);
-    edited
-        .compiled
-        .findings
-        .iter()
-        .map(|finding| {
-            let mut shown = PlanFinding {
-                finding: JsonFinding::from(finding),
-                from: None,
-                to: None,
-                fixes: None,
-            };
-            if own(finding) {
-                shown.from = Some(utf16[&finding.span().start]);
-                shown.to = Some(utf16[&finding.span().end]);
-                shown.fixes = Some(
-                    finding
-                        .suggestions()
-                        .iter()
-                        .map(|suggestion| Fix {
-                            title: &suggestion.title,
-                            from: utf16[&suggestion.span.start],
-                            to: utf16[&suggestion.span.end],
-                            replacement: &suggestion.replacement,
-                        })
-                        .collect(),
-                );
-            }
-            shown
-        })
-        .collect()
-}
-
-/// Byte offsets of `text` as UTF-16 offsets, in one pass however many.
-fn utf16_offsets(text: &str, mut offsets: Vec<usize>) -> BTreeMap<usize, usize> {
-    offsets.sort_unstable();
-    offsets.dedup();
-    let mut found = BTreeMap::new();
-    let mut wanted = offsets.into_iter().peekable();
-    let mut units = 0;
-    for (at, char) in text.char_indices().chain([(text.len(), '\0')]) {
-        while let Some(&offset) = wanted.peek() {
-            if offset > at {
-                break;
-            }
-            // An offset inside a character (never made by the checker)
-            // counts as the next character's start.
-            found.insert(offset, units);
-            wanted.next();
-        }
-        units += char.len_utf16();
-    }
-    for offset in wanted {
-        found.insert(offset, units);
-    }
-    found
 }
 
 /// The text compiled into an engine with the served ruleset's context, or
@@ -534,150 +391,9 @@ pub async fn diff(Shared(state): App, request: Request) -> Response {
     answer.await.unwrap_or_else(IntoResponse::into_response)
 }
 
-/// `GET /v1/history?ruleset=NAME[&limit=N][&id=ID]`: a few calls of the
-/// history to try, read with the ruleset's context, each with its line
-/// number and its text as it is in the file.
-pub async fn history(Shared(state): App, uri: Uri, headers: HeaderMap) -> Response {
-    let _timer = state.metrics.time(Route::History);
-    let answer = async {
-        state.auth.check(&headers)?;
-        let mut ruleset = None;
-        let mut limit = DEFAULT_HISTORY_CALLS;
-        let mut wanted_id = None;
-        for (key, value) in unique_query_pairs(uri.query())? {
-            match key.as_str() {
-                "ruleset" => ruleset = Some(value),
-                "id" => wanted_id = Some(value),
-                "limit" => {
-                    limit = value
-                        .parse::<usize>()
-                        .ok()
-                        .filter(|n| (1..=MAX_HISTORY_CALLS).contains(n))
-                        .ok_or_else(|| {
-                            Problem::new(
-                                StatusCode::BAD_REQUEST,
-                                "callassign::bad_query",
-                                format!(
-                                "`limit` is a number from 1 to {MAX_HISTORY_CALLS}, not `{value}`"
-                            ),
-                            )
-                        })?
-                }
-                other => {
-                    return Err(Problem::new(
-                        StatusCode::BAD_REQUEST,
-                        "callassign::bad_query",
-                        format!("unknown query parameter `{other}`"),
-                    )
-                    .help("the parameters are `ruleset`, `limit` and `id`"))
-                }
-            }
-        }
-        let ruleset = ruleset.ok_or_else(|| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "callassign::bad_query",
-                "which ruleset's context reads the history?",
-            )
-            .help("add `?ruleset=NAME`")
-        })?;
-        let entry = state.store.get(&ruleset)?;
-        let history = state.history.clone().ok_or_else(no_history)?;
-        let hash = entry.hash_header.clone();
-        let work = Work::new("reading the history", state.limits.request_timeout);
-        let body = work
-            .run(move |budget| {
-                let version = history.current();
-                let context = entry.engine.context();
-                let mut calls = Vec::new();
-                let lines = for_each_line(Spending::new(&version.bytes, budget), |number, line| {
-                    if calls.len() >= limit {
-                        return Ok(());
-                    }
-                    let read = read_input(line, history.input, context, Provenance::Skip);
-                    let Some(call) = read.call() else {
-                        return Ok(());
-                    };
-                    if wanted_id
-                        .as_deref()
-                        .is_some_and(|id| id != call.id.as_ref())
-                    {
-                        return Ok(());
-                    }
-                    calls.push(serde_json::json!({
-                        "line": number,
-                        "id": call.id.as_ref(),
-                        "direction": call.direction.name(),
-                        "status": call.status.name(),
-                        "text": String::from_utf8_lossy(line.unwrap_or_default()),
-                    }));
-                    Ok(())
-                })
-                .map_err(|error| {
-                    if budget.spent() {
-                        budget.too_long()
-                    } else {
-                        Problem::internal(format!("cannot read the history: {error}"))
-                    }
-                })?;
-                if wanted_id.is_some() && calls.is_empty() {
-                    return Err(Problem::new(
-                        StatusCode::NOT_FOUND,
-                        "callassign::unknown_call",
-                        format!(
-                            "no call `{}` in the history",
-                            callassign::diagnostics::terminal::printable(
-                                wanted_id.as_deref().unwrap_or("")
-                            )
-                        ),
-                    ));
-                }
-                Ok(serde_json::json!({
-                    "file": history.path,
-                    "input": match history.input {
-                        InputFormat::Native => "native",
-                        InputFormat::CloudTalk => "cloudtalk",
-                    },
-                    "read_at": version.read_at,
-                    "problem": history.problem(),
-                    "lines": lines,
-                    "calls": calls,
-                }))
-            })
-            .await
-            .map_err(|p| p.hash(&hash))?;
-        let mut response = json_answer(&body);
-        response.headers_mut().insert(HASH_HEADER, hash);
-        Ok::<_, Problem>(response)
-    };
-    answer.await.unwrap_or_else(IntoResponse::into_response)
-}
-
-fn json_answer(value: &serde_json::Value) -> Response {
-    let mut body = serde_json::to_vec(value).expect("an answer serializes");
-    body.push(b'\n');
-    let mut response = Response::new(Body::from(body));
-    response.headers_mut().insert(header::CONTENT_TYPE, JSON);
-    response
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn utf16_offsets_count_what_a_browser_counts() {
-        let text = "a é 😀 b";
-        // Bytes: a 0, é 2..4, 😀 5..9, b 10; UTF-16: é one unit, 😀 two.
-        let offsets = utf16_offsets(text, vec![0, 2, 3, 4, 5, 9, text.len()]);
-        assert_eq!(offsets[&0], 0);
-        assert_eq!(offsets[&2], 2);
-        assert_eq!(offsets[&4], 3);
-        assert_eq!(offsets[&5], 4);
-        assert_eq!(offsets[&9], 6);
-        assert_eq!(offsets[&text.len()], 8);
-        assert_eq!(offsets[&3], 3); // inside é: the next character's start
-    }
 
     #[test]
     fn rule_paths_stay_in_the_folder() {

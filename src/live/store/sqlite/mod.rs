@@ -15,15 +15,24 @@
 //! start it frees the leases a crashed run left. SQLite's own locks are
 //! POSIX record locks, which `flock` does not touch: `callassign
 //! decisions` reads and replays beside a running server.
+//!
+//! `file` opens, locks and migrates the database, `durable` commits the
+//! writes that must be on disk in groups, `views` reads a call's rows.
+
+mod durable;
+mod file;
+mod views;
 
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
-use super::migrations::{self, Migration};
 use super::*;
+use durable::{durable_batch, Durable};
+use file::{describe, open_connection};
+use views::{view_of, views_of, with_deliveries, VIEW_COLUMNS};
 
 /// Events stored in one transaction at most.
 const BATCH: usize = 512;
@@ -33,24 +42,6 @@ const BATCH: usize = 512;
 const QUEUE: usize = 4096;
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
-
-/// A write that must be on disk before it is answered: an event before
-/// its 202, a decision before it is delivered.
-enum Durable {
-    Accept {
-        key: Key,
-        body: String,
-        now: Millis,
-        reply: oneshot::Sender<Result<Accepted>>,
-    },
-    Decide {
-        key: Key,
-        replica: String,
-        decided: Decided,
-        targets: Vec<String>,
-        reply: oneshot::Sender<Result<bool>>,
-    },
-}
 
 enum Work {
     Durable(Durable),
@@ -156,289 +147,6 @@ impl SqliteStore {
     fn error(&self, error: &rusqlite::Error) -> StoreError {
         describe(&self.path, error)
     }
-}
-
-/// A SQLite error, in words that say what to do.
-fn describe(path: &Path, error: &rusqlite::Error) -> StoreError {
-    use rusqlite::ErrorCode;
-    let code = error.sqlite_error_code();
-    let what = match code {
-        Some(ErrorCode::DiskFull) => "the disk is full".to_string(),
-        Some(ErrorCode::ReadOnly) => "the database is read-only".to_string(),
-        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
-            "the database is busy".to_string()
-        }
-        _ => error.to_string(),
-    };
-    StoreError(format!("the store `{}` failed: {what}", path.display()))
-}
-
-fn open_connection(path: &Path, serving: bool) -> Result<(Connection, Option<std::fs::File>)> {
-    if !serving && !path.exists() {
-        // Only a server creates a store: a typo here would start an empty one.
-        return Err(StoreError(format!(
-            "the store `{}` does not exist",
-            path.display()
-        )));
-    }
-    let conn = Connection::open(path).map_err(|error| describe(path, &error))?;
-    let setup = || -> rusqlite::Result<()> {
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(rusqlite::Error::InvalidParameterName(format!(
-                "cannot use WAL mode (the file system gave `{mode}`)"
-            )));
-        }
-        // An acknowledged event survives a power cut, not only a crash.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        Ok(())
-    };
-    setup().map_err(|error| describe(path, &error))?;
-    let lock = if serving { Some(lock(path)?) } else { None };
-    let mut conn = conn;
-    migrate(&mut conn).map_err(|error| match error {
-        Migrate::Sql(error) => describe(path, &error),
-        Migrate::Newer(message) => StoreError(format!("`{}`: {message}", path.display())),
-    })?;
-    if serving {
-        // The previous run is gone (the lock says so): its leases are void.
-        conn.execute_batch(
-            "UPDATE events SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL;
-             DELETE FROM target_leases;",
-        )
-        .map_err(|error| describe(path, &error))?;
-    }
-    Ok((conn, lock))
-}
-
-/// The advisory lock that keeps a second server off the file.
-fn lock(path: &Path) -> Result<std::fs::File> {
-    use std::os::unix::io::AsRawFd;
-    let file = std::fs::File::open(path)
-        .map_err(|error| StoreError(format!("cannot open `{}`: {error}", path.display())))?;
-    // SAFETY: flock only reads the descriptor, which `file` keeps open.
-    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if locked != 0 {
-        return Err(StoreError(format!(
-            "the store `{}` is in use by another `callassign serve`",
-            path.display()
-        )));
-    }
-    Ok(file)
-}
-
-enum Migrate {
-    Sql(rusqlite::Error),
-    Newer(String),
-}
-
-impl From<rusqlite::Error> for Migrate {
-    fn from(error: rusqlite::Error) -> Migrate {
-        Migrate::Sql(error)
-    }
-}
-
-fn migrate(conn: &mut Connection) -> std::result::Result<(), Migrate> {
-    conn.execute_batch(migrations::TABLE)?;
-    let applied: i64 = conn.query_row(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-        [],
-        |row| row.get(0),
-    )?;
-    migrations::check_known(applied, migrations::SQLITE).map_err(Migrate::Newer)?;
-    for Migration { version, name, sql } in migrations::SQLITE {
-        if *version <= applied {
-            continue;
-        }
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-            params![version, name, now()],
-        )?;
-        tx.commit()?;
-    }
-    Ok(())
-}
-
-/// What a durable write answers.
-enum Answer {
-    Accepted(Accepted),
-    Decided(bool),
-}
-
-/// Stores a batch of events and decisions in one transaction; each hears
-/// once the commit made it durable, or that it was not stored.
-fn durable_batch(conn: &mut Connection, batch: Vec<Durable>) {
-    let mut answers = Vec::with_capacity(batch.len());
-    let outcome = (|| -> rusqlite::Result<()> {
-        let tx = conn.transaction()?;
-        for work in &batch {
-            answers.push(match work {
-                Durable::Accept { key, body, now, .. } => {
-                    Answer::Accepted(accept_one(&tx, key, body, *now)?)
-                }
-                Durable::Decide {
-                    key,
-                    replica,
-                    decided,
-                    targets,
-                    ..
-                } => Answer::Decided(decide_one(&tx, key, replica, decided, targets)?),
-            });
-        }
-        tx.commit()
-    })();
-    match outcome {
-        Ok(()) => {
-            for (work, answer) in batch.into_iter().zip(answers) {
-                match (work, answer) {
-                    (Durable::Accept { reply, .. }, Answer::Accepted(accepted)) => {
-                        let _ = reply.send(Ok(accepted));
-                    }
-                    (Durable::Decide { reply, .. }, Answer::Decided(stored)) => {
-                        let _ = reply.send(Ok(stored));
-                    }
-                    _ => unreachable!("answers are in the order of the batch"),
-                }
-            }
-        }
-        Err(error) => {
-            // Nothing of the batch was stored: each hears so.
-            let path = conn.path().map(PathBuf::from).unwrap_or_default();
-            let error = describe(&path, &error);
-            for work in batch {
-                match work {
-                    Durable::Accept { reply, .. } => {
-                        let _ = reply.send(Err(error.clone()));
-                    }
-                    Durable::Decide { reply, .. } => {
-                        let _ = reply.send(Err(error.clone()));
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn decide_one(
-    tx: &Transaction,
-    key: &Key,
-    replica: &str,
-    decided: &Decided,
-    targets: &[String],
-) -> rusqlite::Result<bool> {
-    let updated = tx.execute(
-        "UPDATE events SET state = 'decided', attempts = attempts + 1, last_error = NULL,
-             record = ?4, hash = ?5, decision = ?6, trace = ?7, decided_at = ?8,
-             lease_owner = NULL, lease_until = NULL
-         WHERE ruleset = ?1 AND call_id = ?2 AND state = 'pending' AND lease_owner = ?3",
-        params![
-            key.ruleset,
-            key.call,
-            replica,
-            decided.record,
-            decided.hash,
-            decided.decision,
-            decided.trace,
-            decided.decided_at
-        ],
-    )?;
-    if updated == 0 {
-        return Ok(false);
-    }
-    for target in targets {
-        tx.execute(
-            "INSERT INTO deliveries (ruleset, call_id, target, next_attempt_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO NOTHING",
-            params![key.ruleset, key.call, target, decided.decided_at],
-        )?;
-    }
-    Ok(true)
-}
-
-fn accept_one(tx: &Transaction, key: &Key, body: &str, now: Millis) -> rusqlite::Result<Accepted> {
-    let inserted = tx.execute(
-        "INSERT INTO events (ruleset, call_id, body, received_at, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (ruleset, call_id) DO NOTHING",
-        params![key.ruleset, key.call, body, now],
-    )?;
-    if inserted == 1 {
-        return Ok(Accepted::New);
-    }
-    let state: String = tx.query_row(
-        "SELECT state FROM events WHERE ruleset = ?1 AND call_id = ?2",
-        params![key.ruleset, key.call],
-        |row| row.get(0),
-    )?;
-    Ok(match EventState::from_name(&state) {
-        EventState::Pending => Accepted::Pending,
-        EventState::Decided => match views_of(tx, &key.call, Some(&key.ruleset))?.pop() {
-            Some(view) => Accepted::Decided(Box::new(view)),
-            None => Accepted::Pending,
-        },
-        EventState::GaveUp | EventState::Unreadable => {
-            tx.execute(
-                "UPDATE events SET state = 'pending', body = ?3, received_at = ?4, attempts = 0,
-                     next_attempt_at = ?4, last_error = NULL, lease_owner = NULL, lease_until = NULL
-                 WHERE ruleset = ?1 AND call_id = ?2",
-                params![key.ruleset, key.call, body, now],
-            )?;
-            Accepted::Reopened
-        }
-    })
-}
-
-const VIEW_COLUMNS: &str =
-    "ruleset, call_id, state, received_at, attempts, last_error, hash, decision, trace, decided_at";
-
-fn view_of(row: &rusqlite::Row) -> rusqlite::Result<View> {
-    Ok(View {
-        key: Key {
-            ruleset: row.get(0)?,
-            call: row.get(1)?,
-        },
-        state: EventState::from_name(&row.get::<_, String>(2)?),
-        received_at: row.get(3)?,
-        attempts: row.get(4)?,
-        last_error: row.get(5)?,
-        hash: row.get(6)?,
-        decision: row.get(7)?,
-        trace: row.get(8)?,
-        decided_at: row.get(9)?,
-        deliveries: Vec::new(),
-    })
-}
-
-fn with_deliveries(conn: &Connection, mut views: Vec<View>) -> rusqlite::Result<Vec<View>> {
-    let mut query = conn.prepare_cached(
-        "SELECT target, state, attempts, last_error FROM deliveries
-         WHERE ruleset = ?1 AND call_id = ?2 ORDER BY target",
-    )?;
-    for view in &mut views {
-        view.deliveries = query
-            .query_map(params![view.key.ruleset, view.key.call], |row| {
-                Ok(DeliveryView {
-                    target: row.get(0)?,
-                    state: DeliveryState::from_name(&row.get::<_, String>(1)?),
-                    attempts: row.get(2)?,
-                    last_error: row.get(3)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-    }
-    Ok(views)
-}
-
-fn views_of(conn: &Connection, call: &str, ruleset: Option<&str>) -> rusqlite::Result<Vec<View>> {
-    let mut query = conn.prepare_cached(&format!(
-        "SELECT {VIEW_COLUMNS} FROM events WHERE call_id = ?1 AND (?2 IS NULL OR ruleset = ?2) ORDER BY ruleset"
-    ))?;
-    let views = query
-        .query_map(params![call, ruleset], view_of)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    with_deliveries(conn, views)
 }
 
 #[async_trait]
