@@ -37,6 +37,10 @@ pub async fn run(live: Arc<Live>, target: String) {
     let http = match reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(TIMEOUT)
+        // A redirect is an answer, not a delivery: followed, a 301, 302 or
+        // 303 would turn the POST into a GET without the decision, and its
+        // 2xx would mark the decision delivered.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("callassign/", env!("CARGO_PKG_VERSION")))
         .build()
     {
@@ -106,6 +110,19 @@ fn store_failed(live: &Live, error: &super::store::StoreError) -> Duration {
     Duration::from_secs(1)
 }
 
+/// `text`, cut to at most `limit` bytes (at a character boundary, with
+/// `…`).
+fn shorten(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_string();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 /// One attempt at the delivery at the head of the target's queue.
 async fn deliver(live: &Live, http: &reqwest::Client, shown: &str, delivery: Delivery) {
     let key = format!("{}:{}", delivery.key.ruleset, delivery.key.call);
@@ -142,16 +159,20 @@ async fn deliver(live: &Live, http: &reqwest::Client, shown: &str, delivery: Del
                 })
                 .filter(|has| *has)
                 .map(|_| retry_after(response.headers(), std::time::SystemTime::now()));
+            let location = status
+                .is_redirection()
+                .then(|| response.headers().get(reqwest::header::LOCATION))
+                .flatten()
+                .map(|location| String::from_utf8_lossy(location.as_bytes()).into_owned());
             let body = read_body(response).await.unwrap_or_default();
-            let mut said = String::from_utf8_lossy(&body).trim().to_string();
-            if said.len() > MAX_ERROR_BODY {
-                let mut end = MAX_ERROR_BODY;
-                while !said.is_char_boundary(end) {
-                    end -= 1;
-                }
-                said = format!("{}…", &said[..end]);
-            }
-            let error = if said.is_empty() {
+            let said = shorten(String::from_utf8_lossy(&body).trim(), MAX_ERROR_BODY);
+            let error = if let Some(location) = location {
+                let location = shorten(&location, MAX_ERROR_BODY);
+                format!(
+                    "answered {}, a redirect to `{location}`: deliveries do not follow redirects, give `--deliver` the address it points to",
+                    status.as_u16()
+                )
+            } else if said.is_empty() {
                 format!("answered {}", status.as_u16())
             } else {
                 format!("answered {}: {said}", status.as_u16())

@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::serve::app::State;
+use crate::serve::app::{State, HASH_HEADER};
 use crate::serve::metrics::Route;
 use crate::serve::problem::Problem;
 use crate::serve::routes::{query_pairs, read_body};
@@ -88,52 +88,76 @@ pub async fn events(
             )
         })?;
         let entry = state.store.get(&name)?;
-        let body = read_body(&state, request, Some(&entry.hash_header)).await?;
-        let call = event::call_id(&body, &live.config.call_id_key).map_err(|unusable| {
-            live.metrics.event(&entry.name, "refused");
-            Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "callassign::no_call_id",
-                unusable.message,
-            )
-            .help(unusable.help)
-        })?;
-        // A JSON body is UTF-8.
-        let text = String::from_utf8_lossy(&body);
-        let key = Key {
-            ruleset: entry.name.clone(),
-            call,
-        };
-        let accepted = live.store.accept(&key, &text, now()).await.map_err(|error| {
+        // Every answer names the version served, as the other routes
+        // naming a ruleset do (the stored decision names its own).
+        let hash = entry.hash_header.clone();
+        let answer = accept(&state, live, entry, request).await;
+        Ok::<_, Problem>(match answer {
+            Ok(mut response) => {
+                response.headers_mut().insert(HASH_HEADER, hash);
+                response
+            }
+            Err(problem) => problem.hash(&hash).into_response(),
+        })
+    };
+    answer.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Stores the event of a request naming a served ruleset.
+async fn accept(
+    state: &State,
+    live: &Live,
+    entry: Arc<crate::serve::store::Entry>,
+    request: Request,
+) -> Result<Response, Problem> {
+    let body = read_body(state, request, Some(&entry.hash_header)).await?;
+    let call = event::call_id(&body, &live.config.call_id_key).map_err(|unusable| {
+        live.metrics.event(&entry.name, "refused");
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "callassign::no_call_id",
+            unusable.message,
+        )
+        .help(unusable.help)
+    })?;
+    // A JSON body is UTF-8.
+    let text = String::from_utf8_lossy(&body);
+    let key = Key {
+        ruleset: entry.name.clone(),
+        call,
+    };
+    let accepted = live
+        .store
+        .accept(&key, &text, now())
+        .await
+        .map_err(|error| {
             live.metrics.event(&entry.name, "unavailable");
             live.metrics.store_error();
             tracing::error!(call = %key.call, ruleset = %key.ruleset, "event not stored: {error}");
             unavailable(error)
         })?;
-        let pending = || {
-            json(
-                StatusCode::ACCEPTED,
-                serde_json::json!({"call": key.call, "ruleset": key.ruleset, "state": "pending"})
-                    .to_string(),
-            )
-        };
-        Ok::<_, Problem>(match accepted {
-            Accepted::New | Accepted::Reopened => {
-                live.metrics.event(&key.ruleset, "accepted");
-                live.wake_events.notify_one();
-                pending()
-            }
-            Accepted::Pending => {
-                live.metrics.event(&key.ruleset, "repeated");
-                pending()
-            }
-            Accepted::Decided(view) => {
-                live.metrics.event(&key.ruleset, "repeated");
-                json(StatusCode::OK, view::json(&view))
-            }
-        })
+    let pending = || {
+        json(
+            StatusCode::ACCEPTED,
+            serde_json::json!({"call": key.call, "ruleset": key.ruleset, "state": "pending"})
+                .to_string(),
+        )
     };
-    answer.await.unwrap_or_else(IntoResponse::into_response)
+    Ok(match accepted {
+        Accepted::New | Accepted::Reopened => {
+            live.metrics.event(&key.ruleset, "accepted");
+            live.wake_events.notify_one();
+            pending()
+        }
+        Accepted::Pending => {
+            live.metrics.event(&key.ruleset, "repeated");
+            pending()
+        }
+        Accepted::Decided(view) => {
+            live.metrics.event(&key.ruleset, "repeated");
+            json(StatusCode::OK, view::json(&view))
+        }
+    })
 }
 
 /// `GET /v1/decisions/{call_id}`.

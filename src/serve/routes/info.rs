@@ -42,7 +42,12 @@ pub async fn rulesets(Shared(state): App, headers: HeaderMap) -> Response {
             context: &entry.context,
         })
         .collect();
-    json_answer(&serde_json::json!({ "rulesets": listed }))
+    // A struct, not `json!`, which would sort the keys.
+    #[derive(Serialize)]
+    struct Rulesets<'a> {
+        rulesets: Vec<Listed<'a>>,
+    }
+    json_answer(&Rulesets { rulesets: listed })
 }
 
 /// `GET /v1/rulesets/{name}/plan`: the plan as `plan --format json`.

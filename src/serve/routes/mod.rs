@@ -45,11 +45,14 @@ pub(super) fn bad_path(rejection: PathRejection) -> Problem {
 
 /// `key=value` pairs of a query, percent-decoded, each key once: a key
 /// given twice (`?explain=true&explain=false`) is refused rather than one
-/// of its values picked in silence.
+/// of its values picked in silence. The keys seen go in a set: a query of
+/// sixteen thousand keys (what a 64 KiB target holds) costs no more than
+/// reading it.
 pub(super) fn unique_query_pairs(query: Option<&str>) -> Result<Vec<(String, String)>, Problem> {
     let pairs = query_pairs(query);
-    for (at, (key, _)) in pairs.iter().enumerate() {
-        if pairs[..at].iter().any(|(earlier, _)| earlier == key) {
+    let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+    for (key, _) in &pairs {
+        if !seen.insert(key.as_str()) {
             return Err(Problem::new(
                 StatusCode::BAD_REQUEST,
                 "callassign::bad_query",

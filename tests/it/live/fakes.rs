@@ -7,7 +7,8 @@
 //!   `Retry-After`), 5xx, answer slowly, and keep a call's records
 //!   missing for a while (CloudTalk writes them after wrap-up);
 //! - [`FakeTarget`]: a delivery target that records what it gets and can
-//!   be down (nothing listening), slow, or answer 5xx.
+//!   be down (nothing listening), slow, answer 5xx, or redirect elsewhere
+//!   (a 3xx to `/hooks/moved`, which answers 200 to any method).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -331,6 +332,8 @@ struct TargetState {
     received: Vec<Received>,
     faults: VecDeque<u16>,
     delay: Duration,
+    /// Requests that followed a redirect to `/hooks/moved`: method and body.
+    moved: Vec<(String, String)>,
 }
 
 /// A delivery target.
@@ -386,6 +389,12 @@ impl FakeTarget {
         self.state.lock().unwrap().received.clone()
     }
 
+    /// What reached `/hooks/moved`, where a 3xx answer points: method and
+    /// body.
+    pub fn moved(&self) -> Vec<(String, String)> {
+        self.state.lock().unwrap().moved.clone()
+    }
+
     /// The decisions accepted (2xx), in order.
     pub fn accepted(&self) -> Vec<Received> {
         self.received()
@@ -398,7 +407,19 @@ impl FakeTarget {
 fn target_router(state: &Arc<Mutex<TargetState>>) -> Router {
     Router::new()
         .route("/hooks/calls", post(receive))
+        .route("/hooks/moved", axum::routing::any(moved))
         .with_state(Arc::clone(state))
+}
+
+/// Where a 3xx answer of the target points: takes anything with a 200.
+async fn moved(
+    State(state): State<Arc<Mutex<TargetState>>>,
+    method: axum::http::Method,
+    body: Bytes,
+) -> StatusCode {
+    let body = String::from_utf8_lossy(&body).into_owned();
+    state.lock().unwrap().moved.push((method.to_string(), body));
+    StatusCode::OK
 }
 
 async fn receive(
@@ -429,7 +450,11 @@ async fn receive(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    (StatusCode::from_u16(status).unwrap(), "").into_response()
+    let status = StatusCode::from_u16(status).unwrap();
+    if status.is_redirection() {
+        return (status, [(axum::http::header::LOCATION, "/hooks/moved")], "").into_response();
+    }
+    (status, "").into_response()
 }
 
 /// Standard base64, for the expected `Authorization` header.

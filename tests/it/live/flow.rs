@@ -97,7 +97,17 @@ fn a_repeated_event_answers_the_stored_decision_and_delivers_nothing_new() {
     let server = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk)
         .deliver(&target)
         .start();
-    assert_eq!(server.post_event("hubspot", &event(2)).status, 202);
+    let first = server.post_event("hubspot", &event(2));
+    assert_eq!(first.status, 202);
+    // Like every answer to a request naming a served ruleset, the events
+    // route's name the version served.
+    let served = first.header("callassign-ruleset-hash").map(str::to_string);
+    assert_eq!(
+        served.as_ref().map(String::len),
+        Some(64),
+        "{:?}",
+        first.headers
+    );
     wait_until("delivered", Duration::from_secs(30), || {
         target.accepted().len() == 1
     });
@@ -115,10 +125,47 @@ fn a_repeated_event_answers_the_stored_decision_and_delivers_nothing_new() {
         view["hash"].as_str().unwrap(),
         target.accepted()[0].body["hash"].as_str().unwrap()
     );
+    assert_eq!(again.header("callassign-ruleset-hash"), served.as_deref());
+    assert_eq!(view["hash"].as_str(), served.as_deref());
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(target.received().len(), 1, "nothing new is delivered");
     // CloudTalk was asked once per record.
     assert_eq!(cloudtalk.log().len(), 2, "{:?}", cloudtalk.log());
+}
+
+/// A redirect is not a delivery: followed, a 301, 302 or 303 turns the
+/// POST into a GET without the decision (and a 307 sends it to an address
+/// nobody configured), and the 200 at the end marked the decision
+/// delivered. A 3xx is retried like any answer that is not a 2xx, and the
+/// error names where the target points.
+#[test]
+fn a_target_that_redirects_has_not_taken_the_decision() {
+    let folder = served_folder();
+    let cloudtalk = FakeCloudTalk::start();
+    let target = FakeTarget::start();
+    cloudtalk.add(&call_id(2), records(2));
+    target.fail_next(&[302, 307]);
+    let server = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk)
+        .deliver(&target)
+        .start();
+    assert_eq!(server.post_event("hubspot", &event(2)).status, 202);
+    wait_until("delivered", Duration::from_secs(30), || {
+        !target.accepted().is_empty() || !target.moved().is_empty()
+    });
+    assert_eq!(target.moved(), vec![], "a redirect was followed");
+    let statuses: Vec<u16> = target.received().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [302, 307, 200]);
+    wait_until("marked delivered", Duration::from_secs(10), || {
+        server.get(&format!("/v1/decisions/{}", call_id(2))).json()["deliveries"][0]["state"]
+            == "delivered"
+    });
+    let view = server.get(&format!("/v1/decisions/{}", call_id(2))).json();
+    assert_eq!(view["deliveries"][0]["attempts"], 3, "{view}");
+    let stderr = server.stderr();
+    assert!(
+        stderr.contains("answered 302, a redirect to `/hooks/moved`"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -127,6 +174,11 @@ fn a_body_without_a_usable_call_id_is_refused_naming_the_key_and_the_keys_found(
     let cloudtalk = FakeCloudTalk::start();
     let server = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk).start();
     let answer = server.post_event("hubspot", br#"{"call_uuid":"44fe","callid":7}"#);
+    assert!(
+        answer.header("callassign-ruleset-hash").is_some(),
+        "{:?}",
+        answer.headers
+    );
     let error = answer.error(422, "callassign::no_call_id");
     assert_eq!(
         error["message"],

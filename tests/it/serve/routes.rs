@@ -370,7 +370,16 @@ fn listing_plan_check_and_probes() {
     let dir = served_folder();
     let server = Server::start_in(dir.path(), &["--rules", "rules", "--contexts", "contexts"]);
 
-    let listed = server.get("/v1/rulesets").json();
+    let listed = server.get("/v1/rulesets");
+    // The keys in the order the docs and `/v1/status` give them.
+    let text = listed.text();
+    let at = |key: &str| text.find(&format!("\"{key}\"")).unwrap();
+    let order: Vec<usize> = ["rulesets", "name", "hash", "loaded_at", "rules", "context"]
+        .iter()
+        .map(|key| at(key))
+        .collect();
+    assert!(order.is_sorted(), "{text}");
+    let listed = listed.json();
     assert_eq!(listed["rulesets"][0]["name"], "hubspot");
     assert_eq!(listed["rulesets"][0]["hash"].as_str().unwrap().len(), 64);
     assert!(listed["rulesets"][0]["loaded_at"]
