@@ -35,7 +35,7 @@ pub fn call_id(body: &[u8], key: &str) -> Result<String, Unusable> {
         let mut keys: Vec<String> = object
             .keys()
             .take(20)
-            .map(|key| format!("`{}`", callassign::diagnostics::terminal::printable(key)))
+            .map(|key| format!("`{}`", crate::serve::problem::echo(key)))
             .collect();
         if object.len() > 20 {
             keys.push(format!("and {} more", object.len() - 20));
@@ -49,7 +49,10 @@ pub fn call_id(body: &[u8], key: &str) -> Result<String, Unusable> {
         if let Some(near) =
             callassign::diagnostics::suggest::did_you_mean(key, object.keys().map(String::as_str))
         {
-            help = format!("did you mean `{near}`? {help}");
+            help = format!(
+                "did you mean `{}`? {help}",
+                crate::serve::problem::echo(near)
+            );
         }
         return Err(Unusable {
             message: format!("the body has no `{key}` (the call id): {found}"),
@@ -78,9 +81,7 @@ pub fn call_id(body: &[u8], key: &str) -> Result<String, Unusable> {
     {
         return Err(unusable(format!(
             "`{key}` is `{}`, which is not a call id: at most {MAX_ID} letters, digits and `._:-`",
-            callassign::diagnostics::terminal::printable(
-                &id.chars().take(MAX_ID).collect::<String>()
-            )
+            crate::serve::problem::echo(&id)
         )));
     }
     Ok(id)

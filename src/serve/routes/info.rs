@@ -220,7 +220,7 @@ pub async fn metrics(Shared(state): App, headers: HeaderMap) -> Response {
 
 pub async fn not_found(Shared(state): App, uri: Uri) -> Response {
     let _timer = state.metrics.time(Route::Other);
-    Problem::not_found(&callassign::diagnostics::terminal::printable(uri.path())).into_response()
+    Problem::not_found(uri.path()).into_response()
 }
 
 pub async fn method_not_allowed(Shared(state): App, method: Method, uri: Uri) -> Response {

@@ -469,3 +469,15 @@ fn object_keys_are_read_in_order() {
         ]
     );
 }
+
+/// Asserts an error message quotes at most the first 64 characters of
+/// the long input it echoes (`x`s), then `…`.
+pub fn assert_echo_capped(message: &str, what: &str) {
+    assert!(
+        !message.contains(&"x".repeat(65)),
+        "{what}: {} characters echoed",
+        message.len()
+    );
+    assert!(message.contains("x…"), "{what}: {message}");
+    assert!(message.chars().count() < 300, "{what}: {message}");
+}
