@@ -197,6 +197,25 @@ fn a_body_without_a_usable_call_id_is_refused_naming_the_key_and_the_keys_found(
     server
         .post_event("hubspot", br#"{"call_id":1.5}"#)
         .error(422, "callassign::no_call_id");
+    // Numbers CloudTalk never gives as a call id.
+    for (body, found) in [
+        (
+            &br#"{"call_id":1e300}"#[..],
+            "a number in exponent form, `1e300`",
+        ),
+        (br#"{"call_id":-3}"#, "a negative number, `-3`"),
+        (br#"{"call_id":0}"#, "`0`"),
+    ] {
+        let error = server
+            .post_event("hubspot", body)
+            .error(422, "callassign::no_call_id");
+        assert_eq!(
+            error["message"].as_str().unwrap(),
+            format!(
+                "`call_id` should be the call id, a positive whole number or a string, found {found}"
+            ),
+        );
+    }
     server
         .post_event("nowhere", &event(1))
         .error(404, "callassign::unknown_ruleset");
