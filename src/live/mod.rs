@@ -260,30 +260,19 @@ fn replica_name() -> String {
     format!("{host}-{}-{:08x}", std::process::id(), fastrand::u32(..))
 }
 
-/// The delivery token: the file's content without its line break.
+/// The delivery token: read as `--token-file` is (a bounded read that
+/// refuses a FIFO or a device, the line break dropped, refused when empty
+/// or when a header cannot carry it).
 fn read_token(path: &std::path::Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        format!(
-            "cannot read `--deliver-token-file {}`: {error}",
-            path.display()
-        )
+    let token = crate::serve::auth::read_token(path).map_err(|error| {
+        let said = format!("--deliver-token-file: {}", error.message);
+        match error.help {
+            Some(help) => format!("{said} ({help})"),
+            None => said,
+        }
     })?;
-    let token = text.trim_end_matches(['\r', '\n']);
-    if token.is_empty() {
-        return Err(format!(
-            "`--deliver-token-file {}` is empty",
-            path.display()
-        ));
-    }
-    if reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).is_err()
-        || token.contains('\n')
-    {
-        return Err(format!(
-            "`--deliver-token-file {}` holds characters a header cannot carry; a token is one line of visible characters",
-            path.display()
-        ));
-    }
-    Ok(token.to_string())
+    // `read_token` lets through only visible ASCII.
+    Ok(String::from_utf8(token).expect("visible ASCII"))
 }
 
 /// A delivery target as logs, metrics and views show it: without a

@@ -22,7 +22,7 @@
 //!   [`clock`] (timestamps).
 
 pub(crate) mod app;
-mod auth;
+pub(crate) mod auth;
 mod catalog;
 pub(crate) mod clock;
 mod cross_site;

@@ -538,3 +538,38 @@ fn the_decision_schema_refuses_what_is_not_a_decision() {
     missing.as_object_mut().unwrap().remove("ruleset");
     assert!(!schema.is_valid(&missing));
 }
+
+/// The delivery token file is read as `--token-file` is: a named pipe is
+/// refused at start (a read would wait for a writer for ever), and so are
+/// an empty file and a token a header cannot carry.
+#[test]
+fn a_delivery_token_file_that_is_a_pipe_empty_or_not_a_header_is_refused_at_start() {
+    let folder = served_folder();
+    let cloudtalk = FakeCloudTalk::start();
+    let target = FakeTarget::start();
+    let pipe = folder.path().join("pipe-token");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .unwrap()
+        .success());
+    std::fs::write(folder.path().join("empty-token"), "\n").unwrap();
+    std::fs::write(folder.path().join("spaced-token"), "two words\n").unwrap();
+    for (file, said) in [
+        ("pipe-token", "named pipe"),
+        ("empty-token", "is empty"),
+        ("spaced-token", "characters a header cannot carry"),
+    ] {
+        let refused = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk)
+            .deliver(&target)
+            .arg("--deliver-token-file")
+            .arg(file)
+            .try_start()
+            .err()
+            .unwrap_or_else(|| panic!("serve started with `--deliver-token-file {file}`"));
+        assert!(
+            refused.contains("--deliver-token-file") && refused.contains(said),
+            "{file}: {refused}"
+        );
+    }
+}
