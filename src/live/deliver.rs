@@ -133,7 +133,7 @@ async fn deliver(live: &Live, http: &reqwest::Client, shown: &str, delivery: Del
         .header("Idempotency-Key", &key)
         .body(delivery.body.clone());
     if let Some(token) = &live.config.deliver_token {
-        let mut bearer = HeaderValue::from_str(&format!("Bearer {token}"))
+        let mut bearer = HeaderValue::from_str(&format!("Bearer {}", token.current()))
             .expect("the token was checked when read");
         bearer.set_sensitive(true);
         request = request.header(AUTHORIZATION, bearer);

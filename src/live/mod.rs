@@ -13,7 +13,8 @@
 //! - [`fetch`]: the events' worker; [`decide`]: the library's decision
 //!   as stored and delivered; [`deliver`]: the outbox's worker;
 //! - [`view`]: decisions as `GET /v1/decisions/{call}` and `callassign
-//!   decisions` show them; [`metrics`]; [`clock`].
+//!   decisions` show them; [`token`]: the delivery token, re-read when
+//!   its file changes; [`metrics`]; [`clock`].
 
 pub mod backoff;
 pub mod clock;
@@ -25,6 +26,7 @@ pub mod fetch;
 pub mod metrics;
 pub mod routes;
 pub mod store;
+pub mod token;
 pub mod view;
 
 use std::path::PathBuf;
@@ -86,7 +88,7 @@ pub struct Args {
 pub struct Config {
     pub call_id_key: String,
     pub targets: Vec<String>,
-    pub deliver_token: Option<String>,
+    pub deliver_token: Option<Arc<token::DeliverToken>>,
     pub give_up_after: Duration,
     pub explain_store: bool,
 }
@@ -138,7 +140,7 @@ impl Live {
         let deliver_token = args
             .deliver_token_file
             .as_deref()
-            .map(read_token)
+            .map(|path| token::DeliverToken::read(path).map(Arc::new))
             .transpose()?;
         if args.event_call_id.trim().is_empty() {
             return Err("`--event-call-id` names no key".to_string());
@@ -258,21 +260,6 @@ fn replica_name() -> String {
         .filter(|name| !name.is_empty())
         .unwrap_or_else(|| "host".to_string());
     format!("{host}-{}-{:08x}", std::process::id(), fastrand::u32(..))
-}
-
-/// The delivery token: read as `--token-file` is (a bounded read that
-/// refuses a FIFO or a device, the line break dropped, refused when empty
-/// or when a header cannot carry it).
-fn read_token(path: &std::path::Path) -> Result<String, String> {
-    let token = crate::serve::auth::read_token(path).map_err(|error| {
-        let said = format!("--deliver-token-file: {}", error.message);
-        match error.help {
-            Some(help) => format!("{said} ({help})"),
-            None => said,
-        }
-    })?;
-    // `read_token` lets through only visible ASCII.
-    Ok(String::from_utf8(token).expect("visible ASCII"))
 }
 
 /// A delivery target as logs, metrics and views show it: without a

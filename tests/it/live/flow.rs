@@ -573,3 +573,47 @@ fn a_delivery_token_file_that_is_a_pipe_empty_or_not_a_header_is_refused_at_star
         );
     }
 }
+
+/// A rotated delivery token (a Secret swaps its file) is sent from the
+/// next delivery on, without a restart; a rotation to an empty file keeps
+/// the token in force.
+#[test]
+fn a_rotated_delivery_token_is_sent_from_the_next_delivery_on() {
+    let folder = served_folder();
+    let cloudtalk = FakeCloudTalk::start();
+    let target = FakeTarget::start();
+    for n in 0..3u64 {
+        cloudtalk.add(&call_id(n), records(n));
+    }
+    let token = folder.path().join("token");
+    std::fs::write(&token, "first-token\n").unwrap();
+    let server = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk)
+        .deliver(&target)
+        .arg("--deliver-token-file")
+        .arg("token")
+        .start();
+    let swap = |text: &str| {
+        let next = folder.path().join("token.next");
+        std::fs::write(&next, text).unwrap();
+        std::fs::rename(&next, &token).unwrap();
+    };
+    let deliver = |n: u64| {
+        assert_eq!(server.post_event("hubspot", &event(n)).status, 202);
+        wait_until("the call delivered", Duration::from_secs(30), || {
+            target.accepted().len() > n as usize
+        });
+        target.received().last().unwrap().authorization.clone()
+    };
+    assert_eq!(deliver(0).as_deref(), Some("Bearer first-token"));
+    swap("second-token\n");
+    assert_eq!(deliver(1).as_deref(), Some("Bearer second-token"));
+    swap("\n");
+    assert_eq!(deliver(2).as_deref(), Some("Bearer second-token"));
+    assert!(
+        server
+            .stderr()
+            .contains("the previous delivery token stays in force"),
+        "{}",
+        server.stderr()
+    );
+}
