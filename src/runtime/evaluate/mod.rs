@@ -56,10 +56,13 @@ impl<'a> From<&'a User> for Assignee<'a> {
 /// Which step decided a call, named as assignment lines name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DecidedBy<'e> {
+    /// A built-in step (`call_agent`, `contact_owner`, …).
     Step(Builtin),
     /// A `user "email"` step or fallback, with its address as the rules
     /// write it: a plan may hold several fixed users.
     User(&'e str),
+    /// `fallback integration`: the context's own fallback (its installer,
+    /// or no one).
     IntegrationFallback,
     /// `fallback unassigned`.
     Unassigned,
@@ -96,6 +99,8 @@ impl<'e> DecidedBy<'e> {
         }
     }
 
+    /// The `step` an assignment line writes: the built-in step's name,
+    /// `user`, `integration_fallback` or `unassigned`.
     pub fn name(self) -> &'static str {
         match self {
             DecidedBy::Step(builtin) => builtin.name(),
@@ -128,6 +133,7 @@ impl<'e> DecidedBy<'e> {
 pub struct Decision<'e> {
     /// `None`: the call is left unassigned.
     pub assignee: Option<&'e User>,
+    /// The step that decided (the fallback, when no step did).
     pub step: DecidedBy<'e>,
 }
 
@@ -414,7 +420,10 @@ impl Engine {
         (decision, entries)
     }
 
-    /// Walks the plan, reporting each step to `tracer`.
+    /// Walks the plan, reporting each step to `tracer`: what
+    /// [`Engine::decide`] and [`Engine::explain`] are made of. Its tracer
+    /// is one of the binary's stages, outside the library's promise.
+    #[doc(hidden)]
     pub fn run<'e, T: Tracer<'e>>(&'e self, call: &'e Call<'_>, tracer: &mut T) -> Decision<'e> {
         for ((step, bound), guard) in self
             .prepared
