@@ -22,6 +22,7 @@ mod corpus;
 mod deploy;
 mod diff;
 mod docs;
+mod editors;
 mod embed;
 mod engine;
 mod findings;
