@@ -138,8 +138,17 @@ async fn deliver(live: &Live, http: &reqwest::Client, shown: &str, delivery: Del
         bearer.set_sensitive(true);
         request = request.header(AUTHORIZATION, bearer);
     }
-    let (error, wait) = match request.send().await {
-        Ok(response) if response.status().is_success() => {
+    // At shutdown an answer is not waited for: the delivery stays
+    // pending and is sent again after a restart, with the same key.
+    let answered = tokio::select! {
+        answered = exchange(request) => answered,
+        () = super::stopped(&live.stop) => {
+            tracing::info!(call = %delivery.key.call, ruleset = %delivery.key.ruleset, target = %shown, "shutting down: the delivery in flight is left pending; it is sent again after a restart, with the same Idempotency-Key");
+            return;
+        }
+    };
+    let (error, wait) = match answered {
+        Ok(answer) if answer.status.is_success() => {
             live.metrics.delivery(shown, "delivered");
             tracing::debug!(call = %delivery.key.call, ruleset = %delivery.key.ruleset, target = %shown, "delivered");
             if let Err(error) = live.store.delivered(delivery.id, now()).await {
@@ -148,23 +157,12 @@ async fn deliver(live: &Live, http: &reqwest::Client, shown: &str, delivery: Del
             }
             return;
         }
-        Ok(response) => {
-            let status = response.status();
-            let wait = (status == reqwest::StatusCode::TOO_MANY_REQUESTS
-                || status == reqwest::StatusCode::SERVICE_UNAVAILABLE)
-                .then(|| {
-                    response
-                        .headers()
-                        .contains_key(reqwest::header::RETRY_AFTER)
-                })
-                .filter(|has| *has)
-                .map(|_| retry_after(response.headers(), std::time::SystemTime::now()));
-            let location = status
-                .is_redirection()
-                .then(|| response.headers().get(reqwest::header::LOCATION))
-                .flatten()
-                .map(|location| String::from_utf8_lossy(location.as_bytes()).into_owned());
-            let body = read_body(response).await.unwrap_or_default();
+        Ok(Answer {
+            status,
+            wait,
+            location,
+            body,
+        }) => {
             let said = shorten(String::from_utf8_lossy(&body).trim(), MAX_ERROR_BODY);
             let error = if let Some(location) = location {
                 let location = shorten(&location, MAX_ERROR_BODY);
@@ -201,4 +199,50 @@ async fn deliver(live: &Live, http: &reqwest::Client, shown: &str, delivery: Del
     if let Err(error) = live.store.delivery_retry(delivery.id, next, &error).await {
         store_failed(live, &error);
     }
+}
+
+/// What a target answered to a delivery.
+struct Answer {
+    status: reqwest::StatusCode,
+    /// A 429's or a 503's `Retry-After`.
+    wait: Option<Duration>,
+    /// A redirect's `Location`.
+    location: Option<String>,
+    /// The body of an answer that is not a 2xx.
+    body: Vec<u8>,
+}
+
+/// Sends a delivery and reads the answer.
+async fn exchange(request: reqwest::RequestBuilder) -> Result<Answer, reqwest::Error> {
+    let response = request.send().await?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(Answer {
+            status,
+            wait: None,
+            location: None,
+            body: Vec::new(),
+        });
+    }
+    let wait = (status == reqwest::StatusCode::TOO_MANY_REQUESTS
+        || status == reqwest::StatusCode::SERVICE_UNAVAILABLE)
+        .then(|| {
+            response
+                .headers()
+                .contains_key(reqwest::header::RETRY_AFTER)
+        })
+        .filter(|has| *has)
+        .map(|_| retry_after(response.headers(), std::time::SystemTime::now()));
+    let location = status
+        .is_redirection()
+        .then(|| response.headers().get(reqwest::header::LOCATION))
+        .flatten()
+        .map(|location| String::from_utf8_lossy(location.as_bytes()).into_owned());
+    let body = read_body(response).await.unwrap_or_default();
+    Ok(Answer {
+        status,
+        wait,
+        location,
+        body,
+    })
 }

@@ -1,7 +1,8 @@
 //! What CloudTalk sends when a call ends: a JSON object the admin
 //! composed in the workflow's *API Request* action. Only the call id is
-//! read (under `call_id`, or the key `--event-call-id` names), a number
-//! or a string; every other key is kept in the stored event as sent.
+//! read (under `call_id`, or the key `--event-call-id` names), a positive
+//! whole number written with digits (as CloudTalk's ids are) or a string;
+//! every other key is kept in the stored event as sent.
 
 /// Call ids are CloudTalk's numbers, or strings of letters, digits and
 /// `._:-` at most this long: they go into URLs and keys.
@@ -35,7 +36,7 @@ pub fn call_id(body: &[u8], key: &str) -> Result<String, Unusable> {
         let mut keys: Vec<String> = object
             .keys()
             .take(20)
-            .map(|key| format!("`{}`", callassign::diagnostics::terminal::printable(key)))
+            .map(|key| format!("`{}`", crate::serve::problem::echo(key)))
             .collect();
         if object.len() > 20 {
             keys.push(format!("and {} more", object.len() - 20));
@@ -49,7 +50,10 @@ pub fn call_id(body: &[u8], key: &str) -> Result<String, Unusable> {
         if let Some(near) =
             callassign::diagnostics::suggest::did_you_mean(key, object.keys().map(String::as_str))
         {
-            help = format!("did you mean `{near}`? {help}");
+            help = format!(
+                "did you mean `{}`? {help}",
+                crate::serve::problem::echo(near)
+            );
         }
         return Err(Unusable {
             message: format!("the body has no `{key}` (the call id): {found}"),
@@ -58,12 +62,21 @@ pub fn call_id(body: &[u8], key: &str) -> Result<String, Unusable> {
     };
     let id = match id {
         serde_json::Value::String(id) => id.trim().to_string(),
-        serde_json::Value::Number(number) if number.is_u64() || number.is_i64() => {
+        serde_json::Value::Number(number) if number.as_u64().is_some_and(|id| id > 0) => {
             number.to_string()
+        }
+        serde_json::Value::Number(_) => {
+            // A number is refused as it was written (`1e300` is read as a
+            // whole number, but no call id is written so).
+            let raw = raw_value(body, key).unwrap_or_default();
+            return Err(unusable(format!(
+                "`{key}` should be the call id, a positive whole number or a string, found {}",
+                number_kind(&raw)
+            )));
         }
         other => {
             return Err(unusable(format!(
-                "`{key}` should be the call id, a whole number or a string, found {}",
+                "`{key}` should be the call id, a positive whole number or a string, found {}",
                 kind(other)
             )))
         }
@@ -78,9 +91,7 @@ pub fn call_id(body: &[u8], key: &str) -> Result<String, Unusable> {
     {
         return Err(unusable(format!(
             "`{key}` is `{}`, which is not a call id: at most {MAX_ID} letters, digits and `._:-`",
-            callassign::diagnostics::terminal::printable(
-                &id.chars().take(MAX_ID).collect::<String>()
-            )
+            crate::serve::problem::echo(&id)
         )));
     }
     Ok(id)
@@ -90,11 +101,37 @@ fn kind(value: &serde_json::Value) -> &'static str {
     match value {
         serde_json::Value::Null => "null",
         serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number with a fraction",
+        serde_json::Value::Number(_) => "a number",
         serde_json::Value::String(_) => "a string",
         serde_json::Value::Array(_) => "a list",
         serde_json::Value::Object(_) => "an object",
     }
+}
+
+/// The text of `key`'s value in a body already read as a JSON object
+/// (the last one, when the key is repeated, as when read).
+fn raw_value(body: &[u8], key: &str) -> Option<String> {
+    let object: std::collections::HashMap<String, &serde_json::value::RawValue> =
+        serde_json::from_slice(body).ok()?;
+    object.get(key).map(|raw| raw.get().to_string())
+}
+
+/// A number that is not a call id, as written: CloudTalk's call ids are
+/// positive whole numbers written with digits only.
+fn number_kind(raw: &str) -> String {
+    let shown = crate::serve::problem::echo(raw);
+    let what = if raw.starts_with('-') {
+        "a negative number"
+    } else if raw.contains(['e', 'E']) {
+        "a number in exponent form"
+    } else if raw.contains('.') {
+        "a number with a decimal point"
+    } else if raw.bytes().all(|byte| byte == b'0') {
+        return format!("`{shown}`");
+    } else {
+        "a whole number too large for a call id"
+    };
+    format!("{what}, `{shown}`")
 }
 
 #[cfg(test)]
@@ -111,7 +148,12 @@ mod tests {
             ),
             (r#"{"call_id":" 27 ","x":[1]}"#, "call_id", "27"),
             (r#"{"cdr":{"a":1},"id":"c-1.2:3"}"#, "id", "c-1.2:3"),
-            (r#"{"call_id":-5}"#, "call_id", "-5"),
+            (
+                r#"{"call_id":18446744073709551615}"#,
+                "call_id",
+                "18446744073709551615",
+            ),
+            (r#"{"call_id":"-5"}"#, "call_id", "-5"),
         ] {
             assert_eq!(call_id(body.as_bytes(), key), Ok(id.to_string()), "{body}");
         }
@@ -123,8 +165,14 @@ mod tests {
             (r#"{"call_uuid":"44fe","internal_number":40312296109}"#, "the body has no `call_id` (the call id): it has `call_uuid`, `internal_number`"),
             ("{}", "the body has no `call_id` (the call id): it has no keys"),
             ("[1]", "the body should be a JSON object holding `call_id`, found a list"),
-            (r#"{"call_id":1.5}"#, "`call_id` should be the call id, a whole number or a string, found a number with a fraction"),
-            (r#"{"call_id":null}"#, "`call_id` should be the call id, a whole number or a string, found null"),
+            (r#"{"call_id":1.5}"#, "`call_id` should be the call id, a positive whole number or a string, found a number with a decimal point, `1.5`"),
+            (r#"{"call_id":1e300}"#, "`call_id` should be the call id, a positive whole number or a string, found a number in exponent form, `1e300`"),
+            (r#"{"call_id":1E3,"call_id":2.0}"#, "`call_id` should be the call id, a positive whole number or a string, found a number with a decimal point, `2.0`"),
+            (r#"{"call_id":-3}"#, "`call_id` should be the call id, a positive whole number or a string, found a negative number, `-3`"),
+            (r#"{"call_id":-1e3}"#, "`call_id` should be the call id, a positive whole number or a string, found a negative number, `-1e3`"),
+            (r#"{"call_id":0}"#, "`call_id` should be the call id, a positive whole number or a string, found `0`"),
+            (r#"{"call_id":18446744073709551616}"#, "`call_id` should be the call id, a positive whole number or a string, found a whole number too large for a call id, `18446744073709551616`"),
+            (r#"{"call_id":null}"#, "`call_id` should be the call id, a positive whole number or a string, found null"),
             (r#"{"call_id":"  "}"#, "`call_id` is empty"),
             (r#"{"call_id":"1/../2"}"#, "`call_id` is `1/../2`, which is not a call id: at most 128 letters, digits and `._:-`"),
         ] {

@@ -93,7 +93,8 @@ pub async fn run(live: Arc<Live>) {
             _ = stop.changed() => {}
         }
     }
-    // Let the calls in flight finish (their leases would delay a restart).
+    // Let the calls in flight finish (their leases would delay a restart):
+    // deciding and storing, since their fetches stop with the loop.
     let _ = tokio::time::timeout(
         Duration::from_secs(10),
         slots.acquire_many(CONCURRENCY as u32),
@@ -135,7 +136,18 @@ async fn work(live: &Live, event: Claimed) {
         let message = format!("ruleset `{}` is not served now", key.ruleset);
         return retry("not_served", NOT_SERVED.delay(event.attempts), message).await;
     };
-    let record = match live.cloudtalk.records(&key.call, &live.metrics).await {
+    // At shutdown CloudTalk's answer is not waited for: the event is
+    // given back, to be fetched again by the next replica to run.
+    let fetched = tokio::select! {
+        fetched = live.cloudtalk.records(&key.call, &live.metrics) => fetched,
+        () = super::stopped(&live.stop) => {
+            tracing::info!(call = %key.call, ruleset = %key.ruleset, "shutting down: the fetch in flight is left pending; the call is fetched again after a restart");
+            let message = "a fetch was interrupted by a shutdown";
+            store(live, live.store.retry(key, &live.replica, now(), message).await);
+            return;
+        }
+    };
+    let record = match fetched {
         Ok(Fetched::Found(record)) => record,
         Ok(Fetched::NotYet(message)) => {
             return retry("not_yet", backoff::NOT_YET.delay(event.attempts), message).await;

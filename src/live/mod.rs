@@ -190,13 +190,23 @@ impl Live {
         tasks
     }
 
-    /// Stops the workers and waits for them (calls in flight finish).
+    /// Stops the workers and waits for them: a fetch or a delivery in
+    /// flight is abandoned (it stays pending in the store and is done
+    /// again after a restart); the rest finishes.
     pub async fn shutdown(&self, tasks: Vec<tokio::task::JoinHandle<()>>) {
         let _ = self.stop.send(true);
         for task in tasks {
             let _ = task.await;
         }
     }
+}
+
+/// Resolves once `stop` is set (at once if it is already): what a
+/// request to CloudTalk or to a target waits on beside its answer, so
+/// that shutdown does not wait for a peer that never answers.
+pub async fn stopped(stop: &watch::Sender<bool>) {
+    let mut stop = stop.subscribe();
+    let _ = stop.wait_for(|stopped| *stopped).await;
 }
 
 /// Starts the loop beside `serve` when `--store` is given: opens the

@@ -188,7 +188,7 @@ pub async fn decision(
                         "callassign::bad_query",
                         format!(
                             "unknown query parameter `{}`",
-                            callassign::diagnostics::terminal::printable(other)
+                            crate::serve::problem::echo(other)
                         ),
                     )
                     .help("the only parameter is `ruleset=NAME`"))
@@ -200,7 +200,7 @@ pub async fn decision(
             .views(&call, ruleset.as_deref())
             .await
             .map_err(unavailable)?;
-        let shown = callassign::diagnostics::terminal::printable(&call).into_owned();
+        let shown = crate::serve::problem::echo(&call);
         match views.as_slice() {
             [view] => Ok(json(StatusCode::OK, view::json(view))),
             [] => Err(Problem::new(
@@ -209,7 +209,7 @@ pub async fn decision(
                 match &ruleset {
                     Some(ruleset) => format!(
                         "no event of call `{shown}` was received for ruleset `{}`",
-                        callassign::diagnostics::terminal::printable(ruleset)
+                        crate::serve::problem::echo(ruleset)
                     ),
                     None => format!("no event of call `{shown}` was received"),
                 },

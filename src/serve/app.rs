@@ -68,7 +68,47 @@ pub struct LastReload {
     pub result: &'static str,
     /// As `check --format json` writes them; a refused context or an
     /// unreadable file in the same shape.
-    pub findings: Vec<serde_json::Value>,
+    pub findings: Vec<StatusFinding>,
+}
+
+/// A finding as the status routes show it: a rule file's as `check
+/// --format json` writes it, keys in the same order; a refused context,
+/// an unreadable file or token file with the keys that apply.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusFinding {
+    pub code: String,
+    pub severity: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_column: Option<usize>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub help: Option<String>,
+}
+
+impl From<callassign::diagnostics::report::JsonFinding<'_>> for StatusFinding {
+    fn from(finding: callassign::diagnostics::report::JsonFinding<'_>) -> Self {
+        StatusFinding {
+            code: finding.code.to_string(),
+            severity: finding.severity.to_string(),
+            file: Some(finding.file.to_string()),
+            line: Some(finding.line),
+            column: Some(finding.column),
+            end_line: Some(finding.end_line),
+            end_column: Some(finding.end_column),
+            message: finding.message.to_string(),
+            label: Some(finding.label.to_string()),
+            help: finding.help.map(str::to_string),
+        }
+    }
 }
 
 /// A rule file that is not served, and why.
@@ -77,7 +117,7 @@ pub struct NotServed {
     pub name: String,
     pub rules: PathBuf,
     pub reason: String,
-    pub findings: Vec<serde_json::Value>,
+    pub findings: Vec<StatusFinding>,
 }
 
 impl State {

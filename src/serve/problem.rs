@@ -7,6 +7,22 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+/// How many characters of a piece of client input an error message
+/// quotes at most.
+pub const ECHO_CHARS: usize = 64;
+
+/// A piece of what a client sent (a name, a query value, a key, a header)
+/// as an error message quotes it: escaped as a terminal shows it, and cut
+/// after its first [`ECHO_CHARS`] characters with `…`, so that a 60 KB
+/// name does not come back as a 60 KB message.
+pub fn echo(text: &str) -> String {
+    let shown = callassign::diagnostics::terminal::printable(text);
+    match shown.char_indices().nth(ECHO_CHARS) {
+        None => shown.into_owned(),
+        Some((end, _)) => format!("{}…", &shown[..end]),
+    }
+}
+
 /// An answer that refuses a request.
 #[derive(Debug)]
 pub struct Problem {
@@ -79,7 +95,7 @@ impl Problem {
         Problem::new(
             StatusCode::NOT_FOUND,
             "callassign::not_found",
-            format!("no route `{path}`"),
+            format!("no route `{}`", echo(path)),
         )
         .help("the routes are /v1/rulesets, /v1/rulesets/NAME/assign, /v1/rulesets/NAME/plan, /v1/rulesets/NAME/source, /v1/check, /v1/plan, /v1/decide, /v1/diff, /v1/history, /v1/status, /healthz, /readyz and /metrics; the workbench is at /; with --store, /v1/cloudtalk/NAME/events and /v1/decisions/CALL_ID")
     }
@@ -96,7 +112,7 @@ impl Problem {
         Problem::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "callassign::method_not_allowed",
-            format!("`{path}` does not answer {method}"),
+            format!("`{}` does not answer {}", echo(path), echo(method)),
         )
         .help(format!("use {allowed}"))
     }
@@ -141,5 +157,16 @@ mod tests {
             String::from_utf8(problem.body()).unwrap(),
             "{\"error\":{\"code\":\"callassign::x\",\"message\":\"no `a\\\"b`\",\"help\":null}}\n"
         );
+    }
+
+    #[test]
+    fn echoes_are_escaped_then_cut_at_a_character_boundary() {
+        assert_eq!(echo("hubspot"), "hubspot");
+        assert_eq!(echo(&"x".repeat(64)), "x".repeat(64));
+        assert_eq!(echo(&"x".repeat(65)), format!("{}…", "x".repeat(64)));
+        assert_eq!(echo(&"é".repeat(100)), format!("{}…", "é".repeat(64)));
+        assert_eq!(echo("a\nb"), r"a\nb");
+        // Escaped first: a control character counts as what is shown.
+        assert_eq!(echo(&"\n".repeat(40)), format!("{}…", r"\n".repeat(32)));
     }
 }

@@ -145,7 +145,7 @@ impl Store {
             "callassign::unknown_ruleset",
             format!(
                 "no ruleset `{}` is served",
-                callassign::diagnostics::terminal::printable(name)
+                crate::serve::problem::echo(name)
             ),
         )
         .help(help)

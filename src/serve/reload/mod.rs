@@ -449,13 +449,12 @@ impl Reloader {
                 self.state.book().token = Some(LastReload {
                     at: super::clock::now(),
                     result: "refused",
-                    findings: vec![serde_json::json!({
-                        "code": "callassign::token_refused",
-                        "severity": "error",
-                        "file": token.path,
-                        "message": error.message,
-                        "help": error.help,
-                    })],
+                    findings: vec![outcome::refusal(
+                        "callassign::token_refused",
+                        Some(&token.path),
+                        &error.message,
+                        error.help.as_deref(),
+                    )],
                 });
             }
         }

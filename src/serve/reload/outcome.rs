@@ -11,7 +11,7 @@ use callassign::diagnostics::report::{self, JsonFinding, Style};
 use callassign::{Error, Ruleset};
 
 use super::{Reloader, Watched};
-use crate::serve::app::{LastReload, NotServed};
+use crate::serve::app::{LastReload, NotServed, StatusFinding};
 use crate::serve::clock;
 use crate::serve::store::Entry;
 
@@ -121,7 +121,7 @@ impl Reloader {
         name: &str,
         rules: &Path,
         reason: String,
-        findings: Vec<serde_json::Value>,
+        findings: Vec<StatusFinding>,
     ) {
         self.state.book().not_served.insert(
             name.to_string(),
@@ -161,38 +161,58 @@ pub(super) fn describe(error: &Error) -> String {
     text
 }
 
-fn to_json(finding: &Finding) -> serde_json::Value {
-    serde_json::to_value(JsonFinding::from(finding)).expect("a finding serializes")
+fn to_json(finding: &Finding) -> StatusFinding {
+    StatusFinding::from(JsonFinding::from(finding))
+}
+
+/// A refusal that is not a rule file's finding (a context, a file that
+/// cannot be read, the token file), with a finding's keys in its order.
+pub(in crate::serve) fn refusal(
+    code: &str,
+    file: Option<&Path>,
+    message: &str,
+    help: Option<&str>,
+) -> StatusFinding {
+    StatusFinding {
+        code: code.to_string(),
+        severity: "error".to_string(),
+        file: file.map(|file| file.display().to_string()),
+        line: None,
+        column: None,
+        end_line: None,
+        end_column: None,
+        message: message.to_string(),
+        label: None,
+        help: help.map(str::to_string),
+    }
 }
 
 /// A refusal's findings, in the shape of `check --format json`'s.
-pub(super) fn json_findings(error: &Error) -> Vec<serde_json::Value> {
+pub(super) fn json_findings(error: &Error) -> Vec<StatusFinding> {
     match error {
         Error::Rules { findings, .. } => findings.iter().map(to_json).collect(),
         Error::Context { path, problems } => problems
             .iter()
             .map(|problem| {
-                serde_json::json!({
-                    "code": error.code(),
-                    "severity": "error",
-                    "file": path,
-                    "message": problem.message,
-                    "help": problem.help,
-                })
+                refusal(
+                    error.code(),
+                    Some(path),
+                    &problem.message,
+                    problem.help.as_deref(),
+                )
             })
             .collect(),
-        Error::Io { path, .. } => vec![serde_json::json!({
-            "code": error.code(),
-            "severity": "error",
-            "file": path,
-            "message": error.to_string(),
-            "help": error.help(),
-        })],
-        other => vec![serde_json::json!({
-            "code": other.code(),
-            "severity": "error",
-            "message": other.to_string(),
-            "help": other.help(),
-        })],
+        Error::Io { path, .. } => vec![refusal(
+            error.code(),
+            Some(path),
+            &error.to_string(),
+            error.help().as_deref(),
+        )],
+        other => vec![refusal(
+            other.code(),
+            None,
+            &other.to_string(),
+            other.help().as_deref(),
+        )],
     }
 }

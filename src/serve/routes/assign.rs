@@ -80,7 +80,7 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, Problem> {
         "callassign::unsupported_media_type",
         format!(
             "a body of type `{}` cannot be read",
-            String::from_utf8_lossy(value.as_bytes())
+            crate::serve::problem::echo(&String::from_utf8_lossy(value.as_bytes()))
         ),
     )
     .help(help))
@@ -100,7 +100,8 @@ fn assign_options(query: Option<&str>) -> Result<Options, Problem> {
                     "false" => false,
                     other => {
                         return Err(bad_query(format!(
-                            "`explain` is `true` or `false`, not `{other}`"
+                            "`explain` is `true` or `false`, not `{}`",
+                            crate::serve::problem::echo(other)
                         )))
                     }
                 }
@@ -111,13 +112,17 @@ fn assign_options(query: Option<&str>) -> Result<Options, Problem> {
                     "cloudtalk" => InputFormat::CloudTalk,
                     other => {
                         return Err(bad_query(format!(
-                            "`input` is `native` or `cloudtalk`, not `{other}`"
+                            "`input` is `native` or `cloudtalk`, not `{}`",
+                            crate::serve::problem::echo(other)
                         )))
                     }
                 }
             }
             other => {
-                let mut problem = bad_query(format!("unknown query parameter `{other}`"));
+                let mut problem = bad_query(format!(
+                    "unknown query parameter `{}`",
+                    crate::serve::problem::echo(other)
+                ));
                 problem.help = Some(
                     match callassign::diagnostics::suggest::did_you_mean(
                         other,

@@ -81,7 +81,10 @@ pub async fn check(Shared(state): App, request: Request) -> Response {
                 return Err(Problem::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "callassign::unsupported_media_type",
-                    format!("a body of type `{other}` cannot be checked"),
+                    format!(
+                        "a body of type `{}` cannot be checked",
+                        crate::serve::problem::echo(other)
+                    ),
                 )
                 .help("send `application/json` (`{\"files\":{\"NAME.rules\":\"TEXT\"}}`) or one file as `text/plain`"))
             }
@@ -140,7 +143,7 @@ fn check_names(files: &BTreeMap<String, String>) -> Result<(), Problem> {
         if !plain {
             return Err(bad(format!(
                 "`{}` is not a rule file name",
-                callassign::diagnostics::terminal::printable(name)
+                crate::serve::problem::echo(name)
             ))
             .help("name each file `NAME.rules`, without folders"));
         }

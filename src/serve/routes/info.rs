@@ -111,18 +111,16 @@ pub async fn status(Shared(state): App, headers: HeaderMap) -> Response {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        serde_json::json!({
-            "path": log.path,
-            "written": log.written.get(),
-            "lost": log.lost.get(),
-            "error": last_error.map(|(at, message)| serde_json::json!({"at": at, "message": message})),
-        })
+        LogStatus {
+            path: log.path.clone(),
+            written: log.written.get(),
+            lost: log.lost.get(),
+            error: last_error.map(|(at, message)| LogError { at, message }),
+        }
     });
-    let token = state.auth.path().map(|path| {
-        serde_json::json!({
-            "path": path,
-            "last_refused": book.token,
-        })
+    let token = state.auth.path().map(|path| TokenStatus {
+        path,
+        last_refused: book.token.clone(),
     });
     json_answer(&StatusAnswer {
         rulesets,
@@ -140,14 +138,45 @@ struct StatusAnswer<'a> {
     not_served: Vec<&'a crate::serve::app::NotServed>,
     started_at: &'a str,
     version: &'a str,
-    decision_log: Option<serde_json::Value>,
-    token_file: Option<serde_json::Value>,
+    decision_log: Option<LogStatus>,
+    token_file: Option<TokenStatus<'a>>,
+}
+
+// Structs, not `json!`, which would sort the keys: in the documented order.
+#[derive(Serialize)]
+struct LogStatus {
+    path: std::path::PathBuf,
+    written: u64,
+    lost: u64,
+    error: Option<LogError>,
+}
+
+#[derive(Serialize)]
+struct LogError {
+    at: String,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct TokenStatus<'a> {
+    path: &'a std::path::Path,
+    last_refused: Option<crate::serve::app::LastReload>,
+}
+
+#[derive(Serialize)]
+struct Probe {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rulesets: Option<usize>,
 }
 
 /// `GET /healthz`: the process answers.
 pub async fn healthz(Shared(state): App) -> Response {
     let _timer = state.metrics.time(Route::Healthz);
-    json_answer(&serde_json::json!({"status": "ok"}))
+    json_answer(&Probe {
+        status: "ok",
+        rulesets: None,
+    })
 }
 
 /// `GET /readyz`: rules are loaded and the service is not shutting down.
@@ -161,7 +190,10 @@ pub async fn readyz(Shared(state): App) -> Response {
         )
         .into_response();
     }
-    json_answer(&serde_json::json!({"status": "ready", "rulesets": state.store.len()}))
+    json_answer(&Probe {
+        status: "ready",
+        rulesets: Some(state.store.len()),
+    })
 }
 
 /// `GET /metrics`: Prometheus text, or OpenMetrics when asked for.
@@ -188,7 +220,7 @@ pub async fn metrics(Shared(state): App, headers: HeaderMap) -> Response {
 
 pub async fn not_found(Shared(state): App, uri: Uri) -> Response {
     let _timer = state.metrics.time(Route::Other);
-    Problem::not_found(&callassign::diagnostics::terminal::printable(uri.path())).into_response()
+    Problem::not_found(uri.path()).into_response()
 }
 
 pub async fn method_not_allowed(Shared(state): App, method: Method, uri: Uri) -> Response {

@@ -58,7 +58,7 @@ pub(super) fn unique_query_pairs(query: Option<&str>) -> Result<Vec<(String, Str
                 "callassign::bad_query",
                 format!(
                     "`{}` is given twice in the query",
-                    callassign::diagnostics::terminal::printable(key)
+                    crate::serve::problem::echo(key)
                 ),
             )
             .help("give each query parameter once"));
@@ -192,7 +192,7 @@ pub(super) fn refuse_encoded(headers: &axum::http::HeaderMap) -> Result<(), Prob
         "callassign::unsupported_media_type",
         format!(
             "a body encoded as `{}` cannot be read",
-            callassign::diagnostics::terminal::printable(encoding.trim())
+            crate::serve::problem::echo(encoding.trim())
         ),
     )
     .help("send the body uncompressed, without `Content-Encoding`"))

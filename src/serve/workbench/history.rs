@@ -46,8 +46,9 @@ pub async fn history(Shared(state): App, uri: Uri, headers: HeaderMap) -> Respon
                                 StatusCode::BAD_REQUEST,
                                 "callassign::bad_query",
                                 format!(
-                                "`limit` is a number from 1 to {MAX_HISTORY_CALLS}, not `{value}`"
-                            ),
+                                    "`limit` is a number from 1 to {MAX_HISTORY_CALLS}, not `{}`",
+                                    crate::serve::problem::echo(&value)
+                                ),
                             )
                         })?
                 }
@@ -55,7 +56,10 @@ pub async fn history(Shared(state): App, uri: Uri, headers: HeaderMap) -> Respon
                     return Err(Problem::new(
                         StatusCode::BAD_REQUEST,
                         "callassign::bad_query",
-                        format!("unknown query parameter `{other}`"),
+                        format!(
+                            "unknown query parameter `{}`",
+                            crate::serve::problem::echo(other)
+                        ),
                     )
                     .help("the parameters are `ruleset`, `limit` and `id`"))
                 }
@@ -114,9 +118,7 @@ pub async fn history(Shared(state): App, uri: Uri, headers: HeaderMap) -> Respon
                         "callassign::unknown_call",
                         format!(
                             "no call `{}` in the history",
-                            callassign::diagnostics::terminal::printable(
-                                wanted_id.as_deref().unwrap_or("")
-                            )
+                            crate::serve::problem::echo(wanted_id.as_deref().unwrap_or(""))
                         ),
                     ));
                 }

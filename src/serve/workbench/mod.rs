@@ -120,7 +120,7 @@ async fn json_body<T: for<'de> Deserialize<'de>>(
                 "callassign::unsupported_media_type",
                 format!(
                     "a body of type `{}` cannot be read",
-                    String::from_utf8_lossy(value.as_bytes())
+                    crate::serve::problem::echo(&String::from_utf8_lossy(value.as_bytes()))
                 ),
             )
             .help(format!("send `application/json` such as `{example}`")));
@@ -145,7 +145,7 @@ fn rule_path(folder: &FilePath, name: &str) -> Result<PathBuf, Problem> {
             "callassign::bad_request",
             format!(
                 "`{}` is not a ruleset name",
-                callassign::diagnostics::terminal::printable(name)
+                crate::serve::problem::echo(name)
             ),
         )
         .help("name a ruleset of the served folder, as `/v1/rulesets` lists them: `hubspot`"));

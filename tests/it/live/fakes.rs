@@ -354,6 +354,17 @@ impl FakeTarget {
         }
     }
 
+    /// A target on `addr` (a port another fake left).
+    pub fn start_at(addr: SocketAddr) -> FakeTarget {
+        let state = Arc::new(Mutex::new(TargetState::default()));
+        let served = Served::start(target_router(&state), addr);
+        FakeTarget {
+            addr: served.addr,
+            served: Some(served),
+            state,
+        }
+    }
+
     /// A target whose port is taken but nothing listens yet: down.
     pub fn down() -> FakeTarget {
         let mut target = FakeTarget::start();
@@ -483,4 +494,69 @@ fn base64_is_standard() {
     assert_eq!(base64("a:b"), "YTpi");
     assert_eq!(base64("ab"), "YWI=");
     assert_eq!(base64("abcd"), "YWJjZA==");
+}
+
+/// A server that accepts connections and never answers: a delivery
+/// target or a CloudTalk API that hangs. Holds what it accepted until
+/// dropped.
+pub struct BlackHole {
+    addr: SocketAddr,
+    accepted: Arc<std::sync::atomic::AtomicUsize>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BlackHole {
+    pub fn start() -> BlackHole {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thread = {
+            let (accepted, stop) = (Arc::clone(&accepted), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let mut held = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            held.push(stream);
+                            accepted.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                    }
+                }
+            })
+        };
+        BlackHole {
+            addr,
+            accepted,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR` and `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for BlackHole {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }

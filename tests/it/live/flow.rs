@@ -197,6 +197,25 @@ fn a_body_without_a_usable_call_id_is_refused_naming_the_key_and_the_keys_found(
     server
         .post_event("hubspot", br#"{"call_id":1.5}"#)
         .error(422, "callassign::no_call_id");
+    // Numbers CloudTalk never gives as a call id.
+    for (body, found) in [
+        (
+            &br#"{"call_id":1e300}"#[..],
+            "a number in exponent form, `1e300`",
+        ),
+        (br#"{"call_id":-3}"#, "a negative number, `-3`"),
+        (br#"{"call_id":0}"#, "`0`"),
+    ] {
+        let error = server
+            .post_event("hubspot", body)
+            .error(422, "callassign::no_call_id");
+        assert_eq!(
+            error["message"].as_str().unwrap(),
+            format!(
+                "`call_id` should be the call id, a positive whole number or a string, found {found}"
+            ),
+        );
+    }
     server
         .post_event("nowhere", &event(1))
         .error(404, "callassign::unknown_ruleset");
@@ -227,6 +246,70 @@ fn a_body_without_a_usable_call_id_is_refused_naming_the_key_and_the_keys_found(
             .starts_with("the body has no `cdr`"),
         "{error}"
     );
+}
+
+#[test]
+fn error_messages_quote_at_most_64_characters_of_what_the_client_sent() {
+    use crate::serve::assert_echo_capped;
+    let folder = served_folder();
+    let cloudtalk = FakeCloudTalk::start();
+    let server = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk).start();
+    let long = "x".repeat(60_000);
+    let digits = "7".repeat(5_000);
+    let refused = [
+        (
+            server.post_event(&long, &event(1)),
+            404,
+            "callassign::unknown_ruleset",
+        ),
+        (
+            server.post_event("hubspot", format!(r#"{{"call_id":"{long}"}}"#).as_bytes()),
+            422,
+            "callassign::no_call_id",
+        ),
+        (
+            server.post_event(
+                "hubspot",
+                format!(r#"{{"{long}":1,"c{long}":2}}"#).as_bytes(),
+            ),
+            422,
+            "callassign::no_call_id",
+        ),
+        (
+            server.get(&format!("/v1/decisions/{long}")),
+            404,
+            "callassign::unknown_call",
+        ),
+        (
+            server.get(&format!("/v1/decisions/42?ruleset={long}")),
+            404,
+            "callassign::unknown_call",
+        ),
+        (
+            server.get(&format!("/v1/decisions/42?{long}=1")),
+            400,
+            "callassign::bad_query",
+        ),
+    ];
+    for (index, (answer, status, code)) in refused.iter().enumerate() {
+        let error = answer.error(*status, code);
+        assert_echo_capped(error["message"].as_str().unwrap(), &format!("case {index}"));
+    }
+    // The did-you-mean of a long key too.
+    let answer = server.post_event("hubspot", format!(r#"{{"call_i{long}":1}}"#).as_bytes());
+    let error = answer.error(422, "callassign::no_call_id");
+    assert!(error["help"].as_str().unwrap().len() < 400, "{error}");
+    // A 5,000-digit call id, as a string and in the path.
+    let answer = server.post_event("hubspot", format!(r#"{{"call_id":"{digits}"}}"#).as_bytes());
+    let message = answer.error(422, "callassign::no_call_id")["message"].to_string();
+    assert!(
+        message.contains(&format!("{}…", "7".repeat(64))),
+        "{message}"
+    );
+    assert!(!message.contains(&"7".repeat(65)), "{message}");
+    let answer = server.get(&format!("/v1/decisions/{digits}"));
+    let message = answer.error(404, "callassign::unknown_call")["message"].to_string();
+    assert!(!message.contains(&"7".repeat(65)), "{message}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod fakes;
 mod flow;
 mod nothing_lost;
 mod replicas;
+mod shutdown;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -21,7 +22,7 @@ use serde_json::{json, Value};
 use crate::common::repo;
 use crate::serve::{request, Answer};
 
-pub use fakes::{call_id, event, expected, records, FakeCloudTalk, FakeTarget};
+pub use fakes::{call_id, event, expected, records, BlackHole, FakeCloudTalk, FakeTarget};
 
 /// A folder with `rules/` (the shipped rule files) and `contexts/`
 /// (`hubspot.yaml`: the CloudTalk example context, with its files).
@@ -67,6 +68,8 @@ pub struct Start<'a> {
     pub cloudtalk: &'a FakeCloudTalk,
     pub targets: Vec<String>,
     pub extra: Vec<String>,
+    /// `--cloudtalk-api` other than the fake's.
+    pub api: Option<String>,
     /// A file-size limit (bytes) for the server: a disk that fills up.
     pub file_size_limit: Option<u64>,
 }
@@ -79,12 +82,25 @@ impl<'a> Start<'a> {
             cloudtalk,
             targets: Vec::new(),
             extra: Vec::new(),
+            api: None,
             file_size_limit: None,
         }
     }
 
     pub fn deliver(mut self, target: &FakeTarget) -> Start<'a> {
         self.targets.push(target.url());
+        self
+    }
+
+    /// Delivers to `url` (a target that is not a [`FakeTarget`]).
+    pub fn deliver_to(mut self, url: String) -> Start<'a> {
+        self.targets.push(url);
+        self
+    }
+
+    /// Asks `url` for the call history instead of the fake.
+    pub fn cloudtalk_api(mut self, url: String) -> Start<'a> {
+        self.api = Some(url);
         self
     }
 
@@ -106,7 +122,10 @@ impl<'a> Start<'a> {
                 "127.0.0.1:0",
             ])
             .args(["--store", &self.store])
-            .args(["--cloudtalk-api", &self.cloudtalk.api()])
+            .args([
+                "--cloudtalk-api",
+                &self.api.clone().unwrap_or_else(|| self.cloudtalk.api()),
+            ])
             .args(["--cloudtalk-analytics", &self.cloudtalk.analytics()])
             .current_dir(self.folder)
             .env("NO_COLOR", "1")

@@ -850,3 +850,189 @@ fn a_query_of_sixteen_thousand_parameters_costs_no_cpu_to_refuse() {
     let answer = server.post_json("/v1/rulesets/hubspot/assign", CALL.as_bytes());
     assert_eq!(answer.status, 200, "{}", answer.text());
 }
+
+#[test]
+fn error_messages_quote_at_most_64_characters_of_what_the_client_sent() {
+    let dir = super::served_folder();
+    let history = crate::common::repo().join("examples/calls.jsonl");
+    let server = Server::start_in(
+        dir.path(),
+        &[
+            "--rules",
+            "rules",
+            "--contexts",
+            "contexts",
+            "--history",
+            history.to_str().unwrap(),
+        ],
+    );
+    let long = "x".repeat(60_000);
+    // Twice in a target of at most 64 KiB.
+    let half = "x".repeat(30_000);
+    let json = [("Content-Type", "application/json")];
+    let long_type = format!("application/{long}");
+    let check_files = format!(r#"{{"files":{{"{long}/a.rules":""}}}}"#);
+    // Method, target, headers, body, status, code.
+    type Case<'a> = (
+        &'a str,
+        String,
+        Vec<(&'a str, &'a str)>,
+        Vec<u8>,
+        u16,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "POST",
+            format!("/v1/rulesets/{long}/assign"),
+            json.to_vec(),
+            CALL.into(),
+            404,
+            "callassign::unknown_ruleset",
+        ),
+        (
+            "GET",
+            format!("/v1/rulesets/{long}/plan"),
+            vec![],
+            vec![],
+            404,
+            "callassign::unknown_ruleset",
+        ),
+        (
+            "GET",
+            format!("/{long}"),
+            vec![],
+            vec![],
+            404,
+            "callassign::not_found",
+        ),
+        (
+            "GET",
+            format!("/v1/rulesets/{long}/assign"),
+            vec![],
+            vec![],
+            405,
+            "callassign::method_not_allowed",
+        ),
+        (
+            "POST",
+            format!("/v1/rulesets/hubspot/assign?explain={long}"),
+            json.to_vec(),
+            CALL.into(),
+            400,
+            "callassign::bad_query",
+        ),
+        (
+            "POST",
+            format!("/v1/rulesets/hubspot/assign?input={long}"),
+            json.to_vec(),
+            CALL.into(),
+            400,
+            "callassign::bad_query",
+        ),
+        (
+            "POST",
+            format!("/v1/rulesets/hubspot/assign?{long}=1"),
+            json.to_vec(),
+            CALL.into(),
+            400,
+            "callassign::bad_query",
+        ),
+        (
+            "POST",
+            format!("/v1/rulesets/hubspot/assign?{half}=1&{half}=2"),
+            json.to_vec(),
+            CALL.into(),
+            400,
+            "callassign::bad_query",
+        ),
+        (
+            "POST",
+            "/v1/rulesets/hubspot/assign".into(),
+            vec![("Content-Type", &long_type)],
+            CALL.into(),
+            415,
+            "callassign::unsupported_media_type",
+        ),
+        (
+            "POST",
+            "/v1/rulesets/hubspot/assign".into(),
+            vec![
+                ("Content-Type", "application/json"),
+                ("Content-Encoding", &long),
+            ],
+            CALL.into(),
+            415,
+            "callassign::unsupported_media_type",
+        ),
+        (
+            "POST",
+            "/v1/check".into(),
+            vec![("Content-Type", &long_type)],
+            b"{}".to_vec(),
+            415,
+            "callassign::unsupported_media_type",
+        ),
+        (
+            "POST",
+            "/v1/check".into(),
+            json.to_vec(),
+            check_files.into_bytes(),
+            400,
+            "callassign::bad_check_request",
+        ),
+        (
+            "POST",
+            "/v1/plan".into(),
+            vec![("Content-Type", &long_type)],
+            b"{}".to_vec(),
+            415,
+            "callassign::unsupported_media_type",
+        ),
+        (
+            "GET",
+            format!("/v1/rulesets/{long}/source"),
+            vec![],
+            vec![],
+            404,
+            "callassign::unknown_ruleset",
+        ),
+        (
+            "GET",
+            format!("/v1/history?ruleset=hubspot&limit={long}"),
+            vec![],
+            vec![],
+            400,
+            "callassign::bad_query",
+        ),
+        (
+            "GET",
+            format!("/v1/history?{long}=1"),
+            vec![],
+            vec![],
+            400,
+            "callassign::bad_query",
+        ),
+        (
+            "GET",
+            format!("/v1/history?ruleset=hubspot&id={long}"),
+            vec![],
+            vec![],
+            404,
+            "callassign::unknown_call",
+        ),
+    ];
+    for (method, path, headers, body, status, code) in cases {
+        let what = format!("{method} {}", &path[..path.len().min(40)]);
+        let answer = super::request(server.addr, method, &path, &headers, &body);
+        if answer.status != status {
+            panic!(
+                "{what}: {} {}",
+                answer.status,
+                &answer.text()[..answer.text().len().min(300)]
+            );
+        }
+        let error = answer.error(status, code);
+        super::assert_echo_capped(error["message"].as_str().unwrap(), &what);
+    }
+}

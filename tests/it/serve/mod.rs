@@ -420,3 +420,64 @@ pub fn eval(cwd: &Path, rules: &str, context: &str, input: &str, extra: &[&str])
     args.push(input);
     crate::common::callassign_in(cwd, &args, b"").stdout
 }
+
+/// The keys of every object in JSON `text`, in the order written, objects
+/// in the order they open: what `serde_json::Value` cannot show (it sorts
+/// them).
+pub fn object_keys(text: &str) -> Vec<Vec<String>> {
+    let bytes = text.as_bytes();
+    let mut objects: Vec<Vec<String>> = Vec::new();
+    // Open objects (their index in `objects`) and arrays (None).
+    let mut open: Vec<Option<usize>> = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'{' => {
+                objects.push(Vec::new());
+                open.push(Some(objects.len() - 1));
+            }
+            b'[' => open.push(None),
+            b'}' | b']' => {
+                open.pop();
+            }
+            b'"' => {
+                let start = at + 1;
+                at += 1;
+                while bytes[at] != b'"' {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+                let after = text[at + 1..].trim_start();
+                if let (true, Some(Some(object))) = (after.starts_with(':'), open.last()) {
+                    objects[*object].push(text[start..at].to_string());
+                }
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    objects
+}
+
+#[test]
+fn object_keys_are_read_in_order() {
+    assert_eq!(
+        object_keys(r#"{"b":[{"z":1,"a":"x\":y"}],"a":{}}"#),
+        vec![
+            vec!["b".to_string(), "a".to_string()],
+            vec!["z".to_string(), "a".to_string()],
+            vec![]
+        ]
+    );
+}
+
+/// Asserts an error message quotes at most the first 64 characters of
+/// the long input it echoes (`x`s), then `…`.
+pub fn assert_echo_capped(message: &str, what: &str) {
+    assert!(
+        !message.contains(&"x".repeat(65)),
+        "{what}: {} characters echoed",
+        message.len()
+    );
+    assert!(message.contains("x…"), "{what}: {message}");
+    assert!(message.chars().count() < 300, "{what}: {message}");
+}

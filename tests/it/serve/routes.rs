@@ -588,3 +588,93 @@ fn a_token_guards_v1_and_metrics_but_not_the_probes() {
     assert_eq!(with("n3w-token"), 200);
     assert_eq!(with("s3cret-token"), 401);
 }
+
+#[test]
+fn status_and_probes_keep_the_documented_key_order_and_findings_are_written_as_check_writes_them() {
+    use super::object_keys;
+    let dir = served_folder();
+    std::fs::write(
+        dir.path().join("rules/broken.rules"),
+        "ruleset broken extends default\nstep last_step_agnet\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        dir.path().join("contexts/hubspot.yaml"),
+        dir.path().join("contexts/broken.yaml"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("token"), "t0k\n").unwrap();
+    let server = Server::start_in(
+        dir.path(),
+        &[
+            "--rules",
+            "rules",
+            "--contexts",
+            "contexts",
+            "--decision-log",
+            "decisions.jsonl",
+            "--token-file",
+            "token",
+        ],
+    );
+    // A refused context and a refused token file.
+    std::fs::write(
+        dir.path().join("contexts/hubspot.yaml"),
+        "integration: hubspot\nusers: 7\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("token"), "").unwrap();
+    server.wait_for_stderr("not reloading hubspot", Duration::from_secs(5));
+    server.wait_for_stderr("previous token stays in force", Duration::from_secs(5));
+
+    let check = crate::common::callassign_in(
+        dir.path(),
+        &["check", "--format", "json", "rules/broken.rules"],
+        b"",
+    );
+    let check_keys = object_keys(&check.stdout);
+    assert_eq!(check_keys.len(), 1, "{}", check.stdout);
+    let status = request(
+        server.addr,
+        "GET",
+        "/v1/status",
+        &[("Authorization", "Bearer t0k")],
+        b"",
+    )
+    .text();
+    let keys = object_keys(&status);
+    let has = |first: &[&str]| {
+        let first: Vec<String> = first.iter().map(|k| k.to_string()).collect();
+        keys.iter().filter(move |k| k.starts_with(&first))
+    };
+    let written = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+    // Findings: a rule file's as `check --format json` writes them, and a
+    // refused context's or token file's in the same order.
+    let findings: Vec<&Vec<String>> = has(&["code"]).collect();
+    assert_eq!(findings.len(), 3, "{status}");
+    let other = written(&["code", "severity", "file", "message", "help"]);
+    for finding in findings {
+        assert!(
+            *finding == check_keys[0] || *finding == other,
+            "{finding:?} in {status}"
+        );
+    }
+    assert_eq!(
+        has(&["code", "severity", "file", "line"]).next(),
+        Some(&check_keys[0]),
+        "{status}"
+    );
+    for documented in [
+        &["path", "written", "lost", "error"][..],
+        &["path", "last_refused"],
+        &["at", "result", "findings"],
+        &["rulesets", "not_served"],
+    ] {
+        assert!(
+            has(documented).any(|keys| keys[..documented.len()] == written(documented)),
+            "{documented:?} in {status}"
+        );
+    }
+    let ready = server.get("/readyz").text();
+    assert_eq!(object_keys(&ready), vec![written(&["status", "rulesets"])]);
+}
