@@ -21,10 +21,12 @@
 //! ([`compile_file`], [`compile_text`]) or load a whole [`Ruleset`] (rules,
 //! context and the hash of both); decide with an [`Engine`] (owned,
 //! `Send + Sync`, cloned by reference count); read calls from bytes one
-//! document or one line at a time ([`Engine::assign_document`],
-//! [`Engine::assign_line`], [`LineSplitter`]) with the bytes `eval` writes;
-//! and one [`Error`] for what the library refuses, whose context problems
-//! are [`Problem`]s with a code, and the file and span they point at.
+//! document, one batch or one line at a time ([`Engine::assign_document`],
+//! [`Engine::assign_batch`], [`Engine::assign_line`], [`LineSplitter`])
+//! with the bytes `eval` writes; and one [`Error`] for what the library
+//! refuses, whose context problems are [`Problem`]s with a code, and the
+//! file and span they point at ([`Call::read_json`] says a call that
+//! cannot be read the same way).
 //!
 //! ```
 //! use callassign::{compile_text, Call, Context, Engine};
@@ -212,10 +214,10 @@ pub use crate::model::cloudtalk::combine as cloudtalk_combined;
 pub use crate::model::{Call, Context, User};
 pub use crate::ruleset::Ruleset;
 pub use crate::runtime::batch::{
-    DocumentFormat, InputFormat, LineSplitter, NotOneCall, Observer, Options, OutputFormat,
-    Summary, Written, MAX_LINE_BYTES,
+    DocumentFormat, InputFormat, KeyCounts, LineSplitter, NotOneCall, Observer, Options,
+    OutputFormat, Summary, Written, MAX_LINE_BYTES,
 };
-pub use crate::runtime::evaluate::{DecidedBy, Decision, Engine, Outcome, TraceEntry};
+pub use crate::runtime::evaluate::{DecidedBy, Decision, Engine, Outcome, TraceEntry, TracedUser};
 use crate::semantics::compile;
 pub use crate::semantics::compile::Compiled;
 pub use crate::semantics::load::Loader;

@@ -24,6 +24,9 @@ words! {
         InvalidRuleTest = "callassign::invalid_rule_test",
         /// A command's arguments or input that cannot be used.
         InvalidInput = "callassign::invalid_input",
+        /// A call that cannot be read (`Call::read_json`): the words of
+        /// the error line a batch writes for it, and serve's 422.
+        UnreadableCall = "callassign::unreadable_call",
     }
 }
 
@@ -97,6 +100,27 @@ impl Problem {
             (None, Some(place)) => format!("{place}: {}", self.message),
             (None, None) => self.message.clone(),
         }
+    }
+
+    /// 1-based line and column (in characters) of the start of
+    /// [`Problem::span`] in `text`, the text of [`Problem::file`] (or of
+    /// the document read): what `file:line:column` shows. `None` without
+    /// a span, or for a span that is not in `text`.
+    ///
+    /// ```
+    /// let text = "integration: hubspot\nusers:\n  - {id: hs-1, emial: a@acme.com}\n";
+    /// let problem = callassign::Context::from_yaml(text).unwrap_err();
+    /// assert_eq!(problem.code, callassign::ProblemCode::InvalidContext);
+    /// assert_eq!(problem.line_col(text), Some((3, 16)));
+    /// ```
+    pub fn line_col(&self, text: &str) -> Option<(usize, usize)> {
+        let start = self.span?.start;
+        let before = text.get(..start)?;
+        let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+        Some((
+            before.matches('\n').count() + 1,
+            before[line_start..].chars().count() + 1,
+        ))
     }
 
     /// How to fix it, or nothing.

@@ -23,6 +23,7 @@ mod deploy;
 mod diff;
 mod docs;
 mod editors;
+mod embed;
 mod engine;
 mod findings;
 mod fmt_properties;

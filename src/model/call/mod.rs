@@ -15,7 +15,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use crate::diagnostics::problem::{Problem, ProblemCode};
+use crate::diagnostics::problem::{offset_of, Problem, ProblemCode};
 use crate::diagnostics::source::Span;
 use crate::vocabulary::{Direction, Status};
 use parts::*;
@@ -289,6 +289,43 @@ impl<'a> Call<'a> {
         let mut call = Call::bare(Direction::Incoming, Status::Answered);
         Call::read_json_into(json, &mut call)?;
         Ok(call)
+    }
+
+    /// Reads one call from JSON, refused as a [`Problem`] with a code
+    /// (`callassign::unreadable_call`), the words of the error line a
+    /// batch writes for it (``\`duration\` is not a call key; did you mean
+    /// \`duration_s\`? (column 68)``), and the span where the reader
+    /// stopped: what a service answers a call it cannot read with.
+    /// [`Call::from_json`] gives serde's own error instead.
+    ///
+    /// ```
+    /// use callassign::{Call, ProblemCode};
+    ///
+    /// let call = Call::read_json(r#"{"id":"c-1","direction":"incoming","status":"missed"}"#).unwrap();
+    /// assert_eq!(call.id, "c-1");
+    ///
+    /// let text = r#"{"id":"c-2","direction":"sideways","status":"missed"}"#;
+    /// let problem = Call::read_json(text).unwrap_err();
+    /// assert_eq!(problem.code, ProblemCode::UnreadableCall);
+    /// assert_eq!(problem.code.name(), "callassign::unreadable_call");
+    /// assert_eq!(
+    ///     problem.message,
+    ///     "direction: unknown value `sideways`, expected `incoming`, `outgoing` or `internal` (column 34)"
+    /// );
+    /// assert_eq!(problem.line_col(text), Some((1, 34)));
+    /// ```
+    pub fn read_json(json: &'a str) -> Result<Call<'a>, Problem> {
+        Call::from_json(json).map_err(|error| {
+            let problem = Problem::new(
+                ProblemCode::UnreadableCall,
+                read::friendly_json_error(&error.to_string()),
+                "",
+            );
+            match offset_of(json, error.line(), error.column()) {
+                Some(at) => problem.at(Span::new(at, at)),
+                None => problem,
+            }
+        })
     }
 
     /// Reads one call from JSON into `call`, which must be fresh from

@@ -30,7 +30,10 @@ impl Observer for () {}
 /// What a document (one call, or a CloudTalk `.json` of several) is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocumentFormat {
+    /// JSON: one call, or (with [`InputFormat::CloudTalk`]) a CloudTalk
+    /// record or list response.
     Json,
+    /// YAML: one native call (CloudTalk records are JSON only).
     Yaml,
 }
 
@@ -60,6 +63,17 @@ pub enum NotOneCall {
 }
 
 impl NotOneCall {
+    /// The stable code of the refusal, `callassign::not_one_call`, which
+    /// `serve` answers with (422) and a service embedding the engine can
+    /// put in its own error bodies.
+    ///
+    /// ```
+    /// assert_eq!(callassign::NotOneCall::List.code(), "callassign::not_one_call");
+    /// ```
+    pub fn code(self) -> &'static str {
+        "callassign::not_one_call"
+    }
+
     /// How to fix it.
     pub fn help(self) -> &'static str {
         match self {
@@ -113,6 +127,56 @@ impl Engine {
             summary,
             observer,
         )
+    }
+
+    /// Decides a JSON Lines batch read from `input`, writing one line to
+    /// `output` per line read, exactly as `eval` does (a line longer than
+    /// [`MAX_LINE_BYTES`] is an error line, not held in memory), then
+    /// flushes `output`. `observer` hears each line; the [`Summary`] it
+    /// returns is what `eval` prints on stderr ([`Summary::render`]).
+    ///
+    /// An error only when reading `input` or writing `output` fails: a
+    /// line that is not a call is an error line in the output, as in a
+    /// batch.
+    ///
+    /// ```
+    /// use callassign::{compile_text, Context, Engine, Options};
+    ///
+    /// let plan = compile_text("demo.rules", "ruleset demo extends default\n").plan.unwrap();
+    /// let context = Context::from_yaml("integration: zendesk\nusers:\n  - {id: z-1, email: bob@acme.com}\n").unwrap();
+    /// let engine = Engine::new(plan, context);
+    /// let input: &[u8] = b"{\"id\":\"c-1\",\"direction\":\"outgoing\",\"status\":\"answered\",\"agent\":\"bob@acme.com\"}\n{\"id\":\"c-2\"}\n";
+    /// let mut output = Vec::new();
+    /// let summary = engine.assign_batch(input, Options::default(), &mut output, &mut ()).unwrap();
+    /// assert_eq!((summary.calls, summary.unreadable), (1, 1));
+    /// assert_eq!(summary.by_step()["call_agent"], 1);
+    /// let output = String::from_utf8(output).unwrap();
+    /// assert_eq!(output.lines().count(), 2);
+    /// assert!(output.lines().nth(1).unwrap().starts_with(r#"{"line":2,"call":"c-2","error":"#));
+    /// ```
+    pub fn assign_batch<R: BufRead, W: Write>(
+        &self,
+        input: R,
+        options: Options,
+        output: &mut W,
+        observer: &mut impl Observer,
+    ) -> io::Result<Summary> {
+        let mut summary = Summary::default();
+        let mut scratch = String::new();
+        for_each_line(input, |line_number, line| {
+            process_line(
+                self,
+                line_number,
+                line,
+                output,
+                options,
+                &mut scratch,
+                &mut summary,
+                observer,
+            )
+        })?;
+        output.flush()?;
+        Ok(summary)
     }
 
     /// Decides the call a document holds (a `.json` or `.yaml` file, a

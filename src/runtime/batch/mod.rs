@@ -97,8 +97,13 @@ fn has_cloudtalk_key(object: &serde_json::Map<String, serde_json::Value>) -> boo
 /// without explanations, by default.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
+    /// How each line is written: JSON (the default) or readable text.
     pub format: OutputFormat,
+    /// Whether each line carries the trace ([`Engine::explain`]): `eval
+    /// --explain`, or serve's `?explain=true`.
     pub explain: bool,
+    /// What the input holds: native calls (the default) or CloudTalk
+    /// records.
     pub input: InputFormat,
 }
 
@@ -371,7 +376,7 @@ impl Summary {
     /// Decided calls per deciding step, as rule files name it (each fixed
     /// user on its own: `user "ops@acme.com"`); steps that decided nothing
     /// are left out.
-    pub(crate) fn by_step(&self) -> BTreeMap<String, u64> {
+    pub fn by_step(&self) -> BTreeMap<String, u64> {
         let mut steps: BTreeMap<String, u64> = DecidedBy::all()
             .filter(|step| step.user().is_none())
             .map(|step| (step.name().to_string(), self.by_step[step.index()]))

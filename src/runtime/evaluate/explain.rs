@@ -55,12 +55,16 @@ pub struct TraceEntry {
     /// The step as the rule file writes it (`contact_owner`,
     /// `user "x@y.z"`, `fallback integration`).
     pub label: Arc<str>,
-    /// What text output shows: [`EntryName`]'s `Display`.
+    /// The step as text output shows it (`integration_fallback (fallback
+    /// integration)`).
     #[serde(skip)]
     pub shown: Arc<str>,
     /// Where the step was written (`default.rules:7`).
     pub from: Arc<str>,
+    /// What became of the step.
     pub result: Outcome,
+    /// Why, in words (``\`support@acme.com\` is an active user of
+    /// hubspot``); none for a step not reached.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// The user it decided for: an object like the assignment's own
@@ -72,7 +76,9 @@ pub struct TraceEntry {
 /// A user in a trace, owned: a trace outlives the context it was made with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TracedUser {
+    /// The user's id in the integrated app.
     pub id: String,
+    /// The user's e-mail address, when the context gives one.
     pub email: Option<String>,
 }
 
@@ -85,6 +91,7 @@ impl From<&User> for TracedUser {
     }
 }
 
+/// What became of one step of a plan for one call ([`TraceEntry::result`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -92,6 +99,7 @@ pub enum Outcome {
     Skipped,
     /// It ran and found no active user.
     Failed,
+    /// It found the call's owner.
     Decided,
     /// An earlier step decided.
     NotReached,
@@ -108,6 +116,8 @@ impl Outcome {
         }
     }
 
+    /// The word text output shows (`not reached`; JSON writes
+    /// `not_reached`).
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Skipped => "skipped",

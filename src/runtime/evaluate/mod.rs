@@ -15,6 +15,7 @@
 //! whose methods are empty, so explaining costs nothing when not asked for.
 
 mod condition;
+mod decided_by;
 mod explain;
 
 use std::borrow::Cow;
@@ -25,6 +26,7 @@ use serde::Serialize;
 
 pub use condition::holds;
 use condition::*;
+pub use decided_by::{DecidedBy, USER_STEP};
 use explain::*;
 pub use explain::{Outcome, TraceEntry, TracedUser};
 
@@ -53,81 +55,12 @@ impl<'a> From<&'a User> for Assignee<'a> {
     }
 }
 
-/// Which step decided a call, named as assignment lines name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DecidedBy<'e> {
-    Step(Builtin),
-    /// A `user "email"` step or fallback, with its address as the rules
-    /// write it: a plan may hold several fixed users.
-    User(&'e str),
-    IntegrationFallback,
-    /// `fallback unassigned`.
-    Unassigned,
-}
-
-/// The step name of every fixed-user step, which JSON consumers match on;
-/// the address goes beside it.
-pub use crate::semantics::plan::USER_STEP;
-use crate::semantics::plan::{INTEGRATION_FALLBACK_STEP, UNASSIGNED_STEP};
-
-impl<'e> DecidedBy<'e> {
-    /// How many ways a call can be decided: each built-in step, then
-    /// `user`, `integration_fallback` and `unassigned`.
-    pub const COUNT: usize = Builtin::ALL.len() + 3;
-
-    /// Every way a call can be decided, in [`DecidedBy::index`] order (one
-    /// `User` for all fixed users: its address does not matter here).
-    pub fn all() -> impl Iterator<Item = DecidedBy<'static>> {
-        Builtin::ALL.into_iter().map(DecidedBy::Step).chain([
-            DecidedBy::User(""),
-            DecidedBy::IntegrationFallback,
-            DecidedBy::Unassigned,
-        ])
-    }
-
-    /// A dense number below [`DecidedBy::COUNT`], so per-step counters can
-    /// be an array indexed once per call rather than a map keyed by name.
-    pub fn index(self) -> usize {
-        match self {
-            DecidedBy::Step(builtin) => builtin as usize,
-            DecidedBy::User(_) => Builtin::ALL.len(),
-            DecidedBy::IntegrationFallback => Builtin::ALL.len() + 1,
-            DecidedBy::Unassigned => Builtin::ALL.len() + 2,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            DecidedBy::Step(builtin) => builtin.name(),
-            DecidedBy::User(_) => USER_STEP,
-            DecidedBy::IntegrationFallback => INTEGRATION_FALLBACK_STEP,
-            DecidedBy::Unassigned => UNASSIGNED_STEP,
-        }
-    }
-
-    /// The fixed user's address, for a `user "…"` step.
-    pub fn user(self) -> Option<&'e str> {
-        match self {
-            DecidedBy::User(email) => Some(email),
-            _ => None,
-        }
-    }
-
-    /// The step as rule files name it: `user "ops@acme.com"` for a fixed
-    /// user, else [`DecidedBy::name`]. Text output and summaries use this.
-    pub fn label(self) -> std::borrow::Cow<'e, str> {
-        match self {
-            DecidedBy::User(email) => format!("{USER_STEP} \"{email}\"").into(),
-            other => other.name().into(),
-        }
-    }
-}
-
 /// The outcome for one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision<'e> {
     /// `None`: the call is left unassigned.
     pub assignee: Option<&'e User>,
+    /// The step that decided (the fallback, when no step did).
     pub step: DecidedBy<'e>,
 }
 
@@ -414,7 +347,10 @@ impl Engine {
         (decision, entries)
     }
 
-    /// Walks the plan, reporting each step to `tracer`.
+    /// Walks the plan, reporting each step to `tracer`: what
+    /// [`Engine::decide`] and [`Engine::explain`] are made of. Its tracer
+    /// is one of the binary's stages, outside the library's promise.
+    #[doc(hidden)]
     pub fn run<'e, T: Tracer<'e>>(&'e self, call: &'e Call<'_>, tracer: &mut T) -> Decision<'e> {
         for ((step, bound), guard) in self
             .prepared

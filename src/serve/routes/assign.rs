@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 
-use callassign::{DocumentFormat, InputFormat, NotOneCall, Options};
+use callassign::{DocumentFormat, InputFormat, NotOneCall, Options, ProblemCode};
 
 use super::{bad_path, read_body, unique_query_pairs, App, Shared, JSON, NDJSON};
 use crate::serve::app::{State, HASH_HEADER};
@@ -157,7 +157,7 @@ async fn assign_one(
     let text = std::str::from_utf8(bytes).map_err(|error| {
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "callassign::unreadable_call",
+            ProblemCode::UnreadableCall.name(),
             format!(
                 "the body is not valid UTF-8 (byte {})",
                 error.valid_up_to() + 1
@@ -181,7 +181,7 @@ async fn assign_one(
     if written.lines == 1 && written.unreadable == 1 {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "callassign::unreadable_call",
+            ProblemCode::UnreadableCall.name(),
             observer.unreadable.take().unwrap_or_default(),
         )
         .hash(hash));
@@ -210,7 +210,7 @@ fn not_one_call(refusal: NotOneCall) -> Problem {
     };
     Problem::new(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "callassign::not_one_call",
+        refusal.code(),
         format!("the body holds {refusal}"),
     )
     .help(help)

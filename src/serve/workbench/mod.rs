@@ -22,7 +22,7 @@ use callassign::diagnostics::source::Source;
 use callassign::impact::diff::{self, Names};
 use callassign::semantics::compile::{compile, Compiled};
 use callassign::semantics::load::{FileSystem, Loader, Overlay};
-use callassign::{DocumentFormat, Engine, InputFormat, NotOneCall, Options};
+use callassign::{DocumentFormat, Engine, InputFormat, NotOneCall, Options, ProblemCode};
 
 use super::app::{State, HASH_HEADER};
 use super::metrics::Route;
@@ -291,7 +291,7 @@ fn decide_one(engine: &Engine, call: &str, choice: InputChoice) -> Result<Vec<u8
         };
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "callassign::unreadable_call",
+            ProblemCode::UnreadableCall.name(),
             message,
         )
         .help(help));
@@ -319,7 +319,7 @@ fn choice_is_auto(choice: InputChoice) -> bool {
 fn not_one_call(refusal: NotOneCall) -> Problem {
     Problem::new(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "callassign::not_one_call",
+        refusal.code(),
         format!("the call box holds {refusal}"),
     )
     .help(match refusal {
