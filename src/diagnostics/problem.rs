@@ -12,8 +12,10 @@ use crate::diagnostics::source::Span;
 
 words! {
     /// What kind of input a [`Problem`] is about. Stable: scripts and
-    /// services match on these.
+    /// services match on these. New codes may come in a minor release
+    /// (hence `#[non_exhaustive]`: a `match` keeps a `_` arm).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
     pub enum ProblemCode {
         /// A file that cannot be read: missing, not a regular file, too
         /// large, not UTF-8.
