@@ -287,8 +287,15 @@ fn line_by_line_writes_the_bytes_of_a_batch() {
                     input: format,
                 };
                 let mut expected = Vec::new();
-                let batch_summary =
-                    batch::run(engine, Cursor::new(input), &mut expected, options, |_| {}).unwrap();
+                let batch_summary = batch::run(
+                    engine,
+                    Cursor::new(input),
+                    &mut expected,
+                    options,
+                    &mut (),
+                    |_| {},
+                )
+                .unwrap();
                 let mut written = Vec::new();
                 let mut summary = Summary::default();
                 let mut splitter = LineSplitter::default();

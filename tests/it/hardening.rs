@@ -278,7 +278,7 @@ proptest! {
             input: batch::InputFormat::Native,
         };
         let mut output = Vec::new();
-        let summary = batch::run(&evaluator, &input[..], &mut output, options, |_| {}).unwrap();
+        let summary = batch::run(&evaluator, &input[..], &mut output, options, &mut (), |_| {}).unwrap();
         prop_assert_eq!(summary.calls + summary.unreadable, expected as u64);
 
         let mut parallel = Vec::new();

@@ -91,7 +91,8 @@ fn batch_regressions_account_for_every_line() {
                 input: batch::InputFormat::Native,
             };
             let mut output = Vec::new();
-            let summary = batch::run(&evaluator, &data[..], &mut output, options, |_| {}).unwrap();
+            let summary =
+                batch::run(&evaluator, &data[..], &mut output, options, &mut (), |_| {}).unwrap();
             assert_eq!(
                 summary.calls + summary.unreadable,
                 lines as u64,

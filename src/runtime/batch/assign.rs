@@ -161,22 +161,7 @@ impl Engine {
         output: &mut W,
         observer: &mut impl Observer,
     ) -> io::Result<Summary> {
-        let mut summary = Summary::default();
-        let mut scratch = String::new();
-        for_each_line(input, |line_number, line| {
-            process_line(
-                self,
-                line_number,
-                line,
-                output,
-                options,
-                &mut scratch,
-                &mut summary,
-                observer,
-            )
-        })?;
-        output.flush()?;
-        Ok(summary)
+        run(self, input, output, options, observer, |_| {})
     }
 
     /// Decides the call a document holds (a `.json` or `.yaml` file, a

@@ -450,10 +450,9 @@ impl Summary {
     }
 }
 
-/// One line of input, read.
-// Not boxed: a line is matched right away, and a box would cost an
-// allocation per call.
-/// Evaluates a JSON Lines batch, writing one line per input line.
+/// Evaluates a JSON Lines batch, writing one line per input line;
+/// `observer` hears what became of each line ([`Engine::assign_batch`]
+/// passes the embedder's, `eval` none).
 ///
 /// `progress` is called now and then with the number of lines done.
 pub fn run<R: BufRead, W: Write>(
@@ -461,6 +460,7 @@ pub fn run<R: BufRead, W: Write>(
     input: R,
     output: &mut W,
     options: Options,
+    observer: &mut impl Observer,
     mut progress: impl FnMut(u64),
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
@@ -474,7 +474,7 @@ pub fn run<R: BufRead, W: Write>(
             options,
             &mut scratch,
             &mut summary,
-            &mut (),
+            observer,
         )?;
         if line_number % 65_536 == 0 {
             progress(line_number);

@@ -253,7 +253,7 @@ pub fn run_parallel<R: BufRead + Send, W: Write>(
     mut progress: impl FnMut(u64),
 ) -> io::Result<Summary> {
     if jobs <= 1 {
-        return run(evaluator, input, output, options, progress);
+        return run(evaluator, input, output, options, &mut (), progress);
     }
     super::skip_byte_order_mark(&mut input)?;
     let reader = Mutex::new(Reader::new(input));
