@@ -21,30 +21,29 @@ fallback integration\n";
 
 const CONTEXT: &str = "integration: fuzz\ncontact_owner: true\nfallback: installer\ninstaller: hs-1\nusers:\n  - {id: hs-1, email: admin@acme.com}\n  - {id: hs-2, email: Alice@Acme.com}\n  - {id: hs-3, email: ops@acme.com}\n  - {id: hs-7, email: carol@acme.com, active: false}\n";
 
-fn setup() -> &'static (Plan, Context) {
-    static SETUP: OnceLock<(Plan, Context)> = OnceLock::new();
-    SETUP.get_or_init(|| {
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
         let compiled = callassign::compile_text("fuzz.rules", RULES);
-        let plan = compiled.plan.unwrap_or_else(|| panic!("{:?}", compiled.findings));
-        (plan, Context::from_yaml(CONTEXT).unwrap())
+        let plan: Plan = compiled.plan.unwrap_or_else(|| panic!("{:?}", compiled.findings));
+        Engine::new(plan, Context::from_yaml(CONTEXT).unwrap())
     })
 }
 
 fuzz_target!(|data: &[u8]| {
-    let (plan, context) = setup();
-    let evaluator = Engine::new(plan, context);
+    let evaluator = engine();
     let lines = data.split(|&byte| byte == b'\n').count()
         - usize::from(data.is_empty() || data.ends_with(b"\n"));
     for (format, explain) in [(OutputFormat::Json, false), (OutputFormat::Human, true)] {
-        let options = Options { format, explain };
+        let options = Options { format, explain, ..Options::default() };
         let mut output = Vec::new();
-        let summary = batch::run(&evaluator, data, &mut output, options, |_| {}).unwrap();
+        let summary = batch::run(evaluator, data, &mut output, options, &mut (), |_| {}).unwrap();
         assert_eq!(summary.calls + summary.unreadable, lines as u64);
         if !explain {
             assert_eq!(output.iter().filter(|&&byte| byte == b'\n').count(), lines);
         }
         let mut parallel = Vec::new();
-        let again = batch::run_parallel(&evaluator, data, &mut parallel, options, 2, |_| {}).unwrap();
+        let again = batch::run_parallel(evaluator, data, &mut parallel, options, 2, |_| {}).unwrap();
         assert_eq!(again, summary);
         assert!(parallel == output);
     }
