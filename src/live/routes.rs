@@ -25,7 +25,7 @@ use axum::Router;
 use crate::serve::app::{State, HASH_HEADER};
 use crate::serve::metrics::Route;
 use crate::serve::problem::Problem;
-use crate::serve::routes::{query_pairs, read_body};
+use crate::serve::routes::{known_query_pairs, read_body};
 
 use super::store::{now, Accepted, Key};
 use super::{event, view, Live};
@@ -178,23 +178,10 @@ pub async fn decision(
                 format!("the call id cannot be read: {}", rejection.body_text()),
             )
         })?;
-        let mut ruleset = None;
-        for (key, value) in query_pairs(request.uri.query()) {
-            match key.as_str() {
-                "ruleset" => ruleset = Some(value),
-                other => {
-                    return Err(Problem::new(
-                        StatusCode::BAD_REQUEST,
-                        "callassign::bad_query",
-                        format!(
-                            "unknown query parameter `{}`",
-                            crate::serve::problem::echo(other)
-                        ),
-                    )
-                    .help("the only parameter is `ruleset=NAME`"))
-                }
-            }
-        }
+        let ruleset = known_query_pairs(request.uri.query(), &["ruleset"])?
+            .into_iter()
+            .next()
+            .map(|(_, value)| value);
         let views = live
             .store
             .views(&call, ruleset.as_deref())

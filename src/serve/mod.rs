@@ -65,7 +65,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     context: Option<PathBuf>,
     /// Address and port to listen on; port 0 picks a free one
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = parse_listen)]
     listen: SocketAddr,
     /// Require `Authorization: Bearer TOKEN` on /v1 and /metrics, TOKEN
     /// being this file's content (re-read when it changes)
@@ -126,6 +126,23 @@ pub struct Limits {
     pub watch_interval: Duration,
 }
 
+/// An address and port, written with digits: a host name is not looked up
+/// (`localhost` may be IPv6 or IPv4, depending on the machine), so the
+/// error says which address to write instead.
+fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    text.parse().map_err(|_| {
+        let port = text.rsplit_once(':').map_or("8080", |(_, port)| port);
+        let port = if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
+            port
+        } else {
+            "8080"
+        };
+        format!(
+            "write an address and a port with digits: `127.0.0.1:{port}` (this machine only), `0.0.0.0:{port}` (every interface) or `[::1]:{port}`"
+        )
+    })
+}
+
 pub fn run(args: Args) -> CliResult {
     raise_open_files_limit();
     let color = crate::cli::use_color(std::io::stderr().is_terminal());
@@ -137,9 +154,19 @@ pub fn run(args: Args) -> CliResult {
     } else {
         None
     };
+    // A folder the project file names but that is not there is said as
+    // such, with the key to correct (not as a missing `--contexts`).
+    let from_project =
+        |path: &std::path::Path, key: &str, file: &std::path::Path| match std::fs::metadata(path) {
+            Ok(_) => Ok(path.to_path_buf()),
+            Err(error) => Err(CliError::io(path, &error).help(format!(
+                "`{key}` in `{}` names it: correct it there, or give `--{key} DIR`",
+                file.display()
+            ))),
+        };
     let rules = match (&args.rules, project) {
         (Some(rules), _) => rules.clone(),
-        (None, Some(project)) => project.rules.clone(),
+        (None, Some(project)) => from_project(&project.rules, "rules", &project.file)?,
         (None, None) => {
             return Err(CliError::new(
                 "no `--rules`, and no project file (`callassign.toml`) says where rules are",
@@ -148,7 +175,9 @@ pub fn run(args: Args) -> CliResult {
         }
     };
     let contexts = match (&args.contexts, &args.context, project) {
-        (None, None, Some(project)) if rules.is_dir() => Some(project.contexts.clone()),
+        (None, None, Some(project)) if !rules.is_file() => {
+            Some(from_project(&project.contexts, "contexts", &project.file)?)
+        }
         (contexts, _, _) => contexts.clone(),
     };
     let source = match (&contexts, &args.context) {

@@ -216,3 +216,39 @@ fn serve_finds_its_rules_and_contexts_from_the_project_file() {
         failed.1
     );
 }
+
+/// A folder the project file names that is not there is said as such,
+/// with the key to correct; not as a missing `--contexts`.
+#[test]
+fn serve_names_a_project_folder_that_is_not_there() {
+    let dir = repository();
+    for (key, moved) in [("rules", "team/rules"), ("contexts", "team/contexts")] {
+        std::fs::rename(dir.path().join(moved), dir.path().join("elsewhere")).unwrap();
+        let failed = crate::serve::Server::try_start_in(dir.path(), &[])
+            .err()
+            .expect("it does not start");
+        assert_eq!(failed.0, Some(2), "{}", failed.1);
+        assert!(
+            failed.1.contains(&format!("`{moved}` does not exist")),
+            "{}",
+            failed.1
+        );
+        assert!(
+            failed
+                .1
+                .contains(&format!("`{key}` in `callassign.toml` names it")),
+            "{}",
+            failed.1
+        );
+        std::fs::rename(dir.path().join("elsewhere"), dir.path().join(moved)).unwrap();
+    }
+    // `--rules` naming a folder that is not there, contexts from the file.
+    let failed = crate::serve::Server::try_start_in(dir.path(), &["--rules", "nowhere"])
+        .err()
+        .expect("it does not start");
+    assert!(
+        failed.1.contains("`nowhere` does not exist"),
+        "{}",
+        failed.1
+    );
+}

@@ -35,9 +35,14 @@ struct Fingerprint {
     mode: u32,
 }
 
+/// The file a path leads to; for a link that leads nowhere (dangling, or a
+/// loop), the link itself, so that its deletion or replacement is still a
+/// change to look at. `None`: nothing is there.
 fn fingerprint(path: &Path) -> Option<Fingerprint> {
     use std::os::unix::fs::MetadataExt;
-    let metadata = std::fs::metadata(path).ok()?;
+    let metadata = std::fs::metadata(path)
+        .or_else(|_| std::fs::symlink_metadata(path))
+        .ok()?;
     Some(Fingerprint {
         device: metadata.dev(),
         inode: metadata.ino(),

@@ -26,8 +26,22 @@ impl Reloader {
             .is_some_and(|previous| previous.hash == ruleset.hash)
         {
             // The same content (a file touched, saved unchanged, or put
-            // back after a refused change): nothing to swap.
-            self.state.book().last_reload.insert(
+            // back after a refused change): nothing to swap. After a refused
+            // change, stderr says it is over, not only `/v1/status`: the
+            // last line an operator reads would otherwise be the error.
+            let mut book = self.state.book();
+            let was_refused = book
+                .last_reload
+                .get(&ruleset.name)
+                .is_some_and(|last| last.result == "refused");
+            if was_refused && self.started {
+                tracing::info!(
+                    "{}: back to the version served (hash {}); the refused change is gone",
+                    ruleset.name,
+                    &ruleset.hash[..12]
+                );
+            }
+            book.last_reload.insert(
                 ruleset.name,
                 LastReload {
                     at,

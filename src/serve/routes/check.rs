@@ -12,7 +12,7 @@ use callassign::diagnostics::finding::{sort_and_dedup, Finding};
 use callassign::diagnostics::report;
 use callassign::semantics::load::{FileSystem, Loader, Overlay};
 
-use super::{read_body, unique_query_pairs, App, Shared, JSON};
+use super::{known_query_pairs, read_body, App, Shared, JSON};
 use crate::serve::metrics::Route;
 use crate::serve::problem::Problem;
 use crate::serve::work::Work;
@@ -33,7 +33,7 @@ pub async fn check(Shared(state): App, request: Request) -> Response {
     let _timer = state.metrics.time(Route::Check);
     let answer = async {
         state.auth.check(request.headers())?;
-        let query = unique_query_pairs(request.uri().query())?;
+        let query = known_query_pairs(request.uri().query(), &["name"])?;
         let media = request
             .headers()
             .get(header::CONTENT_TYPE)
@@ -44,6 +44,14 @@ pub async fn check(Shared(state): App, request: Request) -> Response {
         let body = read_body(&state, request, None).await?;
         let files = match media.as_deref() {
             Some("application/json") | None => {
+                if query.iter().any(|(key, _)| key == "name") {
+                    return Err(Problem::new(
+                        StatusCode::BAD_REQUEST,
+                        "callassign::bad_query",
+                        "`?name=` names a `text/plain` body; a JSON body names its files by its keys",
+                    )
+                    .help("drop `?name=`, or send the rule text as `text/plain`"));
+                }
                 let sent: CheckRequest = serde_json::from_slice(&body).map_err(|error| {
                     Problem::new(
                         StatusCode::BAD_REQUEST,

@@ -235,5 +235,15 @@ pub async fn method_not_allowed(Shared(state): App, method: Method, uri: Uri) ->
     response
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(allow));
+    // `DELETE /v1/rulesets/hubspot/assign` still named a served ruleset.
+    let named = uri
+        .path()
+        .strip_prefix("/v1/rulesets/")
+        .and_then(|rest| rest.split('/').next());
+    if let Some(entry) = named.and_then(|name| state.store.entry(name)) {
+        response
+            .headers_mut()
+            .insert(HASH_HEADER, entry.hash_header.clone());
+    }
     response
 }

@@ -41,6 +41,7 @@ pub(super) fn bad_path(rejection: PathRejection) -> Problem {
         "callassign::bad_path",
         format!("the ruleset name cannot be read: {}", rejection.body_text()),
     )
+    .help("name a served ruleset as `/v1/rulesets` lists it (percent-encoded, the bytes must be UTF-8)")
 }
 
 /// `key=value` pairs of a query, percent-decoded, each key once: a key
@@ -63,6 +64,41 @@ pub(super) fn unique_query_pairs(query: Option<&str>) -> Result<Vec<(String, Str
             )
             .help("give each query parameter once"));
         }
+    }
+    Ok(pairs)
+}
+
+/// [`unique_query_pairs`] of a route that reads only the keys `known`: any
+/// other key is refused with a guess at the one meant, never ignored (a
+/// misspelt `?nmae=` would otherwise fall back to a default in silence).
+pub(crate) fn known_query_pairs(
+    query: Option<&str>,
+    known: &[&str],
+) -> Result<Vec<(String, String)>, Problem> {
+    let pairs = unique_query_pairs(query)?;
+    if let Some((key, _)) = pairs.iter().find(|(key, _)| !known.contains(&key.as_str())) {
+        let help = match callassign::diagnostics::suggest::did_you_mean(key, known.iter().copied())
+        {
+            Some(meant) => format!("did you mean `{meant}`?"),
+            None if known.is_empty() => "this route takes no query parameters".to_owned(),
+            None => format!(
+                "the parameters here are {}",
+                known
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "callassign::bad_query",
+            format!(
+                "unknown query parameter `{}`",
+                crate::serve::problem::echo(key)
+            ),
+        )
+        .help(help));
     }
     Ok(pairs)
 }
@@ -130,7 +166,8 @@ pub(crate) async fn read_body(
             StatusCode::PAYLOAD_TOO_LARGE,
             "callassign::body_too_large",
             format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-        ))
+        )
+        .help("a body holds one call or one edit; send many calls as a stream (`Content-Type: application/x-ndjson`), whose lines may each be up to 1 MiB"))
     };
     let declared = request
         .headers()

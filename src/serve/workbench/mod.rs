@@ -133,12 +133,9 @@ async fn json_body<T: for<'de> Deserialize<'de>>(
 
 /// A ruleset name the page may send: a plain file name in the rules folder.
 fn rule_path(folder: &FilePath, name: &str) -> Result<PathBuf, Problem> {
-    let plain = !name.is_empty()
-        && name.len() <= 128
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.');
+    // A name the grammar takes for a ruleset (so never a path, and never a
+    // name whose file could not be served under it).
+    let plain = name.len() <= 128 && callassign::syntax::parse::is_name(name);
     if !plain {
         return Err(Problem::new(
             StatusCode::BAD_REQUEST,
@@ -402,7 +399,9 @@ mod tests {
             rule_path(folder, "hubspot").unwrap(),
             folder.join("hubspot.rules")
         );
-        for bad in ["", "../x", "a/b", ".hidden", "a\\b", "a b"] {
+        for bad in [
+            "", "../x", "a/b", ".hidden", "a\\b", "a b", "été", "step", "a.b",
+        ] {
             assert!(rule_path(folder, bad).is_err(), "{bad:?}");
         }
     }

@@ -16,6 +16,7 @@ use callassign::diagnostics::report::JsonFinding;
 use callassign::semantics::plan::{render_json, JsonPlan};
 
 use super::{compile_text_at, json_body, rule_path, App, Edited, TextRequest, JSON};
+use crate::serve::app::HASH_HEADER;
 use crate::serve::metrics::Route;
 use crate::serve::problem::Problem;
 use crate::serve::work::Work;
@@ -36,6 +37,12 @@ pub async fn plan(Shared(state): App, request: Request) -> Response {
         .await?;
         let work = Work::new("the plan", state.limits.request_timeout);
         let path = rule_path(&state.source.rules_folder(), &sent.ruleset)?;
+        // The text may be a ruleset not served yet; when it is served, the
+        // answer says which version the edit is compared with.
+        let served = state
+            .store
+            .entry(&sent.ruleset)
+            .map(|entry| entry.hash_header.clone());
         let body = work
             .run(move |_| {
                 let edited = compile_text_at(&path, &sent.text)?;
@@ -51,6 +58,9 @@ pub async fn plan(Shared(state): App, request: Request) -> Response {
             .await?;
         let mut response = Response::new(Body::from(body));
         response.headers_mut().insert(header::CONTENT_TYPE, JSON);
+        if let Some(hash) = served {
+            response.headers_mut().insert(HASH_HEADER, hash);
+        }
         Ok::<_, Problem>(response)
     };
     answer.await.unwrap_or_else(IntoResponse::into_response)

@@ -295,6 +295,10 @@ fn error_messages_quote_at_most_64_characters_of_what_the_client_sent() {
         let error = answer.error(*status, code);
         assert_echo_capped(error["message"].as_str().unwrap(), &format!("case {index}"));
     }
+    // A parameter given twice is refused, not the last one taken.
+    server
+        .get("/v1/decisions/42?ruleset=hubspot&ruleset=zendesk")
+        .error(400, "callassign::bad_query");
     // The did-you-mean of a long key too.
     let answer = server.post_event("hubspot", format!(r#"{{"call_i{long}":1}}"#).as_bytes());
     let error = answer.error(422, "callassign::no_call_id");

@@ -719,6 +719,27 @@ fn a_page_of_another_site_cannot_make_a_browser_decide_calls() {
         plan.to_string().as_bytes(),
     )
     .error(403, "callassign::cross_site");
+    // A form another site submits is a navigation too, but a POST: refused
+    // (a form may send `text/plain`, which `/v1/check` reads). Another
+    // port of localhost is the same site, not the same origin: refused.
+    for (site, mode, path) in [
+        ("cross-site", "navigate", "/v1/check"),
+        ("same-site", "navigate", "/v1/check"),
+        ("same-site", "no-cors", "/v1/rulesets/hubspot/assign"),
+    ] {
+        super::request(
+            server.addr,
+            "POST",
+            path,
+            &[
+                ("Sec-Fetch-Site", site),
+                ("Sec-Fetch-Mode", mode),
+                ("Content-Type", "text/plain"),
+            ],
+            b"ruleset x extends hubspot\n",
+        )
+        .error(403, "callassign::cross_site");
+    }
     // A link opened from another site (a shared workbench link) works.
     let page = super::request(
         server.addr,

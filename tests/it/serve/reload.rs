@@ -178,6 +178,11 @@ fn a_broken_edit_is_refused_and_the_last_good_version_keeps_serving() {
         std::thread::sleep(Duration::from_millis(25));
     }
     assert_eq!(server.hash("hubspot").as_deref(), Some(good.as_str()));
+    // stderr says so too: its last word on hubspot is not the error.
+    server.wait_for_stderr(
+        &format!("hubspot: back to the version served (hash {})", &good[..12]),
+        WITHIN,
+    );
 }
 
 #[test]
@@ -208,6 +213,37 @@ fn a_deleted_file_keeps_the_last_good_version_serving() {
         "not reloading hubspot: `contexts/hubspot.yaml` does not exist",
         WITHIN * 2,
     );
+    assert_eq!(server.hash("hubspot").as_deref(), Some(good.as_str()));
+}
+
+/// A rule file replaced by a link that leads nowhere (a loop), then
+/// deleted: each state is reported in its turn, not the first one kept.
+#[test]
+fn a_link_that_leads_nowhere_then_a_deletion_are_each_reported() {
+    use std::os::unix::fs::symlink;
+    let dir = served_folder();
+    let server = serve_folder(dir.path(), &[]);
+    let good = server.hash("hubspot").unwrap();
+    let rules = dir.path().join("rules/hubspot.rules");
+    std::fs::remove_file(&rules).unwrap();
+    symlink("loop.rules", &rules).unwrap();
+    symlink("hubspot.rules", dir.path().join("rules/loop.rules")).unwrap();
+    server.wait_for_stderr("symbolic links", WITHIN);
+    let said = |server: &Server| server.stderr().matches("not reloading hubspot").count();
+    assert_eq!(said(&server), 1, "{}", server.stderr());
+    std::fs::remove_file(&rules).unwrap();
+    let deadline = std::time::Instant::now() + WITHIN * 2;
+    while said(&server) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the deletion was never reported:\n{}",
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = server.status();
+    let findings = status["rulesets"][0]["last_reload"]["findings"].to_string();
+    assert!(!findings.contains("symbolic links"), "{findings}");
     assert_eq!(server.hash("hubspot").as_deref(), Some(good.as_str()));
 }
 

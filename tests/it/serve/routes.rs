@@ -106,6 +106,32 @@ fn nothing_to_serve_exits_2() {
     assert!(stderr.contains("--contexts"), "{stderr}");
 }
 
+/// `--listen` takes an address written with digits; a host name gets the
+/// addresses to write instead, with its port.
+#[test]
+fn a_host_name_to_listen_on_gets_the_address_to_write() {
+    let dir = served_folder();
+    let (code, stderr) = Server::try_start_in(
+        dir.path(),
+        &[
+            "--rules",
+            "rules",
+            "--contexts",
+            "contexts",
+            "--listen",
+            "localhost:9",
+        ],
+    )
+    .err()
+    .expect("refused");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`127.0.0.1:9` (this machine only)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`0.0.0.0:9` (every interface)"), "{stderr}");
+}
+
 #[test]
 fn one_call_gets_the_line_eval_writes_with_the_hash() {
     let server = Server::start(&[
@@ -321,6 +347,11 @@ fn requests_that_cannot_be_answered_get_json_errors() {
     let answer = server.get(assign);
     answer.error(405, "callassign::method_not_allowed");
     assert_eq!(answer.header("allow"), Some("POST"));
+    // It named a served ruleset: its version is said, as on every answer.
+    assert_eq!(
+        answer.header("callassign-ruleset-hash"),
+        server.hash("hubspot").as_deref()
+    );
     request(server.addr, "DELETE", "/v1/status", &[], b"")
         .error(405, "callassign::method_not_allowed");
 }
@@ -452,6 +483,30 @@ fn listing_plan_check_and_probes() {
     server
         .post_json("/v1/check", b"{}")
         .error(400, "callassign::bad_check_request");
+    // A query parameter the route does not read is refused, never ignored:
+    // a misspelt `?nmae=` would otherwise check the text under another name.
+    let misspelt = request(
+        server.addr,
+        "POST",
+        "/v1/check?nmae=x.rules",
+        &[("Content-Type", "text/plain")],
+        b"ruleset x extends hubspot\n",
+    )
+    .error(400, "callassign::bad_query");
+    assert_eq!(misspelt["help"], "did you mean `name`?");
+    let named_json = server
+        .post_json(
+            "/v1/check?name=y.rules",
+            br#"{"files":{"team.rules":"ruleset team extends hubspot\n"}}"#,
+        )
+        .error(400, "callassign::bad_query");
+    assert!(
+        named_json["message"]
+            .as_str()
+            .unwrap()
+            .contains("text/plain"),
+        "{named_json}"
+    );
 
     let health = server.get("/healthz");
     assert_eq!(

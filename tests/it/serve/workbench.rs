@@ -211,6 +211,11 @@ fn plan_gives_findings_with_browser_offsets_and_fixes_and_the_plan_as_plan_print
     );
     let body = answer.json();
     assert_eq!(body["findings"], json!([]));
+    // Against the served version, which the answer names.
+    assert_eq!(
+        answer.header("callassign-ruleset-hash"),
+        server.hash("hubspot").as_deref()
+    );
     let path = saved(root.path(), "plan", "hubspot", MOVED);
     let mut printed: Value = serde_json::from_str(
         &callassign(&["plan", "--format", "json", path.to_str().unwrap()]).stdout,
@@ -228,6 +233,8 @@ fn plan_gives_findings_with_browser_offsets_and_fixes_and_the_plan_as_plan_print
     );
     let body = answer.json();
     assert_eq!(body["findings"], json!([]), "{body}");
+    // `team` is not served: no version to name.
+    assert_eq!(answer.header("callassign-ruleset-hash"), None);
     // Named as assignment lines name it, the address beside it.
     assert_eq!(body["plan"]["steps"][0]["step"], "user");
     assert_eq!(body["plan"]["steps"][0]["user"], "sales-ops@acme.com");
