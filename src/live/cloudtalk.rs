@@ -31,10 +31,14 @@ const MAX_BODY: usize = 4 << 20;
 /// How long a request may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A 429 without `Retry-After` waits this long; one asking for more than
-/// an hour is held to an hour.
+/// A 429 without `Retry-After` waits this long. One asking for more than
+/// five minutes is held to five (CloudTalk's limits are per minute; a
+/// wait of a day would be a fault, and it is stored with the call, so it
+/// would outlast a restart), and one asking for less than a second (`0`, a
+/// date gone by) waits a second, not a loop of requests.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(30);
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// The secret, kept out of `Debug`.
 struct Secret(String);
@@ -205,8 +209,10 @@ impl CloudTalk {
             .pop_if_empty()
             .extend(["calls", call]);
         let Some(record) = self.get(Api::Detail, url, metrics).await? else {
+            // The analytics API answers 404 both for a call it has not yet
+            // and for a wrong address: said, for when every call stays so.
             return Ok(Fetched::NotYet(format!(
-                "call `{call}` is not in CloudTalk's analytics yet"
+                "call `{call}` is not in CloudTalk's analytics yet (404; if no call ever is, check that `--cloudtalk-analytics` is the analytics API's address with its `/api`)"
             )));
         };
         match record.get("cdr_id") {
@@ -379,7 +385,7 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Dur
     } else {
         DEFAULT_RETRY_AFTER
     };
-    wait.min(MAX_RETRY_AFTER)
+    wait.clamp(MIN_RETRY_AFTER, MAX_RETRY_AFTER)
 }
 
 #[cfg(test)]
@@ -398,7 +404,8 @@ mod tests {
             retry_after(&headers, now).as_secs()
         };
         assert_eq!(wait(Some("7")), 7);
-        assert_eq!(wait(Some(" 0 ")), 0);
+        // Less than a second waits a second: not a loop of requests.
+        assert_eq!(wait(Some(" 0 ")), 1);
         assert_eq!(
             wait(Some(&httpdate::fmt_http_date(
                 now + Duration::from_secs(90)
@@ -409,11 +416,12 @@ mod tests {
             wait(Some(&httpdate::fmt_http_date(
                 now - Duration::from_secs(90)
             ))),
-            0
+            1
         );
         assert_eq!(wait(Some("soon")), 30);
         assert_eq!(wait(None), 30);
-        assert_eq!(wait(Some("999999")), 3600);
+        // A day is held to five minutes (it is stored with the call).
+        assert_eq!(wait(Some("999999")), 300);
     }
 
     #[test]

@@ -194,8 +194,15 @@ async fn deliver(live: &Live, http: &reqwest::Client, shown: &str, delivery: Del
     let wait = wait.unwrap_or_else(|| backoff::DELIVERY.delay(delivery.attempts));
     live.metrics.delivery(shown, "retry");
     live.metrics.retry("delivery");
-    tracing::warn!(call = %delivery.key.call, ruleset = %delivery.key.ruleset, target = %shown, "delivery {error}; retrying in {}s", wait.as_secs());
-    let next = now() + wait.as_millis() as i64;
+    // Not put off beyond `--give-up-after`: the last try comes then, and
+    // the target's queue moves on after it.
+    let at = now();
+    let deadline = delivery
+        .created_at
+        .saturating_add(live.config.give_up_after.as_millis() as i64)
+        .max(at);
+    let next = (at + wait.as_millis() as i64).min(deadline);
+    tracing::warn!(call = %delivery.key.call, ruleset = %delivery.key.ruleset, target = %shown, "delivery {error}; retrying in {}s", (next - at + 999) / 1000);
     if let Err(error) = live.store.delivery_retry(delivery.id, next, &error).await {
         store_failed(live, &error);
     }

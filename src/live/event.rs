@@ -47,9 +47,7 @@ pub fn call_id(body: &[u8], key: &str) -> Result<String, Unusable> {
             format!("it has {}", keys.join(", "))
         };
         let mut help = help.clone();
-        if let Some(near) =
-            callassign::diagnostics::suggest::did_you_mean(key, object.keys().map(String::as_str))
-        {
+        if let Some(near) = nearest_key(key, object.keys().map(String::as_str)) {
             help = format!(
                 "did you mean `{}`? {help}",
                 crate::serve::problem::echo(near)
@@ -84,17 +82,44 @@ pub fn call_id(body: &[u8], key: &str) -> Result<String, Unusable> {
     if id.is_empty() {
         return Err(unusable(format!("`{key}` is empty")));
     }
+    // A letter or a digit at least: `.` and `..` would be read as path
+    // steps in the detail's URL (`calls/..`), and name nothing.
     if id.len() > MAX_ID
         || !id
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || b"._:-".contains(&byte))
+        || !id.bytes().any(|byte| byte.is_ascii_alphanumeric())
     {
         return Err(unusable(format!(
-            "`{key}` is `{}`, which is not a call id: at most {MAX_ID} letters, digits and `._:-`",
+            "`{key}` is `{}`, which is not a call id: at most {MAX_ID} ASCII letters, digits and `._:-`, with a letter or a digit",
             crate::serve::problem::echo(&id)
         )));
     }
     Ok(id)
+}
+
+/// The key of a body most likely meant for `key`: the same letters in
+/// another case or spelling (`CALL_ID`, `callId` for `call_id`) first,
+/// then a near spelling. A `…uuid` key is never suggested: CloudTalk's
+/// API finds calls by their number, not by their uuid.
+fn nearest_key<'k>(key: &str, keys: impl Iterator<Item = &'k str> + Clone) -> Option<&'k str> {
+    let letters = |text: &str| -> String {
+        text.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let wanted = letters(key);
+    let candidates = keys.filter(|candidate| !candidate.to_ascii_lowercase().contains("uuid"));
+    candidates
+        .clone()
+        .find(|candidate| candidate.eq_ignore_ascii_case(key))
+        .or_else(|| {
+            candidates
+                .clone()
+                .find(|candidate| letters(candidate) == wanted)
+        })
+        .or_else(|| callassign::diagnostics::suggest::did_you_mean(key, candidates))
 }
 
 fn kind(value: &serde_json::Value) -> &'static str {
@@ -174,12 +199,27 @@ mod tests {
             (r#"{"call_id":18446744073709551616}"#, "`call_id` should be the call id, a positive whole number or a string, found a whole number too large for a call id, `18446744073709551616`"),
             (r#"{"call_id":null}"#, "`call_id` should be the call id, a positive whole number or a string, found null"),
             (r#"{"call_id":"  "}"#, "`call_id` is empty"),
-            (r#"{"call_id":"1/../2"}"#, "`call_id` is `1/../2`, which is not a call id: at most 128 letters, digits and `._:-`"),
+            (r#"{"call_id":"1/../2"}"#, "`call_id` is `1/../2`, which is not a call id: at most 128 ASCII letters, digits and `._:-`, with a letter or a digit"),
+            (r#"{"call_id":".."}"#, "`call_id` is `..`, which is not a call id: at most 128 ASCII letters, digits and `._:-`, with a letter or a digit"),
+            (r#"{"call_id":"."}"#, "`call_id` is `.`, which is not a call id: at most 128 ASCII letters, digits and `._:-`, with a letter or a digit"),
         ] {
             let refused = call_id(body.as_bytes(), "call_id").unwrap_err();
             assert_eq!(refused.message, message, "{body}");
             assert!(refused.help.contains("--event-call-id"));
         }
+        // The same letters first; never a uuid (CloudTalk finds calls by number).
+        for (body, meant) in [
+            (r#"{"callId":1,"CALL_ID":2}"#, "did you mean `CALL_ID`?"),
+            (
+                r#"{"call_uuid":"a-b","callId":2}"#,
+                "did you mean `callId`?",
+            ),
+        ] {
+            let refused = call_id(body.as_bytes(), "call_id").unwrap_err();
+            assert!(refused.help.starts_with(meant), "{body}: {}", refused.help);
+        }
+        let refused = call_id(br#"{"call_uuid":"a-b","agent_id":3}"#, "call_id").unwrap_err();
+        assert!(!refused.help.contains("did you mean"), "{}", refused.help);
         let refused = call_id(br#"{"callid":7}"#, "call_id").unwrap_err();
         assert!(
             refused.help.starts_with("did you mean `callid`?"),

@@ -102,31 +102,36 @@ pub async fn run(live: Arc<Live>) {
     .await;
 }
 
-/// One claimed event: fetch, decide, store; or schedule its retry.
+/// One claimed event: fetch, decide, store; or schedule its retry. A
+/// call is given up only after an attempt that failed past
+/// `--give-up-after` (so a call claimed late, after a long outage, is still
+/// asked for once), and no retry is put off beyond that time (a
+/// `Retry-After` of an hour does not outlast `--give-up-after 20s`).
 async fn work(live: &Live, event: Claimed) {
     let key = &event.key;
-    let started = now();
-    let age = Duration::from_millis((started - event.received_at).max(0) as u64);
-    if age > live.config.give_up_after {
-        let message = format!(
-            "gave up after {} without a decision; last error: {}",
-            super::duration_text(live.config.give_up_after),
-            event.last_error.as_deref().unwrap_or("none")
-        );
-        tracing::warn!(call = %key.call, ruleset = %key.ruleset, "{message}");
-        live.metrics.decided(&key.ruleset, "gave_up");
-        store(
-            live,
-            live.store
-                .close(key, &live.replica, EventState::GaveUp, &message)
-                .await,
-        );
-        return;
-    }
+    let deadline = event
+        .received_at
+        .saturating_add(live.config.give_up_after.as_millis() as i64);
     let retry = |reason: &'static str, wait: Duration, message: String| async move {
+        let at = now();
+        if at >= deadline {
+            let message = format!(
+                "gave up after {} without a decision; last error: {message}",
+                super::duration_text(live.config.give_up_after),
+            );
+            tracing::warn!(call = %key.call, ruleset = %key.ruleset, "{message}");
+            live.metrics.decided(&key.ruleset, "gave_up");
+            store(
+                live,
+                live.store
+                    .close(key, &live.replica, EventState::GaveUp, &message)
+                    .await,
+            );
+            return;
+        }
         live.metrics.retry(reason);
-        tracing::info!(call = %key.call, ruleset = %key.ruleset, "retrying in {}s: {message}", wait.as_secs());
-        let next = now() + wait.as_millis() as i64;
+        let next = (at + wait.as_millis() as i64).min(deadline);
+        tracing::info!(call = %key.call, ruleset = %key.ruleset, "retrying in {}s: {message}", (next - at + 999) / 1000);
         store(
             live,
             live.store.retry(key, &live.replica, next, &message).await,

@@ -133,9 +133,24 @@ impl Live {
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(format!("`--deliver {target}` should be an http(s) address"));
             }
-            if !targets.contains(target) {
-                targets.push(target.clone());
+            if targets.contains(target) {
+                continue;
             }
+            // Views, metrics and logs show a target without its
+            // credentials and query: two that differ only there would be
+            // one name for two queues.
+            if let Some(same) = targets
+                .iter()
+                .find(|known| shown_target(known) == shown_target(target))
+            {
+                return Err(format!(
+                    "`--deliver {}` and `--deliver {}` would both show as `{}` (credentials and query are hidden): give each target its own path",
+                    shown_target(same),
+                    shown_target(target),
+                    shown_target(target)
+                ));
+            }
+            targets.push(target.clone());
         }
         let deliver_token = args
             .deliver_token_file
@@ -236,6 +251,25 @@ pub async fn start(
             "targets"
         }
     );
+    // Decisions still owed to a target dropped from `--deliver` would wait
+    // for ever (no worker sends them) and hold the oldest-pending alert:
+    // they are failed now, and said, so they can be replayed once the
+    // target is given again.
+    let orphaned = live
+        .store
+        .fail_orphaned(
+            &live.config.targets,
+            "its target is no longer given with `--deliver`: give it again, then replay",
+        )
+        .await
+        .map_err(|error| crate::cli::CliError::new(error.0))?;
+    for (target, count) in orphaned {
+        tracing::warn!(
+            "{count} pending {} to `{}`, which `--deliver` no longer names, marked failed (`callassign decisions --store … --state failed` lists them)",
+            if count == 1 { "delivery" } else { "deliveries" },
+            shown_target(&target)
+        );
+    }
     let tasks = live.spawn();
     Ok(Some((live, tasks)))
 }

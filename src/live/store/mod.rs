@@ -118,7 +118,6 @@ pub struct Claimed {
     pub key: Key,
     pub received_at: Millis,
     pub attempts: i64,
-    pub last_error: Option<String>,
 }
 
 /// A decision, as stored and delivered.
@@ -266,6 +265,11 @@ pub trait Store: Send + Sync {
 
     /// The delivery is given up: the target's next one goes ahead.
     async fn delivery_failed(&self, id: i64, error: &str) -> Result<()>;
+
+    /// Deliveries still pending to a target that is not in `targets` (it
+    /// was dropped from `--deliver`, so no worker would ever send them)
+    /// are marked failed with `error`. Returns how many, by target.
+    async fn fail_orphaned(&self, targets: &[String], error: &str) -> Result<Vec<(String, u64)>>;
 
     /// Every event stored for `call` (one per ruleset), or only the one
     /// of `ruleset`.

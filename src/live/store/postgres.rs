@@ -289,7 +289,7 @@ impl Store for PostgresStore {
                        AND (lease_until IS NULL OR lease_until < $3)
                      ORDER BY next_attempt_at LIMIT $4
                      FOR UPDATE SKIP LOCKED)
-                 RETURNING ruleset, call_id, received_at, attempts, last_error",
+                 RETURNING ruleset, call_id, received_at, attempts",
                 &[&replica, &(now + lease), &now, &(limit as i64)],
             )
             .await
@@ -303,7 +303,6 @@ impl Store for PostgresStore {
                 },
                 received_at: row.get(2),
                 attempts: row.get(3),
-                last_error: row.get(4),
             })
             .collect())
     }
@@ -416,6 +415,28 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn fail_orphaned(&self, targets: &[String], message: &str) -> Result<Vec<(String, u64)>> {
+        let conn = self.conn().await?;
+        let rows = conn
+            .query(
+                "UPDATE deliveries SET state = 'failed', last_error = $2
+                 WHERE state = 'pending' AND NOT (target = ANY($1))
+                 RETURNING target",
+                &[&targets, &message],
+            )
+            .await
+            .map_err(error)?;
+        let mut failed: Vec<(String, u64)> = Vec::new();
+        for row in rows {
+            let target: String = row.get(0);
+            match failed.iter_mut().find(|(seen, _)| *seen == target) {
+                Some((_, count)) => *count += 1,
+                None => failed.push((target, 1)),
+            }
+        }
+        Ok(failed)
+    }
+
     async fn head(&self, target: &str) -> Result<Option<Delivery>> {
         let conn = self.conn().await?;
         let row = conn
@@ -468,7 +489,7 @@ impl Store for PostgresStore {
     async fn delivery_failed(&self, id: i64, message: &str) -> Result<()> {
         let conn = self.relaxed().await?;
         conn.execute(
-            "UPDATE deliveries SET state = 'failed', last_error = $2 WHERE id = $1 AND state = 'pending'",
+            "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = $2 WHERE id = $1 AND state = 'pending'",
             &[&id, &message],
         )
         .await

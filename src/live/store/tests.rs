@@ -188,8 +188,9 @@ async fn a_retried_event_waits_until_due_and_counts_its_attempts(store: &dyn Sto
     assert!(store.claim("r1", 4999, 100, 10).await.unwrap().is_empty());
     let claimed = store.claim("r1", 5000, 100, 10).await.unwrap();
     assert_eq!(claimed[0].attempts, 1);
+    let seen = store.views("1", None).await.unwrap();
     assert_eq!(
-        claimed[0].last_error.as_deref(),
+        seen[0].last_error.as_deref(),
         Some("not in the call history yet")
     );
     store
@@ -285,6 +286,8 @@ async fn deliveries_go_out_in_order_per_target_with_one_replica_at_a_time(store:
         failed[0].deliveries[0].last_error.as_deref(),
         Some("gave up after 1d: answered 500")
     );
+    // The attempt that was given up on counts too.
+    assert_eq!(failed[0].deliveries[0].attempts, 1);
     assert_eq!(
         store.replay(&key("1"), Some("http://other/"), 5000).await,
         Ok(0)
@@ -310,6 +313,37 @@ async fn deliveries_go_out_in_order_per_target_with_one_replica_at_a_time(store:
 both!(
     deliver,
     deliveries_go_out_in_order_per_target_with_one_replica_at_a_time
+);
+
+async fn deliveries_to_a_target_dropped_from_deliver_are_failed(store: &dyn Store) {
+    let targets = ["http://kept/".to_string(), "http://dropped/".to_string()];
+    store.accept(&key("1"), "{}", 1000).await.unwrap();
+    store.claim("r1", 1000, 100, 10).await.unwrap();
+    store
+        .decide(&key("1"), "r1", &decided(1001), &targets)
+        .await
+        .unwrap();
+    let failed = store
+        .fail_orphaned(&targets[..1], "no longer given")
+        .await
+        .unwrap();
+    assert_eq!(failed, vec![("http://dropped/".to_string(), 1)]);
+    assert_eq!(store.head("http://dropped/").await, Ok(None));
+    assert!(store.head("http://kept/").await.unwrap().is_some());
+    let view = &store.views("1", None).await.unwrap()[0];
+    let dropped = view
+        .deliveries
+        .iter()
+        .find(|delivery| delivery.target == "http://dropped/")
+        .unwrap();
+    assert_eq!(dropped.state, DeliveryState::Failed);
+    assert_eq!(dropped.last_error.as_deref(), Some("no longer given"));
+    // Nothing else to fail the next time.
+    assert_eq!(store.fail_orphaned(&targets[..1], "x").await, Ok(vec![]));
+}
+both!(
+    orphaned,
+    deliveries_to_a_target_dropped_from_deliver_are_failed
 );
 
 #[tokio::test]

@@ -503,6 +503,30 @@ fn serve_refuses_to_start_a_loop_it_cannot_run() {
         "{error}"
     );
     drop(first);
+    // A store that is not a file: said before SQLite writes beside it.
+    for (store, what) in [
+        (format!("sqlite:{}", folder.path().display()), "is a folder"),
+        ("sqlite:/dev/null".to_string(), "is a device"),
+    ] {
+        let error = Start::new(folder.path(), store, &cloudtalk)
+            .try_start()
+            .err()
+            .unwrap();
+        assert!(error.contains(what), "{error}");
+        assert!(error.contains("names a database file"), "{error}");
+    }
+    assert!(!std::path::Path::new("/dev/null-journal").exists());
+    // Two targets that would show as one (their query hidden): refused.
+    let error = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk)
+        .deliver_to("http://127.0.0.1:9/hook?k=1".to_string())
+        .deliver_to("http://127.0.0.1:9/hook?k=2".to_string())
+        .try_start()
+        .err()
+        .unwrap();
+    assert!(
+        error.contains("would both show as `http://127.0.0.1:9/hook`"),
+        "{error}"
+    );
     // Without --store, the routes say how to turn the loop on.
     let plain = crate::serve::Server::start_in(
         folder.path(),
@@ -620,4 +644,81 @@ fn a_rotated_delivery_token_is_sent_from_the_next_delivery_on() {
         "{}",
         server.stderr()
     );
+}
+
+/// A `Retry-After` of a day is held to five minutes, and no wait outlasts
+/// `--give-up-after`: the call is given up then, not a day (or an hour)
+/// later, and says why.
+#[test]
+fn a_long_retry_after_does_not_outlast_the_give_up_time() {
+    let folder = served_folder();
+    let cloudtalk = FakeCloudTalk::start();
+    cloudtalk.add(&call_id(4), records(4));
+    cloudtalk.fail_next(&[429; 20], Some("86400"));
+    let server = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk)
+        .arg("--give-up-after")
+        .arg("3s")
+        .start();
+    assert_eq!(server.post_event("hubspot", &event(4)).status, 202);
+    let path = format!("/v1/decisions/{}", call_id(4));
+    wait_until("given up", Duration::from_secs(20), || {
+        server.get(&path).json()["state"] == "gave_up"
+    });
+    let view = server.get(&path).json();
+    let error = view["last_error"].as_str().unwrap();
+    assert!(error.starts_with("gave up after 3s"), "{view}");
+    assert!(error.contains("rate"), "{view}");
+    assert!(
+        server.stderr().contains("retrying in 3s") || server.stderr().contains("retrying in 2s"),
+        "the retry waits for the give-up time, not the day asked:\n{}",
+        server.stderr()
+    );
+}
+
+/// A decision owed to a target that a restart no longer names with
+/// `--deliver` would wait for ever: it is failed at start, and said.
+#[test]
+fn a_delivery_owed_to_a_target_dropped_from_deliver_is_failed_at_start() {
+    let folder = served_folder();
+    let cloudtalk = FakeCloudTalk::start();
+    cloudtalk.add(&call_id(5), records(5));
+    let dropped = FakeTarget::down();
+    let kept = FakeTarget::start();
+    let store = sqlite(folder.path());
+    let server = Start::new(folder.path(), store.clone(), &cloudtalk)
+        .deliver(&dropped)
+        .deliver(&kept)
+        .start();
+    assert_eq!(server.post_event("hubspot", &event(5)).status, 202);
+    let path = format!("/v1/decisions/{}", call_id(5));
+    wait_until("delivered to the kept one", Duration::from_secs(30), || {
+        kept.accepted().len() == 1
+    });
+    assert_eq!(server.stop(), Some(0));
+
+    let server = Start::new(folder.path(), store, &cloudtalk)
+        .deliver(&kept)
+        .start();
+    let view = server.get(&path).json();
+    let deliveries = view["deliveries"].as_array().unwrap();
+    let to_dropped = deliveries
+        .iter()
+        .find(|delivery| delivery["target"] == dropped.url())
+        .unwrap_or_else(|| panic!("{view}"));
+    assert_eq!(to_dropped["state"], "failed", "{view}");
+    assert!(
+        to_dropped["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("no longer given with `--deliver`"),
+        "{view}"
+    );
+    assert!(
+        server.stderr().contains("1 pending delivery to `"),
+        "{}",
+        server.stderr()
+    );
+    wait_until("nothing pending", Duration::from_secs(10), || {
+        server.metric("callassign_live_pending{kind=\"delivery\"}") == Some(0.0)
+    });
 }

@@ -31,6 +31,28 @@ pub(super) fn open_connection(
             path.display()
         )));
     }
+    // Only a plain file: SQLite would open a device (`/dev/null`, then
+    // write `/dev/null-journal` beside it) or a pipe and fail later with a
+    // "disk I/O error" that says nothing of the path.
+    if let Ok(metadata) = std::fs::metadata(path) {
+        use std::os::unix::fs::FileTypeExt as _;
+        let kind = metadata.file_type();
+        if !kind.is_file() {
+            let what = if kind.is_dir() {
+                "a folder"
+            } else if kind.is_fifo() {
+                "a named pipe"
+            } else if kind.is_char_device() || kind.is_block_device() {
+                "a device"
+            } else {
+                "not a regular file"
+            };
+            return Err(StoreError(format!(
+                "the store `{}` is {what}: `sqlite:PATH` names a database file (created if missing), e.g. `sqlite:/var/lib/callassign/live.db`",
+                path.display()
+            )));
+        }
+    }
     let conn = Connection::open(path).map_err(|error| describe(path, &error))?;
     let setup = || -> rusqlite::Result<()> {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;

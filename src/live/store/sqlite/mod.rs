@@ -181,7 +181,7 @@ impl Store for SqliteStore {
                      WHERE state = 'pending' AND next_attempt_at <= ?3
                        AND (lease_until IS NULL OR lease_until < ?3)
                      ORDER BY next_attempt_at LIMIT ?4)
-                 RETURNING ruleset, call_id, received_at, attempts, last_error",
+                 RETURNING ruleset, call_id, received_at, attempts",
             )?;
             let claimed = query
                 .query_map(params![replica, now + lease, now, limit as i64], |row| {
@@ -192,7 +192,6 @@ impl Store for SqliteStore {
                         },
                         received_at: row.get(2)?,
                         attempts: row.get(3)?,
-                        last_error: row.get(4)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -286,6 +285,32 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn fail_orphaned(&self, targets: &[String], error: &str) -> Result<Vec<(String, u64)>> {
+        let (targets, error) = (targets.to_vec(), error.to_string());
+        self.call(move |conn| {
+            let tx = conn.transaction()?;
+            let pending: Vec<String> = tx
+                .prepare("SELECT DISTINCT target FROM deliveries WHERE state = 'pending'")?
+                .query_map([], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut failed = Vec::new();
+            for target in pending
+                .into_iter()
+                .filter(|target| !targets.contains(target))
+            {
+                let count = tx.execute(
+                    "UPDATE deliveries SET state = 'failed', last_error = ?2
+                     WHERE target = ?1 AND state = 'pending'",
+                    params![target, error],
+                )?;
+                failed.push((target, count as u64));
+            }
+            tx.commit()?;
+            Ok(failed)
+        })
+        .await
+    }
+
     async fn head(&self, target: &str) -> Result<Option<Delivery>> {
         let target = target.to_string();
         self.call(move |conn| {
@@ -342,7 +367,7 @@ impl Store for SqliteStore {
         let error = error.to_string();
         self.call(move |conn| {
             conn.execute(
-                "UPDATE deliveries SET state = 'failed', last_error = ?2 WHERE id = ?1 AND state = 'pending'",
+                "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1 AND state = 'pending'",
                 params![id, error],
             )
             .map(drop)
