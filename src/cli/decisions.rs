@@ -51,9 +51,10 @@ pub struct Args {
     /// Replay only the delivery to this target
     #[arg(long, value_name = "URL", requires = "replay")]
     target: Option<String>,
-    /// At most this many calls listed
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    limit: usize,
+    /// At most this many calls listed (pending ones first); stderr says
+    /// when there are more
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    limit: u32,
     /// Text for people, or one JSON object per line
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -74,8 +75,25 @@ async fn run_async(args: Args) -> CliResult {
     let failed = |error: store::StoreError| CliError::new(error.0);
     if let Some(call) = &args.replay {
         let key = resolve(&*store, call, args.ruleset.as_deref()).await?;
+        // The target as listings show it (no credentials, no query) names
+        // the stored one too.
+        let target = match &args.target {
+            Some(given) => {
+                let views = store
+                    .views(&key.call, Some(&key.ruleset))
+                    .await
+                    .map_err(failed)?;
+                let stored = views
+                    .iter()
+                    .flat_map(|view| &view.deliveries)
+                    .map(|delivery| &delivery.target)
+                    .find(|stored| *stored == given || crate::live::shown_target(stored) == *given);
+                Some(stored.unwrap_or(given).clone())
+            }
+            None => None,
+        };
         let replayed = store
-            .replay(&key, args.target.as_deref(), store::now())
+            .replay(&key, target.as_deref(), store::now())
             .await
             .map_err(failed)?;
         if replayed == 0 {
@@ -93,6 +111,7 @@ async fn run_async(args: Args) -> CliResult {
         outln!("{key}: {replayed} replayed");
         return Ok(ExitCode::from(EXIT_OK));
     }
+    let mut more = false;
     let views = if let Some(call) = &args.call {
         let key = resolve(&*store, call, args.ruleset.as_deref()).await?;
         store
@@ -100,17 +119,23 @@ async fn run_async(args: Args) -> CliResult {
             .await
             .map_err(failed)?
     } else {
+        // One more than shown is asked for, to know whether there are more.
+        let limit = args.limit as usize;
         let mut views = Vec::new();
         for which in match args.state {
             Which::Pending => &[Listing::Pending][..],
             Which::Failed => &[Listing::Failed][..],
             Which::All => &[Listing::Pending, Listing::Failed][..],
         } {
-            for view in store.list(*which, args.limit).await.map_err(failed)? {
+            for view in store.list(*which, limit + 1).await.map_err(failed)? {
                 if !views.contains(&view) {
                     views.push(view);
                 }
             }
+        }
+        if views.len() > limit {
+            views.truncate(limit);
+            more = true;
         }
         views
     };
@@ -122,6 +147,12 @@ async fn run_async(args: Args) -> CliResult {
     }
     if views.is_empty() && args.format == Format::Human {
         noteln!("nothing pending or failed");
+    }
+    if more {
+        noteln!(
+            "more calls than these {}: raise `--limit`, or narrow with `--state`",
+            args.limit
+        );
     }
     Ok(ExitCode::from(if args.call.is_some() && views.is_empty() {
         EXIT_PROBLEMS

@@ -105,6 +105,55 @@ impl LiveMetrics {
         metrics
     }
 
+    /// Every series an alert watches, at 0, before the first event: an
+    /// `increase(…) > 0` alert sees a series only once it exists, so the
+    /// first failure would otherwise go unseen. Rulesets are those served
+    /// at start (one served later gets its series as it is used).
+    pub fn start_at_zero(&self, rulesets: &[String], targets: &[String]) {
+        for ruleset in rulesets {
+            for outcome in ["accepted", "repeated", "refused", "unavailable"] {
+                drop(self.events.get_or_create(&RulesetOutcome {
+                    ruleset: ruleset.clone(),
+                    outcome: outcome.to_string(),
+                }));
+            }
+            for step in ["unreadable", "gave_up"] {
+                drop(self.decisions.get_or_create(&RulesetStep {
+                    ruleset: ruleset.clone(),
+                    step: step.to_string(),
+                }));
+            }
+        }
+        for api in ["history", "detail"] {
+            for outcome in ["answered", "not_found", "rate_limited", "refused", "error"] {
+                drop(self.fetches.get_or_create(&ApiOutcome {
+                    api: api.to_string(),
+                    outcome: outcome.to_string(),
+                }));
+            }
+        }
+        for reason in [
+            "not_yet",
+            "rate_limited",
+            "refused",
+            "error",
+            "not_served",
+            "delivery",
+        ] {
+            drop(self.retries.get_or_create(&Reason {
+                reason: reason.to_string(),
+            }));
+        }
+        for target in targets {
+            for outcome in ["delivered", "retry", "failed"] {
+                drop(self.deliveries.get_or_create(&TargetOutcome {
+                    target: super::shown_target(target),
+                    outcome: outcome.to_string(),
+                }));
+            }
+        }
+    }
+
     pub fn event(&self, ruleset: &str, outcome: &str) {
         self.events
             .get_or_create(&RulesetOutcome {

@@ -241,6 +241,13 @@ pub async fn start(
         return Ok(None);
     };
     let _ = state.live.set(Arc::clone(&live));
+    let served: Vec<String> = state
+        .store
+        .entries()
+        .iter()
+        .map(|entry| entry.name.clone())
+        .collect();
+    live.metrics.start_at_zero(&served, &live.config.targets);
     tracing::info!(
         "live from CloudTalk: store `{}`, {} delivery {}",
         store::redact(args.store.as_deref().unwrap_or_default()),

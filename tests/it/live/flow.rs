@@ -23,6 +23,21 @@ fn every_accepted_event_ends_delivered_with_the_owner_eval_gives() {
         .arg("--deliver-token-file")
         .arg("token")
         .start();
+    // The series alerts watch are there from the start, at 0: an
+    // `increase(…) > 0` alert sees the first failure too.
+    for series in [
+        format!(
+            "callassign_deliveries_total{{target=\"{}\",outcome=\"failed\"}}",
+            target.url()
+        ),
+        "callassign_cloudtalk_events_total{ruleset=\"hubspot\",outcome=\"unavailable\"}"
+            .to_string(),
+        "callassign_live_decisions_total{ruleset=\"hubspot\",step=\"gave_up\"}".to_string(),
+        "callassign_live_retries_total{reason=\"rate_limited\"}".to_string(),
+        "callassign_cloudtalk_fetches_total{api=\"history\",outcome=\"refused\"}".to_string(),
+    ] {
+        assert_eq!(server.metric(&series), Some(0.0), "{series}");
+    }
     for n in calls.clone() {
         let answer = server.post_event("hubspot", &event(n));
         assert_eq!(answer.status, 202, "{}", answer.text());
@@ -721,4 +736,75 @@ fn a_delivery_owed_to_a_target_dropped_from_deliver_is_failed_at_start() {
     wait_until("nothing pending", Duration::from_secs(10), || {
         server.metric("callassign_live_pending{kind=\"delivery\"}") == Some(0.0)
     });
+}
+
+/// `decisions` shows a target without its query or credentials; that
+/// shown form is what `--replay --target` takes. `--limit` is a limit on
+/// calls listed, and says when there are more.
+#[test]
+fn a_failed_delivery_is_replayed_to_its_target_as_listings_show_it() {
+    let folder = served_folder();
+    let cloudtalk = FakeCloudTalk::start();
+    let target = FakeTarget::start();
+    for n in [6, 7] {
+        cloudtalk.add(&call_id(n), records(n));
+    }
+    target.fail_next(&[500; 6]);
+    let store = sqlite(folder.path());
+    let server = Start::new(folder.path(), store.clone(), &cloudtalk)
+        .deliver_to(format!("{}?secret=abc", target.url()))
+        .arg("--give-up-after")
+        .arg("2s")
+        .start();
+    for n in [6, 7] {
+        assert_eq!(server.post_event("hubspot", &event(n)).status, 202);
+    }
+    wait_until("both failed", Duration::from_secs(30), || {
+        [6, 7].iter().all(|n| {
+            server.get(&format!("/v1/decisions/{}", call_id(*n))).json()["deliveries"][0]["state"]
+                == "failed"
+        })
+    });
+    let listed = decisions(folder.path(), &["--store", &store, "--state", "failed"]);
+    assert!(listed.stdout.contains(&target.url()), "{}", listed.stdout);
+    assert!(!listed.stdout.contains("secret"), "{}", listed.stdout);
+
+    let one = decisions(
+        folder.path(),
+        &[
+            "--store", &store, "--state", "all", "--limit", "1", "--format", "json",
+        ],
+    );
+    assert_eq!(one.stdout.lines().count(), 1, "{}", one.stdout);
+    assert!(
+        one.stderr
+            .contains("more calls than these 1: raise `--limit`"),
+        "{}",
+        one.stderr
+    );
+    let zero = decisions(folder.path(), &["--store", &store, "--limit", "0"]);
+    assert_eq!(zero.code, 2, "{}", zero.stderr);
+
+    let replayed = decisions(
+        folder.path(),
+        &[
+            "--store",
+            &store,
+            "--replay",
+            &call_id(6),
+            "--target",
+            &target.url(),
+        ],
+    );
+    assert_eq!(
+        (replayed.code, replayed.stdout.trim()),
+        (0, format!("hubspot:{}: 1 replayed", call_id(6)).as_str()),
+        "{}",
+        replayed.stderr
+    );
+    wait_until(
+        "delivered after the replay",
+        Duration::from_secs(30),
+        || target.accepted().len() == 1,
+    );
 }
