@@ -342,7 +342,7 @@ fn same_id(id: &Value, call: &str) -> bool {
 /// A transport error in a few words, without the URL's query.
 pub fn transport(error: &reqwest::Error) -> String {
     if error.is_timeout() {
-        "no answer in time".to_string()
+        "no answer within 10 s".to_string()
     } else if error.is_connect() {
         "cannot connect".to_string()
     } else {

@@ -67,7 +67,7 @@ fn unavailable(error: super::store::StoreError) -> Problem {
         "callassign::store_unavailable",
         error.0,
     )
-    .help("nothing was stored; send it again later (CloudTalk's workflow retries a failed request)")
+    .help("nothing was stored; send it again later (whether CloudTalk's workflow sends a failed request again is CloudTalk's to say: watch `callassign_cloudtalk_events_total{outcome=\"unavailable\"}`)")
 }
 
 /// `POST /v1/cloudtalk/{ruleset}/events`.
@@ -110,6 +110,8 @@ async fn accept(
     entry: Arc<crate::serve::store::Entry>,
     request: Request,
 ) -> Result<Response, Problem> {
+    crate::serve::routes::refuse_encoded(request.headers())
+        .map_err(|problem| problem.hash(&entry.hash_header))?;
     let body = read_body(state, request, Some(&entry.hash_header)).await?;
     let call = event::call_id(&body, &live.config.call_id_key).map_err(|unusable| {
         live.metrics.event(&entry.name, "refused");

@@ -216,7 +216,7 @@ pub(crate) async fn read_body(
 
 /// A body sent compressed (`Content-Encoding: gzip`) is refused, rather
 /// than read as text and refused byte by byte as not UTF-8.
-pub(super) fn refuse_encoded(headers: &axum::http::HeaderMap) -> Result<(), Problem> {
+pub(crate) fn refuse_encoded(headers: &axum::http::HeaderMap) -> Result<(), Problem> {
     let Some(value) = headers.get(header::CONTENT_ENCODING) else {
         return Ok(());
     };

@@ -188,6 +188,19 @@ fn a_body_without_a_usable_call_id_is_refused_naming_the_key_and_the_keys_found(
     let folder = served_folder();
     let cloudtalk = FakeCloudTalk::start();
     let server = Start::new(folder.path(), sqlite(folder.path()), &cloudtalk).start();
+    // A compressed body is refused as such, not read as broken JSON.
+    let compressed = request(
+        server.addr,
+        "POST",
+        "/v1/cloudtalk/hubspot/events",
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Encoding", "gzip"),
+        ],
+        b"\x1f\x8b\x08\x00",
+    );
+    assert!(compressed.header("callassign-ruleset-hash").is_some());
+    compressed.error(415, "callassign::unsupported_media_type");
     let answer = server.post_event("hubspot", br#"{"call_uuid":"44fe","callid":7}"#);
     assert!(
         answer.header("callassign-ruleset-hash").is_some(),
