@@ -37,7 +37,16 @@ pub fn man(args: ManArgs) -> CliResult {
         Some(dir) => {
             let pages = super::man::pages()
                 .map_err(|error| CliError::new(format!("cannot render the man pages: {error}")))?;
-            std::fs::create_dir_all(&dir).map_err(|error| CliError::io(&dir, &error))?;
+            if std::fs::metadata(&dir).is_ok_and(|metadata| !metadata.is_dir()) {
+                return Err(CliError::new(format!("`{}` is not a folder", dir.display()))
+                    .help("`--out-dir` names the folder the pages go into (made if missing), such as `~/.local/share/man/man1`"));
+            }
+            std::fs::create_dir_all(&dir).map_err(|error| {
+                CliError::new(format!(
+                    "cannot make the folder `{}`: {error}",
+                    dir.display()
+                ))
+            })?;
             write_all_or_nothing(&dir, &pages).map_err(|error| {
                 CliError::new(format!(
                     "cannot write man pages to `{}`: {error}; no page was written",

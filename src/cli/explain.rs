@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use callassign::diagnostics::explain::{explain, Example};
 use callassign::diagnostics::finding::{sort_and_dedup, Code, Finding};
+use callassign::diagnostics::problem::ProblemCode;
 use callassign::diagnostics::report::{self, Style};
 use callassign::diagnostics::suggest::did_you_mean;
 use callassign::model::Context;
@@ -37,6 +38,14 @@ pub fn run(args: Args) -> CliResult {
         }
         return Ok(ExitCode::from(EXIT_OK));
     };
+    // A problem code (a context, a rule test, a command's input) is not a
+    // finding of a rule file, but it is a code a user may meet and ask about.
+    let short = written.trim().trim_start_matches("callassign::");
+    if let Some(problem) = ProblemCode::from_name(&format!("callassign::{short}")) {
+        outln!("{problem} (an error outside rule files)\n");
+        outln!("{}", wrap(problem.explanation(), 80));
+        return Ok(ExitCode::from(EXIT_OK));
+    }
     let code = Code::from_written(written.trim()).ok_or_else(|| {
         let short = written.trim().trim_start_matches("callassign::");
         let error = CliError::new(format!("`{written}` is not a finding code"));

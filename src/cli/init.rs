@@ -114,10 +114,40 @@ pub fn run(args: Args) -> CliResult {
         .iter()
         .find(|file| file.path.starts_with("contexts"))
         .map(|file| place(&file.path));
+    let enter = match &args.dir {
+        Some(dir) if dir.as_os_str() != "." => {
+            format!("cd {} && ", shell_word(&dir.display().to_string()))
+        }
+        _ => String::new(),
+    };
     outln!(
-        "\nnext: list the users of {} in {}, then run\n  callassign check && callassign test",
+        "\nnext: list the users of {} in {}, then run\n  {enter}callassign check && callassign test",
         args.integration,
         context.unwrap_or_default().display()
     );
+    let workflow = written
+        .iter()
+        .find(|path| path.ends_with(".github/workflows/callassign.yml"));
+    if let (Some(workflow), true) = (workflow, scaffold::REPOSITORY.contains("/OWNER/")) {
+        outln!(
+            "note: {} builds callassign from {}, a placeholder until callassign is published: set CALLASSIGN_GIT there to where you get it",
+            workflow.display(),
+            scaffold::REPOSITORY
+        );
+    }
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// `text` as one word a shell reads back as itself: as is when plain,
+/// else in single quotes.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"_./-+:@".contains(&byte));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }

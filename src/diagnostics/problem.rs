@@ -32,6 +32,20 @@ words! {
     }
 }
 
+impl ProblemCode {
+    /// What a problem of this code is about and where to look, for
+    /// `callassign explain CODE`.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            ProblemCode::UnreadableFile => "A file callassign was given cannot be read: it is missing, not a regular file (a folder, a named pipe, a device), larger than its limit, or not UTF-8. The message names the file and why; name a regular file, or save a pipe's output to one first.",
+            ProblemCode::InvalidContext => "An integration context (or a user list or link file it names) cannot be used: a key it does not know, a value of the wrong kind, two users with one id, an address that is not one, links that contradict each other. The message names the file, the line where the reader knows it, and the entry; `callassign check --context FILE` shows every such problem at once.",
+            ProblemCode::InvalidRuleTest => "A rule-test file cannot be run: its `rules` or `context` cannot be loaded, a case has a key it does not know, or its `assignee` is no user of the context. The message names the case; the case is a problem of the test file, not a failure of the rules.",
+            ProblemCode::InvalidInput => "A command's arguments or input cannot be used: a file of the wrong kind for the command (a list of calls where one call is expected, a rule file given as a context), or a history in which no call could be read. The message says what was expected and how to give it.",
+            ProblemCode::UnreadableCall => "A call cannot be read: not JSON, a key with a value of the wrong kind, a field missing or misspelt (with a did-you-mean). In a batch it is that line's error line and the batch goes on; `callassign serve` answers it with a 422 in the same words.",
+        }
+    }
+}
+
 impl fmt::Display for ProblemCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -52,7 +52,6 @@ pub fn project(integration: &str) -> Result<Vec<ScaffoldFile>, BadName> {
         template
             .replace("{{integration}}", integration)
             .replace("{{repository}}", REPOSITORY)
-            .replace("{{version}}", env!("CARGO_PKG_VERSION"))
     };
     let rules = fill(RULES);
     // The grammar has the last word on names (keywords cannot be ruleset

@@ -880,6 +880,31 @@ fn a_byte_order_mark_is_skipped_in_contexts_and_calls() {
     }
 }
 
+/// A rule file saved with a byte-order mark reads as without one, from
+/// disk as from stdin: checked clean, formatted, evaluated.
+#[test]
+fn a_byte_order_mark_is_skipped_in_rule_files() {
+    let dir = folder(&[
+        (
+            "a.rules",
+            "\u{feff}ruleset a\nstep call_agent\nfallback unassigned\n",
+        ),
+        ("context.yaml", CONTEXT),
+        ("call.json", MISSED),
+    ]);
+    let check = callassign_in(dir.path(), &["check", "a.rules"], b"");
+    assert_eq!(
+        (check.code, check.stdout.as_str()),
+        (0, ""),
+        "{}",
+        check.stderr
+    );
+    let fmt = callassign_in(dir.path(), &["fmt", "--check", "a.rules"], b"");
+    assert_eq!(fmt.code, 0, "{}{}", fmt.stdout, fmt.stderr);
+    let run = eval_a(dir.path(), &["call.json"], b"");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
 #[test]
 fn a_json_file_of_many_calls_says_what_it_holds_and_what_to_do() {
     let dir = with_a_rules(&[

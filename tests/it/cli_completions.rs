@@ -122,6 +122,16 @@ fn man_out_dir_writes_every_page_or_none() {
         .collect();
     assert_eq!(names, ["callassign-test.1"]);
 
+    // A file where the folder should be is said as such.
+    std::fs::write(dir.path().join("afile"), "").unwrap();
+    let run = callassign_in(dir.path(), &["man", "--out-dir", "afile"], b"");
+    assert_eq!(
+        (run.code, run.stderr.lines().next()),
+        (2, Some("error: `afile` is not a folder")),
+        "{}",
+        run.stderr
+    );
+
     // A write that fails half-way (a file-size limit) leaves nothing either.
     std::fs::remove_dir(pages.join("callassign-test.1")).unwrap();
     let output = std::process::Command::new("bash")

@@ -205,36 +205,20 @@ fn the_ci_job_builds_callassign_from_where_it_is_published_and_caches_it() {
     // The crate is not on crates.io: it is built from the repository named
     // once, in Cargo.toml.
     assert_eq!(job["env"]["CALLASSIGN_GIT"], env!("CARGO_PKG_REPOSITORY"));
-    assert_eq!(job["env"]["CALLASSIGN_VERSION"], env!("CARGO_PKG_VERSION"));
     let steps = job["steps"].as_sequence().unwrap();
-    let runs: Vec<&str> = steps
-        .iter()
-        .filter_map(|step| step["run"].as_str())
-        .collect();
-    assert!(
-        runs.contains(
-            &"cargo install --locked --root ~/.callassign --git \"$CALLASSIGN_GIT\" callassign"
-        ),
-        "{runs:?}"
+    let step = |id: &str| {
+        steps
+            .iter()
+            .find(|step| step["id"] == id)
+            .unwrap_or_else(|| panic!("no step {id}: {text}"))
+    };
+    // Built at the commit the default branch is at, and cached by it: a
+    // new commit there is built once (a cache by version kept old builds).
+    assert_eq!(
+        step("cache")["with"]["key"],
+        "callassign-${{ runner.os }}-${{ runner.arch }}-${{ steps.rev.outputs.rev }}"
     );
-    assert!(
-        !text.contains("cargo install --locked callassign\n"),
-        "{text}"
-    );
-    // The built binary is cached by version; built only on a miss.
-    let cache = steps
-        .iter()
-        .find(|step| {
-            step["uses"]
-                .as_str()
-                .is_some_and(|uses| uses.starts_with("actions/cache@"))
-        })
-        .expect("a cache step");
-    assert_eq!(cache["with"]["path"], "~/.callassign");
-    assert!(cache["with"]["key"]
-        .as_str()
-        .unwrap()
-        .contains("${{ env.CALLASSIGN_VERSION }}"));
+    assert_eq!(step("cache")["with"]["path"], "~/.callassign");
     let build = steps
         .iter()
         .find(|step| {
@@ -244,11 +228,52 @@ fn the_ci_job_builds_callassign_from_where_it_is_published_and_caches_it() {
         })
         .unwrap();
     assert_eq!(
-        build["if"],
-        format!(
-            "steps.{}.outputs.cache-hit != 'true'",
-            cache["id"].as_str().unwrap()
-        )
+        build["run"],
+        "cargo install --locked --root ~/.callassign --git \"$CALLASSIGN_GIT\" --rev \"${{ steps.rev.outputs.rev }}\" callassign"
+    );
+    assert_eq!(build["if"], "steps.cache.outputs.cache-hit != 'true'");
+
+    // The commit step, run: a repository it can reach gives its commit;
+    // one it cannot (the OWNER placeholder) fails saying what to set.
+    let script = step("rev")["run"].as_str().unwrap();
+    let published = folder(&[("README", "x\n")]);
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(published.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@t")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@t")
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{status:?}");
+        String::from_utf8(status.stdout).unwrap()
+    };
+    git(&["init", "-q"]);
+    git(&["add", "README"]);
+    git(&["commit", "-qm", "x"]);
+    let head = git(&["rev-parse", "HEAD"]);
+    let output_file = dir.path().join("github-output");
+    let found = crate::common::github_step(script, dir.path(), &[])
+        .env("CALLASSIGN_GIT", published.path())
+        .env("GITHUB_OUTPUT", &output_file)
+        .output()
+        .unwrap();
+    assert!(found.status.success(), "{found:?}");
+    assert_eq!(
+        std::fs::read_to_string(&output_file).unwrap(),
+        format!("rev={}", head)
+    );
+    let unreachable = crate::common::github_step(script, dir.path(), &[])
+        .env("CALLASSIGN_GIT", dir.path().join("nowhere"))
+        .env("GITHUB_OUTPUT", &output_file)
+        .output()
+        .unwrap();
+    assert!(!unreachable.status.success());
+    assert!(
+        String::from_utf8_lossy(&unreachable.stdout).contains("::error::cannot reach"),
+        "{unreachable:?}"
     );
 }
 
@@ -263,6 +288,22 @@ fn init_writes_into_a_named_folder_with_a_default_integration() {
         "{}",
         run.stdout
     );
+    // The next step says to go there first, and that the CI job's source
+    // is a placeholder until callassign is published.
+    assert!(
+        run.stdout
+            .contains("\n  cd team-rules && callassign check && callassign test\n"),
+        "{}",
+        run.stdout
+    );
+    if env!("CARGO_PKG_REPOSITORY").contains("/OWNER/") {
+        assert!(
+            run.stdout
+                .contains("a placeholder until callassign is published: set CALLASSIGN_GIT"),
+            "{}",
+            run.stdout
+        );
+    }
     let project = dir.path().join("team-rules");
     let test = callassign_in(&project, &["test"], b"");
     assert_eq!(test.code, 0, "{}", test.stdout);

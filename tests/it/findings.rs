@@ -411,3 +411,27 @@ fn explain_shows_every_code_with_an_example_that_gives_it() {
     assert_eq!(unknown.code, 2);
     assert!(unknown.stderr.contains("did you mean `unknown_step`?"));
 }
+
+/// The codes of problems outside rule files (a context, a rule test, a
+/// command's input, a call) are explained too: a user meets them in the
+/// same messages and SARIF logs.
+#[test]
+fn explain_knows_the_codes_of_problems_outside_rule_files() {
+    use callassign::diagnostics::problem::ProblemCode;
+    for code in ProblemCode::ALL {
+        let short = code.name().trim_start_matches("callassign::");
+        for written in [code.name(), short] {
+            let run = crate::common::callassign(&["explain", written]);
+            assert_eq!(run.code, 0, "{written}: {run:?}");
+            assert!(
+                run.stdout.starts_with(&format!(
+                    "{} (an error outside rule files)\n\n",
+                    code.name()
+                )),
+                "{}",
+                run.stdout
+            );
+            assert!(run.stdout.len() > 150, "{}", run.stdout);
+        }
+    }
+}

@@ -412,3 +412,36 @@ fn a_context_that_does_not_parse_is_a_problem_located_in_its_file() {
     assert_eq!(problem.file.as_deref(), Some(path.as_path()));
     assert_eq!(problem.span, None);
 }
+
+/// An id or address holding a character that does not show (a control, a
+/// direction mark, a zero-width space) reads like another and matches
+/// nothing: refused, named, and quoted escaped so the message can neither
+/// restyle the terminal nor hide what it quotes.
+#[test]
+fn ids_and_addresses_with_hidden_characters_are_refused_and_quoted_escaped() {
+    let context = Context::from_yaml(
+        "users:\n  - {id: \"a\\e[31m\", email: a@x.com}\n  - {id: b, email: \"b\\u202e@x.com\"}\n  - {id: c, email: \"c\\u200b@x.com\"}\n  - {id: d, email: \"d\\0@x.com\"}\n  - {id: e, email: e@x.com}\n",
+    )
+    .unwrap();
+    let problems: Vec<String> = context.problems().into_iter().map(|p| p.message).collect();
+    assert_eq!(problems.len(), 4, "{problems:#?}");
+    assert!(problems[0].contains("`a\\u{1b}[31m`"), "{}", problems[0]);
+    assert!(
+        problems[1].contains("`b\\u{202e}@x.com`"),
+        "{}",
+        problems[1]
+    );
+    assert!(
+        problems[1].contains("text direction mark"),
+        "{}",
+        problems[1]
+    );
+    assert!(problems[2].contains("zero-width space"), "{}", problems[2]);
+    assert!(problems[3].contains("U+0000"), "{}", problems[3]);
+    for problem in &problems {
+        assert!(
+            !problem.chars().any(crate::diagnostics::terminal::is_hidden),
+            "{problem:?}"
+        );
+    }
+}

@@ -10,6 +10,36 @@ use super::{lists, matching, Context, Directory, FallbackMode, Lookup};
 use crate::diagnostics::problem::Problem;
 use crate::vocabulary::email::{looks_like_email, normalize_email};
 
+/// Text of a context as a message may quote it: characters that do not
+/// show (controls, direction marks, zero-width ones) escaped, so a message
+/// can neither restyle the terminal nor hide what it quotes.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    use crate::diagnostics::terminal::is_hidden;
+    if text.chars().any(is_hidden) {
+        std::borrow::Cow::Owned(
+            text.chars()
+                .map(|c| {
+                    if is_hidden(c) {
+                        c.escape_unicode().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect(),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// The first character of `text` that does not show, named for a
+/// message (`the invisible character U+200B (zero-width space)`).
+fn hidden_character(text: &str) -> Option<String> {
+    use crate::diagnostics::terminal::{is_hidden, odd_character};
+    let c = text.chars().find(|&c| is_hidden(c))?;
+    Some(odd_character(c).unwrap_or_else(|| format!("the character U+{:04X}", u32::from(c))))
+}
+
 impl Context {
     /// How messages name a user: where it was written.
     fn user_label(&self, index: usize) -> String {
@@ -18,7 +48,7 @@ impl Context {
             .get(index)
             .cloned()
             .unwrap_or_else(|| format!("users[{index}]"));
-        format!("{origin} (`{}`)", self.users[index].id)
+        format!("{origin} (`{}`)", shown(&self.users[index].id))
     }
 
     /// Things worth saying that do not stop evaluation: an installer who is
@@ -95,6 +125,28 @@ impl Context {
                 ));
                 continue;
             }
+            // Characters that do not show make an id or an address that
+            // reads like another and matches nothing (as in rule files).
+            let mut hidden = false;
+            for (what, text) in [
+                ("id", Some(user.id.as_str())),
+                ("e-mail", user.email.as_deref()),
+            ] {
+                if let Some(odd) = text.and_then(hidden_character) {
+                    problems.push(Problem::context(
+                        format!(
+                            "{} has the {what} `{}`, which holds {odd}",
+                            self.user_label(index),
+                            shown(text.unwrap_or_default())
+                        ),
+                        format!("retype the {what} without it (copied text often carries such characters)"),
+                    ));
+                    hidden = true;
+                }
+            }
+            if hidden {
+                continue;
+            }
             if let Some(first) = ids.insert(user.id.trim(), index) {
                 problems.push(Problem::context(
                     format!(
@@ -116,8 +168,9 @@ impl Context {
             if !looks_like_email(email) {
                 problems.push(Problem::context(
                     format!(
-                        "{} has the e-mail `{email}`, which is not an e-mail address",
-                        self.user_label(index)
+                        "{} has the e-mail `{}`, which is not an e-mail address",
+                        self.user_label(index),
+                        shown(email)
                     ),
                     "write the address the user signs in with (`name@example.com`), or leave `email` out",
                 ));
@@ -305,10 +358,10 @@ impl ContextWarning {
 impl fmt::Display for ContextWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ContextWarning::Installer { id, inactive: false } => write!(f, "the installer `{id}` is not among the users: calls that reach the integration fallback stay unassigned"),
-            ContextWarning::Installer { id, inactive: true } => write!(f, "the installer `{id}` is not active: calls that reach the integration fallback stay unassigned"),
-            ContextWarning::UserMapTarget { from, to, integration, inactive: false } => write!(f, "`user_map` links `{from}` to `{to}`, who is not a user of {integration}: the link matches nothing"),
-            ContextWarning::UserMapTarget { from, to, inactive: true, .. } => write!(f, "`user_map` links `{from}` to `{to}`, who is not active: the link matches nothing"),
+            ContextWarning::Installer { id, inactive: false } => write!(f, "the installer `{}` is not among the users: calls that reach the integration fallback stay unassigned", shown(id)),
+            ContextWarning::Installer { id, inactive: true } => write!(f, "the installer `{}` is not active: calls that reach the integration fallback stay unassigned", shown(id)),
+            ContextWarning::UserMapTarget { from, to, integration, inactive: false } => write!(f, "`user_map` links `{}` to `{}`, who is not a user of {integration}: the link matches nothing", shown(from), shown(to)),
+            ContextWarning::UserMapTarget { from, to, inactive: true, .. } => write!(f, "`user_map` links `{}` to `{}`, who is not active: the link matches nothing", shown(from), shown(to)),
             ContextWarning::UnreliableAddresses { count, first } => {
                 let (addresses, them) = match count {
                     1 => ("1 address has".to_string(), "it"),
@@ -317,7 +370,7 @@ impl fmt::Display for ContextWarning {
                 write!(f, "{addresses} characters outside ASCII, which match only an e-mail written the same way in the other system (same case, same accents, same composition; `ß` is not `SS`): ")?;
                 let shown: Vec<String> = first
                     .iter()
-                    .map(|(origin, email)| format!("`{}` ({origin})", email.escape_debug()))
+                    .map(|(origin, email)| format!("`{}` ({})", shown(email), shown(origin)))
                     .collect();
                 write!(f, "{}", shown.join(", "))?;
                 if *count > first.len() {

@@ -83,7 +83,12 @@ pub fn load_file(path: &Path) -> io::Result<LoadedFile> {
 }
 
 /// Parses and checks the bytes of the file at `path`, which reports call `name`.
-fn from_bytes(path: &Path, name: &str, bytes: Vec<u8>) -> LoadedFile {
+fn from_bytes(path: &Path, name: &str, mut bytes: Vec<u8>) -> LoadedFile {
+    // A byte-order mark (an editor on Windows saves one) is not part of
+    // the text, as it is not of a rule file read from stdin.
+    if bytes.starts_with("\u{feff}".as_bytes()) {
+        bytes.drain(..3);
+    }
     let named = |text: String| {
         let mut source = Source::from_path(path, text);
         source.name = name.to_string();
