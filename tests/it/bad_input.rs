@@ -797,7 +797,10 @@ fn hidden_characters_in_a_user_address_are_refused() {
 
 #[test]
 fn human_reports_escape_ids_and_addresses_from_the_input() {
-    let context = "integration: hubspot\nfallback: unassigned\nusers:\n  - {id: \"hs-1\\u001b[2J\", email: admin@acme.com}\n";
+    // (A context id with an escape is refused when the context is read:
+    // `model::context` tests it; the ids here come from the calls.)
+    let context =
+        "integration: hubspot\nfallback: unassigned\nusers:\n  - {id: hs-1, email: admin@acme.com}\n";
     let history = concat!(
         r#"{"id":"c-1\n  forged row   99","direction":"outgoing","status":"answered","agent":"admin@acme.com"}"#,
         "\n",
@@ -843,7 +846,7 @@ fn human_reports_escape_ids_and_addresses_from_the_input() {
         assert!(!run.stdout.contains("\n  forged row"), "{}", run.stdout);
         assert_contains(&run.stdout, "c-1\\n  forged row   99");
     }
-    assert_contains(&diff.stdout, "hs-1\\u{1b}[2J (admin@acme.com)");
+    assert_contains(&diff.stdout, "hs-1 (admin@acme.com)");
 
     let plan_rules =
         "ruleset plan\nstep favorite_agent when number == \"+1\u{1b}[2J\"\nfallback unassigned\n";
@@ -1174,6 +1177,33 @@ fn a_history_that_is_one_json_document_or_holds_no_readable_call_is_an_error_not
         "{}",
         run.stderr
     );
+    // diff's report says nothing was compared, not "no call changes"
+    // (a PR comment of that stdout would read as a pass).
+    for format in ["human", "markdown"] {
+        let run = crate::common::callassign(&[
+            "diff",
+            "--context",
+            "examples/hubspot.context.yaml",
+            "--format",
+            format,
+            "rules/hubspot.rules",
+            "rules/hubspot.rules",
+            history.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(
+            !run.stdout.to_lowercase().contains("no call changes"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout
+                .to_lowercase()
+                .contains("no call could be compared"),
+            "{}",
+            run.stdout
+        );
+    }
 }
 
 #[test]

@@ -100,7 +100,10 @@ impl Report {
                 })
                 .collect()
         };
-        if self.reassigned == 0 {
+        if self.calls == 0 {
+            // Nothing was compared: "no call changes" would read as a pass.
+            out.push_str("\nno call could be compared\n");
+        } else if self.reassigned == 0 {
             out.push_str("\nno call changes assignee\n");
         } else {
             out.push_str("\nstep moves (old → new)\n");
@@ -167,7 +170,11 @@ impl Report {
             markdown_code(&self.old),
             markdown_code(&self.new)
         );
-        if self.reassigned == 0 {
+        if self.calls == 0 {
+            out.push_str(
+                "**No call could be compared**: no line of the history could be read.\n\n",
+            );
+        } else if self.reassigned == 0 {
             let _ = writeln!(
                 out,
                 "**No call changes assignee** ({} calls evaluated).\n",
