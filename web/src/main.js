@@ -94,8 +94,16 @@ function describeError(error) {
 
 // ---------------------------------------------------------------- editor
 
+/** The text as the service reads it (lines joined with `\n`, as the
+ *  editor counts offsets, so the findings' places match). */
 function editorText() {
   return state.view.state.doc.toString();
+}
+
+/** The text as a file holds it: a CRLF file keeps its CRLF (Download, the
+ *  shared link). */
+function fileText() {
+  return state.view.state.sliceDoc();
 }
 
 /** CRLF files stay CRLF: the editor keeps the file's own line breaks. */
@@ -213,6 +221,18 @@ function showFindingsError(error) {
   list.replaceChildren();
   const summary = $('findings-summary');
   summary.replaceChildren(...describeError(error));
+  // Plan and Impact are of an earlier text: dimmed and said so, not left
+  // to read as the answer for this one.
+  $('plan-steps').classList.add('stale');
+  $('plan-chain').textContent = 'No answer for the current text: this is the plan of an earlier one.';
+  const impact = $('impact-body');
+  impact.classList.add('stale');
+  const note = impact.querySelector('.impact-note');
+  if (note) note.replaceChildren('No answer for the current text: this is the impact of an earlier one.');
+  else impact.replaceChildren(h('p', {class: 'muted'}, 'No answer for the current text.'));
+  if (!(error instanceof ServiceError) || error.code === 'callassign::unreachable') {
+    setStatus('The service does not answer: is `callassign serve` still running? What is shown is of an earlier text.', true);
+  }
 }
 
 function showFindings(findings, text) {
@@ -222,9 +242,16 @@ function showFindings(findings, text) {
   $('findings-summary').textContent = findings.length === 0
     ? 'No findings: the rule file is clean.'
     : [errors && `${errors} ${errors === 1 ? 'error' : 'errors'}`, warnings && `${warnings} ${warnings === 1 ? 'warning' : 'warnings'}`].filter(Boolean).join(', ');
-  list.replaceChildren(...findings.map((finding) => findingItem(finding, text)));
+  // A file of thousands of findings (10,000 duplicated steps) would take
+  // seconds to draw on every edit: the first ones are shown, as `check`
+  // caps its output, and the count says how many there are.
+  const shown = findings.slice(0, MAX_FINDINGS_SHOWN);
+  list.replaceChildren(...shown.map((finding) => findingItem(finding, text)));
+  if (findings.length > shown.length) {
+    list.append(h('li', {class: 'muted'}, `… and ${thousands(findings.length - shown.length)} more, not shown: fix these first.`));
+  }
 
-  const diagnostics = findings
+  const diagnostics = shown
     .filter((finding) => Number.isInteger(finding.from))
     .map((finding) => ({
       from: finding.from,
@@ -239,6 +266,8 @@ function showFindings(findings, text) {
     }));
   state.view.dispatch(setDiagnostics(state.view.state, diagnostics));
 }
+
+const MAX_FINDINGS_SHOWN = 200;
 
 function findingItem(finding, text) {
   const inText = Number.isInteger(finding.from);
@@ -525,11 +554,16 @@ let selecting = 0;
 async function selectRuleset(name, text) {
   const selection = ++selecting;
   $('ruleset').value = name;
-  let served = '';
+  let served;
   try {
     served = await request(`/v1/rulesets/${encodeURIComponent(name)}/source`, {text: true});
   } catch (error) {
-    setStatus(`Cannot read the served ${name}.rules: ${error.message}`, true);
+    if (selection !== selecting) return;
+    // The editor keeps what it holds (an empty file must not replace it,
+    // nor be downloaded as the ruleset), and the picker says so too.
+    if (state.ruleset) $('ruleset').value = state.ruleset;
+    setStatus(`Cannot read the served ${name}.rules: ${error.message}${state.ruleset ? ` The editor still holds ${state.ruleset}.rules.` : ''}`, true);
+    return false;
   }
   // Another ruleset was picked meanwhile: that one wins.
   if (selection !== selecting) return;
@@ -550,7 +584,7 @@ async function selectRuleset(name, text) {
 }
 
 function download() {
-  const blob = new Blob([editorText()], {type: 'text/plain;charset=utf-8'});
+  const blob = new Blob([fileText()], {type: 'text/plain;charset=utf-8'});
   const url = URL.createObjectURL(blob);
   const link = h('a', {href: url, download: `${state.ruleset}.rules`, hidden: true});
   document.body.append(link);
@@ -569,7 +603,7 @@ function updateLink() {
     if (!state.view || !state.ruleset) return;
     const fragment = writeFragment({
       ruleset: state.ruleset,
-      rules: editorText(),
+      rules: fileText(),
       call: $('call').value,
       input: $('call-format').value,
     });
@@ -595,6 +629,7 @@ function wire() {
   whenUnauthorized(() => {
     $('token-row').hidden = false;
     setStatus('The service needs a token: enter the content of its --token-file.', true);
+    $('token').focus();
   });
   $('token-row').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -626,6 +661,8 @@ async function load() {
   try {
     listed = await request('/v1/rulesets');
   } catch (error) {
+    // A 401 has shown the token field with its own words: kept.
+    if (error.status === 401) return;
     setStatus(`${error.message}${error.help ? ` (${error.help})` : ''}`, true);
     return;
   }
@@ -644,7 +681,11 @@ async function load() {
     if (shared.call !== undefined) $('call').value = shared.call;
     if (shared.input) $('call-format').value = shared.input;
   }
-  await selectRuleset(fromLink ? shared.ruleset : state.rulesets[0].name, fromLink ? shared.rules : undefined);
+  const selected = await selectRuleset(fromLink ? shared.ruleset : state.rulesets[0].name, fromLink ? shared.rules : undefined);
+  if (shared.ruleset && !fromLink && selected !== false) {
+    // Said again: picking the first ruleset wrote its own status over it.
+    setStatus(`The link names ruleset \`${shared.ruleset}\`, which is not served here: its rule text and call were not loaded. Showing ${state.ruleset}.rules.`, true);
+  }
   if (fromLink && shared.call) await decide();
 }
 

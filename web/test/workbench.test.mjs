@@ -360,6 +360,70 @@ test('with --token-file, the page asks for the token and then works', async () =
   }
 });
 
+test('a CRLF file keeps its CRLF in Download and in the shared link', async () => {
+  const text = 'ruleset hubspot extends default\r\ndisable favorite_agent\r\n';
+  const tab = await context.newPage();
+  watch(tab);
+  try {
+    await tab.goto(`${server.origin}/#ruleset=hubspot&rules=${encodeURIComponent(text)}`);
+    await tab.getByRole('region', {name: 'Plan'}).locator('li .step', {hasText: 'fallback integration'}).waitFor();
+    assert.equal((await download(tab)).text, text);
+    await tab.waitForFunction(() => document.querySelector('#share').getAttribute('href').includes('rules='));
+    const href = await tab.locator('#share').evaluate((link) => link.href);
+    assert.ok(decodeURIComponent(href).includes('default\r\ndisable'), href);
+  } finally {
+    await tab.close();
+  }
+});
+
+test('a link naming a ruleset that is not served says so, and stays said', async () => {
+  const tab = await context.newPage();
+  watch(tab);
+  try {
+    await tab.goto(`${server.origin}/#ruleset=salesforce&rules=${encodeURIComponent('ruleset salesforce extends default\n')}`);
+    await tab.getByRole('region', {name: 'Plan'}).locator('li .step', {hasText: 'fallback integration'}).waitFor();
+    await tab.waitForTimeout(300);
+    const status = await tab.locator('#status').textContent();
+    assert.ok(status.includes('salesforce') && status.includes('not served here'), status);
+  } finally {
+    await tab.close();
+  }
+});
+
+test('when the service stops, the editor keeps its text and Plan and Impact say they are of an earlier text', async () => {
+  const own = await serve(root);
+  const tab = await context.newPage();
+  watch(tab, own.origin);
+  try {
+    await tab.goto(`${own.origin}/`);
+    const plan = tab.getByRole('region', {name: 'Plan'});
+    await plan.locator('li .step', {hasText: 'fallback integration'}).waitFor();
+    own.child.kill('SIGTERM');
+    await new Promise((resolve) => own.child.once('exit', resolve));
+    const rules = tab.getByRole('textbox', {name: 'Rule file'});
+    await rules.click();
+    await tab.keyboard.press('Control+End');
+    await tab.keyboard.type('\nmove contact_owner first');
+    await tab.waitForFunction(() => document.querySelector('#status').textContent.includes('does not answer'));
+    assert.ok(await tab.locator('#plan-steps').evaluate((list) => list.classList.contains('stale')));
+    const before = await rules.textContent();
+    // Picking another ruleset cannot read it: the editor keeps its text.
+    const picker = tab.getByRole('combobox', {name: 'Ruleset'});
+    const other = await picker.locator('option').evaluateAll((options) => options.map((o) => o.value).find((v) => v !== 'hubspot'));
+    await picker.selectOption(other);
+    await tab.waitForFunction(() => document.querySelector('#status').textContent.includes('Cannot read the served'));
+    assert.equal(await rules.textContent(), before);
+    assert.equal(await picker.inputValue(), 'hubspot');
+  } finally {
+    await tab.close();
+    own.child.kill('SIGTERM');
+  }
+  // Requests to the stopped service fail in the console by design.
+  for (let at = problems.length - 1; at >= 0; at--) {
+    if (problems[at].includes('ERR_CONNECTION_REFUSED')) problems.splice(at, 1);
+  }
+});
+
 test('no console errors, no request to another host', () => {
   assert.deepEqual(problems, []);
   assert.deepEqual(foreign, []);

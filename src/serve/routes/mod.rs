@@ -157,6 +157,16 @@ pub(crate) async fn read_body(
     request: Request,
     hash: Option<&HeaderValue>,
 ) -> Result<Bytes, Problem> {
+    read_body_up_to(state, request, hash, MAX_BODY_BYTES).await
+}
+
+/// [`read_body`] with another limit than one call's.
+pub(crate) async fn read_body_up_to(
+    state: &State,
+    request: Request,
+    hash: Option<&HeaderValue>,
+    limit: usize,
+) -> Result<Bytes, Problem> {
     let with_hash = |problem: Problem| match hash {
         Some(hash) => problem.hash(hash),
         None => problem,
@@ -165,7 +175,7 @@ pub(crate) async fn read_body(
         with_hash(Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "callassign::body_too_large",
-            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+            format!("the body is larger than {limit} bytes"),
         )
         .help("a body holds one call or one edit; send many calls as a stream (`Content-Type: application/x-ndjson`), whose lines may each be up to 1 MiB"))
     };
@@ -174,10 +184,10 @@ pub(crate) async fn read_body(
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+    if declared.is_some_and(|length| length > limit as u64) {
         return Err(too_large());
     }
-    let body = Limited::new(request.into_body(), MAX_BODY_BYTES);
+    let body = Limited::new(request.into_body(), limit);
     let timed_out = || {
         with_hash(
             Problem::new(

@@ -27,7 +27,7 @@ use callassign::{DocumentFormat, Engine, InputFormat, NotOneCall, Options, Probl
 use super::app::{State, HASH_HEADER};
 use super::metrics::Route;
 use super::problem::Problem;
-use super::routes::{bad_path, read_body, refuse_encoded};
+use super::routes::{bad_path, read_body_up_to, refuse_encoded};
 use super::store::Entry;
 use super::work::{Spending, Work};
 pub use history::history;
@@ -102,6 +102,9 @@ enum InputChoice {
     CloudTalk,
 }
 
+/// The largest body a workbench route reads.
+const MAX_EDIT_BODY_BYTES: usize = 3 << 20;
+
 /// Reads a JSON body of the shape `T`; `example` shows one in the help.
 async fn json_body<T: for<'de> Deserialize<'de>>(
     state: &State,
@@ -127,7 +130,11 @@ async fn json_body<T: for<'de> Deserialize<'de>>(
         }
     }
     refuse_encoded(request.headers())?;
-    let body: Bytes = read_body(state, request, None).await?;
+    // Rule text of up to 1 MiB, written as JSON (a line break is two
+    // bytes there, a control character six): the body may be larger than
+    // the text. Text over 1 MiB reaches the loader, which says
+    // `file_too_large` as `check` does, instead of a 413 about bodies.
+    let body: Bytes = read_body_up_to(state, request, None, MAX_EDIT_BODY_BYTES).await?;
     serde_json::from_slice(&body).map_err(|error| bad(format!("the body cannot be read: {error}")))
 }
 
@@ -158,6 +165,17 @@ struct Edited {
 }
 
 fn compile_text_at(path: &FilePath, text: &str) -> Result<Edited, Problem> {
+    compile_text_with(path, text, None)
+}
+
+/// [`compile_text_at`], and with `context` (the served ruleset's, and the
+/// name reports give it) the findings of the plan against it, as `check
+/// --context` gives them: a fixed user who is not in the context, say.
+fn compile_text_with(
+    path: &FilePath,
+    text: &str,
+    context: Option<(&callassign::Context, &str)>,
+) -> Result<Edited, Problem> {
     let mut documents = Overlay::new(FileSystem);
     documents.open(path, text);
     let chain = Loader::with_source(documents)
@@ -165,6 +183,13 @@ fn compile_text_at(path: &FilePath, text: &str) -> Result<Edited, Problem> {
         .map_err(|error| Problem::internal(format!("the rule text cannot be loaded: {error}")))?;
     let source = chain.files.last().map(|file| Arc::clone(&file.source));
     let mut compiled = compile(&chain);
+    if let (Some(plan), Some((context, name))) = (&compiled.plan, context) {
+        compiled
+            .findings
+            .extend(callassign::semantics::fit::context_findings(
+                &chain, plan, context, name,
+            ));
+    }
     sort_and_dedup(&mut compiled.findings);
     Ok(Edited { compiled, source })
 }

@@ -15,7 +15,7 @@ use callassign::diagnostics::finding::Finding;
 use callassign::diagnostics::report::JsonFinding;
 use callassign::semantics::plan::{render_json, JsonPlan};
 
-use super::{compile_text_at, json_body, rule_path, App, Edited, TextRequest, JSON};
+use super::{compile_text_with, json_body, rule_path, App, Edited, TextRequest, JSON};
 use crate::serve::app::HASH_HEADER;
 use crate::serve::metrics::Route;
 use crate::serve::problem::Problem;
@@ -39,13 +39,23 @@ pub async fn plan(Shared(state): App, request: Request) -> Response {
         let path = rule_path(&state.source.rules_folder(), &sent.ruleset)?;
         // The text may be a ruleset not served yet; when it is served, the
         // answer says which version the edit is compared with.
-        let served = state
-            .store
-            .entry(&sent.ruleset)
-            .map(|entry| entry.hash_header.clone());
+        let entry = state.store.entry(&sent.ruleset);
+        let served = entry.as_ref().map(|entry| entry.hash_header.clone());
         let body = work
             .run(move |_| {
-                let edited = compile_text_at(&path, &sent.text)?;
+                // Checked against the served ruleset's context too, as
+                // `check --context` does: a fixed user who is not in it
+                // would never decide, and the file would read as clean.
+                let context = entry
+                    .as_ref()
+                    .map(|entry| (entry.engine.context(), entry.context.display().to_string()));
+                let edited = compile_text_with(
+                    &path,
+                    &sent.text,
+                    context
+                        .as_ref()
+                        .map(|(context, name)| (&**context, name.as_str())),
+                )?;
                 let answer = PlanAnswer {
                     ruleset: &sent.ruleset,
                     findings: plan_findings(&edited, &sent.text),

@@ -599,3 +599,63 @@ fn nothing_the_page_sends_writes_into_the_rules_folder() {
         std::fs::read(root.path().join("rules/hubspot.rules")).unwrap()
     );
 }
+
+/// The findings of edited text are `check --context`'s for the served
+/// ruleset: a fixed user who is not in its context would never decide,
+/// and is said so (the page showed such a file as clean).
+#[test]
+fn findings_of_edited_text_include_the_served_context_as_check_context_gives_them() {
+    let root = served_folder();
+    let server = start(root.path(), &[]);
+    let text = "ruleset hubspot extends default\nstep user \"nobody@acme.com\"\n";
+    let answer = post(
+        &server,
+        "/v1/plan",
+        &json!({"ruleset": "hubspot", "text": text}),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let findings = answer.json()["findings"].clone();
+    let path = saved(root.path(), "ctx", "hubspot", text);
+    let context = root.path().join("contexts/hubspot.yaml");
+    let check = callassign(&[
+        "check",
+        "--format",
+        "json",
+        "--context",
+        context.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    let expected: Value = serde_json::from_str(&check.stdout).unwrap();
+    let codes = |findings: &Value| -> Vec<String> {
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|finding| finding["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(codes(&findings), codes(&expected), "{findings}");
+    assert!(
+        codes(&findings).contains(&"callassign::user_not_in_context".to_string()),
+        "{findings}"
+    );
+
+    // Text over the 1 MiB a rule file may have is that finding, as for a
+    // file on disk, not a 413 about bodies.
+    let big = format!(
+        "ruleset hubspot extends default\n{}",
+        "# padding\n".repeat(110_000)
+    );
+    let answer = post(
+        &server,
+        "/v1/plan",
+        &json!({"ruleset": "hubspot", "text": big}),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(
+        answer.json()["findings"][0]["code"],
+        "callassign::file_too_large",
+        "{}",
+        answer.text()
+    );
+}
