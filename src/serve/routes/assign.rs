@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 
 use callassign::{DocumentFormat, InputFormat, NotOneCall, Options, ProblemCode};
 
-use super::{bad_path, read_body, unique_query_pairs, App, Shared, JSON, NDJSON};
+use super::{bad_path, known_query_pairs, read_body, App, Shared, JSON, NDJSON};
 use crate::serve::app::{State, HASH_HEADER};
 use crate::serve::metrics::Route;
 use crate::serve::observe::Observing;
@@ -92,7 +92,7 @@ fn assign_options(query: Option<&str>) -> Result<Options, Problem> {
     if query.is_none_or(str::is_empty) {
         return Ok(options);
     }
-    for (key, value) in unique_query_pairs(query)? {
+    for (key, value) in known_query_pairs(query, &["explain", "input"])? {
         match key.as_str() {
             "explain" => {
                 options.explain = match value.as_str() {
@@ -118,22 +118,8 @@ fn assign_options(query: Option<&str>) -> Result<Options, Problem> {
                     }
                 }
             }
-            other => {
-                let mut problem = bad_query(format!(
-                    "unknown query parameter `{}`",
-                    crate::serve::problem::echo(other)
-                ));
-                problem.help = Some(
-                    match callassign::diagnostics::suggest::did_you_mean(
-                        other,
-                        ["explain", "input"],
-                    ) {
-                        Some(known) => format!("did you mean `{known}`?"),
-                        None => "the parameters are `explain=true` and `input=cloudtalk`".into(),
-                    },
-                );
-                return Err(problem);
-            }
+            // Any other key was refused by `known_query_pairs`.
+            _ => {}
         }
     }
     Ok(options)

@@ -15,7 +15,7 @@ use super::{no_history, App, JSON};
 use crate::serve::app::HASH_HEADER;
 use crate::serve::metrics::Route;
 use crate::serve::problem::Problem;
-use crate::serve::routes::unique_query_pairs;
+use crate::serve::routes::known_query_pairs;
 use crate::serve::work::{Spending, Work};
 
 /// How many history calls `/v1/history` lists unless asked, and at most.
@@ -32,7 +32,7 @@ pub async fn history(Shared(state): App, uri: Uri, headers: HeaderMap) -> Respon
         let mut ruleset = None;
         let mut limit = DEFAULT_HISTORY_CALLS;
         let mut wanted_id = None;
-        for (key, value) in unique_query_pairs(uri.query())? {
+        for (key, value) in known_query_pairs(uri.query(), &["ruleset", "id", "limit"])? {
             match key.as_str() {
                 "ruleset" => ruleset = Some(value),
                 "id" => wanted_id = Some(value),
@@ -52,17 +52,8 @@ pub async fn history(Shared(state): App, uri: Uri, headers: HeaderMap) -> Respon
                             )
                         })?
                 }
-                other => {
-                    return Err(Problem::new(
-                        StatusCode::BAD_REQUEST,
-                        "callassign::bad_query",
-                        format!(
-                            "unknown query parameter `{}`",
-                            crate::serve::problem::echo(other)
-                        ),
-                    )
-                    .help("the parameters are `ruleset`, `limit` and `id`"))
-                }
+                // Any other key was refused by `known_query_pairs`.
+                _ => {}
             }
         }
         let ruleset = ruleset.ok_or_else(|| {
