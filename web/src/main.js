@@ -623,6 +623,22 @@ async function copyLink() {
   }
 }
 
+/**
+ * A call holding characters that do not show (a direction mark, a
+ * zero-width space) reads in the Call box unlike what is decided: a
+ * shared link could make it look like another call. Said under the box.
+ */
+function warnHiddenInCall() {
+  const text = $('call').value;
+  const found = text.match(/[\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/u);
+  const warning = $('call-warning');
+  warning.hidden = !found;
+  if (found) {
+    const code = found[0].codePointAt(0).toString(16).toUpperCase().padStart(4, '0');
+    warning.textContent = `The call holds the invisible character U+${code}: it may show in another order, or other than it is read. Retype it, or check what is decided.`;
+  }
+}
+
 // ------------------------------------------------------------------ start
 
 function wire() {
@@ -648,7 +664,10 @@ function wire() {
       decide();
     }
   };
-  $('call').oninput = updateLink;
+  $('call').oninput = () => {
+    updateLink();
+    warnHiddenInCall();
+  };
   $('call-format').onchange = updateLink;
   $('history-pick').onchange = () => {
     const value = $('history-pick').value;
@@ -678,7 +697,10 @@ async function load() {
   const fromLink = shared.ruleset && state.rulesets.some((ruleset) => ruleset.name === shared.ruleset);
   if (shared.ruleset && !fromLink) setStatus(`The link names ruleset \`${shared.ruleset}\`, which is not served here.`, true);
   if (fromLink) {
-    if (shared.call !== undefined) $('call').value = shared.call;
+    if (shared.call !== undefined) {
+      $('call').value = shared.call;
+      warnHiddenInCall();
+    }
     if (shared.input) $('call-format').value = shared.input;
   }
   const selected = await selectRuleset(fromLink ? shared.ruleset : state.rulesets[0].name, fromLink ? shared.rules : undefined);

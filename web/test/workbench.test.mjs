@@ -376,6 +376,22 @@ test('a CRLF file keeps its CRLF in Download and in the shared link', async () =
   }
 });
 
+test('a call holding a direction mark is said to, under the Call box', async () => {
+  const call = '{"id":"c-\u202e1","direction":"incoming","status":"missed"}';
+  const tab = await context.newPage();
+  watch(tab);
+  try {
+    await tab.goto(`${server.origin}/#ruleset=hubspot&call=${encodeURIComponent(call)}`);
+    const warning = tab.getByRole('alert');
+    await warning.waitFor();
+    assert.ok((await warning.textContent()).includes('U+202E'), await warning.textContent());
+    await tab.getByRole('textbox', {name: 'Call', exact: true}).fill('{"id":"c-1"}');
+    assert.equal(await tab.locator('#call-warning').isHidden(), true);
+  } finally {
+    await tab.close();
+  }
+});
+
 test('a link naming a ruleset that is not served says so, and stays said', async () => {
   const tab = await context.newPage();
   watch(tab);
