@@ -267,6 +267,7 @@ pub async fn start(
         .fail_orphaned(
             &live.config.targets,
             "its target is no longer given with `--deliver`: give it again, then replay",
+            store::now(),
         )
         .await
         .map_err(|error| crate::cli::CliError::new(error.0))?;

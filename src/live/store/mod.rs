@@ -268,8 +268,15 @@ pub trait Store: Send + Sync {
 
     /// Deliveries still pending to a target that is not in `targets` (it
     /// was dropped from `--deliver`, so no worker would ever send them)
-    /// are marked failed with `error`. Returns how many, by target.
-    async fn fail_orphaned(&self, targets: &[String], error: &str) -> Result<Vec<(String, u64)>>;
+    /// are marked failed with `error`, unless a replica holds that
+    /// target's lease at `now` (another replica, still configured with
+    /// it, delivers them). Returns how many, by target.
+    async fn fail_orphaned(
+        &self,
+        targets: &[String],
+        error: &str,
+        now: Millis,
+    ) -> Result<Vec<(String, u64)>>;
 
     /// Every event stored for `call` (one per ruleset), or only the one
     /// of `ruleset`.

@@ -415,14 +415,21 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn fail_orphaned(&self, targets: &[String], message: &str) -> Result<Vec<(String, u64)>> {
+    async fn fail_orphaned(
+        &self,
+        targets: &[String],
+        message: &str,
+        now: Millis,
+    ) -> Result<Vec<(String, u64)>> {
         let conn = self.conn().await?;
         let rows = conn
             .query(
-                "UPDATE deliveries SET state = 'failed', last_error = $2
+                "UPDATE deliveries d SET state = 'failed', last_error = $2
                  WHERE state = 'pending' AND NOT (target = ANY($1))
+                 AND NOT EXISTS (SELECT 1 FROM target_leases l
+                                 WHERE l.target = d.target AND l.until >= $3)
                  RETURNING target",
-                &[&targets, &message],
+                &[&targets, &message, &now],
             )
             .await
             .map_err(error)?;

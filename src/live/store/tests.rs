@@ -323,8 +323,21 @@ async fn deliveries_to_a_target_dropped_from_deliver_are_failed(store: &dyn Stor
         .decide(&key("1"), "r1", &decided(1001), &targets)
         .await
         .unwrap();
+    // While another replica (still given that target) holds its lease,
+    // they are its to deliver: nothing is failed.
+    assert_eq!(
+        store.hold_target("http://dropped/", "r2", 2000, 100).await,
+        Ok(true)
+    );
+    assert_eq!(
+        store
+            .fail_orphaned(&targets[..1], "no longer given", 2050)
+            .await,
+        Ok(vec![])
+    );
+    // Its lease ran out: no replica delivers them any more.
     let failed = store
-        .fail_orphaned(&targets[..1], "no longer given")
+        .fail_orphaned(&targets[..1], "no longer given", 2200)
         .await
         .unwrap();
     assert_eq!(failed, vec![("http://dropped/".to_string(), 1)]);
@@ -339,7 +352,10 @@ async fn deliveries_to_a_target_dropped_from_deliver_are_failed(store: &dyn Stor
     assert_eq!(dropped.state, DeliveryState::Failed);
     assert_eq!(dropped.last_error.as_deref(), Some("no longer given"));
     // Nothing else to fail the next time.
-    assert_eq!(store.fail_orphaned(&targets[..1], "x").await, Ok(vec![]));
+    assert_eq!(
+        store.fail_orphaned(&targets[..1], "x", 2200).await,
+        Ok(vec![])
+    );
 }
 both!(
     orphaned,

@@ -285,13 +285,22 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn fail_orphaned(&self, targets: &[String], error: &str) -> Result<Vec<(String, u64)>> {
+    async fn fail_orphaned(
+        &self,
+        targets: &[String],
+        error: &str,
+        now: Millis,
+    ) -> Result<Vec<(String, u64)>> {
         let (targets, error) = (targets.to_vec(), error.to_string());
         self.call(move |conn| {
             let tx = conn.transaction()?;
             let pending: Vec<String> = tx
-                .prepare("SELECT DISTINCT target FROM deliveries WHERE state = 'pending'")?
-                .query_map([], |row| row.get(0))?
+                .prepare(
+                    "SELECT DISTINCT target FROM deliveries d WHERE state = 'pending'
+                     AND NOT EXISTS (SELECT 1 FROM target_leases l
+                                     WHERE l.target = d.target AND l.until >= ?1)",
+                )?
+                .query_map(params![now], |row| row.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             let mut failed = Vec::new();
             for target in pending
