@@ -180,6 +180,36 @@ pub enum Listing {
     Failed,
 }
 
+/// The columns of an event that a view is read from, in this order.
+const VIEW_COLUMNS: &str =
+    "ruleset, call_id, state, received_at, attempts, last_error, hash, decision, trace, decided_at";
+
+impl Listing {
+    /// The query of a listing, the same on both stores: its events' view
+    /// columns, oldest first, at most the count bound to `limit` (the
+    /// store's placeholder: `?1` or `$1`).
+    fn query(self, limit: &str) -> String {
+        let filter = match self {
+            Listing::Pending => {
+                "e.state = 'pending' OR EXISTS (SELECT 1 FROM deliveries d
+                     WHERE d.ruleset = e.ruleset AND d.call_id = e.call_id AND d.state = 'pending')"
+            }
+            Listing::Failed => {
+                "e.state IN ('gave_up', 'unreadable') OR EXISTS (SELECT 1 FROM deliveries d
+                     WHERE d.ruleset = e.ruleset AND d.call_id = e.call_id AND d.state = 'failed')"
+            }
+        };
+        let columns = VIEW_COLUMNS
+            .split(", ")
+            .map(|column| format!("e.{column}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "SELECT {columns} FROM events e WHERE {filter} ORDER BY e.received_at, e.ruleset, e.call_id LIMIT {limit}"
+        )
+    }
+}
+
 /// How far behind the loop is, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Backlog {

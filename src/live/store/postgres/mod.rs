@@ -22,7 +22,7 @@ use super::migrations;
 use super::*;
 
 mod views;
-use views::{view_of, views_of, with_deliveries, VIEW_COLUMNS};
+use views::{view_of, views_of, with_deliveries};
 
 /// Connections kept open for events and decisions (concurrent commits
 /// share the server's disk syncs), and for the rest.
@@ -450,29 +450,9 @@ impl Store for PostgresStore {
     }
 
     async fn list(&self, which: Listing, limit: usize) -> Result<Vec<View>> {
-        let filter = match which {
-            Listing::Pending => {
-                "e.state = 'pending' OR EXISTS (SELECT 1 FROM deliveries d
-                     WHERE d.ruleset = e.ruleset AND d.call_id = e.call_id AND d.state = 'pending')"
-            }
-            Listing::Failed => {
-                "e.state IN ('gave_up', 'unreadable') OR EXISTS (SELECT 1 FROM deliveries d
-                     WHERE d.ruleset = e.ruleset AND d.call_id = e.call_id AND d.state = 'failed')"
-            }
-        };
-        let columns = VIEW_COLUMNS
-            .split(", ")
-            .map(|column| format!("e.{column}"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let conn = self.conn().await?;
         let rows = conn
-            .query(
-                &format!(
-                    "SELECT {columns} FROM events e WHERE {filter} ORDER BY e.received_at, e.ruleset, e.call_id LIMIT $1"
-                ),
-                &[&(limit as i64)],
-            )
+            .query(&which.query("$1"), &[&(limit as i64)])
             .await
             .map_err(error)?;
         with_deliveries(&*conn, rows.iter().map(view_of).collect()).await

@@ -5,9 +5,6 @@ use tokio_postgres::Row;
 
 use super::*;
 
-pub(super) const VIEW_COLUMNS: &str =
-    "ruleset, call_id, state, received_at, attempts, last_error, hash, decision, trace, decided_at";
-
 pub(super) fn view_of(row: &Row) -> View {
     View {
         key: Key {

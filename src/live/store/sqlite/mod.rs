@@ -32,7 +32,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::*;
 use durable::{durable_batch, Durable};
 use file::{describe, open_connection};
-use views::{view_of, views_of, with_deliveries, VIEW_COLUMNS};
+use views::{view_of, views_of, with_deliveries};
 
 /// Events stored in one transaction at most.
 const BATCH: usize = 512;
@@ -392,24 +392,7 @@ impl Store for SqliteStore {
 
     async fn list(&self, which: Listing, limit: usize) -> Result<Vec<View>> {
         self.call(move |conn| {
-            let filter = match which {
-                Listing::Pending => {
-                    "e.state = 'pending' OR EXISTS (SELECT 1 FROM deliveries d
-                         WHERE d.ruleset = e.ruleset AND d.call_id = e.call_id AND d.state = 'pending')"
-                }
-                Listing::Failed => {
-                    "e.state IN ('gave_up', 'unreadable') OR EXISTS (SELECT 1 FROM deliveries d
-                         WHERE d.ruleset = e.ruleset AND d.call_id = e.call_id AND d.state = 'failed')"
-                }
-            };
-            let columns = VIEW_COLUMNS
-                .split(", ")
-                .map(|column| format!("e.{column}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let mut query = conn.prepare(&format!(
-                "SELECT {columns} FROM events e WHERE {filter} ORDER BY e.received_at, e.ruleset, e.call_id LIMIT ?1"
-            ))?;
+            let mut query = conn.prepare(&which.query("?1"))?;
             let views = query
                 .query_map(params![limit as i64], view_of)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

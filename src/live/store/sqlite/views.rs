@@ -3,9 +3,6 @@
 
 use super::*;
 
-pub(super) const VIEW_COLUMNS: &str =
-    "ruleset, call_id, state, received_at, attempts, last_error, hash, decision, trace, decided_at";
-
 pub(super) fn view_of(row: &rusqlite::Row) -> rusqlite::Result<View> {
     Ok(View {
         key: Key {
