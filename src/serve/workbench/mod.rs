@@ -164,14 +164,11 @@ struct Edited {
     source: Option<Arc<Source>>,
 }
 
-fn compile_text_at(path: &FilePath, text: &str) -> Result<Edited, Problem> {
-    compile_text_with(path, text, None)
-}
-
-/// [`compile_text_at`], and with `context` (the served ruleset's, and the
-/// name reports give it) the findings of the plan against it, as `check
-/// --context` gives them: a fixed user who is not in the context, say.
-fn compile_text_with(
+/// Sent rule text compiled as `path`, over the files of the rules folder;
+/// with `context` (the served ruleset's, and the name reports give it)
+/// also the findings of the plan against it, as `check --context` gives
+/// them: a fixed user who is not in the context, say.
+fn compile_text_at(
     path: &FilePath,
     text: &str,
     context: Option<(&callassign::Context, &str)>,
@@ -197,7 +194,7 @@ fn compile_text_with(
 /// The text compiled into an engine with the served ruleset's context, or
 /// 422 when it has errors.
 fn edited_engine(entry: &Entry, path: &FilePath, text: &str) -> Result<Engine, Problem> {
-    let edited = compile_text_at(path, text)?;
+    let edited = compile_text_at(path, text, None)?;
     match edited.compiled.plan {
         Some(plan) => Ok(entry.engine.with_plan(plan)),
         None => {

@@ -15,7 +15,7 @@ use callassign::diagnostics::finding::Finding;
 use callassign::diagnostics::report::JsonFinding;
 use callassign::semantics::plan::{render_json, JsonPlan};
 
-use super::{compile_text_with, json_body, rule_path, App, Edited, TextRequest, JSON};
+use super::{compile_text_at, json_body, rule_path, App, Edited, TextRequest, JSON};
 use crate::serve::app::HASH_HEADER;
 use crate::serve::metrics::Route;
 use crate::serve::problem::Problem;
@@ -49,7 +49,7 @@ pub async fn plan(Shared(state): App, request: Request) -> Response {
                 let context = entry
                     .as_ref()
                     .map(|entry| (entry.engine.context(), entry.context.display().to_string()));
-                let edited = compile_text_with(
+                let edited = compile_text_at(
                     &path,
                     &sent.text,
                     context
