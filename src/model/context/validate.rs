@@ -36,8 +36,8 @@ fn shown(text: &str) -> std::borrow::Cow<'_, str> {
 /// message (`the invisible character U+200B (zero-width space)`).
 fn hidden_character(text: &str) -> Option<String> {
     use crate::diagnostics::terminal::{is_hidden, odd_character};
-    let c = text.chars().find(|&c| is_hidden(c))?;
-    Some(odd_character(c).unwrap_or_else(|| format!("the character U+{:04X}", u32::from(c))))
+    // `odd_character` names every character `is_hidden` finds.
+    text.chars().find(|&c| is_hidden(c)).and_then(odd_character)
 }
 
 impl Context {
