@@ -7,7 +7,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
-use std::time::SystemTime;
+
+// What tells one version of the file from the next, as for the files
+// `serve` reloads: a Secret's swap changes the inode, an edit in place
+// the length or the times.
+use crate::serve::reload::{fingerprint, Fingerprint};
 
 /// The token file and the token last read from it.
 pub struct DeliverToken {
@@ -17,39 +21,17 @@ pub struct DeliverToken {
 
 struct Held {
     /// The file as it was when `token` was read from it.
-    read: Option<Seen>,
+    read: Option<Fingerprint>,
     token: String,
     /// The file as it was when it was last refused: not read again until
     /// it changes once more (a deleted file is `Some(None)`).
-    refused: Option<Option<Seen>>,
-}
-
-/// What tells one version of the file from the next: a Secret's swap
-/// changes the inode, an edit in place the length or the time.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-struct Seen {
-    length: u64,
-    modified: Option<SystemTime>,
-    inode: u64,
-}
-
-fn seen(path: &Path) -> Option<Seen> {
-    let metadata = std::fs::metadata(path).ok()?;
-    #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(&metadata);
-    #[cfg(not(unix))]
-    let inode = 0;
-    Some(Seen {
-        length: metadata.len(),
-        modified: metadata.modified().ok(),
-        inode,
-    })
+    refused: Option<Option<Fingerprint>>,
 }
 
 impl DeliverToken {
     /// Reads the token at start; a refusal stops the service.
     pub fn read(path: &Path) -> Result<DeliverToken, String> {
-        let read = seen(path);
+        let read = fingerprint(path);
         let token = read_token(path)?;
         Ok(DeliverToken {
             path: path.to_path_buf(),
@@ -63,9 +45,9 @@ impl DeliverToken {
 
     /// The token to send now: read again first when the file changed.
     pub fn current(&self) -> String {
-        let now = seen(&self.path);
+        let now = fingerprint(&self.path);
         let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        if now == held.read || held.refused == Some(now) {
+        if now == held.read || held.refused.as_ref() == Some(&now) {
             return held.token.clone();
         }
         match read_token(&self.path) {

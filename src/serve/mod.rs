@@ -32,7 +32,7 @@ pub(crate) mod metrics;
 mod observe;
 mod page;
 pub(crate) mod problem;
-mod reload;
+pub(crate) mod reload;
 pub(crate) mod routes;
 mod server;
 pub(crate) mod store;

@@ -26,7 +26,7 @@ use outcome::{describe, json_findings};
 /// What a file looked like: enough to see that it changed (an editor's
 /// save, a rename over it, a Kubernetes ConfigMap's link swap).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Fingerprint {
+pub(crate) struct Fingerprint {
     device: u64,
     inode: u64,
     size: u64,
@@ -38,7 +38,7 @@ struct Fingerprint {
 /// The file a path leads to; for a link that leads nowhere (dangling, or a
 /// loop), the link itself, so that its deletion or replacement is still a
 /// change to look at. `None`: nothing is there.
-fn fingerprint(path: &Path) -> Option<Fingerprint> {
+pub(crate) fn fingerprint(path: &Path) -> Option<Fingerprint> {
     use std::os::unix::fs::MetadataExt;
     let metadata = std::fs::metadata(path)
         .or_else(|_| std::fs::symlink_metadata(path))
