@@ -71,6 +71,16 @@ impl Budget {
         )
         .help("for a history this large or rules this long, run `callassign diff` on the command line, or give `serve` a longer `--request-timeout`")
     }
+
+    /// The refusal of a job whose reading of the history stopped: given
+    /// up in time ([`Budget::too_long`]), or the history failed.
+    pub fn history_failed(&self, error: impl std::fmt::Display) -> Problem {
+        if self.spent() {
+            self.too_long()
+        } else {
+            Problem::internal(format!("cannot read the history: {error}"))
+        }
+    }
 }
 
 /// One request's work.

@@ -96,13 +96,7 @@ pub async fn history(Shared(state): App, uri: Uri, headers: HeaderMap) -> Respon
                     }));
                     Ok(())
                 })
-                .map_err(|error| {
-                    if budget.spent() {
-                        budget.too_long()
-                    } else {
-                        Problem::internal(format!("cannot read the history: {error}"))
-                    }
-                })?;
+                .map_err(|error| budget.history_failed(error))?;
                 if wanted_id.is_some() && calls.is_empty() {
                     return Err(Problem::new(
                         StatusCode::NOT_FOUND,

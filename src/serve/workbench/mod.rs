@@ -389,13 +389,7 @@ pub async fn diff(Shared(state): App, request: Request) -> Response {
                     history.input,
                     names,
                 )
-                .map_err(|error| {
-                    if budget.spent() {
-                        budget.too_long()
-                    } else {
-                        Problem::internal(format!("cannot read the history: {error}"))
-                    }
-                })?;
+                .map_err(|error| budget.history_failed(error))?;
                 report.keep_top_assignee_moves(sent.top.unwrap_or(DEFAULT_TOP));
                 let mut body = serde_json::to_vec(&report).expect("a report serializes");
                 body.push(b'\n');
