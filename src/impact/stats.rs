@@ -232,7 +232,10 @@ impl Report {
             ],
             &rows,
         );
-        if self.dead.is_empty() {
+        if self.calls == 0 {
+            // No call read: every step "decides none", which says nothing.
+            out.push_str("\nno call of the history could be read: no rule can be told dead\n");
+        } else if self.dead.is_empty() {
             out.push_str("\nevery step decides at least one call\n");
         } else {
             out.push_str("\nsteps that decide no call of this history (dead rules)\n");
@@ -271,7 +274,9 @@ impl Report {
                 thousands(step.unassigned)
             );
         }
-        if !self.dead.is_empty() {
+        if self.calls == 0 {
+            out.push_str("\nNo call of the history could be read: no rule can be told dead.\n");
+        } else if !self.dead.is_empty() {
             out.push_str("\n#### Dead rules\n\n");
             for dead in &self.dead {
                 let _ = writeln!(

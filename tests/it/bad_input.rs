@@ -1177,6 +1177,33 @@ fn a_history_that_is_one_json_document_or_holds_no_readable_call_is_an_error_not
         "{}",
         run.stderr
     );
+    // stats lists no dead rules for a history it could not read (every
+    // step "deciding no call" says nothing).
+    for format in ["human", "markdown"] {
+        let run = crate::common::callassign(&[
+            "stats",
+            "--rules",
+            "rules/hubspot.rules",
+            "--context",
+            "examples/hubspot.context.yaml",
+            "--format",
+            format,
+            history.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(
+            !run.stdout.to_lowercase().contains("dead rules"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout
+                .to_lowercase()
+                .contains("no rule can be told dead"),
+            "{}",
+            run.stdout
+        );
+    }
     // diff's report says nothing was compared, not "no call changes"
     // (a PR comment of that stdout would read as a pass).
     for format in ["human", "markdown"] {
